@@ -1,0 +1,39 @@
+/**
+ * Constants that must never drift between versions or peers: crypto namespaces, topic
+ * derivation and format versions. Changing any value here is a protocol break.
+ */
+import b4a from 'b4a'
+import sodium from 'sodium-universal'
+
+/** Hash `parts` under a named namespace so signatures and topics of different purposes never collide. */
+export function namespaceHash (name: string, ...parts: Uint8Array[]): Uint8Array {
+  const out = b4a.alloc(32)
+  sodium.crypto_generichash_batch(out, [b4a.from('shoal/' + name), ...parts])
+  return out
+}
+
+/** Namespace of the identity's signature over a device feed key in the feed header. */
+export const DEVICE_ATTESTATION = 'device-attestation/v1'
+/** Namespace of the discovery topic an identity's feeds are announced under. */
+export const IDENTITY_TOPIC = 'identity-topic/v1'
+
+/** Format version written in every feed record envelope. */
+export const RECORD_VERSION = 1
+/** Format version of the feed header (block 0). */
+export const HEADER_VERSION = 1
+
+/** Name of this device's feed inside the Corestore (one feed per storage folder). */
+export const DEVICE_FEED_NAME = 'shoal/device-feed'
+
+/** Bump to rebuild every derived view on next open (the migration is the rebuild). */
+export const VIEWS_VERSION = 1
+
+/** The message that an identity signs to say "this device feed speaks for me". */
+export function deviceAttestationPayload (identity: Uint8Array, feed: Uint8Array): Uint8Array {
+  return namespaceHash(DEVICE_ATTESTATION, identity, feed)
+}
+
+/** The swarm topic of an identity: a keyed hash, so the topic does not reveal the key itself. */
+export function identityTopic (identity: Uint8Array): Uint8Array {
+  return namespaceHash(IDENTITY_TOPIC, identity)
+}

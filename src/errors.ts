@@ -1,0 +1,54 @@
+/**
+ * Every error Shoal raises on purpose. Callers branch on `err.code`, never on the message.
+ * The CLI maps codes to exit status (usage errors exit 2), the API maps them to responses.
+ */
+export type ShoalErrorCode =
+  | 'USAGE'
+  | 'INVALID_ID'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_PHRASE'
+  | 'INVALID_MESSAGE'
+  | 'MESSAGE_TOO_LARGE'
+  | 'UNKNOWN_MESSAGE'
+  | 'NOT_OWN_MESSAGE'
+  | 'INVALID_FEED_HEADER'
+  | 'IDENTITY_EXISTS'
+  | 'NO_IDENTITY'
+  | 'STORAGE_ERROR'
+  | 'CLOSED'
+
+/** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
+export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
+
+export class ShoalError extends Error {
+  readonly code: ShoalErrorCode
+
+  constructor (code: ShoalErrorCode, message: string, opts?: { cause?: unknown }) {
+    super(`${code}: ${message}`, opts)
+    this.code = code
+    this.name = 'ShoalError'
+  }
+
+  /** The message without the code prefix, for places that print the code separately. */
+  get detail (): string {
+    return this.message.slice(this.code.length + 2)
+  }
+
+  static USAGE (msg: string): ShoalError { return new ShoalError('USAGE', msg) }
+  static INVALID_ID (msg: string): ShoalError { return new ShoalError('INVALID_ID', msg) }
+  static INVALID_ARGUMENT (msg: string): ShoalError { return new ShoalError('INVALID_ARGUMENT', msg) }
+  static INVALID_PHRASE (msg: string, cause?: unknown): ShoalError { return new ShoalError('INVALID_PHRASE', msg, { cause }) }
+  static INVALID_MESSAGE (msg: string, cause?: unknown): ShoalError { return new ShoalError('INVALID_MESSAGE', msg, { cause }) }
+  static MESSAGE_TOO_LARGE (msg: string): ShoalError { return new ShoalError('MESSAGE_TOO_LARGE', msg) }
+  static UNKNOWN_MESSAGE (msg: string): ShoalError { return new ShoalError('UNKNOWN_MESSAGE', msg) }
+  static NOT_OWN_MESSAGE (msg: string): ShoalError { return new ShoalError('NOT_OWN_MESSAGE', msg) }
+  static INVALID_FEED_HEADER (msg: string, cause?: unknown): ShoalError { return new ShoalError('INVALID_FEED_HEADER', msg, { cause }) }
+  static IDENTITY_EXISTS (msg: string): ShoalError { return new ShoalError('IDENTITY_EXISTS', msg) }
+  static NO_IDENTITY (msg: string): ShoalError { return new ShoalError('NO_IDENTITY', msg) }
+  static STORAGE_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_ERROR', msg, { cause }) }
+  static CLOSED (msg: string): ShoalError { return new ShoalError('CLOSED', msg) }
+}
+
+export function isShoalError (err: unknown): err is ShoalError {
+  return err instanceof ShoalError
+}

@@ -1,0 +1,298 @@
+/**
+ * Shoal: the one object the CLI, the API server, tests and embedders use. It opens the storage
+ * folder (identity, Corestore, views), writes this device's feed, tracks other feeds and keeps
+ * the views current.
+ */
+import b4a from 'b4a'
+import Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import ReadyResource from 'ready-resource'
+import { VIEWS_VERSION } from '../caps.js'
+import { ShoalError } from '../errors.js'
+import { DeviceFeed } from '../feeds/device-feed.js'
+import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
+import type { ContactType, MessageRecord } from '../feeds/schema.js'
+import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
+import { Indexer, type IndexTotals } from '../views/indexer.js'
+import { META_VERSION, keys, TAG, key } from '../views/keys.js'
+import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
+import { ViewDb } from '../views/view-db.js'
+import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
+
+export interface ShoalOptions {
+  /** Clock, injectable for tests. */
+  now?: () => number
+  /** A label for this device, written in its feed header. */
+  device?: string
+}
+
+export interface InitOptions extends ShoalOptions {
+  name?: string
+  /** A 24-word recovery phrase: recreate that identity with a new device feed. */
+  restore?: string
+}
+
+export interface PostInput {
+  text: string
+  reply?: MessageRef | null
+  cw?: string | null
+  mentions?: IdentityKey[]
+}
+
+export interface WhoAmI { id: string, name: string | null, feeds: string[], feed: string }
+
+const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
+
+export class Shoal extends ReadyResource {
+  readonly paths: StoragePaths
+  private readonly opts: ShoalOptions
+  private keyPair: IdentityKeyPair | null = null
+  private storeInstance: Corestore | null = null
+  private db: ViewDb | null = null
+  private feedInstance: DeviceFeed | null = null
+  private indexerInstance: Indexer | null = null
+  private viewsInstance: Views | null = null
+  private readonly remote = new Map<string, Hypercore>()
+
+  constructor (storage: string, opts: ShoalOptions = {}) {
+    super()
+    this.paths = storagePaths(storage)
+    this.opts = opts
+  }
+
+  /**
+   * Creates the identity of a fresh storage folder (or restores one from its phrase) and this
+   * device's feed. Fails with IDENTITY_EXISTS, changing nothing, if the folder has an identity.
+   */
+  static async init (storage: string, opts: InitOptions = {}): Promise<{ shoal: Shoal, phrase: string | null }> {
+    if (await hasIdentity(storage)) throw ShoalError.IDENTITY_EXISTS(`${storage} already has an identity`)
+    const seed = opts.restore !== undefined ? phraseToSeed(opts.restore) : createSeed()
+    await writeSeed(storage, seed)
+    const shoal = new Shoal(storage, opts)
+    try {
+      await shoal.ready()
+      if (opts.name !== undefined) await shoal.setProfile({ name: opts.name })
+    } catch (err) {
+      await shoal.close()
+      throw err
+    }
+    return { shoal, phrase: opts.restore !== undefined ? null : seedToPhrase(seed) }
+  }
+
+  protected override async _open (): Promise<void> {
+    this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
+    this.storeInstance = new Corestore(this.paths.cores)
+    await this.storeInstance.ready()
+    this.db = new ViewDb(this.paths.views)
+    await this.db.ready()
+    this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
+    this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
+    this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
+    this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
+    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device })
+    await this.feedInstance.ready()
+
+    const stored = await this.db.get(META_VERSION)
+    const fresh = stored === null || stored[0] !== VIEWS_VERSION
+    if (fresh) {
+      await this.db.wipeDerived()
+      const w = this.db.txn()
+      w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
+      await w.commit()
+    }
+    await this.indexerInstance.add(this.feedInstance.core)
+    for await (const { key: k } of this.db.scanPrefix(key(TAG.trackedFeed))) {
+      await this.openRemote(b4a.from(k.subarray(1)) as FeedKey)
+    }
+    await this.indexerInstance.waitFor(this.feedInstance.key, this.feedInstance.length)
+  }
+
+  protected override async _close (): Promise<void> {
+    if (this.indexerInstance) await this.indexerInstance.close()
+    for (const core of this.remote.values()) await core.close()
+    this.remote.clear()
+    if (this.feedInstance) await this.feedInstance.close()
+    if (this.storeInstance) await this.storeInstance.close()
+    if (this.db) await this.db.close()
+  }
+
+  get identity (): IdentityKey {
+    return this.need(this.keyPair).publicKey
+  }
+
+  get id (): string {
+    return identityToString(this.identity)
+  }
+
+  get feedKey (): FeedKey {
+    return this.need(this.feedInstance).key
+  }
+
+  get store (): Corestore {
+    return this.need(this.storeInstance)
+  }
+
+  get views (): Views {
+    return this.need(this.viewsInstance)
+  }
+
+  private get indexer (): Indexer {
+    return this.need(this.indexerInstance)
+  }
+
+  private need<T> (v: T | null): T {
+    if (v === null || this.closing) throw ShoalError.CLOSED('this Shoal is not open')
+    return v
+  }
+
+  /** Starts replicating and indexing another device feed (idempotent, remembered across restarts). */
+  async addFeed (feed: FeedKey): Promise<void> {
+    if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex'))) return
+    const w = this.need(this.db).txn()
+    w.put(keys.trackedFeed(feed), b4a.alloc(0))
+    await w.commit()
+    await this.openRemote(feed)
+  }
+
+  private async openRemote (feed: FeedKey): Promise<void> {
+    const hex = b4a.toString(feed, 'hex')
+    if (this.remote.has(hex)) return
+    const core = this.store.get({ key: feed })
+    this.remote.set(hex, core)
+    await core.ready()
+    core.download({ start: 0, end: -1 })
+    await this.indexer.add(core)
+  }
+
+  /** Feeds this node tracks besides its own. */
+  get trackedFeeds (): FeedKey[] {
+    return [...this.remote.values()].map((c) => c.key as FeedKey)
+  }
+
+  /** Corestore replication over a stream (or a new one, given which side initiates). */
+  replicate (isInitiatorOrStream: boolean | unknown): ReturnType<Corestore['replicate']> {
+    return this.store.replicate(isInitiatorOrStream)
+  }
+
+  /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication). */
+  waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
+    return this.indexer.waitFor(feed, length)
+  }
+
+  /** Resolves when every block stored locally is indexed. */
+  indexed (): Promise<void> {
+    return this.indexer.idle()
+  }
+
+  // --- writing -------------------------------------------------------------------------
+
+  private async write (rec: MessageRecord): Promise<MessageRef> {
+    const feed = this.need(this.feedInstance)
+    const ref = await feed.append(rec)
+    await this.indexer.waitFor(feed.key, ref.seq + 1)
+    return ref
+  }
+
+  private now (): number {
+    return this.need(this.feedInstance).timestamp()
+  }
+
+  async post (input: PostInput): Promise<MessageRef> {
+    let root: MessageRef | null = null
+    let parent: MessageRef | null = null
+    if (input.reply) {
+      parent = input.reply
+      const p = await this.views.post(parent)
+      root = p?.root ?? parent
+    }
+    const mentions = new Map<string, IdentityKey>()
+    for (const m of input.mentions ?? []) mentions.set(b4a.toString(m, 'hex'), m)
+    for (const match of String(input.text).matchAll(MENTION)) {
+      try {
+        const id = parseIdentity(match[1])
+        mentions.set(b4a.toString(id, 'hex'), id)
+      } catch {
+        // Not an identity after all (wrong length or spelling): plain text, not a mention.
+      }
+    }
+    return this.write({ type: 'post', timestamp: this.now(), text: input.text, root, parent, cw: input.cw ?? null, mentions: [...mentions.values()] })
+  }
+
+  async react (target: MessageRef, emoji: string, opts: { remove?: boolean } = {}): Promise<MessageRef> {
+    await this.known(target)
+    return this.write({ type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true })
+  }
+
+  async edit (target: MessageRef, text: string): Promise<MessageRef> {
+    await this.own(target)
+    return this.write({ type: 'edit', timestamp: this.now(), target, text })
+  }
+
+  async delete (target: MessageRef): Promise<MessageRef> {
+    await this.own(target)
+    return this.write({ type: 'delete', timestamp: this.now(), target })
+  }
+
+  follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
+  unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
+  block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }
+  unblock (who: IdentityKey): Promise<MessageRef> { return this.contact('unblock', who) }
+
+  private contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
+    if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
+    return this.write({ type, timestamp: this.now(), target })
+  }
+
+  async setProfile (p: { name?: string | null, bio?: string | null }): Promise<MessageRef> {
+    return this.write({ type: 'about', timestamp: this.now(), name: p.name ?? null, bio: p.bio ?? null })
+  }
+
+  private async known (ref: MessageRef): Promise<NonNullable<Awaited<ReturnType<Views['post']>>>> {
+    const post = await this.views.post(ref)
+    if (post === null) throw ShoalError.UNKNOWN_MESSAGE(`message ${refToString(ref)} is not known here (or was deleted)`)
+    return post
+  }
+
+  private async own (ref: MessageRef): Promise<void> {
+    const post = await this.known(ref)
+    if (!b4a.equals(post.author, this.identity)) throw ShoalError.NOT_OWN_MESSAGE(`message ${refToString(ref)} was written by someone else`)
+  }
+
+  // --- reading -------------------------------------------------------------------------
+
+  async whoami (): Promise<WhoAmI> {
+    const feeds = await this.views.feedsOf(this.identity)
+    return {
+      id: this.id,
+      name: await this.views.nameOf(this.identity),
+      feed: feedToString(this.feedKey),
+      feeds: feeds.map(feedToString)
+    }
+  }
+
+  timeline (q: TimelineQuery = {}): Promise<Page> {
+    return this.views.timeline(q)
+  }
+
+  thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
+    return this.views.thread(ref)
+  }
+
+  mentions (opts: { limit?: number } = {}): Promise<{ items: Item[] }> {
+    return this.views.mentions(opts)
+  }
+
+  profile (who?: IdentityKey): Promise<Profile> {
+    return this.views.profile(who ?? this.identity)
+  }
+
+  /** Rebuilds every view from the feeds; the result must equal the incremental one. */
+  async reindex (): Promise<IndexTotals> {
+    return this.indexer.reindex()
+  }
+
+  totals (): IndexTotals {
+    return this.indexer.totals()
+  }
+}
+

@@ -1,0 +1,82 @@
+/**
+ * The on-disk layout of the views database, declared in one place. Keys are binary and sort
+ * bytewise; timestamps are 8-byte big-endian so a reverse scan is newest first.
+ *
+ * Tags below 0x10 are node state that a reindex keeps; tags from 0x10 are derived views
+ * that a reindex (or a VIEWS_VERSION bump) wipes and rebuilds from the feeds.
+ */
+import b4a from 'b4a'
+import { refBytes, writeUint64BE, type MessageRef } from '../ids.js'
+
+export const TAG = {
+  // kept across reindex
+  meta: 0x01,
+  trackedFeed: 0x02,
+  receipt: 0x03,
+  // derived
+  checkpoint: 0x10,
+  feedIdentity: 0x11,
+  device: 0x12,
+  message: 0x13,
+  timeline: 0x14,
+  byAuthor: 0x15,
+  thread: 0x16,
+  mention: 0x17,
+  reactor: 0x18,
+  reactionCounts: 0x19,
+  edit: 0x1a,
+  deletion: 0x1b,
+  about: 0x1c,
+  contact: 0x1d,
+  contactReverse: 0x1e
+} as const
+
+export const FIRST_DERIVED_TAG = 0x10
+export const LAST_DERIVED_TAG = 0x1f
+
+export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
+  let n = 1
+  for (const p of parts) n += p.byteLength
+  const out = b4a.allocUnsafe(n)
+  out[0] = tag
+  let o = 1
+  for (const p of parts) { out.set(p, o); o += p.byteLength }
+  return out
+}
+
+export function u64 (n: number): Uint8Array {
+  const b = b4a.alloc(8)
+  writeUint64BE(b, 0, n)
+  return b
+}
+
+/** The smallest key greater than every key that starts with `prefix`. */
+export function prefixEnd (prefix: Uint8Array): Uint8Array {
+  const out = b4a.from(prefix)
+  for (let i = out.byteLength - 1; i >= 0; i--) {
+    if (out[i] < 0xff) { out[i]++; return out.subarray(0, i + 1) }
+  }
+  return b4a.alloc(prefix.byteLength + 1, 0xff)
+}
+
+export const META_VERSION = key(TAG.meta, b4a.from('views-version'))
+
+export const keys = {
+  trackedFeed: (feed: Uint8Array) => key(TAG.trackedFeed, feed),
+  receipt: (ref: MessageRef) => key(TAG.receipt, refBytes(ref)),
+  checkpoint: (feed: Uint8Array) => key(TAG.checkpoint, feed),
+  feedIdentity: (feed: Uint8Array) => key(TAG.feedIdentity, feed),
+  device: (identity: Uint8Array, feed: Uint8Array) => key(TAG.device, identity, feed),
+  message: (ref: MessageRef) => key(TAG.message, refBytes(ref)),
+  timeline: (ts: number, ref: MessageRef) => key(TAG.timeline, u64(ts), refBytes(ref)),
+  byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => key(TAG.byAuthor, author, u64(ts), refBytes(ref)),
+  thread: (root: MessageRef, ts: number, ref: MessageRef) => key(TAG.thread, refBytes(root), u64(ts), refBytes(ref)),
+  mention: (who: Uint8Array, ts: number, ref: MessageRef) => key(TAG.mention, who, u64(ts), refBytes(ref)),
+  reactor: (target: MessageRef, reactor: Uint8Array, emoji: string) => key(TAG.reactor, refBytes(target), reactor, b4a.from(emoji)),
+  reactionCounts: (target: MessageRef) => key(TAG.reactionCounts, refBytes(target)),
+  edit: (target: MessageRef, editor: Uint8Array) => key(TAG.edit, refBytes(target), editor),
+  deletion: (target: MessageRef, deleter: Uint8Array) => key(TAG.deletion, refBytes(target), deleter),
+  about: (identity: Uint8Array) => key(TAG.about, identity),
+  contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
+  contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from)
+}

@@ -1,0 +1,254 @@
+/**
+ * Read side of the views: the questions the CLI and UI ask. Every answer is attributed to
+ * identities, hides what the local identity blocks, and shows edits and deletions resolved.
+ */
+import b4a from 'b4a'
+import z32 from 'z32'
+import { ShoalError } from '../errors.js'
+import { identityToString, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
+import { TAG, key, keys, prefixEnd } from './keys.js'
+import {
+  contactFlags, decode, feedIdentity, reactionCounts, storedAbout, storedContact, storedEdit, storedPost,
+  type StoredPost
+} from './records.js'
+import type { ViewDb } from './view-db.js'
+
+/** A post as shown to a person. */
+export interface Item {
+  id: string
+  author: string
+  authorName: string | null
+  text: string
+  timestamp: number
+  root: string | null
+  parent: string | null
+  cw: string | null
+  mentions: string[]
+  reactions: Record<string, number>
+  edited: boolean
+}
+
+export interface Page { items: Item[], next: string | null }
+
+export interface Profile {
+  id: string
+  name: string | null
+  bio: string | null
+  following: number
+  followers: number
+}
+
+export interface TimelineQuery { limit?: number, before?: string | null, author?: IdentityKey | null }
+
+const MAX_LIMIT = 500
+const CURSOR_BYTES = 48
+
+export class Views {
+  constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
+
+  /** Identities `who` follows (and does not block), as far as we know. */
+  async following (who: Uint8Array): Promise<IdentityKey[]> {
+    const out: IdentityKey[] = []
+    const prefix = key(TAG.contact, who)
+    for await (const { key: k, value } of this.db.scanPrefix(prefix)) {
+      const c = decode(storedContact, value)
+      if (c.following && !c.blocking) out.push(b4a.from(k.subarray(33, 65)) as IdentityKey)
+    }
+    return out
+  }
+
+  /** Identities `who` blocks. */
+  async blocking (who: Uint8Array): Promise<IdentityKey[]> {
+    const out: IdentityKey[] = []
+    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, who))) {
+      if (decode(storedContact, value).blocking) out.push(b4a.from(k.subarray(33, 65)) as IdentityKey)
+    }
+    return out
+  }
+
+  /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
+  async hops (maxHops: number): Promise<Map<string, number>> {
+    const blocked = hexSet(await this.blocking(this.me))
+    const dist = new Map<string, number>([[hexOf(this.me), 0]])
+    let frontier: Uint8Array[] = [this.me]
+    for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
+      const next: Uint8Array[] = []
+      for (const id of frontier) {
+        for (const f of await this.following(id)) {
+          const h = hexOf(f)
+          if (dist.has(h) || blocked.has(h)) continue
+          dist.set(h, hop)
+          next.push(f)
+        }
+      }
+      frontier = next
+    }
+    return dist
+  }
+
+  /** Device feeds attested by `identity` that we hold. */
+  async feedsOf (identity: Uint8Array): Promise<FeedKey[]> {
+    const out: FeedKey[] = []
+    for await (const { key: k } of this.db.scanPrefix(key(TAG.device, identity))) out.push(b4a.from(k.subarray(33, 65)) as FeedKey)
+    return out
+  }
+
+  /** The identity a feed's header attests, or null when unknown or invalid. */
+  async identityOf (feed: Uint8Array): Promise<IdentityKey | null> {
+    const raw = await this.db.get(keys.feedIdentity(feed))
+    if (raw === null) return null
+    const fi = decode(feedIdentity, raw)
+    return fi.valid ? fi.identity : null
+  }
+
+  async post (ref: MessageRef): Promise<StoredPost | null> {
+    const raw = await this.db.get(keys.message(ref))
+    return raw === null ? null : decode(storedPost, raw)
+  }
+
+  /** Home timeline (me and whom I follow) or one author's posts, newest first. */
+  async timeline (q: TimelineQuery = {}): Promise<Page> {
+    const limit = clampLimit(q.limit)
+    const blocked = hexSet(await this.blocking(this.me))
+    let prefix: Uint8Array
+    let accept: (author: Uint8Array) => boolean
+    let authorOf: (k: Uint8Array, v: Uint8Array) => Uint8Array
+    if (q.author) {
+      const author = q.author
+      if (blocked.has(hexOf(author))) return { items: [], next: null }
+      prefix = key(TAG.byAuthor, author)
+      accept = () => true
+      authorOf = () => author
+    } else {
+      const home = hexSet(await this.following(this.me))
+      home.add(hexOf(this.me))
+      for (const b of blocked) home.delete(b)
+      prefix = key(TAG.timeline)
+      accept = (a) => home.has(hexOf(a))
+      authorOf = (_k, v) => v
+    }
+    const range = { gte: prefix, lt: prefixEnd(prefix), reverse: true }
+    if (q.before) range.lt = b4a.concat([prefix, parseCursor(q.before)])
+    const found: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
+    for await (const { key: k, value } of this.db.scan(range)) {
+      if (!accept(authorOf(k, value))) continue
+      const tail = k.subarray(k.byteLength - CURSOR_BYTES)
+      found.push({ ref: refFromBytes(tail, 8), cursor: b4a.from(tail) })
+      if (found.length > limit) break
+    }
+    const more = found.length > limit
+    const page = found.slice(0, limit)
+    const items = await this.items(page.map((p) => p.ref), blocked)
+    return { items, next: more ? z32.encode(page[page.length - 1].cursor) : null }
+  }
+
+  /** A thread: its root and every reply in (timestamp, feed, seq) order. `ref` may be any message in it. */
+  async thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
+    const blocked = hexSet(await this.blocking(this.me))
+    const start = await this.post(ref)
+    const rootRef = start?.root ?? ref
+    const replyRefs: MessageRef[] = []
+    for await (const { key: k } of this.db.scanPrefix(key(TAG.thread, refBytes(rootRef)))) replyRefs.push(refFromBytes(k, k.byteLength - 40))
+    const [root] = await this.items([rootRef], blocked)
+    const replies = await this.items(replyRefs, blocked)
+    if (!root && replies.length === 0) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
+    return { root: root ?? null, replies }
+  }
+
+  /** Posts that mention `who` (default me), newest first. */
+  async mentions (opts: { limit?: number, who?: IdentityKey } = {}): Promise<{ items: Item[] }> {
+    const limit = clampLimit(opts.limit)
+    const blocked = hexSet(await this.blocking(this.me))
+    const refs: MessageRef[] = []
+    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.mention, opts.who ?? this.me), { reverse: true })) {
+      if (blocked.has(hexOf(value))) continue
+      refs.push(refFromBytes(k, k.byteLength - 40))
+      if (refs.length >= limit) break
+    }
+    return { items: await this.items(refs, blocked) }
+  }
+
+  async profile (who: IdentityKey): Promise<Profile> {
+    const raw = await this.db.get(keys.about(who))
+    const about = raw === null ? null : decode(storedAbout, raw)
+    let followers = 0
+    for await (const { value } of this.db.scanPrefix(key(TAG.contactReverse, who))) {
+      const f = decode(contactFlags, value)
+      if (f.following && !f.blocking) followers++
+    }
+    return {
+      id: identityToString(who),
+      name: about?.name ?? null,
+      bio: about?.bio ?? null,
+      following: (await this.following(who)).length,
+      followers
+    }
+  }
+
+  async nameOf (who: Uint8Array): Promise<string | null> {
+    const raw = await this.db.get(keys.about(who))
+    return raw === null ? null : decode(storedAbout, raw).name
+  }
+
+  /** Renders posts in the given order, dropping missing, deleted and blocked ones. */
+  private async items (refs: MessageRef[], blocked: Set<string>): Promise<Item[]> {
+    const raws = await this.db.getMany(refs.map((r) => keys.message(r)))
+    const posts: Array<{ ref: MessageRef, post: StoredPost }> = []
+    for (let i = 0; i < refs.length; i++) {
+      const raw = raws[i]
+      if (raw === null) continue
+      const post = decode(storedPost, raw)
+      if (blocked.has(hexOf(post.author))) continue
+      posts.push({ ref: refs[i], post })
+    }
+    const authors = [...new Map(posts.map((p) => [hexOf(p.post.author), p.post.author])).values()]
+    const [edits, counts, abouts] = await Promise.all([
+      this.db.getMany(posts.map((p) => keys.edit(p.ref, p.post.author))),
+      this.db.getMany(posts.map((p) => keys.reactionCounts(p.ref))),
+      this.db.getMany(authors.map((a) => keys.about(a)))
+    ])
+    const names = new Map<string, string | null>()
+    authors.forEach((a, i) => { const r = abouts[i]; names.set(hexOf(a), r === null ? null : decode(storedAbout, r).name) })
+    return posts.map(({ ref, post }, i) => {
+      const edit = edits[i] === null ? null : decode(storedEdit, edits[i] as Uint8Array)
+      return {
+        id: refToString(ref),
+        author: identityToString(post.author),
+        authorName: names.get(hexOf(post.author)) ?? null,
+        text: edit?.text ?? post.text,
+        timestamp: post.timestamp,
+        root: post.root ? refToString(post.root) : null,
+        parent: post.parent ? refToString(post.parent) : null,
+        cw: post.cw,
+        mentions: post.mentions.map(identityToString),
+        reactions: counts[i] === null ? {} : decode(reactionCounts, counts[i] as Uint8Array),
+        edited: edit !== null
+      }
+    })
+  }
+}
+
+function clampLimit (limit: number | undefined): number {
+  if (limit === undefined) return 50
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw ShoalError.INVALID_ARGUMENT(`limit must be an integer from 1 to ${MAX_LIMIT}`)
+  return limit
+}
+
+function parseCursor (s: string): Uint8Array {
+  let buf: Uint8Array
+  try {
+    buf = z32.decode(s)
+  } catch (err) {
+    throw new ShoalError('INVALID_ID', `malformed cursor: ${s.slice(0, 80)}`, { cause: err })
+  }
+  if (buf.byteLength !== CURSOR_BYTES || z32.encode(buf) !== s) throw ShoalError.INVALID_ID(`malformed cursor: ${s.slice(0, 80)}`)
+  return buf
+}
+
+function hexOf (k: Uint8Array): string {
+  return b4a.toString(k, 'hex')
+}
+
+function hexSet (list: Uint8Array[]): Set<string> {
+  return new Set(list.map(hexOf))
+}

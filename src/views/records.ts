@@ -1,0 +1,154 @@
+/**
+ * Value encodings of the views database, declared once (compact-encoding). Views are derived,
+ * so a change here ships with a VIEWS_VERSION bump in src/caps.ts, which rebuilds them.
+ */
+import b4a from 'b4a'
+import c from 'compact-encoding'
+import { refEncoding, type IdentityKey, type MessageRef } from '../ids.js'
+
+/** Orders competing writes (last writer wins): effective timestamp, then feed, then seq. */
+export interface Stamp { ts: number, ref: MessageRef }
+
+export function compareStamps (a: Stamp, b: Stamp): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1
+  const f = b4a.compare(a.ref.feed, b.ref.feed)
+  if (f !== 0) return f
+  return a.ref.seq === b.ref.seq ? 0 : (a.ref.seq < b.ref.seq ? -1 : 1)
+}
+
+const stamp: c.Encoder<Stamp> = {
+  preencode (s, v) { c.uint.preencode(s, v.ts); refEncoding.preencode(s, v.ref) },
+  encode (s, v) { c.uint.encode(s, v.ts); refEncoding.encode(s, v.ref) },
+  decode (s) { return { ts: c.uint.decode(s), ref: refEncoding.decode(s) } }
+}
+
+function opt<T> (enc: c.Encoder<T>): c.Encoder<T | null> {
+  return {
+    preencode (s, v) { c.bool.preencode(s, v !== null); if (v !== null) enc.preencode(s, v) },
+    encode (s, v) { c.bool.encode(s, v !== null); if (v !== null) enc.encode(s, v) },
+    decode (s) { return c.bool.decode(s) ? enc.decode(s) : null }
+  }
+}
+
+/** A post as the views keep it (the author is the identity, not the feed). */
+export interface StoredPost {
+  author: IdentityKey
+  timestamp: number
+  text: string
+  root: MessageRef | null
+  parent: MessageRef | null
+  cw: string | null
+  mentions: IdentityKey[]
+}
+
+export const storedPost: c.Encoder<StoredPost> = {
+  preencode (s, v) {
+    c.fixed32.preencode(s, v.author); c.uint.preencode(s, v.timestamp); c.string.preencode(s, v.text)
+    opt(refEncoding).preencode(s, v.root); opt(refEncoding).preencode(s, v.parent); opt(c.string).preencode(s, v.cw)
+    c.array(c.fixed32).preencode(s, v.mentions)
+  },
+  encode (s, v) {
+    c.fixed32.encode(s, v.author); c.uint.encode(s, v.timestamp); c.string.encode(s, v.text)
+    opt(refEncoding).encode(s, v.root); opt(refEncoding).encode(s, v.parent); opt(c.string).encode(s, v.cw)
+    c.array(c.fixed32).encode(s, v.mentions)
+  },
+  decode (s) {
+    return {
+      author: c.fixed32.decode(s) as IdentityKey,
+      timestamp: c.uint.decode(s),
+      text: c.string.decode(s),
+      root: opt(refEncoding).decode(s),
+      parent: opt(refEncoding).decode(s),
+      cw: opt(c.string).decode(s),
+      mentions: c.array(c.fixed32).decode(s) as IdentityKey[]
+    }
+  }
+}
+
+export interface Checkpoint { position: number, messages: number, malformed: number, unknown: number }
+
+export const checkpoint: c.Encoder<Checkpoint> = {
+  preencode (s, v) { c.uint.preencode(s, v.position); c.uint.preencode(s, v.messages); c.uint.preencode(s, v.malformed); c.uint.preencode(s, v.unknown) },
+  encode (s, v) { c.uint.encode(s, v.position); c.uint.encode(s, v.messages); c.uint.encode(s, v.malformed); c.uint.encode(s, v.unknown) },
+  decode (s) { return { position: c.uint.decode(s), messages: c.uint.decode(s), malformed: c.uint.decode(s), unknown: c.uint.decode(s) } }
+}
+
+/** What a feed's header said: the identity it speaks for, or that the header was invalid. */
+export interface FeedIdentity { valid: boolean, identity: IdentityKey | null, device: string }
+
+export const feedIdentity: c.Encoder<FeedIdentity> = {
+  preencode (s, v) { c.bool.preencode(s, v.valid); opt(c.fixed32).preencode(s, v.identity); c.string.preencode(s, v.device) },
+  encode (s, v) { c.bool.encode(s, v.valid); opt(c.fixed32).encode(s, v.identity); c.string.encode(s, v.device) },
+  decode (s) { return { valid: c.bool.decode(s), identity: opt(c.fixed32).decode(s) as IdentityKey | null, device: c.string.decode(s) } }
+}
+
+export interface Reactor { on: boolean, stamp: Stamp }
+
+export const reactor: c.Encoder<Reactor> = {
+  preencode (s, v) { c.bool.preencode(s, v.on); stamp.preencode(s, v.stamp) },
+  encode (s, v) { c.bool.encode(s, v.on); stamp.encode(s, v.stamp) },
+  decode (s) { return { on: c.bool.decode(s), stamp: stamp.decode(s) } }
+}
+
+export type ReactionCounts = Record<string, number>
+
+export const reactionCounts: c.Encoder<ReactionCounts> = {
+  preencode (s, v) {
+    const entries = Object.entries(v)
+    c.uint.preencode(s, entries.length)
+    for (const [k, n] of entries) { c.string.preencode(s, k); c.uint.preencode(s, n) }
+  },
+  encode (s, v) {
+    const entries = Object.entries(v)
+    c.uint.encode(s, entries.length)
+    for (const [k, n] of entries) { c.string.encode(s, k); c.uint.encode(s, n) }
+  },
+  decode (s) {
+    const out: ReactionCounts = {}
+    const n = c.uint.decode(s)
+    for (let i = 0; i < n; i++) { const k = c.string.decode(s); out[k] = c.uint.decode(s) }
+    return out
+  }
+}
+
+export interface StoredEdit { text: string, stamp: Stamp }
+
+export const storedEdit: c.Encoder<StoredEdit> = {
+  preencode (s, v) { c.string.preencode(s, v.text); stamp.preencode(s, v.stamp) },
+  encode (s, v) { c.string.encode(s, v.text); stamp.encode(s, v.stamp) },
+  decode (s) { return { text: c.string.decode(s), stamp: stamp.decode(s) } }
+}
+
+export interface StoredAbout { name: string | null, nameStamp: Stamp | null, bio: string | null, bioStamp: Stamp | null }
+
+export const storedAbout: c.Encoder<StoredAbout> = {
+  preencode (s, v) { opt(c.string).preencode(s, v.name); opt(stamp).preencode(s, v.nameStamp); opt(c.string).preencode(s, v.bio); opt(stamp).preencode(s, v.bioStamp) },
+  encode (s, v) { opt(c.string).encode(s, v.name); opt(stamp).encode(s, v.nameStamp); opt(c.string).encode(s, v.bio); opt(stamp).encode(s, v.bioStamp) },
+  decode (s) { return { name: opt(c.string).decode(s), nameStamp: opt(stamp).decode(s), bio: opt(c.string).decode(s), bioStamp: opt(stamp).decode(s) } }
+}
+
+/** What one identity says about another: two independent last-writer-wins registers. */
+export interface StoredContact { following: boolean, followStamp: Stamp | null, blocking: boolean, blockStamp: Stamp | null }
+
+export const storedContact: c.Encoder<StoredContact> = {
+  preencode (s, v) { c.bool.preencode(s, v.following); opt(stamp).preencode(s, v.followStamp); c.bool.preencode(s, v.blocking); opt(stamp).preencode(s, v.blockStamp) },
+  encode (s, v) { c.bool.encode(s, v.following); opt(stamp).encode(s, v.followStamp); c.bool.encode(s, v.blocking); opt(stamp).encode(s, v.blockStamp) },
+  decode (s) { return { following: c.bool.decode(s), followStamp: opt(stamp).decode(s), blocking: c.bool.decode(s), blockStamp: opt(stamp).decode(s) } }
+}
+
+/** The reverse edge kept for follower counts. */
+export interface ContactFlags { following: boolean, blocking: boolean }
+
+export const contactFlags: c.Encoder<ContactFlags> = {
+  preencode (s) { c.uint.preencode(s, 0) },
+  encode (s, v) { c.uint.encode(s, (v.following ? 1 : 0) | (v.blocking ? 2 : 0)) },
+  decode (s) { const n = c.uint.decode(s); return { following: (n & 1) !== 0, blocking: (n & 2) !== 0 } }
+}
+
+export function encode<T> (enc: c.Encoder<T>, v: T): Uint8Array {
+  return c.encode(enc, v)
+}
+
+export function decode<T> (enc: c.Encoder<T>, buf: Uint8Array): T {
+  return c.decode(enc, buf)
+}

@@ -1,0 +1,110 @@
+// Minimal declarations for untyped Holepunch modules, limited to what Shoal uses.
+
+declare module 'safety-catch' {
+  function safetyCatch (err: unknown): void
+  export = safetyCatch
+}
+
+declare module 'z32' {
+  export function encode (buf: Uint8Array): string
+  export function decode (s: string): Uint8Array
+}
+
+declare module 'sodium-universal' {
+  export const crypto_sign_PUBLICKEYBYTES: number
+  export const crypto_sign_SECRETKEYBYTES: number
+  export const crypto_sign_BYTES: number
+  export const crypto_sign_SEEDBYTES: number
+  export const crypto_generichash_BYTES: number
+  export function crypto_sign_seed_keypair (pk: Uint8Array, sk: Uint8Array, seed: Uint8Array): void
+  export function crypto_sign_detached (sig: Uint8Array, msg: Uint8Array, sk: Uint8Array): void
+  export function crypto_sign_verify_detached (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean
+  export function crypto_generichash (out: Uint8Array, input: Uint8Array, key?: Uint8Array): void
+  export function crypto_generichash_batch (out: Uint8Array, inputs: Uint8Array[], key?: Uint8Array): void
+  export function randombytes_buf (buf: Uint8Array): void
+  export function sodium_memzero (buf: Uint8Array): void
+}
+
+declare module 'hypercore' {
+  import { EventEmitter } from 'events'
+  namespace Hypercore {
+    interface Download { done (): Promise<void>, destroy (): void }
+  }
+  class Hypercore extends EventEmitter {
+    readonly key: Uint8Array | null
+    readonly discoveryKey: Uint8Array | null
+    readonly length: number
+    readonly contiguousLength: number
+    readonly writable: boolean
+    readonly opened: boolean
+    readonly closed: boolean
+    readonly peers: unknown[]
+    ready (): Promise<void>
+    close (): Promise<void>
+    append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
+    get (index: number, opts?: { wait?: boolean, timeout?: number }): Promise<Uint8Array | null>
+    has (index: number): Promise<boolean>
+    update (opts?: { wait?: boolean }): Promise<boolean>
+    download (range?: { start?: number, end?: number, linear?: boolean }): Hypercore.Download
+  }
+  export = Hypercore
+}
+
+declare module 'corestore' {
+  import Hypercore from 'hypercore'
+  import { EventEmitter } from 'events'
+  class Corestore extends EventEmitter {
+    constructor (storage: string, opts?: Record<string, unknown>)
+    readonly opened: boolean
+    readonly closed: boolean
+    ready (): Promise<void>
+    close (): Promise<void>
+    get (opts: Uint8Array | { key?: Uint8Array, name?: string, exclusive?: boolean, active?: boolean }): Hypercore
+    session (opts?: Record<string, unknown>): Corestore
+    namespace (name: string): Corestore
+    replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream & { destroy (err?: Error): void, on (ev: string, fn: (...args: any[]) => void): unknown }
+  }
+  export = Corestore
+}
+
+declare module 'rocksdb-native' {
+  namespace RocksDB {
+    interface ReadBatch {
+      get (key: Uint8Array): Promise<Uint8Array | null>
+      flush (): Promise<void>
+      tryFlush (): void
+      destroy (): void
+    }
+    interface WriteBatch {
+      put (key: Uint8Array, value: Uint8Array): Promise<void>
+      tryPut (key: Uint8Array, value: Uint8Array): void
+      tryDelete (key: Uint8Array): void
+      tryDeleteRange (start: Uint8Array, end: Uint8Array): void
+      flush (): Promise<void>
+      destroy (): void
+    }
+    interface Range {
+      gt?: Uint8Array
+      gte?: Uint8Array
+      lt?: Uint8Array
+      lte?: Uint8Array
+      reverse?: boolean
+      limit?: number
+      values?: boolean
+      capacity?: number
+    }
+    interface Entry { key: Uint8Array, value: Uint8Array }
+    interface Iterator extends AsyncIterable<Entry> { destroy (): void }
+  }
+  class RocksDB {
+    constructor (path: string, opts?: Record<string, unknown>)
+    ready (): Promise<void>
+    close (): Promise<void>
+    read (opts?: { capacity?: number }): RocksDB.ReadBatch
+    write (opts?: { capacity?: number }): RocksDB.WriteBatch
+    get (key: Uint8Array): Promise<Uint8Array | null>
+    iterator (range: RocksDB.Range): RocksDB.Iterator
+    snapshot (): RocksDB
+  }
+  export = RocksDB
+}

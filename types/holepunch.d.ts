@@ -100,8 +100,8 @@ declare module 'rocksdb-native' {
     constructor (path: string, opts?: Record<string, unknown>)
     ready (): Promise<void>
     close (): Promise<void>
-    read (opts?: { capacity?: number }): RocksDB.ReadBatch
-    write (opts?: { capacity?: number }): RocksDB.WriteBatch
+    read (opts?: { capacity?: number, autoDestroy?: boolean }): RocksDB.ReadBatch
+    write (opts?: { capacity?: number, autoDestroy?: boolean }): RocksDB.WriteBatch
     get (key: Uint8Array): Promise<Uint8Array | null>
     iterator (range: RocksDB.Range): RocksDB.Iterator
     snapshot (): RocksDB

@@ -216,7 +216,8 @@ function decodeBody (state: State, id: number, timestamp: number): FeedRecord {
       const mentions: IdentityKey[] = []
       if (flags & POST_MENTIONS) {
         const n = c.uint.decode(state)
-        if (n === 0 || n > CAPS.mentions) throw ShoalError.MESSAGE_TOO_LARGE(`${n} mentions, the cap is ${CAPS.mentions}`)
+        if (n === 0) throw ShoalError.INVALID_MESSAGE('mentions flag set with no mentions')
+        if (n > CAPS.mentions) throw ShoalError.MESSAGE_TOO_LARGE(`${n} mentions, the cap is ${CAPS.mentions}`)
         for (let i = 0; i < n; i++) mentions.push(c.fixed32.decode(state) as IdentityKey)
       }
       return { type: 'post', timestamp, text, root, parent, cw, mentions }

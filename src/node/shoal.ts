@@ -128,6 +128,11 @@ export class Shoal extends ReadyResource {
     return this.need(this.feedInstance).key
   }
 
+  /** Blocks in this device's feed (the header included). */
+  get feedLength (): number {
+    return this.need(this.feedInstance).length
+  }
+
   get store (): Corestore {
     return this.need(this.storeInstance)
   }
@@ -238,7 +243,7 @@ export class Shoal extends ReadyResource {
   block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }
   unblock (who: IdentityKey): Promise<MessageRef> { return this.contact('unblock', who) }
 
-  private contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
+  private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
     return this.write({ type, timestamp: this.now(), target })
   }

@@ -46,7 +46,7 @@ export class ViewDb extends ReadyResource {
   /** Reads many keys in one native call. */
   async getMany (keys: Uint8Array[]): Promise<Array<Uint8Array | null>> {
     if (keys.length === 0) return []
-    const batch = this.rocks.read({ capacity: keys.length })
+    const batch = this.rocks.read({ capacity: keys.length, autoDestroy: true })
     const all = keys.map((k) => batch.get(k))
     batch.tryFlush()
     return Promise.all(all)
@@ -68,7 +68,7 @@ export class ViewDb extends ReadyResource {
 
   /** Removes every derived view (node state below FIRST_DERIVED_TAG is kept). */
   async wipeDerived (): Promise<void> {
-    const w = this.rocks.write()
+    const w = this.rocks.write({ autoDestroy: true })
     w.tryDeleteRange(b4a.from([FIRST_DERIVED_TAG]), b4a.from([LAST_DERIVED_TAG + 1]))
     await w.flush()
   }
@@ -121,7 +121,7 @@ export class ViewTxn {
 
   async commit (): Promise<void> {
     if (this.writes.size === 0) return
-    const w = this.rocks.write({ capacity: this.writes.size })
+    const w = this.rocks.write({ capacity: this.writes.size, autoDestroy: true })
     for (const [h, value] of this.writes) {
       const key = this.writeKeys.get(h) as Uint8Array
       if (value === null) w.tryDelete(key)

@@ -1,0 +1,112 @@
+/**
+ * What each CLI command does, given an open node. Each returns the JSON document it prints with
+ * --json, and a human rendering of it.
+ */
+import { ShoalError } from '../errors.js'
+import { parseIdentity, parseRef, refToString } from '../ids.js'
+import type { Shoal } from '../node/shoal.js'
+import type { Item } from '../views/queries.js'
+import { intFlag, type Parsed } from './args.js'
+
+export interface Result { json: unknown, text: string }
+
+type Command = (shoal: Shoal, p: Parsed) => Promise<Result>
+
+function str (v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+
+function written (id: string, what: string): Result {
+  return { json: { id }, text: `${what} ${id}` }
+}
+
+export function renderItem (item: Item, indent = ''): string {
+  const who = item.authorName ? `${item.authorName} (${item.author.slice(0, 8)})` : item.author.slice(0, 8)
+  const when = new Date(item.timestamp).toISOString().replace('T', ' ').slice(0, 16)
+  const flags = [item.edited ? 'edited' : '', item.parent ? `reply to ${item.parent.slice(0, 10)}…` : ''].filter(Boolean).join(', ')
+  const reactions = Object.entries(item.reactions).map(([e, n]) => `${e} ${n}`).join('  ')
+  const body = item.cw ? `[CW: ${item.cw}]` : item.text
+  return [
+    `${indent}${who}  ${when}${flags ? `  (${flags})` : ''}`,
+    ...body.split('\n').map((l) => `${indent}  ${l}`),
+    `${indent}  ${reactions ? reactions + '  ' : ''}id ${item.id}`
+  ].join('\n')
+}
+
+export const commands: Record<string, Command> = {
+  async whoami (shoal) {
+    const w = await shoal.whoami()
+    return { json: { id: w.id, name: w.name, feeds: w.feeds }, text: `${w.name ?? '(no name)'}\nid    ${w.id}\nfeeds ${w.feeds.join('\n      ')}` }
+  },
+
+  async post (shoal, p) {
+    const reply = str(p.flags.reply)
+    const r = await shoal.post({ text: p.positionals[0], reply: reply ? parseRef(reply) : null, cw: str(p.flags.cw) ?? null })
+    return written(refToString(r), 'posted')
+  },
+
+  async react (shoal, p) {
+    const r = await shoal.react(parseRef(p.positionals[0]), p.positionals[1], { remove: p.flags.remove === true })
+    return written(refToString(r), 'reacted')
+  },
+
+  async edit (shoal, p) {
+    return written(refToString(await shoal.edit(parseRef(p.positionals[0]), p.positionals[1])), 'edited')
+  },
+
+  async delete (shoal, p) {
+    return written(refToString(await shoal.delete(parseRef(p.positionals[0]))), 'deleted')
+  },
+
+  async follow (shoal, p) { return written(refToString(await shoal.follow(parseIdentity(p.positionals[0]))), 'following') },
+  async unfollow (shoal, p) { return written(refToString(await shoal.unfollow(parseIdentity(p.positionals[0]))), 'unfollowed') },
+  async block (shoal, p) { return written(refToString(await shoal.block(parseIdentity(p.positionals[0]))), 'blocked') },
+  async unblock (shoal, p) { return written(refToString(await shoal.unblock(parseIdentity(p.positionals[0]))), 'unblocked') },
+
+  async profile (shoal, p) {
+    const who = p.positionals[0] !== undefined ? parseIdentity(p.positionals[0]) : shoal.identity
+    const name = str(p.flags.name)
+    const bio = str(p.flags.bio)
+    if (name !== undefined || bio !== undefined) {
+      if (p.positionals[0] !== undefined && p.positionals[0] !== shoal.id) throw ShoalError.USAGE('--name and --bio set your own profile only')
+      await shoal.setProfile({ name: name ?? null, bio: bio ?? null })
+    }
+    const prof = await shoal.profile(who)
+    return {
+      json: prof,
+      text: `${prof.name ?? '(no name)'}\nid        ${prof.id}\nbio       ${prof.bio ?? ''}\nfollowing ${prof.following}\nfollowers ${prof.followers}`
+    }
+  },
+
+  async feed (shoal, p) {
+    const author = str(p.flags.author)
+    const page = await shoal.timeline({
+      limit: intFlag(p.flags.limit, 'limit'),
+      before: str(p.flags.before) ?? null,
+      author: author ? parseIdentity(author) : null
+    })
+    const text = page.items.length === 0 ? '(nothing yet)' : page.items.map((i) => renderItem(i)).join('\n\n')
+    return { json: page, text: text + (page.next ? `\n\nmore: shoal feed --before ${page.next}` : '') }
+  },
+
+  async thread (shoal, p) {
+    const t = await shoal.thread(parseRef(p.positionals[0]))
+    const lines = [t.root ? renderItem(t.root) : '(the first post is not known here or was deleted)']
+    for (const r of t.replies) lines.push(renderItem(r, '    '))
+    return { json: t, text: lines.join('\n\n') }
+  },
+
+  async mentions (shoal, p) {
+    const m = await shoal.mentions({ limit: intFlag(p.flags.limit, 'limit') })
+    return { json: m, text: m.items.length === 0 ? '(no mentions)' : m.items.map((i) => renderItem(i)).join('\n\n') }
+  },
+
+  async reindex (shoal) {
+    const t = await shoal.reindex()
+    const skipped = t.malformed + t.unknown
+    return {
+      json: { messages: t.messages, skipped, malformed: t.malformed, unknown: t.unknown },
+      text: `reindexed ${t.messages} messages, skipped ${skipped} (${t.malformed} malformed, ${t.unknown} of unknown type)`
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The `shoal` command line. `--json` prints exactly one JSON document on stdout; failures exit
+ * non-zero and print `error: CODE: message` on stderr (and `{"error":{code,message}}` with --json).
+ */
+import { ShoalError, USAGE_CODES } from '../errors.js'
+import { feedToString } from '../ids.js'
+import { Shoal } from '../node/shoal.js'
+import { resolveStorage } from '../node/storage.js'
+import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
+import { commands, type Result } from './commands.js'
+
+export interface Io {
+  stdout: (s: string) => void
+  stderr: (s: string) => void
+  env: NodeJS.ProcessEnv
+}
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env
+}
+
+/** Runs one command; resolves to the process exit status. */
+export async function run (argv: string[], io: Io = defaultIo): Promise<number> {
+  let p: Parsed | null = null
+  try {
+    p = parse(argv)
+    if (p.help) {
+      const text = p.command === 'help' ? helpText() : `${usageLine(p.command)}\n  ${COMMANDS[p.command].summary}`
+      print(io, p, { json: { usage: text }, text })
+      return 0
+    }
+    const storage = resolveStorage(p.storage, io.env)
+    if (p.command === 'init') {
+      print(io, p, await init(storage, p))
+      return 0
+    }
+    const shoal = new Shoal(storage)
+    try {
+      await shoal.ready()
+      print(io, p, await commands[p.command](shoal, p))
+    } finally {
+      await shoal.close()
+    }
+    return 0
+  } catch (err) {
+    return fail(io, p?.json ?? argv.includes('--json'), err)
+  }
+}
+
+async function init (storage: string, p: Parsed): Promise<Result> {
+  const name = typeof p.flags.name === 'string' ? p.flags.name : undefined
+  const restore = typeof p.flags.restore === 'string' ? p.flags.restore : undefined
+  const { shoal, phrase } = await Shoal.init(storage, { name, restore })
+  try {
+    const json: Record<string, string> = { id: shoal.id, feed: feedToString(shoal.feedKey) }
+    if (phrase !== null) json.phrase = phrase
+    const text = [
+      restore ? 'Restored your identity on this device (a new device feed).' : 'Created your identity.',
+      `id    ${shoal.id}`,
+      `feed  ${json.feed}`,
+      ...(phrase !== null
+        ? ['', 'Recovery phrase (shown once; write it down and keep it secret, it is your identity):', '', `  ${phrase}`, '']
+        : [])
+    ].join('\n')
+    return { json, text }
+  } finally {
+    await shoal.close()
+  }
+}
+
+function print (io: Io, p: Parsed, r: Result): void {
+  io.stdout(p.json ? JSON.stringify(r.json) + '\n' : r.text + '\n')
+}
+
+function fail (io: Io, json: boolean, err: unknown): number {
+  const e = err instanceof ShoalError ? err : new ShoalError('STORAGE_ERROR', err instanceof Error ? err.message : String(err), { cause: err })
+  io.stderr(`error: ${e.message}\n`)
+  if (json) io.stdout(JSON.stringify({ error: { code: e.code, message: e.detail } }) + '\n')
+  if (!(err instanceof ShoalError) && io.env.SHOAL_DEBUG) io.stderr(String((err as Error)?.stack) + '\n')
+  return USAGE_CODES.has(e.code) ? 2 : 1
+}

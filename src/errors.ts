@@ -16,6 +16,10 @@ export type ShoalErrorCode =
   | 'NO_IDENTITY'
   | 'STORAGE_ERROR'
   | 'CLOSED'
+  | 'LAN_ERROR'
+  | 'SYNC_TIMEOUT'
+  | 'STORAGE_LOCKED'
+  | 'NETWORK_ERROR'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -47,6 +51,10 @@ export class ShoalError extends Error {
   static NO_IDENTITY (msg: string): ShoalError { return new ShoalError('NO_IDENTITY', msg) }
   static STORAGE_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_ERROR', msg, { cause }) }
   static CLOSED (msg: string): ShoalError { return new ShoalError('CLOSED', msg) }
+  static LAN_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('LAN_ERROR', msg, { cause }) }
+  static SYNC_TIMEOUT (msg: string): ShoalError { return new ShoalError('SYNC_TIMEOUT', msg) }
+  static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
+  static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }
 }
 
 export function isShoalError (err: unknown): err is ShoalError {

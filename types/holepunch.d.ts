@@ -44,6 +44,9 @@ declare module 'hypercore' {
     append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
     get (index: number, opts?: { wait?: boolean, timeout?: number }): Promise<Uint8Array | null>
     has (index: number): Promise<boolean>
+    purge (): Promise<void>
+    findingPeers (): () => void
+    clear (start: number, end?: number): Promise<unknown>
     update (opts?: { wait?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): Hypercore.Download
   }
@@ -62,6 +65,7 @@ declare module 'corestore' {
     get (opts: Uint8Array | { key?: Uint8Array, name?: string, exclusive?: boolean, active?: boolean }): Hypercore
     session (opts?: Record<string, unknown>): Corestore
     namespace (name: string): Corestore
+    createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }>
     replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream & { destroy (err?: Error): void, on (ev: string, fn: (...args: any[]) => void): unknown }
   }
   export = Corestore
@@ -107,4 +111,102 @@ declare module 'rocksdb-native' {
     snapshot (): RocksDB
   }
   export = RocksDB
+}
+
+declare module 'protomux' {
+  import type { Encoder } from 'compact-encoding'
+  namespace Protomux {
+    interface Message<T> { send (msg: T): boolean }
+    interface MessageSpec<T> { encoding: Encoder<T>, onmessage? (msg: T): unknown }
+    interface Channel {
+      open (handshake?: unknown): void
+      close (): void
+      closed: boolean
+      addMessage<T> (spec: MessageSpec<T>): Message<T>
+      messages: Array<Message<any>>
+    }
+    interface ChannelOptions {
+      protocol: string
+      id?: Uint8Array | null
+      handshake?: Encoder<any>
+      messages?: Array<MessageSpec<any>>
+      onopen? (handshake: any): unknown
+      onclose? (): unknown
+      ondestroy? (): unknown
+    }
+  }
+  class Protomux {
+    static from (stream: unknown): Protomux
+    createChannel (opts: Protomux.ChannelOptions): Protomux.Channel | null
+  }
+  export = Protomux
+}
+
+declare module '@hyperswarm/secret-stream' {
+  import { Duplex } from 'stream'
+  class NoiseSecretStream extends Duplex {
+    constructor (isInitiator: boolean, rawStream?: unknown, opts?: { keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, remotePublicKey?: Uint8Array })
+    readonly isInitiator: boolean
+    readonly handshakeHash: Uint8Array | null
+    readonly publicKey: Uint8Array | null
+    readonly remotePublicKey: Uint8Array | null
+    userData: unknown
+    opened: Promise<boolean>
+    setTimeout (ms: number): void
+    setKeepAlive (ms: number): void
+  }
+  export = NoiseSecretStream
+}
+
+declare module 'hyperdht' {
+  import { EventEmitter } from 'events'
+  class HyperDHT extends EventEmitter {
+    constructor (opts?: { bootstrap?: Array<string | { host: string, port: number }>, host?: string, port?: number, ephemeral?: boolean, firewalled?: boolean })
+    ready (): Promise<void>
+    destroy (): Promise<void>
+    fullyBootstrapped (): Promise<void>
+    address (): { host: string, port: number }
+    static keyPair (seed?: Uint8Array): { publicKey: Uint8Array, secretKey: Uint8Array }
+  }
+  export = HyperDHT
+}
+
+declare module 'hyperdht/testnet.js' {
+  import HyperDHT from 'hyperdht'
+  interface Testnet {
+    nodes: HyperDHT[]
+    bootstrap: Array<{ host: string, port: number }>
+    createNode (opts?: Record<string, unknown>): HyperDHT
+    destroy (): Promise<void>
+  }
+  function createTestnet (size?: number, opts?: ((fn: () => unknown, opts?: { order?: number }) => void) | { host?: string, port?: number, bootstrap?: Array<{ host: string, port: number }>, teardown?: (fn: () => unknown, opts?: { order?: number }) => void }): Promise<Testnet>
+  export = createTestnet
+}
+
+declare module 'hyperswarm' {
+  import { EventEmitter } from 'events'
+  import HyperDHT from 'hyperdht'
+  import NoiseSecretStream from '@hyperswarm/secret-stream'
+  namespace Hyperswarm {
+    interface PeerInfo { publicKey: Uint8Array, topics: Uint8Array[], client: boolean }
+    interface Discovery { flushed (): Promise<void>, destroy (): Promise<void> }
+  }
+  class Hyperswarm extends EventEmitter {
+    constructor (opts?: { dht?: HyperDHT, keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, bootstrap?: unknown, maxPeers?: number })
+    readonly keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+    readonly connections: Set<NoiseSecretStream>
+    readonly dht: HyperDHT
+    join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): Hyperswarm.Discovery
+    leave (topic: Uint8Array): Promise<void>
+    flush (): Promise<void>
+    destroy (): Promise<void>
+    on (ev: 'connection', fn: (conn: NoiseSecretStream, info: Hyperswarm.PeerInfo) => void): this
+    on (ev: string, fn: (...args: any[]) => void): this
+  }
+  export = Hyperswarm
+}
+
+// package.json "imports": Node's events on Node, bare-events on Bare.
+declare module '#events' {
+  export { EventEmitter } from 'events'
 }

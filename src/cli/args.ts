@@ -35,7 +35,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
   feed: { summary: 'read the home timeline (or one author\'s posts)', positionals: [], flags: { limit: { type: 'string' }, before: { type: 'string' }, author: { type: 'string' } } },
   thread: { summary: 'read a thread', positionals: ['REF'], flags: {} },
   mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: { type: 'string' } } },
-  reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} }
+  reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
+  serve: { summary: 'run the node on the network until Ctrl-C (other commands then talk to it)', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' } } },
+  sync: { summary: 'replicate everything in scope until caught up, then exit', positionals: [], flags: { timeout: { type: 'string' }, bootstrap: { type: 'string' }, hops: { type: 'string' } } },
+  status: { summary: 'peers and per-identity sync progress', positionals: [], flags: {} },
+  dht: { summary: 'run a small private DHT and print its bootstrap address', positionals: [], flags: { host: { type: 'string' }, port: { type: 'string' } } }
 }
 
 export interface Parsed {
@@ -87,7 +91,8 @@ export function usageLine (command: string): string {
 export function helpText (): string {
   const lines = ['shoal: a peer-to-peer social messenger', '', 'usage: shoal COMMAND [ARGS] [--json] [--storage DIR]', '']
   for (const name of Object.keys(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${COMMANDS[name].summary}`)
-  lines.push('', 'Storage: --storage DIR, else $SHOAL_STORAGE, else ~/.shoal.', 'Ids and refs are z-base32 strings. Exit status: 0 ok, 1 error, 2 usage error.')
+  lines.push('', 'Storage: --storage DIR, else $SHOAL_STORAGE, else ~/.shoal.',
+    'Network: --bootstrap host:port[,…] or $SHOAL_BOOTSTRAP; "none" means LAN only; unset means the public DHT.', 'Ids and refs are z-base32 strings. Exit status: 0 ok, 1 error, 2 usage error.')
   return lines.join('\n')
 }
 

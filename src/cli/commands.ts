@@ -101,6 +101,23 @@ export const commands: Record<string, Command> = {
     return { json: m, text: m.items.length === 0 ? '(no mentions)' : m.items.map((i) => renderItem(i)).join('\n\n') }
   },
 
+  async sync (shoal, p) {
+    const seconds = intFlag(p.flags.timeout, 'timeout') ?? 60
+    const r = await shoal.sync({ timeout: seconds * 1000 })
+    return { json: r, text: `synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks` }
+  },
+
+  async status (shoal) {
+    const s = await shoal.status()
+    const lines = [`${s.peers.length} peer(s) connected`]
+    for (const p of s.peers) lines.push(`  peer ${p.identity ?? '(unknown identity)'}`)
+    for (const id of s.identities) {
+      lines.push(`${id.id}`)
+      for (const f of id.feeds) lines.push(`  feed ${f.key.slice(0, 12)}…  ${f.local}/${f.remote}`)
+    }
+    return { json: s, text: lines.join('\n') }
+  },
+
   async reindex (shoal) {
     const t = await shoal.reindex()
     const skipped = t.malformed + t.unknown

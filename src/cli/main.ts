@@ -8,6 +8,9 @@ import { Shoal } from '../node/shoal.js'
 import { resolveStorage } from '../node/storage.js'
 import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
 import { commands, type Result } from './commands.js'
+import { dht, joinOptions, serve } from './network-commands.js'
+import { callServer } from '../node/ipc.js'
+import { storagePaths } from '../node/storage.js'
 
 export interface Io {
   stdout: (s: string) => void
@@ -31,15 +34,33 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       print(io, p, { json: { usage: text }, text })
       return 0
     }
+    const parsed = p
+    if (p.command === 'dht') {
+      await dht(p, (r) => print(io, parsed, r))
+      return 0
+    }
     const storage = resolveStorage(p.storage, io.env)
     if (p.command === 'init') {
       print(io, p, await init(storage, p))
       return 0
     }
+    if (p.command !== 'serve') {
+      const reply = await callServer(storagePaths(storage).socket, argv)
+      if (reply !== null) {
+        if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
+        print(io, p, { json: reply.json, text: reply.text })
+        return 0
+      }
+    }
     const shoal = new Shoal(storage)
     try {
       await shoal.ready()
-      print(io, p, await commands[p.command](shoal, p))
+      if (p.command === 'serve') {
+        await serve(shoal, p, io.env, (r) => print(io, parsed, r))
+      } else {
+        if (p.command === 'sync') await shoal.joinNetwork(joinOptions(p, io.env))
+        print(io, p, await commands[p.command](shoal, p))
+      }
     } finally {
       await shoal.close()
     }

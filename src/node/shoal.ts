@@ -7,6 +7,7 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
+import sodium from 'sodium-universal'
 import { VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
@@ -17,6 +18,9 @@ import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION, keys, TAG, key } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
 import { ViewDb } from '../views/view-db.js'
+import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js'
+import { openNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
+import type HyperDHT from 'hyperdht'
 import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
 
 export interface ShoalOptions {
@@ -39,6 +43,19 @@ export interface PostInput {
   mentions?: IdentityKey[]
 }
 
+export interface JoinOptions {
+  /** An existing DHT node (tests: testnet.createNode()). */
+  dht?: HyperDHT
+  /** Which DHT to use; default the public one. `{ kind: 'none' }` means LAN only. */
+  bootstrap?: Bootstrap
+  /** Multicast-DNS discovery on the local network (default: on when bootstrap is none). */
+  lan?: boolean
+  /** LAN discovery settings (bind host, mDNS port). */
+  lanOptions?: NetworkOptions['lanOptions']
+  /** Follow-graph hop limit of what is replicated (default 2). */
+  hops?: number
+}
+
 export interface WhoAmI { id: string, name: string | null, feeds: string[], feed: string }
 
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
@@ -53,6 +70,8 @@ export class Shoal extends ReadyResource {
   private indexerInstance: Indexer | null = null
   private viewsInstance: Views | null = null
   private readonly remote = new Map<string, Hypercore>()
+  private network: Network | null = null
+  private replicatorInstance: Replicator | null = null
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
@@ -82,7 +101,12 @@ export class Shoal extends ReadyResource {
   protected override async _open (): Promise<void> {
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
     this.storeInstance = new Corestore(this.paths.cores)
-    await this.storeInstance.ready()
+    try {
+      await this.storeInstance.ready()
+    } catch (err) {
+      if (/lock/i.test(String((err as Error)?.message))) throw ShoalError.STORAGE_LOCKED(`${this.paths.root} is in use by another Shoal process`, err)
+      throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.cores}`, err)
+    }
     this.db = new ViewDb(this.paths.views)
     await this.db.ready()
     this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
@@ -108,6 +132,8 @@ export class Shoal extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    if (this.replicatorInstance) await this.replicatorInstance.close()
+    if (this.network) await this.network.close()
     if (this.indexerInstance) await this.indexerInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
@@ -117,7 +143,8 @@ export class Shoal extends ReadyResource {
   }
 
   get identity (): IdentityKey {
-    return this.need(this.keyPair).publicKey
+    if (this.keyPair === null) throw ShoalError.CLOSED('this Shoal is not open')
+    return this.keyPair.publicKey
   }
 
   get id (): string {
@@ -125,7 +152,8 @@ export class Shoal extends ReadyResource {
   }
 
   get feedKey (): FeedKey {
-    return this.need(this.feedInstance).key
+    if (this.feedInstance === null) throw ShoalError.CLOSED('this Shoal is not open')
+    return this.feedInstance.key
   }
 
   /** Blocks in this device's feed (the header included). */
@@ -172,6 +200,83 @@ export class Shoal extends ReadyResource {
   /** Feeds this node tracks besides its own. */
   get trackedFeeds (): FeedKey[] {
     return [...this.remote.values()].map((c) => c.key as FeedKey)
+  }
+
+  trackedCores (): Hypercore[] {
+    return [...this.remote.values()]
+  }
+
+  /** This device's feed or a tracked feed, or null. */
+  core (feed: Uint8Array): Hypercore | null {
+    if (b4a.equals(feed, this.feedKey)) return this.need(this.feedInstance).core
+    return this.remote.get(b4a.toString(feed, 'hex')) ?? null
+  }
+
+  /** Signs with the identity key under a namespace-hashed payload (peer hello proofs). */
+  signIdentity (payload: Uint8Array): Uint8Array {
+    const sig = b4a.alloc(64)
+    sodium.crypto_sign_detached(sig, payload, this.need(this.keyPair).secretKey)
+    return sig
+  }
+
+  /**
+   * Stops holding an identity's feeds: no longer indexed, replicated or served, and their
+   * blocks are purged from storage. Views keep what they derived (blocked authors are hidden).
+   */
+  async dropIdentity (identity: IdentityKey): Promise<void> {
+    if (b4a.equals(identity, this.identity)) return
+    for (const feed of await this.views.feedsOf(identity)) {
+      const hex = b4a.toString(feed, 'hex')
+      const core = this.remote.get(hex)
+      if (core === undefined) continue
+      this.remote.delete(hex)
+      this.indexer.remove(feed)
+      const w = this.need(this.db).txn()
+      w.del(keys.trackedFeed(feed))
+      await w.commit()
+      await core.purge()
+      await core.close()
+    }
+  }
+
+  /**
+   * Joins the network: announces and looks up the topics of every identity in scope, replicates
+   * with every peer found, and keeps doing so until close().
+   */
+  async joinNetwork (opts: JoinOptions = {}): Promise<Replicator> {
+    if (this.replicatorInstance) return this.replicatorInstance
+    const keyPair = await this.store.createKeyPair('shoal/swarm')
+    this.network = await openNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
+    this.replicatorInstance = new Replicator(this, { hops: opts.hops, transports: this.network.transports })
+    this.replicatorInstance.on('error', (err: Error) => this.emit('error', err))
+    await this.replicatorInstance.ready()
+    return this.replicatorInstance
+  }
+
+  get replicator (): Replicator | null {
+    return this.replicatorInstance
+  }
+
+  /** One-shot: replicate everything in scope until caught up with the peers found. */
+  async sync (opts: { timeout?: number } = {}): Promise<SyncResult> {
+    const r = this.replicatorInstance
+    if (r === null) throw ShoalError.NETWORK_ERROR('not joined to a network; call joinNetwork() first')
+    return r.sync(opts)
+  }
+
+  /** Peers and per-identity feed progress (no peers when not on a network). */
+  async status (): Promise<Status> {
+    if (this.replicatorInstance) return this.replicatorInstance.status()
+    const identities: Status['identities'] = []
+    for (const id of await this.views.heldIdentities()) {
+      const feeds = []
+      for (const feed of await this.views.feedsOf(id)) {
+        const core = this.core(feed)
+        if (core) feeds.push({ key: feedToString(feed), local: core.contiguousLength, remote: core.length })
+      }
+      identities.push({ id: identityToString(id), feeds })
+    }
+    return { peers: [], identities }
   }
 
   /** Corestore replication over a stream (or a new one, given which side initiates). */

@@ -4,6 +4,7 @@
  *   <storage>/identity   the 32-byte identity seed, hex, mode 0600 (owner only)
  *   <storage>/cores/     the Corestore: this device's feed and every replicated feed
  *   <storage>/views/     RocksDB of derived views; local only, never served to peers
+ *   <storage>/shoal.sock the local socket of a running `shoal serve` (owner only)
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -12,14 +13,15 @@ import b4a from 'b4a'
 import { ShoalError } from '../errors.js'
 import { SEED_BYTES } from '../feeds/identity.js'
 
-export interface StoragePaths { root: string, identity: string, cores: string, views: string }
+export interface StoragePaths { root: string, identity: string, cores: string, views: string, socket: string }
 
 export function storagePaths (root: string): StoragePaths {
   return {
     root,
     identity: path.join(root, 'identity'),
     cores: path.join(root, 'cores'),
-    views: path.join(root, 'views')
+    views: path.join(root, 'views'),
+    socket: path.join(root, 'shoal.sock')
   }
 }
 

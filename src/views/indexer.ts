@@ -78,6 +78,17 @@ export class Indexer extends ReadyResource {
     this.kick()
   }
 
+  /** Stops indexing a feed; what it contributed to the views stays. */
+  remove (feed: Uint8Array): void {
+    const hex = b4a.toString(feed, 'hex')
+    const f = this.feeds.get(hex)
+    if (f === undefined) return
+    f.core.off('append', f.onData)
+    f.core.off('download', f.onData)
+    f.dirty = false
+    this.feeds.delete(hex)
+  }
+
   position (feed: Uint8Array): number {
     return this.feeds.get(b4a.toString(feed, 'hex'))?.checkpoint.position ?? 0
   }

@@ -93,6 +93,17 @@ export class Views {
     return out
   }
 
+  /** Every identity with at least one attested device feed we hold (me included). */
+  async heldIdentities (): Promise<IdentityKey[]> {
+    const out = new Map<string, IdentityKey>()
+    for await (const { key: k } of this.db.scanPrefix(key(TAG.device))) {
+      const id = k.subarray(1, 33)
+      const h = hexOf(id)
+      if (!out.has(h)) out.set(h, b4a.from(id) as IdentityKey)
+    }
+    return [...out.values()]
+  }
+
   /** The identity a feed's header attests, or null when unknown or invalid. */
   async identityOf (feed: Uint8Array): Promise<IdentityKey | null> {
     const raw = await this.db.get(keys.feedIdentity(feed))

@@ -1,0 +1,86 @@
+/**
+ * Which network a node joins, from `--bootstrap` / `SHOAL_BOOTSTRAP`:
+ *   unset            the public HyperDHT bootstrap (real users)
+ *   host:port[,…]    a private or test DHT (bound to 127.0.0.1 when every host is loopback)
+ *   none             no DHT: LAN only, peers found by multicast DNS
+ */
+import HyperDHT from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import { ShoalError } from '../errors.js'
+import { HyperswarmTransport } from '../swarm/hyperswarm-transport.js'
+import type { Transport } from '../swarm/replicator.js'
+import { LanDiscovery, type LanDiscoveryOptions } from '../swarm/lan.js'
+import { LanTransport } from '../swarm/lan-transport.js'
+
+export type Bootstrap = { kind: 'public' } | { kind: 'none' } | { kind: 'private', nodes: Array<{ host: string, port: number }> }
+
+export function parseBootstrap (value: string | undefined): Bootstrap {
+  if (value === undefined || value.trim() === '') return { kind: 'public' }
+  if (value.trim() === 'none') return { kind: 'none' }
+  const nodes = value.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const m = /^(.+):([0-9]{1,5})$/.exec(entry)
+    const port = m ? Number(m[2]) : NaN
+    if (!m || port < 1 || port > 65535) throw ShoalError.USAGE(`bootstrap must be host:port[,host:port…] or "none", got "${entry}"`)
+    return { host: m[1], port }
+  })
+  if (nodes.length === 0) throw ShoalError.USAGE('bootstrap list is empty')
+  return { kind: 'private', nodes }
+}
+
+function isLoopback (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+}
+
+export interface NetworkOptions {
+  /** An existing DHT node to use (tests use testnet.createNode()). Wins over `bootstrap`. */
+  dht?: HyperDHT
+  bootstrap?: Bootstrap
+  /** Multicast-DNS discovery on the local network (the default when bootstrap is "none"). */
+  lan?: boolean
+  /** LAN discovery settings (bind host, mDNS port); tests pin these. */
+  lanOptions?: Omit<LanDiscoveryOptions, 'keyPair'>
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+}
+
+export interface Network {
+  transports: Transport[]
+  close (): Promise<void>
+}
+
+export async function openNetwork (opts: NetworkOptions): Promise<Network> {
+  const transports: Transport[] = []
+  const closers: Array<() => Promise<void>> = []
+  const bootstrap = opts.bootstrap ?? { kind: 'public' }
+  if (opts.dht !== undefined || bootstrap.kind !== 'none') {
+    let dht = opts.dht
+    if (dht === undefined && bootstrap.kind === 'private') {
+      const loopback = bootstrap.nodes.every((n) => isLoopback(n.host))
+      // On loopback, bind 127.0.0.1, stay ephemeral and say we are reachable (we are): left to
+      // guess, two processes' nodes here disagree on whether to holepunch and half-connect.
+      dht = new HyperDHT({ bootstrap: bootstrap.nodes, ...(loopback ? { host: '127.0.0.1', ephemeral: true, firewalled: false } : {}) })
+    }
+    const swarm = new Hyperswarm({ keyPair: opts.keyPair, ...(dht ? { dht } : {}) })
+    closers.push(() => swarm.destroy())
+    // Announcing before the DHT node knows its neighbourhood stores the announce on too few nodes.
+    await swarm.dht.fullyBootstrapped()
+    transports.push(new HyperswarmTransport(swarm))
+  }
+  if (opts.lan ?? bootstrap.kind === 'none') {
+    const lan = new LanDiscovery({ keyPair: opts.keyPair, ...opts.lanOptions })
+    const transport = new LanTransport(lan) // listens before discovery starts
+    closers.push(() => lan.close())
+    try {
+      await lan.ready()
+    } catch (err) {
+      for (const c of closers.reverse()) await c()
+      throw ShoalError.NETWORK_ERROR('cannot start LAN discovery', err)
+    }
+    transports.push(transport)
+  }
+  return {
+    transports,
+    async close () {
+      for (const c of closers.reverse()) await c()
+    }
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * Replicates everything in scope over one or more transports (Hyperswarm on a DHT, LAN
+ * discovery): joins identity topics, runs Corestore replication and a `shoal/feeds` session on
+ * every connection, keeps topics in step with the follow graph, and can report when it has
+ * caught up with the peers it found.
+ */
+import b4a from 'b4a'
+import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
+import { identityTopic } from '../caps.js'
+import { ShoalError } from '../errors.js'
+import { readHeader } from '../feeds/header.js'
+import { decodeRecord } from '../feeds/schema.js'
+import { feedToString, identityToString, type FeedKey, type IdentityKey } from '../ids.js'
+import type { Views } from '../views/queries.js'
+import { PeerSession, type Connection, type SessionHost } from './peer-session.js'
+import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
+
+/** What the replicator needs from the node (the Shoal object provides it). */
+export interface SwarmHost {
+  readonly identity: IdentityKey
+  readonly feedKey: FeedKey
+  readonly store: Corestore
+  readonly views: Views
+  signIdentity (payload: Uint8Array): Uint8Array
+  addFeed (feed: FeedKey): Promise<void>
+  /** Stops holding and serving an identity's feeds (it was blocked). */
+  dropIdentity (identity: IdentityKey): Promise<void>
+  /** This device's feed or a tracked feed, or null. */
+  core (feed: Uint8Array): Hypercore | null
+  waitForIndexed (feed: Uint8Array, length: number): Promise<void>
+  /** Every tracked feed's core besides this device's own. */
+  trackedCores (): Hypercore[]
+  on (ev: 'indexed', fn: () => void): unknown
+  off (ev: 'indexed', fn: () => void): unknown
+}
+
+/** A way to meet peers: Hyperswarm on a DHT, or LAN discovery. */
+export interface Transport {
+  join (topic: Uint8Array): void
+  leave (topic: Uint8Array): void
+  /** Resolves when discovery for the joined topics has run and found peers are connected. */
+  flush (): Promise<void>
+  on (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
+  off (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
+}
+
+const EXPECT_PEER_MS = 10_000
+
+export interface ReplicatorOptions { hops?: number, transports?: Transport[] }
+
+export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number }
+
+export interface FeedStatus { key: string, local: number, remote: number }
+export interface Status {
+  peers: Array<{ publicKey: string | null, identity: string | null }>
+  identities: Array<{ id: string, feeds: FeedStatus[] }>
+}
+
+export class Replicator extends ReadyResource implements SessionHost {
+  readonly hops: number
+  private readonly transports: Transport[]
+  private scope: Scope | null = null
+  private readonly joined = new Set<string>()
+  private readonly sessions = new Set<PeerSession>()
+  /** Sessions whose channel has not opened yet. */
+  private readonly connecting = new Set<PeerSession>()
+  private refreshing: Promise<void> | null = null
+  private refreshAgain = false
+  /** Feed-list entries rejected because their signature or identity did not check out. */
+  rejected = 0
+
+  private readonly onIndexed = (): void => { this.refresh().catch(safetyCatch) }
+  private readonly onConnection = (conn: Connection): void => { this.connect(conn) }
+
+  constructor (private readonly host: SwarmHost, opts: ReplicatorOptions = {}) {
+    super()
+    this.hops = opts.hops ?? DEFAULT_HOPS
+    this.transports = opts.transports ?? []
+  }
+
+  get identity (): IdentityKey {
+    return this.host.identity
+  }
+
+  protected override async _open (): Promise<void> {
+    for (const t of this.transports) t.on('connection', this.onConnection)
+    this.host.on('indexed', this.onIndexed)
+    await this.refresh()
+  }
+
+  protected override async _close (): Promise<void> {
+    this.host.off('indexed', this.onIndexed)
+    for (const t of this.transports) t.off('connection', this.onConnection)
+    while (this.refreshing) await this.refreshing
+    for (const s of [...this.sessions, ...this.connecting]) s.conn.destroy()
+    this.sessions.clear()
+    this.connecting.clear()
+  }
+
+  /** Replicates over one connection (from a transport, or a stream a test made). */
+  connect (conn: Connection): void {
+    if (this.closing) { conn.destroy(); return }
+    if (this.scope === null) {
+      // A peer can reach us (LAN discovery starts first) before we know our scope: wait for it.
+      this.refresh().then(() => this.connect(conn), (err) => { safetyCatch(err); conn.destroy() })
+      return
+    }
+    this.emit('connection', conn)
+    conn.on('error', safetyCatch)
+    this.host.store.replicate(conn)
+    const session = new PeerSession(conn, this)
+    this.connecting.add(session)
+    session.opened.then(() => this.connecting.delete(session), safetyCatch)
+    session.open()
+  }
+
+  // --- scope ---------------------------------------------------------------------------
+
+  /** Recomputes the scope from the views and brings topics, feeds and wants in line. */
+  refresh (): Promise<void> {
+    if (this.refreshing) { this.refreshAgain = true; return this.refreshing }
+    this.refreshing = this.runRefresh().finally(() => { this.refreshing = null })
+    return this.refreshing
+  }
+
+  private async runRefresh (): Promise<void> {
+    do {
+      this.refreshAgain = false
+      if (this.closing && this.opened) return
+      const prev = this.scope
+      const next = await computeScope(this.host.views, this.host.identity, this.hops)
+      this.scope = next
+      for (const [h, id] of next.topics) {
+        if (this.joined.has(h)) continue
+        this.joined.add(h)
+        for (const t of this.transports) t.join(identityTopic(id))
+      }
+      for (const h of [...this.joined]) {
+        if (next.topics.has(h)) continue
+        this.joined.delete(h)
+        for (const t of this.transports) t.leave(b4a.from(h, 'hex'))
+      }
+      for (const b of next.blocked) {
+        if (prev === null || !prev.blocked.has(b)) await this.host.dropIdentity(b4a.from(b, 'hex') as IdentityKey)
+      }
+      for (const s of this.sessions) {
+        if (s.remoteIdentity !== null && next.blocked.has(hex(s.remoteIdentity))) s.conn.destroy()
+      }
+      if (prev === null || !sameKeys(prev.topics, next.topics)) {
+        for (const s of this.sessions) s.sendWant().catch(safetyCatch)
+      }
+    } while (this.refreshAgain)
+  }
+
+  private get current (): Scope {
+    if (this.scope === null) throw ShoalError.CLOSED('replicator is not open')
+    return this.scope
+  }
+
+  isBlocked (identity: Uint8Array): boolean {
+    return this.scope?.blocked.has(hex(identity)) ?? false
+  }
+
+  wantTopics (): Uint8Array[] {
+    return [...this.current.want.values()].map((id) => identityTopic(id))
+  }
+
+  signHello (payload: Uint8Array): Uint8Array {
+    return this.host.signIdentity(payload)
+  }
+
+  async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for (const t of topics) {
+      const id = this.current.topics.get(hex(t))
+      if (id === undefined || this.isBlocked(id)) continue
+      out.push(...await this.headersOf(id))
+    }
+    return out
+  }
+
+  private async headersOf (identity: IdentityKey): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for (const feed of await this.host.views.feedsOf(identity)) {
+      const core = this.host.core(feed)
+      const block = core === null ? null : await core.get(0, { wait: false })
+      if (block !== null) out.push(block)
+    }
+    return out
+  }
+
+  async acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void> {
+    const added: IdentityKey[] = []
+    for (const block of headers) {
+      let identity: IdentityKey
+      let feed: FeedKey
+      try {
+        const rec = decodeRecord(block)
+        if (rec.type !== 'header') throw ShoalError.INVALID_FEED_HEADER('feed list entry is not a header')
+        readHeader(block, rec.feed)
+        identity = rec.identity
+        feed = rec.feed
+      } catch (err) {
+        if (!(err instanceof ShoalError)) throw err
+        this.rejected++
+        this.emit('rejected', { from: from.publicKey, reason: err.code })
+        continue
+      }
+      const scope = this.current
+      if (!scope.want.has(hex(identity)) || scope.blocked.has(hex(identity))) continue
+      if (b4a.equals(feed, this.host.feedKey) || this.host.core(feed) !== null) continue
+      await this.host.addFeed(feed)
+      const core = this.host.core(feed)
+      if (core !== null) this.expectPeer(core, from)
+      added.push(identity)
+    }
+    for (const id of added) {
+      const headers = await this.headersOf(id)
+      const topic = hex(identityTopic(id))
+      for (const s of this.sessions) if (s !== from && s.wanted.has(topic)) s.push(headers)
+    }
+  }
+
+  /**
+   * A peer just told us about this feed, so it holds it: until that peer attaches to the core
+   * (or leaves, or a grace period passes), updates of the core wait for it instead of
+   * concluding that nobody has any blocks.
+   */
+  private expectPeer (core: Hypercore, from: PeerSession): void {
+    const done = core.findingPeers()
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      clearTimeout(timer)
+      core.off('peer-add', release)
+      from.off('close', release)
+      done()
+    }
+    const timer = setTimeout(release, EXPECT_PEER_MS)
+    core.on('peer-add', release)
+    from.on('close', release)
+  }
+
+  onSessionOpen (session: PeerSession): void {
+    this.sessions.add(session)
+    this.emit('peer', session)
+  }
+
+  onSessionClose (session: PeerSession): void {
+    if (this.sessions.delete(session)) this.emit('peer-close', session)
+  }
+
+  /** Topics (hex) currently joined on the transports. */
+  get joinedTopics (): Set<string> {
+    return new Set(this.joined)
+  }
+
+  get peers (): PeerSession[] {
+    return [...this.sessions]
+  }
+
+  // --- catching up ---------------------------------------------------------------------
+
+  /** Resolves when every topic in scope has been announced and looked up once. */
+  async flush (): Promise<void> {
+    await this.refresh()
+    await Promise.all(this.transports.map((t) => t.flush()))
+  }
+
+  /**
+   * Finds peers, exchanges feed lists and downloads every feed in scope until nothing new turns
+   * up, then resolves with what was done. Rejects with SYNC_TIMEOUT if that takes too long.
+   */
+  async sync (opts: { timeout?: number } = {}): Promise<SyncResult> {
+    const timeout = opts.timeout ?? 60_000
+    const before = this.localBlocks()
+    let timer: ReturnType<typeof setTimeout> | null = null
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s`)), timeout)
+    })
+    expired.catch(safetyCatch)
+    try {
+      await Promise.race([this.catchUp(), expired])
+    } finally {
+      if (timer !== null) clearTimeout(timer)
+    }
+    const result = this.summary()
+    return { ...result, blocks: this.localBlocks() - before }
+  }
+
+  private async catchUp (): Promise<void> {
+    for (let round = 0; ; round++) {
+      await this.refresh()
+      await Promise.all(this.transports.map((t) => t.flush()))
+      await this.settled()
+      const feedsBefore = this.heldFeeds().length
+      const topicsBefore = new Set(this.current.topics.keys())
+      await Promise.all(this.heldFeeds().map((core) => this.catchUpFeed(core)))
+      await this.refresh()
+      await this.settled()
+      if (this.heldFeeds().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
+    }
+  }
+
+  /** Every connection's channel is open and its wants are answered. */
+  private async settled (): Promise<void> {
+    await Promise.all([...this.connecting, ...this.sessions].map((s) => s.settled()))
+  }
+
+  private async catchUpFeed (core: Hypercore): Promise<void> {
+    await core.update({ wait: true })
+    if (core.contiguousLength < core.length) await core.download({ start: 0, end: core.length }).done()
+    await this.host.waitForIndexed(core.key as Uint8Array, core.length)
+  }
+
+  private heldFeeds (): Hypercore[] {
+    return this.host.trackedCores()
+  }
+
+  private localBlocks (): number {
+    let n = 0
+    for (const core of this.host.trackedCores()) n += core.contiguousLength
+    return n
+  }
+
+  private summary (): Omit<SyncResult, 'blocks'> {
+    const cores = this.host.trackedCores()
+    return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1 }
+  }
+
+  /** Peers and, per identity held, each feed's local and known remote length. */
+  async status (): Promise<Status> {
+    const identities: Status['identities'] = []
+    for (const id of this.current.held.values()) {
+      const feeds: FeedStatus[] = []
+      for (const feed of await this.host.views.feedsOf(id)) {
+        const core = this.host.core(feed)
+        if (core === null) continue
+        feeds.push({ key: feedToString(feed), local: core.contiguousLength, remote: core.length })
+      }
+      identities.push({ id: identityToString(id), feeds })
+    }
+    const peers = this.peers.map((s) => ({
+      publicKey: s.publicKey ? identityToString(s.publicKey) : null,
+      identity: s.remoteIdentity ? identityToString(s.remoteIdentity) : null
+    }))
+    return { peers, identities }
+  }
+}
+
+function hex (k: Uint8Array): string {
+  return b4a.toString(k, 'hex')
+}

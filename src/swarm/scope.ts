@@ -1,0 +1,44 @@
+/**
+ * Who is replicated: me, whom I follow, and their follows up to a hop limit; never a blocked
+ * identity. Identities whose feeds we hold are also announced, so their posts travel through us.
+ */
+import b4a from 'b4a'
+import { identityTopic } from '../caps.js'
+import type { IdentityKey } from '../ids.js'
+import type { Views } from '../views/queries.js'
+
+export interface Scope {
+  /** Identities in hop range (hex → key), blocked ones removed. */
+  want: Map<string, IdentityKey>
+  /** Identities we hold feeds for, blocked ones removed. */
+  held: Map<string, IdentityKey>
+  /** Identities I block (hex). */
+  blocked: Set<string>
+  /** Topic (hex) → identity, for every identity wanted or held. */
+  topics: Map<string, IdentityKey>
+}
+
+export const DEFAULT_HOPS = 2
+
+export async function computeScope (views: Views, me: IdentityKey, hops: number): Promise<Scope> {
+  const blocked = new Set((await views.blocking(me)).map(hex))
+  const want = new Map<string, IdentityKey>()
+  const dist = await views.hops(hops)
+  for (const h of dist.keys()) if (!blocked.has(h)) want.set(h, b4a.from(h, 'hex') as IdentityKey)
+  want.set(hex(me), me)
+  const held = new Map<string, IdentityKey>()
+  for (const id of await views.heldIdentities()) if (!blocked.has(hex(id))) held.set(hex(id), id)
+  const topics = new Map<string, IdentityKey>()
+  for (const id of [...want.values(), ...held.values()]) topics.set(hex(identityTopic(id)), id)
+  return { want, held, blocked, topics }
+}
+
+export function sameKeys (a: Map<string, unknown> | Set<string>, b: Map<string, unknown> | Set<string>): boolean {
+  if (a.size !== b.size) return false
+  for (const k of a.keys()) if (!b.has(k)) return false
+  return true
+}
+
+function hex (k: Uint8Array): string {
+  return b4a.toString(k, 'hex')
+}

@@ -36,7 +36,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   thread: { summary: 'read a thread', positionals: ['REF'], flags: {} },
   mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: { type: 'string' } } },
   reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
-  serve: { summary: 'run the node on the network until Ctrl-C (other commands then talk to it)', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' } } },
+  serve: { summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' } } },
+  desktop: { summary: 'run the node and open the app in a window', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' }, 'keep-running': { type: 'boolean' }, install: { type: 'boolean' } } },
   sync: { summary: 'replicate everything in scope until caught up, then exit', positionals: [], flags: { timeout: { type: 'string' }, bootstrap: { type: 'string' }, hops: { type: 'string' } } },
   status: { summary: 'peers and per-identity sync progress', positionals: [], flags: {} },
   dht: { summary: 'run a small private DHT and print its bootstrap address', positionals: [], flags: { host: { type: 'string' }, port: { type: 'string' } } }

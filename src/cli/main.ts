@@ -9,6 +9,7 @@ import { resolveStorage } from '../node/storage.js'
 import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
 import { commands, type Result } from './commands.js'
 import { dht, joinOptions, serve } from './network-commands.js'
+import { desktop } from './desktop.js'
 import { callServer } from '../node/ipc.js'
 import { storagePaths } from '../node/storage.js'
 
@@ -40,24 +41,28 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       return 0
     }
     const storage = resolveStorage(p.storage, io.env)
+    if (p.command === 'serve') {
+      await serve(storage, p, io.env, (r) => print(io, parsed, r))
+      return 0
+    }
+    if (p.command === 'desktop') {
+      await desktop(storage, p, io.env, (r) => print(io, parsed, r))
+      return 0
+    }
+    const reply = await callServer(storagePaths(storage).socket, argv)
+    if (reply !== null) {
+      if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
+      print(io, p, { json: reply.json, text: reply.text })
+      return 0
+    }
     if (p.command === 'init') {
       print(io, p, await init(storage, p))
       return 0
     }
-    if (p.command !== 'serve') {
-      const reply = await callServer(storagePaths(storage).socket, argv)
-      if (reply !== null) {
-        if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
-        print(io, p, { json: reply.json, text: reply.text })
-        return 0
-      }
-    }
     const shoal = new Shoal(storage)
     try {
       await shoal.ready()
-      if (p.command === 'serve') {
-        await serve(shoal, p, io.env, (r) => print(io, parsed, r))
-      } else {
+      {
         if (p.command === 'sync') await shoal.joinNetwork(joinOptions(p, io.env))
         print(io, p, await commands[p.command](shoal, p))
       }

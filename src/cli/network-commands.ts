@@ -6,7 +6,11 @@ import createTestnet from 'hyperdht/testnet.js'
 import { ShoalError } from '../errors.js'
 import { feedToString, identityToString } from '../ids.js'
 import type { PeerSession } from '../swarm/peer-session.js'
+import safetyCatch from 'safety-catch'
+import { ApiServer } from '../api/server.js'
+import { ShoalApp } from '../node/app.js'
 import { IpcServer, type IpcReply } from '../node/ipc.js'
+import { storagePaths } from '../node/storage.js'
 import { parseBootstrap, type Bootstrap } from '../node/network.js'
 import type { JoinOptions, Shoal } from '../node/shoal.js'
 import { intFlag, parse, type Parsed } from './args.js'
@@ -18,16 +22,65 @@ export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
   return { bootstrap, hops: intFlag(p.flags.hops, 'hops') }
 }
 
-/** Runs a CLI command against an open node (used by the socket of a serving node). */
-export function ipcHandler (shoal: Shoal): (argv: string[]) => Promise<IpcReply> {
+/** Runs a CLI command against the serving node (the socket of `shoal serve` / `shoal desktop`). */
+export function ipcHandler (app: ShoalApp): (argv: string[]) => Promise<IpcReply> {
   return async (argv) => {
     const p = parse(argv)
-    if (p.command === 'serve') throw ShoalError.STORAGE_LOCKED('a node is already serving this storage')
+    if (p.command === 'serve' || p.command === 'desktop') throw ShoalError.STORAGE_LOCKED('a node is already serving this storage')
+    if (p.command === 'init') {
+      const { shoal, phrase } = await app.init({ name: str(p.flags.name), restore: str(p.flags.restore) })
+      const json: Record<string, string> = { id: shoal.id, feed: feedToString(shoal.feedKey) }
+      if (phrase !== null) json.phrase = phrase
+      return { ok: true, json, text: phrase !== null ? `Created your identity ${shoal.id}\nRecovery phrase (write it down): ${phrase}` : `Restored ${shoal.id}` }
+    }
     const command = commands[p.command]
     if (command === undefined) throw ShoalError.USAGE(`"${p.command}" cannot run through a serving node`)
-    const r = await command(shoal, p)
+    const r = await command(app.need(), p)
     return { ok: true, json: r.json, text: r.text }
   }
+}
+
+function str (v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+
+export function networkLabel (opts: JoinOptions): 'public' | 'private' | 'lan' {
+  const kind = opts.bootstrap?.kind ?? 'public'
+  return kind === 'none' ? 'lan' : kind
+}
+
+/** A running node: app (identity, Shoal, network), local socket and local API. */
+export interface Running { app: ShoalApp, api: ApiServer, ipc: IpcServer, close (): Promise<void> }
+
+export async function startNode (storage: string, p: Parsed, env: NodeJS.ProcessEnv): Promise<Running> {
+  const join = joinOptions(p, env)
+  const app = new ShoalApp(storage, { join })
+  const ipc = new IpcServer(storagePaths(storage).socket, ipcHandler(app))
+  const api = new ApiServer(app, { port: intFlag(p.flags.port, 'port'), network: networkLabel(join) })
+  const close = async (): Promise<void> => {
+    await api.close()
+    await ipc.close()
+    await app.close()
+  }
+  try {
+    await ipc.ready()
+    await app.ready()
+    await api.ready()
+  } catch (err) {
+    await close()
+    throw err
+  }
+  if (env.SHOAL_DEBUG) {
+    const t0 = Date.now()
+    const log = (msg: string): void => { process.stderr.write(`[${Date.now() - t0} ms] ${msg}\n`) }
+    const watch = (shoal: Shoal): void => {
+      shoal.replicator?.on('connection', () => log('connection'))
+      shoal.replicator?.on('peer', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} connected`))
+      shoal.replicator?.on('peer-close', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} left`))
+    }
+    app.networkReady().then(() => { if (app.shoal) watch(app.shoal) }, safetyCatch)
+  }
+  return { app, api, ipc, close }
 }
 
 export function untilSignal (): Promise<string> {
@@ -42,26 +95,22 @@ export function untilSignal (): Promise<string> {
   })
 }
 
-export async function serve (shoal: Shoal, p: Parsed, env: NodeJS.ProcessEnv, ready: (r: Result) => void): Promise<void> {
-  const ipc = new IpcServer(shoal.paths.socket, ipcHandler(shoal))
-  await ipc.ready()
+export async function serve (storage: string, p: Parsed, env: NodeJS.ProcessEnv, ready: (r: Result) => void): Promise<void> {
+  const node = await startNode(storage, p, env)
   try {
-    const opts = joinOptions(p, env)
-    const replicator = await shoal.joinNetwork(opts)
-    const t0 = Date.now()
-    const log = (msg: string): void => { if (env.SHOAL_DEBUG) process.stderr.write(`[${Date.now() - t0} ms] ${msg}\n`) }
-    replicator.on('connection', () => log('connection'))
-    replicator.on('peer', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} connected`))
-    replicator.on('peer-close', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} left`))
-    await replicator.flush()
-    const net = opts.bootstrap?.kind === 'none' ? 'LAN only (multicast DNS)' : opts.bootstrap?.kind === 'private' ? 'private DHT' : 'public DHT'
+    await node.app.networkReady()
+    const id = node.app.shoal?.id ?? null
     ready({
-      json: { id: shoal.id, feed: feedToString(shoal.feedKey), socket: shoal.paths.socket },
-      text: `serving ${shoal.id} on the ${net}; other shoal commands on this storage now go through it. Ctrl-C stops.`
+      json: { url: node.api.url, port: node.api.port, id },
+      text: [
+        `Shoal is running${id ? ` as ${id}` : ' (no identity yet: open the app to create one)'} on the ${networkLabel(joinOptions(p, env))} network.`,
+        `Open ${node.api.url}`,
+        'Other shoal commands on this storage now go through this node. Ctrl-C stops.'
+      ].join('\n')
     })
     await untilSignal()
   } finally {
-    await ipc.close()
+    await node.close()
   }
 }
 

@@ -76,6 +76,8 @@ export function parseRef (s: string): MessageRef {
   } catch (err) {
     throw new ShoalError('INVALID_ID', `malformed message ref: ${s.slice(0, 80)}`, { cause: err })
   }
+  // Block 0 is the feed header, never a message.
+  if (ref.seq < 1) throw ShoalError.INVALID_ID(`message ref points at a feed header: ${s.slice(0, 80)}`)
   // Only the canonical spelling is accepted, so one message has exactly one id.
   if (refToString(ref) !== s) throw ShoalError.INVALID_ID(`non-canonical message ref: ${s.slice(0, 80)}`)
   return ref

@@ -1,0 +1,41 @@
+/**
+ * Child process of the index phase: opens a Shoal whose Corestore already holds every feed in
+ * full, tracks them all and times indexing until each is indexed to its end. It owns its process,
+ * so its peak RSS is the indexing footprint alone.
+ */
+import b4a from 'b4a'
+import { Shoal } from '../src/node/shoal.js'
+import type { FeedKey } from '../src/ids.js'
+import { childMain } from './child.js'
+import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
+
+export interface IndexInput { dir: string, feeds: string[], length: number }
+
+export interface IndexOutput {
+  ms: number
+  messages: number
+  rssBeforeIndex: number
+  /** Peaks of each process.memoryUsage() figure, sampled every 5 ms. */
+  sampled: MemoryPeaks
+  /** The kernel's high-water mark of the whole child process (getrusage ru_maxrss). */
+  maxRss: number
+  samples: number
+}
+
+childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length }) => {
+  const rss = new RssSampler()
+  rss.start(5)
+  const shoal = new Shoal(dir)
+  await shoal.ready()
+  const rssBeforeIndex = rss.sample()
+  const keys = feeds.map((hex) => b4a.from(hex, 'hex') as FeedKey)
+  const before = shoal.totals().messages
+  const start = performance.now()
+  for (const k of keys) await shoal.addFeed(k)
+  await Promise.all(keys.map((k) => shoal.waitForIndexed(k, length)))
+  const ms = performance.now() - start
+  const messages = shoal.totals().messages - before
+  rss.stop()
+  await shoal.close()
+  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples }
+})

@@ -1,0 +1,41 @@
+/**
+ * Index: a Shoal whose Corestore already holds every source feed in full (replicated in, untimed)
+ * and which follows every source identity. Indexing itself is timed in a child process
+ * (index-child.ts) so that its peak RSS is measured alone.
+ */
+import b4a from 'b4a'
+import { Shoal } from '../src/node/shoal.js'
+import { runChild } from './child.js'
+import type { IndexInput, IndexOutput } from './index-child.js'
+import { connect } from './replicate.js'
+import type { SourceSet } from './source-feeds.js'
+
+/** Creates the Shoal at `dir`, follows every source identity and copies the feeds in, unindexed. */
+export async function prepareIndexedShoal (dir: string, source: SourceSet): Promise<void> {
+  const { shoal } = await Shoal.init(dir, { name: 'reader' })
+  try {
+    for (const f of source.feeds) await shoal.follow(f.identity)
+    const disconnect = connect(source.store, shoal.store)
+    try {
+      for (const f of source.feeds) {
+        const core = shoal.store.get({ key: f.key })
+        await core.ready()
+        await core.download({ start: 0, end: source.length }).done()
+        await core.close()
+      }
+    } finally {
+      disconnect()
+    }
+  } finally {
+    await shoal.close()
+  }
+}
+
+export interface IndexRun extends IndexOutput { perSec: number }
+
+export async function indexInChild (dir: string, source: SourceSet): Promise<IndexRun> {
+  const input: IndexInput = { dir, feeds: source.feeds.map((f) => b4a.toString(f.key, 'hex')), length: source.length }
+  const { result } = await runChild<IndexOutput>('index-child', input)
+  if (result.messages !== source.messages) throw new Error(`index: ${result.messages} messages indexed, expected ${source.messages}`)
+  return { ...result, perSec: result.messages / (result.ms / 1000) }
+}

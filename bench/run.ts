@@ -1,0 +1,210 @@
+/**
+ * `npm run bench`: every Shoal benchmark against its raw Holepunch baseline, measured in one run
+ * on this machine. Prints the machine, a results table and one JSON line. Everything lives in
+ * temp folders that are removed at the end; replication is in-process (no network).
+ */
+import { readLoad, readMachine } from './machine.js'
+import { coldOpen } from './cold-open.js'
+import { runChild } from './child.js'
+import { endToEnd } from './end-to-end.js'
+import { indexInChild, prepareIndexedShoal } from './index-phase.js'
+import { publishRound, type PublishRound } from './publish.js'
+import { warmQueries } from './query.js'
+import { rawReplication } from './raw-replication.js'
+import { fmt, formatTable, type Row } from './report.js'
+import { MiB } from './rss-sampler.js'
+import { buildSourceFeeds } from './source-feeds.js'
+import { median, round } from './stats.js'
+import { TmpDirs } from './tmp-dirs.js'
+import type { ColdOpen } from './cold-open.js'
+
+const PUBLISH_COUNT = 5000
+const PUBLISH_CHUNK = 250
+const PUBLISH_ROUNDS = 3
+const FEEDS = 100
+const POSTS = 1000
+const QUERY_WARMUP = 200
+const QUERY_RUNS = 500
+const COLD_RUNS = 3
+
+const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250 }
+
+function log (msg: string): void {
+  process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
+}
+
+const tmp = new TmpDirs()
+
+async function main (): Promise<void> {
+  const machine = readMachine()
+  console.log(`date     ${machine.date}`)
+  console.log(`machine  nproc=${machine.nproc}  ${machine.cpu}  ${machine.platform}`)
+  console.log(`node     ${machine.node}`)
+  console.log(`tree     ${machine.revision}`)
+  console.log(`load     ${machine.load.join(' ')} (1/5/15 min)`)
+  console.log(machine.free)
+  console.log()
+
+  try {
+    // publish ------------------------------------------------------------------------------
+    const rounds: PublishRound[] = []
+    for (let i = 0; i < PUBLISH_ROUNDS; i++) {
+      const dirs = { raw: await tmp.make('publish-raw'), shoal: await tmp.make('publish-shoal') }
+      const r = await publishRound(dirs, { count: PUBLISH_COUNT, chunk: PUBLISH_CHUNK, warmup: PUBLISH_CHUNK })
+      rounds.push(r)
+      log(`publish round ${i + 1}: raw ${fmt(r.rawPerSec)}/s, shoal ${fmt(r.shoalPerSec)}/s, ${fmt(r.ratio, 2)}x`)
+    }
+    const rawPublish = median(rounds.map((r) => r.rawPerSec))
+    const shoalPublish = median(rounds.map((r) => r.shoalPerSec))
+    const publishRatio = median(rounds.map((r) => r.ratio))
+
+    // data set -----------------------------------------------------------------------------
+    let t = performance.now()
+    const source = await buildSourceFeeds(await tmp.make('source'), { feeds: FEEDS, posts: POSTS })
+    log(`built ${FEEDS} feeds x ${POSTS} posts (${fmt(source.bytes / MiB, 1)} MiB of records) in ${fmt(performance.now() - t)} ms`)
+    try {
+      // raw replication baselines ------------------------------------------------------------
+      const rawSeq = await rawReplication(await tmp.make('raw-seq'), source, 'sequential')
+      log(`raw replication, one core after another: ${fmt(rawSeq.blocksPerSec)} blocks/s`)
+      const rawConc = await rawReplication(await tmp.make('raw-conc'), source, 'concurrent')
+      log(`raw replication, all cores at once: ${fmt(rawConc.blocksPerSec)} blocks/s`)
+      const rawBest = Math.max(rawSeq.blocksPerSec, rawConc.blocksPerSec)
+
+      // index only (child process: also the memory figure) ------------------------------------
+      const readerDir = await tmp.make('reader')
+      t = performance.now()
+      await prepareIndexedShoal(readerDir, source)
+      log(`reader prepared (follows + feeds copied in, unindexed) in ${fmt(performance.now() - t)} ms`)
+      const indexed = await indexInChild(readerDir, source)
+      log(`index only: ${fmt(indexed.perSec)} messages/s, child max RSS ${fmt(indexed.maxRss / MiB)} MiB`)
+
+      // end to end ------------------------------------------------------------------------------
+      const e2e = await endToEnd(await tmp.make('e2e'), source)
+      log(`end to end: ${fmt(e2e.perSec)} messages/s`)
+
+      // queries ---------------------------------------------------------------------------------
+      const query = await warmQueries(readerDir, await tmp.make('raw-page'), source.threadRoot, { warmup: QUERY_WARMUP, runs: QUERY_RUNS, replies: FEEDS, messages: source.messages })
+      log(`p99: timeline ${fmt(query.timeline.p99, 2)} ms, thread ${fmt(query.thread.p99, 2)} ms, CPU control ${fmt(query.cpu.p99, 2)} ms, raw RocksDB page ${fmt(query.rawPage.p99, 2)} ms`)
+      const coldIn: ColdOpen[] = []
+      for (let i = 0; i < COLD_RUNS; i++) coldIn.push(await coldOpen(readerDir))
+      const coldChild: Array<ColdOpen & { sinceProcessStartMs: number, wallMs: number }> = []
+      for (let i = 0; i < COLD_RUNS; i++) {
+        const { result, wallMs } = await runChild<ColdOpen & { sinceProcessStartMs: number }>('cold-open-child', { dir: readerDir })
+        coldChild.push({ ...result, wallMs })
+      }
+      log(`cold open: in-process ${coldIn.map((c) => fmt(c.ms)).join('/')} ms, fresh process ${coldChild.map((c) => fmt(c.ms)).join('/')} ms`)
+      const readerBytes = await tmp.size(readerDir)
+
+      // report ----------------------------------------------------------------------------------
+      const indexRatio = indexed.perSec / rawBest
+      const e2eRatio = e2e.blocksPerSec / rawBest
+      const coldInMs = median(coldIn.map((c) => c.ms))
+      const coldChildMs = median(coldChild.map((c) => c.ms))
+      const peakMiB = indexed.maxRss / MiB
+      const rows: Row[] = [
+        { metric: `publish (${PUBLISH_COUNT} sequential posts, median of ${PUBLISH_ROUNDS} rounds)`, shoal: `${fmt(shoalPublish)} posts/s`, baseline: `${fmt(rawPublish)} appends/s (core.append)`, ratio: `${fmt(publishRatio, 2)}x`, target: `>= ${TARGET.publishRatio}x`, met: publishRatio >= TARGET.publishRatio },
+        { metric: `index only (${fmt(source.messages)} msgs, ${FEEDS} local feeds)`, shoal: `${fmt(indexed.perSec)} msgs/s`, baseline: `${fmt(rawBest)} blocks/s (raw replication, best mode)`, ratio: `${fmt(indexRatio, 2)}x`, target: `>= ${TARGET.indexRatio}x`, met: indexRatio >= TARGET.indexRatio },
+        { metric: 'raw replication, one core after another', shoal: '-', baseline: `${fmt(rawSeq.blocksPerSec)} blocks/s`, ratio: '-', target: '-', met: null },
+        { metric: 'raw replication, all cores at once', shoal: '-', baseline: `${fmt(rawConc.blocksPerSec)} blocks/s`, ratio: '-', target: '-', met: null },
+        { metric: 'end to end (replicate + index)', shoal: `${fmt(e2e.perSec)} msgs/s (${fmt(e2e.blocksPerSec)} blocks/s)`, baseline: `${fmt(rawBest)} blocks/s`, ratio: `${fmt(e2eRatio, 2)}x`, target: 'report', met: null },
+        { metric: `timeline page 50, warm (${QUERY_RUNS} runs)`, shoal: `p50 ${fmt(query.timeline.p50, 2)} / p99 ${fmt(query.timeline.p99, 2)} ms`, baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: query.timeline.p99 <= TARGET.p99Ms },
+        { metric: `thread, ${FEEDS} replies, warm (${QUERY_RUNS} runs)`, shoal: `p50 ${fmt(query.thread.p50, 2)} / p99 ${fmt(query.thread.p99, 2)} ms`, baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: query.thread.p99 <= TARGET.p99Ms },
+        { metric: 'control: raw RocksDB page (scan 51 + read 50)', shoal: '-', baseline: `p50 ${fmt(query.rawPage.p50, 2)} / p99 ${fmt(query.rawPage.p99, 2)} ms`, ratio: '-', target: '-', met: null },
+        { metric: 'control: CPU-only work, same turns', shoal: '-', baseline: `p50 ${fmt(query.cpu.p50, 2)} / p99 ${fmt(query.cpu.p99, 2)} ms`, ratio: '-', target: '-', met: null },
+        { metric: `cold open + first page, same process (median of ${COLD_RUNS})`, shoal: `${fmt(coldInMs)} ms`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldInMs <= TARGET.coldMs },
+        { metric: `cold open + first page, fresh process (median of ${COLD_RUNS})`, shoal: `${fmt(coldChildMs)} ms (${fmt(median(coldChild.map((c) => c.sinceProcessStartMs)))} ms incl. node start + imports)`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldChildMs <= TARGET.coldMs },
+        { metric: 'peak RSS while indexing (child process)', shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(indexed.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(indexed.sampled.heapTotal / MiB)} MiB`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB }
+      ]
+      console.log(formatTable(rows))
+      console.log()
+
+      const json = {
+        date: machine.date,
+        machine: { nproc: machine.nproc, memTotalGiB: machine.memTotalGiB, node: machine.node, cpu: machine.cpu, platform: machine.platform, revision: machine.revision, loadAtStart: machine.load, loadAtEnd: readLoad() },
+        command: 'npm run bench',
+        publish: {
+          count: PUBLISH_COUNT,
+          rawPerSec: round(rawPublish),
+          shoalPerSec: round(shoalPublish),
+          rounds: rounds.map((r) => ({ rawPerSec: round(r.rawPerSec), shoalPerSec: round(r.shoalPerSec), ratio: round(r.ratio) })),
+          ratio: round(publishRatio),
+          target: TARGET.publishRatio,
+          met: publishRatio >= TARGET.publishRatio
+        },
+        index: {
+          feeds: FEEDS,
+          messages: source.messages,
+          recordBytes: source.bytes,
+          rawSequentialBlocksPerSec: round(rawSeq.blocksPerSec),
+          rawConcurrentBlocksPerSec: round(rawConc.blocksPerSec),
+          rawBaselineBlocksPerSec: round(rawBest),
+          indexOnlyMs: round(indexed.ms),
+          indexOnlyPerSec: round(indexed.perSec),
+          ratio: round(indexRatio),
+          target: TARGET.indexRatio,
+          met: indexRatio >= TARGET.indexRatio,
+          endToEndMs: round(e2e.ms),
+          endToEndPerSec: round(e2e.perSec),
+          endToEndRatio: round(e2eRatio)
+        },
+        query: {
+          timeline: roundAll(query.timeline),
+          thread: roundAll(query.thread),
+          rawRocksdbPage: roundAll(query.rawPage),
+          cpuControl: roundAll(query.cpu),
+          targetP99Ms: TARGET.p99Ms,
+          met: query.timeline.p99 <= TARGET.p99Ms && query.thread.p99 <= TARGET.p99Ms,
+          storageBytes: readerBytes
+        },
+        coldOpen: {
+          inProcessMs: coldIn.map((c) => round(c.ms)),
+          inProcessReadyMs: coldIn.map((c) => round(c.readyMs)),
+          freshProcessMs: coldChild.map((c) => round(c.ms)),
+          freshProcessReadyMs: coldChild.map((c) => round(c.readyMs)),
+          freshProcessSinceStartMs: coldChild.map((c) => round(c.sinceProcessStartMs)),
+          freshProcessWallMs: coldChild.map((c) => round(c.wallMs)),
+          targetMs: TARGET.coldMs,
+          met: coldInMs <= TARGET.coldMs && coldChildMs <= TARGET.coldMs
+        },
+        memory: {
+          peakRssMiB: round(peakMiB),
+          sampledPeaksMiB: roundAll(Object.fromEntries(Object.entries(indexed.sampled).map(([k, v]) => [k, v / MiB]))),
+          rssAfterOpenMiB: round(indexed.rssBeforeIndex / MiB),
+          samples: indexed.samples,
+          targetMiB: TARGET.rssMiB,
+          met: peakMiB <= TARGET.rssMiB
+        }
+      }
+      console.log(JSON.stringify(json))
+    } finally {
+      await source.close()
+    }
+  } finally {
+    await tmp.removeAll()
+  }
+}
+
+function roundAll<T extends object> (o: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) out[k] = typeof v === 'number' ? round(v) : v
+  return out as T
+}
+
+let finished = false
+// A promise that never settles (a close or wait that hangs) lets node exit silently: say so.
+process.on('beforeExit', () => {
+  if (finished) return
+  console.error('bench: the event loop emptied before the run finished (something never settled)')
+  tmp.removeAllSync()
+  process.exitCode = 1
+})
+process.once('SIGINT', () => {
+  tmp.removeAllSync()
+  process.exit(130)
+})
+
+main().then(() => { finished = true }, (err) => {
+  finished = true
+  console.error(err)
+  process.exitCode = 1
+})

@@ -1,0 +1,70 @@
+/**
+ * The shared data set: N device feeds of N distinct identities, each a valid header at block 0 and
+ * then P posts, written straight into a source Corestore with batch appends. The last post of every
+ * feed replies to the first post of feed 0, so that one thread has N replies.
+ *
+ * The source keeps a session open on every core while it serves: with 100 cores that corestore
+ * has to open passively on request, in-process replication stalled (hypercore 11.39, corestore 7.12).
+ */
+import Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import { createHeader } from '../src/feeds/header.js'
+import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import { encodeRecord, type PostRecord } from '../src/feeds/schema.js'
+import type { FeedKey, IdentityKey, MessageRef } from '../src/ids.js'
+
+export interface SourceFeed { key: FeedKey, identity: IdentityKey }
+
+export interface SourceSet {
+  store: Corestore
+  feeds: SourceFeed[]
+  /** Blocks per feed, header included. */
+  length: number
+  messages: number
+  threadRoot: MessageRef
+  bytes: number
+  close (): Promise<void>
+}
+
+const FILLER = 'the quick brown fish swims with the shoal past the reef at dawn, '
+
+/** A post body of about 100-140 bytes, distinct per feed and seq. */
+export function postText (feed: number, seq: number): string {
+  return `post ${feed}/${seq}: ` + FILLER.slice(0, 60 + ((feed * 7 + seq) % 60))
+}
+
+/** Builds the set. Timestamps interleave feeds and all lie in the past (no clamping). */
+export async function buildSourceFeeds (dir: string, opts: { feeds: number, posts: number }): Promise<SourceSet> {
+  const store = new Corestore(dir)
+  await store.ready()
+  const t0 = Date.now() - (opts.posts + 10) * opts.feeds * 10
+  const feeds: SourceFeed[] = []
+  const cores: Hypercore[] = []
+  let threadRoot: MessageRef | null = null
+  let bytes = 0
+  for (let f = 0; f < opts.feeds; f++) {
+    const identity = keyPairFromSeed(createSeed())
+    const core = store.get({ name: `bench-feed-${f}` })
+    await core.ready()
+    const key = core.key as FeedKey
+    if (threadRoot === null) threadRoot = { feed: key, seq: 1 }
+    const blocks = [encodeRecord(createHeader(identity, key, `bench-${f}`, t0))]
+    for (let seq = 1; seq <= opts.posts; seq++) {
+      const reply = seq === opts.posts ? threadRoot : null
+      const rec: PostRecord = {
+        type: 'post', timestamp: t0 + (seq * opts.feeds + f) * 10, text: postText(f, seq), root: reply, parent: reply, cw: null, mentions: []
+      }
+      blocks.push(encodeRecord(rec))
+    }
+    for (const b of blocks) bytes += b.byteLength
+    await core.append(blocks)
+    cores.push(core)
+    feeds.push({ key, identity: identity.publicKey })
+  }
+  if (threadRoot === null) throw new Error('no feeds')
+  const close = async (): Promise<void> => {
+    for (const core of cores) await core.close()
+    await store.close()
+  }
+  return { store, feeds, length: opts.posts + 1, messages: opts.feeds * opts.posts, threadRoot, bytes, close }
+}

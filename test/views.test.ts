@@ -330,3 +330,26 @@ test('views – reindex gives identical results; a views version bump rebuilds o
   const reopened = await openPeer(t, dir)
   t.alike((await reopened.timeline()).items, (before as { timeline: { items: unknown } }).timeline.items, 'persistent across restarts')
 })
+
+test('views – home timeline when few of the posts held are by people I follow', async (t) => {
+  let clock = 1_700_000_000_000
+  const now = (): number => clock++
+  const a = await createPeer(t, { name: 'alice', now })
+  const c = await createPeer(t, { name: 'carol', now })
+  const b = await createPeer(t, { name: 'bob', now })
+  replicate(a, b, t)
+  replicate(c, b, t)
+  const mine = []
+  for (let i = 0; i < 3; i++) mine.push(refToString(await a.post({ text: `alice ${i}` })))
+  for (let i = 0; i < 2500; i++) await c.post({ text: `carol ${i}` })
+  await b.follow(a.identity)
+  await syncFeed(b, a)
+  await syncFeed(b, c)
+  const first = await b.timeline({ limit: 2 })
+  t.alike(first.items.map((i) => i.text), ['alice 2', 'alice 1'], 'older posts of the one I follow, past 2,500 newer ones')
+  t.ok(first.next)
+  const second = await b.timeline({ limit: 2, before: first.next })
+  t.alike(second.items.map((i) => i.text), ['alice 0'])
+  t.is(second.next, null)
+  t.is((await b.timeline({ author: c.identity, limit: 1 })).items[0].text, 'carol 2499')
+})

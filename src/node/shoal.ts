@@ -113,6 +113,8 @@ export class Shoal extends ReadyResource {
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
+    const views = this.viewsInstance
+    this.indexerInstance.on('contacts', () => views.invalidate())
     this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device })
     await this.feedInstance.ready()
 
@@ -125,9 +127,9 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    for await (const { key: k } of this.db.scanPrefix(key(TAG.trackedFeed))) {
-      await this.openRemote(b4a.from(k.subarray(1)) as FeedKey)
-    }
+    const tracked: FeedKey[] = []
+    for await (const { key: k } of this.db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
+    await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await this.indexerInstance.waitFor(this.feedInstance.key, this.feedInstance.length)
   }
 

@@ -18,6 +18,7 @@ import type { ViewDb } from './view-db.js'
 import { readUint64BE } from '../ids.js'
 
 const CHUNK = 512
+const CONTACT_TYPES = new Set(['follow', 'unfollow', 'block', 'unblock'])
 
 interface TrackedFeed {
   key: FeedKey
@@ -122,6 +123,7 @@ export class Indexer extends ReadyResource {
     try {
       await this.idle()
       await this.db.wipeDerived()
+      this.emit('contacts')
       for (const f of this.feeds.values()) {
         f.checkpoint = emptyCheckpoint()
         f.identity = null
@@ -213,12 +215,17 @@ export class Indexer extends ReadyResource {
     const reads: Uint8Array[] = []
     for (const p of pending) reads.push(...readsOf(p.rec, p.at))
     await txn.prefetch(reads)
-    for (const p of pending) await applyMessage(txn, p.rec, p.at)
+    let contacts = false
+    for (const p of pending) {
+      await applyMessage(txn, p.rec, p.at)
+      if (CONTACT_TYPES.has(p.rec.type)) contacts = true
+    }
 
     txn.put(keys.checkpoint(f.key), encode(checkpointEnc, ck))
     await txn.commit()
     f.checkpoint = ck
     f.identity = identity
+    if (contacts) this.emit('contacts')
   }
 
   /**

@@ -41,29 +41,52 @@ export interface Profile {
 export interface TimelineQuery { limit?: number, before?: string | null, author?: IdentityKey | null }
 
 const MAX_LIMIT = 500
+/** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
+const SCAN_BUDGET = 2000
 const CURSOR_BYTES = 48
 
+interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
+
 export class Views {
+  /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
+  private mine: Promise<Contacts> | null = null
+
   constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
+
+  /** Drops cached answers; the indexer calls it when follows or blocks change. */
+  invalidate (): void {
+    this.mine = null
+  }
+
+  private async contactsOf (who: Uint8Array): Promise<Contacts> {
+    const following: IdentityKey[] = []
+    const blocking: IdentityKey[] = []
+    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, who))) {
+      const c = decode(storedContact, value)
+      const target = b4a.from(k.subarray(33, 65)) as IdentityKey
+      if (c.blocking) blocking.push(target)
+      else if (c.following) following.push(target)
+    }
+    return { following, blocking }
+  }
+
+  private myContacts (): Promise<Contacts> {
+    if (this.mine === null) {
+      const p = this.contactsOf(this.me)
+      this.mine = p
+      p.catch(() => { if (this.mine === p) this.mine = null })
+    }
+    return this.mine
+  }
 
   /** Identities `who` follows (and does not block), as far as we know. */
   async following (who: Uint8Array): Promise<IdentityKey[]> {
-    const out: IdentityKey[] = []
-    const prefix = key(TAG.contact, who)
-    for await (const { key: k, value } of this.db.scanPrefix(prefix)) {
-      const c = decode(storedContact, value)
-      if (c.following && !c.blocking) out.push(b4a.from(k.subarray(33, 65)) as IdentityKey)
-    }
-    return out
+    return (b4a.equals(who, this.me) ? await this.myContacts() : await this.contactsOf(who)).following
   }
 
   /** Identities `who` blocks. */
   async blocking (who: Uint8Array): Promise<IdentityKey[]> {
-    const out: IdentityKey[] = []
-    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, who))) {
-      if (decode(storedContact, value).blocking) out.push(b4a.from(k.subarray(33, 65)) as IdentityKey)
-    }
-    return out
+    return (b4a.equals(who, this.me) ? await this.myContacts() : await this.contactsOf(who)).blocking
   }
 
   /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
@@ -120,10 +143,12 @@ export class Views {
   /** Home timeline (me and whom I follow) or one author's posts, newest first. */
   async timeline (q: TimelineQuery = {}): Promise<Page> {
     const limit = clampLimit(q.limit)
-    const blocked = hexSet(await this.blocking(this.me))
+    const mine = await this.myContacts()
+    const blocked = hexSet(mine.blocking)
     let prefix: Uint8Array
     let accept: (author: Uint8Array) => boolean
     let authorOf: (k: Uint8Array, v: Uint8Array) => Uint8Array
+    let homeAuthors: IdentityKey[] | null = null
     if (q.author) {
       const author = q.author
       if (blocked.has(hexOf(author))) return { items: [], next: null }
@@ -131,26 +156,50 @@ export class Views {
       accept = () => true
       authorOf = () => author
     } else {
-      const home = hexSet(await this.following(this.me))
+      const home = hexSet(mine.following)
       home.add(hexOf(this.me))
       for (const b of blocked) home.delete(b)
+      homeAuthors = [this.me, ...mine.following].filter((a) => !blocked.has(hexOf(a)))
       prefix = key(TAG.timeline)
       accept = (a) => home.has(hexOf(a))
       authorOf = (_k, v) => v
     }
-    const range = { gte: prefix, lt: prefixEnd(prefix), reverse: true }
-    if (q.before) range.lt = b4a.concat([prefix, parseCursor(q.before)])
-    const found: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
+    const before = q.before ? parseCursor(q.before) : null
+    const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true }
+    let found: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
+    let scanned = 0
+    let last: Uint8Array | null = before
+    let sparse = false
     for await (const { key: k, value } of this.db.scan(range)) {
-      if (!accept(authorOf(k, value))) continue
+      if (++scanned > SCAN_BUDGET && homeAuthors !== null) { sparse = true; break }
       const tail = k.subarray(k.byteLength - CURSOR_BYTES)
+      last = b4a.from(tail)
+      if (!accept(authorOf(k, value))) continue
       found.push({ ref: refFromBytes(tail, 8), cursor: b4a.from(tail) })
       if (found.length > limit) break
+    }
+    if (sparse && homeAuthors !== null) {
+      // Few of the posts held are by people I follow: walk their own indexes instead.
+      found = found.concat(await this.byAuthors(homeAuthors, last, limit + 1 - found.length))
     }
     const more = found.length > limit
     const page = found.slice(0, limit)
     const items = await this.items(page.map((p) => p.ref), blocked)
     return { items, next: more ? z32.encode(page[page.length - 1].cursor) : null }
+  }
+
+  /** The newest `n` posts before `before` (a cursor tail) by any of `authors`, newest first. */
+  private async byAuthors (authors: IdentityKey[], before: Uint8Array | null, n: number): Promise<Array<{ ref: MessageRef, cursor: Uint8Array }>> {
+    if (n <= 0) return []
+    const lists = await Promise.all(authors.map(async (a) => {
+      const prefix = key(TAG.byAuthor, a)
+      const out: Uint8Array[] = []
+      for await (const { key: k } of this.db.scan({ gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: n })) {
+        out.push(b4a.from(k.subarray(k.byteLength - CURSOR_BYTES)))
+      }
+      return out
+    }))
+    return lists.flat().sort((x, y) => b4a.compare(y, x)).slice(0, n).map((tail) => ({ ref: refFromBytes(tail, 8), cursor: tail }))
   }
 
   /** A thread: its root and every reply in (timestamp, feed, seq) order. `ref` may be any message in it. */
@@ -213,11 +262,16 @@ export class Views {
       posts.push({ ref: refs[i], post })
     }
     const authors = [...new Map(posts.map((p) => [hexOf(p.post.author), p.post.author])).values()]
-    const [edits, counts, abouts] = await Promise.all([
-      this.db.getMany(posts.map((p) => keys.edit(p.ref, p.post.author))),
-      this.db.getMany(posts.map((p) => keys.reactionCounts(p.ref))),
-      this.db.getMany(authors.map((a) => keys.about(a)))
+    // One native batch for everything the page needs besides the posts themselves.
+    const n = posts.length
+    const extra = await this.db.getMany([
+      ...posts.map((p) => keys.edit(p.ref, p.post.author)),
+      ...posts.map((p) => keys.reactionCounts(p.ref)),
+      ...authors.map((a) => keys.about(a))
     ])
+    const edits = extra.slice(0, n)
+    const counts = extra.slice(n, 2 * n)
+    const abouts = extra.slice(2 * n)
     const names = new Map<string, string | null>()
     authors.forEach((a, i) => { const r = abouts[i]; names.set(hexOf(a), r === null ? null : decode(storedAbout, r).name) })
     return posts.map(({ ref, post }, i) => {

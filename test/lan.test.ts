@@ -11,6 +11,7 @@ import * as dnsPacket from 'dns-packet'
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { LanDiscovery, encodeAnnouncement, parseAnnouncements, DEFAULT_SERVICE, type LanAnnouncement, type LanConnectionInfo } from '../src/swarm/lan.js'
 import { identityTopic } from '../src/caps.js'
+import { namespaceSkip } from './helpers/netns.js'
 
 const hex = (buf: Uint8Array): string => b4a.toString(buf, 'hex')
 // Each run gets its own mDNS ports, so parallel runs on one machine never see each other.
@@ -221,13 +222,6 @@ loopbackTest('lan – dial is pinned to the announced Noise key', async (t) => {
   t.is(connected, 0, 'no connection event for a key mismatch')
   t.is(a.connections.size, 0)
 })
-
-/** Null when the namespace test can run here, else why not. */
-function namespaceSkip (): string | null {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root for network namespaces'
-  if (spawnSync('ip', ['-V']).status !== 0) return "needs 'ip' (iproute2)"
-  return null
-}
 
 function ip (...args: string[]): void {
   const r = spawnSync('ip', args, { encoding: 'utf8' })

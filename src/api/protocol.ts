@@ -13,30 +13,13 @@ export const CALL_PATH = '/api/call'
 export const WS_PROTOCOL = 'shoal'
 export const WS_TOKEN_PREFIX = 'shoal.'
 
-/** A post as shown (the same shape as `shoal feed --json` items). */
-export interface Item {
-  id: string
-  author: string
-  authorName: string | null
-  text: string
-  timestamp: number
-  root: string | null
-  parent: string | null
-  cw: string | null
-  mentions: string[]
-  reactions: Record<string, number>
-  edited: boolean
-}
+import type { Item, Page, Profile as ViewProfile } from '../views/types.js'
 
-export interface Page { items: Item[], next: string | null }
+export type { Item, Page }
+
 export interface Thread { root: Item | null, replies: Item[] }
 
-export interface Profile {
-  id: string
-  name: string | null
-  bio: string | null
-  following: number
-  followers: number
+export interface Profile extends ViewProfile {
   /** How I relate to them (false/false for myself). */
   followedByMe: boolean
   blockedByMe: boolean

@@ -12,31 +12,9 @@ import {
   type StoredPost
 } from './records.js'
 import type { ViewDb } from './view-db.js'
+import type { Item, Page, Profile } from './types.js'
 
-/** A post as shown to a person. */
-export interface Item {
-  id: string
-  author: string
-  authorName: string | null
-  text: string
-  timestamp: number
-  root: string | null
-  parent: string | null
-  cw: string | null
-  mentions: string[]
-  reactions: Record<string, number>
-  edited: boolean
-}
-
-export interface Page { items: Item[], next: string | null }
-
-export interface Profile {
-  id: string
-  name: string | null
-  bio: string | null
-  following: number
-  followers: number
-}
+export type { Item, Page, Profile } from './types.js'
 
 export interface TimelineQuery { limit?: number, before?: string | null, author?: IdentityKey | null }
 

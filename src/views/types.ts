@@ -1,0 +1,29 @@
+/**
+ * The shapes views answer with, as plain data (strings and numbers): what the CLI prints with
+ * --json and what the local API sends to the UI (src/api/protocol.ts re-uses them). Types only.
+ */
+
+/** A post as shown to a person. */
+export interface Item {
+  id: string
+  author: string
+  authorName: string | null
+  text: string
+  timestamp: number
+  root: string | null
+  parent: string | null
+  cw: string | null
+  mentions: string[]
+  reactions: Record<string, number>
+  edited: boolean
+}
+
+export interface Page { items: Item[], next: string | null }
+
+export interface Profile {
+  id: string
+  name: string | null
+  bio: string | null
+  following: number
+  followers: number
+}

@@ -89,6 +89,7 @@ export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEn
     await fs.mkdir(profile, { recursive: true, mode: 0o700 })
     const { child, how } = openWindow(node.api.launchUrl(), profile, env)
     const keep = p.flags['keep-running'] === true
+    const stopped = untilSignal()
     ready({
       json: { url: node.api.url, port: node.api.port, window: how },
       text: child !== null
@@ -98,7 +99,7 @@ export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEn
     const closed = child === null || keep
       ? new Promise<void>(() => {})
       : new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    await Promise.race([untilSignal(), closed])
+    await Promise.race([stopped, closed])
     if (child !== null && child.exitCode === null) child.kill('SIGTERM')
   } finally {
     await node.close()

@@ -55,6 +55,8 @@ export interface Running { app: ShoalApp, api: ApiServer, ipc: IpcServer, close 
 export async function startNode (storage: string, p: Parsed, env: NodeJS.ProcessEnv): Promise<Running> {
   const join = joinOptions(p, env)
   const app = new ShoalApp(storage, { join })
+  // Background failures (the network, an indexer) are reported; the node keeps serving its views.
+  app.on('error', (err: Error) => { process.stderr.write(`error: ${err.message}\n`) })
   const ipc = new IpcServer(storagePaths(storage).socket, ipcHandler(app))
   const api = new ApiServer(app, { port: intFlag(p.flags.port, 'port'), network: networkLabel(join) })
   const close = async (): Promise<void> => {
@@ -99,6 +101,7 @@ export async function serve (storage: string, p: Parsed, env: NodeJS.ProcessEnv,
   const node = await startNode(storage, p, env)
   try {
     await node.app.networkReady()
+    const stopped = untilSignal() // listening before we say we are ready: a quick Ctrl-C still closes cleanly
     const id = node.app.shoal?.id ?? null
     ready({
       json: { url: node.api.url, port: node.api.port, id },
@@ -108,7 +111,7 @@ export async function serve (storage: string, p: Parsed, env: NodeJS.ProcessEnv,
         'Other shoal commands on this storage now go through this node. Ctrl-C stops.'
       ].join('\n')
     })
-    await untilSignal()
+    await stopped
   } finally {
     await node.close()
   }
@@ -127,8 +130,9 @@ export async function dht (p: Parsed, ready: (r: Result) => void): Promise<void>
   try {
     const b = testnet.bootstrap[0]
     const address = `${b.host}:${b.port}`
+    const stopped = untilSignal()
     ready({ json: { bootstrap: address }, text: `private DHT running; use SHOAL_BOOTSTRAP=${address} (Ctrl-C stops)` })
-    await untilSignal()
+    await stopped
   } finally {
     await testnet.destroy()
   }

@@ -61,6 +61,8 @@ export class ShoalApp extends ReadyResource {
     this.node = shoal
     // The views answer at once; joining the DHT can take a while and must not hold up the UI.
     this.joining = shoal.joinNetwork(this.opts.join).then((r) => r.flush())
-    this.joining.catch((err) => this.emit('error', err))
+    this.joining.catch((err) => {
+      if (!this.closing) this.emit('error', ShoalError.NETWORK_ERROR('could not join the network', err))
+    })
   }
 }

@@ -44,11 +44,16 @@ export interface NetworkOptions {
 
 export interface Network {
   transports: Transport[]
+  /** Resolves once the DHT node is bootstrapped and LAN discovery listens. */
+  ready (): Promise<void>
+  /** Tears down whatever was opened, also while ready() is still pending. */
   close (): Promise<void>
 }
 
-export async function openNetwork (opts: NetworkOptions): Promise<Network> {
+/** Builds the transports at once; `ready()` then brings them up. */
+export function createNetwork (opts: NetworkOptions): Network {
   const transports: Transport[] = []
+  const starts: Array<() => Promise<void>> = []
   const closers: Array<() => Promise<void>> = []
   const bootstrap = opts.bootstrap ?? { kind: 'public' }
   if (opts.dht !== undefined || bootstrap.kind !== 'none') {
@@ -62,24 +67,30 @@ export async function openNetwork (opts: NetworkOptions): Promise<Network> {
     const swarm = new Hyperswarm({ keyPair: opts.keyPair, ...(dht ? { dht } : {}) })
     closers.push(() => swarm.destroy())
     // Announcing before the DHT node knows its neighbourhood stores the announce on too few nodes.
-    await swarm.dht.fullyBootstrapped()
+    starts.push(() => swarm.dht.fullyBootstrapped())
     transports.push(new HyperswarmTransport(swarm))
   }
   if (opts.lan ?? bootstrap.kind === 'none') {
     const lan = new LanDiscovery({ keyPair: opts.keyPair, ...opts.lanOptions })
-    const transport = new LanTransport(lan) // listens before discovery starts
+    transports.push(new LanTransport(lan)) // listens before discovery starts
     closers.push(() => lan.close())
-    try {
-      await lan.ready()
-    } catch (err) {
-      for (const c of closers.reverse()) await c()
-      throw ShoalError.NETWORK_ERROR('cannot start LAN discovery', err)
-    }
-    transports.push(transport)
+    starts.push(async () => {
+      try {
+        await lan.ready()
+      } catch (err) {
+        throw ShoalError.NETWORK_ERROR('cannot start LAN discovery', err)
+      }
+    })
   }
+  let closed = false
   return {
     transports,
+    async ready () {
+      await Promise.all(starts.map((s) => s()))
+      if (closed) throw ShoalError.CLOSED('network closed while starting')
+    },
     async close () {
+      closed = true
       for (const c of closers.reverse()) await c()
     }
   }

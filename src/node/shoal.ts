@@ -19,7 +19,7 @@ import { META_VERSION, keys, TAG, key } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
 import { ViewDb } from '../views/view-db.js'
 import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js'
-import { openNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
+import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
 
@@ -247,12 +247,18 @@ export class Shoal extends ReadyResource {
    */
   async joinNetwork (opts: JoinOptions = {}): Promise<Replicator> {
     if (this.replicatorInstance) return this.replicatorInstance
+    if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
     const keyPair = await this.store.createKeyPair('shoal/swarm')
-    this.network = await openNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
-    this.replicatorInstance = new Replicator(this, { hops: opts.hops, transports: this.network.transports })
-    this.replicatorInstance.on('error', (err: Error) => this.emit('error', err))
-    await this.replicatorInstance.ready()
-    return this.replicatorInstance
+    if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
+    const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
+    this.network = network // from here on close() tears it down, even mid-start
+    await network.ready()
+    if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
+    const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports })
+    replicator.on('error', (err: Error) => this.emit('error', err))
+    this.replicatorInstance = replicator
+    await replicator.ready()
+    return replicator
   }
 
   get replicator (): Replicator | null {

@@ -1,0 +1,50 @@
+import { useState } from 'react'
+import { call } from '../api-client.ts'
+import { useAction } from '../hooks.ts'
+import { InlineError } from './InlineError.tsx'
+
+/** A new post, with an optional content warning; Ctrl/Cmd+Enter posts from the textarea. */
+export function Composer ({ onPosted }: { onPosted: () => void }) {
+  const [text, setText] = useState('')
+  const [cw, setCw] = useState<string | null>(null)
+  const action = useAction()
+  const empty = text.trim() === ''
+  const submit = (): void => {
+    if (empty || action.pending) return
+    const warning = cw !== null && cw.trim() !== '' ? cw.trim() : null
+    action.run(() => call('post', { text, cw: warning }), () => {
+      setText('')
+      setCw(null)
+      onPosted()
+    })
+  }
+
+  return (
+    <form className='composer card' aria-label='New post' onSubmit={(e) => { e.preventDefault(); submit() }}>
+      <label className='sr-only' htmlFor='compose-text'>What is happening?</label>
+      {cw !== null && (
+        <input className='cw-input' data-testid='compose-cw' placeholder='Content warning (shown instead of the text)'
+          aria-label='Content warning' value={cw} autoFocus onChange={(e) => { setCw(e.target.value) }} />
+      )}
+      <textarea id='compose-text' data-testid='compose-text' rows={3} placeholder='What is happening?'
+        value={text} onChange={(e) => { setText(e.target.value) }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault()
+            submit()
+          }
+        }} />
+      <div className='row'>
+        <button type='button' className='small' aria-pressed={cw !== null} data-testid='compose-cw-toggle'
+          onClick={() => { setCw(cw === null ? '' : null) }}>
+          CW
+        </button>
+        <span className='hint'>Ctrl+Enter to post</span>
+        <button type='submit' className='primary push' data-testid='compose-submit' disabled={empty || action.pending}>
+          {action.pending ? 'Posting…' : 'Post'}
+        </button>
+      </div>
+      <InlineError error={action.error} />
+    </form>
+  )
+}

@@ -1,0 +1,43 @@
+import { useState } from 'react'
+import { call } from '../api-client.ts'
+import { useAction } from '../hooks.ts'
+import type { Item } from '../protocol.ts'
+import { InlineError } from './InlineError.tsx'
+
+/** Edits my own post in place; Ctrl/Cmd+Enter saves, Escape cancels. */
+export function PostEditor ({ item, onDone, onCancel }: { item: Item, onDone: () => void, onCancel: () => void }) {
+  const [text, setText] = useState(item.text)
+  const action = useAction()
+  const unchanged = text === item.text
+  const save = (): void => {
+    if (text.trim() === '' || action.pending) return
+    if (unchanged) {
+      onCancel()
+      return
+    }
+    action.run(() => call('edit', { id: item.id, text }), onDone)
+  }
+
+  return (
+    <form className='post-editor' onSubmit={(e) => { e.preventDefault(); save() }}>
+      <label className='sr-only' htmlFor={`edit-${item.id}`}>Edit your post</label>
+      <textarea id={`edit-${item.id}`} data-testid='edit-text' rows={3} autoFocus value={text}
+        onChange={(e) => { setText(e.target.value) }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault()
+            save()
+          } else if (e.key === 'Escape') {
+            onCancel()
+          }
+        }} />
+      <div className='row'>
+        <button type='submit' className='primary' data-testid='edit-submit' disabled={action.pending || text.trim() === ''}>
+          {action.pending ? 'Saving…' : 'Save'}
+        </button>
+        <button type='button' onClick={onCancel}>Cancel</button>
+      </div>
+      <InlineError error={action.error} />
+    </form>
+  )
+}

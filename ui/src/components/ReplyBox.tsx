@@ -1,0 +1,42 @@
+import { useState } from 'react'
+import type { KeyboardEvent } from 'react'
+import { call } from '../api-client.ts'
+import { useAction } from '../hooks.ts'
+import { InlineError } from './InlineError.tsx'
+
+/** A reply written in place under the message it answers; Ctrl/Cmd+Enter sends, Escape closes it while empty. */
+export function ReplyBox ({ parent, onDone, onCancel }: { parent: string, onDone: () => void, onCancel: () => void }) {
+  const [text, setText] = useState('')
+  const action = useAction()
+  const send = (): void => {
+    if (text.trim() === '' || action.pending) return
+    action.run(() => call('post', { text, reply: parent }), () => {
+      setText('')
+      onDone()
+    })
+  }
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault()
+      send()
+    } else if (e.key === 'Escape' && text === '') {
+      onCancel()
+    }
+  }
+
+  return (
+    <form className='reply-box' onSubmit={(e) => { e.preventDefault(); send() }}>
+      <label className='sr-only' htmlFor={`reply-${parent}`}>Your reply</label>
+      <textarea id={`reply-${parent}`} data-testid='reply-text' rows={2} placeholder='Write a reply…' autoFocus
+        value={text} onChange={(e) => { setText(e.target.value) }} onKeyDown={onKeyDown} />
+      <div className='row'>
+        <button type='submit' className='primary' data-testid='reply-submit' disabled={action.pending || text.trim() === ''}>
+          {action.pending ? 'Sending…' : 'Reply'}
+        </button>
+        <button type='button' onClick={onCancel}>Cancel</button>
+        <span className='hint'>Ctrl+Enter to send</span>
+      </div>
+      <InlineError error={action.error} />
+    </form>
+  )
+}

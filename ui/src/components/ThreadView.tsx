@@ -1,0 +1,58 @@
+import { useEffect, useMemo } from 'react'
+import { useQuery } from '../hooks.ts'
+import type { Item, Thread } from '../protocol.ts'
+import { InlineError } from './InlineError.tsx'
+import { PostCard } from './PostCard.tsx'
+import { ReplyTree } from './ReplyTree.tsx'
+
+/** A conversation: its first post and every reply nested under the message it answers. */
+export function ThreadView ({ id, focus }: { id: string, focus: string | null }) {
+  const thread = useQuery('thread', { id }, { live: true })
+  const data = thread.data
+  const rootId = data?.root?.id ?? id
+  const children = useMemo(() => (data === undefined ? new Map<string, Item[]>() : nest(data, rootId)), [data, rootId])
+  const ready = data !== undefined
+
+  useEffect(() => {
+    if (!ready || focus === null || focus === rootId) return
+    const el = document.querySelector(`[data-testid="post"][data-id="${CSS.escape(focus)}"]`)
+    el?.scrollIntoView({ block: 'center' })
+  }, [ready, focus, rootId])
+
+  return (
+    <section className='view thread' data-testid='thread-view' aria-labelledby='thread-title'>
+      <div className='view-head'>
+        <button type='button' className='small' onClick={() => { history.back() }}>← Back</button>
+        <h1 id='thread-title'>Thread</h1>
+      </div>
+      {thread.loading && <p className='muted center'>Loading thread…</p>}
+      <InlineError error={thread.error} onRetry={thread.reload} />
+      {data !== undefined && (
+        <>
+          {data.root !== null
+            ? <PostCard item={data.root} inThread onChanged={thread.reload} />
+            : <p className='empty'>The first post of this thread is not here: it was deleted, or has not synced yet.</p>}
+          <ReplyTree tree={children} parent={rootId} focus={focus} onChanged={thread.reload} />
+          {data.replies.length === 0 && data.root !== null && <p className='muted'>No replies yet.</p>}
+        </>
+      )}
+    </section>
+  )
+}
+
+/**
+ * Replies grouped by the message they answer, oldest first. A reply whose parent is not here
+ * (deleted, blocked or not synced) hangs under the root so it is still shown.
+ */
+function nest (thread: Thread, rootId: string): Map<string, Item[]> {
+  const present = new Set(thread.replies.map((r) => r.id))
+  const byParent = new Map<string, Item[]>()
+  const sorted = [...thread.replies].sort((a, b) => a.timestamp - b.timestamp)
+  for (const reply of sorted) {
+    const parent = reply.parent !== null && present.has(reply.parent) ? reply.parent : rootId
+    const list = byParent.get(parent)
+    if (list === undefined) byParent.set(parent, [reply])
+    else list.push(reply)
+  }
+  return byParent
+}

@@ -12,6 +12,8 @@ export const WS_PATH = '/api/ws'
 export const CALL_PATH = '/api/call'
 export const WS_PROTOCOL = 'shoal'
 export const WS_TOKEN_PREFIX = 'shoal.'
+/** POST `{ code }` (a single-use launch code from `#launch=`) → `{ token }`, or 401 `{ error }`. */
+export const LAUNCH_PATH = '/api/launch'
 
 import type { Item, Page, Profile as ViewProfile } from '../views/types.js'
 
@@ -51,6 +53,7 @@ export interface Methods {
   thread: { params: { id: string }, result: Thread }
   mentions: { params: { limit?: number }, result: { items: Item[] } }
   profile: { params: { id?: string }, result: Profile }
+  /** Sets the fields given; a field left out keeps its current value. */
   setProfile: { params: { name?: string, bio?: string }, result: Profile }
   following: { params: Record<string, never>, result: { people: Person[] } }
   post: { params: { text: string, reply?: string | null, cw?: string | null }, result: { id: string } }
@@ -79,7 +82,7 @@ export interface Events {
   changed: { feeds: number }
   /** Sync progress and peer count. */
   status: SyncStatus
-  /** The identity was created (first run finished). */
+  /** The identity was created (first run finished), or my name changed. */
   state: AppState
 }
 

@@ -15,7 +15,7 @@ import { ShoalError } from '../errors.js'
 import type { ShoalApp } from '../node/app.js'
 import { appState, createHandlers, dispatch, syncStatus } from './dispatch.js'
 import { Guard, wantsShoalProtocol } from './guard.js'
-import { CALL_PATH, WS_PATH, WS_PROTOCOL, type AppState, type EventName, type Events } from './protocol.js'
+import { CALL_PATH, LAUNCH_PATH, WS_PATH, WS_PROTOCOL, type AppState, type EventName, type Events } from './protocol.js'
 import { securityHeaders, serveStatic } from './static-files.js'
 
 /** The documented default port; a busy port falls back to a free one. */
@@ -124,7 +124,7 @@ export class ApiServer extends ReadyResource {
     const place = this.guard.place(req)
     if (!place.ok) return this.reply(res, place.status, { error: { code: place.code, message: place.message } })
     const pathname = new URL(req.url ?? '/', 'http://x').pathname
-    if (pathname === '/api/launch') return this.onLaunch(req, res)
+    if (pathname === LAUNCH_PATH) return this.onLaunch(req, res)
     if (pathname.startsWith('/api/')) {
       const auth = this.guard.authorized(req)
       if (!auth.ok) return this.reply(res, auth.status, { error: { code: auth.code, message: auth.message } })
@@ -196,7 +196,19 @@ export class ApiServer extends ReadyResource {
     this.changeTimer = setTimeout(() => {
       this.changeTimer = null
       this.broadcast('changed', { feeds: this.app.shoal?.trackedFeeds.length ?? 0 })
+      if ((this.wss?.clients.size ?? 0) > 0) this.pushState().catch(safetyCatch)
     }, CHANGE_DEBOUNCE)
+  }
+
+  private lastState = ''
+
+  /** Re-sends the app state when it changed (my name, after a profile edit). */
+  private async pushState (): Promise<void> {
+    const state = await appState(this.app, this.opts.network)
+    const json = JSON.stringify(state)
+    if (json === this.lastState) return
+    this.lastState = json
+    this.broadcast('state', state)
   }
 
   private async pushStatus (): Promise<void> {

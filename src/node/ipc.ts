@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs/promises'
 import net from 'node:net'
+import path from 'node:path'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import { ShoalError, type ShoalErrorCode } from '../errors.js'
@@ -26,6 +27,7 @@ export class IpcServer extends ReadyResource {
 
   protected override async _open (): Promise<void> {
     if (await ping(this.path)) throw ShoalError.STORAGE_LOCKED(`a node is already serving (${this.path})`)
+    await fs.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 })
     await fs.rm(this.path, { force: true }) // a stale socket of a node that did not shut down
     const server = net.createServer((socket) => this.onSocket(socket))
     this.server = server

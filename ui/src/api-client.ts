@@ -1,4 +1,4 @@
-import { CALL_PATH, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from './protocol.ts'
+import { CALL_PATH, LAUNCH_PATH, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from './protocol.ts'
 import type { ApiError, EventName, Events, Method, Params, Result, ServerMessage } from './protocol.ts'
 import { readCredential, storeToken } from './token.ts'
 import type { Credential } from './token.ts'
@@ -57,8 +57,6 @@ export interface ClientOptions {
   timeoutMs?: number
 }
 
-/** Not (yet) in protocol.ts: the server's launch-code exchange (src/api/server.ts `onLaunch`). */
-const LAUNCH_PATH = '/api/launch'
 const MIN_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 10_000
 

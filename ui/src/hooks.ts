@@ -105,7 +105,7 @@ export interface Action {
 export function useAction (): Action {
   const [pending, setPending] = useState(false)
   const [error, setError] = useState<ApiCallError | null>(null)
-  const run = useCallback(<T, >(fn: () => Promise<T>, onDone?: (result: T) => void): void => {
+  const run = useCallback(<T>(fn: () => Promise<T>, onDone?: (result: T) => void): void => {
     setPending(true)
     setError(null)
     fn().then(

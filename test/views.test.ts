@@ -6,6 +6,10 @@ import { parseRef, refToString, identityToString, type FeedKey } from '../src/id
 import { encodeRecord } from '../src/feeds/schema.js'
 import { createHeader } from '../src/feeds/header.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import { VIEWS_VERSION } from '../src/caps.js'
+import { META_VERSION } from '../src/views/keys.js'
+import { ViewDb } from '../src/views/view-db.js'
+import { storagePaths } from '../src/node/storage.js'
 
 test('views – follower sees posts, profile name, edits, reactions across replication', async (t) => {
   const a = await createPeer(t, { name: 'alice' })
@@ -329,6 +333,20 @@ test('views – reindex gives identical results; a views version bump rebuilds o
   await a.close()
   const reopened = await openPeer(t, dir)
   t.alike((await reopened.timeline()).items, (before as { timeline: { items: unknown } }).timeline.items, 'persistent across restarts')
+  await reopened.close()
+
+  // An older views version on disk (and derived data that no longer matches): rebuilt on open.
+  const db = new ViewDb(storagePaths(dir).views)
+  await db.ready()
+  await db.wipeDerived()
+  const w = db.txn()
+  w.put(META_VERSION, b4a.from([VIEWS_VERSION + 1]))
+  await w.commit()
+  await db.close()
+  const rebuilt = await openPeer(t, dir)
+  await rebuilt.indexed()
+  t.alike((await rebuilt.timeline()).items, (before as { timeline: { items: unknown } }).timeline.items, 'views rebuilt after a version change')
+  t.alike(rebuilt.totals(), totals, 'the same totals as the incremental index')
 })
 
 test('views – home timeline when few of the posts held are by people I follow', async (t) => {

@@ -5,8 +5,13 @@ import { toApiError, useEpoch } from './hooks.ts'
 import type { Item, Page } from './protocol.ts'
 
 export const PAGE_SIZE = 20
-/** The most a live refresh asks for; older loaded items beyond it are kept as they were. */
-export const MAX_REFRESH = 500
+/**
+ * What a live refresh asks for: the newest posts. Loaded posts older than this window are kept as
+ * they are, so a refresh costs the same however far the reader has scrolled.
+ */
+export const REFRESH_WINDOW = 50
+/** Below this scroll offset the reader is at the top, where new posts may push in. */
+const TOP_SLACK_PX = 8
 
 export interface TimelineState {
   items: Item[]
@@ -17,9 +22,20 @@ export interface TimelineState {
   error: ApiCallError | null
   loadMore: () => void
   refresh: () => void
+  /** More new posts arrived than a refresh window holds while the reader was scrolled down. */
+  newPosts: boolean
+  /** Shows the newest posts (the reader asked to, from the "new posts" button). */
+  showNew: () => void
 }
 
-interface Loaded { key: string, items: Item[], next: string | null, done: boolean }
+interface Loaded {
+  key: string
+  items: Item[]
+  next: string | null
+  done: boolean
+  /** A fresh first page that does not connect to what is shown, held until the reader asks. */
+  pending: Page | null
+}
 
 /**
  * A paged timeline (all, or one author's) that stays live: on every `changed` event, and when the
@@ -29,10 +45,10 @@ interface Loaded { key: string, items: Item[], next: string | null, done: boolea
 export function useTimeline (author: string | null, beforeReplace?: () => void): TimelineState {
   const key = author ?? ''
   const epoch = useEpoch()
-  const [loaded, setLoaded] = useState<Loaded>({ key, items: [], next: null, done: false })
+  const [loaded, setLoaded] = useState<Loaded>({ key, items: [], next: null, done: false, pending: null })
   const [loadingMore, setLoadingMore] = useState(false)
   const [error, setError] = useState<ApiCallError | null>(null)
-  const current = loaded.key === key ? loaded : { key, items: [], next: null, done: false }
+  const current = loaded.key === key ? loaded : { key, items: [], next: null, done: false, pending: null }
 
   // The latest values for callbacks that outlive a render.
   const latest = useRef({ loaded: current, beforeReplace })
@@ -48,12 +64,11 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
     const run = async (): Promise<void> => {
       inflight = true
       try {
-        const shown = latest.current.loaded.key === key ? latest.current.loaded.items.length : 0
-        const limit = Math.min(MAX_REFRESH, Math.max(PAGE_SIZE, shown))
-        const page = await call('timeline', { limit, author })
+        const page = await call('timeline', { limit: REFRESH_WINDOW, author })
         if (cancelled) return
         latest.current.beforeReplace?.()
-        setLoaded((prev) => merge(prev.key === key ? prev : null, key, page, limit))
+        const atTop = window.scrollY <= TOP_SLACK_PX
+        setLoaded((prev) => reconcile(prev.key === key ? prev : null, key, page, atTop))
         setError(null)
       } catch (err) {
         if (!cancelled) setError(toApiError(err))
@@ -99,6 +114,13 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
 
   const refresh = useCallback(() => { refreshRef.current() }, [])
 
+  const showNew = useCallback(() => {
+    window.scrollTo({ top: 0 })
+    setLoaded((prev) => prev.key !== key || prev.pending === null
+      ? prev
+      : { key, items: prev.pending.items, next: prev.pending.next, done: true, pending: null })
+  }, [key])
+
   return {
     items: current.items,
     next: current.next,
@@ -106,7 +128,9 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
     loadingMore,
     error,
     loadMore,
-    refresh
+    refresh,
+    newPosts: current.pending !== null,
+    showNew
   }
 }
 
@@ -115,20 +139,38 @@ function append (prev: Loaded, page: Page): Loaded {
   return { ...prev, items: [...prev.items, ...page.items.filter((i) => !seen.has(i.id))], next: page.next }
 }
 
+
 /**
- * Fresh newest-first `page` (asked with `limit`) over what was shown. When the page covered
- * everything shown, it simply replaces it; otherwise the shown items older than the page's last
- * one are kept after it, with the old cursor.
+ * Brings a fresh first page (the newest REFRESH_WINDOW posts) into what is shown, never leaving a
+ * gap: when the page reaches a shown post, it replaces everything newer than that post (new posts,
+ * edits, reactions, deletions) and the older posts stay with their cursor; when it does not (more
+ * new posts than a window), the list is replaced if the reader is at the top, and otherwise the
+ * page is held until the reader asks for it. Unchanged posts keep their object, so their cards
+ * do not re-render.
  */
-function merge (prev: Loaded | null, key: string, page: Page, limit: number): Loaded {
-  if (prev === null || !prev.done || prev.items.length <= limit || page.items.length < limit) {
-    return { key, items: page.items, next: page.next, done: true }
-  }
-  const fresh = new Set(page.items.map((i) => i.id))
+function reconcile (prev: Loaded | null, key: string, page: Page, atTop: boolean): Loaded {
+  if (prev === null || !prev.done || page.items.length === 0) return { key, items: page.items, next: page.next, done: true, pending: null }
   const last = page.items[page.items.length - 1]
   const at = prev.items.findIndex((i) => i.id === last.id)
-  const tail = at >= 0
-    ? prev.items.slice(at + 1)
-    : prev.items.filter((i) => i.timestamp < last.timestamp)
-  return { key, items: [...page.items, ...tail.filter((i) => !fresh.has(i.id))], next: prev.next, done: true }
+  const fresh = reuse(prev.items, page.items)
+  if (page.next === null) return { key, items: fresh, next: null, done: true, pending: null }
+  if (at >= 0) {
+    const ids = new Set(fresh.map((i) => i.id))
+    return { key, items: [...fresh, ...prev.items.slice(at + 1).filter((i) => !ids.has(i.id))], next: prev.next, done: true, pending: null }
+  }
+  if (atTop) return { key, items: fresh, next: page.next, done: true, pending: null }
+  return { ...prev, pending: page }
+}
+
+function reuse (old: Item[], fresh: Item[]): Item[] {
+  const byId = new Map(old.map((i) => [i.id, i]))
+  return fresh.map((i) => {
+    const o = byId.get(i.id)
+    return o !== undefined && sameItem(o, i) ? o : i
+  })
+}
+
+function sameItem (a: Item, b: Item): boolean {
+  return a.text === b.text && a.edited === b.edited && a.authorName === b.authorName && a.cw === b.cw &&
+    JSON.stringify(a.reactions) === JSON.stringify(b.reactions)
 }

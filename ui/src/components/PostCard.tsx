@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { memo, useState } from 'react'
 import { useIsMe } from '../app-state.ts'
 import type { Item } from '../protocol.ts'
 import { useNavigate } from '../router.tsx'
@@ -20,7 +20,7 @@ export interface PostCardProps {
 }
 
 /** One post: author, time, text behind its content warning, reactions and actions. */
-export function PostCard ({ item, onChanged, inThread = false, highlight = false }: PostCardProps) {
+export const PostCard = memo(function PostCard ({ item, onChanged, inThread = false, highlight = false }: PostCardProps) {
   const navigate = useNavigate()
   const own = useIsMe(item.author)
   const [mode, setMode] = useState<'view' | 'reply' | 'edit'>('view')
@@ -65,4 +65,4 @@ export function PostCard ({ item, onChanged, inThread = false, highlight = false
       {mode === 'reply' && <ReplyBox parent={item.id} onDone={done} onCancel={() => { setMode('view') }} />}
     </article>
   )
-}
+})

@@ -17,7 +17,7 @@ export function Timeline ({ author, empty, refreshSignal = 0 }: TimelineProps) {
   const list = useRef<HTMLDivElement>(null)
   const sentinel = useRef<HTMLDivElement>(null)
   const capture = useScrollAnchor(list)
-  const { items, next, loading, loadingMore, error, loadMore, refresh } = useTimeline(author, capture)
+  const { items, next, loading, loadingMore, error, loadMore, refresh, newPosts, showNew } = useTimeline(author, capture)
   const [atEnd, setAtEnd] = useState(false)
 
   useEffect(() => {
@@ -40,6 +40,11 @@ export function Timeline ({ author, empty, refreshSignal = 0 }: TimelineProps) {
 
   return (
     <div className='timeline' role='feed' aria-busy={loading || loadingMore} data-testid='timeline' ref={list}>
+      {newPosts && (
+        <button type='button' className='new-posts' onClick={showNew} data-testid='show-new'>
+          New posts: show the newest
+        </button>
+      )}
       {items.map((item) => <PostCard key={item.id} item={item} onChanged={refresh} />)}
       {loading && <p className='muted center' data-testid='loading'>Loading posts…</p>}
       {!loading && items.length === 0 && error === null && <p className='empty' data-testid='empty'>{empty}</p>}

@@ -5,6 +5,8 @@ export interface MemoryPeaks { rss: number, heapUsed: number, heapTotal: number,
 export class RssSampler {
   readonly peak: MemoryPeaks = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }
   samples = 0
+  /** performance.now() when the RSS peak was sampled. */
+  rssPeakAt = 0
   private timer: NodeJS.Timeout | null = null
 
   start (everyMs = 5): void {
@@ -16,6 +18,7 @@ export class RssSampler {
   sample (): number {
     const m = process.memoryUsage()
     this.samples++
+    if (m.rss > this.peak.rss) this.rssPeakAt = performance.now()
     for (const k of Object.keys(this.peak) as Array<keyof MemoryPeaks>) if (m[k] > this.peak[k]) this.peak[k] = m[k]
     return m.rss
   }

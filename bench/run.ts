@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every Shoal benchmark against its raw Holepunch baseline, measured in one run
  * on this machine. Prints the machine, a results table and one JSON line. Everything lives in
- * temp folders that are removed at the end; replication is in-process (no network).
+ * temp folders that are removed at the end. Replication is in-process, except in the swarm phase,
+ * which runs on a local HyperDHT testnet bound to 127.0.0.1 (no traffic leaves the machine).
  */
 import { readLoad, readMachine } from './machine.js'
 import { coldOpen } from './cold-open.js'
@@ -14,6 +15,7 @@ import { rawReplication } from './raw-replication.js'
 import { fmt, formatTable, type Row } from './report.js'
 import { MiB } from './rss-sampler.js'
 import { buildSourceFeeds } from './source-feeds.js'
+import { RAW_CONCURRENCY, swarmSync } from './swarm-sync.js'
 import { median, round } from './stats.js'
 import { TmpDirs } from './tmp-dirs.js'
 import type { ColdOpen } from './cold-open.js'
@@ -26,8 +28,10 @@ const POSTS = 1000
 const QUERY_WARMUP = 200
 const QUERY_RUNS = 500
 const COLD_RUNS = 3
+const SWARM_ROUNDS = 2
+const SWARM_TIMEOUT_MS = 600_000
 
-const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250 }
+const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250, swarmRatio: 1.5 }
 
 function log (msg: string): void {
   process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
@@ -95,12 +99,22 @@ async function main (): Promise<void> {
       log(`cold open: in-process ${coldIn.map((c) => fmt(c.ms)).join('/')} ms, fresh process ${coldChild.map((c) => fmt(c.ms)).join('/')} ms`)
       const readerBytes = await tmp.size(readerDir)
 
+      // first sync over a local swarm (the reader serves as node A) -----------------------------
+      const swarm = await swarmSync({ servingDir: readerDir, source, makeDir: (label) => tmp.make(label), rounds: SWARM_ROUNDS, timeoutMs: SWARM_TIMEOUT_MS, log })
+      log(`swarm sync: ${fmt(swarm.ratio, 2)}x of the fastest raw run, ${fmt(swarm.likeForLikeRatio, 2)}x of raw all at once`)
+
       // report ----------------------------------------------------------------------------------
       const indexRatio = indexed.perSec / rawBest
       const e2eRatio = e2e.blocksPerSec / rawBest
       const coldInMs = median(coldIn.map((c) => c.ms))
       const coldChildMs = median(coldChild.map((c) => c.ms))
       const peakMiB = indexed.maxRss / MiB
+      const swarmShoalMs = swarm.rounds.map((r) => r.shoal.ms)
+      const swarmRawAll = swarm.raw.map((b) => b.all)
+      const swarmRawBounded = swarm.raw.map((b) => b.bounded)
+      const swarmPeakMiB = Math.max(...swarm.rounds.map((r) => r.shoal.maxRss)) / MiB
+      const seconds = (ms: number[]): string => ms.map((m) => fmt(m / 1000, 1)).join(' / ')
+      const mib = (runs: Array<{ maxRss: number }>): string => runs.map((r) => fmt(r.maxRss / MiB)).join(' / ')
       const rows: Row[] = [
         { metric: `publish (${PUBLISH_COUNT} sequential posts, median of ${PUBLISH_ROUNDS} rounds)`, shoal: `${fmt(shoalPublish)} posts/s`, baseline: `${fmt(rawPublish)} appends/s (core.append)`, ratio: `${fmt(publishRatio, 2)}x`, target: `>= ${TARGET.publishRatio}x`, met: publishRatio >= TARGET.publishRatio },
         { metric: `index only (${fmt(source.messages)} msgs, ${FEEDS} local feeds)`, shoal: `${fmt(indexed.perSec)} msgs/s`, baseline: `${fmt(rawBest)} blocks/s (raw replication, best mode)`, ratio: `${fmt(indexRatio, 2)}x`, target: `>= ${TARGET.indexRatio}x`, met: indexRatio >= TARGET.indexRatio },
@@ -113,7 +127,11 @@ async function main (): Promise<void> {
         { metric: 'control: CPU-only work, same turns', shoal: '-', baseline: `p50 ${fmt(query.cpu.p50, 2)} / p99 ${fmt(query.cpu.p99, 2)} ms`, ratio: '-', target: '-', met: null },
         { metric: `cold open + first page, same process (median of ${COLD_RUNS})`, shoal: `${fmt(coldInMs)} ms`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldInMs <= TARGET.coldMs },
         { metric: `cold open + first page, fresh process (median of ${COLD_RUNS})`, shoal: `${fmt(coldChildMs)} ms (${fmt(median(coldChild.map((c) => c.sinceProcessStartMs)))} ms incl. node start + imports)`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldChildMs <= TARGET.coldMs },
-        { metric: 'peak RSS while indexing (child process)', shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(indexed.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(indexed.sampled.heapTotal / MiB)} MiB`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB }
+        { metric: 'peak RSS while indexing (child process)', shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(indexed.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(indexed.sampled.heapTotal / MiB)} MiB`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB },
+        { metric: `first sync over local swarm, ${FEEDS} feeds from 1 peer (${SWARM_ROUNDS} runs)`, shoal: `${seconds(swarmShoalMs)} s`, baseline: 'fastest raw run around each', ratio: `${fmt(swarm.ratio, 2)}x (like for like ${fmt(swarm.likeForLikeRatio, 2)}x)`, target: `<= ${TARGET.swarmRatio}x`, met: swarm.ratio <= TARGET.swarmRatio },
+        { metric: 'raw swarm replication, all cores at once', shoal: '-', baseline: `${seconds(swarmRawAll.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
+        { metric: `raw swarm replication, ${RAW_CONCURRENCY} cores at a time`, shoal: '-', baseline: `${seconds(swarmRawBounded.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
+        { metric: 'peak RSS of B during first sync (child process)', shoal: `${fmt(swarmPeakMiB)} MiB (${mib(swarm.rounds.map((r) => r.shoal))})`, baseline: `raw client: ${mib(swarmRawAll)} MiB all at once, ${mib(swarmRawBounded)} MiB ${RAW_CONCURRENCY} at a time`, ratio: '-', target: 'report', met: null }
       ]
       console.log(formatTable(rows))
       console.log()
@@ -173,6 +191,29 @@ async function main (): Promise<void> {
           samples: indexed.samples,
           targetMiB: TARGET.rssMiB,
           met: peakMiB <= TARGET.rssMiB
+        },
+        swarm: {
+          feeds: FEEDS,
+          messages: source.messages,
+          rawConcurrency: RAW_CONCURRENCY,
+          shoalMs: swarmShoalMs.map(round),
+          rawAllMs: swarmRawAll.map((r) => round(r.ms)),
+          rawBoundedMs: swarmRawBounded.map((r) => round(r.ms)),
+          ratios: swarm.rounds.map((r) => round(r.ratio)),
+          likeForLikeRatios: swarm.rounds.map((r) => round(r.likeForLikeRatio)),
+          ratio: round(swarm.ratio),
+          likeForLikeRatio: round(swarm.likeForLikeRatio),
+          target: TARGET.swarmRatio,
+          met: swarm.ratio <= TARGET.swarmRatio,
+          marksMs: swarm.rounds.map((r) => roundAll(r.shoal.marks)),
+          servingReadyMs: swarm.rounds.map((r) => round(r.servingReadyMs)),
+          servingTopics: swarm.servingTopics,
+          timelineMs: swarm.rounds.map((r) => round(r.shoal.timelineMs)),
+          peakRssMiB: swarm.rounds.map((r) => round(r.shoal.maxRss / MiB)),
+          sampledPeaksMiB: swarm.rounds.map((r) => roundAll(Object.fromEntries(Object.entries(r.shoal.sampled).map(([k, v]) => [k, v / MiB])))),
+          rssPeakAtMs: swarm.rounds.map((r) => round(r.shoal.rssPeakMs)),
+          rawAllPeakRssMiB: swarmRawAll.map((r) => round(r.maxRss / MiB)),
+          rawBoundedPeakRssMiB: swarmRawBounded.map((r) => round(r.maxRss / MiB))
         }
       }
       console.log(JSON.stringify(json))

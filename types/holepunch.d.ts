@@ -38,6 +38,7 @@ declare module 'hypercore' {
     readonly writable: boolean
     readonly opened: boolean
     readonly closed: boolean
+    readonly closing: Promise<void> | null
     readonly peers: unknown[]
     ready (): Promise<void>
     close (): Promise<void>

@@ -19,6 +19,7 @@ import { META_VERSION, keys, TAG, key } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
 import { ViewDb } from '../views/view-db.js'
 import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js'
+import { DownloadQueue } from '../swarm/download-queue.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
@@ -71,6 +72,7 @@ export class Shoal extends ReadyResource {
   private viewsInstance: Views | null = null
   private readonly remote = new Map<string, Hypercore>()
   private network: Network | null = null
+  private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
 
   constructor (storage: string, opts: ShoalOptions = {}) {
@@ -134,6 +136,7 @@ export class Shoal extends ReadyResource {
   }
 
   protected override async _close (): Promise<void> {
+    this.downloads.close()
     if (this.replicatorInstance) await this.replicatorInstance.close()
     if (this.network) await this.network.close()
     if (this.indexerInstance) await this.indexerInstance.close()
@@ -195,7 +198,7 @@ export class Shoal extends ReadyResource {
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
     await core.ready()
-    core.download({ start: 0, end: -1 })
+    this.downloads.add(core)
     await this.indexer.add(core)
   }
 

@@ -243,6 +243,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     const timer = setTimeout(release, EXPECT_PEER_MS)
     core.on('peer-add', release)
     from.on('close', release)
+    from.setMaxListeners(0) // one per feed it told us about, each removed once that feed has a peer
   }
 
   onSessionOpen (session: PeerSession): void {
@@ -311,9 +312,10 @@ export class Replicator extends ReadyResource implements SessionHost {
     await Promise.all([...this.connecting, ...this.sessions].map((s) => s.settled()))
   }
 
+  /** Waits for a feed to be downloaded (by the node's download queue) and indexed to its known length. */
   private async catchUpFeed (core: Hypercore): Promise<void> {
     await core.update({ wait: true })
-    if (core.contiguousLength < core.length) await core.download({ start: 0, end: core.length }).done()
+    await contiguous(core, core.length)
     await this.host.waitForIndexed(core.key as Uint8Array, core.length)
   }
 
@@ -350,6 +352,21 @@ export class Replicator extends ReadyResource implements SessionHost {
     }))
     return { peers, identities }
   }
+}
+
+/** Resolves once `core` holds blocks 0 to `length` locally (or it closed). */
+function contiguous (core: Hypercore, length: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (core.contiguousLength < length && !core.closing && !core.closed) return
+      core.off('download', check)
+      core.off('close', check)
+      resolve()
+    }
+    core.on('download', check)
+    core.on('close', check)
+    check()
+  })
 }
 
 function hex (k: Uint8Array): string {

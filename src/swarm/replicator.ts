@@ -48,6 +48,7 @@ export interface Transport {
 }
 
 const EXPECT_PEER_MS = 10_000
+const REFRESH_MS = 200
 
 export interface ReplicatorOptions { hops?: number, transports?: Transport[] }
 
@@ -72,7 +73,15 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Feed-list entries rejected because their signature or identity did not check out. */
   rejected = 0
 
-  private readonly onIndexed = (): void => { this.refresh().catch(safetyCatch) }
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null
+  /** Indexing fires many times a second during a sync; the scope is recomputed at most every REFRESH_MS. */
+  private readonly onIndexed = (): void => {
+    if (this.refreshTimer !== null || this.closing) return
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null
+      this.refresh().catch(safetyCatch)
+    }, REFRESH_MS)
+  }
   private readonly onConnection = (conn: Connection): void => { this.connect(conn) }
 
   constructor (private readonly host: SwarmHost, opts: ReplicatorOptions = {}) {
@@ -93,6 +102,7 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   protected override async _close (): Promise<void> {
     this.host.off('indexed', this.onIndexed)
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer)
     for (const t of this.transports) t.off('connection', this.onConnection)
     while (this.refreshing) await this.refreshing
     for (const s of [...this.sessions, ...this.connecting]) s.conn.destroy()

@@ -53,29 +53,16 @@ export function useQuery<M extends Method> (method: M, params: Params<M>, opts: 
   useEffect(() => {
     if (epoch === 0) return
     let cancelled = false
-    let inflight = false
-    let again = false
     const p = JSON.parse(paramsJson) as Params<M>
 
-    const run = async (): Promise<void> => {
-      inflight = true
+    const start = coalesced(async () => {
       try {
         const data = await call(method, p)
         if (!cancelled) setState({ key, data, error: null })
       } catch (err) {
         if (!cancelled) setState((s) => ({ key, data: s.key === key ? s.data : undefined, error: toApiError(err) }))
-      } finally {
-        inflight = false
       }
-      if (again && !cancelled) {
-        again = false
-        await run()
-      }
-    }
-    const start = (): void => {
-      if (inflight) again = true
-      else run().catch(reportError)
-    }
+    }, () => cancelled)
 
     trigger.current = start
     start()
@@ -155,4 +142,29 @@ function subscribeTick (fn: () => void): () => void {
 /** The current time, refreshed every 30 s by one shared timer (for relative times). */
 export function useNow (): number {
   return useSyncExternalStore(subscribeTick, () => now)
+}
+
+/**
+ * Wraps a refresh so that asking while one runs makes exactly one more run right after it, and
+ * asking again and again never runs two at once. Nothing more runs once `stopped()` is true.
+ */
+export function coalesced (task: () => Promise<void>, stopped: () => boolean): () => void {
+  let inflight = false
+  let again = false
+  const run = async (): Promise<void> => {
+    inflight = true
+    try {
+      await task()
+    } finally {
+      inflight = false
+    }
+    if (again && !stopped()) {
+      again = false
+      await run()
+    }
+  }
+  return () => {
+    if (inflight) again = true
+    else run().catch(reportError)
+  }
 }

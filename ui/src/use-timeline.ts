@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiCallError } from './api-client.ts'
 import { call, subscribe } from './api-client.ts'
-import { toApiError, useEpoch } from './hooks.ts'
+import { coalesced, toApiError, useEpoch } from './hooks.ts'
 import type { Item, Page } from './protocol.ts'
 
 export const PAGE_SIZE = 20
@@ -58,11 +58,8 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
   useEffect(() => {
     if (epoch === 0) return
     let cancelled = false
-    let inflight = false
-    let again = false
 
-    const run = async (): Promise<void> => {
-      inflight = true
+    const start = coalesced(async () => {
       try {
         const page = await call('timeline', { limit: REFRESH_WINDOW, author })
         if (cancelled) return
@@ -72,18 +69,8 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
         setError(null)
       } catch (err) {
         if (!cancelled) setError(toApiError(err))
-      } finally {
-        inflight = false
       }
-      if (again && !cancelled) {
-        again = false
-        await run()
-      }
-    }
-    const start = (): void => {
-      if (inflight) again = true
-      else run().catch(reportError)
-    }
+    }, () => cancelled)
 
     refreshRef.current = start
     start()

@@ -18,6 +18,13 @@ export type ShoalErrorCode =
   | 'CLOSED'
   | 'LAN_ERROR'
   | 'SYNC_TIMEOUT'
+  | 'PEER_REJECTED'
+  | 'PROTOCOL_ERROR'
+  | 'BAD_REQUEST'
+  | 'UNKNOWN_METHOD'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'INTERNAL'
   | 'STORAGE_LOCKED'
   | 'NETWORK_ERROR'
 
@@ -52,6 +59,20 @@ export class ShoalError extends Error {
   static STORAGE_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_ERROR', msg, { cause }) }
   static CLOSED (msg: string): ShoalError { return new ShoalError('CLOSED', msg) }
   static LAN_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('LAN_ERROR', msg, { cause }) }
+  static PEER_REJECTED (msg: string): ShoalError { return new ShoalError('PEER_REJECTED', msg) }
+  static PROTOCOL_ERROR (msg: string): ShoalError { return new ShoalError('PROTOCOL_ERROR', msg) }
+  static BAD_REQUEST (msg: string): ShoalError { return new ShoalError('BAD_REQUEST', msg) }
+  static UNKNOWN_METHOD (msg: string): ShoalError { return new ShoalError('UNKNOWN_METHOD', msg) }
+  /** Wraps anything thrown that is not a ShoalError (a bug or a dependency's failure). */
+  static INTERNAL (cause: unknown): ShoalError {
+    return new ShoalError('INTERNAL', cause instanceof Error ? cause.message : String(cause), { cause })
+  }
+
+  /** `err` itself when it is coded, else INTERNAL wrapping it. */
+  static from (err: unknown): ShoalError {
+    return err instanceof ShoalError ? err : ShoalError.INTERNAL(err)
+  }
+
   static SYNC_TIMEOUT (msg: string): ShoalError { return new ShoalError('SYNC_TIMEOUT', msg) }
   static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
   static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }

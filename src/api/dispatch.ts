@@ -12,27 +12,21 @@ import type { AppState, Method, Methods, Profile, SyncStatus } from './protocol.
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
 
-export class ApiError extends Error {
-  constructor (readonly code: string, message: string) {
-    super(message)
-  }
-}
-
 function str (p: Params, name: string, opts: { optional?: boolean, max?: number } = {}): string | undefined {
   const v = p[name]
   if (v === undefined || v === null) {
     if (opts.optional) return undefined
-    throw new ApiError('BAD_REQUEST', `${name} is required`)
+    throw ShoalError.BAD_REQUEST(`${name} is required`)
   }
-  if (typeof v !== 'string') throw new ApiError('BAD_REQUEST', `${name} must be a string`)
-  if (opts.max !== undefined && v.length > opts.max) throw new ApiError('BAD_REQUEST', `${name} is too long`)
+  if (typeof v !== 'string') throw ShoalError.BAD_REQUEST(`${name} must be a string`)
+  if (opts.max !== undefined && v.length > opts.max) throw ShoalError.BAD_REQUEST(`${name} is too long`)
   return v
 }
 
 function int (p: Params, name: string): number | undefined {
   const v = p[name]
   if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ApiError('BAD_REQUEST', `${name} must be an integer`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw ShoalError.BAD_REQUEST(`${name} must be an integer`)
   return v
 }
 
@@ -114,13 +108,12 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
 /** Runs one call; always resolves, to a result or a coded error. */
 export async function dispatch (handlers: Record<Method, Handler>, app: ShoalApp, method: unknown, params: unknown): Promise<{ result: unknown } | { error: { code: string, message: string } }> {
   try {
-    if (typeof method !== 'string' || !Object.prototype.hasOwnProperty.call(handlers, method)) throw new ApiError('UNKNOWN_METHOD', `no method ${JSON.stringify(method)}`)
+    if (typeof method !== 'string' || !Object.prototype.hasOwnProperty.call(handlers, method)) throw ShoalError.UNKNOWN_METHOD(`no method ${JSON.stringify(method)}`)
     const p = params === undefined || params === null ? {} : params
-    if (typeof p !== 'object' || Array.isArray(p)) throw new ApiError('BAD_REQUEST', 'params must be an object')
+    if (typeof p !== 'object' || Array.isArray(p)) throw ShoalError.BAD_REQUEST('params must be an object')
     return { result: await handlers[method as keyof Methods](app, p as Params) }
   } catch (err) {
-    if (err instanceof ShoalError) return { error: { code: err.code, message: err.detail } }
-    if (err instanceof ApiError) return { error: { code: err.code, message: err.message } }
-    return { error: { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) } }
+    const e = ShoalError.from(err)
+    return { error: { code: e.code, message: e.detail } }
   }
 }

@@ -94,5 +94,5 @@ export type ServerMessage =
   | { type: 'response', id: number, error: ApiError }
   | { [E in EventName]: { type: 'event', event: E, data: Events[E] } }[EventName]
 
-/** Error codes the API adds to the node's own (src/errors.ts). */
-export type ApiErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'BAD_REQUEST' | 'UNKNOWN_METHOD' | 'NO_IDENTITY'
+/** Error codes the API itself answers with (all declared with the node's in src/errors.ts). */
+export type ApiErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'BAD_REQUEST' | 'UNKNOWN_METHOD' | 'NO_IDENTITY' | 'INTERNAL'

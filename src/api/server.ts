@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { ShoalError } from '../errors.js'
+import { ShoalError, type ShoalErrorCode } from '../errors.js'
 import type { ShoalApp } from '../node/app.js'
 import { appState, createHandlers, dispatch, syncStatus } from './dispatch.js'
 import { Guard, wantsShoalProtocol } from './guard.js'
@@ -120,19 +120,23 @@ export class ApiServer extends ReadyResource {
     res.end(JSON.stringify(body))
   }
 
+  private fail (res: ServerResponse, status: number, code: ShoalErrorCode, message: string): void {
+    this.reply(res, status, { error: apiError(code, message) })
+  }
+
   private async onRequest (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const place = this.guard.place(req)
-    if (!place.ok) return this.reply(res, place.status, { error: { code: place.code, message: place.message } })
+    if (!place.ok) return this.fail(res, place.status, place.code, place.message)
     const pathname = new URL(req.url ?? '/', 'http://x').pathname
     if (pathname === LAUNCH_PATH) return this.onLaunch(req, res)
     if (pathname.startsWith('/api/')) {
       const auth = this.guard.authorized(req)
-      if (!auth.ok) return this.reply(res, auth.status, { error: { code: auth.code, message: auth.message } })
-      if (pathname !== CALL_PATH) return this.reply(res, 404, { error: { code: 'NOT_FOUND', message: 'no such endpoint' } })
-      if (req.method !== 'POST') return this.reply(res, 405, { error: { code: 'BAD_REQUEST', message: 'use POST' } })
-      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.reply(res, 415, { error: { code: 'BAD_REQUEST', message: 'send application/json' } })
+      if (!auth.ok) return this.fail(res, auth.status, auth.code, auth.message)
+      if (pathname !== CALL_PATH) return this.fail(res, 404, 'UNKNOWN_METHOD', 'no such endpoint')
+      if (req.method !== 'POST') return this.fail(res, 405, 'BAD_REQUEST', 'use POST')
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return this.fail(res, 415, 'BAD_REQUEST', 'send application/json')
       const body = await readJson(req)
-      if (body === undefined) return this.reply(res, 400, { error: { code: 'BAD_REQUEST', message: 'body must be a JSON object under 256 KiB' } })
+      if (body === undefined) return this.fail(res, 400, 'BAD_REQUEST', 'body must be a JSON object under 256 KiB')
       const out = await dispatch(this.handlers, this.app, body.method, body.params)
       return this.reply(res, 'error' in out ? 400 : 200, out)
     }
@@ -140,12 +144,12 @@ export class ApiServer extends ReadyResource {
   }
 
   private async onLaunch (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') return this.reply(res, 405, { error: { code: 'BAD_REQUEST', message: 'use POST' } })
+    if (req.method !== 'POST') return this.fail(res, 405, 'BAD_REQUEST', 'use POST')
     const body = await readJson(req)
     const code = typeof body?.code === 'string' ? body.code : ''
     const expires = this.launchCodes.get(code)
     this.launchCodes.delete(code)
-    if (expires === undefined || expires < Date.now()) return this.reply(res, 401, { error: { code: 'UNAUTHORIZED', message: 'launch code unknown, used or expired' } })
+    if (expires === undefined || expires < Date.now()) return this.fail(res, 401, 'UNAUTHORIZED', 'launch code unknown, used or expired')
     return this.reply(res, 200, { token: this.token })
   }
 
@@ -173,12 +177,12 @@ export class ApiServer extends ReadyResource {
       try {
         msg = JSON.parse(String(data))
       } catch {
-        ws.send(JSON.stringify({ type: 'response', id: -1, error: { code: 'BAD_REQUEST', message: 'not JSON' } }))
+        ws.send(JSON.stringify({ type: 'response', id: -1, error: apiError('BAD_REQUEST', 'not JSON') }))
         return
       }
       const id = typeof msg?.id === 'number' ? msg.id : -1
       if (msg?.type !== 'request') {
-        ws.send(JSON.stringify({ type: 'response', id, error: { code: 'BAD_REQUEST', message: 'expected a request' } }))
+        ws.send(JSON.stringify({ type: 'response', id, error: apiError('BAD_REQUEST', 'expected a request') }))
         return
       }
       dispatch(this.handlers, this.app, msg.method, msg.params)
@@ -220,6 +224,11 @@ export class ApiServer extends ReadyResource {
     this.lastStatus = json
     this.broadcast('status', s)
   }
+}
+
+/** The error body of every API answer: a code declared in src/errors.ts, and a message. */
+function apiError (code: ShoalErrorCode, message: string): { code: ShoalErrorCode, message: string } {
+  return { code, message }
 }
 
 function listen (server: http.Server, port: number, strict: boolean): Promise<number> {

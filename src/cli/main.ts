@@ -101,7 +101,7 @@ function print (io: Io, p: Parsed, r: Result): void {
 }
 
 function fail (io: Io, json: boolean, err: unknown): number {
-  const e = err instanceof ShoalError ? err : new ShoalError('STORAGE_ERROR', err instanceof Error ? err.message : String(err), { cause: err })
+  const e = ShoalError.from(err)
   io.stderr(`error: ${e.message}\n`)
   if (json) io.stdout(JSON.stringify({ error: { code: e.code, message: e.detail } }) + '\n')
   if (!(err instanceof ShoalError) && io.env.SHOAL_DEBUG) io.stderr(String((err as Error)?.stack) + '\n')

@@ -81,7 +81,7 @@ export class IpcServer extends ReadyResource {
     try {
       return await this.handler(argv)
     } catch (err) {
-      const e = err instanceof ShoalError ? err : new ShoalError('STORAGE_ERROR', String((err as Error)?.message ?? err), { cause: err })
+      const e = ShoalError.from(err)
       return { ok: false, error: { code: e.code, message: e.detail } }
     }
   }

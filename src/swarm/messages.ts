@@ -11,6 +11,7 @@
  */
 import c from 'compact-encoding'
 import { namespaceHash } from '../caps.js'
+import { ShoalError } from '../errors.js'
 import type { IdentityKey } from '../ids.js'
 
 export const PROTOCOL = 'shoal/feeds/v1'
@@ -39,7 +40,7 @@ function cappedArray<T> (enc: c.Encoder<T>, cap: number): c.Encoder<T[]> {
     encode (s, v) { c.uint.encode(s, v.length); for (const x of v) enc.encode(s, x) },
     decode (s) {
       const n = c.uint.decode(s)
-      if (n > cap) throw new Error(`list of ${n} exceeds the cap of ${cap}`)
+      if (n > cap) throw ShoalError.PROTOCOL_ERROR(`list of ${n} exceeds the cap of ${cap}`)
       const out: T[] = []
       for (let i = 0; i < n; i++) out.push(enc.decode(s))
       return out
@@ -52,7 +53,7 @@ const headerBlock: c.Encoder<Uint8Array> = {
   encode (s, v) { c.buffer.encode(s, v) },
   decode (s) {
     const b = c.buffer.decode(s)
-    if (b === null || b.byteLength > WIRE_CAPS.headerBytes) throw new Error('header entry is empty or too large')
+    if (b === null || b.byteLength > WIRE_CAPS.headerBytes) throw ShoalError.PROTOCOL_ERROR('header entry is empty or too large')
     return b
   }
 }

@@ -8,6 +8,7 @@ import Protomux from 'protomux'
 import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
 import type { IdentityKey } from '../ids.js'
+import { ShoalError } from '../errors.js'
 import { PROTOCOL, have, hello, helloPayload, want, type Have, type Hello, type Want } from './messages.js'
 
 /** What a session needs from its replicator. */
@@ -70,7 +71,7 @@ export class PeerSession extends EventEmitter {
     this.wantMessage = channel.addMessage({ encoding: want, onmessage: (m: Want) => this.onwant(m) })
     this.haveMessage = channel.addMessage({ encoding: have, onmessage: (m: Have) => this.onhave(m) })
     const hash = this.conn.handshakeHash
-    if (hash === null) { this.markOpened(); this.conn.destroy(new Error('connection has no handshake hash')); return }
+    if (hash === null) { this.markOpened(); this.conn.destroy(ShoalError.PEER_REJECTED('connection has no handshake hash')); return }
     channel.open({ version: 1, identity: this.host.identity, signature: this.host.signHello(helloPayload(hash)) })
   }
 
@@ -104,8 +105,8 @@ export class PeerSession extends EventEmitter {
   private onopen (h: Hello): void {
     const hash = this.conn.handshakeHash
     const ok = h.version === 1 && hash !== null && sodium.crypto_sign_verify_detached(h.signature, helloPayload(hash), h.identity)
-    if (!ok) { this.conn.destroy(new Error('peer hello signature does not verify')); return }
-    if (this.host.isBlocked(h.identity)) { this.conn.destroy(new Error('peer identity is blocked')); return }
+    if (!ok) { this.conn.destroy(ShoalError.PEER_REJECTED('peer hello signature does not verify')); return }
+    if (this.host.isBlocked(h.identity)) { this.conn.destroy(ShoalError.PEER_REJECTED('peer identity is blocked')); return }
     this.remoteIdentity = h.identity
     this.host.onSessionOpen(this)
     this.sendWant().catch(safetyCatch)

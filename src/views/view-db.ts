@@ -5,6 +5,7 @@
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
+import { ShoalError } from '../errors.js'
 import { FIRST_DERIVED_TAG, LAST_DERIVED_TAG, prefixEnd } from './keys.js'
 
 export interface ScanRange {
@@ -35,7 +36,7 @@ export class ViewDb extends ReadyResource {
   }
 
   private get rocks (): RocksDB {
-    if (this.db === null) throw new Error('views database is not open')
+    if (this.db === null) throw ShoalError.CLOSED('views database is not open')
     return this.db
   }
 

@@ -206,8 +206,3 @@ declare module 'hyperswarm' {
   }
   export = Hyperswarm
 }
-
-// package.json "imports": Node's events on Node, bare-events on Bare.
-declare module '#events' {
-  export { EventEmitter } from 'events'
-}

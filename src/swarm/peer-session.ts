@@ -3,7 +3,6 @@
  * and answers them with attested device-feed headers.
  */
 import b4a from 'b4a'
-import { EventEmitter } from '#events'
 import Protomux from 'protomux'
 import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
@@ -32,7 +31,7 @@ export interface Connection {
   on (ev: string, fn: (...args: any[]) => void): unknown
 }
 
-export class PeerSession extends EventEmitter {
+export class PeerSession {
   remoteIdentity: IdentityKey | null = null
   /** Topics (hex) the remote asked for; unasked pushes go only there. */
   wanted = new Set<string>()
@@ -47,9 +46,7 @@ export class PeerSession extends EventEmitter {
   /** Resolves once the channel opened (hello verified) or the connection ended. */
   readonly opened: Promise<void> = new Promise<void>((resolve) => { this.markOpened = resolve })
 
-  constructor (readonly conn: Connection, private readonly host: SessionHost) {
-    super()
-  }
+  constructor (readonly conn: Connection, private readonly host: SessionHost) {}
 
   get publicKey (): Uint8Array | null {
     return this.conn.remotePublicKey
@@ -118,7 +115,6 @@ export class PeerSession extends EventEmitter {
     this.markOpened()
     this.wake()
     this.host.onSessionClose(this)
-    this.emit('close')
   }
 
   private async onwant (m: Want): Promise<void> {

@@ -66,6 +66,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   private scope: Scope | null = null
   private readonly joined = new Set<string>()
   private readonly sessions = new Set<PeerSession>()
+  /** Per session, the feeds it told us about that still wait for it to attach (see expectPeer). */
+  private readonly expecting = new Map<PeerSession, Set<() => void>>()
   /** Sessions whose channel has not opened yet. */
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
@@ -105,6 +107,8 @@ export class Replicator extends ReadyResource implements SessionHost {
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer)
     for (const t of this.transports) t.off('connection', this.onConnection)
     while (this.refreshing) await this.refreshing
+    for (const waits of this.expecting.values()) for (const release of waits) release()
+    this.expecting.clear()
     for (const s of [...this.sessions, ...this.connecting]) s.conn.destroy()
     this.sessions.clear()
     this.connecting.clear()
@@ -241,19 +245,18 @@ export class Replicator extends ReadyResource implements SessionHost {
    */
   private expectPeer (core: Hypercore, from: PeerSession): void {
     const done = core.findingPeers()
-    let released = false
+    let pending = this.expecting.get(from)
+    if (pending === undefined) this.expecting.set(from, pending = new Set())
+    const waits = pending
     const release = (): void => {
-      if (released) return
-      released = true
+      if (!waits.delete(release)) return
       clearTimeout(timer)
       core.off('peer-add', release)
-      from.off('close', release)
       done()
     }
     const timer = setTimeout(release, EXPECT_PEER_MS)
     core.on('peer-add', release)
-    from.on('close', release)
-    from.setMaxListeners(0) // one per feed it told us about, each removed once that feed has a peer
+    waits.add(release)
   }
 
   onSessionOpen (session: PeerSession): void {
@@ -262,6 +265,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   onSessionClose (session: PeerSession): void {
+    // Feeds it told us about stop waiting for it.
+    for (const release of this.expecting.get(session) ?? []) release()
+    this.expecting.delete(session)
     if (this.sessions.delete(session)) this.emit('peer-close', session)
   }
 

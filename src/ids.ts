@@ -83,6 +83,11 @@ export function parseRef (s: string): MessageRef {
   return ref
 }
 
+/** A key as lowercase hex: for Map and Set keys, never for display (display uses z-base32). */
+export function toHex (key: Uint8Array): string {
+  return b4a.toString(key, 'hex')
+}
+
 export function refEquals (a: MessageRef, b: MessageRef): boolean {
   return a.seq === b.seq && b4a.equals(a.feed, b.feed)
 }

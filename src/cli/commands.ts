@@ -3,7 +3,7 @@
  * --json, and a human rendering of it.
  */
 import { ShoalError } from '../errors.js'
-import { parseIdentity, parseRef, refToString } from '../ids.js'
+import { feedToString, parseIdentity, parseRef, refToString } from '../ids.js'
 import type { Shoal } from '../node/shoal.js'
 import type { Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
@@ -31,6 +31,21 @@ export function renderItem (item: Item, indent = ''): string {
     ...body.split('\n').map((l) => `${indent}  ${l}`),
     `${indent}  ${reactions ? reactions + '  ' : ''}id ${item.id}`
   ].join('\n')
+}
+
+/** What `shoal init` prints, whether it ran here or through a serving node. */
+export function initResult (shoal: Shoal, phrase: string | null, restored: boolean): Result {
+  const json: Record<string, string> = { id: shoal.id, feed: feedToString(shoal.feedKey) }
+  if (phrase !== null) json.phrase = phrase
+  const text = [
+    restored ? 'Restored your identity on this device (a new device feed).' : 'Created your identity.',
+    `id    ${shoal.id}`,
+    `feed  ${json.feed}`,
+    ...(phrase !== null
+      ? ['', 'Recovery phrase (shown once; write it down and keep it secret, it is your identity):', '', `  ${phrase}`, '']
+      : [])
+  ].join('\n')
+  return { json, text }
 }
 
 export const commands: Record<string, Command> = {

@@ -3,11 +3,10 @@
  * non-zero and print `error: CODE: message` on stderr (and `{"error":{code,message}}` with --json).
  */
 import { ShoalError, USAGE_CODES } from '../errors.js'
-import { feedToString } from '../ids.js'
 import { Shoal } from '../node/shoal.js'
 import { resolveStorage } from '../node/storage.js'
 import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
-import { commands, type Result } from './commands.js'
+import { commands, initResult, type Result } from './commands.js'
 import { dht, joinOptions, serve } from './network-commands.js'
 import { desktop } from './desktop.js'
 import { callServer } from '../node/ipc.js'
@@ -76,21 +75,10 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
 }
 
 async function init (storage: string, p: Parsed): Promise<Result> {
-  const name = typeof p.flags.name === 'string' ? p.flags.name : undefined
   const restore = typeof p.flags.restore === 'string' ? p.flags.restore : undefined
-  const { shoal, phrase } = await Shoal.init(storage, { name, restore })
+  const { shoal, phrase } = await Shoal.init(storage, { name: typeof p.flags.name === 'string' ? p.flags.name : undefined, restore })
   try {
-    const json: Record<string, string> = { id: shoal.id, feed: feedToString(shoal.feedKey) }
-    if (phrase !== null) json.phrase = phrase
-    const text = [
-      restore ? 'Restored your identity on this device (a new device feed).' : 'Created your identity.',
-      `id    ${shoal.id}`,
-      `feed  ${json.feed}`,
-      ...(phrase !== null
-        ? ['', 'Recovery phrase (shown once; write it down and keep it secret, it is your identity):', '', `  ${phrase}`, '']
-        : [])
-    ].join('\n')
-    return { json, text }
+    return initResult(shoal, phrase, restore !== undefined)
   } finally {
     await shoal.close()
   }

@@ -4,7 +4,7 @@
  */
 import createTestnet from 'hyperdht/testnet.js'
 import { ShoalError } from '../errors.js'
-import { feedToString, identityToString } from '../ids.js'
+import { identityToString } from '../ids.js'
 import type { PeerSession } from '../swarm/peer-session.js'
 import safetyCatch from 'safety-catch'
 import { ApiServer } from '../api/server.js'
@@ -14,7 +14,7 @@ import { storagePaths } from '../node/storage.js'
 import { parseBootstrap, type Bootstrap } from '../node/network.js'
 import type { JoinOptions, Shoal } from '../node/shoal.js'
 import { intFlag, parse, type Parsed } from './args.js'
-import { commands, type Result } from './commands.js'
+import { commands, initResult, type Result } from './commands.js'
 
 export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
   const flag = typeof p.flags.bootstrap === 'string' ? p.flags.bootstrap : undefined
@@ -28,10 +28,10 @@ export function ipcHandler (app: ShoalApp): (argv: string[]) => Promise<IpcReply
     const p = parse(argv)
     if (p.command === 'serve' || p.command === 'desktop') throw ShoalError.STORAGE_LOCKED('a node is already serving this storage')
     if (p.command === 'init') {
-      const { shoal, phrase } = await app.init({ name: str(p.flags.name), restore: str(p.flags.restore) })
-      const json: Record<string, string> = { id: shoal.id, feed: feedToString(shoal.feedKey) }
-      if (phrase !== null) json.phrase = phrase
-      return { ok: true, json, text: phrase !== null ? `Created your identity ${shoal.id}\nRecovery phrase (write it down): ${phrase}` : `Restored ${shoal.id}` }
+      const restore = str(p.flags.restore)
+      const { shoal, phrase } = await app.init({ name: str(p.flags.name), restore })
+      const r = initResult(shoal, phrase, restore !== undefined)
+      return { ok: true, json: r.json, text: r.text }
     }
     const command = commands[p.command]
     if (command === undefined) throw ShoalError.USAGE(`"${p.command}" cannot run through a serving node`)

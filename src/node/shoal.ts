@@ -277,9 +277,10 @@ export class Shoal extends ReadyResource {
 
   /** Peers and per-identity feed progress (no peers when not on a network). */
   async status (): Promise<Status> {
-    if (this.replicatorInstance) return this.replicatorInstance.status()
+    const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     const identities: Status['identities'] = []
     for (const id of await this.views.heldIdentities()) {
+      if (blocked.has(b4a.toString(id, 'hex'))) continue
       const feeds = []
       for (const feed of await this.views.feedsOf(id)) {
         const core = this.core(feed)
@@ -287,7 +288,7 @@ export class Shoal extends ReadyResource {
       }
       identities.push({ id: identityToString(id), feeds })
     }
-    return { peers: [], identities }
+    return { peers: this.replicatorInstance?.peerList() ?? [], identities }
   }
 
   /** Corestore replication over a stream (or a new one, given which side initiates). */

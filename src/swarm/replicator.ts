@@ -13,7 +13,7 @@ import { identityTopic } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord } from '../feeds/schema.js'
-import { feedToString, identityToString, type FeedKey, type IdentityKey } from '../ids.js'
+import { identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
 import { PeerSession, type Connection, type SessionHost } from './peer-session.js'
 import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
@@ -161,7 +161,7 @@ export class Replicator extends ReadyResource implements SessionHost {
         if (prev === null || !prev.blocked.has(b)) await this.host.dropIdentity(b4a.from(b, 'hex') as IdentityKey)
       }
       for (const s of this.sessions) {
-        if (s.remoteIdentity !== null && next.blocked.has(hex(s.remoteIdentity))) s.conn.destroy()
+        if (s.remoteIdentity !== null && next.blocked.has(toHex(s.remoteIdentity))) s.conn.destroy()
       }
       if (prev === null || !sameKeys(prev.topics, next.topics)) {
         for (const s of this.sessions) s.sendWant().catch(safetyCatch)
@@ -175,7 +175,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   isBlocked (identity: Uint8Array): boolean {
-    return this.scope?.blocked.has(hex(identity)) ?? false
+    return this.scope?.blocked.has(toHex(identity)) ?? false
   }
 
   wantTopics (): Uint8Array[] {
@@ -189,7 +189,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     for (const t of topics) {
-      const id = this.current.topics.get(hex(t))
+      const id = this.current.topics.get(toHex(t))
       if (id === undefined || this.isBlocked(id)) continue
       out.push(...await this.headersOf(id))
     }
@@ -224,7 +224,7 @@ export class Replicator extends ReadyResource implements SessionHost {
         continue
       }
       const scope = this.current
-      if (!scope.want.has(hex(identity)) || scope.blocked.has(hex(identity))) continue
+      if (!scope.want.has(toHex(identity)) || scope.blocked.has(toHex(identity))) continue
       if (b4a.equals(feed, this.host.feedKey) || this.host.core(feed) !== null) continue
       await this.host.addFeed(feed)
       const core = this.host.core(feed)
@@ -233,7 +233,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     }
     for (const id of added) {
       const headers = await this.headersOf(id)
-      const topic = hex(identityTopic(id))
+      const topic = toHex(identityTopic(id))
       for (const s of this.sessions) if (s !== from && s.wanted.has(topic)) s.push(headers)
     }
   }
@@ -314,12 +314,12 @@ export class Replicator extends ReadyResource implements SessionHost {
       await this.refresh()
       await Promise.all(this.transports.map((t) => t.flush()))
       await this.settled()
-      const feedsBefore = this.heldFeeds().length
+      const feedsBefore = this.host.trackedCores().length
       const topicsBefore = new Set(this.current.topics.keys())
-      await Promise.all(this.heldFeeds().map((core) => this.catchUpFeed(core)))
+      await Promise.all(this.host.trackedCores().map((core) => this.catchUpFeed(core)))
       await this.refresh()
       await this.settled()
-      if (this.heldFeeds().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
+      if (this.host.trackedCores().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
     }
   }
 
@@ -335,10 +335,6 @@ export class Replicator extends ReadyResource implements SessionHost {
     await this.host.waitForIndexed(core.key as Uint8Array, core.length)
   }
 
-  private heldFeeds (): Hypercore[] {
-    return this.host.trackedCores()
-  }
-
   private localBlocks (): number {
     let n = 0
     for (const core of this.host.trackedCores()) n += core.contiguousLength
@@ -350,23 +346,12 @@ export class Replicator extends ReadyResource implements SessionHost {
     return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1 }
   }
 
-  /** Peers and, per identity held, each feed's local and known remote length. */
-  async status (): Promise<Status> {
-    const identities: Status['identities'] = []
-    for (const id of this.current.held.values()) {
-      const feeds: FeedStatus[] = []
-      for (const feed of await this.host.views.feedsOf(id)) {
-        const core = this.host.core(feed)
-        if (core === null) continue
-        feeds.push({ key: feedToString(feed), local: core.contiguousLength, remote: core.length })
-      }
-      identities.push({ id: identityToString(id), feeds })
-    }
-    const peers = this.peers.map((s) => ({
+  /** The peers connected now, with the identity each proved. */
+  peerList (): Status['peers'] {
+    return this.peers.map((s) => ({
       publicKey: s.publicKey ? identityToString(s.publicKey) : null,
       identity: s.remoteIdentity ? identityToString(s.remoteIdentity) : null
     }))
-    return { peers, identities }
   }
 }
 
@@ -383,8 +368,4 @@ function contiguous (core: Hypercore, length: number): Promise<void> {
     core.on('close', check)
     check()
   })
-}
-
-function hex (k: Uint8Array): string {
-  return b4a.toString(k, 'hex')
 }

@@ -4,7 +4,7 @@
  */
 import b4a from 'b4a'
 import { identityTopic } from '../caps.js'
-import type { IdentityKey } from '../ids.js'
+import { toHex, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
 
 export interface Scope {
@@ -21,15 +21,15 @@ export interface Scope {
 export const DEFAULT_HOPS = 2
 
 export async function computeScope (views: Views, me: IdentityKey, hops: number): Promise<Scope> {
-  const blocked = new Set((await views.blocking(me)).map(hex))
+  const blocked = new Set((await views.blocking(me)).map(toHex))
   const want = new Map<string, IdentityKey>()
   const dist = await views.hops(hops)
   for (const h of dist.keys()) if (!blocked.has(h)) want.set(h, b4a.from(h, 'hex') as IdentityKey)
-  want.set(hex(me), me)
+  want.set(toHex(me), me)
   const held = new Map<string, IdentityKey>()
-  for (const id of await views.heldIdentities()) if (!blocked.has(hex(id))) held.set(hex(id), id)
+  for (const id of await views.heldIdentities()) if (!blocked.has(toHex(id))) held.set(toHex(id), id)
   const topics = new Map<string, IdentityKey>()
-  for (const id of [...want.values(), ...held.values()]) topics.set(hex(identityTopic(id)), id)
+  for (const id of [...want.values(), ...held.values()]) topics.set(toHex(identityTopic(id)), id)
   return { want, held, blocked, topics }
 }
 
@@ -37,8 +37,4 @@ export function sameKeys (a: Map<string, unknown> | Set<string>, b: Map<string, 
   if (a.size !== b.size) return false
   for (const k of a.keys()) if (!b.has(k)) return false
   return true
-}
-
-function hex (k: Uint8Array): string {
-  return b4a.toString(k, 'hex')
 }

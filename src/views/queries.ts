@@ -5,7 +5,7 @@
 import b4a from 'b4a'
 import z32 from 'z32'
 import { ShoalError } from '../errors.js'
-import { identityToString, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
+import { identityToString, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
   contactFlags, decode, feedIdentity, reactionCounts, storedAbout, storedContact, storedEdit, storedPost,
@@ -70,13 +70,13 @@ export class Views {
   /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
   async hops (maxHops: number): Promise<Map<string, number>> {
     const blocked = hexSet(await this.blocking(this.me))
-    const dist = new Map<string, number>([[hexOf(this.me), 0]])
+    const dist = new Map<string, number>([[toHex(this.me), 0]])
     let frontier: Uint8Array[] = [this.me]
     for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
       const next: Uint8Array[] = []
       for (const id of frontier) {
         for (const f of await this.following(id)) {
-          const h = hexOf(f)
+          const h = toHex(f)
           if (dist.has(h) || blocked.has(h)) continue
           dist.set(h, hop)
           next.push(f)
@@ -99,7 +99,7 @@ export class Views {
     const out = new Map<string, IdentityKey>()
     for await (const { key: k } of this.db.scanPrefix(key(TAG.device))) {
       const id = k.subarray(1, 33)
-      const h = hexOf(id)
+      const h = toHex(id)
       if (!out.has(h)) out.set(h, b4a.from(id) as IdentityKey)
     }
     return [...out.values()]
@@ -129,17 +129,17 @@ export class Views {
     let homeAuthors: IdentityKey[] | null = null
     if (q.author) {
       const author = q.author
-      if (blocked.has(hexOf(author))) return { items: [], next: null }
+      if (blocked.has(toHex(author))) return { items: [], next: null }
       prefix = key(TAG.byAuthor, author)
       accept = () => true
       authorOf = () => author
     } else {
       const home = hexSet(mine.following)
-      home.add(hexOf(this.me))
+      home.add(toHex(this.me))
       for (const b of blocked) home.delete(b)
-      homeAuthors = [this.me, ...mine.following].filter((a) => !blocked.has(hexOf(a)))
+      homeAuthors = [this.me, ...mine.following].filter((a) => !blocked.has(toHex(a)))
       prefix = key(TAG.timeline)
-      accept = (a) => home.has(hexOf(a))
+      accept = (a) => home.has(toHex(a))
       authorOf = (_k, v) => v
     }
     const before = q.before ? parseCursor(q.before) : null
@@ -199,7 +199,7 @@ export class Views {
     const blocked = hexSet(await this.blocking(this.me))
     const refs: MessageRef[] = []
     for await (const { key: k, value } of this.db.scanPrefix(key(TAG.mention, opts.who ?? this.me), { reverse: true })) {
-      if (blocked.has(hexOf(value))) continue
+      if (blocked.has(toHex(value))) continue
       refs.push(refFromBytes(k, k.byteLength - 40))
       if (refs.length >= limit) break
     }
@@ -236,10 +236,10 @@ export class Views {
       const raw = raws[i]
       if (raw === null) continue
       const post = decode(storedPost, raw)
-      if (blocked.has(hexOf(post.author))) continue
+      if (blocked.has(toHex(post.author))) continue
       posts.push({ ref: refs[i], post })
     }
-    const authors = [...new Map(posts.map((p) => [hexOf(p.post.author), p.post.author])).values()]
+    const authors = [...new Map(posts.map((p) => [toHex(p.post.author), p.post.author])).values()]
     // One native batch for everything the page needs besides the posts themselves.
     const n = posts.length
     const extra = await this.db.getMany([
@@ -251,13 +251,13 @@ export class Views {
     const counts = extra.slice(n, 2 * n)
     const abouts = extra.slice(2 * n)
     const names = new Map<string, string | null>()
-    authors.forEach((a, i) => { const r = abouts[i]; names.set(hexOf(a), r === null ? null : decode(storedAbout, r).name) })
+    authors.forEach((a, i) => { const r = abouts[i]; names.set(toHex(a), r === null ? null : decode(storedAbout, r).name) })
     return posts.map(({ ref, post }, i) => {
       const edit = edits[i] === null ? null : decode(storedEdit, edits[i] as Uint8Array)
       return {
         id: refToString(ref),
         author: identityToString(post.author),
-        authorName: names.get(hexOf(post.author)) ?? null,
+        authorName: names.get(toHex(post.author)) ?? null,
         text: edit?.text ?? post.text,
         timestamp: post.timestamp,
         root: post.root ? refToString(post.root) : null,
@@ -288,10 +288,7 @@ function parseCursor (s: string): Uint8Array {
   return buf
 }
 
-function hexOf (k: Uint8Array): string {
-  return b4a.toString(k, 'hex')
-}
 
 function hexSet (list: Uint8Array[]): Set<string> {
-  return new Set(list.map(hexOf))
+  return new Set(list.map(toHex))
 }

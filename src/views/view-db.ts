@@ -3,6 +3,7 @@
  * replicated, so private plaintext may live here (and nowhere the swarm can serve from).
  */
 import b4a from 'b4a'
+import { toHex } from '../ids.js'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { ShoalError } from '../errors.js'
@@ -88,13 +89,13 @@ export class ViewTxn {
 
   /** Loads many keys at once so later get() calls resolve without a native round trip each. */
   async prefetch (keys: Uint8Array[]): Promise<void> {
-    const missing = keys.filter((k) => !this.cache.has(hex(k)) && !this.writes.has(hex(k)))
+    const missing = keys.filter((k) => !this.cache.has(toHex(k)) && !this.writes.has(toHex(k)))
     const values = await this.views.getMany(missing)
-    for (let i = 0; i < missing.length; i++) this.cache.set(hex(missing[i]), values[i])
+    for (let i = 0; i < missing.length; i++) this.cache.set(toHex(missing[i]), values[i])
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {
-    const h = hex(key)
+    const h = toHex(key)
     const w = this.writes.get(h)
     if (w !== undefined) return w
     const cached = this.cache.get(h)
@@ -105,13 +106,13 @@ export class ViewTxn {
   }
 
   put (key: Uint8Array, value: Uint8Array): void {
-    const h = hex(key)
+    const h = toHex(key)
     this.writes.set(h, value)
     this.writeKeys.set(h, key)
   }
 
   del (key: Uint8Array): void {
-    const h = hex(key)
+    const h = toHex(key)
     this.writes.set(h, null)
     this.writeKeys.set(h, key)
   }
@@ -133,8 +134,4 @@ export class ViewTxn {
     this.writeKeys.clear()
     this.cache.clear()
   }
-}
-
-function hex (key: Uint8Array): string {
-  return b4a.toString(key, 'hex')
 }

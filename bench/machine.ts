@@ -50,3 +50,14 @@ function readRevision (): string {
 export function readLoad (): number[] {
   return os.loadavg().map((n) => Math.round(n * 100) / 100)
 }
+
+/** The header every bench run prints: what it ran on. */
+export function printMachine (machine: Machine): void {
+  console.log(`date     ${machine.date}`)
+  console.log(`machine  nproc=${machine.nproc}  ${machine.cpu}  ${machine.platform}`)
+  console.log(`node     ${machine.node}`)
+  console.log(`tree     ${machine.revision}`)
+  console.log(`load     ${machine.load.join(' ')} (1/5/15 min)`)
+  console.log(machine.free)
+  console.log()
+}

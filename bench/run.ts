@@ -4,7 +4,7 @@
  * temp folders that are removed at the end. Replication is in-process, except in the swarm phase,
  * which runs on a local HyperDHT testnet bound to 127.0.0.1 (no traffic leaves the machine).
  */
-import { readLoad, readMachine } from './machine.js'
+import { printMachine, readLoad, readMachine } from './machine.js'
 import { coldOpen } from './cold-open.js'
 import { runChild } from './child.js'
 import { endToEnd } from './end-to-end.js'
@@ -17,7 +17,7 @@ import { MiB } from './rss-sampler.js'
 import { buildSourceFeeds } from './source-feeds.js'
 import { RAW_CONCURRENCY, swarmSync } from './swarm-sync.js'
 import { median, round } from './stats.js'
-import { TmpDirs } from './tmp-dirs.js'
+import { TmpDirs, runBench } from './tmp-dirs.js'
 import type { ColdOpen } from './cold-open.js'
 
 const PUBLISH_COUNT = 5000
@@ -41,13 +41,7 @@ const tmp = new TmpDirs()
 
 async function main (): Promise<void> {
   const machine = readMachine()
-  console.log(`date     ${machine.date}`)
-  console.log(`machine  nproc=${machine.nproc}  ${machine.cpu}  ${machine.platform}`)
-  console.log(`node     ${machine.node}`)
-  console.log(`tree     ${machine.revision}`)
-  console.log(`load     ${machine.load.join(' ')} (1/5/15 min)`)
-  console.log(machine.free)
-  console.log()
+  printMachine(machine)
 
   try {
     // publish ------------------------------------------------------------------------------
@@ -231,21 +225,5 @@ function roundAll<T extends object> (o: T): T {
   return out as T
 }
 
-let finished = false
 // A promise that never settles (a close or wait that hangs) lets node exit silently: say so.
-process.on('beforeExit', () => {
-  if (finished) return
-  console.error('bench: the event loop emptied before the run finished (something never settled)')
-  tmp.removeAllSync()
-  process.exitCode = 1
-})
-process.once('SIGINT', () => {
-  tmp.removeAllSync()
-  process.exit(130)
-})
-
-main().then(() => { finished = true }, (err) => {
-  finished = true
-  console.error(err)
-  process.exitCode = 1
-})
+runBench('bench', tmp, main)

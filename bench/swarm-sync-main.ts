@@ -6,7 +6,7 @@
 import { buildSourceFeeds } from './source-feeds.js'
 import { MiB } from './rss-sampler.js'
 import { RAW_CONCURRENCY, describeMarks, prepareServingShoal, swarmSync } from './swarm-sync.js'
-import { TmpDirs } from './tmp-dirs.js'
+import { TmpDirs, runBench } from './tmp-dirs.js'
 
 const FEEDS = 100
 const POSTS = 1000
@@ -40,12 +40,4 @@ async function main (): Promise<void> {
   }
 }
 
-process.once('SIGINT', () => {
-  tmp.removeAllSync()
-  process.exit(130)
-})
-
-main().catch((err) => {
-  console.error(err)
-  process.exitCode = 1
-})
+runBench('bench:swarm', tmp, main)

@@ -38,3 +38,27 @@ export class TmpDirs {
     this.root = null
   }
 }
+
+/**
+ * Runs a bench entry point: its temp folders go on Ctrl-C, on failure (exit status 1) and if the
+ * event loop empties before it finished (something never settled).
+ */
+export function runBench (name: string, tmp: TmpDirs, main: () => Promise<void>): void {
+  let finished = false
+  process.on('beforeExit', () => {
+    if (finished) return
+    console.error(`${name}: the event loop emptied before the run finished (something never settled)`)
+    tmp.removeAllSync()
+    process.exitCode = 1
+  })
+  process.once('SIGINT', () => {
+    tmp.removeAllSync()
+    process.exit(130)
+  })
+  main().then(() => { finished = true }, (err) => {
+    finished = true
+    console.error(err)
+    tmp.removeAllSync()
+    process.exitCode = 1
+  })
+}

@@ -11,11 +11,11 @@
  */
 import createTestnet from 'hyperdht/testnet.js'
 import type { Browser } from 'playwright-core'
-import { readLoad, readMachine } from './machine.js'
+import { printMachine, readLoad, readMachine } from './machine.js'
 import { fmt, formatTable, type Row } from './report.js'
 import { buildSourceFeeds } from './source-feeds.js'
 import { median, round } from './stats.js'
-import { TmpDirs } from './tmp-dirs.js'
+import { TmpDirs, runBench } from './tmp-dirs.js'
 import { launchChromium } from './ui-browser.js'
 import { FRAME_BUDGET_MS } from './ui-frames.js'
 import { prepareStartupStorage, startupRun, type StartupRun } from './ui-startup.js'
@@ -94,13 +94,7 @@ function syncRow (s: SyncScenario): Row {
 
 async function main (): Promise<void> {
   const machine = readMachine()
-  console.log(`date     ${machine.date}`)
-  console.log(`machine  nproc=${machine.nproc}  ${machine.cpu}  ${machine.platform}`)
-  console.log(`node     ${machine.node}`)
-  console.log(`tree     ${machine.revision}`)
-  console.log(`load     ${machine.load.join(' ')} (1/5/15 min)`)
-  console.log(machine.free)
-  console.log()
+  printMachine(machine)
 
   const testnet = await createTestnet(3)
   const bootstrap = `${testnet.bootstrap[0].host}:${testnet.bootstrap[0].port}`
@@ -216,13 +210,4 @@ async function main (): Promise<void> {
   }
 }
 
-process.once('SIGINT', () => {
-  tmp.removeAllSync()
-  process.exit(130)
-})
-
-main().catch((err) => {
-  console.error(err)
-  tmp.removeAllSync()
-  process.exit(1)
-})
+runBench('bench:ui', tmp, main)

@@ -3,6 +3,7 @@ import { call } from '../api-client.ts'
 import { useAction } from '../hooks.ts'
 import type { Item } from '../protocol.ts'
 import { InlineError } from './InlineError.tsx'
+import { SaveCancel } from './SaveCancel.tsx'
 
 /** Edits my own post in place; Ctrl/Cmd+Enter saves, Escape cancels. */
 export function PostEditor ({ item, onDone, onCancel }: { item: Item, onDone: () => void, onCancel: () => void }) {
@@ -31,12 +32,7 @@ export function PostEditor ({ item, onDone, onCancel }: { item: Item, onDone: ()
             onCancel()
           }
         }} />
-      <div className='row'>
-        <button type='submit' className='primary' data-testid='edit-submit' disabled={action.pending || text.trim() === ''}>
-          {action.pending ? 'Saving…' : 'Save'}
-        </button>
-        <button type='button' onClick={onCancel}>Cancel</button>
-      </div>
+      <SaveCancel pending={action.pending} disabled={text.trim() === ''} onCancel={onCancel} testId='edit-submit' />
       <InlineError error={action.error} />
     </form>
   )

@@ -3,6 +3,7 @@ import { call } from '../api-client.ts'
 import { useAction } from '../hooks.ts'
 import type { Profile } from '../protocol.ts'
 import { InlineError } from './InlineError.tsx'
+import { SaveCancel } from './SaveCancel.tsx'
 
 /** My name and bio. Both are always sent: the node stores the pair as one record. */
 export function ProfileEditor ({ profile, onDone, onCancel }: { profile: Profile, onDone: (p: Profile) => void, onCancel: () => void }) {
@@ -23,12 +24,7 @@ export function ProfileEditor ({ profile, onDone, onCancel }: { profile: Profile
         Bio
         <textarea data-testid='profile-bio' rows={3} value={bio} onChange={(e) => { setBio(e.target.value) }} />
       </label>
-      <div className='row'>
-        <button type='submit' className='primary' data-testid='profile-save' disabled={action.pending}>
-          {action.pending ? 'Saving…' : 'Save'}
-        </button>
-        <button type='button' onClick={onCancel}>Cancel</button>
-      </div>
+      <SaveCancel pending={action.pending} onCancel={onCancel} testId='profile-save' />
       <InlineError error={action.error} />
     </form>
   )

@@ -18,6 +18,7 @@ import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION, keys, TAG, key } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
 import { ViewDb } from '../views/view-db.js'
+import type { StoredPost } from '../views/records.js'
 import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
@@ -369,7 +370,7 @@ export class Shoal extends ReadyResource {
     return this.write({ type: 'about', timestamp: this.now(), name: p.name ?? null, bio: p.bio ?? null })
   }
 
-  private async known (ref: MessageRef): Promise<NonNullable<Awaited<ReturnType<Views['post']>>>> {
+  private async known (ref: MessageRef): Promise<StoredPost> {
     const post = await this.views.post(ref)
     if (post === null) throw ShoalError.UNKNOWN_MESSAGE(`message ${refToString(ref)} is not known here (or was deleted)`)
     return post

@@ -8,14 +8,13 @@ import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import type Hypercore from 'hypercore'
 import { ShoalError } from '../errors.js'
-import type { FeedKey, IdentityKey, MessageRef } from '../ids.js'
+import { readUint64BE, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type MessageRecord } from '../feeds/schema.js'
 import { applyMessage, readsOf, type Applied } from './apply.js'
 import { keys, u64 } from './keys.js'
 import { checkpoint as checkpointEnc, decode, encode, feedIdentity, type Checkpoint, type FeedIdentity } from './records.js'
-import type { ViewDb } from './view-db.js'
-import { readUint64BE } from '../ids.js'
+import type { ViewDb, ViewTxn } from './view-db.js'
 
 const CHUNK = 512
 const CONTACT_TYPES = new Set(['follow', 'unfollow', 'block', 'unblock'])
@@ -232,7 +231,7 @@ export class Indexer extends ReadyResource {
    * A timestamp claimed in the future is clamped to the time we first received the message.
    * That receipt is node state (kept across reindex) so a rebuild gives identical results.
    */
-  private async clampTimestamps (txn: ReturnType<ViewDb['txn']>, pending: Array<{ rec: MessageRecord, at: Applied }>): Promise<void> {
+  private async clampTimestamps (txn: ViewTxn, pending: Array<{ rec: MessageRecord, at: Applied }>): Promise<void> {
     const now = this.now()
     const future = pending.filter((p) => p.at.ts > now)
     if (future.length === 0) return

@@ -77,7 +77,3 @@ export class ShoalError extends Error {
   static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
   static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }
 }
-
-export function isShoalError (err: unknown): err is ShoalError {
-  return err instanceof ShoalError
-}

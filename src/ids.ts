@@ -88,10 +88,6 @@ export function toHex (key: Uint8Array): string {
   return b4a.toString(key, 'hex')
 }
 
-export function refEquals (a: MessageRef, b: MessageRef): boolean {
-  return a.seq === b.seq && b4a.equals(a.feed, b.feed)
-}
-
 /** A binary form of a ref that sorts by feed then seq; used in view keys. */
 export function refBytes (ref: MessageRef): Uint8Array {
   const out = b4a.alloc(40)

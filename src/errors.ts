@@ -27,6 +27,10 @@ export type ShoalErrorCode =
   | 'INTERNAL'
   | 'STORAGE_LOCKED'
   | 'NETWORK_ERROR'
+  | 'DM_DECRYPT_FAILED'
+  | 'DM_TOO_MANY_SKIPPED'
+  | 'DM_INVALID_KEYS'
+  | 'DM_TOO_MANY_RECIPIENTS'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -76,4 +80,12 @@ export class ShoalError extends Error {
   static SYNC_TIMEOUT (msg: string): ShoalError { return new ShoalError('SYNC_TIMEOUT', msg) }
   static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
   static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }
+  /** A DM slot opened for this device but the rest did not (tampered, replayed, or a key already used). */
+  static DM_DECRYPT_FAILED (msg: string, cause?: unknown): ShoalError { return new ShoalError('DM_DECRYPT_FAILED', msg, { cause }) }
+  /** A ratchet header asks to skip more message keys than the limit allows. */
+  static DM_TOO_MANY_SKIPPED (msg: string): ShoalError { return new ShoalError('DM_TOO_MANY_SKIPPED', msg) }
+  /** A `keys` record that is malformed or whose signature does not verify. */
+  static DM_INVALID_KEYS (msg: string, cause?: unknown): ShoalError { return new ShoalError('DM_INVALID_KEYS', msg, { cause }) }
+  /** More recipient devices or identities than one box may carry. */
+  static DM_TOO_MANY_RECIPIENTS (msg: string): ShoalError { return new ShoalError('DM_TOO_MANY_RECIPIENTS', msg) }
 }

@@ -16,7 +16,7 @@ import {
   BOX_TYPE, BOX_VERSION, COARSE_TIME_MS, DM_CAPS, LABEL, SIZE_BUCKETS, SLOT, SLOT_BUCKETS
 } from './caps.js'
 import { MAC_BYTES, NONCE_BYTES, dh, equal, hkdf, label, secretbox, secretboxOpen, sha256, systemRng, u64, type Rng } from './primitives.js'
-import { decodeHeader, encodeHeader, initResponder, ratchetReceive, ratchetSend, receiveHeaderKeys } from './ratchet.js'
+import { decodeHeader, encodeHeader, initResponder, ratchetReceive, ratchetSend, receiveHeaderKeys, type Header } from './ratchet.js'
 import { x3dhRespond } from './x3dh.js'
 import { livePrekeys, type DeviceKeys } from './device-keys.js'
 import type { Session } from './session.js'
@@ -148,6 +148,28 @@ function uniform (rng: Rng, n: number): number {
   }
 }
 
+/** Inputs of one key slot: the place, salt, ratchet header and keys, and the content key it carries. */
+export interface SlotInput extends BoxPlace {
+  salt: Uint8Array
+  header: Header
+  /** The sending header key (ignored in the prekey phase). */
+  hk: Uint8Array
+  /** In the prekey phase: DH(IK_A, SPK_B) and the X3DH ephemeral key to carry. */
+  prekey: { wrap: Uint8Array, ephemeralKey: Uint8Array } | null
+  mk: Uint8Array
+  ad: Uint8Array
+  ck: Uint8Array
+}
+
+/** One 136-byte slot: the slot key box (locator) then the content key sealed under the message key. */
+export function sealSlot (i: SlotInput): Uint8Array {
+  const locator = i.prekey !== null
+    ? b4a.concat([i.prekey.ephemeralKey, encodeHeader(i.header)])
+    : b4a.concat([encodeHeader(i.header), b4a.alloc(SLOT.locator - SLOT.header)])
+  const key = slotKey(i.prekey?.wrap ?? i.hk, i.prekey !== null, i.salt, i)
+  return b4a.concat([secretbox(key, i.salt, locator), secretbox(contentKeyKey(i.mk, i.ad, i.salt, i), i.salt, i.ck)])
+}
+
 export interface SealOptions extends BoxPlace {
   content: DmContent
   /** One session per recipient device (this device's own other devices included), each at most once. */
@@ -186,11 +208,8 @@ export function sealBox (opts: SealOptions): { block: Uint8Array, sessions: Sess
   const sessions: Session[] = []
   for (const s of opts.sessions) {
     const sent = ratchetSend(s.ratchet)
-    const locator = s.prekeyWrap !== null
-      ? b4a.concat([s.baseKey, encodeHeader(sent.header)])
-      : b4a.concat([encodeHeader(sent.header), b4a.alloc(SLOT.locator - SLOT.header)])
-    const key = slotKey(s.prekeyWrap ?? sent.hk, s.prekeyWrap !== null, salt, opts)
-    slots.push(b4a.concat([secretbox(key, salt, locator), secretbox(contentKeyKey(sent.mk, s.ad, salt, opts), salt, ck)]))
+    const prekey = s.prekeyWrap !== null ? { wrap: s.prekeyWrap, ephemeralKey: s.baseKey } : null
+    slots.push(sealSlot({ ...opts, salt, header: sent.header, hk: sent.hk, prekey, mk: sent.mk, ad: s.ad, ck }))
     sessions.push({ ...s, ratchet: sent.state })
   }
   while (slots.length < slotCount) slots.push(rng(SLOT.bytes))

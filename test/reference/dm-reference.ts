@@ -33,13 +33,15 @@ function varint (n: number): Uint8Array {
   return b
 }
 class Reader {
-  constructor (public b: Uint8Array, public o = 0) {}
+  b: Uint8Array
+  constructor (b: Uint8Array, public o = 0) { this.b = Uint8Array.from(b) }
   bytes (n: number): Uint8Array { if (this.o + n > this.b.length) throw new Error('short'); const r = this.b.slice(this.o, this.o + n); this.o += n; return r }
   uint (): number {
     const f = this.bytes(1)[0]
     if (f <= 0xfc) return f
     const w = f === 0xfd ? 2 : f === 0xfe ? 4 : 8
-    const v = new DataView(this.bytes(w).buffer)
+    const raw = this.bytes(w)
+    const v = new DataView(raw.buffer, raw.byteOffset, w)
     return w === 2 ? v.getUint16(0, true) : w === 4 ? v.getUint32(0, true) : Number(v.getBigUint64(0, true))
   }
 }
@@ -130,6 +132,14 @@ export class RefDevice {
     this.ik = keyPair(rng)
     this.spk = keyPair(rng)
     this.createdAt = now
+  }
+
+  /** A device that holds the given X25519 identity and prekey secrets (to open a fixture box). */
+  static fromSecrets (ikSecret: Uint8Array, spkSecret: Uint8Array, rng: RefRng): RefDevice {
+    const d = new RefDevice(rng, 0)
+    d.ik = { sk: ikSecret, pk: x25519.getPublicKey(ikSecret) }
+    d.spk = { sk: spkSecret, pk: x25519.getPublicKey(spkSecret) }
+    return d
   }
 
   /** The keys record as the object src/dm uses (signature by the feed key, ed25519). */

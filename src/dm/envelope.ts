@@ -262,7 +262,24 @@ export interface OpenOptions extends BoxPlace {
   senderIdentityKey: Uint8Array
   /** The sessions held with the sender device (the only ones tried). */
   sessions: Session[]
+  /**
+   * Optional memo of DH(prekey, sender identity key), the static secret behind prekey-phase slot
+   * keys, keyed by both public keys in hex. In memory only; it saves one X25519 per box.
+   */
+  wrapCache?: Map<string, Uint8Array>
   rng?: Rng
+}
+
+function prekeyWrap (opts: OpenOptions, prekey: DeviceKeys['identity']): Uint8Array {
+  const cache = opts.wrapCache
+  if (cache === undefined) return dh(prekey.secretKey, opts.senderIdentityKey)
+  const key = b4a.toString(prekey.publicKey, 'hex') + b4a.toString(opts.senderIdentityKey, 'hex')
+  let wrap = cache.get(key)
+  if (wrap === undefined) {
+    wrap = dh(prekey.secretKey, opts.senderIdentityKey)
+    cache.set(key, wrap)
+  }
+  return wrap
 }
 
 interface Candidate { key: Uint8Array, session: number, hk: Uint8Array | null, prekey: number }
@@ -282,7 +299,7 @@ export function openBox (opts: OpenOptions): OpenedBox | null {
   })
   const prekeys = livePrekeys(opts.keys)
   prekeys.forEach((p, i) => {
-    candidates.push({ key: slotKey(dh(p.keyPair.secretKey, opts.senderIdentityKey), true, box.salt, opts), session: -1, hk: null, prekey: i })
+    candidates.push({ key: slotKey(prekeyWrap(opts, p.keyPair), true, box.salt, opts), session: -1, hk: null, prekey: i })
   })
   for (const slot of box.slots) {
     const locatorBox = slot.subarray(0, LOCATOR_BOX)

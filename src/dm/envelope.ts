@@ -11,6 +11,7 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
+import sodium from 'sodium-universal'
 import { ShoalError } from '../errors.js'
 import {
   BOX_TYPE, BOX_VERSION, COARSE_TIME_MS, DM_CAPS, LABEL, SIZE_BUCKETS, SLOT, SLOT_BUCKETS
@@ -301,11 +302,12 @@ export function openBox (opts: OpenOptions): OpenedBox | null {
   prekeys.forEach((p, i) => {
     candidates.push({ key: slotKey(prekeyWrap(opts, p.keyPair), true, box.salt, opts), session: -1, hk: null, prekey: i })
   })
+  const locator = b4a.alloc(SLOT.locator)
   for (const slot of box.slots) {
     const locatorBox = slot.subarray(0, LOCATOR_BOX)
     for (const cand of candidates) {
-      const locator = secretboxOpen(cand.key, box.salt, locatorBox)
-      if (locator === null) continue
+      // The hot loop of a box that is not for us: one failed MAC check, no allocation.
+      if (!sodium.crypto_secretbox_open_easy(locator, locatorBox, box.salt, cand.key)) continue
       return readSlot(opts, box, slot, locator, cand, prekeys[cand.prekey]?.keyPair)
     }
   }

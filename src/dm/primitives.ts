@@ -25,21 +25,26 @@ export const KEY_BYTES = 32
 export const NONCE_BYTES = 24
 export const MAC_BYTES = 16
 
+// One SHA-256 state reused by every call (the core is synchronous, so calls never interleave).
+const STATE = b4a.alloc(104)
+
 /** SHA-256 of the concatenated parts (32 bytes). */
 export function sha256 (...parts: Uint8Array[]): Uint8Array {
   const out = b4a.alloc(32)
-  sodium.crypto_hash_sha256(out, parts.length === 1 ? parts[0] : b4a.concat(parts))
+  sodium.crypto_hash_sha256_init(STATE)
+  for (const p of parts) sodium.crypto_hash_sha256_update(STATE, p)
+  sodium.crypto_hash_sha256_final(STATE, out)
   return out
 }
 
 /** HMAC-SHA-256 (RFC 2104) of the concatenated parts under `key` (32 bytes). */
 export function hmacSha256 (key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const k = b4a.alloc(64)
-  k.set(key.byteLength > 64 ? sha256(key) : key)
-  const ipad = b4a.alloc(64)
-  const opad = b4a.alloc(64)
-  for (let i = 0; i < 64; i++) { ipad[i] = k[i] ^ 0x36; opad[i] = k[i] ^ 0x5c }
-  return sha256(opad, sha256(ipad, ...parts))
+  const k = key.byteLength > 64 ? sha256(key) : key
+  const pad = b4a.alloc(64, 0x36)
+  for (let i = 0; i < k.byteLength; i++) pad[i] ^= k[i]
+  const inner = sha256(pad, ...parts)
+  for (let i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c
+  return sha256(pad, inner)
 }
 
 /** HKDF-SHA-256 (RFC 5869): `length` bytes (at most 8160) from `ikm`, `salt` (empty means 32 zero bytes) and `info`. */

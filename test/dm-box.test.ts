@@ -5,7 +5,7 @@ import c from 'compact-encoding'
 import { ShoalError } from '../src/errors.js'
 import { BOX_TYPE, COARSE_TIME_MS, DM_CAPS, SLOT } from '../src/dm/caps.js'
 import { openBox, parseBox, sealBox } from '../src/dm/envelope.js'
-import { decodeSession, encodeSession } from '../src/dm/session.js'
+import { decodeSession, encodeSession, keepSession, sendingSession, startSession, type Session } from '../src/dm/session.js'
 import { T0, createDevice, receive, send, sessionFor, type Device } from './helpers/dm.js'
 
 function codeOf (fn: () => unknown): string | null {
@@ -110,4 +110,38 @@ test('dm session – local codec round trip keeps a working session', (t) => {
   t.is(receive(bob, skipped)?.content.text, 'skipped', 'skipped key survives the codec')
   t.is(receive(alice, send(bob, [alice], 'after'))?.content.text, 'after')
   t.is(codeOf(() => decodeSession(b4a.from([9]))), 'STORAGE_ERROR')
+})
+
+test('dm box – a malicious sender: low-order keys and huge counters are coded errors', (t) => {
+  const mallory = createDevice('mallory')
+  const bob = createDevice('bob')
+  const content = { timestamp: T0, recipients: [], text: 'evil' }
+  const base = startSession(mallory.keys, bob.keys.record, bob.feed)
+  const open = (block: Uint8Array, seq: number, sessions = [] as Session[]): string | null =>
+    codeOf(() => openBox({ feed: mallory.feed, seq, block, keys: bob.keys, senderIdentityKey: mallory.keys.identity.publicKey, sessions }))
+  const seal = (s: Session, seq: number): Uint8Array => sealBox({ feed: mallory.feed, seq, content, sessions: [s] }).block
+  // Low-order points: the all-zero u-coordinate and the order-8 point of Curve25519.
+  const order8 = b4a.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')
+  for (const bad of [b4a.alloc(32), order8]) {
+    t.is(open(seal({ ...base, baseKey: bad }, 1), 1), 'DM_DECRYPT_FAILED', 'low-order ephemeral key')
+    t.is(open(seal({ ...base, ratchet: { ...base.ratchet, dhs: { ...base.ratchet.dhs, publicKey: bad } } }, 2), 2), 'DM_DECRYPT_FAILED', 'low-order ratchet key')
+  }
+  t.is(open(seal({ ...base, ratchet: { ...base.ratchet, ns: 0xfffffffe } }, 3), 3), 'DM_TOO_MANY_SKIPPED', 'a header 4 billion messages ahead')
+  t.is(codeOf(() => seal({ ...base, ratchet: { ...base.ratchet, ns: 0xffffffff } }, 4)), 'DM_DECRYPT_FAILED', 'cannot seal past the last counter')
+})
+
+test('dm session – at most 4 sessions per remote device, the sending one always kept', (t) => {
+  const mallory = createDevice('mallory')
+  const bob = createDevice('bob')
+  for (let i = 0; i < 10; i++) {
+    mallory.sessions.clear() // a fresh session every time
+    t.ok(receive(bob, send(mallory, [bob], `flood ${i}`)))
+  }
+  const list = [...bob.sessions.values()][0]
+  t.is(list.length, 4, 'capped')
+  const tooMany = [...list, list[0]]
+  const m = send(mallory, [bob], 'more')
+  t.is(codeOf(() => openBox({ feed: m.feed, seq: m.seq, block: m.block, keys: bob.keys, senderIdentityKey: mallory.keys.identity.publicKey, sessions: tooMany })), 'INVALID_ARGUMENT', 'the cap is checked before trial decryption')
+  const winner = sendingSession(list)
+  t.ok(winner !== null && keepSession(list, list[0], -1).includes(winner), 'the sending session survives pruning')
 })

@@ -11,7 +11,7 @@ import { kdfCk, kdfRk } from '../src/dm/ratchet.js'
 import { x3dhInitiate, x3dhRespond } from '../src/dm/x3dh.js'
 import { bodyKey, contentKeyKey, openBox, sealBox, slotKey } from '../src/dm/envelope.js'
 import { keysSignedPayload, verifyKeysRecord } from '../src/dm/keys-record.js'
-import { sendingSession, startSession, type Session } from '../src/dm/session.js'
+import { keepSession, sendingSession, startSession, type Session } from '../src/dm/session.js'
 import { refSecretbox, refSecretboxOpen } from './reference/secretbox.js'
 import {
   RefDevice, refBodyKey, refContentKeyKey, refDh, refHkdf, refKdfCk, refKdfRk, refKeysPayload, refSlotKey, refX3dh
@@ -89,7 +89,7 @@ function implSend (a: Side, ref: RefDevice, text: string, rng: (n: number) => Ui
 function implReceive (a: Side, ref: RefDevice, m: { block: Uint8Array, seq: number }): string | null {
   const opened = openBox({ feed: ref.feed, seq: m.seq, block: m.block, keys: a.dev.keys, senderIdentityKey: ref.ik.pk, sessions: a.sessions })
   if (opened === null) return null
-  if (opened.index === -1) a.sessions.push(opened.session); else a.sessions[opened.index] = opened.session
+  a.sessions = keepSession(a.sessions, opened.session, opened.index)
   return opened.content.text
 }
 

@@ -39,6 +39,12 @@ export const RATCHET_LIMITS = {
   maxSkippedChains: 5
 } as const
 
+/**
+ * Most sessions kept with one remote device (Sesame's "inactive sessions"). Each costs trial keys
+ * per box, and a malicious device could otherwise start a new session with every message.
+ */
+export const MAX_SESSIONS_PER_DEVICE = 4
+
 /** The fixed size of one key slot in a box, and what it is made of. */
 export const SLOT = {
   /** Ratchet header: ratchet public key, previous chain length, message number (uint32 LE each). */

@@ -14,7 +14,7 @@ import c from 'compact-encoding'
 import sodium from 'sodium-universal'
 import { ShoalError } from '../errors.js'
 import {
-  BOX_TYPE, BOX_VERSION, COARSE_TIME_MS, DM_CAPS, LABEL, SIZE_BUCKETS, SLOT, SLOT_BUCKETS
+  BOX_TYPE, BOX_VERSION, COARSE_TIME_MS, DM_CAPS, LABEL, MAX_SESSIONS_PER_DEVICE, SIZE_BUCKETS, SLOT, SLOT_BUCKETS
 } from './caps.js'
 import { MAC_BYTES, NONCE_BYTES, dh, equal, hkdf, label, secretbox, secretboxOpen, sha256, systemRng, u64, type Rng } from './primitives.js'
 import { decodeHeader, encodeHeader, initResponder, ratchetReceive, ratchetSend, receiveHeaderKeys, type Header } from './ratchet.js'
@@ -294,6 +294,7 @@ interface Candidate { key: Uint8Array, session: number, hk: Uint8Array | null, p
 export function openBox (opts: OpenOptions): OpenedBox | null {
   checkPlace(opts)
   const box = parseBox(opts.block)
+  if (opts.sessions.length > MAX_SESSIONS_PER_DEVICE) throw ShoalError.INVALID_ARGUMENT(`${opts.sessions.length} sessions with one device, the cap is ${MAX_SESSIONS_PER_DEVICE}`)
   const candidates: Candidate[] = []
   opts.sessions.forEach((s, i) => {
     for (const hk of receiveHeaderKeys(s.ratchet)) candidates.push({ key: slotKey(hk, false, box.salt, opts), session: i, hk, prekey: -1 })

@@ -6,7 +6,7 @@
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShoalError } from '../errors.js'
-import { STATE_VERSION } from './caps.js'
+import { MAX_SESSIONS_PER_DEVICE, STATE_VERSION } from './caps.js'
 import { dh, systemRng, type Rng } from './primitives.js'
 import { verifyKeysRecord, type KeysRecord } from './keys-record.js'
 import { initInitiator, type RatchetState } from './ratchet.js'
@@ -70,6 +70,22 @@ export function sendingSession (sessions: readonly Session[]): Session | null {
     if (byInitiator < 0 || (byInitiator === 0 && b4a.compare(s.baseKey, best.baseKey) < 0)) best = s
   }
   return best
+}
+
+/**
+ * The session list with one remote device after `session` was used at `index` (-1: a new one).
+ * The used session moves to the end (most recent last); past `MAX_SESSIONS_PER_DEVICE` the least
+ * recently used sessions are dropped, never the current sending session.
+ */
+export function keepSession (sessions: readonly Session[], session: Session, index: number): Session[] {
+  const next = sessions.filter((_, i) => i !== index)
+  next.push(session)
+  const keep = sendingSession(next)
+  while (next.length > MAX_SESSIONS_PER_DEVICE) {
+    const drop = next.findIndex(s => s !== keep)
+    next.splice(drop, 1)
+  }
+  return next
 }
 
 const OPT_DHR = 1

@@ -4,7 +4,7 @@ import sodium from 'sodium-universal'
 import { createDeviceKeys, type DeviceKeys } from '../../src/dm/device-keys.js'
 import { keyPairSigner, type Signer } from '../../src/dm/keys-record.js'
 import { openBox, sealBox, type DmContent, type OpenedBox } from '../../src/dm/envelope.js'
-import { sendingSession, startSession, type Session } from '../../src/dm/session.js'
+import { keepSession, sendingSession, startSession, type Session } from '../../src/dm/session.js'
 import type { Rng } from '../../src/dm/primitives.js'
 
 export const T0 = 1_700_000_000_000
@@ -80,9 +80,7 @@ export function receive (to: Device, m: Sent, rng?: Rng): OpenedBox | null {
   const sessions = to.sessions.get(key) ?? []
   const opened = openBox({ feed: m.feed, seq: m.seq, block: m.block, keys: to.keys, senderIdentityKey: m.sender.keys.identity.publicKey, sessions, rng })
   if (opened === null) return null
-  const next = sessions.slice()
-  if (opened.index === -1) next.push(opened.session); else next[opened.index] = opened.session
-  to.sessions.set(key, next)
+  to.sessions.set(key, keepSession(sessions, opened.session, opened.index))
   return opened
 }
 

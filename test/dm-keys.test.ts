@@ -59,6 +59,8 @@ test('dm keys – record codec round trip, versioned envelope, signature bound t
   t.alike(rec, d.keys.record)
   t.is(codeOf(() => verifyKeysRecord(rec, d.feed)), null)
   t.is(codeOf(() => verifyKeysRecord(rec, other.feed)), 'DM_INVALID_KEYS', 'copied onto another feed')
+  t.is(codeOf(() => verifyKeysRecord(rec, d.feed, T0 - DAY)), null, 'a day of clock skew is fine')
+  t.is(codeOf(() => verifyKeysRecord(rec, d.feed, T0 - DAY - 1)), 'DM_INVALID_KEYS', 'dated further in the future')
   for (let i = 0; i < block.byteLength; i++) {
     const bad = b4a.from(block)
     bad[i] ^= 0x10

@@ -48,10 +48,17 @@ export function signKeysRecord (signer: Signer, rec: Omit<KeysRecord, 'signature
   return { ...rec, signature: signer.sign(keysSignedPayload(signer.publicKey, rec)) }
 }
 
-/** Checks shape and signature against the feed the record came from; throws DM_INVALID_KEYS. */
-export function verifyKeysRecord (rec: KeysRecord, feedKey: Uint8Array): void {
+/** How far in the future a keys record's `createdAt` may be (clock skew), in ms. */
+export const MAX_KEYS_SKEW = 24 * 3600_000
+
+/**
+ * Checks shape, time (when `now` is given: at most a day in the future) and the signature against
+ * the feed the record came from, cheapest first; throws DM_INVALID_KEYS.
+ */
+export function verifyKeysRecord (rec: KeysRecord, feedKey: Uint8Array, now?: number): void {
   checkShape(rec)
   if (!(feedKey instanceof Uint8Array) || feedKey.byteLength !== 32) throw ShoalError.DM_INVALID_KEYS('feed key must be 32 bytes')
+  if (now !== undefined && rec.createdAt > now + MAX_KEYS_SKEW) throw ShoalError.DM_INVALID_KEYS('keys record is dated in the future')
   if (!sodium.crypto_sign_verify_detached(rec.signature, keysSignedPayload(feedKey, rec), feedKey)) {
     throw ShoalError.DM_INVALID_KEYS('keys record signature does not verify against its feed')
   }

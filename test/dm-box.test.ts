@@ -145,3 +145,27 @@ test('dm session – at most 4 sessions per remote device, the sending one alway
   const winner = sendingSession(list)
   t.ok(winner !== null && keepSession(list, list[0], -1).includes(winner), 'the sending session survives pruning')
 })
+
+test('dm box – the real slot sits at a uniformly random position', (t) => {
+  const alice = createDevice('alice')
+  const bob = createDevice('bob')
+  t.ok(receive(bob, send(alice, [bob], 'start')))
+  t.ok(receive(alice, send(bob, [alice], 'ok')))
+  const sessions = [...bob.sessions.values()][0]
+  const counts = [0, 0, 0, 0]
+  for (let k = 0; k < 200; k++) {
+    const m = send(alice, [bob], 'where?')
+    const box = parseBox(m.block)
+    const offset = box.clear.byteLength - 4 * SLOT.bytes
+    for (let i = 0; i < 4; i++) {
+      // Replacing Bob's slot with random bytes leaves nothing for him (null); replacing any other
+      // slot still opens his, and then the body, which covers every clear byte, fails.
+      const block = b4a.from(m.block)
+      block.set(b4a.alloc(SLOT.bytes, 0x5a), offset + i * SLOT.bytes)
+      const r = (() => { try { return openBox({ feed: m.feed, seq: m.seq, block, keys: bob.keys, senderIdentityKey: alice.keys.identity.publicKey, sessions }) } catch { return 'refused' } })()
+      if (r === null) counts[i]++
+    }
+  }
+  t.is(counts.reduce((a, b) => a + b, 0), 200, 'exactly one slot per box is Bob\'s')
+  t.ok(counts.every(n => n >= 25), `every position used: ${counts.join(', ')}`)
+})

@@ -35,6 +35,8 @@ declare module 'hypercore' {
     readonly discoveryKey: Uint8Array | null
     readonly length: number
     readonly contiguousLength: number
+    /** Bytes of the first `length` blocks, from the Merkle tree (known before they download). */
+    readonly byteLength: number
     readonly writable: boolean
     readonly opened: boolean
     readonly closed: boolean

@@ -150,6 +150,7 @@ declare module '@hyperswarm/secret-stream' {
   class NoiseSecretStream extends Duplex {
     constructor (isInitiator: boolean, rawStream?: unknown, opts?: { keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, remotePublicKey?: Uint8Array })
     readonly isInitiator: boolean
+    readonly rawStream: Duplex
     readonly handshakeHash: Uint8Array | null
     readonly publicKey: Uint8Array | null
     readonly remotePublicKey: Uint8Array | null

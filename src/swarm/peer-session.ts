@@ -89,6 +89,11 @@ export class PeerSession {
     return this.remoteIdentity !== null && this.sharedIdentity !== null && !this.closed
   }
 
+  /** The connection ended (or this side dropped it). */
+  get isClosed (): boolean {
+    return this.closed
+  }
+
   /** The remote proved it knows an identity I want or hold. */
   get proven (): boolean {
     return this.sharedIdentity !== null
@@ -164,7 +169,12 @@ export class PeerSession {
 
   /** One entry this peer sent failed a check; throws PEER_ABUSE when over budget. */
   reject (): void {
-    this.budget.reject()
+    try {
+      this.budget.reject()
+    } catch (err) {
+      this.drop(err as ShoalError)
+      throw err
+    }
   }
 
   private myProofs (hash: Uint8Array): Uint8Array[] {

@@ -94,6 +94,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   rejected = 0
   /** Attested feeds ignored because their identity already has `limits.feedsPerIdentity` feeds. */
   capped = 0
+  private accepting: Promise<void> = Promise.resolve()
 
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
   /** Indexing fires many times a second during a sync; the scope is recomputed at most every REFRESH_MS. */
@@ -296,7 +297,14 @@ export class Replicator extends ReadyResource implements SessionHost {
    * unsolicited or forged entry counts against the peer's rejection budget; over it, the peer is
    * dropped (PEER_ABUSE thrown from here).
    */
-  async acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void> {
+  acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void> {
+    // One list at a time: the per-identity cap is counted over feeds that earlier lists added.
+    const run = this.accepting.then(() => this.acceptList(headers, from))
+    this.accepting = run.catch(() => {})
+    return run
+  }
+
+  private async acceptList (headers: Uint8Array[], from: PeerSession): Promise<void> {
     const added = new Map<string, IdentityKey>()
     const reject = (err: ShoalError): void => {
       this.rejected++
@@ -304,6 +312,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       from.reject()
     }
     for (const block of headers) {
+      if (from.isClosed) return
       let identity: IdentityKey
       let feed: FeedKey
       try {
@@ -333,6 +342,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (core !== null) this.expectPeer(core, from)
       added.set(toHex(identity), identity)
     }
+    this.emit('accepted', { from, entries: headers.length, added: added.size })
     for (const id of added.values()) {
       const headers = await this.headersOf(id)
       const topic = toHex(identityTopic(id))

@@ -114,14 +114,14 @@ export class PeerSession {
       protocol: PROTOCOL,
       handshake: this.metered(open),
       onopen: (m: Open) => this.onopen(m),
-      onclose: () => this.onclose()
+      onclose: () => this.onchannelclose()
     })
     if (channel === null) { this.drop(ShoalError.PROTOCOL_ERROR(`a second ${PROTOCOL} channel on one connection`)); return }
     this.channel = channel
-    this.proofsMessage = channel.addMessage({ encoding: this.metered(proofs), onmessage: (m: Proofs) => this.guard(this.onproofs(m.proofs)) })
-    this.identifyMessage = channel.addMessage({ encoding: this.metered(identify), onmessage: (m: Identify) => this.guard(this.onidentify(m)) })
-    this.wantMessage = channel.addMessage({ encoding: this.metered(want), onmessage: (m: Want) => this.guard(this.onwant(m)) })
-    this.haveMessage = channel.addMessage({ encoding: this.metered(have), onmessage: (m: Have) => this.guard(this.onhave(m)) })
+    this.proofsMessage = channel.addMessage({ encoding: this.metered(proofs), onmessage: (m: Proofs) => this.guard(() => this.onproofs(m.proofs)) })
+    this.identifyMessage = channel.addMessage({ encoding: this.metered(identify), onmessage: (m: Identify) => this.guard(() => this.onidentify(m)) })
+    this.wantMessage = channel.addMessage({ encoding: this.metered(want), onmessage: (m: Want) => this.guard(() => this.onwant(m)) })
+    this.haveMessage = channel.addMessage({ encoding: this.metered(have), onmessage: (m: Have) => this.guard(() => this.onhave(m)) })
     channel.open({ version: PROTOCOL_VERSION, proofs: this.myProofs(hash) })
   }
 
@@ -199,12 +199,17 @@ export class PeerSession {
     }
   }
 
-  private guard (p: Promise<void> | void): void {
-    if (p === undefined) return
-    p.catch((err: unknown) => {
+  /** Runs a message handler; a coded failure (sync or async) drops the peer with it as the reason. */
+  private guard (fn: () => Promise<void> | void): void {
+    const fail = (err: unknown): void => {
       if (err instanceof ShoalError) this.drop(err)
       else safetyCatch(err)
-    })
+    }
+    try {
+      fn()?.catch(fail)
+    } catch (err) {
+      fail(err)
+    }
   }
 
   private async answeredUpTo (round: number): Promise<void> {
@@ -253,6 +258,13 @@ export class PeerSession {
     this.host.onSessionOpen(this)
     this.sendWant().catch(safetyCatch)
     this.markOpened()
+  }
+
+  /** The channel is what the connection is for: once it closes, so does the connection. */
+  private onchannelclose (): void {
+    if (!this.channelOpen) this.drop(ShoalError.PROTOCOL_ERROR(`peer refused or closed the ${PROTOCOL} channel before opening it`))
+    else this.conn.destroy()
+    this.onclose()
   }
 
   private onclose (): void {

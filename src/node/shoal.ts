@@ -309,23 +309,28 @@ export class Shoal extends ReadyResource {
     const identities: Status['identities'] = []
     for (const id of await this.views.heldIdentities()) {
       if (blocked.has(b4a.toString(id, 'hex'))) continue
-      const feeds: FeedStatus[] = []
-      const seen = new Set<string>()
-      for (const feed of await this.views.feedsOf(id)) {
-        const core = this.core(feed)
-        seen.add(b4a.toString(feed, 'hex'))
-        if (core) feeds.push({ key: feedToString(feed), local: core.contiguousLength, remote: core.length, issues: this.watch.issues(feed) })
-      }
-      // Refused feeds are no longer tracked; they stay listed with the reason.
-      for (const hex of this.watch.flaggedOf(b4a.toString(id, 'hex'))) {
-        if (seen.has(hex)) continue
-        const feed = b4a.from(hex, 'hex')
-        const core = this.core(feed)
-        feeds.push({ key: feedToString(feed), local: core?.contiguousLength ?? 0, remote: core?.length ?? 0, issues: this.watch.issues(feed) })
-      }
-      identities.push({ id: identityToString(id), feeds })
+      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
+    }
+    // Identities whose only feeds were refused (oversize, storage cap) are listed with the reason.
+    for (const hex of this.watch.flaggedOwners()) {
+      if (blocked.has(hex) || identities.some((i) => b4a.toString(parseIdentity(i.id), 'hex') === hex)) continue
+      const id = b4a.from(hex, 'hex') as IdentityKey
+      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
     }
     return { peers: this.replicatorInstance?.peerList() ?? [], identities, drops: this.replicatorInstance?.recentDrops() ?? [] }
+  }
+
+  /** Progress and wire issues of an identity's feeds; refused ones stay listed with their reason. */
+  private async feedStatus (id: IdentityKey): Promise<FeedStatus[]> {
+    const keys = new Set([...(await this.views.feedsOf(id)).map((f) => b4a.toString(f, 'hex')), ...this.watch.flaggedOf(b4a.toString(id, 'hex'))])
+    const feeds: FeedStatus[] = []
+    for (const hex of keys) {
+      const feed = b4a.from(hex, 'hex')
+      const core = this.core(feed)
+      const issues = this.watch.issues(feed)
+      if (core !== null || issues.length > 0) feeds.push({ key: feedToString(feed), local: core?.contiguousLength ?? 0, remote: core?.length ?? 0, issues })
+    }
+    return feeds
   }
 
   /** Corestore replication over a stream (or a new one, given which side initiates). */

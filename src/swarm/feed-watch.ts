@@ -89,6 +89,13 @@ export class FeedWatch {
     return out
   }
 
+  /** Identities (hex) with at least one flagged feed. */
+  flaggedOwners (): string[] {
+    const out = new Set<string>()
+    for (const f of this.flagged.values()) if (f.owner !== null) out.add(f.owner)
+    return [...out]
+  }
+
   /** Bytes of every watched feed of `identity` (hex), as their Merkle trees state them. */
   bytesOf (identity: string): number {
     let n = 0

@@ -447,7 +447,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   private async catchUpFeed (core: Hypercore): Promise<void> {
     await core.update({ wait: true })
     await contiguous(core, core.length)
-    await this.host.waitForIndexed(core.key as Uint8Array, core.length)
+    // A feed untracked meanwhile (blocked, or refused by its caps) is never indexed: stop at its close.
+    if (core.closing || core.closed || this.host.core(core.key as Uint8Array) !== core) return
+    await Promise.race([this.host.waitForIndexed(core.key as Uint8Array, core.length), closed(core)])
   }
 
   private localBlocks (): number {
@@ -468,6 +470,14 @@ export class Replicator extends ReadyResource implements SessionHost {
       identity: s.remoteIdentity ? identityToString(s.remoteIdentity) : null
     }))
   }
+}
+
+/** Resolves when `core` closes. */
+function closed (core: Hypercore): Promise<void> {
+  return new Promise((resolve) => {
+    if (core.closing || core.closed) resolve()
+    else core.once('close', () => resolve())
+  })
 }
 
 /** Resolves once `core` holds blocks 0 to `length` locally (or it closed). */

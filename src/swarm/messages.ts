@@ -86,7 +86,7 @@ const headerBlock: c.Encoder<Uint8Array> = {
   encode (s, v) { c.buffer.encode(s, v) },
   decode (s) {
     const b = c.buffer.decode(s)
-    if (b === null || b.byteLength > WIRE_CAPS.headerBytes) throw ShoalError.PROTOCOL_ERROR('header entry is empty or too large')
+    if (b === null || b.byteLength === 0 || b.byteLength > WIRE_CAPS.headerBytes) throw ShoalError.PROTOCOL_ERROR('header entry is empty or too large')
     return b
   }
 }

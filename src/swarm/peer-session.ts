@@ -61,7 +61,9 @@ export class PeerSession {
   private closed = false
   private dropped = false
   private channelOpen = false
-  private remoteProofs = new Set<string>()
+  private remoteProofs: Uint8Array[] = []
+  /** Proof (hex) → identity, as the remote would compute it for what I want or hold; per scope. */
+  private expected: Map<string, IdentityKey> | null = null
   private channel: Protomux.Channel | null = null
   private proofsMessage: Protomux.Message<Proofs> | null = null
   private identifyMessage: Protomux.Message<Identify> | null = null
@@ -152,6 +154,7 @@ export class PeerSession {
   reprove (): void {
     const hash = this.conn.handshakeHash
     if (this.closed || this.proven || !this.channelOpen || hash === null) return
+    this.expected = null
     this.proofsMessage?.send({ proofs: this.myProofs(hash) })
     this.checkProofs()
   }
@@ -224,18 +227,27 @@ export class PeerSession {
 
   private onproofs (list: Uint8Array[]): void {
     if (this.closed) return
-    this.remoteProofs = new Set(list.map(toHex))
+    this.remoteProofs = list
     this.checkProofs()
   }
 
-  /** Identifies to the remote once its proofs name an identity I want or hold. */
+  /**
+   * Identifies to the remote once its proofs name an identity I want or hold. The expected proofs
+   * are hashed once per scope, so a remote's list costs one lookup per entry.
+   */
   private checkProofs (): void {
     const hash = this.conn.handshakeHash
-    if (this.proven || hash === null || this.remoteProofs.size === 0) return
-    for (const id of this.host.knownIdentities()) {
-      if (!this.remoteProofs.has(toHex(knowledgeProof(hash, !this.conn.isInitiator, id)))) continue
+    if (this.proven || hash === null || this.remoteProofs.length === 0) return
+    if (this.expected === null) {
+      this.expected = new Map()
+      for (const id of this.host.knownIdentities()) this.expected.set(toHex(knowledgeProof(hash, !this.conn.isInitiator, id)), id)
+    }
+    for (const proof of this.remoteProofs) {
+      const id = this.expected.get(toHex(proof))
+      if (id === undefined) continue
       this.sharedIdentity = id
-      this.remoteProofs.clear()
+      this.remoteProofs = []
+      this.expected = null
       this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signHello(identifyPayload(hash, this.conn.isInitiator)) })
       this.becomeReady()
       return

@@ -258,9 +258,10 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
   knownIdentities (): IdentityKey[] {
     const out: IdentityKey[] = [this.host.identity]
+    const mine = toHex(identityTopic(this.host.identity))
     for (const [h, id] of this.current.topics) {
       if (out.length >= WIRE_CAPS.proofs) break
-      if (h !== toHex(identityTopic(this.host.identity))) out.push(id)
+      if (h !== mine) out.push(id)
     }
     return out
   }

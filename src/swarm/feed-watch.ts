@@ -54,7 +54,8 @@ export class FeedWatch {
       if (byteLength > CAPS.record) this.refuse(w, 'oversize', `block ${index} is ${byteLength} bytes, over the ${CAPS.record}-byte record cap`)
       else this.checkStorage(w)
     })
-    core.on('append', () => this.checkStorage(w))
+    core.on('append', () => { if (this.checkBlocks(w)) this.checkStorage(w) })
+    if (!this.checkBlocks(w)) return
     if (w.owner === null) this.learnOwner(w).catch(safetyCatch)
     else this.checkStorage(w)
   }
@@ -114,6 +115,17 @@ export class FeedWatch {
       return
     }
     this.checkStorage(w)
+  }
+
+  /**
+   * Before any block downloads, the signed tree states the feed's length and byte length: more
+   * bytes than `length` full records means some block is over the cap. False when refused.
+   */
+  private checkBlocks (w: Watched): boolean {
+    const { length, byteLength } = w.core
+    if (byteLength <= length * CAPS.record) return true
+    this.refuse(w, 'oversize', `its ${length} blocks state ${byteLength} bytes: at least one is over the ${CAPS.record}-byte record cap`)
+    return false
   }
 
   /** The byte length is known from the tree before the blocks download, so the cap holds early. */

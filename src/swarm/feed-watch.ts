@@ -51,8 +51,8 @@ export class FeedWatch {
     core.on('conflict', (length: number, fork: number) => this.flag(w, 'fork', `two signed versions at length ${length} (fork ${fork})`))
     core.on('truncate', (length: number, fork: number) => this.flag(w, 'fork', `truncated to ${length} (fork ${fork})`))
     core.on('download', (index: number, byteLength: number) => {
+      // The stated byte length changes on append, not on download: only the block size is checked here.
       if (byteLength > CAPS.record) this.refuse(w, 'oversize', `block ${index} is ${byteLength} bytes, over the ${CAPS.record}-byte record cap`)
-      else this.checkStorage(w)
     })
     core.on('append', () => { if (this.checkBlocks(w)) this.checkStorage(w) })
     if (!this.checkBlocks(w)) return

@@ -10,11 +10,12 @@ import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import { identityTopic } from '../caps.js'
-import { ShoalError, type ShoalErrorCode } from '../errors.js'
+import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord } from '../feeds/schema.js'
 import { identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
+import { DropLog, type PeerDrop } from './drop-log.js'
 import type { FeedIssue } from './feed-watch.js'
 import { WIRE_CAPS } from './messages.js'
 import { peerLimits, type PeerLimits } from './peer-limits.js'
@@ -58,13 +59,11 @@ export interface Transport {
 const EXPECT_PEER_MS = 10_000
 const REFRESH_MS = 200
 
-/** How many recent drops the replicator remembers. */
-export const MAX_DROPS = 32
 
 export interface ReplicatorOptions { hops?: number, transports?: Transport[], limits?: Partial<PeerLimits>, now?: () => number }
 
-/** A connection this node closed: the peer's Noise key (z-base32), its identity if it proved one, why, when (ms). */
-export interface PeerDrop { publicKey: string | null, identity: string | null, reason: ShoalErrorCode, detail: string, at: number }
+
+export type { PeerDrop }
 
 export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number, drops: PeerDrop[] }
 
@@ -79,7 +78,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   readonly hops: number
   readonly limits: PeerLimits
   private readonly now: () => number
-  private readonly drops: PeerDrop[] = []
+  private readonly drops: DropLog
   private readonly transports: Transport[]
   private scope: Scope | null = null
   private readonly joined = new Set<string>()
@@ -112,6 +111,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     this.hops = opts.hops ?? DEFAULT_HOPS
     this.limits = peerLimits(opts.limits)
     this.now = opts.now ?? Date.now
+    this.drops = new DropLog(this.now)
     this.transports = opts.transports ?? []
   }
 
@@ -183,21 +183,12 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   private recordDrop (publicKey: Uint8Array | null, identity: Uint8Array | null, reason: ShoalError): void {
-    const drop: PeerDrop = {
-      publicKey: publicKey === null ? null : identityToString(publicKey),
-      identity: identity === null ? null : identityToString(identity),
-      reason: reason.code,
-      detail: reason.detail,
-      at: this.now()
-    }
-    this.drops.push(drop)
-    if (this.drops.length > MAX_DROPS) this.drops.shift()
-    this.emit('drop', drop)
+    this.emit('drop', this.drops.add(publicKey, identity, reason))
   }
 
   /** The most recent connections this node closed, oldest first (at most MAX_DROPS). */
   recentDrops (): PeerDrop[] {
-    return [...this.drops]
+    return this.drops.since()
   }
 
   // --- scope ---------------------------------------------------------------------------
@@ -422,7 +413,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (timer !== null) clearTimeout(timer)
     }
     const result = this.summary()
-    return { ...result, blocks: this.localBlocks() - before, drops: this.drops.filter((d) => d.at >= started) }
+    return { ...result, blocks: this.localBlocks() - before, drops: this.drops.since(started) }
   }
 
   private async catchUp (): Promise<void> {

@@ -1,6 +1,8 @@
 import test from 'brittle'
 import b4a from 'b4a'
 import Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import crypto from 'hypercore-crypto'
 import { createHeader } from '../src/feeds/header.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 import { encodeRecord } from '../src/feeds/schema.js'
@@ -79,4 +81,44 @@ test('forks – a followed feed rewritten by its writer (truncated, new fork): s
   const feed = (await b.status()).identities.find((x) => x.id === identityToString(owner.publicKey))?.feeds[0]
   t.is(feed?.issues[0]?.flag, 'fork', 'the fork is shown, not dropped silently')
   t.ok(feed?.issues[0]?.detail.includes('fork 1'), feed?.issues[0]?.detail)
+})
+
+test('forks – two signed versions of a followed feed (one key, two writers): shown in status for that feed', async (t) => {
+  const owner = keyPairFromSeed(createSeed())
+  const feedKeys = crypto.keyPair()
+  const post = (text: string): Uint8Array => encodeRecord({ type: 'post', timestamp: 2, text, root: null, parent: null, cw: null, mentions: [] })
+  const writers: Array<{ store: Corestore, core: Hypercore }> = []
+  for (const text of ['version one', 'version two']) {
+    const store = new Corestore(await t.tmp())
+    t.teardown(() => store.close(), { order: 2 })
+    const core = store.get({ keyPair: feedKeys } as unknown as { name: string })
+    await core.ready()
+    await core.append(encodeRecord(createHeader(owner, core.key as FeedKey, 'laptop', 1)))
+    await core.append(post(text))
+    writers.push({ store, core })
+  }
+  await writers[1].core.append(post('and longer'))
+  const key = writers[0].core.key as FeedKey
+  t.is(b4a.toString(key, 'hex'), b4a.toString(writers[1].core.key as Uint8Array, 'hex'), 'one feed key, two writers')
+
+  const b = await createPeer(t, { name: 'bob' })
+  await b.addFeed(key)
+  const link = (store: Corestore): () => void => {
+    const s1 = store.replicate(true)
+    const s2 = b.replicate(false)
+    s1.pipe(s2 as any).pipe(s1)
+    const stop = (): void => { s1.destroy(); s2.destroy() }
+    t.teardown(stop, { order: 0 })
+    return stop
+  }
+  const stop = link(writers[0].store)
+  await b.waitForIndexed(key, 2)
+  stop()
+  const core = b.core(key)!
+  const conflict = new Promise<void>((resolve) => core.once('conflict', () => resolve()))
+  link(writers[1].store)
+  await conflict
+  const feed = (await b.status()).identities.find((x) => x.id === identityToString(owner.publicKey))?.feeds[0]
+  t.is(feed?.issues[0]?.flag, 'fork', 'the fork is shown, not dropped silently')
+  t.ok(feed?.issues[0]?.detail.includes('two signed versions'), feed?.issues[0]?.detail)
 })

@@ -31,9 +31,6 @@ declare module 'hypercore' {
     interface Download { done (): Promise<void>, destroy (): void }
   }
   class Hypercore extends EventEmitter {
-    /** A standalone core (tests: a second writer of one key, to make a fork). */
-    constructor (storage: string, opts?: { keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array } })
-    replicate (isInitiator: boolean): import('stream').Duplex
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null

@@ -138,3 +138,31 @@ test('handshake – sync and status report dropped peers with their reason, and 
   t.ok(status.includes('2 recent drop(s)') && status.includes('PEER_TIMEOUT') && status.includes('PROTOCOL_ERROR'), 'status prints both drops')
   t.is((await node.status()).drops.length, 2)
 })
+
+test('handshake – a scope change re-runs the proofs: a peer met before the follow is identified after it', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet)
+  const later = keyPairFromSeed(createSeed())
+
+  // The peer knows `later`, whom the node does not follow yet: no identify.
+  const raw = await RawPeer.connect(t, node.replicator!)
+  raw.openWith([later.publicKey])
+  raw.want.send({ round: 1, topics: [] })
+  await raw.until((s) => s.have.length === 1)
+  t.is(raw.seen.identify.length, 0)
+  await node.follow(later.publicKey)
+  await node.replicator!.refresh()
+  await raw.until((s) => s.identify.length === 1)
+  t.is(hex(raw.seen.identify[0].identity), hex(node.identity), 'identified once the node wants `later`')
+  t.ok(raw.seen.proofs.at(-1)?.some((p) => hex(p) === hex(knowledgeProof(raw.hash, false, later.publicKey))), 'and told the peer its new proofs')
+
+  // A peer the node identified to (it knows the node) learns the node's new proofs too.
+  const friend2 = keyPairFromSeed(createSeed())
+  const raw2 = await RawPeer.connect(t, node.replicator!)
+  raw2.openWith([node.identity])
+  await raw2.until((s) => s.identify.length === 1)
+  await node.follow(friend2.publicKey)
+  await node.replicator!.refresh()
+  await raw2.until((s) => s.proofs.some((list) => list.some((p) => hex(p) === hex(knowledgeProof(raw2.hash, false, friend2.publicKey)))))
+  t.pass('new proofs reach a peer that has not identified yet')
+})

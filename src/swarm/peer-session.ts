@@ -150,13 +150,18 @@ export class PeerSession {
     return this.answeredUpTo(round)
   }
 
-  /** My scope changed: an unproven peer gets my new proofs, and its own are checked again. */
+  /**
+   * My scope changed: a remote that has not identified gets my new proofs (it may now find an
+   * identity we share), and if it has not proven one yet, its latest proofs are checked again.
+   */
   reprove (): void {
     const hash = this.conn.handshakeHash
-    if (this.closed || this.proven || !this.channelOpen || hash === null) return
-    this.expected = null
-    this.proofsMessage?.send({ proofs: this.myProofs(hash) })
-    this.checkProofs()
+    if (this.closed || !this.channelOpen || hash === null) return
+    if (this.remoteIdentity === null) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
+    if (!this.proven) {
+      this.expected = null
+      this.checkProofs()
+    }
   }
 
   /** Resolves when the handshake is decided and every want sent so far has been answered. */

@@ -24,14 +24,14 @@ export async function streamPair (t: Test): Promise<{ node: NoiseSecretStream, p
 }
 
 /** Events a raw peer saw, in order. */
-export interface RawEvents { open: Open | null, identify: Identify[], want: Want[], have: Have[], closed: boolean }
+export interface RawEvents { open: Open | null, proofs: Uint8Array[][], identify: Identify[], want: Want[], have: Have[], closed: boolean }
 
 /**
  * A hand-driven `shoal/feeds/v2` peer over a stream pair to `replicator`: what an independent
  * client (or an attacker) could send. `protocol` and `handshake` override the channel's open.
  */
 export class RawPeer {
-  readonly seen: RawEvents = { open: null, identify: [], want: [], have: [], closed: false }
+  readonly seen: RawEvents = { open: null, proofs: [], identify: [], want: [], have: [], closed: false }
   readonly channel: Protomux.Channel
   readonly proofs: Protomux.Message<Proofs>
   readonly identify: Protomux.Message<Identify>
@@ -47,7 +47,7 @@ export class RawPeer {
       onopen: (m: Open) => { this.seen.open = m; this.wake() },
       onclose: () => { this.seen.closed = true; this.wake() }
     }) as Protomux.Channel
-    this.proofs = this.channel.addMessage({ encoding: proofs, onmessage: () => this.wake() })
+    this.proofs = this.channel.addMessage({ encoding: proofs, onmessage: (m: Proofs) => { this.seen.proofs.push(m.proofs); this.wake() } })
     this.identify = this.channel.addMessage({ encoding: identify, onmessage: (m: Identify) => { this.seen.identify.push(m); this.wake() } })
     this.want = this.channel.addMessage({ encoding: want, onmessage: (m: Want) => { this.seen.want.push(m); this.wake() } })
     this.have = this.channel.addMessage({ encoding: have, onmessage: (m: Have) => { this.seen.have.push(m); this.wake() } })

@@ -230,7 +230,7 @@ export class Shoal extends ReadyResource {
     return this.remote.get(b4a.toString(feed, 'hex')) ?? null
   }
 
-  /** Signs with the identity key under a namespace-hashed payload (peer hello proofs). */
+  /** Signs with the identity key under a namespace-hashed payload (the peer channel's identify). */
   signIdentity (payload: Uint8Array): Uint8Array {
     const sig = b4a.alloc(64)
     sodium.crypto_sign_detached(sig, payload, this.need(this.keyPair).secretKey)

@@ -21,7 +21,7 @@ import { PeerBudget, type PeerLimits } from './peer-limits.js'
 export interface SessionHost {
   readonly identity: IdentityKey
   readonly limits: PeerLimits
-  signHello (payload: Uint8Array): Uint8Array
+  signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
   /** The identities I want or hold, me first, at most WIRE_CAPS.proofs of them. */
   knownIdentities (): IdentityKey[]
@@ -253,7 +253,7 @@ export class PeerSession {
       this.sharedIdentity = id
       this.remoteProofs = []
       this.expected = null
-      this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signHello(identifyPayload(hash, this.conn.isInitiator)) })
+      this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
       this.becomeReady()
       return
     }

@@ -258,7 +258,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   /** Signs a session's identify payload with the identity key. */
-  signHello (payload: Uint8Array): Uint8Array {
+  signIdentify (payload: Uint8Array): Uint8Array {
     return this.host.signIdentity(payload)
   }
 

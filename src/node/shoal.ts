@@ -213,6 +213,7 @@ export class Shoal extends ReadyResource {
     if (this.watch.isRefused(feed)) return
     this.downloads.add(core)
     await this.indexer.add(core)
+    if (this.remote.get(hex) !== core) this.indexer.remove(feed) // untracked while it was being added
   }
 
   /** Feeds this node tracks besides its own. */

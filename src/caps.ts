@@ -33,7 +33,10 @@ export function deviceAttestationPayload (identity: Uint8Array, feed: Uint8Array
   return namespaceHash(DEVICE_ATTESTATION, identity, feed)
 }
 
-/** The swarm topic of an identity: a keyed hash, so the topic does not reveal the key itself. */
+/**
+ * The swarm topic of an identity: an unkeyed hash, so it does not spell out the key, but anyone
+ * who knows the key can compute it (docs/SECURITY.md says what that reveals).
+ */
 export function identityTopic (identity: Uint8Array): Uint8Array {
   return namespaceHash(IDENTITY_TOPIC, identity)
 }

@@ -20,6 +20,9 @@ export type ShoalErrorCode =
   | 'SYNC_TIMEOUT'
   | 'PEER_REJECTED'
   | 'PROTOCOL_ERROR'
+  | 'PEER_ABUSE'
+  | 'PEER_TIMEOUT'
+  | 'PEER_LIMIT'
   | 'BAD_REQUEST'
   | 'UNKNOWN_METHOD'
   | 'UNAUTHORIZED'
@@ -65,6 +68,12 @@ export class ShoalError extends Error {
   static LAN_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('LAN_ERROR', msg, { cause }) }
   static PEER_REJECTED (msg: string): ShoalError { return new ShoalError('PEER_REJECTED', msg) }
   static PROTOCOL_ERROR (msg: string): ShoalError { return new ShoalError('PROTOCOL_ERROR', msg) }
+  /** A peer went over its budget of messages, bytes or rejected entries (it is disconnected). */
+  static PEER_ABUSE (msg: string): ShoalError { return new ShoalError('PEER_ABUSE', msg) }
+  /** A peer did not complete the channel handshake in time. */
+  static PEER_TIMEOUT (msg: string): ShoalError { return new ShoalError('PEER_TIMEOUT', msg) }
+  /** A connection was closed to keep room under the connection limit. */
+  static PEER_LIMIT (msg: string): ShoalError { return new ShoalError('PEER_LIMIT', msg) }
   static BAD_REQUEST (msg: string): ShoalError { return new ShoalError('BAD_REQUEST', msg) }
   static UNKNOWN_METHOD (msg: string): ShoalError { return new ShoalError('UNKNOWN_METHOD', msg) }
   /** Wraps anything thrown that is not a ShoalError (a bug or a dependency's failure). */

@@ -136,7 +136,7 @@ test('swarm – malformed records and forged feed lists: skipped, counted, sync 
   await e.post({ text: 'valid from eve' })
   const core = e.core(e.feedKey)
   t.ok(core)
-  await core!.append([b4a.from([1, 1, 1]), b4a.alloc(17000, 7), b4a.from([250, 1, 0])])
+  await core!.append([b4a.from([1, 1, 1]), b4a.from([1, 1, 0, 9]), b4a.from([250, 1, 0])])
   await e.post({ text: 'eve again' })
 
   const b = await createSwarmPeer(t, testnet, { name: 'bob' })

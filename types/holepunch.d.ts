@@ -31,10 +31,13 @@ declare module 'hypercore' {
     interface Download { done (): Promise<void>, destroy (): void }
   }
   class Hypercore extends EventEmitter {
+    truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null
     readonly length: number
     readonly contiguousLength: number
+    /** Bytes of the first `length` blocks, from the Merkle tree (known before they download). */
+    readonly byteLength: number
     readonly writable: boolean
     readonly opened: boolean
     readonly closed: boolean
@@ -148,6 +151,7 @@ declare module '@hyperswarm/secret-stream' {
   class NoiseSecretStream extends Duplex {
     constructor (isInitiator: boolean, rawStream?: unknown, opts?: { keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, remotePublicKey?: Uint8Array })
     readonly isInitiator: boolean
+    readonly rawStream: Duplex
     readonly handshakeHash: Uint8Array | null
     readonly publicKey: Uint8Array | null
     readonly remotePublicKey: Uint8Array | null

@@ -119,7 +119,9 @@ export const commands: Record<string, Command> = {
   async sync (shoal, p) {
     const seconds = intFlag(p.flags.timeout, 'timeout') ?? 60
     const r = await shoal.sync({ timeout: seconds * 1000 })
-    return { json: r, text: `synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks` }
+    const lines = [`synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks`]
+    for (const d of r.drops) lines.push(`  dropped peer ${d.publicKey ?? '?'}: ${d.reason} ${d.detail}`)
+    return { json: r, text: lines.join('\n') }
   },
 
   async status (shoal) {
@@ -128,8 +130,13 @@ export const commands: Record<string, Command> = {
     for (const p of s.peers) lines.push(`  peer ${p.identity ?? '(unknown identity)'}`)
     for (const id of s.identities) {
       lines.push(`${id.id}`)
-      for (const f of id.feeds) lines.push(`  feed ${f.key.slice(0, 12)}…  ${f.local}/${f.remote}`)
+      for (const f of id.feeds) {
+        lines.push(`  feed ${f.key.slice(0, 12)}…  ${f.local}/${f.remote}`)
+        for (const i of f.issues) lines.push(`    ${i.flag}: ${i.detail}`)
+      }
     }
+    if (s.drops.length > 0) lines.push(`${s.drops.length} recent drop(s)`)
+    for (const d of s.drops) lines.push(`  dropped peer ${d.publicKey ?? '?'} at ${new Date(d.at).toISOString()}: ${d.reason} ${d.detail}`)
     return { json: s, text: lines.join('\n') }
   },
 

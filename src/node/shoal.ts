@@ -7,6 +7,7 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
 import { VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
@@ -19,8 +20,10 @@ import { META_VERSION, keys, TAG, key } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
 import { ViewDb } from '../views/view-db.js'
 import type { StoredPost } from '../views/records.js'
-import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js'
+import { Replicator, type FeedStatus, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
+import { FeedWatch } from '../swarm/feed-watch.js'
+import type { PeerLimits } from '../swarm/peer-limits.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
@@ -30,6 +33,8 @@ export interface ShoalOptions {
   now?: () => number
   /** A label for this device, written in its feed header. */
   device?: string
+  /** Bytes kept per remote identity (all its device feeds); feeds past it are refused (default 256 MiB). */
+  storagePerIdentity?: number
 }
 
 export interface InitOptions extends ShoalOptions {
@@ -56,6 +61,8 @@ export interface JoinOptions {
   lanOptions?: NetworkOptions['lanOptions']
   /** Follow-graph hop limit of what is replicated (default 2). */
   hops?: number
+  /** What one peer may cost (feeds per identity, connections, budgets); see src/swarm/peer-limits.ts. */
+  limits?: Partial<PeerLimits>
 }
 
 export interface WhoAmI { id: string, name: string | null, feeds: string[], feed: string }
@@ -75,11 +82,14 @@ export class Shoal extends ReadyResource {
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
+  /** Owners and wire issues (fork, oversize, storage cap) of the tracked feeds. */
+  private readonly watch: FeedWatch
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
     this.paths = storagePaths(storage)
     this.opts = opts
+    this.watch = new FeedWatch({ storagePerIdentity: opts.storagePerIdentity, now: opts.now, onRefuse: (feed) => { this.untrack(feed).catch(safetyCatch) } })
   }
 
   /**
@@ -185,22 +195,25 @@ export class Shoal extends ReadyResource {
   }
 
   /** Starts replicating and indexing another device feed (idempotent, remembered across restarts). */
-  async addFeed (feed: FeedKey): Promise<void> {
-    if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex'))) return
+  async addFeed (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
+    if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex')) || this.watch.isRefused(feed)) return
     const w = this.need(this.db).txn()
     w.put(keys.trackedFeed(feed), b4a.alloc(0))
     await w.commit()
-    await this.openRemote(feed)
+    await this.openRemote(feed, owner)
   }
 
-  private async openRemote (feed: FeedKey): Promise<void> {
+  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     if (this.remote.has(hex)) return
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
     await core.ready()
+    this.watch.add(core, owner)
+    if (this.watch.isRefused(feed)) return
     this.downloads.add(core)
     await this.indexer.add(core)
+    if (this.remote.get(hex) !== core) this.indexer.remove(feed) // untracked while it was being added
   }
 
   /** Feeds this node tracks besides its own. */
@@ -218,7 +231,7 @@ export class Shoal extends ReadyResource {
     return this.remote.get(b4a.toString(feed, 'hex')) ?? null
   }
 
-  /** Signs with the identity key under a namespace-hashed payload (peer hello proofs). */
+  /** Signs with the identity key under a namespace-hashed payload (the peer channel's identify). */
   signIdentity (payload: Uint8Array): Uint8Array {
     const sig = b4a.alloc(64)
     sodium.crypto_sign_detached(sig, payload, this.need(this.keyPair).secretKey)
@@ -231,18 +244,33 @@ export class Shoal extends ReadyResource {
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
-    for (const feed of await this.views.feedsOf(identity)) {
-      const hex = b4a.toString(feed, 'hex')
-      const core = this.remote.get(hex)
-      if (core === undefined) continue
-      this.remote.delete(hex)
-      this.indexer.remove(feed)
-      const w = this.need(this.db).txn()
-      w.del(keys.trackedFeed(feed))
-      await w.commit()
-      await core.purge()
-      await core.close()
-    }
+    // Every tracked feed whose header names it, whether or not the views have indexed it.
+    for (const feed of [...this.watch.feedsOf(identity), ...await this.views.feedsOf(identity)]) await this.untrack(feed)
+  }
+
+  /** Tracked feeds whose attested header names `identity`. */
+  feedsOfIdentity (identity: IdentityKey): FeedKey[] {
+    return this.watch.feedsOf(identity)
+  }
+
+  /** A feed refused in this run (oversize block or storage cap); it is not tracked again. */
+  isRefused (feed: Uint8Array): boolean {
+    return this.watch.isRefused(feed)
+  }
+
+  /** Stops tracking one feed: no longer indexed, replicated or served; its blocks are purged. */
+  private async untrack (feed: FeedKey): Promise<void> {
+    const hex = b4a.toString(feed, 'hex')
+    const core = this.remote.get(hex)
+    if (core === undefined || this.closing) return
+    this.remote.delete(hex)
+    this.watch.remove(feed)
+    this.indexer.remove(feed)
+    const w = this.need(this.db).txn()
+    w.del(keys.trackedFeed(feed))
+    await w.commit()
+    await core.purge()
+    await core.close()
   }
 
   /**
@@ -258,7 +286,7 @@ export class Shoal extends ReadyResource {
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
-    const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports })
+    const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
     this.replicatorInstance = replicator
     await replicator.ready()
@@ -282,14 +310,28 @@ export class Shoal extends ReadyResource {
     const identities: Status['identities'] = []
     for (const id of await this.views.heldIdentities()) {
       if (blocked.has(b4a.toString(id, 'hex'))) continue
-      const feeds = []
-      for (const feed of await this.views.feedsOf(id)) {
-        const core = this.core(feed)
-        if (core) feeds.push({ key: feedToString(feed), local: core.contiguousLength, remote: core.length })
-      }
-      identities.push({ id: identityToString(id), feeds })
+      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
     }
-    return { peers: this.replicatorInstance?.peerList() ?? [], identities }
+    // Identities whose only feeds were refused (oversize, storage cap) are listed with the reason.
+    for (const hex of this.watch.flaggedOwners()) {
+      if (blocked.has(hex) || identities.some((i) => b4a.toString(parseIdentity(i.id), 'hex') === hex)) continue
+      const id = b4a.from(hex, 'hex') as IdentityKey
+      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
+    }
+    return { peers: this.replicatorInstance?.peerList() ?? [], identities, drops: this.replicatorInstance?.recentDrops() ?? [] }
+  }
+
+  /** Progress and wire issues of an identity's feeds; refused ones stay listed with their reason. */
+  private async feedStatus (id: IdentityKey): Promise<FeedStatus[]> {
+    const keys = new Set([...(await this.views.feedsOf(id)).map((f) => b4a.toString(f, 'hex')), ...this.watch.flaggedOf(b4a.toString(id, 'hex'))])
+    const feeds: FeedStatus[] = []
+    for (const hex of keys) {
+      const feed = b4a.from(hex, 'hex')
+      const core = this.core(feed)
+      const issues = this.watch.issues(feed)
+      if (core !== null || issues.length > 0) feeds.push({ key: feedToString(feed), local: core?.contiguousLength ?? 0, remote: core?.length ?? 0, issues })
+    }
+    return feeds
   }
 
   /** Corestore replication over a stream (or a new one, given which side initiates). */

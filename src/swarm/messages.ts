@@ -1,43 +1,63 @@
 /**
- * The `shoal/feeds` Protomux channel, declared once. On every connection both peers:
- *   1. open with `hello`: their identity and its signature over the Noise handshake hash
- *      (binds the identity to this connection; no replay),
- *   2. send `want`: the discovery topics of the identities they replicate (keyed hashes, so the
- *      list means nothing to a peer that does not already know those identities),
- *   3. answer a want with `have`: for each wanted identity they hold, the header blocks of its
- *      device feeds. Each header carries the identity's signature over its feed key, so the
- *      receiver verifies every entry and rejects any without a valid signature.
+ * The `shoal/feeds/v2` Protomux channel, declared once (byte layouts in docs/SYNC.md). On every
+ * connection both peers:
+ *   1. open the channel with `open` {version, proofs}: for each identity they want or hold, a hash
+ *      of the Noise handshake hash, their Noise role and the identity key. Only a peer that knows
+ *      the key can recompute one; to anyone else the list is fresh random bytes.
+ *   2. If the remote's proofs name an identity I want or hold, send `identify`: my identity and
+ *      its signature over the handshake hash and my role. Otherwise send nothing more (and
+ *      `proofs` again when my scope changes).
+ *   3. Once both sides identified: `want` {round, topics} and `have` {round, headers} as before:
+ *      each header carries the identity's signature over its feed key and is checked on receipt.
  * `have` is also pushed unasked (round 0) when a new device feed of a wanted identity appears.
  */
+import b4a from 'b4a'
 import c from 'compact-encoding'
 import { namespaceHash } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import type { IdentityKey } from '../ids.js'
 
-export const PROTOCOL = 'shoal/feeds/v1'
-export const HELLO_NAMESPACE = 'peer-hello/v1'
+export const PROTOCOL = 'shoal/feeds/v2'
+/** The `version` field of `open`; a peer with another version is dropped. */
+export const PROTOCOL_VERSION = 2
+export const PROOF_NAMESPACE = 'peer-proof/v2'
+export const IDENTIFY_NAMESPACE = 'peer-identify/v2'
 
-/** Caps on what a peer may send in one message. */
-export const WIRE_CAPS = { topics: 100_000, entries: 4096, headerBytes: 1024 } as const
+/** Caps on what a peer may send in one message (entries, bytes). */
+export const WIRE_CAPS = { proofs: 4096, topics: 4096, entries: 4096, headerBytes: 1024 } as const
 
-export interface Hello { version: number, identity: IdentityKey, signature: Uint8Array }
+/** Message type numbers inside the channel (Protomux's order of addMessage). */
+export const MESSAGE_TYPES = { proofs: 0, identify: 1, want: 2, have: 3 } as const
+
+export interface Open { version: number, proofs: Uint8Array[] }
+export interface Proofs { proofs: Uint8Array[] }
+export interface Identify { identity: IdentityKey, signature: Uint8Array }
 export interface Want { round: number, topics: Uint8Array[] }
 export interface Have { round: number, headers: Uint8Array[] }
 
-export function helloPayload (handshakeHash: Uint8Array): Uint8Array {
-  return namespaceHash(HELLO_NAMESPACE, handshakeHash)
+/** The role byte: 1 for the side that started the Noise handshake, 0 for the other. */
+function role (initiator: boolean): Uint8Array {
+  return b4a.from([initiator ? 1 : 0])
 }
 
-export const hello: c.Encoder<Hello> = {
-  preencode (s, v) { c.uint.preencode(s, v.version); c.fixed32.preencode(s, v.identity); c.fixed64.preencode(s, v.signature) },
-  encode (s, v) { c.uint.encode(s, v.version); c.fixed32.encode(s, v.identity); c.fixed64.encode(s, v.signature) },
-  decode (s) { return { version: c.uint.decode(s), identity: c.fixed32.decode(s) as IdentityKey, signature: c.fixed64.decode(s) } }
+/** Proof that the sender (of Noise role `initiator`) knows `identity`, bound to this session. */
+export function knowledgeProof (handshakeHash: Uint8Array, initiator: boolean, identity: Uint8Array): Uint8Array {
+  return namespaceHash(PROOF_NAMESPACE, handshakeHash, role(initiator), identity)
+}
+
+/** What the sender of `identify` (of Noise role `initiator`) signs with its identity key. */
+export function identifyPayload (handshakeHash: Uint8Array, initiator: boolean): Uint8Array {
+  return namespaceHash(IDENTIFY_NAMESPACE, handshakeHash, role(initiator))
 }
 
 function cappedArray<T> (enc: c.Encoder<T>, cap: number): c.Encoder<T[]> {
   return {
     preencode (s, v) { c.uint.preencode(s, v.length); for (const x of v) enc.preencode(s, x) },
-    encode (s, v) { c.uint.encode(s, v.length); for (const x of v) enc.encode(s, x) },
+    encode (s, v) {
+      if (v.length > cap) throw ShoalError.PROTOCOL_ERROR(`list of ${v.length} exceeds the cap of ${cap}`)
+      c.uint.encode(s, v.length)
+      for (const x of v) enc.encode(s, x)
+    },
     decode (s) {
       const n = c.uint.decode(s)
       if (n > cap) throw ShoalError.PROTOCOL_ERROR(`list of ${n} exceeds the cap of ${cap}`)
@@ -48,24 +68,64 @@ function cappedArray<T> (enc: c.Encoder<T>, cap: number): c.Encoder<T[]> {
   }
 }
 
+/** Every message must end exactly where its frame ends. */
+function whole<T> (enc: c.Encoder<T>): c.Encoder<T> {
+  return {
+    preencode: enc.preencode,
+    encode: enc.encode,
+    decode (s) {
+      const v = enc.decode(s)
+      if (s.start !== s.end) throw ShoalError.PROTOCOL_ERROR('trailing bytes after a message')
+      return v
+    }
+  }
+}
+
 const headerBlock: c.Encoder<Uint8Array> = {
   preencode (s, v) { c.buffer.preencode(s, v) },
   encode (s, v) { c.buffer.encode(s, v) },
   decode (s) {
     const b = c.buffer.decode(s)
-    if (b === null || b.byteLength > WIRE_CAPS.headerBytes) throw ShoalError.PROTOCOL_ERROR('header entry is empty or too large')
+    if (b === null || b.byteLength === 0 || b.byteLength > WIRE_CAPS.headerBytes) throw ShoalError.PROTOCOL_ERROR('header entry is empty or too large')
     return b
   }
 }
 
-export const want: c.Encoder<Want> = {
-  preencode (s, v) { c.uint.preencode(s, v.round); cappedArray(c.fixed32, WIRE_CAPS.topics).preencode(s, v.topics) },
-  encode (s, v) { c.uint.encode(s, v.round); cappedArray(c.fixed32, WIRE_CAPS.topics).encode(s, v.topics) },
-  decode (s) { return { round: c.uint.decode(s), topics: cappedArray(c.fixed32, WIRE_CAPS.topics).decode(s) } }
-}
+const proofList = cappedArray(c.fixed32, WIRE_CAPS.proofs)
+const topicList = cappedArray(c.fixed32, WIRE_CAPS.topics)
+const headerList = cappedArray(headerBlock, WIRE_CAPS.entries)
 
-export const have: c.Encoder<Have> = {
-  preencode (s, v) { c.uint.preencode(s, v.round); cappedArray(headerBlock, WIRE_CAPS.entries).preencode(s, v.headers) },
-  encode (s, v) { c.uint.encode(s, v.round); cappedArray(headerBlock, WIRE_CAPS.entries).encode(s, v.headers) },
-  decode (s) { return { round: c.uint.decode(s), headers: cappedArray(headerBlock, WIRE_CAPS.entries).decode(s) } }
-}
+/** The channel's open handshake. */
+export const open: c.Encoder<Open> = whole({
+  preencode (s, v) { c.uint.preencode(s, v.version); proofList.preencode(s, v.proofs) },
+  encode (s, v) { c.uint.encode(s, v.version); proofList.encode(s, v.proofs) },
+  decode (s) {
+    const version = c.uint.decode(s)
+    if (version !== PROTOCOL_VERSION) throw ShoalError.PROTOCOL_ERROR(`peer speaks version ${version}, not ${PROTOCOL_VERSION}`)
+    return { version, proofs: proofList.decode(s) }
+  }
+})
+
+export const proofs: c.Encoder<Proofs> = whole({
+  preencode (s, v) { proofList.preencode(s, v.proofs) },
+  encode (s, v) { proofList.encode(s, v.proofs) },
+  decode (s) { return { proofs: proofList.decode(s) } }
+})
+
+export const identify: c.Encoder<Identify> = whole({
+  preencode (s, v) { c.fixed32.preencode(s, v.identity); c.fixed64.preencode(s, v.signature) },
+  encode (s, v) { c.fixed32.encode(s, v.identity); c.fixed64.encode(s, v.signature) },
+  decode (s) { return { identity: c.fixed32.decode(s) as IdentityKey, signature: c.fixed64.decode(s) } }
+})
+
+export const want: c.Encoder<Want> = whole({
+  preencode (s, v) { c.uint.preencode(s, v.round); topicList.preencode(s, v.topics) },
+  encode (s, v) { c.uint.encode(s, v.round); topicList.encode(s, v.topics) },
+  decode (s) { return { round: c.uint.decode(s), topics: topicList.decode(s) } }
+})
+
+export const have: c.Encoder<Have> = whole({
+  preencode (s, v) { c.uint.preencode(s, v.round); headerList.preencode(s, v.headers) },
+  encode (s, v) { c.uint.encode(s, v.round); headerList.encode(s, v.headers) },
+  decode (s) { return { round: c.uint.decode(s), headers: headerList.decode(s) } }
+})

@@ -1,130 +1,310 @@
 /**
- * One connection's `shoal/feeds` channel (see messages.ts): proves identities, exchanges wants,
- * and answers them with attested device-feed headers.
+ * One connection's `shoal/feeds/v2` channel (see messages.ts and docs/SYNC.md): exchanges
+ * knowledge proofs, reveals identities only to a peer that proved it knows one we share, then
+ * exchanges wants and answers them with attested device-feed headers. Every message is charged
+ * to the peer's budget; a peer over budget, or one that does not finish the handshake in time,
+ * is dropped with a coded reason.
  */
-import b4a from 'b4a'
 import Protomux from 'protomux'
 import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
-import type { IdentityKey } from '../ids.js'
+import type c from 'compact-encoding'
+import { toHex, type IdentityKey } from '../ids.js'
 import { ShoalError } from '../errors.js'
-import { PROTOCOL, have, hello, helloPayload, want, type Have, type Hello, type Want } from './messages.js'
+import {
+  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProof, open, proofs, want,
+  type Have, type Identify, type Open, type Proofs, type Want
+} from './messages.js'
+import { PeerBudget, type PeerLimits } from './peer-limits.js'
 
 /** What a session needs from its replicator. */
 export interface SessionHost {
   readonly identity: IdentityKey
-  signHello (payload: Uint8Array): Uint8Array
+  readonly limits: PeerLimits
+  signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
+  /** The identities I want or hold, me first, at most WIRE_CAPS.proofs of them. */
+  knownIdentities (): IdentityKey[]
   wantTopics (): Uint8Array[]
   headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
   onSessionOpen (session: PeerSession): void
   onSessionClose (session: PeerSession): void
+  /** This side is closing the connection for `reason` (recorded in the recent drops). */
+  onSessionDrop (session: PeerSession, reason: ShoalError): void
 }
 
 /** The parts of a Noise secret stream a session uses. */
 export interface Connection {
   readonly handshakeHash: Uint8Array | null
   readonly remotePublicKey: Uint8Array | null
+  readonly isInitiator: boolean
   userData: unknown
   destroy (err?: Error): void
   on (ev: string, fn: (...args: any[]) => void): unknown
 }
 
 export class PeerSession {
+  /** The identity the remote proved (after `identify`), or null. */
   remoteIdentity: IdentityKey | null = null
+  /** An identity both sides know, proven by the remote; set when we identified ourselves. */
+  sharedIdentity: IdentityKey | null = null
   /** Topics (hex) the remote asked for; unasked pushes go only there. */
   wanted = new Set<string>()
+  /** Topics (hex) we ever asked this peer for; a header outside them is unsolicited. */
+  readonly asked = new Set<string>()
+  /** When this side learnt of the connection (ms), for eviction order. */
+  readonly since = Date.now()
   private round = 0
   private answered = 0
   private waiters: Array<() => void> = []
   private closed = false
+  private dropped = false
+  private channelOpen = false
+  private remoteProofs: Uint8Array[] = []
+  /** Proof (hex) → identity, as the remote would compute it for what I want or hold; per scope. */
+  private expected: Map<string, IdentityKey> | null = null
   private channel: Protomux.Channel | null = null
+  private proofsMessage: Protomux.Message<Proofs> | null = null
+  private identifyMessage: Protomux.Message<Identify> | null = null
   private wantMessage: Protomux.Message<Want> | null = null
   private haveMessage: Protomux.Message<Have> | null = null
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private readonly budget: PeerBudget
   private markOpened: () => void = () => {}
-  /** Resolves once the channel opened (hello verified) or the connection ended. */
+  /**
+   * Resolves once the handshake is decided: both sides identified, or the channel opened and no
+   * identity is shared, or the connection ended.
+   */
   readonly opened: Promise<void> = new Promise<void>((resolve) => { this.markOpened = resolve })
 
-  constructor (readonly conn: Connection, private readonly host: SessionHost) {}
+  constructor (readonly conn: Connection, private readonly host: SessionHost) {
+    this.budget = new PeerBudget(host.limits)
+  }
 
   get publicKey (): Uint8Array | null {
     return this.conn.remotePublicKey
   }
 
-  /** Opens the channel; a peer that never answers the hello stops counting after `graceMs`. */
-  open (graceMs = 10_000): void {
-    const timer = setTimeout(() => this.markOpened(), graceMs)
-    this.opened.then(() => clearTimeout(timer), safetyCatch)
+  /** Both sides identified: wants and headers flow. */
+  get ready (): boolean {
+    return this.remoteIdentity !== null && this.sharedIdentity !== null && !this.closed
+  }
+
+  /** The connection ended (or this side dropped it). */
+  get isClosed (): boolean {
+    return this.closed
+  }
+
+  /** The remote proved it knows an identity I want or hold. */
+  get proven (): boolean {
+    return this.sharedIdentity !== null
+  }
+
+  /** Opens the channel; a peer that has not finished the handshake by `limits.helloTimeoutMs` is dropped. */
+  open (): void {
+    this.timer = setTimeout(() => {
+      this.timer = null
+      if (!this.channelOpen) this.drop(ShoalError.PEER_TIMEOUT(`no ${PROTOCOL} channel opened within ${this.host.limits.helloTimeoutMs} ms`))
+      else if (this.proven && this.remoteIdentity === null) this.drop(ShoalError.PEER_TIMEOUT(`no identify within ${this.host.limits.helloTimeoutMs} ms`))
+    }, this.host.limits.helloTimeoutMs)
+    this.conn.on('close', () => this.onclose())
+    const hash = this.conn.handshakeHash
+    if (hash === null) { this.drop(ShoalError.PEER_REJECTED('connection has no handshake hash')); return }
     const mux = Protomux.from(this.conn)
     const channel = mux.createChannel({
       protocol: PROTOCOL,
-      handshake: hello,
-      onopen: (h: Hello) => this.onopen(h),
-      onclose: () => this.onclose()
+      handshake: this.metered(open),
+      onopen: (m: Open) => this.onopen(m),
+      onclose: () => this.onchannelclose()
     })
-    if (channel === null) { this.markOpened(); return }
+    if (channel === null) { this.drop(ShoalError.PROTOCOL_ERROR(`a second ${PROTOCOL} channel on one connection`)); return }
     this.channel = channel
-    this.wantMessage = channel.addMessage({ encoding: want, onmessage: (m: Want) => this.onwant(m) })
-    this.haveMessage = channel.addMessage({ encoding: have, onmessage: (m: Have) => this.onhave(m) })
-    const hash = this.conn.handshakeHash
-    if (hash === null) { this.markOpened(); this.conn.destroy(ShoalError.PEER_REJECTED('connection has no handshake hash')); return }
-    channel.open({ version: 1, identity: this.host.identity, signature: this.host.signHello(helloPayload(hash)) })
+    this.proofsMessage = channel.addMessage({ encoding: this.metered(proofs), onmessage: (m: Proofs) => this.guard(() => this.onproofs(m.proofs)) })
+    this.identifyMessage = channel.addMessage({ encoding: this.metered(identify), onmessage: (m: Identify) => this.guard(() => this.onidentify(m)) })
+    this.wantMessage = channel.addMessage({ encoding: this.metered(want), onmessage: (m: Want) => this.guard(() => this.onwant(m)) })
+    this.haveMessage = channel.addMessage({ encoding: this.metered(have), onmessage: (m: Have) => this.guard(() => this.onhave(m)) })
+    channel.open({ version: PROTOCOL_VERSION, proofs: this.myProofs(hash) })
   }
 
   close (): void {
     this.channel?.close()
   }
 
+  /** Closes the connection for `reason` and reports it once. */
+  drop (reason: ShoalError): void {
+    if (this.dropped) return
+    this.dropped = true
+    if (!this.closed) this.host.onSessionDrop(this, reason)
+    this.conn.destroy(reason)
+    this.onclose()
+  }
+
   /** Sends our current want list; resolves when the peer has answered it (or the channel closed). */
   sendWant (): Promise<void> {
-    if (this.closed || this.wantMessage === null || this.remoteIdentity === null) return Promise.resolve()
+    if (!this.ready || this.wantMessage === null) return Promise.resolve()
     const round = ++this.round
-    this.wantMessage.send({ round, topics: this.host.wantTopics() })
+    const topics = this.host.wantTopics()
+    for (const t of topics) this.asked.add(toHex(t))
+    this.wantMessage.send({ round, topics })
     return this.answeredUpTo(round)
   }
 
-  /** Resolves when the channel is open and every want sent so far has been answered. */
+  /**
+   * My scope changed: a remote that has not identified gets my new proofs (it may now find an
+   * identity we share), and if it has not proven one yet, its latest proofs are checked again.
+   */
+  reprove (): void {
+    const hash = this.conn.handshakeHash
+    if (this.closed || !this.channelOpen || hash === null) return
+    if (this.remoteIdentity === null) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
+    if (!this.proven) {
+      this.expected = null
+      this.checkProofs()
+    }
+  }
+
+  /** Resolves when the handshake is decided and every want sent so far has been answered. */
   async settled (): Promise<void> {
     await this.opened
     return this.answeredUpTo(this.round)
   }
 
   push (headers: Uint8Array[]): void {
-    if (this.closed || this.haveMessage === null || headers.length === 0) return
+    if (!this.ready || this.haveMessage === null || headers.length === 0) return
     this.haveMessage.send({ round: 0, headers })
+  }
+
+  /** One entry this peer sent failed a check; throws PEER_ABUSE when over budget. */
+  reject (): void {
+    try {
+      this.budget.reject()
+    } catch (err) {
+      this.drop(err as ShoalError)
+      throw err
+    }
+  }
+
+  private myProofs (hash: Uint8Array): Uint8Array[] {
+    return this.host.knownIdentities().slice(0, WIRE_CAPS.proofs).map((id) => knowledgeProof(hash, this.conn.isInitiator, id))
+  }
+
+  /** Charges every received message to the budget before it is decoded; a failure drops the peer. */
+  private metered<T> (enc: c.Encoder<T>): c.Encoder<T> {
+    return {
+      preencode: enc.preencode,
+      encode: enc.encode,
+      decode: (s) => {
+        try {
+          this.budget.message(s.end - s.start)
+          return enc.decode(s)
+        } catch (err) {
+          const coded = err instanceof ShoalError ? err : ShoalError.PROTOCOL_ERROR(`undecodable message: ${String((err as Error)?.message ?? err)}`)
+          this.drop(coded)
+          throw coded
+        }
+      }
+    }
+  }
+
+  /** Runs a message handler; a coded failure (sync or async) drops the peer with it as the reason. */
+  private guard (fn: () => Promise<void> | void): void {
+    const fail = (err: unknown): void => {
+      if (err instanceof ShoalError) this.drop(err)
+      else safetyCatch(err)
+    }
+    try {
+      fn()?.catch(fail)
+    } catch (err) {
+      fail(err)
+    }
   }
 
   private async answeredUpTo (round: number): Promise<void> {
     while (!this.closed && this.answered < round) await new Promise<void>((resolve) => this.waiters.push(resolve))
   }
 
-  private onopen (h: Hello): void {
+  private onopen (m: Open): void {
+    this.channelOpen = true
+    this.onproofs(m.proofs)
+    if (!this.proven) this.markOpened()
+  }
+
+  private onproofs (list: Uint8Array[]): void {
+    if (this.closed) return
+    this.remoteProofs = list
+    this.checkProofs()
+  }
+
+  /**
+   * Identifies to the remote once its proofs name an identity I want or hold. The expected proofs
+   * are hashed once per scope, so a remote's list costs one lookup per entry.
+   */
+  private checkProofs (): void {
     const hash = this.conn.handshakeHash
-    const ok = h.version === 1 && hash !== null && sodium.crypto_sign_verify_detached(h.signature, helloPayload(hash), h.identity)
-    if (!ok) { this.conn.destroy(ShoalError.PEER_REJECTED('peer hello signature does not verify')); return }
-    if (this.host.isBlocked(h.identity)) { this.conn.destroy(ShoalError.PEER_REJECTED('peer identity is blocked')); return }
-    this.remoteIdentity = h.identity
+    if (this.proven || hash === null || this.remoteProofs.length === 0) return
+    if (this.expected === null) {
+      this.expected = new Map()
+      for (const id of this.host.knownIdentities()) this.expected.set(toHex(knowledgeProof(hash, !this.conn.isInitiator, id)), id)
+    }
+    for (const proof of this.remoteProofs) {
+      const id = this.expected.get(toHex(proof))
+      if (id === undefined) continue
+      this.sharedIdentity = id
+      this.remoteProofs = []
+      this.expected = null
+      this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
+      this.becomeReady()
+      return
+    }
+  }
+
+  private onidentify (m: Identify): void {
+    const hash = this.conn.handshakeHash
+    if (this.closed || this.remoteIdentity !== null) throw ShoalError.PROTOCOL_ERROR('a second identify')
+    const ok = hash !== null && sodium.crypto_sign_verify_detached(m.signature, identifyPayload(hash, !this.conn.isInitiator), m.identity)
+    if (!ok) throw ShoalError.PEER_REJECTED('peer identify signature does not verify')
+    if (this.host.isBlocked(m.identity)) throw ShoalError.PEER_REJECTED('peer identity is blocked')
+    this.remoteIdentity = m.identity
+    this.becomeReady()
+  }
+
+  private becomeReady (): void {
+    if (!this.ready) return
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
     this.host.onSessionOpen(this)
     this.sendWant().catch(safetyCatch)
     this.markOpened()
   }
 
+  /** The channel is what the connection is for: once it closes, so does the connection. */
+  private onchannelclose (): void {
+    if (!this.channelOpen) this.drop(ShoalError.PROTOCOL_ERROR(`peer refused or closed the ${PROTOCOL} channel before opening it`))
+    else this.conn.destroy()
+    this.onclose()
+  }
+
   private onclose (): void {
+    if (this.closed) return
     this.closed = true
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null }
     this.markOpened()
     this.wake()
     this.host.onSessionClose(this)
   }
 
   private async onwant (m: Want): Promise<void> {
-    this.wanted = new Set(m.topics.map((t) => b4a.toString(t, 'hex')))
+    // A peer that has not been told who I am gets an empty answer, so its rounds still settle.
+    if (!this.ready) { this.haveMessage?.send({ round: m.round, headers: [] }); return }
+    this.wanted = new Set(m.topics.map((t) => toHex(t)))
     const headers = await this.host.headersFor(m.topics)
     if (!this.closed) this.haveMessage?.send({ round: m.round, headers })
   }
 
   private async onhave (m: Have): Promise<void> {
-    await this.host.acceptHeaders(m.headers, this)
+    if (m.round > this.round) throw ShoalError.PROTOCOL_ERROR(`answer to round ${m.round}, never asked`)
+    if (this.ready) await this.host.acceptHeaders(m.headers, this)
+    else if (m.headers.length > 0) this.reject()
     if (m.round > this.answered) this.answered = m.round
     this.wake()
   }

@@ -15,6 +15,10 @@ import { readHeader } from '../feeds/header.js'
 import { decodeRecord } from '../feeds/schema.js'
 import { identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
+import { DropLog, type PeerDrop } from './drop-log.js'
+import type { FeedIssue } from './feed-watch.js'
+import { WIRE_CAPS } from './messages.js'
+import { peerLimits, type PeerLimits } from './peer-limits.js'
 import { PeerSession, type Connection, type SessionHost } from './peer-session.js'
 import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
 
@@ -25,7 +29,12 @@ export interface SwarmHost {
   readonly store: Corestore
   readonly views: Views
   signIdentity (payload: Uint8Array): Uint8Array
-  addFeed (feed: FeedKey): Promise<void>
+  /** Tracks a feed whose attested header names `owner`. */
+  addFeed (feed: FeedKey, owner: IdentityKey): Promise<void>
+  /** Tracked feeds whose attested header names `identity`. */
+  feedsOfIdentity (identity: IdentityKey): FeedKey[]
+  /** A feed refused in this run (oversize block, storage cap). */
+  isRefused (feed: Uint8Array): boolean
   /** Stops holding and serving an identity's feeds (it was blocked). */
   dropIdentity (identity: IdentityKey): Promise<void>
   /** This device's feed or a tracked feed, or null. */
@@ -50,18 +59,26 @@ export interface Transport {
 const EXPECT_PEER_MS = 10_000
 const REFRESH_MS = 200
 
-export interface ReplicatorOptions { hops?: number, transports?: Transport[] }
 
-export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number }
+export interface ReplicatorOptions { hops?: number, transports?: Transport[], limits?: Partial<PeerLimits>, now?: () => number }
 
-export interface FeedStatus { key: string, local: number, remote: number }
+
+export type { PeerDrop }
+
+export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number, drops: PeerDrop[] }
+
+export interface FeedStatus { key: string, local: number, remote: number, issues: FeedIssue[] }
 export interface Status {
   peers: Array<{ publicKey: string | null, identity: string | null }>
   identities: Array<{ id: string, feeds: FeedStatus[] }>
+  drops: PeerDrop[]
 }
 
 export class Replicator extends ReadyResource implements SessionHost {
   readonly hops: number
+  readonly limits: PeerLimits
+  private readonly now: () => number
+  private readonly drops: DropLog
   private readonly transports: Transport[]
   private scope: Scope | null = null
   private readonly joined = new Set<string>()
@@ -72,8 +89,11 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
-  /** Feed-list entries rejected because their signature or identity did not check out. */
+  /** Feed-list entries rejected: undecodable, unsolicited, or a signature that does not verify. */
   rejected = 0
+  /** Attested feeds ignored because their identity already has `limits.feedsPerIdentity` feeds. */
+  capped = 0
+  private accepting: Promise<void> = Promise.resolve()
 
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
   /** Indexing fires many times a second during a sync; the scope is recomputed at most every REFRESH_MS. */
@@ -89,6 +109,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   constructor (private readonly host: SwarmHost, opts: ReplicatorOptions = {}) {
     super()
     this.hops = opts.hops ?? DEFAULT_HOPS
+    this.limits = peerLimits(opts.limits)
+    this.now = opts.now ?? Date.now
+    this.drops = new DropLog(this.now)
     this.transports = opts.transports ?? []
   }
 
@@ -124,11 +147,48 @@ export class Replicator extends ReadyResource implements SessionHost {
     }
     this.emit('connection', conn)
     conn.on('error', safetyCatch)
+    if (!this.makeRoom()) {
+      const reason = ShoalError.PEER_LIMIT(`${this.limits.maxPeers} connections, all with a shared identity`)
+      this.recordDrop(conn.remotePublicKey, null, reason)
+      conn.destroy(reason)
+      return
+    }
     this.host.store.replicate(conn)
     const session = new PeerSession(conn, this)
     this.connecting.add(session)
-    session.opened.then(() => this.connecting.delete(session), safetyCatch)
     session.open()
+  }
+
+  /**
+   * At the connection limit, closes the oldest connection that has not proven a shared identity
+   * (still in its handshake, or proved none), so peers with identities I want always get in.
+   * False when every connection proved one.
+   */
+  private makeRoom (): boolean {
+    const all = [...this.connecting, ...this.sessions]
+    if (all.length < this.limits.maxPeers) return true
+    const victim = all.filter((s) => !s.proven).sort((a, b) => a.since - b.since)[0]
+    if (victim === undefined) return false
+    victim.drop(ShoalError.PEER_LIMIT(`evicted at ${this.limits.maxPeers} connections: proved no shared identity`))
+    return true
+  }
+
+  /** Connections not yet identified both ways (handshake running, or no shared identity). */
+  get pending (): PeerSession[] {
+    return [...this.connecting]
+  }
+
+  onSessionDrop (session: PeerSession, reason: ShoalError): void {
+    this.recordDrop(session.publicKey, session.remoteIdentity, reason)
+  }
+
+  private recordDrop (publicKey: Uint8Array | null, identity: Uint8Array | null, reason: ShoalError): void {
+    this.emit('drop', this.drops.add(publicKey, identity, reason))
+  }
+
+  /** The most recent connections this node closed, oldest first (at most MAX_DROPS). */
+  recentDrops (): PeerDrop[] {
+    return this.drops.since()
   }
 
   // --- scope ---------------------------------------------------------------------------
@@ -165,6 +225,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
       if (prev === null || !sameKeys(prev.topics, next.topics)) {
         for (const s of this.sessions) s.sendWant().catch(safetyCatch)
+        for (const s of this.connecting) s.reprove()
       }
     } while (this.refreshAgain)
   }
@@ -178,11 +239,26 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.scope?.blocked.has(toHex(identity)) ?? false
   }
 
+  /** Topics of my want set, me first, at most WIRE_CAPS.topics. */
   wantTopics (): Uint8Array[] {
-    return [...this.current.want.values()].map((id) => identityTopic(id))
+    const want = this.current.want
+    const me = [this.host.identity, ...[...want.values()].filter((id) => !b4a.equals(id, this.host.identity))]
+    return me.slice(0, WIRE_CAPS.topics).map((id) => identityTopic(id))
   }
 
-  signHello (payload: Uint8Array): Uint8Array {
+  /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
+  knownIdentities (): IdentityKey[] {
+    const out: IdentityKey[] = [this.host.identity]
+    const mine = toHex(identityTopic(this.host.identity))
+    for (const [h, id] of this.current.topics) {
+      if (out.length >= WIRE_CAPS.proofs) break
+      if (h !== mine) out.push(id)
+    }
+    return out
+  }
+
+  /** Signs a session's identify payload with the identity key. */
+  signIdentify (payload: Uint8Array): Uint8Array {
     return this.host.signIdentity(payload)
   }
 
@@ -206,32 +282,60 @@ export class Replicator extends ReadyResource implements SessionHost {
     return out
   }
 
-  async acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void> {
-    const added: IdentityKey[] = []
+  /**
+   * Tracks the new feeds a peer listed, checking each entry cheap-to-expensive: shape (it decodes
+   * as a header), scope (its identity is one I asked this peer for, still wanted and not blocked),
+   * already known, the per-identity feed cap, and only then the signature. An undecodable,
+   * unsolicited or forged entry counts against the peer's rejection budget; over it, the peer is
+   * dropped (PEER_ABUSE thrown from here).
+   */
+  acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void> {
+    // One list at a time: the per-identity cap is counted over feeds that earlier lists added.
+    const run = this.accepting.then(() => this.acceptList(headers, from))
+    this.accepting = run.catch(() => {})
+    return run
+  }
+
+  private async acceptList (headers: Uint8Array[], from: PeerSession): Promise<void> {
+    const added = new Map<string, IdentityKey>()
+    const reject = (err: ShoalError): void => {
+      this.rejected++
+      this.emit('rejected', { from: from.publicKey, reason: err.code })
+      from.reject()
+    }
     for (const block of headers) {
+      if (from.isClosed) return
       let identity: IdentityKey
       let feed: FeedKey
       try {
         const rec = decodeRecord(block)
         if (rec.type !== 'header') throw ShoalError.INVALID_FEED_HEADER('feed list entry is not a header')
-        readHeader(block, rec.feed)
         identity = rec.identity
         feed = rec.feed
       } catch (err) {
         if (!(err instanceof ShoalError)) throw err
-        this.rejected++
-        this.emit('rejected', { from: from.publicKey, reason: err.code })
+        reject(err)
         continue
       }
+      if (!from.asked.has(toHex(identityTopic(identity)))) { reject(ShoalError.PROTOCOL_ERROR('header of an identity never asked for')); continue }
       const scope = this.current
       if (!scope.want.has(toHex(identity)) || scope.blocked.has(toHex(identity))) continue
-      if (b4a.equals(feed, this.host.feedKey) || this.host.core(feed) !== null) continue
-      await this.host.addFeed(feed)
+      if (b4a.equals(feed, this.host.feedKey) || this.host.core(feed) !== null || this.host.isRefused(feed)) continue
+      if (this.host.feedsOfIdentity(identity).length >= this.limits.feedsPerIdentity) { this.capped++; continue }
+      try {
+        readHeader(block, feed)
+      } catch (err) {
+        if (!(err instanceof ShoalError)) throw err
+        reject(err)
+        continue
+      }
+      await this.host.addFeed(feed, identity)
       const core = this.host.core(feed)
       if (core !== null) this.expectPeer(core, from)
-      added.push(identity)
+      added.set(toHex(identity), identity)
     }
-    for (const id of added) {
+    this.emit('accepted', { from, entries: headers.length, added: added.size })
+    for (const id of added.values()) {
       const headers = await this.headersOf(id)
       const topic = toHex(identityTopic(id))
       for (const s of this.sessions) if (s !== from && s.wanted.has(topic)) s.push(headers)
@@ -260,11 +364,13 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   onSessionOpen (session: PeerSession): void {
+    this.connecting.delete(session)
     this.sessions.add(session)
     this.emit('peer', session)
   }
 
   onSessionClose (session: PeerSession): void {
+    this.connecting.delete(session)
     // Feeds it told us about stop waiting for it.
     for (const release of this.expecting.get(session) ?? []) release()
     this.expecting.delete(session)
@@ -295,6 +401,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   async sync (opts: { timeout?: number } = {}): Promise<SyncResult> {
     const timeout = opts.timeout ?? 60_000
     const before = this.localBlocks()
+    const started = this.now()
     let timer: ReturnType<typeof setTimeout> | null = null
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s`)), timeout)
@@ -306,7 +413,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (timer !== null) clearTimeout(timer)
     }
     const result = this.summary()
-    return { ...result, blocks: this.localBlocks() - before }
+    return { ...result, blocks: this.localBlocks() - before, drops: this.drops.since(started) }
   }
 
   private async catchUp (): Promise<void> {
@@ -332,7 +439,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   private async catchUpFeed (core: Hypercore): Promise<void> {
     await core.update({ wait: true })
     await contiguous(core, core.length)
-    await this.host.waitForIndexed(core.key as Uint8Array, core.length)
+    // A feed untracked meanwhile (blocked, or refused by its caps) is never indexed: stop at its close.
+    if (core.closing || core.closed || this.host.core(core.key as Uint8Array) !== core) return
+    await Promise.race([this.host.waitForIndexed(core.key as Uint8Array, core.length), closed(core)])
   }
 
   private localBlocks (): number {
@@ -341,7 +450,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     return n
   }
 
-  private summary (): Omit<SyncResult, 'blocks'> {
+  private summary (): Omit<SyncResult, 'blocks' | 'drops'> {
     const cores = this.host.trackedCores()
     return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1 }
   }
@@ -353,6 +462,14 @@ export class Replicator extends ReadyResource implements SessionHost {
       identity: s.remoteIdentity ? identityToString(s.remoteIdentity) : null
     }))
   }
+}
+
+/** Resolves when `core` closes. */
+function closed (core: Hypercore): Promise<void> {
+  return new Promise((resolve) => {
+    if (core.closing || core.closed) resolve()
+    else core.once('close', () => resolve())
+  })
 }
 
 /** Resolves once `core` holds blocks 0 to `length` locally (or it closed). */

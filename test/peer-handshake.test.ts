@@ -1,0 +1,168 @@
+import test from 'brittle'
+import b4a from 'b4a'
+import c from 'compact-encoding'
+import sodium from 'sodium-universal'
+import { identityTopic } from '../src/caps.js'
+import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import { commands } from '../src/cli/commands.js'
+import { identityToString } from '../src/ids.js'
+import { identifyPayload, knowledgeProof } from '../src/swarm/messages.js'
+import type { PeerDrop, Replicator } from '../src/swarm/replicator.js'
+import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
+import { RawPeer, streamPair } from './helpers/raw-peer.js'
+
+const hex = (k: Uint8Array): string => b4a.toString(k, 'hex')
+
+function nextDrop (r: Replicator): Promise<PeerDrop> {
+  return new Promise((resolve) => r.once('drop', resolve))
+}
+
+test('handshake – a stranger who knows no identity I want learns nothing: no identity, no topics', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet)
+  const friend = keyPairFromSeed(createSeed())
+  await node.follow(friend.publicKey)
+  await node.replicator!.refresh()
+
+  const raw = await RawPeer.connect(t, node.replicator!)
+  raw.openWith([keyPairFromSeed(createSeed()).publicKey, b4a.alloc(32, 7)])
+  await raw.until((s) => s.open !== null)
+  // A round trip on the same channel: anything the node sent on open arrives before this answer.
+  raw.want.send({ round: 1, topics: [identityTopic(friend.publicKey)] })
+  await raw.until((s) => s.have.length === 1)
+  t.is(raw.seen.identify.length, 0, 'no identity revealed')
+  t.is(raw.seen.want.length, 0, 'no want topics sent')
+  t.alike(raw.seen.have[0].headers, [], 'its want is answered empty')
+  const open = raw.seen.open!
+  t.is(open.proofs.length, 2, 'the node proves two identities (itself, the friend)')
+  const topics = [identityTopic(node.identity), identityTopic(friend.publicKey)].map(hex)
+  t.absent(open.proofs.some((p) => topics.includes(hex(p))), 'proofs are not the stable topics')
+  t.ok(open.proofs.some((p) => hex(p) === hex(knowledgeProof(raw.hash, false, friend.publicKey))), 'a peer that knows the friend can recognise one')
+
+  // Reflecting the node's own proofs back (what the node sends, computed with its role) does not
+  // count as knowing them.
+  const raw2 = await RawPeer.connect(t, node.replicator!)
+  raw2.channel.open({ version: 2, proofs: [node.identity, friend.publicKey].map((id) => knowledgeProof(raw2.hash, false, id)) })
+  raw2.want.send({ round: 1, topics: [] })
+  await raw2.until((s) => s.have.length === 1)
+  t.is(raw2.seen.identify.length, 0, 'reflected proofs are refused (the role is bound in)')
+})
+
+test('handshake – a peer that knows an identity I want, or me, gets my identity, then my want', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet)
+  const friend = keyPairFromSeed(createSeed())
+  await node.follow(friend.publicKey)
+  await node.replicator!.refresh()
+
+  for (const known of [friend.publicKey, node.identity]) {
+    const raw = await RawPeer.connect(t, node.replicator!)
+    raw.openWith([known])
+    await raw.until((s) => s.identify.length === 1)
+    const id = raw.seen.identify[0]
+    t.is(hex(id.identity), hex(node.identity))
+    t.ok(sodium.crypto_sign_verify_detached(id.signature, identifyPayload(raw.hash, false), id.identity), 'signed over the handshake hash and its role')
+    t.is(raw.seen.want.length, 0, 'no want before I identify')
+    raw.identifyAs(keyPairFromSeed(createSeed()))
+    await raw.until((s) => s.want.length === 1)
+    t.ok(raw.seen.want[0].topics.some((x) => hex(x) === hex(identityTopic(friend.publicKey))), 'want topics come after both identified')
+  }
+})
+
+test('handshake – a replayed identify, a bad signature, a blocked identity, an old or wrong version: dropped with a reason', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet, { join: { limits: { helloTimeoutMs: 1000 } } })
+  const friend = keyPairFromSeed(createSeed())
+  const enemy = keyPairFromSeed(createSeed())
+  await node.follow(friend.publicKey)
+  await node.block(enemy.publicKey)
+  await node.replicator!.refresh()
+  const r = node.replicator!
+
+  // Echo the node's own identify back: it is bound to the node's role, so it does not verify.
+  const echo = await RawPeer.connect(t, r)
+  echo.openWith([friend.publicKey])
+  await echo.until((s) => s.identify.length === 1)
+  let dropped = nextDrop(r)
+  echo.identify.send(echo.seen.identify[0])
+  t.is((await dropped).reason, 'PEER_REJECTED', 'replayed identify')
+
+  const blocked = await RawPeer.connect(t, r)
+  blocked.openWith([friend.publicKey])
+  await blocked.until((s) => s.identify.length === 1)
+  dropped = nextDrop(r)
+  blocked.identifyAs(enemy)
+  const d = await dropped
+  t.is(d.reason, 'PEER_REJECTED', 'blocked identity')
+
+  dropped = nextDrop(r)
+  const v3 = await RawPeer.connect(t, r)
+  v3.channel.open({ version: 3, proofs: [] })
+  t.is((await dropped).reason, 'PROTOCOL_ERROR', 'version 3 on the v2 channel')
+
+  const oldHello: c.Encoder<{ version: number, identity: Uint8Array, signature: Uint8Array }> = {
+    preencode (s, v) { c.uint.preencode(s, v.version); c.fixed32.preencode(s, v.identity); c.fixed64.preencode(s, v.signature) },
+    encode (s, v) { c.uint.encode(s, v.version); c.fixed32.encode(s, v.identity); c.fixed64.encode(s, v.signature) },
+    decode (s) { return { version: c.uint.decode(s), identity: c.fixed32.decode(s), signature: c.fixed64.decode(s) } }
+  }
+  dropped = nextDrop(r)
+  const v1 = await RawPeer.connect(t, r, { protocol: 'shoal/feeds/v1', handshake: oldHello })
+  v1.channel.open({ version: 1, identity: b4a.alloc(32), signature: b4a.alloc(64) })
+  const old = await dropped
+  t.is(old.reason, 'PROTOCOL_ERROR', 'a v1 peer refuses the v2 channel')
+  t.ok(old.detail.includes('shoal/feeds/v2'), old.detail)
+
+  const reasons = (await node.status()).drops.map((x) => x.reason)
+  t.alike(reasons, ['PEER_REJECTED', 'PEER_REJECTED', 'PROTOCOL_ERROR', 'PROTOCOL_ERROR'], 'status lists each drop')
+})
+
+test('handshake – sync and status report dropped peers with their reason, and the CLI prints them', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet, { join: { limits: { helloTimeoutMs: 1000 } } })
+  const r = node.replicator!
+  // A peer that never opens the channel: the sync waits for its handshake, which ends in a drop.
+  const { node: end, peer: silent } = await streamPair(t)
+  r.connect(end)
+  const res = await node.sync({ timeout: 30_000 })
+  t.is(res.peers, 0)
+  t.alike(res.drops.map((d) => d.reason), ['PEER_TIMEOUT'], 'the sync says why it has no peer')
+  t.is(res.drops[0].publicKey, identityToString(silent.publicKey as Uint8Array), 'the dropped peer\'s Noise key')
+
+  const dropped = nextDrop(r)
+  const old = await RawPeer.connect(t, r, { protocol: 'shoal/feeds/v1' })
+  old.channel.open({ version: 2, proofs: [] })
+  await dropped
+  const shoal = node as unknown as Parameters<typeof commands.sync>[0]
+  const params = { flags: {}, positionals: [] } as unknown as Parameters<typeof commands.sync>[1]
+  const status = (await commands.status(shoal, params)).text
+  t.ok(status.includes('2 recent drop(s)') && status.includes('PEER_TIMEOUT') && status.includes('PROTOCOL_ERROR'), 'status prints both drops')
+  t.is((await node.status()).drops.length, 2)
+})
+
+test('handshake – a scope change re-runs the proofs: a peer met before the follow is identified after it', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet)
+  const later = keyPairFromSeed(createSeed())
+
+  // The peer knows `later`, whom the node does not follow yet: no identify.
+  const raw = await RawPeer.connect(t, node.replicator!)
+  raw.openWith([later.publicKey])
+  raw.want.send({ round: 1, topics: [] })
+  await raw.until((s) => s.have.length === 1)
+  t.is(raw.seen.identify.length, 0)
+  await node.follow(later.publicKey)
+  await node.replicator!.refresh()
+  await raw.until((s) => s.identify.length === 1)
+  t.is(hex(raw.seen.identify[0].identity), hex(node.identity), 'identified once the node wants `later`')
+  t.ok(raw.seen.proofs.at(-1)?.some((p) => hex(p) === hex(knowledgeProof(raw.hash, false, later.publicKey))), 'and told the peer its new proofs')
+
+  // A peer the node identified to (it knows the node) learns the node's new proofs too.
+  const friend2 = keyPairFromSeed(createSeed())
+  const raw2 = await RawPeer.connect(t, node.replicator!)
+  raw2.openWith([node.identity])
+  await raw2.until((s) => s.identify.length === 1)
+  await node.follow(friend2.publicKey)
+  await node.replicator!.refresh()
+  await raw2.until((s) => s.proofs.some((list) => list.some((p) => hex(p) === hex(knowledgeProof(raw2.hash, false, friend2.publicKey)))))
+  t.pass('new proofs reach a peer that has not identified yet')
+})

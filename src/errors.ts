@@ -27,6 +27,11 @@ export type ShoalErrorCode =
   | 'INTERNAL'
   | 'STORAGE_LOCKED'
   | 'NETWORK_ERROR'
+  | 'INVITE_INVALID'
+  | 'INVITE_USED'
+  | 'INVITE_EXPIRED'
+  | 'ROOM_KEY_MISSING'
+  | 'ROOM_VERSION_UNSUPPORTED'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -76,4 +81,9 @@ export class ShoalError extends Error {
   static SYNC_TIMEOUT (msg: string): ShoalError { return new ShoalError('SYNC_TIMEOUT', msg) }
   static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
   static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }
+  static INVITE_INVALID (msg: string, cause?: unknown): ShoalError { return new ShoalError('INVITE_INVALID', msg, { cause }) }
+  static INVITE_USED (msg: string): ShoalError { return new ShoalError('INVITE_USED', msg) }
+  static INVITE_EXPIRED (msg: string): ShoalError { return new ShoalError('INVITE_EXPIRED', msg) }
+  static ROOM_KEY_MISSING (msg: string): ShoalError { return new ShoalError('ROOM_KEY_MISSING', msg) }
+  static ROOM_VERSION_UNSUPPORTED (msg: string): ShoalError { return new ShoalError('ROOM_VERSION_UNSUPPORTED', msg) }
 }

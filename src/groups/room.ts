@@ -1,0 +1,417 @@
+/**
+ * A group room: an Autobase in its own Corestore namespace whose view (a Hyperbee) holds the room
+ * info, members, devices, messages, reactions, invites and epoch-key shares. Writes are ops
+ * (room-schema.ts) applied by room-apply.ts; secrets live in the owner's RoomKeyStore. See docs/ROOMS.md.
+ */
+import b4a from 'b4a'
+import sodium from 'sodium-universal'
+import ReadyResource from 'ready-resource'
+import Autobase from 'autobase'
+import Hyperbee from 'hyperbee'
+import type Corestore from 'corestore'
+import { createInvite, decodeInvite } from 'blind-pairing-core'
+import { ShoalError } from '../errors.js'
+import { OP_VERSION, ROLE, ROOM_CAPS, type Role } from './room-caps.js'
+import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, openBody, sealKey, openKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
+import type { RoomKeyStore } from './room-keys.js'
+import { encodeOp, encode, decode, joinRequest, messageRecord, memberRecord, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
+import { keys, keyTail, logEntryId, getInfo, getMember, getDevice, getInvite, getShare, activeDevices, viewHash } from './room-view.js'
+import { applyRoom } from './room-apply.js'
+import { answerPairing, requestPairing, type MessageChannel } from './room-pairing.js'
+
+export interface RoomOptions {
+  /** The Corestore namespace of this room, chosen by the owner; one per room (two rooms in one are the same base). */
+  namespace: string
+  /** The member's identity key pair (ed25519): signs this device's attestation. */
+  identity: SignKeyPair
+  /** Primary state: the room key, this device's box key pair and cached epoch keys. */
+  keys: RoomKeyStore
+  /** Name of a new room (key null). */
+  name?: string
+  /** Clock for invite expiry, in ms since the epoch. */
+  now?: () => number
+  /** Passed to Autobase: acks in the background every N ms (0: only explicit acks). */
+  ackInterval?: number
+}
+
+/** A message as read by a member; `text` is null when this device has no key for its epoch. */
+export interface RoomMessage {
+  id: MessageId
+  seq: number
+  author: Uint8Array
+  epoch: number
+  text: string | null
+  replyTo: MessageId | null
+  edits: number
+  deleted: boolean
+  reactions: Array<{ identity: Uint8Array, emoji: string }>
+}
+
+export interface RoomMember { identity: Uint8Array, role: Role, muted: boolean, removed: boolean, devices: Uint8Array[] }
+
+/** Options of a new invite: role granted, number of uses (default 1), expiry in ms since the epoch (0: none). */
+export interface InviteOptions { role?: Role, uses?: number, expires?: number }
+
+type View = Hyperbee
+
+async function loadBoxKeyPair (store: RoomKeyStore): Promise<BoxKeyPair> {
+  const publicKey = await store.get('box-public')
+  const secretKey = await store.get('box-secret')
+  if (publicKey !== null && secretKey !== null) return { publicKey, secretKey }
+  const kp = boxKeyPair()
+  await store.put('box-secret', kp.secretKey)
+  await store.put('box-public', kp.publicKey)
+  return kp
+}
+
+async function localWriterKey (store: Corestore, namespace: string): Promise<Uint8Array> {
+  const session = store.namespace(namespace)
+  try {
+    return await Autobase.getLocalKey(session)
+  } finally {
+    await session.close()
+  }
+}
+
+function hash (buf: Uint8Array): Uint8Array {
+  const out = b4a.alloc(32)
+  sodium.crypto_generichash(out, buf)
+  return out
+}
+
+export class Room extends ReadyResource {
+  readonly #store: Corestore
+  readonly #bootstrap: Uint8Array | null
+  readonly #opts: RoomOptions
+  #base: Autobase<View> | null = null
+  #box: BoxKeyPair | null = null
+  #encryptionKey: Uint8Array | null = null
+  #rotating: Promise<void> | null = null
+  #recheck = false
+
+  /** Opens the room `key` (null: a new room named `opts.name`) in `store`'s namespace `opts.namespace`. */
+  constructor (store: Corestore, key: Uint8Array | null, opts: RoomOptions) {
+    super()
+    this.#store = store
+    this.#bootstrap = key
+    this.#opts = opts
+  }
+
+  /** This device's attestation for a room, for an existing member device to add with `addDevice`. */
+  static async attestDevice (store: Corestore, discoveryKey: Uint8Array, opts: Pick<RoomOptions, 'namespace' | 'identity' | 'keys'>): Promise<DeviceAttestation> {
+    const device = await localWriterKey(store, opts.namespace)
+    const box = await loadBoxKeyPair(opts.keys)
+    return attestDevice(opts.identity, discoveryKey, device, box.publicKey)
+  }
+
+  /**
+   * Joins a room with an invite code over `channel` (an admin runs `answerInvite` on the other end).
+   * Resolves with the opened room once the keys arrived; it becomes writable when the admin's
+   * add-member op replicates (`whenWritable`). Throws INVITE_INVALID, INVITE_USED or INVITE_EXPIRED.
+   */
+  static async join (store: Corestore, channel: MessageChannel, invite: Uint8Array, opts: RoomOptions): Promise<Room> {
+    let discoveryKey: Uint8Array
+    try {
+      discoveryKey = decodeInvite(invite).discoveryKey
+    } catch (err) {
+      throw ShoalError.INVITE_INVALID('not an invite code', err)
+    }
+    const att = await Room.attestDevice(store, discoveryKey, opts)
+    const res = await requestPairing(channel, invite, encode(joinRequest, att))
+    await opts.keys.put('room-key', res.encryptionKey)
+    const room = new Room(store, res.key, opts)
+    await room.ready()
+    return room
+  }
+
+  get key (): Uint8Array { return this.#live().key }
+  get discoveryKey (): Uint8Array { return this.#live().discoveryKey }
+  /** This device's writer key in the room. */
+  get writerKey (): Uint8Array { return this.#live().local.key! }
+  get writable (): boolean { return this.#live().writable }
+  /** The underlying Autobase (replication, heads); its view is derived state only. */
+  get base (): Autobase<View> { return this.#live() }
+
+  #live (): Autobase<View> {
+    if (this.#base === null) throw ShoalError.CLOSED('the room is not open')
+    return this.#base
+  }
+
+  override async _open (): Promise<void> {
+    const ks = this.#opts.keys
+    this.#box = await loadBoxKeyPair(ks)
+    let encryptionKey = await ks.get('room-key')
+    if (encryptionKey === null) {
+      if (this.#bootstrap !== null) throw ShoalError.ROOM_KEY_MISSING('no encryption key for this room in the key store')
+      encryptionKey = randomKey()
+      await ks.put('room-key', encryptionKey)
+    }
+    this.#encryptionKey = encryptionKey
+    const base = new Autobase<View>(this.#store.namespace(this.#opts.namespace), this.#bootstrap, {
+      open: store => new Hyperbee(store.get('view'), { keyEncoding: 'binary', valueEncoding: 'binary', extension: false }),
+      apply: applyRoom,
+      close: view => view.close(),
+      encryptionKey,
+      ackInterval: this.#opts.ackInterval ?? 0
+    })
+    this.#base = base
+    base.on('error', err => this.emit('error', err))
+    base.on('interrupt', () => this.emit('error', ShoalError.ROOM_VERSION_UNSUPPORTED('the room needs a newer version of Shoal')))
+    base.on('writable', () => this.emit('writable'))
+    base.on('update', () => {
+      this.emit('update')
+      this.#checkRotation()
+    })
+    await base.ready()
+    if (this.#bootstrap === null && await getInfo(base.view) === null) await this.#create()
+    this.#checkRotation()
+  }
+
+  override async _close (): Promise<void> {
+    while (this.#rotating !== null) await this.#rotating
+    if (this.#base !== null) await this.#base.close()
+  }
+
+  async #create (): Promise<void> {
+    const name = this.#opts.name ?? ''
+    if (b4a.byteLength(name) > ROOM_CAPS.name) throw ShoalError.INVALID_ARGUMENT('room name too long')
+    const base = this.#live()
+    const epochKey = randomKey()
+    const device = attestDevice(this.#opts.identity, base.discoveryKey, base.local.key!, this.#box!.publicKey)
+    await this.#append(OP.create, { name, device, shares: [{ epoch: 0, sealed: sealKey(epochKey, this.#box!.publicKey) }] })
+  }
+
+  async #append<K extends OpType> (type: K, body: OpBodies[K]): Promise<void> {
+    const buf = encodeOp(type, OP_VERSION, body)
+    if (buf.byteLength > ROOM_CAPS.op) throw ShoalError.MESSAGE_TOO_LARGE('room op over ' + ROOM_CAPS.op + ' bytes')
+    await this.#live().append(buf)
+  }
+
+  /** Resolves when this device can write (its add-member or add-device op has been applied). */
+  async whenWritable (): Promise<void> {
+    const base = this.#live()
+    if (base.writable) return
+    await new Promise<void>(resolve => base.once('writable', () => resolve()))
+  }
+
+  /** Brings the view up to date with what has replicated, and finishes any pending rotation. */
+  async update (): Promise<void> {
+    await this.#live().update()
+    while (this.#rotating !== null) await this.#rotating
+  }
+
+  /** The room info (name, epoch, counts), or null before the create op is known. */
+  info (): Promise<RoomInfo | null> { return getInfo(this.#live().view) }
+
+  /** A hash of the whole view: equal on every replica that applied the same ops. */
+  viewHash (): Promise<Uint8Array> { return viewHash(this.#live().view) }
+
+  /** The epoch key for `epoch` from this device's share, cached in the key store; null without a share. */
+  async epochKey (epoch: number): Promise<Uint8Array | null> {
+    const share = await getShare(this.#live().view, epoch, this.writerKey)
+    if (share === null) return null
+    const h = hash(share)
+    const name = 'epoch/' + epoch
+    const cached = await this.#opts.keys.get(name)
+    // the share hash guards against a cached key from a rotate that a reorder replaced
+    if (cached !== null && b4a.equals(cached.subarray(0, 32), h)) return cached.subarray(32)
+    const key = openKey(share, this.#box!)
+    if (key === null) return null
+    await this.#opts.keys.put(name, b4a.concat([h, key]))
+    return key
+  }
+
+  async #currentKey (): Promise<{ epoch: number, key: Uint8Array }> {
+    const info = await this.info()
+    if (info === null) throw ShoalError.ROOM_KEY_MISSING('the room is not known yet')
+    const key = await this.epochKey(info.epoch)
+    if (key === null) throw ShoalError.ROOM_KEY_MISSING('no key for the current epoch ' + info.epoch)
+    return { epoch: info.epoch, key }
+  }
+
+  #sealText (key: Uint8Array, text: string): { nonce: Uint8Array, body: Uint8Array } {
+    const plain = b4a.from(text)
+    if (plain.byteLength > ROOM_CAPS.text) throw ShoalError.MESSAGE_TOO_LARGE('room message over ' + ROOM_CAPS.text + ' bytes')
+    return sealBody(key, plain)
+  }
+
+  /** Posts an encrypted message (optionally a reply); resolves with its id (writer key, length). */
+  async post (text: string, opts: { replyTo?: MessageId } = {}): Promise<MessageId> {
+    const { epoch, key } = await this.#currentKey()
+    const { nonce, body } = this.#sealText(key, text)
+    await this.#append(OP.post, { epoch, nonce, body, replyTo: opts.replyTo ?? null })
+    return { writer: this.writerKey, length: this.#live().local.length }
+  }
+
+  /** Replaces the text of one of this identity's messages. */
+  async edit (target: MessageId, text: string): Promise<void> {
+    const { epoch, key } = await this.#currentKey()
+    const { nonce, body } = this.#sealText(key, text)
+    await this.#append(OP.edit, { target, epoch, nonce, body })
+  }
+
+  /** Deletes a message (one's own, or anyone's for moderators and admins). */
+  delete (target: MessageId): Promise<void> { return this.#append(OP.delete, { target }) }
+
+  /** Adds (or with `add` false removes) a reaction. */
+  react (target: MessageId, emoji: string, add = true): Promise<void> { return this.#append(OP.react, { target, emoji, add }) }
+
+  /** Mutes or unmutes a member (moderators and admins, on lower roles). */
+  mute (identity: Uint8Array, muted = true): Promise<void> { return this.#append(OP.mute, { identity, muted }) }
+
+  /** Changes a member's role (admins). */
+  setRole (identity: Uint8Array, role: Role): Promise<void> { return this.#append(OP.setRole, { identity, role }) }
+
+  /** Removes a member and all their devices (admins); an admin device then rotates the epoch key. */
+  removeMember (identity: Uint8Array): Promise<void> { return this.#append(OP.removeMember, { identity }) }
+
+  /** Raises the room version (admins), making newer op types live for every build that knows them. */
+  setRoomVersion (version: number): Promise<void> { return this.#append(OP.roomVersion, { version }) }
+
+  /** Appends a raw op envelope, as a newer or a hostile build might (tests of apply's validation). */
+  appendRaw (buf: Uint8Array): Promise<unknown> { return this.#live().append(buf) }
+
+  /** Shares of every epoch key this device holds, sealed to `boxKey`. */
+  async #sharesFor (boxKey: Uint8Array): Promise<EpochShare[]> {
+    const info = await this.info()
+    const shares: EpochShare[] = []
+    for (let e = 0; info !== null && e <= info.epoch; e++) {
+      const key = await this.epochKey(e)
+      if (key !== null) shares.push({ epoch: e, sealed: sealKey(key, boxKey) })
+    }
+    return shares
+  }
+
+  /** Adds another device of a member (that member's own device, or an admin), sharing every epoch key. */
+  async addDevice (att: DeviceAttestation): Promise<void> {
+    if (!verifyAttestation(att, this.discoveryKey)) throw ShoalError.INVALID_ARGUMENT('device attestation does not verify')
+    await this.#append(OP.addDevice, { device: att, shares: await this.#sharesFor(att.boxKey) })
+  }
+
+  /** Makes an invite code (a bearer secret) and records the invite; admins only. */
+  async createInvite (opts: InviteOptions = {}): Promise<{ id: Uint8Array, invite: Uint8Array }> {
+    const uses = opts.uses ?? 1
+    const role = opts.role ?? ROLE.member
+    if (!Number.isInteger(uses) || uses < 1 || uses > ROOM_CAPS.uses) throw ShoalError.INVALID_ARGUMENT('uses must be 1..' + ROOM_CAPS.uses)
+    const inv = createInvite(this.key, { expires: opts.expires ?? 0 })
+    await this.#append(OP.inviteAdd, { id: inv.id, publicKey: inv.publicKey, role, uses, expires: opts.expires ?? 0 })
+    return { id: inv.id, invite: inv.invite }
+  }
+
+  /** Revokes an invite (admins). */
+  deleteInvite (id: Uint8Array): Promise<void> { return this.#append(OP.inviteDel, { id }) }
+
+  /**
+   * Answers one join request on `channel`: checks the invite (INVITE_INVALID, INVITE_USED,
+   * INVITE_EXPIRED), appends add-member with the receipt and this device's epoch keys for the new
+   * device, then sends the room keys. Resolves with the new member's identity.
+   */
+  async answerInvite (channel: MessageChannel): Promise<Uint8Array> {
+    const view = this.#live().view
+    let identity: Uint8Array | null = null
+    await answerPairing(channel, {
+      lookup: async id => (await getInvite(view, id))?.publicKey ?? null,
+      accept: async ({ inviteId, userData, receipt }) => {
+        const invite = await getInvite(view, inviteId)
+        if (invite === null || invite.deleted) throw ShoalError.INVITE_INVALID('the invite was revoked')
+        if (invite.used >= invite.uses) throw ShoalError.INVITE_USED('the invite has been used')
+        const now = (this.#opts.now ?? Date.now)()
+        if (invite.expires !== 0 && now > invite.expires) throw ShoalError.INVITE_EXPIRED('the invite has expired')
+        let att: DeviceAttestation
+        try {
+          att = decode(joinRequest, userData)
+        } catch (err) {
+          throw ShoalError.INVITE_INVALID('malformed join request', err)
+        }
+        if (!verifyAttestation(att, this.discoveryKey)) throw ShoalError.INVITE_INVALID('join request signature does not verify')
+        const member = await getMember(view, att.identity)
+        if (member !== null && !member.removed) throw ShoalError.INVITE_INVALID('already a member')
+        await this.#append(OP.addMember, { invite: inviteId, receipt, shares: await this.#sharesFor(att.boxKey) })
+        identity = att.identity
+        return { key: this.key, encryptionKey: this.#encryptionKey! }
+      }
+    })
+    return identity!
+  }
+
+  /** Every member with their active devices, in identity order. */
+  async members (): Promise<RoomMember[]> {
+    const view = this.#live().view
+    const out: RoomMember[] = []
+    for await (const e of view.createReadStream(keys.members())) {
+      const identity = keyTail(e.key)
+      const m = decode(memberRecord, e.value)
+      const devices: Uint8Array[] = []
+      for await (const d of view.createReadStream(keys.memberDevices(identity))) {
+        const device = keyTail(d.key).subarray(32)
+        const rec = await getDevice(view, device)
+        if (rec !== null && !rec.removed) devices.push(device)
+      }
+      out.push({ identity, role: m.role, muted: m.muted, removed: m.removed, devices })
+    }
+    return out
+  }
+
+  /** Messages in room order (from `start`, at most `limit`), decrypted where this device holds the epoch key. */
+  async messages (opts: { start?: number, limit?: number } = {}): Promise<RoomMessage[]> {
+    const view = this.#live().view
+    const out: RoomMessage[] = []
+    const range = { ...keys.logRange(), gte: keys.log(opts.start ?? 0), limit: opts.limit ?? -1 }
+    for await (const e of view.createReadStream(range)) {
+      const id = logEntryId(e.value)
+      const rec = await view.get(keys.message(id))
+      if (rec === null) continue
+      const m = decode(messageRecord, rec.value)
+      let text: string | null = null
+      if (!m.deleted) {
+        const key = await this.epochKey(m.epoch)
+        const plain = key === null ? null : openBody(key, m.nonce, m.body)
+        text = plain === null ? null : b4a.toString(plain)
+      }
+      const reactions: RoomMessage['reactions'] = []
+      for await (const r of view.createReadStream(keys.reactions(id))) {
+        const tail = keyTail(r.key).subarray(36)
+        reactions.push({ identity: tail.subarray(0, 32), emoji: b4a.toString(tail.subarray(32)) })
+      }
+      out.push({ id, seq: m.seq, author: m.author, epoch: m.epoch, text, replyTo: m.replyTo, edits: m.edits, deleted: m.deleted, reactions })
+    }
+    return out
+  }
+
+  #checkRotation (): void {
+    if (this.closing !== null) return
+    if (this.#rotating !== null) {
+      this.#recheck = true
+      return
+    }
+    this.#rotating = this.#rotateWhileNeeded()
+      .catch(err => { if (this.closing === null) this.emit('error', err) })
+      .finally(() => { this.#rotating = null })
+  }
+
+  async #rotateWhileNeeded (): Promise<void> {
+    do {
+      this.#recheck = false
+      await this.#rotateIfNeeded()
+    } while (this.#recheck && this.closing === null)
+  }
+
+  /** After a removal (or a join that lacks the current key), an admin device seals a new epoch key to every member device. */
+  async #rotateIfNeeded (): Promise<void> {
+    const base = this.#live()
+    if (!base.writable || base.closing !== null) return
+    const view = base.view
+    const info = await getInfo(view)
+    if (info === null || !info.needsRotation) return
+    const me = await getDevice(view, base.local.key!)
+    if (me === null || me.removed) return
+    const member = await getMember(view, me.identity)
+    if (member === null || member.removed || member.role !== ROLE.admin) return
+    const epochKey = randomKey()
+    const shares = (await activeDevices(view)).map(d => ({ device: d.device, sealed: sealKey(epochKey, d.boxKey) }))
+    await this.#append(OP.rotateEpoch, { epoch: info.epoch + 1, shares })
+  }
+}
+
+export { ROLE }
+export type { Role }

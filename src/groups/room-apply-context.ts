@@ -21,7 +21,9 @@ export interface ApplyContext {
   info: RoomInfo | null
   /** Null when the writer is not an active device of an active member. */
   author: Author | null
-  /** Set by a handler that called host.interrupt: apply stops at once. */
+  /** The highest room version this build applies (ROOM_VERSION; tests act as newer builds). */
+  supportedVersion: number
+  /** Set by a handler before it calls host.interrupt (which throws): the dispatcher lets that throw through. */
   interrupted: boolean
 }
 

@@ -7,7 +7,7 @@
 import safetyCatch from 'safety-catch'
 import type Hyperbee from 'hyperbee'
 import type Autobase from 'autobase'
-import { OP_VERSION, ROOM_CAPS } from './room-caps.js'
+import { OP_VERSION, ROOM_CAPS, ROOM_VERSION } from './room-caps.js'
 import { decodeOp, OP, OP_CODECS, type OpType, type OpBodies } from './room-schema.js'
 import { getInfo, getDevice, getMember } from './room-view.js'
 import type { ApplyContext, Author, Handler } from './room-apply-context.js'
@@ -39,45 +39,47 @@ async function resolveAuthor (batch: Hyperbee.Batch, writer: Uint8Array): Promis
   return { device: writer, identity: device.identity, member }
 }
 
-/** What applying one node did: written (valid), skipped (invalid) or interrupted (stop applying). */
-export type ApplyResult = 'written' | 'skipped' | 'interrupted'
-
-/** Applies one node. */
-export async function applyNode (node: Autobase.Node, view: Hyperbee, host: Autobase.Host): Promise<ApplyResult> {
+/**
+ * Applies one node; true when the op was valid and written. Never throws, except Autobase's own
+ * interrupt (a `room-version` this build cannot apply), which must reach Autobase to stop the base.
+ */
+export async function applyNode (node: Autobase.Node, view: Hyperbee, host: Autobase.Host, supportedVersion = ROOM_VERSION): Promise<boolean> {
   const value = node.value
-  if (value === null || value.byteLength > ROOM_CAPS.op) return 'skipped'
+  if (value === null || value.byteLength > ROOM_CAPS.op) return false
   const op = decodeOp(value)
-  if (op === null || op.version > OP_VERSION) return 'skipped'
+  if (op === null || op.version > OP_VERSION) return false
   const batch = view.batch()
+  let ctx: ApplyContext | null = null
   let ok = false
   try {
     const info = await getInfo(batch)
-    if (info === null ? op.type !== OP.create : OP_CODECS[op.type].since > info.version) return 'skipped'
-    const ctx: ApplyContext = {
+    if (info === null ? op.type !== OP.create : OP_CODECS[op.type].since > info.version) return false
+    ctx = {
       batch,
       host,
       discoveryKey: host.discoveryKey,
       id: { writer: node.from.key, length: node.length },
       info,
       author: await resolveAuthor(batch, node.from.key),
+      supportedVersion,
       interrupted: false
     }
     const handler = HANDLERS[op.type] as Handler<typeof op.body>
     ok = await handler(ctx, op.body)
-    if (ctx.interrupted) return 'interrupted'
     if (ok) await batch.flush()
-    return ok ? 'written' : 'skipped'
-  } catch {
-    ok = false // invalid input that got past validation: skip the op, keep the base alive
-    return 'skipped'
+    return ok
+  } catch (err) {
+    ok = false
+    if (ctx?.interrupted === true) throw err
+    return false // invalid input that got past validation: skip the op, keep the base alive
   } finally {
     if (!ok) await batch.close().catch(safetyCatch)
   }
 }
 
-/** The Autobase `apply` of a room. */
-export async function applyRoom (nodes: Autobase.Node[], view: Hyperbee, host: Autobase.Host): Promise<void> {
-  for (const node of nodes) {
-    if (await applyNode(node, view, host) === 'interrupted') return
+/** The Autobase `apply` of a room, for a build that applies room versions up to `supportedVersion`. */
+export function roomApply (supportedVersion = ROOM_VERSION): (nodes: Autobase.Node[], view: Hyperbee, host: Autobase.Host) => Promise<void> {
+  return async (nodes, view, host) => {
+    for (const node of nodes) await applyNode(node, view, host, supportedVersion)
   }
 }

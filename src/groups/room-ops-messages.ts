@@ -3,7 +3,7 @@
  * invite-del, room-version. Bodies stay encrypted; apply checks sizes and permissions only.
  */
 import b4a from 'b4a'
-import { ROLE, ROOM_CAPS, ROOM_VERSION, isRole } from './room-caps.js'
+import { ROLE, ROOM_CAPS, isRole } from './room-caps.js'
 import { encode, messageRecord, inviteRecord, OP, type OpBodies, type MessageRecord } from './room-schema.js'
 import { keys, logEntry, getMessage, getMember, getInvite } from './room-view.js'
 import { putInfo, putMember, type ApplyContext, type Handler } from './room-apply-context.js'
@@ -99,7 +99,7 @@ export const inviteDel: Handler<OpBodies[typeof OP.inviteDel]> = async (ctx, op)
 export const roomVersion: Handler<OpBodies[typeof OP.roomVersion]> = async (ctx, op) => {
   const info = ctx.info
   if (info === null || rank(ctx) < ROLE.admin || op.version <= info.version) return false
-  if (op.version > ROOM_VERSION) {
+  if (op.version > ctx.supportedVersion) {
     ctx.interrupted = true
     ctx.host.interrupt({ code: 'ROOM_VERSION_UNSUPPORTED', version: op.version })
     return false

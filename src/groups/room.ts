@@ -11,12 +11,12 @@ import Hyperbee from 'hyperbee'
 import type Corestore from 'corestore'
 import { createInvite, decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
-import { OP_VERSION, ROLE, ROOM_CAPS, type Role } from './room-caps.js'
+import { OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } from './room-caps.js'
 import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, openBody, sealKey, openKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
 import type { RoomKeyStore } from './room-keys.js'
 import { encodeOp, encode, decode, joinRequest, messageRecord, memberRecord, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
 import { keys, keyTail, logEntryId, getInfo, getMember, getDevice, getInvite, getShare, activeDevices, viewHash } from './room-view.js'
-import { applyRoom } from './room-apply.js'
+import { roomApply } from './room-apply.js'
 import { answerPairing, requestPairing, type MessageChannel } from './room-pairing.js'
 
 export interface RoomOptions {
@@ -30,7 +30,9 @@ export interface RoomOptions {
   name?: string
   /** Clock for invite expiry, in ms since the epoch. */
   now?: () => number
-  /** Passed to Autobase: acks in the background every N ms (0: only explicit acks). */
+  /** Act as a build that applies room versions up to this (tests of version gating); default ROOM_VERSION. */
+  supportedVersion?: number
+  /** Passed to Autobase: indexers ack in the background every N ms (0: only explicit acks; default Autobase's). */
   ackInterval?: number
 }
 
@@ -84,6 +86,7 @@ export class Room extends ReadyResource {
   readonly #bootstrap: Uint8Array | null
   readonly #opts: RoomOptions
   #base: Autobase<View> | null = null
+  get #supportedVersion (): number { return this.#opts.supportedVersion ?? ROOM_VERSION }
   #box: BoxKeyPair | null = null
   #encryptionKey: Uint8Array | null = null
   #rotating: Promise<void> | null = null
@@ -149,10 +152,10 @@ export class Room extends ReadyResource {
     this.#encryptionKey = encryptionKey
     const base = new Autobase<View>(this.#store.namespace(this.#opts.namespace), this.#bootstrap, {
       open: store => new Hyperbee(store.get('view'), { keyEncoding: 'binary', valueEncoding: 'binary', extension: false }),
-      apply: applyRoom,
+      apply: roomApply(this.#supportedVersion),
       close: view => view.close(),
       encryptionKey,
-      ackInterval: this.#opts.ackInterval ?? 0
+      ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
     })
     this.#base = base
     base.on('error', err => this.emit('error', err))
@@ -266,7 +269,10 @@ export class Room extends ReadyResource {
   removeMember (identity: Uint8Array): Promise<void> { return this.#append(OP.removeMember, { identity }) }
 
   /** Raises the room version (admins), making newer op types live for every build that knows them. */
-  setRoomVersion (version: number): Promise<void> { return this.#append(OP.roomVersion, { version }) }
+  async setRoomVersion (version: number): Promise<void> {
+    if (version > this.#supportedVersion) throw ShoalError.ROOM_VERSION_UNSUPPORTED('this build applies room versions up to ' + this.#supportedVersion)
+    await this.#append(OP.roomVersion, { version })
+  }
 
   /** Appends a raw op envelope, as a newer or a hostile build might (tests of apply's validation). */
   appendRaw (buf: Uint8Array): Promise<unknown> { return this.#live().append(buf) }

@@ -28,7 +28,7 @@ export async function makeDevice (t: Test, identity: SignKeyPair = makeIdentity(
 export const NS = 'shoal/rooms/test'
 
 function options (d: Device, extra: Partial<RoomOptions> = {}): RoomOptions {
-  return { namespace: NS, identity: d.identity, keys: d.keys, ...extra }
+  return { namespace: NS, identity: d.identity, keys: d.keys, ackInterval: 0, ...extra }
 }
 
 /** Opens (or creates, key null) the room on a device; closed at teardown. */

@@ -105,5 +105,6 @@ declare module 'blind-pairing-core' {
   }
   export function createInvite (key: Uint8Array, opts?: { expires?: number }): { id: Uint8Array, invite: Uint8Array, publicKey: Uint8Array, expires: number }
   export function decodeInvite (invite: Uint8Array): { id: Uint8Array, discoveryKey: Uint8Array, expires: number }
+  export function createReceipt (invite: Uint8Array, userData: Uint8Array): { id: Uint8Array, receipt: Uint8Array }
   export function verifyReceipt (receipt: Uint8Array, publicKey: Uint8Array): Uint8Array | null
 }

@@ -5,7 +5,7 @@ import { createInvite, createReceipt } from 'blind-pairing-core'
 import { Room, ROLE, memoryChannelPair, requestPairing, answerPairing } from '../src/groups/index.js'
 import { encode, encodeOp, joinRequest, OP } from '../src/groups/room-schema.js'
 import { attestDevice } from '../src/groups/room-crypto.js'
-import { makeDevice, openRoom, mesh, invite, converge, NS, type Device } from './helpers/rooms.js'
+import { makeDevice, openRoom, mesh, invite, converge, attach, NS, type Device } from './helpers/rooms.js'
 
 /** Runs both ends of a join; resolves with the error codes (or 'ok') of the admin and the joiner. */
 async function tryJoin (admin: Room, d: Device, code: Uint8Array): Promise<[string, string]> {
@@ -38,6 +38,7 @@ async function joinWith (t: Parameters<Parameters<typeof test>[1]>[0], admin: Ro
   const [a, b] = memoryChannelPair()
   const [, room] = await Promise.all([admin.answerInvite(a), Room.join(d.store, b, code, { namespace: NS, identity: d.identity, keys: d.keys, ackInterval: 0 })])
   t.teardown(() => room.close(), { order: 2 })
+  attach(d, room)
   await room.whenWritable()
   return room
 }

@@ -75,6 +75,7 @@ declare module 'autobase' {
     readonly signedLength: number
     append (value: Uint8Array | Uint8Array[]): Promise<unknown>
     heads (): Array<{ key: Uint8Array, length: number }>
+    readonly wakeupProtocol: { addStream (stream: unknown): void }
     update (): Promise<void>
     ack (bg?: boolean): Promise<void>
     replicate (isInitiator: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream

@@ -32,6 +32,8 @@ export interface RoomOptions {
   now?: () => number
   /** Act as a build that applies room versions up to this (tests of version gating); default ROOM_VERSION. */
   supportedVersion?: number
+  /** Passed to Autobase: false makes a new replica apply every op instead of fast-forwarding to the signed view. */
+  fastForward?: boolean
   /** Passed to Autobase: indexers ack in the background every N ms (0: only explicit acks; default Autobase's). */
   ackInterval?: number
 }
@@ -155,7 +157,8 @@ export class Room extends ReadyResource {
       apply: roomApply(this.#supportedVersion),
       close: view => view.close(),
       encryptionKey,
-      ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
+      ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval }),
+      ...(this.#opts.fastForward === undefined ? {} : { fastForward: this.#opts.fastForward })
     })
     this.#base = base
     base.on('error', err => this.emit('error', err))
@@ -188,6 +191,15 @@ export class Room extends ReadyResource {
     const buf = encodeOp(type, OP_VERSION, body)
     if (buf.byteLength > ROOM_CAPS.op) throw ShoalError.MESSAGE_TOO_LARGE('room op over ' + ROOM_CAPS.op + ' bytes')
     await this.#live().append(buf)
+  }
+
+  /**
+   * Adds a Corestore replication stream to the room's wakeup protocol, which tells readers and
+   * writers which writers have new nodes. Replicating the store alone moves the blocks, but a peer
+   * only learns of an unsigned writer's new nodes through wakeup. Call it for every connection.
+   */
+  addStream (stream: unknown): void {
+    this.#live().wakeupProtocol.addStream(stream)
   }
 
   /** Resolves when this device can write (its add-member or add-device op has been applied). */

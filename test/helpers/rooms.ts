@@ -16,13 +16,13 @@ export function makeIdentity (): SignKeyPair {
 }
 
 /** One device of a member: its own Corestore (temp dir, closed at teardown) and key store. */
-export interface Device { store: Corestore, dir: string, keys: MemoryRoomKeyStore, identity: SignKeyPair, room: Room | null }
+export interface Device { store: Corestore, dir: string, keys: MemoryRoomKeyStore, identity: SignKeyPair, room: Room | null, streams: Set<unknown> }
 
 export async function makeDevice (t: Test, identity: SignKeyPair = makeIdentity()): Promise<Device> {
   const dir = await t.tmp()
   const store = new Corestore(dir)
   t.teardown(() => store.close(), { order: 3 })
-  return { store, dir, keys: new MemoryRoomKeyStore(), identity, room: null }
+  return { store, dir, keys: new MemoryRoomKeyStore(), identity, room: null, streams: new Set() }
 }
 
 export const NS = 'shoal/rooms/test'
@@ -36,8 +36,14 @@ export async function openRoom (t: Test, d: Device, key: Uint8Array | null, extr
   const room = new Room(d.store, key, options(d, extra))
   t.teardown(() => room.close(), { order: 2 })
   await room.ready()
-  d.room = room
+  attach(d, room)
   return room
+}
+
+/** Makes `room` the device's room and adds the device's live streams to its wakeup protocol. */
+export function attach (d: Device, room: Room): void {
+  d.room = room
+  for (const s of d.streams) room.addStream(s)
 }
 
 /** Replicates two devices' Corestores over a stream pair; returns a function that cuts the link. */
@@ -47,10 +53,16 @@ export function link (t: Test, a: Device, b: Device): () => void {
   s1.pipe(s2).pipe(s1)
   s1.on('error', () => {}) // a cut link errors both ends; nothing to report
   s2.on('error', () => {})
+  a.streams.add(s1)
+  b.streams.add(s2)
+  if (a.room !== null && a.room.closing === null) a.room.addStream(s1)
+  if (b.room !== null && b.room.closing === null) b.room.addStream(s2)
   let cut = false
   const stop = (): void => {
     if (cut) return
     cut = true
+    a.streams.delete(s1)
+    b.streams.delete(s2)
     s1.destroy()
     s2.destroy()
   }
@@ -73,7 +85,7 @@ export async function invite (t: Test, admin: Room, d: Device, opts: Parameters<
   const [a, b] = memoryChannelPair()
   const [, room] = await Promise.all([admin.answerInvite(a), Room.join(d.store, b, code, options(d))])
   t.teardown(() => room.close(), { order: 2 })
-  d.room = room
+  attach(d, room)
   await room.whenWritable()
   return room
 }
@@ -103,6 +115,7 @@ export async function converge (rooms: Room[]): Promise<string> {
     try {
       await Promise.all(rooms.map(r => r.update()))
       const hashes = await Promise.all(rooms.map(async r => b4a.toString(await r.viewHash(), 'hex') + '/' + headsOf(r)))
+      if (process.env['ROOMS_DEBUG'] !== undefined) console.log(hashes.map(h => h.slice(0, 8) + h.slice(64)))
       if (hashes.every(h => h === hashes[0])) return hashes[0]!.split('/')[0]!
       await next
     } finally {

@@ -113,7 +113,7 @@ test('rooms – a room version above this build stops the room instead of diverg
   const older = await invite(t, newer, x)
   await newer.post('before the bump')
   await converge([newer, older])
-  const stopped = new Promise<{ code: string }>(resolve => older.once('error', resolve))
+  const stopped = new Promise<{ code?: string }>(resolve => older.once('error', err => resolve(err as { code?: string })))
   await newer.setRoomVersion(ROOM_VERSION + 1)
   t.is((await stopped).code, 'ROOM_VERSION_UNSUPPORTED', 'the older build stops')
   t.is((await newer.info())!.version, ROOM_VERSION + 1, 'the newer build applies it')

@@ -83,6 +83,23 @@ function hash (buf: Uint8Array): Uint8Array {
   return out
 }
 
+/**
+ * Events of a Room: `update` (the view changed), `writable` (this device was added as a writer),
+ * `error` (fatal: Autobase failed, or ROOM_VERSION_UNSUPPORTED when an admin raised the room
+ * version above this build; the room stops applying and should be closed).
+ */
+export interface RoomEvents {
+  update: () => void
+  writable: () => void
+  error: (err: Error) => void
+}
+
+export interface Room {
+  on<E extends keyof RoomEvents> (event: E, listener: RoomEvents[E]): this
+  once<E extends keyof RoomEvents> (event: E, listener: RoomEvents[E]): this
+  off<E extends keyof RoomEvents> (event: E, listener: RoomEvents[E]): this
+}
+
 export class Room extends ReadyResource {
   readonly #store: Corestore
   readonly #bootstrap: Uint8Array | null
@@ -374,6 +391,7 @@ export class Room extends ReadyResource {
   async messages (opts: { start?: number, limit?: number } = {}): Promise<RoomMessage[]> {
     const view = this.#live().view
     const out: RoomMessage[] = []
+    const epochKeys = new Map<number, Uint8Array | null>()
     const range = { ...keys.logRange(), gte: keys.log(opts.start ?? 0), limit: opts.limit ?? -1 }
     for await (const e of view.createReadStream(range)) {
       const id = logEntryId(e.value)
@@ -382,7 +400,8 @@ export class Room extends ReadyResource {
       const m = decode(messageRecord, rec.value)
       let text: string | null = null
       if (!m.deleted) {
-        const key = await this.epochKey(m.epoch)
+        let key = epochKeys.get(m.epoch)
+        if (key === undefined) epochKeys.set(m.epoch, key = await this.epochKey(m.epoch))
         const plain = key === null ? null : openBody(key, m.nonce, m.body)
         text = plain === null ? null : b4a.toString(plain)
       }

@@ -4,7 +4,6 @@
  * (room-schema.ts) applied by room-apply.ts; secrets live in the owner's RoomKeyStore. See docs/ROOMS.md.
  */
 import b4a from 'b4a'
-import sodium from 'sodium-universal'
 import ReadyResource from 'ready-resource'
 import Autobase from 'autobase'
 import Hyperbee from 'hyperbee'
@@ -12,11 +11,13 @@ import type Corestore from 'corestore'
 import { createInvite, decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
 import { OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } from './room-caps.js'
-import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, openBody, sealKey, openKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
+import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, sealKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
 import type { RoomKeyStore } from './room-keys.js'
-import { encodeOp, encode, decode, joinRequest, messageRecord, memberRecord, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
-import { keys, keyTail, logEntryId, getInfo, getMember, getDevice, getInvite, getShare, activeDevices, viewHash } from './room-view.js'
+import { encodeOp, encode, decode, joinRequest, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
+import { getInfo, getMember, getInvite, viewHash } from './room-view.js'
 import { roomApply } from './room-apply.js'
+import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
+import { EpochKeys, rotation } from './room-epochs.js'
 import { answerPairing, requestPairing, type MessageChannel } from './room-pairing.js'
 
 export interface RoomOptions {
@@ -37,21 +38,6 @@ export interface RoomOptions {
   /** Passed to Autobase: indexers ack in the background every N ms (0: only explicit acks; default Autobase's). */
   ackInterval?: number
 }
-
-/** A message as read by a member; `text` is null when this device has no key for its epoch. */
-export interface RoomMessage {
-  id: MessageId
-  seq: number
-  author: Uint8Array
-  epoch: number
-  text: string | null
-  replyTo: MessageId | null
-  edits: number
-  deleted: boolean
-  reactions: Array<{ identity: Uint8Array, emoji: string }>
-}
-
-export interface RoomMember { identity: Uint8Array, role: Role, muted: boolean, removed: boolean, devices: Uint8Array[] }
 
 /** Options of a new invite: role granted, number of uses (default 1), expiry in ms since the epoch (0: none). */
 export interface InviteOptions { role?: Role, uses?: number, expires?: number }
@@ -77,11 +63,6 @@ async function localWriterKey (store: Corestore, namespace: string): Promise<Uin
   }
 }
 
-function hash (buf: Uint8Array): Uint8Array {
-  const out = b4a.alloc(32)
-  sodium.crypto_generichash(out, buf)
-  return out
-}
 
 /**
  * Events of a Room: `update` (the view changed), `writable` (this device was added as a writer),
@@ -107,6 +88,7 @@ export class Room extends ReadyResource {
   #base: Autobase<View> | null = null
   get #supportedVersion (): number { return this.#opts.supportedVersion ?? ROOM_VERSION }
   #box: BoxKeyPair | null = null
+  #epochs: EpochKeys | null = null
   #encryptionKey: Uint8Array | null = null
   #rotating: Promise<void> | null = null
   #recheck = false
@@ -162,6 +144,7 @@ export class Room extends ReadyResource {
   override async _open (): Promise<void> {
     const ks = this.#opts.keys
     this.#box = await loadBoxKeyPair(ks)
+    this.#epochs = new EpochKeys(ks, this.#box)
     let encryptionKey = await ks.get('room-key')
     if (encryptionKey === null) {
       if (this.#bootstrap !== null) throw ShoalError.ROOM_KEY_MISSING('no encryption key for this room in the key store')
@@ -239,18 +222,8 @@ export class Room extends ReadyResource {
   viewHash (): Promise<Uint8Array> { return viewHash(this.#live().view) }
 
   /** The epoch key for `epoch` from this device's share, cached in the key store; null without a share. */
-  async epochKey (epoch: number): Promise<Uint8Array | null> {
-    const share = await getShare(this.#live().view, epoch, this.writerKey)
-    if (share === null) return null
-    const h = hash(share)
-    const name = 'epoch/' + epoch
-    const cached = await this.#opts.keys.get(name)
-    // the share hash guards against a cached key from a rotate that a reorder replaced
-    if (cached !== null && b4a.equals(cached.subarray(0, 32), h)) return cached.subarray(32)
-    const key = openKey(share, this.#box!)
-    if (key === null) return null
-    await this.#opts.keys.put(name, b4a.concat([h, key]))
-    return key
+  epochKey (epoch: number): Promise<Uint8Array | null> {
+    return this.#epochs!.key(this.#live().view, this.writerKey, epoch)
   }
 
   async #currentKey (): Promise<{ epoch: number, key: Uint8Array }> {
@@ -306,15 +279,8 @@ export class Room extends ReadyResource {
   /** Appends a raw op envelope, as a newer or a hostile build might (tests of apply's validation). */
   appendRaw (buf: Uint8Array): Promise<unknown> { return this.#live().append(buf) }
 
-  /** Shares of every epoch key this device holds, sealed to `boxKey`. */
   async #sharesFor (boxKey: Uint8Array): Promise<EpochShare[]> {
-    const info = await this.info()
-    const shares: EpochShare[] = []
-    for (let e = 0; info !== null && e <= info.epoch; e++) {
-      const key = await this.epochKey(e)
-      if (key !== null) shares.push({ epoch: e, sealed: sealKey(key, boxKey) })
-    }
-    return shares
+    return this.#epochs!.sharesFor(this.#live().view, this.writerKey, boxKey)
   }
 
   /** Adds another device of a member (that member's own device, or an admin), sharing every epoch key. */
@@ -369,50 +335,12 @@ export class Room extends ReadyResource {
     return identity!
   }
 
-  /** Every member with their active devices, in identity order. */
-  async members (): Promise<RoomMember[]> {
-    const view = this.#live().view
-    const out: RoomMember[] = []
-    for await (const e of view.createReadStream(keys.members())) {
-      const identity = keyTail(e.key)
-      const m = decode(memberRecord, e.value)
-      const devices: Uint8Array[] = []
-      for await (const d of view.createReadStream(keys.memberDevices(identity))) {
-        const device = keyTail(d.key).subarray(32)
-        const rec = await getDevice(view, device)
-        if (rec !== null && !rec.removed) devices.push(device)
-      }
-      out.push({ identity, role: m.role, muted: m.muted, removed: m.removed, devices })
-    }
-    return out
-  }
+  /** Every member (removed ones flagged) with their active devices, in identity order. */
+  members (): Promise<RoomMember[]> { return readMembers(this.#live().view) }
 
   /** Messages in room order (from `start`, at most `limit`), decrypted where this device holds the epoch key. */
-  async messages (opts: { start?: number, limit?: number } = {}): Promise<RoomMessage[]> {
-    const view = this.#live().view
-    const out: RoomMessage[] = []
-    const epochKeys = new Map<number, Uint8Array | null>()
-    const range = { ...keys.logRange(), gte: keys.log(opts.start ?? 0), limit: opts.limit ?? -1 }
-    for await (const e of view.createReadStream(range)) {
-      const id = logEntryId(e.value)
-      const rec = await view.get(keys.message(id))
-      if (rec === null) continue
-      const m = decode(messageRecord, rec.value)
-      let text: string | null = null
-      if (!m.deleted) {
-        let key = epochKeys.get(m.epoch)
-        if (key === undefined) epochKeys.set(m.epoch, key = await this.epochKey(m.epoch))
-        const plain = key === null ? null : openBody(key, m.nonce, m.body)
-        text = plain === null ? null : b4a.toString(plain)
-      }
-      const reactions: RoomMessage['reactions'] = []
-      for await (const r of view.createReadStream(keys.reactions(id))) {
-        const tail = keyTail(r.key).subarray(36)
-        reactions.push({ identity: tail.subarray(0, 32), emoji: b4a.toString(tail.subarray(32)) })
-      }
-      out.push({ id, seq: m.seq, author: m.author, epoch: m.epoch, text, replyTo: m.replyTo, edits: m.edits, deleted: m.deleted, reactions })
-    }
-    return out
+  messages (opts: { start?: number, limit?: number } = {}): Promise<RoomMessage[]> {
+    return readMessages(this.#live().view, epoch => this.epochKey(epoch), opts)
   }
 
   #checkRotation (): void {
@@ -437,18 +365,7 @@ export class Room extends ReadyResource {
   async #rotateIfNeeded (): Promise<void> {
     const base = this.#live()
     if (!base.writable || base.closing !== null) return
-    const view = base.view
-    const info = await getInfo(view)
-    if (info === null || !info.needsRotation) return
-    const me = await getDevice(view, base.local.key!)
-    if (me === null || me.removed) return
-    const member = await getMember(view, me.identity)
-    if (member === null || member.removed || member.role !== ROLE.admin) return
-    const epochKey = randomKey()
-    const shares = (await activeDevices(view)).map(d => ({ device: d.device, sealed: sealKey(epochKey, d.boxKey) }))
-    await this.#append(OP.rotateEpoch, { epoch: info.epoch + 1, shares })
+    const op = await rotation(base.view, this.writerKey)
+    if (op !== null) await this.#append(OP.rotateEpoch, op)
   }
 }
-
-export { ROLE }
-export type { Role }

@@ -83,13 +83,18 @@ test('rooms – convergence fuzz: random ops, partitions and heals, then rebuild
       const hash = await converge(rooms)
       for (const r of rooms) t.is(b4a.toString(await r.viewHash(), 'hex'), hash)
 
+      // reopening a replica loads the same view
+      await rc.close()
+      const reopened = await openRoom(t, devices[2], ra.key)
+      t.is(b4a.toString(await reopened.viewHash(), 'hex'), hash, 'reopened: same view')
+
       // a fresh replica that holds only the room key rebuilds the same view by applying every op
       // (no fast-forward: this checks apply itself, not a copy of the signed view)
       const fresh = await makeDevice(t)
       await fresh.keys.put('room-key', (await devices[0].keys.get('room-key'))!)
       for (const d of devices) link(t, d, fresh)
       const rebuilt = await openRoom(t, fresh, ra.key, { fastForward: false })
-      t.is(await converge([...rooms, rebuilt]), hash, 'rebuilt from scratch: same view (' + ops.join(' ') + ')')
+      t.is(await converge([ra, rb, reopened, rebuilt]), hash, 'rebuilt from scratch: same view (' + ops.join(' ') + ')')
     })
   }
 })

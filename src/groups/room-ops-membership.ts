@@ -7,15 +7,10 @@ import { verifyReceipt } from 'blind-pairing-core'
 import { ROLE, ROOM_CAPS, isRole } from './room-caps.js'
 import { verifyAttestation, SEALED_KEY_BYTES } from './room-crypto.js'
 import {
-  decode, joinRequest, OP, type OpBodies, type EpochShare, type DeviceAttestation, type RoomInfo
+  decode, encode, joinRequest, inviteRecord, OP, type OpBodies, type EpochShare, type DeviceAttestation, type RoomInfo
 } from './room-schema.js'
 import { keys, keyTail, getMember, getDevice, getInvite, activeDevices } from './room-view.js'
 import { putInfo, putMember, putDevice, type ApplyContext, type Handler } from './room-apply-context.js'
-import { encode, inviteRecord } from './room-schema.js'
-
-function utf8Length (s: string): number {
-  return b4a.byteLength(s)
-}
 
 /** Shares for one device: epochs unique and known, each a sealed 32-byte key. */
 function validShares (shares: EpochShare[], epoch: number): boolean {
@@ -59,7 +54,7 @@ const isAdmin = (ctx: ApplyContext): boolean => ctx.author !== null && ctx.autho
 
 export const create: Handler<OpBodies[typeof OP.create]> = async (ctx, op) => {
   if (ctx.info !== null) return false
-  if (utf8Length(op.name) > ROOM_CAPS.name) return false
+  if (b4a.byteLength(op.name) > ROOM_CAPS.name) return false
   if (!b4a.equals(op.device.device, ctx.id.writer)) return false
   if (!verifyAttestation(op.device, ctx.discoveryKey)) return false
   if (op.shares.length !== 1 || op.shares[0]!.epoch !== 0 || op.shares[0]!.sealed.byteLength !== SEALED_KEY_BYTES) return false

@@ -5,6 +5,7 @@
  */
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
 import Autobase from 'autobase'
 import Hyperbee from 'hyperbee'
 import type Corestore from 'corestore'
@@ -349,8 +350,9 @@ export class Room extends ReadyResource {
       this.#recheck = true
       return
     }
+    // a rotate that fails (the base closed, this device was removed meanwhile) is retried by the next update
     this.#rotating = this.#rotateWhileNeeded()
-      .catch(err => { if (this.closing === null) this.emit('error', err) })
+      .catch(safetyCatch)
       .finally(() => { this.#rotating = null })
   }
 

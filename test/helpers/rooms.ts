@@ -115,7 +115,6 @@ export async function converge (rooms: Room[]): Promise<string> {
     try {
       await Promise.all(rooms.map(r => r.update()))
       const hashes = await Promise.all(rooms.map(async r => b4a.toString(await r.viewHash(), 'hex') + '/' + headsOf(r)))
-      if (process.env['ROOMS_DEBUG'] !== undefined) console.log(hashes.map(h => h.slice(0, 8) + h.slice(64)))
       if (hashes.every(h => h === hashes[0])) return hashes[0]!.split('/')[0]!
       await next
     } finally {

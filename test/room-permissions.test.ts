@@ -2,6 +2,7 @@ import test from 'brittle'
 import b4a from 'b4a'
 import { ROLE, ROOM_VERSION } from '../src/groups/index.js'
 import { encodeOp, OP } from '../src/groups/room-schema.js'
+import { attestDevice } from '../src/groups/room-crypto.js'
 import { makeDevice, openRoom, mesh, invite, converge } from './helpers/rooms.js'
 
 
@@ -118,4 +119,23 @@ test('rooms – a room version above this build stops the room instead of diverg
   t.is((await stopped).code, 'ROOM_VERSION_UNSUPPORTED', 'the older build stops')
   t.is((await newer.info())!.version, ROOM_VERSION + 1, 'the newer build applies it')
   t.is((await older.info())!.version, ROOM_VERSION, 'the older view never applied past the bump')
+})
+
+test('rooms – a device joins only with its own identity\'s attestation, added by that member or an admin', async t => {
+  const { m, x, ra, rm, rx, rooms } = await threeMembers(t)
+  const before = await converge(rooms)
+  const dk = ra.discoveryKey
+  // x (a member) adds a device for m's identity: m really signed it, but x may not add it
+  await rx.appendRaw(encodeOp(OP.addDevice, 1, { device: attestDevice(m.identity, dk, b4a.alloc(32, 1), b4a.alloc(32, 2)), shares: [] }))
+  // m adds a device attested by x's key pair but claiming m's identity
+  const forged = { ...attestDevice(x.identity, dk, b4a.alloc(32, 3), b4a.alloc(32, 4)), identity: m.identity.publicKey }
+  await rm.appendRaw(encodeOp(OP.addDevice, 1, { device: forged, shares: [] }))
+  // an attestation for another room
+  await rm.appendRaw(encodeOp(OP.addDevice, 1, { device: attestDevice(m.identity, b4a.alloc(32, 9), b4a.alloc(32, 5), b4a.alloc(32, 6)), shares: [] }))
+  t.is(await converge(rooms), before, 'none of them was added')
+
+  await rm.appendRaw(encodeOp(OP.addDevice, 1, { device: attestDevice(m.identity, dk, b4a.alloc(32, 7), b4a.alloc(32, 8)), shares: [] }))
+  await converge(rooms)
+  const mm = (await ra.members()).find(e => b4a.equals(e.identity, m.identity.publicKey))!
+  t.is(mm.devices.length, 2, 'the member added its own attested device')
 })

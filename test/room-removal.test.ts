@@ -4,6 +4,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ROLE } from '../src/groups/index.js'
 import type { Room } from '../src/groups/index.js'
+import { encodeOp, OP } from '../src/groups/room-schema.js'
+import { activeDevices, getDevice } from '../src/groups/room-view.js'
+import { sealKey, randomKey } from '../src/groups/room-crypto.js'
 import { makeDevice, makeIdentity, openRoom, mesh, link, invite, addSecondDevice, converge, type Device } from './helpers/rooms.js'
 
 const N = 1000
@@ -140,3 +143,30 @@ async function walk (dir: string): Promise<string[]> {
   }
   return out
 }
+
+test('removal – apply rejects a rotate that seals to a removed device or leaves a member device out', async t => {
+  const [a, b, x] = [await makeDevice(t), await makeDevice(t), await makeDevice(t)]
+  mesh(t, [a, b, x])
+  const ra = await openRoom(t, a, null, { name: 'rot' })
+  const rb = await invite(t, ra, b)
+  const rx = await invite(t, ra, x)
+  await ra.removeMember(x.identity.publicKey)
+  const rooms = [ra, rb, rx]
+  const before = await converge(rooms)
+  t.is((await ra.info())!.epoch, 1)
+
+  const view = ra.base.view
+  const active = await activeDevices(view)
+  const removed = (await getDevice(view, rx.writerKey))!
+  const share = (device: Uint8Array, boxKey: Uint8Array): { device: Uint8Array, sealed: Uint8Array } => ({ device, sealed: sealKey(randomKey(), boxKey) })
+  const current = active.map(d => share(d.device, d.boxKey))
+  await ra.appendRaw(encodeOp(OP.rotateEpoch, 1, { epoch: 2, shares: [...current, share(rx.writerKey, removed.boxKey)] }))
+  await ra.appendRaw(encodeOp(OP.rotateEpoch, 1, { epoch: 2, shares: current.slice(1) }))
+  await ra.appendRaw(encodeOp(OP.rotateEpoch, 1, { epoch: 2, shares: [current[0]!, current[0]!] }))
+  await ra.appendRaw(encodeOp(OP.rotateEpoch, 1, { epoch: 3, shares: current }))
+  t.is(await converge(rooms), before, 'leaking, incomplete, repeated or skipping rotates change nothing')
+
+  await ra.appendRaw(encodeOp(OP.rotateEpoch, 1, { epoch: 2, shares: current }))
+  await converge(rooms)
+  t.is((await rb.info())!.epoch, 2, 'exactly the member devices: accepted')
+})

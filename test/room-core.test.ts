@@ -1,7 +1,7 @@
 import test from 'brittle'
 import b4a from 'b4a'
-import { ROLE } from '../src/groups/index.js'
-import { makeDevice, makeIdentity, openRoom, mesh, invite, addSecondDevice, converge } from './helpers/rooms.js'
+import { ROLE, Room } from '../src/groups/index.js'
+import { makeDevice, makeIdentity, openRoom, mesh, invite, addSecondDevice, converge, NS } from './helpers/rooms.js'
 
 test('rooms – three identities on four devices chat, reply, react, edit, delete and converge', async t => {
   const a = await makeDevice(t)
@@ -63,4 +63,13 @@ test('rooms – reopening rebuilds the same view', async t => {
   const again = await openRoom(t, b, key)
   t.is(b4a.toString(await again.viewHash(), 'hex'), before)
   t.alike((await again.messages()).map(m => m.text), ['one', 'two'])
+})
+
+test('rooms – opening a known room without its key in the key store is ROOM_KEY_MISSING', async t => {
+  const a = await makeDevice(t)
+  const b = await makeDevice(t)
+  const ra = await openRoom(t, a, null, { name: 'k' })
+  const room = new Room(b.store, ra.key, { namespace: NS, identity: b.identity, keys: b.keys })
+  await t.exception(room.ready(), /ROOM_KEY_MISSING/)
+  t.is(await b.keys.get('room-key'), null, 'nothing was written for it')
 })

@@ -47,7 +47,7 @@ export async function applyNode (node: Autobase.Node, view: Hyperbee, host: Auto
   const value = node.value
   if (value === null || value.byteLength > ROOM_CAPS.op) return false
   const op = decodeOp(value)
-  if (op === null || op.version > OP_VERSION) return false
+  if (op === null || op.version !== OP_VERSION) return false // newer envelopes: kept in the log, skipped
   const batch = view.batch()
   let ctx: ApplyContext | null = null
   let ok = false

@@ -170,7 +170,8 @@ export class Room extends ReadyResource {
       this.#checkRotation()
     })
     await base.ready()
-    if (this.#bootstrap === null && await getInfo(base.view) === null) await this.#create()
+    // the creator writes create as its first block (also after a crash between opening and writing it)
+    if (b4a.equals(base.local.key!, base.key) && base.local.length === 0 && await getInfo(base.view) === null) await this.#create()
     this.#checkRotation()
   }
 

@@ -1,6 +1,6 @@
 import test from 'brittle'
 import b4a from 'b4a'
-import { ROLE, ROOM_VERSION } from '../src/groups/index.js'
+import { ROLE, ROOM_VERSION, type Role } from '../src/groups/index.js'
 import { encodeOp, OP } from '../src/groups/room-schema.js'
 import { attestDevice } from '../src/groups/room-crypto.js'
 import { makeDevice, openRoom, mesh, invite, converge } from './helpers/rooms.js'
@@ -138,4 +138,19 @@ test('rooms – a device joins only with its own identity\'s attestation, added 
   await converge(rooms)
   const mm = (await ra.members()).find(e => b4a.equals(e.identity, m.identity.publicKey))!
   t.is(mm.devices.length, 2, 'the member added its own attested device')
+})
+
+test('rooms – bad arguments are INVALID_ARGUMENT before anything is appended', async t => {
+  const a = await makeDevice(t)
+  const ra = await openRoom(t, a, null, { name: 'args' })
+  const msg = await ra.post('x')
+  const length = ra.base.local.length
+  await t.exception(ra.mute(b4a.alloc(31)), /INVALID_ARGUMENT/)
+  await t.exception(ra.setRole(a.identity.publicKey, 7 as Role), /INVALID_ARGUMENT/)
+  await t.exception(ra.react(msg, ''), /INVALID_ARGUMENT/)
+  await t.exception(ra.react(msg, 'x'.repeat(33)), /INVALID_ARGUMENT/)
+  await t.exception(ra.delete({ writer: b4a.alloc(32), length: 0 }), /INVALID_ARGUMENT/)
+  await t.exception(ra.createInvite({ uses: 0 }), /INVALID_ARGUMENT/)
+  await t.exception(ra.post('y'.repeat(5000)), /MESSAGE_TOO_LARGE/)
+  t.is(ra.base.local.length, length, 'nothing was appended')
 })

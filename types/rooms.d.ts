@@ -73,7 +73,7 @@ declare module 'autobase' {
     readonly isIndexer: boolean
     readonly length: number
     readonly signedLength: number
-    append (value: Uint8Array | Uint8Array[]): Promise<unknown>
+    append (value: Uint8Array | Uint8Array[]): Promise<number>
     heads (): Array<{ key: Uint8Array, length: number }>
     readonly wakeupProtocol: { addStream (stream: unknown): void }
     update (): Promise<void>

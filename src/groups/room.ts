@@ -12,6 +12,7 @@ import type Corestore from 'corestore'
 import { createInvite, decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
 import { OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } from './room-caps.js'
+import { checkKey, checkId, checkRole } from './room-args.js'
 import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, sealKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
 import type { RoomKeyStore } from './room-keys.js'
 import { encodeOp, encode, decode, joinRequest, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
@@ -63,7 +64,6 @@ async function localWriterKey (store: Corestore, namespace: string): Promise<Uin
     await session.close()
   }
 }
-
 
 /**
  * Events of a Room: `update` (the view changed), `writable` (this device was added as a writer),
@@ -143,6 +143,7 @@ export class Room extends ReadyResource {
   }
 
   override async _open (): Promise<void> {
+    if (b4a.byteLength(this.#opts.name ?? '') > ROOM_CAPS.name) throw ShoalError.INVALID_ARGUMENT('room name over ' + ROOM_CAPS.name + ' bytes')
     const ks = this.#opts.keys
     this.#box = await loadBoxKeyPair(ks)
     this.#epochs = new EpochKeys(ks, this.#box)
@@ -182,17 +183,17 @@ export class Room extends ReadyResource {
 
   async #create (): Promise<void> {
     const name = this.#opts.name ?? ''
-    if (b4a.byteLength(name) > ROOM_CAPS.name) throw ShoalError.INVALID_ARGUMENT('room name too long')
     const base = this.#live()
     const epochKey = randomKey()
     const device = attestDevice(this.#opts.identity, base.discoveryKey, base.local.key!, this.#box!.publicKey)
     await this.#append(OP.create, { name, device, shares: [{ epoch: 0, sealed: sealKey(epochKey, this.#box!.publicKey) }] })
   }
 
-  async #append<K extends OpType> (type: K, body: OpBodies[K]): Promise<void> {
+  /** Appends an op; resolves with this writer's length after it (the op's message id length). */
+  async #append<K extends OpType> (type: K, body: OpBodies[K]): Promise<number> {
     const buf = encodeOp(type, OP_VERSION, body)
     if (buf.byteLength > ROOM_CAPS.op) throw ShoalError.MESSAGE_TOO_LARGE('room op over ' + ROOM_CAPS.op + ' bytes')
-    await this.#live().append(buf)
+    return this.#live().append(buf)
   }
 
   /**
@@ -244,42 +245,63 @@ export class Room extends ReadyResource {
 
   /** Posts an encrypted message (optionally a reply); resolves with its id (writer key, length). */
   async post (text: string, opts: { replyTo?: MessageId } = {}): Promise<MessageId> {
+    if (opts.replyTo !== undefined) checkId(opts.replyTo)
     const { epoch, key } = await this.#currentKey()
     const { nonce, body } = this.#sealText(key, text)
-    await this.#append(OP.post, { epoch, nonce, body, replyTo: opts.replyTo ?? null })
-    return { writer: this.writerKey, length: this.#live().local.length }
+    const length = await this.#append(OP.post, { epoch, nonce, body, replyTo: opts.replyTo ?? null })
+    return { writer: this.writerKey, length }
   }
 
   /** Replaces the text of one of this identity's messages. */
   async edit (target: MessageId, text: string): Promise<void> {
+    checkId(target)
     const { epoch, key } = await this.#currentKey()
     const { nonce, body } = this.#sealText(key, text)
     await this.#append(OP.edit, { target, epoch, nonce, body })
   }
 
   /** Deletes a message (one's own, or anyone's for moderators and admins). */
-  delete (target: MessageId): Promise<void> { return this.#append(OP.delete, { target }) }
+  async delete (target: MessageId): Promise<void> {
+    checkId(target)
+    await this.#append(OP.delete, { target })
+  }
 
-  /** Adds (or with `add` false removes) a reaction. */
-  react (target: MessageId, emoji: string, add = true): Promise<void> { return this.#append(OP.react, { target, emoji, add }) }
+  /** Adds (or with `add` false removes) a reaction (1..32 bytes of UTF-8). */
+  async react (target: MessageId, emoji: string, add = true): Promise<void> {
+    checkId(target)
+    const size = b4a.byteLength(emoji)
+    if (size === 0 || size > ROOM_CAPS.emoji) throw ShoalError.INVALID_ARGUMENT('a reaction is 1..' + ROOM_CAPS.emoji + ' bytes')
+    await this.#append(OP.react, { target, emoji, add })
+  }
 
   /** Mutes or unmutes a member (moderators and admins, on lower roles). */
-  mute (identity: Uint8Array, muted = true): Promise<void> { return this.#append(OP.mute, { identity, muted }) }
+  async mute (identity: Uint8Array, muted = true): Promise<void> {
+    checkKey('identity', identity)
+    await this.#append(OP.mute, { identity, muted })
+  }
 
   /** Changes a member's role (admins). */
-  setRole (identity: Uint8Array, role: Role): Promise<void> { return this.#append(OP.setRole, { identity, role }) }
+  async setRole (identity: Uint8Array, role: Role): Promise<void> {
+    checkKey('identity', identity)
+    checkRole(role)
+    await this.#append(OP.setRole, { identity, role })
+  }
 
   /** Removes a member and all their devices (admins); an admin device then rotates the epoch key. */
-  removeMember (identity: Uint8Array): Promise<void> { return this.#append(OP.removeMember, { identity }) }
+  async removeMember (identity: Uint8Array): Promise<void> {
+    checkKey('identity', identity)
+    await this.#append(OP.removeMember, { identity })
+  }
 
   /** Raises the room version (admins), making newer op types live for every build that knows them. */
   async setRoomVersion (version: number): Promise<void> {
+    if (!Number.isInteger(version) || version < 1) throw ShoalError.INVALID_ARGUMENT('room versions are positive integers')
     if (version > this.#supportedVersion) throw ShoalError.ROOM_VERSION_UNSUPPORTED('this build applies room versions up to ' + this.#supportedVersion)
     await this.#append(OP.roomVersion, { version })
   }
 
   /** Appends a raw op envelope, as a newer or a hostile build might (tests of apply's validation). */
-  appendRaw (buf: Uint8Array): Promise<unknown> { return this.#live().append(buf) }
+  appendRaw (buf: Uint8Array): Promise<number> { return this.#live().append(buf) }
 
   async #sharesFor (boxKey: Uint8Array): Promise<EpochShare[]> {
     return this.#epochs!.sharesFor(this.#live().view, this.writerKey, boxKey)
@@ -296,13 +318,17 @@ export class Room extends ReadyResource {
     const uses = opts.uses ?? 1
     const role = opts.role ?? ROLE.member
     if (!Number.isInteger(uses) || uses < 1 || uses > ROOM_CAPS.uses) throw ShoalError.INVALID_ARGUMENT('uses must be 1..' + ROOM_CAPS.uses)
+    checkRole(role)
     const inv = createInvite(this.key, { expires: opts.expires ?? 0 })
     await this.#append(OP.inviteAdd, { id: inv.id, publicKey: inv.publicKey, role, uses, expires: opts.expires ?? 0 })
     return { id: inv.id, invite: inv.invite }
   }
 
   /** Revokes an invite (admins). */
-  deleteInvite (id: Uint8Array): Promise<void> { return this.#append(OP.inviteDel, { id }) }
+  async deleteInvite (id: Uint8Array): Promise<void> {
+    checkKey('invite id', id)
+    await this.#append(OP.inviteDel, { id })
+  }
 
   /**
    * Answers one join request on `channel`: checks the invite (INVITE_INVALID, INVITE_USED,

@@ -126,3 +126,11 @@ test('invites – apply rejects add-member ops without a valid, unused receipt',
   t.is(await converge([ra, rb]), afterOne, 'a used invite admits no one else')
   t.is((await ra.members()).length, 3)
 })
+
+test('pairing – a malformed request is refused on both ends', async t => {
+  const [a, b] = memoryChannelPair()
+  const answered = answerPairing(a, { lookup: async () => null, accept: async () => { throw new Error('not reached') } })
+  b.send(b4a.from('not a pairing request'))
+  await t.exception(answered, /INVITE_INVALID/)
+  t.alike(await b.receive(), b4a.from([1]), 'the requester hears "unknown invite"')
+})

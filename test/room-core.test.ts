@@ -11,7 +11,7 @@ test('rooms – three identities on four devices chat, reply, react, edit, delet
   const c = await makeDevice(t)
   mesh(t, [a, b1, b2, c])
 
-  const ra = await openRoom(t, a, null, { name: 'friends' })
+  const ra = await openRoom(t, a, null, { name: 'friends', now: () => 1_700_000_000_000 })
   const rb1 = await invite(t, ra, b1)
   const rc = await invite(t, ra, c)
   const rb2 = await addSecondDevice(t, b1, b2)
@@ -33,12 +33,14 @@ test('rooms – three identities on four devices chat, reply, react, edit, delet
     const msgs = await r.messages()
     t.is(msgs.length, 3, `device ${i} sees 3 messages`)
     t.is(msgs[0]!.text, 'hello from a')
+    t.is(msgs[0]!.timestamp, 1_700_000_000_000, 'the author\'s clock travels inside the encrypted body')
     t.alike(msgs[0]!.reactions.map(x => x.emoji).sort(), ['👍', '🎉'].sort())
     t.is(msgs[1]!.text, 'hi a, b here (edited on my second device)')
     t.alike(msgs[1]!.replyTo, hello)
     t.is(msgs[1]!.edits, 1)
     t.ok(msgs[2]!.deleted, 'deleted message is a tombstone')
     t.is(msgs[2]!.text, null)
+    t.is(msgs[2]!.timestamp, null)
     t.is(b4a.toString(await r.viewHash(), 'hex'), hash, `device ${i} has the same view hash`)
   }
   const members = await ra.members()

@@ -27,6 +27,8 @@ export const ROOM_CAPS = {
   op: 64 * 1024,
   name: 128,
   text: 4096,
+  /** An encrypted body: the encoded plaintext (text, timestamp) plus the secretbox MAC. */
+  body: 4096 + 32,
   emoji: 32,
   shares: 256,
   uses: 1000

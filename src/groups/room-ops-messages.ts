@@ -11,7 +11,7 @@ import { putInfo, putMember, type ApplyContext, type Handler } from './room-appl
 const MAC_BYTES = 16
 
 function validBody (body: Uint8Array): boolean {
-  return body.byteLength >= MAC_BYTES && body.byteLength <= ROOM_CAPS.text + MAC_BYTES
+  return body.byteLength >= MAC_BYTES && body.byteLength <= ROOM_CAPS.body
 }
 
 /** The author may write content: an active, unmuted member. */

@@ -6,16 +6,21 @@ import b4a from 'b4a'
 import type Hyperbee from 'hyperbee'
 import type { Role } from './room-caps.js'
 import { openBody } from './room-crypto.js'
-import { decode, memberRecord, messageRecord, type MessageId } from './room-schema.js'
+import { decode, memberRecord, messageRecord, messageBody, type MessageId, type MessageBody } from './room-schema.js'
 import { keys, keyTail, logEntryId, getDevice } from './room-view.js'
 
-/** A message as read by a member; `text` is null when this device has no key for its epoch. */
+/**
+ * A message as read by a member; `text` and `timestamp` are null when this device has no key for
+ * its epoch (or the body does not open). `timestamp` is the author's clock when the current text was
+ * written (the post, or its latest edit).
+ */
 export interface RoomMessage {
   id: MessageId
   seq: number
   author: Uint8Array
   epoch: number
   text: string | null
+  timestamp: number | null
   replyTo: MessageId | null
   edits: number
   deleted: boolean
@@ -23,6 +28,14 @@ export interface RoomMessage {
 }
 
 export interface RoomMember { identity: Uint8Array, role: Role, muted: boolean, removed: boolean, devices: Uint8Array[] }
+
+function decodeBody (plain: Uint8Array): MessageBody | null {
+  try {
+    return decode(messageBody, plain)
+  } catch {
+    return null // a member wrote a body this build cannot read: shown as unreadable
+  }
+}
 
 /** Every member (removed ones flagged) with their active devices, in identity order. */
 export async function readMembers (view: Hyperbee): Promise<RoomMember[]> {
@@ -55,19 +68,19 @@ export async function readMessages (
     const rec = await view.get(keys.message(id))
     if (rec === null) continue
     const m = decode(messageRecord, rec.value)
-    let text: string | null = null
+    let body: MessageBody | null = null
     if (!m.deleted) {
       let key = epochKeys.get(m.epoch)
       if (key === undefined) epochKeys.set(m.epoch, key = await epochKey(m.epoch))
       const plain = key === null ? null : openBody(key, m.nonce, m.body)
-      text = plain === null ? null : b4a.toString(plain)
+      body = plain === null ? null : decodeBody(plain)
     }
     const reactions: RoomMessage['reactions'] = []
     for await (const r of view.createReadStream(keys.reactions(id))) {
       const tail = keyTail(r.key).subarray(36)
       reactions.push({ identity: tail.subarray(0, 32), emoji: b4a.toString(tail.subarray(32)) })
     }
-    out.push({ id, seq: m.seq, author: m.author, epoch: m.epoch, text, replyTo: m.replyTo, edits: m.edits, deleted: m.deleted, reactions })
+    out.push({ id, seq: m.seq, author: m.author, epoch: m.epoch, text: body?.text ?? null, timestamp: body?.timestamp ?? null, replyTo: m.replyTo, edits: m.edits, deleted: m.deleted, reactions })
   }
   return out
 }

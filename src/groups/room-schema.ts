@@ -204,6 +204,13 @@ export const inviteRecord: Enc<InviteRecord> = struct<InviteRecord>({
   publicKey: c.fixed32, role, uses: c.uint, used: c.uint, expires: c.uint, deleted: c.bool
 })
 
+/**
+ * The plaintext of a message body, encrypted under the epoch key: the text and the author's
+ * clock when it was written (ms since the epoch; informative only, apply never reads it).
+ */
+export interface MessageBody { text: string, timestamp: number }
+export const messageBody: Enc<MessageBody> = struct<MessageBody>({ text: c.string, timestamp: c.uint })
+
 /** What a joining device sends inside the pairing request (and what the receipt proves). */
 export const joinRequest = deviceAttestation
 

@@ -15,7 +15,7 @@ import { OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } from './room-cap
 import { checkKey, checkId, checkRole } from './room-args.js'
 import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, sealKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
 import type { RoomKeyStore } from './room-keys.js'
-import { encodeOp, encode, decode, joinRequest, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
+import { encodeOp, encode, decode, joinRequest, messageBody, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
 import { getInfo, getMember, getInvite, viewHash } from './room-view.js'
 import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
@@ -31,7 +31,7 @@ export interface RoomOptions {
   keys: RoomKeyStore
   /** Name of a new room (key null). */
   name?: string
-  /** Clock for invite expiry, in ms since the epoch. */
+  /** Clock in ms since the epoch: invite expiry, message timestamps. Default Date.now. */
   now?: () => number
   /** Act as a build that applies room versions up to this (tests of version gating); default ROOM_VERSION. */
   supportedVersion?: number
@@ -238,10 +238,12 @@ export class Room extends ReadyResource {
   }
 
   #sealText (key: Uint8Array, text: string): { nonce: Uint8Array, body: Uint8Array } {
-    const plain = b4a.from(text)
-    if (plain.byteLength > ROOM_CAPS.text) throw ShoalError.MESSAGE_TOO_LARGE('room message over ' + ROOM_CAPS.text + ' bytes')
-    return sealBody(key, plain)
+    if (b4a.byteLength(text) > ROOM_CAPS.text) throw ShoalError.MESSAGE_TOO_LARGE('room message over ' + ROOM_CAPS.text + ' bytes')
+    return sealBody(key, encode(messageBody, { text, timestamp: this.#now() }))
   }
+
+  #now (): number { return (this.#opts.now ?? Date.now)() }
+
 
   /** Posts an encrypted message (optionally a reply); resolves with its id (writer key, length). */
   async post (text: string, opts: { replyTo?: MessageId } = {}): Promise<MessageId> {
@@ -344,7 +346,7 @@ export class Room extends ReadyResource {
         const invite = await getInvite(view, inviteId)
         if (invite === null || invite.deleted) throw ShoalError.INVITE_INVALID('the invite was revoked')
         if (invite.used >= invite.uses) throw ShoalError.INVITE_USED('the invite has been used')
-        const now = (this.#opts.now ?? Date.now)()
+        const now = this.#now()
         if (invite.expires !== 0 && now > invite.expires) throw ShoalError.INVITE_EXPIRED('the invite has expired')
         let att: DeviceAttestation
         try {

@@ -22,7 +22,7 @@ test('removal – after removal and rotation the removed member reads 0 of 1,000
   const b1 = await makeDevice(t, bId)
   const b2 = await makeDevice(t, bId)
   const x = await makeDevice(t)
-  mesh(t, [a, b1, b2, x])
+  const stops = mesh(t, [a, b1, b2, x])
   const ra = await openRoom(t, a, null, { name: 'rm' })
   const rb1 = await invite(t, ra, b1)
   const rx = await invite(t, ra, x)
@@ -38,6 +38,8 @@ test('removal – after removal and rotation the removed member reads 0 of 1,000
   t.ok(await rb2.epochKey(1), 'a remaining device has it')
   await t.exception(rx.post('after removal'), /ROOM_KEY_MISSING/)
 
+  // the two writers replicate live; b2 and x catch up in bulk afterwards (cheaper than four live replicas)
+  for (const [i, stop] of stops.entries()) if (i !== 0) stop()
   const started = performance.now()
   await Promise.all([ra, rb1].map(async (r, w) => {
     for (let i = w; i < N; i += 2) {
@@ -46,6 +48,9 @@ test('removal – after removal and rotation the removed member reads 0 of 1,000
     }
   }))
   const posted = performance.now()
+  mesh(t, [a, b1, b2, x].slice(1)) // b1-b2, b1-x, b2-x
+  link(t, a, b2)
+  link(t, a, x)
   await converge(rooms)
   t.comment(`posting ${N}: ${Math.round(posted - started)} ms, converging: ${Math.round(performance.now() - posted)} ms`)
 

@@ -34,6 +34,11 @@ export type ShoalErrorCode =
   | 'DM_TOO_MANY_SKIPPED'
   | 'DM_INVALID_KEYS'
   | 'DM_TOO_MANY_RECIPIENTS'
+  | 'INVITE_INVALID'
+  | 'INVITE_USED'
+  | 'INVITE_EXPIRED'
+  | 'ROOM_KEY_MISSING'
+  | 'ROOM_VERSION_UNSUPPORTED'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -97,4 +102,9 @@ export class ShoalError extends Error {
   static DM_INVALID_KEYS (msg: string, cause?: unknown): ShoalError { return new ShoalError('DM_INVALID_KEYS', msg, { cause }) }
   /** More recipient devices or identities than one box may carry. */
   static DM_TOO_MANY_RECIPIENTS (msg: string): ShoalError { return new ShoalError('DM_TOO_MANY_RECIPIENTS', msg) }
+  static INVITE_INVALID (msg: string, cause?: unknown): ShoalError { return new ShoalError('INVITE_INVALID', msg, { cause }) }
+  static INVITE_USED (msg: string): ShoalError { return new ShoalError('INVITE_USED', msg) }
+  static INVITE_EXPIRED (msg: string): ShoalError { return new ShoalError('INVITE_EXPIRED', msg) }
+  static ROOM_KEY_MISSING (msg: string): ShoalError { return new ShoalError('ROOM_KEY_MISSING', msg) }
+  static ROOM_VERSION_UNSUPPORTED (msg: string): ShoalError { return new ShoalError('ROOM_VERSION_UNSUPPORTED', msg) }
 }

@@ -1,0 +1,40 @@
+/**
+ * Constants of the room format that must never drift between builds or peers: namespaces,
+ * the room version (which op types are live), roles and size caps. Changing a value is a break.
+ */
+import { namespaceHash } from '../caps.js'
+
+/** Highest room version this build can apply. A `room-version` op above it stops the room. */
+export const ROOM_VERSION = 1
+
+/** Format version written in every op envelope. */
+export const OP_VERSION = 1
+
+/** Namespace of an identity's signature over a room device (writer key + box key). */
+export const ROOM_DEVICE_ATTESTATION = 'room-device-attestation/v1'
+
+/** Roles, ordered by rank: a higher number may do everything a lower one may. */
+export const ROLE = { member: 0, moderator: 1, admin: 2 } as const
+export type Role = typeof ROLE[keyof typeof ROLE]
+
+/** True when `n` is a known role number. */
+export function isRole (n: number): n is Role {
+  return n === ROLE.member || n === ROLE.moderator || n === ROLE.admin
+}
+
+/** Size caps in bytes (UTF-8 for strings), checked when appending and again in apply. */
+export const ROOM_CAPS = {
+  op: 64 * 1024,
+  name: 128,
+  text: 4096,
+  /** An encrypted body: the encoded plaintext (text, timestamp) plus the secretbox MAC. */
+  body: 4096 + 32,
+  emoji: 32,
+  shares: 256,
+  uses: 1000
+} as const
+
+/** The message an identity signs to say "this writer of the room (discovery key) is my device". */
+export function roomDevicePayload (discoveryKey: Uint8Array, identity: Uint8Array, device: Uint8Array, boxKey: Uint8Array): Uint8Array {
+  return namespaceHash(ROOM_DEVICE_ATTESTATION, discoveryKey, identity, device, boxKey)
+}

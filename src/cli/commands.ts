@@ -124,13 +124,16 @@ export const commands: Record<string, Command> = {
 
   async status (shoal) {
     const s = await shoal.status()
+    const health = shoal.health
     const lines = [`${s.peers.length} peer(s) connected`]
+    if (health.rolledBack !== null) lines.push(`warning: my feed has ${health.rolledBack.length} blocks but had ${health.rolledBack.expected}; writing is paused until the lost blocks are restored from a peer`)
+    if (health.viewsRebuilt !== null) lines.push('warning: the views were damaged and have been rebuilt from the feeds')
     for (const p of s.peers) lines.push(`  peer ${p.identity ?? '(unknown identity)'}`)
     for (const id of s.identities) {
       lines.push(`${id.id}`)
       for (const f of id.feeds) lines.push(`  feed ${f.key.slice(0, 12)}…  ${f.local}/${f.remote}`)
     }
-    return { json: s, text: lines.join('\n') }
+    return { json: { ...s, storage: health }, text: lines.join('\n') }
   },
 
   async reindex (shoal) {

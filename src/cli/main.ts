@@ -59,8 +59,12 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       return 0
     }
     const shoal = new Shoal(storage)
+    // A background failure (the indexer on a full disk) fails the command through the call that
+    // waits on it; here it is only reported, never an unhandled 'error' event.
+    shoal.on('error', (err: Error) => { if (io.env.SHOAL_DEBUG) io.stderr(`warning: ${ShoalError.from(err).message}\n`) })
     try {
       await shoal.ready()
+      if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${oneLine(shoal.health.viewsRebuilt)}); moved aside and rebuilt from the feeds\n`)
       {
         if (p.command === 'sync') await shoal.joinNetwork(joinOptions(p, io.env))
         print(io, p, await commands[p.command](shoal, p))
@@ -76,12 +80,26 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
 
 async function init (storage: string, p: Parsed): Promise<Result> {
   const restore = typeof p.flags.restore === 'string' ? p.flags.restore : undefined
+  if (p.flags['new-feed'] === true) {
+    if (restore !== undefined || p.flags.name !== undefined) throw ShoalError.USAGE('--new-feed takes no --restore or --name')
+    const shoal = new Shoal(storage, { newDeviceFeed: true })
+    try {
+      await shoal.ready()
+      return initResult(shoal, null, true)
+    } finally {
+      await shoal.close()
+    }
+  }
   const { shoal, phrase } = await Shoal.init(storage, { name: typeof p.flags.name === 'string' ? p.flags.name : undefined, restore })
   try {
     return initResult(shoal, phrase, restore !== undefined)
   } finally {
     await shoal.close()
   }
+}
+
+function oneLine (s: string): string {
+  return s.replace(/\s+/g, ' ').slice(0, 200)
 }
 
 function print (io: Io, p: Parsed, r: Result): void {

@@ -3,19 +3,21 @@
  * folder (identity, Corestore, views), writes this device's feed, tracks other feeds and keeps
  * the views current.
  */
+import path from 'node:path'
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
 import sodium from 'sodium-universal'
-import { VIEWS_VERSION } from '../caps.js'
+import { DEVICE_FEED_NAME, VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
 import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
-import type { ContactType, MessageRecord } from '../feeds/schema.js'
+import { encodeRecord, type ContactType, type MessageRecord } from '../feeds/schema.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION, keys, TAG, key } from '../views/keys.js'
+import { checkpoint as checkpointEnc, decode } from '../views/records.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
 import { ViewDb } from '../views/view-db.js'
 import type { StoredPost } from '../views/records.js'
@@ -23,13 +25,28 @@ import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
-import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
+import { hasIdentity, pruneRocksLogs, readSeed, secureStorage, storageFault, storagePaths, writeSeed, type StoragePaths } from './storage.js'
+import { NodeState } from './node-state.js'
+import { quarantineFolder, removeCreated, snapshotCreated } from './storage-repair.js'
 
 export interface ShoalOptions {
   /** Clock, injectable for tests. */
   now?: () => number
   /** A label for this device, written in its feed header. */
   device?: string
+  /**
+   * My recorded device feed is gone from cores/ (DEVICE_FEED_MISSING): start a fresh device feed
+   * for this identity anyway, and track the lost one read-only so peers can bring its posts back.
+   */
+  newDeviceFeed?: boolean
+}
+
+/** Problems with the local storage that the node noticed and how it dealt with them. */
+export interface StorageHealth {
+  /** My feed is shorter than it was (blocks lost in a crash): appends are refused until restored. */
+  rolledBack: { length: number, expected: number } | null
+  /** The views were damaged and rebuilt from the feeds (why), or null. */
+  viewsRebuilt: string | null
 }
 
 export interface InitOptions extends ShoalOptions {
@@ -66,6 +83,9 @@ export class Shoal extends ReadyResource {
   readonly paths: StoragePaths
   private readonly opts: ShoalOptions
   private keyPair: IdentityKeyPair | null = null
+  private stateInstance: NodeState | null = null
+  private rolledBack: { length: number, expected: number } | null = null
+  private viewsRebuilt: string | null = null
   private storeInstance: Corestore | null = null
   private db: ViewDb | null = null
   private feedInstance: DeviceFeed | null = null
@@ -87,39 +107,54 @@ export class Shoal extends ReadyResource {
    * device's feed. Fails with IDENTITY_EXISTS, changing nothing, if the folder has an identity.
    */
   static async init (storage: string, opts: InitOptions = {}): Promise<{ shoal: Shoal, phrase: string | null }> {
-    if (await hasIdentity(storage)) throw ShoalError.IDENTITY_EXISTS(`${storage} already has an identity`)
+    // Every input is checked before the first write: a failed init leaves the folder as it was.
     const seed = opts.restore !== undefined ? phraseToSeed(opts.restore) : createSeed()
-    await writeSeed(storage, seed)
+    if (opts.name !== undefined) encodeRecord({ type: 'about', timestamp: 0, name: opts.name, bio: null })
+    if (await hasIdentity(storage)) throw ShoalError.IDENTITY_EXISTS(`${storage} already has an identity`)
+    const created = await snapshotCreated(storage)
     const shoal = new Shoal(storage, opts)
     try {
+      await writeSeed(storage, seed)
       await shoal.ready()
       if (opts.name !== undefined) await shoal.setProfile({ name: opts.name })
     } catch (err) {
       await shoal.close()
+      await removeCreated(created)
       throw err
     }
     return { shoal, phrase: opts.restore !== undefined ? null : seedToPhrase(seed) }
   }
 
   protected override async _open (): Promise<void> {
+    await secureStorage(this.paths.root)
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
+    this.stateInstance = new NodeState(this.paths.state)
+    await this.stateInstance.ready()
+    await pruneRocksLogs(path.join(this.paths.cores, 'db'))
     this.storeInstance = new Corestore(this.paths.cores)
     try {
       await this.storeInstance.ready()
     } catch (err) {
-      if (/lock/i.test(String((err as Error)?.message))) throw ShoalError.STORAGE_LOCKED(`${this.paths.root} is in use by another Shoal process`, err)
-      throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.cores}`, err)
+      throw corestoreError(this.paths, err)
     }
-    this.db = new ViewDb(this.paths.views)
-    await this.db.ready()
+    this.db = new ViewDb(this.paths.views, { files: { quarantine: quarantineFolder, beforeOpen: pruneRocksLogs } })
+    try {
+      await this.db.ready()
+    } catch (err) {
+      if (/lock/i.test(String((err as Error)?.message))) throw ShoalError.STORAGE_LOCKED(`${this.paths.root} is in use by another Shoal process`, err)
+      throw storageFault(`cannot open the views in ${this.paths.views}`, err)
+    }
+    if (this.db.repaired !== null) this.viewsRebuilt = this.db.repaired
     this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => views.invalidate())
-    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device })
+    const create = await this.checkDeviceFeed(this.storeInstance, this.stateInstance, this.db)
+    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create })
     await this.feedInstance.ready()
+    if (this.rolledBack === null) await this.stateInstance.setDeviceFeed(this.feedInstance.key, this.feedInstance.length)
 
     const stored = await this.db.get(META_VERSION)
     const fresh = stored === null || stored[0] !== VIEWS_VERSION
@@ -130,10 +165,55 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    const tracked: FeedKey[] = []
-    for await (const { key: k } of this.db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
+    await this.migrateTrackedFeeds(this.stateInstance, this.db)
+    const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
-    await this.indexerInstance.waitFor(this.feedInstance.key, this.feedInstance.length)
+    await this.untilIndexed(this.feedInstance.key, this.feedInstance.length)
+  }
+
+  /**
+   * Checks that my device feed in cores/ is the one recorded in the node state and no shorter
+   * than it has been (by the state's record and the views' checkpoint). A missing feed is refused
+   * (DEVICE_FEED_MISSING) unless `newDeviceFeed`; a shorter one marks the node rolled back, where
+   * reads work and appends are refused. Resolves whether DeviceFeed may write a header.
+   */
+  private async checkDeviceFeed (store: Corestore, state: NodeState, db: ViewDb): Promise<boolean> {
+    const recorded = await state.deviceFeed()
+    const probe = store.get({ name: DEVICE_FEED_NAME })
+    let length: number
+    let feed: FeedKey
+    try {
+      await probe.ready()
+      length = probe.length
+      feed = probe.key as FeedKey
+    } finally {
+      await probe.close()
+    }
+    if (recorded !== null && !b4a.equals(recorded.key, feed)) {
+      if (this.opts.newDeviceFeed !== true) {
+        throw ShoalError.DEVICE_FEED_MISSING(`my device feed ${feedToString(recorded.key)} (${recorded.length} blocks) is no longer in ${this.paths.cores}; ` +
+          'it was deleted or replaced. Restore the folder from a backup, or run "shoal init --new-feed" to start a fresh device feed for this identity ' +
+          '(the lost feed is then tracked read-only, so peers that hold it bring its posts back)')
+      }
+      await state.track([recorded.key])
+      return true
+    }
+    const ckRaw = await db.get(keys.checkpoint(feed))
+    const indexed = ckRaw === null ? 0 : decode(checkpointEnc, ckRaw).position
+    const expected = Math.max(recorded?.length ?? 0, indexed)
+    if (length < expected) {
+      this.rolledBack = { length, expected }
+      return false
+    }
+    return true
+  }
+
+  /** Moves the tracked-feed list out of views/ (where older versions kept it) into the node state, once. */
+  private async migrateTrackedFeeds (state: NodeState, db: ViewDb): Promise<void> {
+    if (await state.migrated('tracked-feeds')) return
+    const tracked: FeedKey[] = []
+    for await (const { key: k } of db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
+    await state.finishMigration('tracked-feeds', tracked)
   }
 
   protected override async _close (): Promise<void> {
@@ -146,6 +226,12 @@ export class Shoal extends ReadyResource {
     if (this.feedInstance) await this.feedInstance.close()
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
+    if (this.stateInstance) await this.stateInstance.close()
+  }
+
+  /** What went wrong with the local storage and how the node dealt with it. */
+  get health (): StorageHealth {
+    return { rolledBack: this.rolledBack, viewsRebuilt: this.viewsRebuilt }
   }
 
   get identity (): IdentityKey {
@@ -186,10 +272,9 @@ export class Shoal extends ReadyResource {
 
   /** Starts replicating and indexing another device feed (idempotent, remembered across restarts). */
   async addFeed (feed: FeedKey): Promise<void> {
+    if (!(feed instanceof Uint8Array) || feed.byteLength !== 32) throw ShoalError.INVALID_ARGUMENT('a feed key is 32 bytes')
     if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex'))) return
-    const w = this.need(this.db).txn()
-    w.put(keys.trackedFeed(feed), b4a.alloc(0))
-    await w.commit()
+    await this.need(this.stateInstance).track([feed])
     await this.openRemote(feed)
   }
 
@@ -237,9 +322,7 @@ export class Shoal extends ReadyResource {
       if (core === undefined) continue
       this.remote.delete(hex)
       this.indexer.remove(feed)
-      const w = this.need(this.db).txn()
-      w.del(keys.trackedFeed(feed))
-      await w.commit()
+      await this.need(this.stateInstance).untrack(feed)
       await core.purge()
       await core.close()
     }
@@ -311,9 +394,39 @@ export class Shoal extends ReadyResource {
 
   private async write (rec: MessageRecord): Promise<MessageRef> {
     const feed = this.need(this.feedInstance)
-    const ref = await feed.append(rec)
-    await this.indexer.waitFor(feed.key, ref.seq + 1)
+    if (this.rolledBack !== null) throw this.rolledBackError()
+    let ref: MessageRef
+    try {
+      ref = await feed.append(rec)
+    } catch (err) {
+      if (err instanceof ShoalError) throw err
+      throw storageFault('cannot write to my feed', err)
+    }
+    await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
+    await this.untilIndexed(feed.key, ref.seq + 1)
     return ref
+  }
+
+  private rolledBackError (): ShoalError {
+    const r = this.rolledBack as { length: number, expected: number }
+    return ShoalError.FEED_ROLLED_BACK(`my device feed has ${r.length} blocks but had ${r.expected} (blocks lost in a crash); ` +
+      'appending now would fork it, so writing is paused until the lost blocks are restored from a peer that holds them ' +
+      '(keep the node online with "shoal serve"), or a fresh device feed is started')
+  }
+
+  /** Waits for the indexer to reach `length` of `feed`, failing (not hanging) if it fails meanwhile. */
+  private async untilIndexed (feed: FeedKey, length: number): Promise<void> {
+    const indexer = this.indexer
+    let onError: (err: Error) => void = () => {}
+    const failed = new Promise<never>((_resolve, reject) => {
+      onError = (err) => reject(storageFault('cannot update the views', err))
+      indexer.once('error', onError)
+    })
+    try {
+      await Promise.race([indexer.waitFor(feed, length), failed])
+    } finally {
+      indexer.off('error', onError)
+    }
   }
 
   private now (): number {
@@ -419,3 +532,15 @@ export class Shoal extends ReadyResource {
   }
 }
 
+/** The coded error for a Corestore that does not open, with what happened and what to do. */
+function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
+  const e = err as { code?: unknown, message?: unknown } | null
+  const detail = String(e?.message ?? err)
+  if (e?.code === 'DEVICE_FILE') {
+    return ShoalError.STORAGE_ERROR(`${paths.cores} was copied or moved from where it was made (${detail}). ` +
+      'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
+      `Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"`, err)
+  }
+  if (/lock/i.test(detail)) return ShoalError.STORAGE_LOCKED(`${paths.root} is in use by another Shoal process`, err)
+  return storageFault(`cannot open ${paths.cores}`, err)
+}

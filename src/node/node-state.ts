@@ -8,7 +8,7 @@ import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { readUint64BE, writeUint64BE, type FeedKey } from '../ids.js'
-import { pruneRocksLogs, storageFault } from './storage.js'
+import { pruneRocksLogs, storageFault, writeFault } from './storage.js'
 
 const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04 } as const
 
@@ -96,7 +96,7 @@ export class NodeState extends ReadyResource {
     try {
       await w.flush()
     } catch (err) {
-      throw storageFault(`cannot write the node state in ${this.path}`, err)
+      throw await writeFault(this.path, `cannot write the node state in ${this.path}`, err)
     }
   }
 }

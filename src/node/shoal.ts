@@ -25,7 +25,7 @@ import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
-import { hasIdentity, pruneRocksLogs, readSeed, secureStorage, storageFault, storagePaths, writeSeed, type StoragePaths } from './storage.js'
+import { hasIdentity, pruneRocksLogs, readSeed, secureStorage, storageFault, storagePaths, lowOnSpace, writeFault, writeSeed, type StoragePaths } from './storage.js'
 import { NodeState } from './node-state.js'
 import { quarantineFolder, removeCreated, snapshotCreated } from './storage-repair.js'
 
@@ -85,6 +85,9 @@ export class Shoal extends ReadyResource {
   private keyPair: IdentityKeyPair | null = null
   private stateInstance: NodeState | null = null
   private rolledBack: { length: number, expected: number } | null = null
+  private faulted = false
+  private recovering: Promise<void> | null = null
+  private joined: JoinOptions | null = null
   private viewsRebuilt: string | null = null
   private storeInstance: Corestore | null = null
   private db: ViewDb | null = null
@@ -126,6 +129,17 @@ export class Shoal extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
+    await this.openStorage()
+  }
+
+  protected override async _close (): Promise<void> {
+    this.downloads.close()
+    await this.leaveNetwork()
+    await this.closeStorage()
+  }
+
+  /** Opens the state, the Corestore, the views and my feed, and starts indexing (see _open). */
+  private async openStorage (): Promise<void> {
     await secureStorage(this.paths.root)
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
     this.stateInstance = new NodeState(this.paths.state)
@@ -216,10 +230,17 @@ export class Shoal extends ReadyResource {
     await state.finishMigration('tracked-feeds', tracked)
   }
 
-  protected override async _close (): Promise<void> {
-    this.downloads.close()
-    if (this.replicatorInstance) await this.replicatorInstance.close()
-    if (this.network) await this.network.close()
+  private async leaveNetwork (): Promise<void> {
+    const replicator = this.replicatorInstance
+    const network = this.network
+    this.replicatorInstance = null
+    this.network = null
+    if (replicator) await replicator.close()
+    if (network) await network.close()
+  }
+
+  /** Closes what openStorage opened (also after a partial open), in reverse order. */
+  private async closeStorage (): Promise<void> {
     if (this.indexerInstance) await this.indexerInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
@@ -227,6 +248,40 @@ export class Shoal extends ReadyResource {
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
     if (this.stateInstance) await this.stateInstance.close()
+    this.indexerInstance = null
+    this.viewsInstance = null
+    this.feedInstance = null
+    this.storeInstance = null
+    this.db = null
+    this.stateInstance = null
+    this.rolledBack = null
+  }
+
+  /**
+   * After a write failed in the storage (a full disk leaves RocksDB refusing every later write
+   * until it is reopened): closes and reopens the storage, and rejoins the network if joined.
+   * Fails with the reopen's error (NO_SPACE while the disk is still full); the next write retries.
+   */
+  private recover (): Promise<void> {
+    if (this.recovering === null) {
+      this.recovering = this.reopen().finally(() => { this.recovering = null })
+    }
+    return this.recovering
+  }
+
+  private async reopen (): Promise<void> {
+    if (await lowOnSpace(this.paths.root)) throw ShoalError.NO_SPACE(`the disk holding ${this.paths.root} is still full; free some space and try again`)
+    const join = this.joined
+    await this.leaveNetwork()
+    await this.closeStorage()
+    try {
+      await this.openStorage()
+    } catch (err) {
+      await this.closeStorage()
+      throw err
+    }
+    this.faulted = false
+    if (join !== null) await this.joinNetwork(join)
   }
 
   /** What went wrong with the local storage and how the node dealt with it. */
@@ -335,6 +390,7 @@ export class Shoal extends ReadyResource {
   async joinNetwork (opts: JoinOptions = {}): Promise<Replicator> {
     if (this.replicatorInstance) return this.replicatorInstance
     if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
+    this.joined = opts
     const keyPair = await this.store.createKeyPair('shoal/swarm')
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
     const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
@@ -393,18 +449,20 @@ export class Shoal extends ReadyResource {
   // --- writing -------------------------------------------------------------------------
 
   private async write (rec: MessageRecord): Promise<MessageRef> {
+    encodeRecord(rec) // every cap and shape rule, before anything is touched
+    if (this.faulted) await this.recover()
     const feed = this.need(this.feedInstance)
     if (this.rolledBack !== null) throw this.rolledBackError()
-    let ref: MessageRef
     try {
-      ref = await feed.append(rec)
+      const ref = await feed.append(rec)
+      await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
+      await this.untilIndexed(feed.key, ref.seq + 1)
+      return ref
     } catch (err) {
-      if (err instanceof ShoalError) throw err
-      throw storageFault('cannot write to my feed', err)
+      const e = await writeFault(this.paths.root, 'cannot write to my feed', err)
+      if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+      throw e
     }
-    await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
-    await this.untilIndexed(feed.key, ref.seq + 1)
-    return ref
   }
 
   private rolledBackError (): ShoalError {
@@ -419,7 +477,7 @@ export class Shoal extends ReadyResource {
     const indexer = this.indexer
     let onError: (err: Error) => void = () => {}
     const failed = new Promise<never>((_resolve, reject) => {
-      onError = (err) => reject(storageFault('cannot update the views', err))
+      onError = (err) => { writeFault(this.paths.root, 'cannot update the views', err).then(reject, reject) }
       indexer.once('error', onError)
     })
     try {
@@ -430,7 +488,7 @@ export class Shoal extends ReadyResource {
   }
 
   private now (): number {
-    return this.need(this.feedInstance).timestamp()
+    return (this.opts.now ?? Date.now)()
   }
 
   async post (input: PostInput): Promise<MessageRef> {

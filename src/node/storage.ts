@@ -176,6 +176,29 @@ export function storageFault (msg: string, err: unknown): ShoalError {
   return ShoalError.STORAGE_ERROR(`${msg}: ${detail}`, err)
 }
 
+/** Below this much free space, a failed write is reported as NO_SPACE (RocksDB's own error often hides ENOSPC). */
+const LOW_SPACE = 1024 * 1024
+
+/**
+ * Like storageFault, but also asks the file system: RocksDB reports a write that failed for lack
+ * of space as "Batch was not applied", so a failure with (almost) no free space left is NO_SPACE.
+ */
+export async function writeFault (root: string, msg: string, err: unknown): Promise<ShoalError> {
+  if (err instanceof ShoalError) return err
+  if (!isNoSpace(err) && await lowOnSpace(root)) return ShoalError.NO_SPACE(`${msg}: no space left on the device; free some space and try again`, err)
+  return storageFault(msg, err)
+}
+
+/** Whether the file system holding `root` has (almost) no space left for an unprivileged writer. */
+export async function lowOnSpace (root: string): Promise<boolean> {
+  try {
+    const st = await fs.statfs(root)
+    return st.bavail * st.bsize < LOW_SPACE
+  } catch {
+    return false // cannot tell: let the write itself report what is wrong
+  }
+}
+
 /** True for ENOSPC/EDQUOT, from Node's fs or from RocksDB ("No space left on device"). */
 export function isNoSpace (err: unknown): boolean {
   const e = err as { code?: unknown, message?: unknown } | null

@@ -48,7 +48,7 @@ declare module 'hypercore' {
     purge (): Promise<void>
     findingPeers (): () => void
     clear (start: number, end?: number): Promise<unknown>
-    update (opts?: { wait?: boolean }): Promise<boolean>
+    update (opts?: { wait?: boolean, force?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): Hypercore.Download
   }
   export = Hypercore

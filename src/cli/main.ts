@@ -6,7 +6,8 @@ import { ShoalError, USAGE_CODES } from '../errors.js'
 import { Shoal } from '../node/shoal.js'
 import { resolveStorage } from '../node/storage.js'
 import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
-import { commands, initResult, type Result } from './commands.js'
+import { commands, initResult, precheck, type Result } from './commands.js'
+import { escapeText } from './escape.js'
 import { dht, joinOptions, serve } from './network-commands.js'
 import { desktop } from './desktop.js'
 import { callServer } from '../node/ipc.js'
@@ -48,7 +49,8 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       await desktop(storage, p, io.env, (r) => print(io, parsed, r))
       return 0
     }
-    const reply = await callServer(storagePaths(storage).socket, argv)
+    precheck(p)
+    const reply = await callServer(storagePaths(storage, io.env).socket, argv)
     if (reply !== null) {
       if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
       print(io, p, { json: reply.json, text: reply.text })
@@ -103,12 +105,12 @@ function oneLine (s: string): string {
 }
 
 function print (io: Io, p: Parsed, r: Result): void {
-  io.stdout(p.json ? JSON.stringify(r.json) + '\n' : r.text + '\n')
+  io.stdout(p.json ? JSON.stringify(r.json) + '\n' : escapeText(r.text) + '\n')
 }
 
 function fail (io: Io, json: boolean, err: unknown): number {
   const e = ShoalError.from(err)
-  io.stderr(`error: ${e.message}\n`)
+  io.stderr(`error: ${escapeText(e.message)}\n`)
   if (json) io.stdout(JSON.stringify({ error: { code: e.code, message: e.detail } }) + '\n')
   if (!(err instanceof ShoalError) && io.env.SHOAL_DEBUG) io.stderr(String((err as Error)?.stack) + '\n')
   return USAGE_CODES.has(e.code) ? 2 : 1

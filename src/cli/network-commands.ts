@@ -57,7 +57,7 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
   const app = new ShoalApp(storage, { join })
   // Background failures (the network, an indexer) are reported; the node keeps serving its views.
   app.on('error', (err: Error) => { process.stderr.write(`error: ${err.message}\n`) })
-  const ipc = new IpcServer(storagePaths(storage).socket, ipcHandler(app))
+  const ipc = new IpcServer(storagePaths(storage, env).socket, ipcHandler(app))
   const api = new ApiServer(app, { port: intFlag(p.flags.port, 'port'), network: networkLabel(join) })
   const close = async (): Promise<void> => {
     await api.close()

@@ -5,7 +5,7 @@
 import ReadyResource from 'ready-resource'
 import { ShoalError } from '../errors.js'
 import { Shoal, type JoinOptions } from './shoal.js'
-import { hasIdentity } from './storage.js'
+import { hasIdentity, secureStorage } from './storage.js'
 
 export interface AppOptions { join: JoinOptions }
 
@@ -18,6 +18,7 @@ export class ShoalApp extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
+    await secureStorage(this.storage)
     if (await hasIdentity(this.storage)) await this.start(new Shoal(this.storage))
   }
 

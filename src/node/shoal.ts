@@ -8,6 +8,7 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
 import { DEVICE_FEED_NAME, VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
@@ -86,6 +87,7 @@ export class Shoal extends ReadyResource {
   private stateInstance: NodeState | null = null
   private rolledBack: { length: number, expected: number } | null = null
   private faulted = false
+  private repairing: Promise<void> | null = null
   private recovering: Promise<void> | null = null
   private joined: JoinOptions | null = null
   private viewsRebuilt: string | null = null
@@ -159,6 +161,15 @@ export class Shoal extends ReadyResource {
       throw storageFault(`cannot open the views in ${this.paths.views}`, err)
     }
     if (this.db.repaired !== null) this.viewsRebuilt = this.db.repaired
+    const db = this.db
+    db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
+    try {
+      await db.get(META_VERSION)
+    } catch (err) {
+      if (db.damaged === null) throw storageFault(`cannot read the views in ${this.paths.views}`, err)
+      await db.wipeDerived() // damaged: replaced by an empty database, rebuilt below
+      this.viewsRebuilt = db.repaired
+    }
     this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
@@ -282,6 +293,56 @@ export class Shoal extends ReadyResource {
     }
     this.faulted = false
     if (join !== null) await this.joinNetwork(join)
+  }
+
+  /**
+   * The views hit corruption while open: a fresh views database is built from the feeds (the
+   * damaged one is moved aside by wipeDerived). Concurrent callers share one repair.
+   */
+  private repairViews (): Promise<void> {
+    if (this.repairing === null) {
+      const db = this.need(this.db)
+      const reason = db.damaged
+      this.repairing = (async () => {
+        await this.indexer.reindex()
+        const w = db.txn()
+        w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
+        await w.commit()
+        this.viewsRebuilt = reason ?? 'damaged views'
+      })().finally(() => { this.repairing = null })
+    }
+    return this.repairing
+  }
+
+  /** Runs a views read; if it failed on damaged views, repairs them and runs it once more. */
+  private async read<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (this.repairing === null && this.db?.damaged == null) throw err
+      await this.repairViews()
+      return fn()
+    }
+  }
+
+  /**
+   * Brings back the blocks of my own feed that were lost locally (FEED_ROLLED_BACK) from the peers
+   * it is replicating with (any peer that tracks my feed holds them), then allows appends again.
+   * Resolves true once restored (or when nothing was lost), false when no peer had them all.
+   * The swarm layer calls it when a peer connects while `health.rolledBack` is set.
+   */
+  async restoreFeed (): Promise<boolean> {
+    const lost = this.rolledBack
+    if (lost === null) return true
+    const core = this.need(this.feedInstance).core
+    await core.update({ force: true, wait: true })
+    if (core.length < lost.expected) return false
+    await core.download({ start: lost.length, end: core.length }).done()
+    if (this.rolledBack !== lost) return this.rolledBack === null // another call restored it meanwhile
+    await this.need(this.stateInstance).setDeviceFeed(core.key as FeedKey, core.length)
+    this.rolledBack = null
+    await this.read(() => this.untilIndexed(core.key as FeedKey, core.length))
+    return true
   }
 
   /** What went wrong with the local storage and how the node dealt with it. */
@@ -416,7 +477,11 @@ export class Shoal extends ReadyResource {
   }
 
   /** Peers and per-identity feed progress (no peers when not on a network). */
-  async status (): Promise<Status> {
+  status (): Promise<Status> {
+    return this.read(() => this.readStatus())
+  }
+
+  private async readStatus (): Promise<Status> {
     const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     const identities: Status['identities'] = []
     for (const id of await this.views.heldIdentities()) {
@@ -456,7 +521,7 @@ export class Shoal extends ReadyResource {
     try {
       const ref = await feed.append(rec)
       await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
-      await this.untilIndexed(feed.key, ref.seq + 1)
+      await this.read(() => this.untilIndexed(feed.key, ref.seq + 1))
       return ref
     } catch (err) {
       const e = await writeFault(this.paths.root, 'cannot write to my feed', err)
@@ -496,7 +561,7 @@ export class Shoal extends ReadyResource {
     let parent: MessageRef | null = null
     if (input.reply) {
       parent = input.reply
-      const p = await this.views.post(parent)
+      const p = await this.read(() => this.views.post(parent as MessageRef))
       root = p?.root ?? parent
     }
     const mentions = new Map<string, IdentityKey>()
@@ -542,7 +607,7 @@ export class Shoal extends ReadyResource {
   }
 
   private async known (ref: MessageRef): Promise<StoredPost> {
-    const post = await this.views.post(ref)
+    const post = await this.read(() => this.views.post(ref))
     if (post === null) throw ShoalError.UNKNOWN_MESSAGE(`message ${refToString(ref)} is not known here (or was deleted)`)
     return post
   }
@@ -554,7 +619,11 @@ export class Shoal extends ReadyResource {
 
   // --- reading -------------------------------------------------------------------------
 
-  async whoami (): Promise<WhoAmI> {
+  whoami (): Promise<WhoAmI> {
+    return this.read(() => this.readWhoami())
+  }
+
+  private async readWhoami (): Promise<WhoAmI> {
     const feeds = await this.views.feedsOf(this.identity)
     return {
       id: this.id,
@@ -565,24 +634,33 @@ export class Shoal extends ReadyResource {
   }
 
   timeline (q: TimelineQuery = {}): Promise<Page> {
-    return this.views.timeline(q)
+    return this.read(() => this.views.timeline(q))
   }
 
   thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
-    return this.views.thread(ref)
+    return this.read(() => this.views.thread(ref))
   }
 
   mentions (opts: { limit?: number } = {}): Promise<{ items: Item[] }> {
-    return this.views.mentions(opts)
+    return this.read(() => this.views.mentions(opts))
   }
 
   profile (who?: IdentityKey): Promise<Profile> {
-    return this.views.profile(who ?? this.identity)
+    return this.read(() => this.views.profile(who ?? this.identity))
   }
 
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
-    return this.indexer.reindex()
+    if (this.repairing !== null) await this.repairing
+    const totals = await this.indexer.reindex()
+    const db = this.need(this.db)
+    if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
+    if ((await db.get(META_VERSION)) === null) {
+      const w = db.txn()
+      w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
+      await w.commit()
+    }
+    return totals
   }
 
   totals (): IndexTotals {

@@ -80,7 +80,10 @@ export class ViewDb extends ReadyResource {
 
   /** Notes a failure of a read or write: corruption marks the database damaged. */
   private check (err: unknown): unknown {
-    if (isCorruption(err)) this.damaged = errorText(err)
+    if (isCorruption(err) && this.damaged === null) {
+      this.damaged = errorText(err)
+      this.emit('damaged', err)
+    }
     return err
   }
 

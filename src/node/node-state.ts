@@ -8,7 +8,7 @@ import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { readUint64BE, writeUint64BE, type FeedKey } from '../ids.js'
-import { pruneRocksLogs, storageFault, writeFault } from './storage.js'
+import { storageFault, writeFault } from './storage.js'
 
 const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04 } as const
 
@@ -24,7 +24,6 @@ export class NodeState extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
-    await pruneRocksLogs(this.path)
     const db = new RocksDB(this.path)
     try {
       await db.ready()

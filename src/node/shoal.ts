@@ -131,7 +131,12 @@ export class Shoal extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
-    await this.openStorage()
+    try {
+      await this.openStorage()
+    } catch (err) {
+      await this.closeStorage() // release the locks of what did open: close() after a failed open does not run _close
+      throw err
+    }
   }
 
   protected override async _close (): Promise<void> {
@@ -146,14 +151,13 @@ export class Shoal extends ReadyResource {
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
     this.stateInstance = new NodeState(this.paths.state)
     await this.stateInstance.ready()
-    await pruneRocksLogs(path.join(this.paths.cores, 'db'))
     this.storeInstance = new Corestore(this.paths.cores)
     try {
       await this.storeInstance.ready()
     } catch (err) {
       throw corestoreError(this.paths, err)
     }
-    this.db = new ViewDb(this.paths.views, { files: { quarantine: quarantineFolder, beforeOpen: pruneRocksLogs } })
+    this.db = new ViewDb(this.paths.views, { files: { quarantine: quarantineFolder } })
     try {
       await this.db.ready()
     } catch (err) {
@@ -194,6 +198,8 @@ export class Shoal extends ReadyResource {
     const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await this.untilIndexed(this.feedInstance.key, this.feedInstance.length)
+    // RocksDB rotates its info log on every open; keep only the current one of each database.
+    for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
   }
 
   /**
@@ -598,6 +604,7 @@ export class Shoal extends ReadyResource {
   unblock (who: IdentityKey): Promise<MessageRef> { return this.contact('unblock', who) }
 
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
+    encodeRecord({ type, timestamp: 0, target }) // a 32-byte key, before it is compared
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
     return this.write({ type, timestamp: this.now(), target })
   }

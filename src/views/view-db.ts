@@ -27,8 +27,6 @@ export interface ScanRange {
 export interface ViewDbFiles {
   /** Moves a damaged database folder (or whatever is at its path) out of the way. */
   quarantine (path: string): Promise<void>
-  /** Called before each open (e.g. to prune RocksDB's rotated info logs). */
-  beforeOpen? (path: string): Promise<void>
 }
 
 export class ViewDb extends ReadyResource {
@@ -61,7 +59,6 @@ export class ViewDb extends ReadyResource {
   }
 
   private async openRocks (): Promise<RocksDB> {
-    if (this.files?.beforeOpen) await this.files.beforeOpen(this.path)
     const db = new RocksDB(this.path)
     try {
       await db.ready()

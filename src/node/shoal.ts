@@ -256,8 +256,11 @@ export class Shoal extends ReadyResource {
     if (network) await network.close()
   }
 
-  /** Closes what openStorage opened (also after a partial open), in reverse order. */
-  private async closeStorage (): Promise<void> {
+  /**
+   * Closes what openStorage opened (also after a partial open), in reverse order; `forget` drops
+   * the closed parts so openStorage can open them again (keys stay readable after a final close).
+   */
+  private async closeStorage (forget = false): Promise<void> {
     if (this.indexerInstance) await this.indexerInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
@@ -265,6 +268,7 @@ export class Shoal extends ReadyResource {
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
     if (this.stateInstance) await this.stateInstance.close()
+    if (!forget) return
     this.indexerInstance = null
     this.viewsInstance = null
     this.feedInstance = null
@@ -290,11 +294,11 @@ export class Shoal extends ReadyResource {
     if (await lowOnSpace(this.paths.root)) throw ShoalError.NO_SPACE(`the disk holding ${this.paths.root} is still full; free some space and try again`)
     const join = this.joined
     await this.leaveNetwork()
-    await this.closeStorage()
+    await this.closeStorage(true)
     try {
       await this.openStorage()
     } catch (err) {
-      await this.closeStorage()
+      await this.closeStorage(true)
       throw err
     }
     this.faulted = false

@@ -72,6 +72,9 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
     await close()
     throw err
   }
+  const health = app.shoal?.health
+  if (health?.viewsRebuilt) process.stderr.write('warning: the views were damaged; moved aside and rebuilt from the feeds\n')
+  if (health?.rolledBack) process.stderr.write(`warning: my feed has ${health.rolledBack.length} blocks but had ${health.rolledBack.expected}; writing is paused until a peer restores them\n`)
   if (env.SHOAL_DEBUG) {
     const t0 = Date.now()
     const log = (msg: string): void => { process.stderr.write(`[${Date.now() - t0} ms] ${msg}\n`) }

@@ -128,6 +128,7 @@ async function fixModes (p: string, mode: number): Promise<void> {
     try {
       await fs.chmod(p, want)
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // removed meanwhile (a running browser's cache)
       throw storageFault(`cannot make ${p} owner-only`, err)
     }
   }
@@ -136,6 +137,7 @@ async function fixModes (p: string, mode: number): Promise<void> {
   try {
     entries = await fs.readdir(p)
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
     throw storageFault(`cannot read ${p}`, err)
   }
   for (const name of entries) {
@@ -148,8 +150,9 @@ async function fixModes (p: string, mode: number): Promise<void> {
       throw storageFault(`cannot read ${child}`, err)
     }
     if (uid() !== -1 && st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${child} belongs to another user (uid ${st.uid}); someone else wrote into this storage folder`)
-    if (st.isSymbolicLink()) throw ShoalError.STORAGE_INSECURE(`${child} is a symbolic link; Shoal does not follow links inside its storage folder`)
-    if (st.isSocket()) continue // the serving node's socket, 0600 already (ipc.ts)
+    // Links are neither followed nor changed (the desktop browser profile keeps its Singleton*
+    // links there); sockets are the serving node's, 0600 already (ipc.ts).
+    if (st.isSymbolicLink() || st.isSocket()) continue
     await fixModes(child, st.mode)
   }
 }

@@ -528,15 +528,24 @@ export class Shoal extends ReadyResource {
     if (this.faulted) await this.recover()
     const feed = this.need(this.feedInstance)
     if (this.rolledBack !== null) throw this.rolledBackError()
+    // Armed before the append: the indexer may fail on the new block before append() resolves.
+    const watch = this.watchIndexer()
+    let ref: MessageRef | null = null
     try {
-      const ref = await feed.append(rec)
+      ref = await feed.append(rec)
       await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
-      await this.read(() => this.untilIndexed(feed.key, ref.seq + 1))
+      const written = ref
+      await this.read(() => watch.until(feed.key, written.seq + 1))
       return ref
     } catch (err) {
-      const e = await writeFault(this.paths.root, 'cannot write to my feed', err)
+      let e = await writeFault(this.paths.root, 'cannot write to my feed', err)
       if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+      if (ref !== null && e.code === 'NO_SPACE') {
+        e = ShoalError.NO_SPACE(`${e.detail} (the message itself was written as ${refToString(ref)}; it shows once the views catch up)`, err)
+      }
       throw e
+    } finally {
+      watch.stop()
     }
   }
 
@@ -544,21 +553,44 @@ export class Shoal extends ReadyResource {
     const r = this.rolledBack as { length: number, expected: number }
     return ShoalError.FEED_ROLLED_BACK(`my device feed has ${r.length} blocks but had ${r.expected} (blocks lost in a crash); ` +
       'appending now would fork it, so writing is paused until the lost blocks are restored from a peer that holds them ' +
-      '(keep the node online with "shoal serve"), or a fresh device feed is started')
+      '(keep the node online with "shoal serve" so it can reach that peer)')
+  }
+
+  /**
+   * Watches the indexer from now on: `until` waits for it to reach a length of a feed, failing (not
+   * hanging) if the indexer fails meanwhile, also before `until` was called.
+   */
+  private watchIndexer (): { until: (feed: FeedKey, length: number) => Promise<void>, stop: () => void } {
+    const indexer = this.indexer
+    let failure: unknown = null
+    let fail: (err: unknown) => void = () => {}
+    const onError = (err: Error): void => { failure = err; fail(err) }
+    indexer.on('error', onError)
+    const until = async (feed: FeedKey, length: number): Promise<void> => {
+      if (failure !== null) {
+        const err = failure
+        failure = null // a retry (after a views repair) waits afresh
+        throw await writeFault(this.paths.root, 'cannot update the views', err)
+      }
+      const failed = new Promise<never>((_resolve, reject) => { fail = reject })
+      try {
+        await Promise.race([indexer.waitFor(feed, length), failed])
+      } catch (err) {
+        throw await writeFault(this.paths.root, 'cannot update the views', err)
+      } finally {
+        fail = () => {}
+      }
+    }
+    return { until, stop: () => indexer.off('error', onError) }
   }
 
   /** Waits for the indexer to reach `length` of `feed`, failing (not hanging) if it fails meanwhile. */
   private async untilIndexed (feed: FeedKey, length: number): Promise<void> {
-    const indexer = this.indexer
-    let onError: (err: Error) => void = () => {}
-    const failed = new Promise<never>((_resolve, reject) => {
-      onError = (err) => { writeFault(this.paths.root, 'cannot update the views', err).then(reject, reject) }
-      indexer.once('error', onError)
-    })
+    const watch = this.watchIndexer()
     try {
-      await Promise.race([indexer.waitFor(feed, length), failed])
+      await watch.until(feed, length)
     } finally {
-      indexer.off('error', onError)
+      watch.stop()
     }
   }
 

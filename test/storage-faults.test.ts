@@ -180,6 +180,27 @@ test('storage – the tracked-feed list is primary state, migrated out of views/
   t.alike((await rebuilt.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'], 'rebuilt from the tracked feed after views/ was deleted')
 })
 
+test('storage – first-receipt times are primary state: a views rebuild keeps clamped timestamps', async (t) => {
+  const future = Date.now() + 365 * 24 * 3600 * 1000
+  const eve = await createPeer(t, { now: () => future })
+  await eve.post({ text: 'from the future' })
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir)
+  const stop = replicate(alice, eve, t)
+  await alice.addFeed(eve.feedKey)
+  await alice.waitForIndexed(eve.feedKey, eve.feedLength)
+  stop()
+  const [first] = (await alice.timeline({ author: eve.identity })).items
+  t.ok(first.timestamp < future, 'clamped to when it was received')
+  await alice.close()
+
+  fs.rmSync(path.join(dir, 'views'), { recursive: true })
+  const later = await openPeer(t, dir, { now: () => Date.now() + 3600 * 1000 })
+  await later.indexed()
+  const [again] = (await later.timeline({ author: eve.identity })).items
+  t.is(again.timestamp, first.timestamp, 'the same time after views/ was deleted and rebuilt an hour later')
+})
+
 test('storage – a deleted cores/ is refused, then replaced explicitly and restored from a peer', async (t) => {
   const dir = path.join(await t.tmp(), 'alice')
   const { shoal: alice } = await Shoal.init(dir)

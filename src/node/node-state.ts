@@ -7,16 +7,21 @@
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
-import { readUint64BE, writeUint64BE, type FeedKey } from '../ids.js'
+import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } from '../ids.js'
+import type { ReceiptStore } from '../views/indexer.js'
 import { storageFault, writeFault } from './storage.js'
 
-const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04 } as const
+const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05 } as const
 
 const DEVICE_FEED = b4a.from([TAG.deviceFeed])
 const FEED_LENGTH = b4a.from([TAG.feedLength])
 const MIGRATED = b4a.from([TAG.migrated])
 
-export class NodeState extends ReadyResource {
+/**
+ * Besides the feeds, the state keeps when each message with a future timestamp was first received
+ * (the indexer clamps such timestamps to it), so a views rebuild gives the same timeline.
+ */
+export class NodeState extends ReadyResource implements ReceiptStore {
   private db: RocksDB | null = null
 
   constructor (readonly path: string) {
@@ -51,12 +56,12 @@ export class NodeState extends ReadyResource {
 
   /** Records my device feed (replacing a lost one) and its length. */
   async setDeviceFeed (key: FeedKey, length: number): Promise<void> {
-    await this.put([[DEVICE_FEED, key], [FEED_LENGTH, u64(length)]])
+    await this.write([[DEVICE_FEED, key], [FEED_LENGTH, u64(length)]])
   }
 
   /** Records how long my device feed is now (after an append). */
   async setFeedLength (length: number): Promise<void> {
-    await this.put([[FEED_LENGTH, u64(length)]])
+    await this.write([[FEED_LENGTH, u64(length)]])
   }
 
   async trackedFeeds (): Promise<FeedKey[]> {
@@ -68,11 +73,25 @@ export class NodeState extends ReadyResource {
   }
 
   async track (feeds: FeedKey[]): Promise<void> {
-    await this.put(feeds.map((f) => [trackedKey(f), b4a.alloc(0)]))
+    await this.write(feeds.map((f) => [trackedKey(f), b4a.alloc(0)]))
   }
 
   async untrack (feed: FeedKey): Promise<void> {
-    await this.put([[trackedKey(feed), null]])
+    await this.write([[trackedKey(feed), null]])
+  }
+
+  /** First-receipt times (ms) of messages, null where none is recorded. */
+  async get (refs: MessageRef[]): Promise<Array<number | null>> {
+    if (refs.length === 0) return []
+    const batch = this.rocks.read({ capacity: refs.length, autoDestroy: true })
+    const all = refs.map((r) => batch.get(receiptKey(r)))
+    batch.tryFlush()
+    return (await Promise.all(all)).map((v) => v === null ? null : readUint64BE(v, 0))
+  }
+
+  /** Records first-receipt times (ms). */
+  async put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void> {
+    await this.write(entries.map((e): [Uint8Array, Uint8Array] => [receiptKey(e.ref), u64(e.at)]))
   }
 
   /** Whether a one-time migration (by name) already ran. */
@@ -80,12 +99,16 @@ export class NodeState extends ReadyResource {
     return (await this.rocks.get(b4a.concat([MIGRATED, b4a.from(name)]))) !== null
   }
 
-  /** Marks a one-time migration done, in the same write as what it moved. */
-  async finishMigration (name: string, feeds: FeedKey[]): Promise<void> {
-    await this.put([...feeds.map((f): [Uint8Array, Uint8Array] => [trackedKey(f), b4a.alloc(0)]), [b4a.concat([MIGRATED, b4a.from(name)]), b4a.alloc(0)]])
+  /** Marks a one-time migration done, in the same write as the tracked feeds and receipts it moved. */
+  async finishMigration (name: string, feeds: FeedKey[], receipts: Array<{ ref: Uint8Array, at: Uint8Array }>): Promise<void> {
+    await this.write([
+      ...feeds.map((f): [Uint8Array, Uint8Array] => [trackedKey(f), b4a.alloc(0)]),
+      ...receipts.map((r): [Uint8Array, Uint8Array] => [b4a.concat([b4a.from([TAG.receipt]), r.ref]), r.at]),
+      [b4a.concat([MIGRATED, b4a.from(name)]), b4a.alloc(0)]
+    ])
   }
 
-  private async put (entries: Array<[Uint8Array, Uint8Array | null]>): Promise<void> {
+  private async write (entries: Array<[Uint8Array, Uint8Array | null]>): Promise<void> {
     if (entries.length === 0) return
     const w = this.rocks.write({ capacity: entries.length, autoDestroy: true })
     for (const [k, v] of entries) {
@@ -98,6 +121,10 @@ export class NodeState extends ReadyResource {
       throw await writeFault(this.path, `cannot write the node state in ${this.path}`, err)
     }
   }
+}
+
+function receiptKey (ref: MessageRef): Uint8Array {
+  return b4a.concat([b4a.from([TAG.receipt]), refBytes(ref)])
 }
 
 function trackedKey (feed: Uint8Array): Uint8Array {

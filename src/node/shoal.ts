@@ -174,7 +174,7 @@ export class Shoal extends ReadyResource {
       await db.wipeDerived() // damaged: replaced by an empty database, rebuilt below
       this.viewsRebuilt = db.repaired
     }
-    this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
+    this.indexerInstance = new Indexer(this.db, { now: this.opts.now, receipts: this.stateInstance })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
@@ -239,12 +239,17 @@ export class Shoal extends ReadyResource {
     return true
   }
 
-  /** Moves the tracked-feed list out of views/ (where older versions kept it) into the node state, once. */
+  /**
+   * Moves the tracked-feed list and the first-receipt times out of views/ (where older versions
+   * kept them) into the node state, once.
+   */
   private async migrateTrackedFeeds (state: NodeState, db: ViewDb): Promise<void> {
-    if (await state.migrated('tracked-feeds')) return
+    if (await state.migrated('views-node-state')) return
     const tracked: FeedKey[] = []
     for await (const { key: k } of db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
-    await state.finishMigration('tracked-feeds', tracked)
+    const receipts: Array<{ ref: Uint8Array, at: Uint8Array }> = []
+    for await (const { key: k, value } of db.scanPrefix(key(TAG.receipt))) receipts.push({ ref: b4a.from(k.subarray(1)), at: b4a.from(value) })
+    await state.finishMigration('views-node-state', tracked, receipts)
   }
 
   private async leaveNetwork (): Promise<void> {

@@ -5,30 +5,31 @@
  */
 import path from 'node:path'
 import b4a from 'b4a'
-import Corestore from 'corestore'
+import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
-import { DEVICE_FEED_NAME, VIEWS_VERSION } from '../caps.js'
+import { VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
 import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
 import { encodeRecord, type ContactType, type MessageRecord } from '../feeds/schema.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
-import { META_VERSION, keys, TAG, key } from '../views/keys.js'
-import { checkpoint as checkpointEnc, decode } from '../views/records.js'
+import { META_VERSION } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
-import { ViewDb } from '../views/view-db.js'
+import type { ViewDb } from '../views/view-db.js'
 import type { StoredPost } from '../views/records.js'
 import { Replicator, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
-import { hasIdentity, pruneRocksLogs, readSeed, secureStorage, storageFault, storagePaths, lowOnSpace, writeFault, writeSeed, type StoragePaths } from './storage.js'
+import { hasIdentity, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
 import { NodeState } from './node-state.js'
-import { quarantineFolder, removeCreated, snapshotCreated } from './storage-repair.js'
+import { removeCreated, snapshotCreated } from './storage-repair.js'
+import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
+import { untilIndexed, watchIndexer } from './index-watch.js'
 
 export interface ShoalOptions {
   /** Clock, injectable for tests. */
@@ -151,37 +152,19 @@ export class Shoal extends ReadyResource {
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
     this.stateInstance = new NodeState(this.paths.state)
     await this.stateInstance.ready()
-    this.storeInstance = new Corestore(this.paths.cores)
-    try {
-      await this.storeInstance.ready()
-    } catch (err) {
-      throw corestoreError(this.paths, err)
-    }
-    this.db = new ViewDb(this.paths.views, { files: { quarantine: quarantineFolder } })
-    try {
-      await this.db.ready()
-    } catch (err) {
-      if (/lock/i.test(String((err as Error)?.message))) throw ShoalError.STORAGE_LOCKED(`${this.paths.root} is in use by another Shoal process`, err)
-      throw storageFault(`cannot open the views in ${this.paths.views}`, err)
-    }
-    if (this.db.repaired !== null) this.viewsRebuilt = this.db.repaired
-    const db = this.db
-    db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
-    try {
-      await db.get(META_VERSION)
-    } catch (err) {
-      if (db.damaged === null) throw storageFault(`cannot read the views in ${this.paths.views}`, err)
-      await db.wipeDerived() // damaged: replaced by an empty database, rebuilt below
-      this.viewsRebuilt = db.repaired
-    }
+    this.storeInstance = await openCorestore(this.paths)
+    this.db = await openViews(this.paths)
+    this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
+    this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
     this.indexerInstance = new Indexer(this.db, { now: this.opts.now, receipts: this.stateInstance })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => views.invalidate())
-    const create = await this.checkDeviceFeed(this.storeInstance, this.stateInstance, this.db)
-    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create })
+    const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
+    this.rolledBack = check.rolledBack
+    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create: check.rolledBack === null })
     await this.feedInstance.ready()
     if (this.rolledBack === null) await this.stateInstance.setDeviceFeed(this.feedInstance.key, this.feedInstance.length)
 
@@ -194,62 +177,12 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    await this.migrateTrackedFeeds(this.stateInstance, this.db)
+    await migrateNodeState(this.stateInstance, this.db)
     const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
-    await this.untilIndexed(this.feedInstance.key, this.feedInstance.length)
+    await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
-  }
-
-  /**
-   * Checks that my device feed in cores/ is the one recorded in the node state and no shorter
-   * than it has been (by the state's record and the views' checkpoint). A missing feed is refused
-   * (DEVICE_FEED_MISSING) unless `newDeviceFeed`; a shorter one marks the node rolled back, where
-   * reads work and appends are refused. Resolves whether DeviceFeed may write a header.
-   */
-  private async checkDeviceFeed (store: Corestore, state: NodeState, db: ViewDb): Promise<boolean> {
-    const recorded = await state.deviceFeed()
-    const probe = store.get({ name: DEVICE_FEED_NAME })
-    let length: number
-    let feed: FeedKey
-    try {
-      await probe.ready()
-      length = probe.length
-      feed = probe.key as FeedKey
-    } finally {
-      await probe.close()
-    }
-    if (recorded !== null && !b4a.equals(recorded.key, feed)) {
-      if (this.opts.newDeviceFeed !== true) {
-        throw ShoalError.DEVICE_FEED_MISSING(`my device feed ${feedToString(recorded.key)} (${recorded.length} blocks) is no longer in ${this.paths.cores}; ` +
-          'it was deleted or replaced. Restore the folder from a backup, or run "shoal init --new-feed" to start a fresh device feed for this identity ' +
-          '(the lost feed is then tracked read-only, so peers that hold it bring its posts back)')
-      }
-      await state.track([recorded.key])
-      return true
-    }
-    const ckRaw = await db.get(keys.checkpoint(feed))
-    const indexed = ckRaw === null ? 0 : decode(checkpointEnc, ckRaw).position
-    const expected = Math.max(recorded?.length ?? 0, indexed)
-    if (length < expected) {
-      this.rolledBack = { length, expected }
-      return false
-    }
-    return true
-  }
-
-  /**
-   * Moves the tracked-feed list and the first-receipt times out of views/ (where older versions
-   * kept them) into the node state, once.
-   */
-  private async migrateTrackedFeeds (state: NodeState, db: ViewDb): Promise<void> {
-    if (await state.migrated('views-node-state')) return
-    const tracked: FeedKey[] = []
-    for await (const { key: k } of db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
-    const receipts: Array<{ ref: Uint8Array, at: Uint8Array }> = []
-    for await (const { key: k, value } of db.scanPrefix(key(TAG.receipt))) receipts.push({ ref: b4a.from(k.subarray(1)), at: b4a.from(value) })
-    await state.finishMigration('views-node-state', tracked, receipts)
   }
 
   private async leaveNetwork (): Promise<void> {
@@ -356,7 +289,7 @@ export class Shoal extends ReadyResource {
     if (this.rolledBack !== lost) return this.rolledBack === null // another call restored it meanwhile
     await this.need(this.stateInstance).setDeviceFeed(core.key as FeedKey, core.length)
     this.rolledBack = null
-    await this.read(() => this.untilIndexed(core.key as FeedKey, core.length))
+    await this.read(() => untilIndexed(this.indexer, this.paths.root, core.key as FeedKey, core.length))
     return true
   }
 
@@ -534,7 +467,7 @@ export class Shoal extends ReadyResource {
     const feed = this.need(this.feedInstance)
     if (this.rolledBack !== null) throw this.rolledBackError()
     // Armed before the append: the indexer may fail on the new block before append() resolves.
-    const watch = this.watchIndexer()
+    const watch = watchIndexer(this.indexer, this.paths.root)
     let ref: MessageRef | null = null
     try {
       ref = await feed.append(rec)
@@ -559,44 +492,6 @@ export class Shoal extends ReadyResource {
     return ShoalError.FEED_ROLLED_BACK(`my device feed has ${r.length} blocks but had ${r.expected} (blocks lost in a crash); ` +
       'appending now would fork it, so writing is paused until the lost blocks are restored from a peer that holds them ' +
       '(keep the node online with "shoal serve" so it can reach that peer)')
-  }
-
-  /**
-   * Watches the indexer from now on: `until` waits for it to reach a length of a feed, failing (not
-   * hanging) if the indexer fails meanwhile, also before `until` was called.
-   */
-  private watchIndexer (): { until: (feed: FeedKey, length: number) => Promise<void>, stop: () => void } {
-    const indexer = this.indexer
-    let failure: unknown = null
-    let fail: (err: unknown) => void = () => {}
-    const onError = (err: Error): void => { failure = err; fail(err) }
-    indexer.on('error', onError)
-    const until = async (feed: FeedKey, length: number): Promise<void> => {
-      if (failure !== null) {
-        const err = failure
-        failure = null // a retry (after a views repair) waits afresh
-        throw await writeFault(this.paths.root, 'cannot update the views', err)
-      }
-      const failed = new Promise<never>((_resolve, reject) => { fail = reject })
-      try {
-        await Promise.race([indexer.waitFor(feed, length), failed])
-      } catch (err) {
-        throw await writeFault(this.paths.root, 'cannot update the views', err)
-      } finally {
-        fail = () => {}
-      }
-    }
-    return { until, stop: () => indexer.off('error', onError) }
-  }
-
-  /** Waits for the indexer to reach `length` of `feed`, failing (not hanging) if it fails meanwhile. */
-  private async untilIndexed (feed: FeedKey, length: number): Promise<void> {
-    const watch = this.watchIndexer()
-    try {
-      await watch.until(feed, length)
-    } finally {
-      watch.stop()
-    }
   }
 
   private now (): number {
@@ -714,17 +609,4 @@ export class Shoal extends ReadyResource {
   totals (): IndexTotals {
     return this.indexer.totals()
   }
-}
-
-/** The coded error for a Corestore that does not open, with what happened and what to do. */
-function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
-  const e = err as { code?: unknown, message?: unknown } | null
-  const detail = String(e?.message ?? err)
-  if (e?.code === 'DEVICE_FILE') {
-    return ShoalError.STORAGE_ERROR(`${paths.cores} was copied or moved from where it was made (${detail}). ` +
-      'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
-      `Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"`, err)
-  }
-  if (/lock/i.test(detail)) return ShoalError.STORAGE_LOCKED(`${paths.root} is in use by another Shoal process`, err)
-  return storageFault(`cannot open ${paths.cores}`, err)
 }

@@ -12,6 +12,8 @@ import { ViewDb } from '../src/views/view-db.js'
 import { createPeer, openPeer, replicate } from './helpers/peers.js'
 import { findFiles, snapshotTree } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
+import { commands } from '../src/cli/commands.js'
+import { parse } from '../src/cli/args.js'
 
 /** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
 const LONG_NAME = 'Ж'.repeat(34) + 'abc'
@@ -24,6 +26,17 @@ async function codeOf (p: Promise<unknown>): Promise<string> {
     return (err as { code?: string }).code ?? String(err)
   }
 }
+
+test('storage – a second open of the same folder is STORAGE_LOCKED and releases what it opened', async (t) => {
+  const dir = path.join(await t.tmp(), 'a')
+  const { shoal } = await Shoal.init(dir)
+  const second = new Shoal(dir)
+  t.is(await codeOf(second.ready()), 'STORAGE_LOCKED')
+  await second.close()
+  await shoal.close()
+  const third = await openPeer(t, dir)
+  t.ok(third.feedLength >= 1, 'opens once the first closed')
+})
 
 test('storage – init with a bad name or phrase writes nothing', async (t) => {
   t.is(LONG_NAME.length, 37)
@@ -261,8 +274,9 @@ test('storage – a feed that lost its tail refuses to fork and is restored from
   const before = snapshotTree(path.join(dir, 'cores'))
   t.is(await codeOf(back.post({ text: 'would fork' })), 'FEED_ROLLED_BACK')
   t.alike(snapshotTree(path.join(dir, 'cores')), before, 'nothing appended')
-  const status = await back.status()
-  t.ok(status.identities.length > 0)
+  const status = await commands.status(back, parse(['status']))
+  t.ok(status.text.includes('my feed has 17 blocks but had 22'), 'status says so')
+  t.alike((status.json as { storage: unknown }).storage, { rolledBack: { length: 17, expected: 22 }, viewsRebuilt: null })
 
   replicate(back, bob, t)
   t.ok(await back.restoreFeed(), 'restored from the peer')

@@ -97,6 +97,21 @@ test('security – a rejected command changes no file (checked before the storag
   }
 })
 
+test('security – a corrupted views/CURRENT: feed, post and reindex still work, and say so', async (t) => {
+  const dir = path.join(await t.tmp(), 'store')
+  await shoal(dir, ['init', '--json'])
+  for (let i = 0; i < 6; i++) await shoal(dir, ['post', `post ${i}`, '--json'])
+  fs.writeFileSync(path.join(dir, 'views', 'CURRENT'), 'garbage\n')
+  const feed = await shoal(dir, ['feed', '--json'])
+  t.is(feed.code, 0, feed.stderr)
+  t.is(feed.json.items.length, 6, 'every post, rebuilt from the feed')
+  t.ok(feed.stderr.includes('warning: the views were damaged'), 'said on stderr')
+  t.ok(fs.existsSync(path.join(dir, 'views.damaged')), 'the damaged folder is kept aside')
+  t.is((await shoal(dir, ['post', 'after', '--json'])).code, 0)
+  const reindex = await shoal(dir, ['reindex', '--json'])
+  t.is(reindex.json.messages, 7)
+})
+
 test('security – a copied storage folder says what happened and what to do', async (t) => {
   const tmp = await t.tmp()
   const dir = path.join(tmp, 'store')

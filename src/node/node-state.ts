@@ -4,12 +4,13 @@
  * which other feeds this node tracks. A small RocksDB in `<storage>/state/`; a views rebuild
  * never touches it.
  */
+import path from 'node:path'
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } from '../ids.js'
 import type { ReceiptStore } from '../views/indexer.js'
-import { storageFault, writeFault } from './storage.js'
+import { openFault, writeFault } from './storage.js'
 
 const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05 } as const
 
@@ -33,7 +34,8 @@ export class NodeState extends ReadyResource implements ReceiptStore {
     try {
       await db.ready()
     } catch (err) {
-      throw storageFault(`cannot open the node state in ${this.path}`, err)
+      await db.close().catch(() => {}) // the failed handle; its open error is what we report
+      throw openFault(path.dirname(this.path), `cannot open the node state in ${this.path}`, err)
     }
     this.db = db
   }

@@ -13,7 +13,7 @@ import { checkpoint as checkpointEnc, decode } from '../views/records.js'
 import { ViewDb } from '../views/view-db.js'
 import type { NodeState } from './node-state.js'
 import { quarantineFolder } from './storage-repair.js'
-import { storageFault, type StoragePaths } from './storage.js'
+import { openFault, storageFault, type StoragePaths } from './storage.js'
 
 /** Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a full disk). */
 export async function openCorestore (paths: StoragePaths): Promise<Corestore> {
@@ -36,8 +36,7 @@ export async function openViews (paths: StoragePaths): Promise<ViewDb> {
   try {
     await db.ready()
   } catch (err) {
-    if (/lock/i.test(String((err as Error)?.message))) throw ShoalError.STORAGE_LOCKED(`${paths.root} is in use by another Shoal process`, err)
-    throw storageFault(`cannot open the views in ${paths.views}`, err)
+    throw openFault(paths.root, `cannot open the views in ${paths.views}`, err)
   }
   try {
     await db.get(META_VERSION)
@@ -110,6 +109,5 @@ function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
       'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
       'Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"', err)
   }
-  if (/lock/i.test(detail)) return ShoalError.STORAGE_LOCKED(`${paths.root} is in use by another Shoal process`, err)
-  return storageFault(`cannot open ${paths.cores}`, err)
+  return openFault(paths.root, `cannot open ${paths.cores}`, err)
 }

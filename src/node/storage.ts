@@ -171,6 +171,14 @@ export async function pruneRocksLogs (dir: string): Promise<void> {
   for (const n of names) if (n.startsWith('LOG.old.')) await fs.rm(path.join(dir, n), { force: true })
 }
 
+/** A coded error for a database that does not open: STORAGE_LOCKED when another process holds it. */
+export function openFault (root: string, msg: string, err: unknown): ShoalError {
+  if (!(err instanceof ShoalError) && /lock/i.test(String((err as Error)?.message))) {
+    return ShoalError.STORAGE_LOCKED(`${root} is in use by another Shoal process`, err)
+  }
+  return storageFault(msg, err)
+}
+
 /** A coded error for a failed file operation: NO_SPACE when the disk (or quota) is full. */
 export function storageFault (msg: string, err: unknown): ShoalError {
   if (err instanceof ShoalError) return err

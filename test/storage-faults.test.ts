@@ -276,7 +276,7 @@ test('storage – a feed that lost its tail refuses to fork and is restored from
   t.alike(snapshotTree(path.join(dir, 'cores')), before, 'nothing appended')
   const status = await commands.status(back, parse(['status']))
   t.ok(status.text.includes('my feed has 17 blocks but had 22'), 'status says so')
-  t.alike((status.json as { storage: unknown }).storage, { rolledBack: { length: 17, expected: 22 }, viewsRebuilt: null })
+  t.alike((status.json as { storage: unknown }).storage, { rolledBack: { length: 17, expected: 22 }, viewsRebuilt: null, replacedFeed: null })
 
   replicate(back, bob, t)
   t.ok(await back.restoreFeed(), 'restored from the peer')

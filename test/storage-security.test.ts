@@ -138,6 +138,10 @@ test('security – a deleted cores/ is refused by the CLI until "init --new-feed
   t.is(fresh.code, 0, fresh.stderr)
   t.is(fresh.json.id, init.json.id, 'same identity')
   t.not(fresh.json.feed, init.json.feed, 'a new device feed')
+  t.is(fresh.json.replaced, init.json.feed, 'names the lost feed')
+  const again = await shoal(dir, ['init', '--new-feed', '--json'])
+  t.is(again.json.replaced, null, 'a second --new-feed replaces nothing')
+  t.is(again.json.feed, fresh.json.feed)
   t.is((await shoal(dir, ['post', 'two', '--json'])).code, 0)
 })
 

@@ -66,7 +66,7 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
     shoal.on('error', (err: Error) => { if (io.env.SHOAL_DEBUG) io.stderr(`warning: ${ShoalError.from(err).message}\n`) })
     try {
       await shoal.ready()
-      if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${oneLine(shoal.health.viewsRebuilt)}); moved aside and rebuilt from the feeds\n`)
+      if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
       {
         if (p.command === 'sync') await shoal.joinNetwork(joinOptions(p, io.env))
         print(io, p, await commands[p.command](shoal, p))
@@ -87,7 +87,14 @@ async function init (storage: string, p: Parsed): Promise<Result> {
     const shoal = new Shoal(storage, { newDeviceFeed: true })
     try {
       await shoal.ready()
-      return initResult(shoal, null, true)
+      const replaced = shoal.health.replacedFeed
+      const r = initResult(shoal, null, true)
+      return {
+        json: { ...(r.json as object), replaced },
+        text: replaced !== null
+          ? `Started a new device feed for your identity; the lost feed ${replaced} is tracked so peers that hold it bring its posts back.\n${r.text.split('\n').slice(1).join('\n')}`
+          : `Your device feed is intact; nothing was replaced.\n${r.text.split('\n').slice(1).join('\n')}`
+      }
     } finally {
       await shoal.close()
     }

@@ -49,6 +49,8 @@ export interface StorageHealth {
   rolledBack: { length: number, expected: number } | null
   /** The views were damaged and rebuilt from the feeds (why), or null. */
   viewsRebuilt: string | null
+  /** The lost device feed (z-base32) that `newDeviceFeed` replaced in this open, or null. */
+  replacedFeed: string | null
 }
 
 export interface InitOptions extends ShoalOptions {
@@ -92,6 +94,7 @@ export class Shoal extends ReadyResource {
   private recovering: Promise<void> | null = null
   private joined: JoinOptions | null = null
   private viewsRebuilt: string | null = null
+  private replacedFeed: string | null = null
   private storeInstance: Corestore | null = null
   private db: ViewDb | null = null
   private feedInstance: DeviceFeed | null = null
@@ -164,6 +167,7 @@ export class Shoal extends ReadyResource {
     this.indexerInstance.on('contacts', () => views.invalidate())
     const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
     this.rolledBack = check.rolledBack
+    if (check.replaced !== null) this.replacedFeed = feedToString(check.replaced)
     this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create: check.rolledBack === null })
     await this.feedInstance.ready()
     if (this.rolledBack === null) await this.stateInstance.setDeviceFeed(this.feedInstance.key, this.feedInstance.length)
@@ -295,7 +299,7 @@ export class Shoal extends ReadyResource {
 
   /** What went wrong with the local storage and how the node dealt with it. */
   get health (): StorageHealth {
-    return { rolledBack: this.rolledBack, viewsRebuilt: this.viewsRebuilt }
+    return { rolledBack: this.rolledBack, viewsRebuilt: this.viewsRebuilt, replacedFeed: this.replacedFeed }
   }
 
   get identity (): IdentityKey {

@@ -53,6 +53,8 @@ export async function openViews (paths: StoragePaths): Promise<ViewDb> {
 export interface DeviceFeedCheck {
   /** My feed is shorter than it has been: DeviceFeed must not write (not even a header). */
   rolledBack: { length: number, expected: number } | null
+  /** The lost device feed that a new one replaced (`newDeviceFeed`), or null. */
+  replaced: FeedKey | null
 }
 
 /**
@@ -79,12 +81,12 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
         '(the lost feed is then tracked read-only, so peers that hold it bring its posts back)')
     }
     await state.track([recorded.key])
-    return { rolledBack: null }
+    return { rolledBack: null, replaced: recorded.key }
   }
   const ckRaw = await db.get(keys.checkpoint(feed))
   const indexed = ckRaw === null ? 0 : decode(checkpointEnc, ckRaw).position
   const expected = Math.max(recorded?.length ?? 0, indexed)
-  return { rolledBack: length < expected ? { length, expected } : null }
+  return { rolledBack: length < expected ? { length, expected } : null, replaced: null }
 }
 
 /**

@@ -10,6 +10,7 @@ import type { FeedKey, IdentityKey, MessageRef } from '../src/ids.js'
 import { keys } from '../src/views/keys.js'
 import { ViewDb } from '../src/views/view-db.js'
 import { createPeer, openPeer, replicate } from './helpers/peers.js'
+import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
 import { findFiles, snapshotTree } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
 import { commands } from '../src/cli/commands.js'
@@ -286,6 +287,35 @@ test('storage – a feed that lost its tail refuses to fork and is restored from
   t.is(next.seq, 22, 'the next post continues the feed')
   await bob.waitForIndexed(back.feedKey, 23)
   t.is((await bob.timeline({ author: back.identity, limit: 50 })).items.length, 22, 'the peer took it without a conflict')
+})
+
+test('storage – "shoal sync" restores a rolled-back feed from a follower on the DHT', async (t) => {
+  const testnet = await createLocalDht(t)
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: first } = await Shoal.init(dir)
+  for (let i = 0; i < 4; i++) await first.post({ text: `post ${i}` })
+  const alice = first.identity
+  await first.close()
+  const db = path.join(dir, 'cores', 'db')
+  const aside = path.join(await t.tmp(), 'db-at-5')
+  fs.cpSync(db, aside, { recursive: true })
+
+  const online = await reopenSwarmPeer(t, testnet, dir)
+  for (let i = 4; i < 8; i++) await online.post({ text: `post ${i}` })
+  const bob = await createSwarmPeer(t, testnet, { name: 'bob' })
+  await bob.follow(alice)
+  await bob.sync({ timeout: 30_000 })
+  t.is((await bob.timeline({ author: alice })).items.length, 8, 'bob holds all of alice\'s posts')
+  await online.close()
+
+  fs.rmSync(db, { recursive: true })
+  fs.cpSync(aside, db, { recursive: true })
+  const back = await reopenSwarmPeer(t, testnet, dir)
+  t.alike(back.health.rolledBack, { length: 5, expected: 9 })
+  const r = await commands.sync(back, parse(['sync', '--timeout', '30']))
+  t.is((r.json as { restored?: boolean }).restored, true, r.text)
+  t.is(back.feedLength, 9)
+  t.is((await back.post({ text: 'post 8' })).seq, 9)
 })
 
 test('storage – a full disk gives NO_SPACE, no hang, and works again once space is freed', async (t) => {

@@ -160,7 +160,14 @@ export const commands: Record<string, Command> = {
   async sync (shoal, p) {
     const seconds = intFlag(p.flags.timeout, 'timeout') ?? 60
     const r = await shoal.sync({ timeout: seconds * 1000 })
-    return { json: r, text: `synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks` }
+    const text = `synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks`
+    if (shoal.health.rolledBack === null) return { json: r, text }
+    // My feed lost blocks in a crash: the peers just synced with may hold them.
+    const restored = await shoal.restoreFeed()
+    return {
+      json: { ...r, restored },
+      text: text + (restored ? '\nrestored the lost blocks of my feed; writing works again' : '\nmy feed\'s lost blocks were not found on these peers; writing stays paused')
+    }
   },
 
   async status (shoal) {

@@ -495,7 +495,7 @@ export class Shoal extends ReadyResource {
     const r = this.rolledBack as { length: number, expected: number }
     return ShoalError.FEED_ROLLED_BACK(`my device feed has ${r.length} blocks but had ${r.expected} (blocks lost in a crash); ` +
       'appending now would fork it, so writing is paused until the lost blocks are restored from a peer that holds them ' +
-      '(keep the node online with "shoal serve" so it can reach that peer)')
+      '(run "shoal sync", or keep "shoal serve" running, to reach a peer that follows me)')
   }
 
   private now (): number {

@@ -281,7 +281,7 @@ export class Shoal extends ReadyResource {
    * Brings back the blocks of my own feed that were lost locally (FEED_ROLLED_BACK) from the peers
    * it is replicating with (any peer that tracks my feed holds them), then allows appends again.
    * Resolves true once restored (or when nothing was lost), false when no peer had them all.
-   * The swarm layer calls it when a peer connects while `health.rolledBack` is set.
+   * ShoalApp calls it on each new peer while `health.rolledBack` is set, and `shoal sync` after syncing.
    */
   async restoreFeed (): Promise<boolean> {
     const lost = this.rolledBack
@@ -524,18 +524,24 @@ export class Shoal extends ReadyResource {
   }
 
   async react (target: MessageRef, emoji: string, opts: { remove?: boolean } = {}): Promise<MessageRef> {
+    const rec: MessageRecord = { type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true }
+    encodeRecord(rec) // shape and caps before the lookup
     await this.known(target)
-    return this.write({ type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true })
+    return this.write(rec)
   }
 
   async edit (target: MessageRef, text: string): Promise<MessageRef> {
+    const rec: MessageRecord = { type: 'edit', timestamp: this.now(), target, text }
+    encodeRecord(rec)
     await this.own(target)
-    return this.write({ type: 'edit', timestamp: this.now(), target, text })
+    return this.write(rec)
   }
 
   async delete (target: MessageRef): Promise<MessageRef> {
+    const rec: MessageRecord = { type: 'delete', timestamp: this.now(), target }
+    encodeRecord(rec)
     await this.own(target)
-    return this.write({ type: 'delete', timestamp: this.now(), target })
+    return this.write(rec)
   }
 
   follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }

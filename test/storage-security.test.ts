@@ -164,6 +164,13 @@ test('security – a 200-byte storage path serves on a short socket', async (t) 
   t.is(who.json?.id, id, 'other commands reach the serving node')
   t.is(await serving.stop('SIGINT'), 0)
   t.absent(fs.existsSync(sock), 'socket removed')
+
+  const longRuntime = { ...env, XDG_RUNTIME_DIR: path.join(base, 'r'.repeat(120)) }
+  const refused = await shoal(dir, ['serve', '--json'], longRuntime)
+  t.is(refused.json?.error?.code, 'STORAGE_ERROR', 'no short socket path: serve fails at once')
+  t.ok(refused.json?.error?.message.includes('XDG_RUNTIME_DIR'), 'and says what to set')
+  const direct = await shoal(dir, ['feed', '--json'], longRuntime)
+  t.is(direct.json?.items?.[0]?.text, 'through the node', 'other commands open the storage themselves')
 })
 
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/

@@ -48,9 +48,14 @@ export function socketPath (root: string, env: NodeJS.ProcessEnv = process.env):
   return path.join(runtime, `shoal-${uid()}`, `${hash}.sock`)
 }
 
+/** Whether a socket path fits a unix socket address. */
+export function fitsSocketPath (socket: string): boolean {
+  return b4a.byteLength(socket) <= MAX_SOCKET_PATH
+}
+
 /** Fails at once (STORAGE_ERROR) when a socket path would not fit a unix socket address. */
 export function checkSocketPath (socket: string): void {
-  if (b4a.byteLength(socket) > MAX_SOCKET_PATH) {
+  if (!fitsSocketPath(socket)) {
     throw ShoalError.STORAGE_ERROR(`the socket path ${socket} is longer than ${MAX_SOCKET_PATH} bytes; set XDG_RUNTIME_DIR (or TMPDIR) to a short folder`)
   }
 }

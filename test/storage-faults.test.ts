@@ -15,6 +15,8 @@ import { findFiles, snapshotTree } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
 import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
+import { appState } from '../src/api/dispatch.js'
+import type { ShoalApp } from '../src/node/app.js'
 
 /** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
 const LONG_NAME = 'Ж'.repeat(34) + 'abc'
@@ -278,6 +280,9 @@ test('storage – a feed that lost its tail refuses to fork and is restored from
   const status = await commands.status(back, parse(['status']))
   t.ok(status.text.includes('my feed has 17 blocks but had 22'), 'status says so')
   t.alike((status.json as { storage: unknown }).storage, { rolledBack: { length: 17, expected: 22 }, viewsRebuilt: null, replacedFeed: null })
+
+  const state = await appState({ shoal: back } as unknown as ShoalApp, 'offline')
+  t.alike(state.storage?.rolledBack, { length: 17, expected: 22 }, 'in the API state')
 
   replicate(back, bob, t)
   t.ok(await back.restoreFeed(), 'restored from the peer')

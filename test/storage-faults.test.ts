@@ -194,6 +194,15 @@ test('storage – the tracked-feed list is primary state, migrated out of views/
   const rebuilt = await openPeer(t, dir)
   await rebuilt.indexed()
   t.alike((await rebuilt.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'], 'rebuilt from the tracked feed after views/ was deleted')
+  await rebuilt.close()
+
+  // An older version's folder whose views/ was lost before the upgrade: the feeds on disk count.
+  fs.rmSync(path.join(dir, 'views'), { recursive: true })
+  fs.rmSync(path.join(dir, 'state'), { recursive: true })
+  const recovered = await openPeer(t, dir)
+  await recovered.indexed()
+  t.alike(recovered.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'found in cores/')
+  t.alike((await recovered.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'])
 })
 
 test('storage – first-receipt times are primary state: a views rebuild keeps clamped timestamps', async (t) => {

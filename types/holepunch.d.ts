@@ -68,6 +68,9 @@ declare module 'corestore' {
     namespace (name: string): Corestore
     createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }>
     replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream & { destroy (err?: Error): void, on (ev: string, fn: (...args: any[]) => void): unknown }
+    /** Discovery keys of every core stored. */
+    list (): AsyncIterable<Uint8Array>
+    getAuth (discoveryKey: Uint8Array): Promise<{ key: Uint8Array } | null>
   }
   export = Corestore
 }

@@ -181,7 +181,7 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    await migrateNodeState(this.stateInstance, this.db)
+    await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
     const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)

@@ -7,6 +7,7 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import { DEVICE_FEED_NAME } from '../caps.js'
 import { ShoalError } from '../errors.js'
+import { readHeader } from '../feeds/header.js'
 import { feedToString, type FeedKey } from '../ids.js'
 import { META_VERSION, keys, TAG, key } from '../views/keys.js'
 import { checkpoint as checkpointEnc, decode } from '../views/records.js'
@@ -91,15 +92,38 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
 
 /**
  * Moves the tracked-feed list and the first-receipt times out of views/ (where older versions
- * kept them) into the node state, once.
+ * kept them) into the node state, once. The list also takes every other device feed stored in
+ * cores/, so a views folder that was damaged or deleted before this migration loses no feed.
  */
-export async function migrateNodeState (state: NodeState, db: ViewDb): Promise<void> {
+export async function migrateNodeState (state: NodeState, db: ViewDb, store: Corestore, mine: FeedKey): Promise<void> {
   if (await state.migrated('views-node-state')) return
-  const tracked: FeedKey[] = []
+  const tracked: FeedKey[] = await deviceFeedsOnDisk(store, mine)
   for await (const { key: k } of db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
   const receipts: Array<{ ref: Uint8Array, at: Uint8Array }> = []
   for await (const { key: k, value } of db.scanPrefix(key(TAG.receipt))) receipts.push({ ref: b4a.from(k.subarray(1)), at: b4a.from(value) })
   await state.finishMigration('views-node-state', tracked, receipts)
+}
+
+/** Keys of every device feed stored in cores/ (a core whose block 0 is a valid feed header) but mine. */
+async function deviceFeedsOnDisk (store: Corestore, mine: FeedKey): Promise<FeedKey[]> {
+  const out: FeedKey[] = []
+  for await (const discoveryKey of store.list()) {
+    const auth = await store.getAuth(discoveryKey)
+    if (auth === null || b4a.equals(auth.key, mine)) continue
+    const core = store.get({ key: auth.key })
+    try {
+      await core.ready()
+      const block = core.length > 0 ? await core.get(0, { wait: false }) : null
+      if (block === null) continue
+      readHeader(block, auth.key)
+      out.push(b4a.from(auth.key) as FeedKey)
+    } catch (err) {
+      if (!(err instanceof ShoalError)) throw err // not a device feed (a bad header): not tracked
+    } finally {
+      await core.close()
+    }
+  }
+  return out
 }
 
 /** The coded error for a Corestore that does not open, with what happened and what to do. */

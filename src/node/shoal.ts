@@ -154,9 +154,12 @@ export class Shoal extends ReadyResource {
     await secureStorage(this.paths.root)
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
     this.stateInstance = new NodeState(this.paths.state)
-    await this.stateInstance.ready()
-    this.storeInstance = await openCorestore(this.paths)
-    this.db = await openViews(this.paths)
+    // The three databases open side by side; on a failure closeStorage closes those that opened.
+    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths), openViews(this.paths)])
+    if (store.status === 'fulfilled') this.storeInstance = store.value
+    if (viewDb.status === 'fulfilled') this.db = viewDb.value
+    for (const r of [state, store, viewDb]) if (r.status === 'rejected') throw r.reason
+    if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
     this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
     this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
     this.indexerInstance = new Indexer(this.db, { now: this.opts.now, receipts: this.stateInstance })

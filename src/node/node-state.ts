@@ -8,6 +8,7 @@ import path from 'node:path'
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
+import { ShoalError } from '../errors.js'
 import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } from '../ids.js'
 import type { ReceiptStore } from '../views/indexer.js'
 import { openFault, writeFault } from './storage.js'
@@ -45,7 +46,7 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   }
 
   private get rocks (): RocksDB {
-    if (this.db === null) throw new Error('node state is not open')
+    if (this.db === null) throw ShoalError.CLOSED('node state is not open')
     return this.db
   }
 

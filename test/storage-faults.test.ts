@@ -15,8 +15,8 @@ import { findFiles, snapshotTree } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
 import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
-import { appState } from '../src/api/dispatch.js'
-import type { ShoalApp } from '../src/node/app.js'
+import { appState, createHandlers, dispatch } from '../src/api/dispatch.js'
+import { ShoalApp } from '../src/node/app.js'
 
 /** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
 const LONG_NAME = 'Ж'.repeat(34) + 'abc'
@@ -57,6 +57,12 @@ test('storage – init with a bad name or phrase writes nothing', async (t) => {
   const before = snapshotTree(existing)
   t.is(await codeOf(Shoal.init(existing, { name: LONG_NAME })), 'MESSAGE_TOO_LARGE')
   t.alike(snapshotTree(existing), before, 'existing folder unchanged')
+
+  // The app's welcome screen: the API's init goes through the same checks.
+  const app = new ShoalApp(fresh, { join: { bootstrap: { kind: 'none' }, lan: false } })
+  const viaApi = await dispatch(createHandlers('offline'), app, 'init', { name: LONG_NAME })
+  t.alike(viaApi, { error: { code: 'MESSAGE_TOO_LARGE', message: 'name is 71 bytes, the cap is 64' } })
+  t.absent(fs.existsSync(fresh), 'no folder made through the API either')
 
   const { shoal, phrase } = await Shoal.init(fresh, { name: 'Жанна' })
   t.teardown(() => shoal.close())

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { run } from '../dist/src/cli/main.js'
 
+process.umask(0o077) // every file Shoal creates is owner-only, whatever the caller's umask
+
 process.exitCode = await run(process.argv.slice(2))

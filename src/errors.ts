@@ -39,6 +39,10 @@ export type ShoalErrorCode =
   | 'INVITE_EXPIRED'
   | 'ROOM_KEY_MISSING'
   | 'ROOM_VERSION_UNSUPPORTED'
+  | 'STORAGE_INSECURE'
+  | 'NO_SPACE'
+  | 'FEED_ROLLED_BACK'
+  | 'DEVICE_FEED_MISSING'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -107,4 +111,12 @@ export class ShoalError extends Error {
   static INVITE_EXPIRED (msg: string): ShoalError { return new ShoalError('INVITE_EXPIRED', msg) }
   static ROOM_KEY_MISSING (msg: string): ShoalError { return new ShoalError('ROOM_KEY_MISSING', msg) }
   static ROOM_VERSION_UNSUPPORTED (msg: string): ShoalError { return new ShoalError('ROOM_VERSION_UNSUPPORTED', msg) }
+  /** The storage folder (or a file in it) can be written or read by another user. */
+  static STORAGE_INSECURE (msg: string): ShoalError { return new ShoalError('STORAGE_INSECURE', msg) }
+  /** The disk (or quota) holding the storage folder is full. */
+  static NO_SPACE (msg: string, cause?: unknown): ShoalError { return new ShoalError('NO_SPACE', msg, { cause }) }
+  /** My own device feed is shorter than it was: appending would fork it. */
+  static FEED_ROLLED_BACK (msg: string): ShoalError { return new ShoalError('FEED_ROLLED_BACK', msg) }
+  /** My own device feed is gone from cores/ (deleted or replaced). */
+  static DEVICE_FEED_MISSING (msg: string): ShoalError { return new ShoalError('DEVICE_FEED_MISSING', msg) }
 }

@@ -51,7 +51,7 @@ declare module 'hypercore' {
     purge (): Promise<void>
     findingPeers (): () => void
     clear (start: number, end?: number): Promise<unknown>
-    update (opts?: { wait?: boolean }): Promise<boolean>
+    update (opts?: { wait?: boolean, force?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): Hypercore.Download
   }
   export = Hypercore
@@ -71,6 +71,9 @@ declare module 'corestore' {
     namespace (name: string): Corestore
     createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }>
     replicate (isInitiatorOrStream: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream & { destroy (err?: Error): void, on (ev: string, fn: (...args: any[]) => void): unknown }
+    /** Discovery keys of every core stored. */
+    list (): AsyncIterable<Uint8Array>
+    getAuth (discoveryKey: Uint8Array): Promise<{ key: Uint8Array } | null>
   }
   export = Corestore
 }

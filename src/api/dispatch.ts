@@ -53,7 +53,7 @@ async function profileOf (shoal: Shoal, id?: string): Promise<Profile> {
 export async function appState (app: ShoalApp, network: AppState['network']): Promise<AppState> {
   const shoal = app.shoal
   if (shoal === null) return { hasIdentity: false, id: null, name: null, network }
-  return { hasIdentity: true, id: shoal.id, name: await shoal.views.nameOf(shoal.identity), network }
+  return { hasIdentity: true, id: shoal.id, name: await shoal.views.nameOf(shoal.identity), network, storage: shoal.health }
 }
 
 export async function syncStatus (shoal: Shoal): Promise<SyncStatus> {

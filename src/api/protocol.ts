@@ -36,6 +36,8 @@ export interface AppState {
   id: string | null
   name: string | null
   network: 'public' | 'private' | 'lan' | 'offline'
+  /** Local storage problems the node noticed (see Shoal.health); absent before an identity exists. */
+  storage?: { rolledBack: { length: number, expected: number } | null, viewsRebuilt: string | null, replacedFeed: string | null }
 }
 
 export interface FeedProgress { key: string, local: number, remote: number }

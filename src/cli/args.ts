@@ -21,7 +21,7 @@ const GLOBAL: Record<string, FlagSpec> = {
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
-  init: { summary: 'create an identity (or restore one) and this device\'s feed', positionals: [], flags: { name: { type: 'string' }, restore: { type: 'string' } } },
+  init: { summary: 'create an identity (or restore one) and this device\'s feed; --new-feed replaces a lost device feed', positionals: [], flags: { name: { type: 'string' }, restore: { type: 'string' }, 'new-feed': { type: 'boolean' } } },
   whoami: { summary: 'show my identity, name and device feeds', positionals: [], flags: {} },
   post: { summary: 'write a post or a reply', positionals: ['TEXT'], flags: { reply: { type: 'string' }, cw: { type: 'string' } } },
   react: { summary: 'react to a message with an emoji', positionals: ['REF', 'EMOJI'], flags: { remove: { type: 'boolean' } } },

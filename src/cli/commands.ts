@@ -3,10 +3,13 @@
  * --json, and a human rendering of it.
  */
 import { ShoalError } from '../errors.js'
+import { phraseToSeed } from '../feeds/identity.js'
+import { encodeRecord } from '../feeds/schema.js'
 import { feedToString, parseIdentity, parseRef, refToString } from '../ids.js'
 import type { Shoal } from '../node/shoal.js'
 import type { Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
+import { escapeLine, escapeText } from './escape.js'
 
 export interface Result { json: unknown, text: string }
 
@@ -21,11 +24,11 @@ function written (id: string, what: string): Result {
 }
 
 export function renderItem (item: Item, indent = ''): string {
-  const who = item.authorName ? `${item.authorName} (${item.author.slice(0, 8)})` : item.author.slice(0, 8)
+  const who = item.authorName ? `${escapeLine(item.authorName)} (${item.author.slice(0, 8)})` : item.author.slice(0, 8)
   const when = new Date(item.timestamp).toISOString().replace('T', ' ').slice(0, 16)
   const flags = [item.edited ? 'edited' : '', item.parent ? `reply to ${item.parent.slice(0, 10)}…` : ''].filter(Boolean).join(', ')
-  const reactions = Object.entries(item.reactions).map(([e, n]) => `${e} ${n}`).join('  ')
-  const body = item.cw ? `[CW: ${item.cw}]` : item.text
+  const reactions = Object.entries(item.reactions).map(([e, n]) => `${escapeLine(e)} ${n}`).join('  ')
+  const body = item.cw ? `[CW: ${escapeLine(item.cw)}]` : escapeText(item.text)
   return [
     `${indent}${who}  ${when}${flags ? `  (${flags})` : ''}`,
     ...body.split('\n').map((l) => `${indent}  ${l}`),
@@ -48,10 +51,48 @@ export function initResult (shoal: Shoal, phrase: string | null, restored: boole
   return { json, text }
 }
 
+/**
+ * Checks a command's inputs (ids, refs, sizes and shapes of what it would write) before the
+ * storage is opened, so a rejected command touches no file. Shoal checks them again itself.
+ */
+export function precheck (p: Parsed): void {
+  const [a, b] = p.positionals
+  const at = { timestamp: 0 }
+  switch (p.command) {
+    case 'init':
+      if (typeof p.flags.restore === 'string') phraseToSeed(p.flags.restore)
+      if (typeof p.flags.name === 'string') encodeRecord({ type: 'about', ...at, name: p.flags.name, bio: null })
+      return
+    case 'post': {
+      const reply = str(p.flags.reply)
+      const ref = reply !== undefined ? parseRef(reply) : null
+      encodeRecord({ type: 'post', ...at, text: a, root: ref, parent: ref, cw: str(p.flags.cw) ?? null, mentions: [] })
+      return
+    }
+    case 'react': encodeRecord({ type: 'reaction', ...at, target: parseRef(a), emoji: b, remove: p.flags.remove === true }); return
+    case 'edit': encodeRecord({ type: 'edit', ...at, target: parseRef(a), text: b }); return
+    case 'delete': case 'thread': parseRef(a); return
+    case 'follow': case 'unfollow': case 'block': case 'unblock': parseIdentity(a); return
+    case 'profile': {
+      if (a !== undefined) parseIdentity(a)
+      const name = str(p.flags.name)
+      const bio = str(p.flags.bio)
+      if (name !== undefined || bio !== undefined) encodeRecord({ type: 'about', ...at, name: name ?? null, bio: bio ?? null })
+      return
+    }
+    case 'feed':
+      intFlag(p.flags.limit, 'limit')
+      if (str(p.flags.author) !== undefined) parseIdentity(str(p.flags.author) as string)
+      return
+    case 'mentions': intFlag(p.flags.limit, 'limit'); return
+    case 'sync': intFlag(p.flags.timeout, 'timeout'); intFlag(p.flags.hops, 'hops')
+  }
+}
+
 export const commands: Record<string, Command> = {
   async whoami (shoal) {
     const w = await shoal.whoami()
-    return { json: { id: w.id, name: w.name, feeds: w.feeds }, text: `${w.name ?? '(no name)'}\nid    ${w.id}\nfeeds ${w.feeds.join('\n      ')}` }
+    return { json: { id: w.id, name: w.name, feeds: w.feeds }, text: `${w.name !== null ? escapeLine(w.name) : '(no name)'}\nid    ${w.id}\nfeeds ${w.feeds.join('\n      ')}` }
   },
 
   async post (shoal, p) {
@@ -89,7 +130,7 @@ export const commands: Record<string, Command> = {
     const prof = await shoal.profile(who)
     return {
       json: prof,
-      text: `${prof.name ?? '(no name)'}\nid        ${prof.id}\nbio       ${prof.bio ?? ''}\nfollowing ${prof.following}\nfollowers ${prof.followers}`
+      text: `${prof.name !== null ? escapeLine(prof.name) : '(no name)'}\nid        ${prof.id}\nbio       ${escapeLine(prof.bio ?? '')}\nfollowing ${prof.following}\nfollowers ${prof.followers}`
     }
   },
 
@@ -121,12 +162,19 @@ export const commands: Record<string, Command> = {
     const r = await shoal.sync({ timeout: seconds * 1000 })
     const lines = [`synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks`]
     for (const d of r.drops) lines.push(`  dropped peer ${d.publicKey ?? '?'}: ${d.reason} ${d.detail}`)
-    return { json: r, text: lines.join('\n') }
+    if (shoal.health.rolledBack === null) return { json: r, text: lines.join('\n') }
+    // My feed lost blocks in a crash: the peers just synced with may hold them.
+    const restored = await shoal.restoreFeed()
+    lines.push(restored ? 'restored the lost blocks of my feed; writing works again' : 'my feed\'s lost blocks were not found on these peers; writing stays paused')
+    return { json: { ...r, restored }, text: lines.join('\n') }
   },
 
   async status (shoal) {
     const s = await shoal.status()
+    const health = shoal.health
     const lines = [`${s.peers.length} peer(s) connected`]
+    if (health.rolledBack !== null) lines.push(`warning: my feed has ${health.rolledBack.length} blocks but had ${health.rolledBack.expected}; writing is paused until the lost blocks are restored from a peer`)
+    if (health.viewsRebuilt !== null) lines.push('warning: the views were damaged and have been rebuilt from the feeds')
     for (const p of s.peers) lines.push(`  peer ${p.identity ?? '(unknown identity)'}`)
     for (const id of s.identities) {
       lines.push(`${id.id}`)
@@ -137,7 +185,7 @@ export const commands: Record<string, Command> = {
     }
     if (s.drops.length > 0) lines.push(`${s.drops.length} recent drop(s)`)
     for (const d of s.drops) lines.push(`  dropped peer ${d.publicKey ?? '?'} at ${new Date(d.at).toISOString()}: ${d.reason} ${d.detail}`)
-    return { json: s, text: lines.join('\n') }
+    return { json: { ...s, storage: health }, text: lines.join('\n') }
   },
 
   async reindex (shoal) {

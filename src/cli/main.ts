@@ -6,7 +6,8 @@ import { ShoalError, USAGE_CODES } from '../errors.js'
 import { Shoal } from '../node/shoal.js'
 import { resolveStorage } from '../node/storage.js'
 import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
-import { commands, initResult, type Result } from './commands.js'
+import { commands, initResult, precheck, type Result } from './commands.js'
+import { escapeText } from './escape.js'
 import { dht, joinOptions, serve } from './network-commands.js'
 import { desktop } from './desktop.js'
 import { callServer } from '../node/ipc.js'
@@ -48,7 +49,8 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       await desktop(storage, p, io.env, (r) => print(io, parsed, r))
       return 0
     }
-    const reply = await callServer(storagePaths(storage).socket, argv)
+    precheck(p)
+    const reply = await callServer(storagePaths(storage, io.env).socket, argv)
     if (reply !== null) {
       if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
       print(io, p, { json: reply.json, text: reply.text })
@@ -59,8 +61,12 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       return 0
     }
     const shoal = new Shoal(storage)
+    // A background failure (the indexer on a full disk) fails the command through the call that
+    // waits on it; here it is only reported, never an unhandled 'error' event.
+    shoal.on('error', (err: Error) => { if (io.env.SHOAL_DEBUG) io.stderr(`warning: ${ShoalError.from(err).message}\n`) })
     try {
       await shoal.ready()
+      if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
       {
         if (p.command === 'sync') await shoal.joinNetwork(joinOptions(p, io.env))
         print(io, p, await commands[p.command](shoal, p))
@@ -76,6 +82,23 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
 
 async function init (storage: string, p: Parsed): Promise<Result> {
   const restore = typeof p.flags.restore === 'string' ? p.flags.restore : undefined
+  if (p.flags['new-feed'] === true) {
+    if (restore !== undefined || p.flags.name !== undefined) throw ShoalError.USAGE('--new-feed takes no --restore or --name')
+    const shoal = new Shoal(storage, { newDeviceFeed: true })
+    try {
+      await shoal.ready()
+      const replaced = shoal.health.replacedFeed
+      const r = initResult(shoal, null, true)
+      return {
+        json: { ...(r.json as object), replaced },
+        text: replaced !== null
+          ? `Started a new device feed for your identity; the lost feed ${replaced} is tracked so peers that hold it bring its posts back.\n${r.text.split('\n').slice(1).join('\n')}`
+          : `Your device feed is intact; nothing was replaced.\n${r.text.split('\n').slice(1).join('\n')}`
+      }
+    } finally {
+      await shoal.close()
+    }
+  }
   const { shoal, phrase } = await Shoal.init(storage, { name: typeof p.flags.name === 'string' ? p.flags.name : undefined, restore })
   try {
     return initResult(shoal, phrase, restore !== undefined)
@@ -84,13 +107,17 @@ async function init (storage: string, p: Parsed): Promise<Result> {
   }
 }
 
+function oneLine (s: string): string {
+  return s.replace(/\s+/g, ' ').slice(0, 200)
+}
+
 function print (io: Io, p: Parsed, r: Result): void {
-  io.stdout(p.json ? JSON.stringify(r.json) + '\n' : r.text + '\n')
+  io.stdout(p.json ? JSON.stringify(r.json) + '\n' : escapeText(r.text) + '\n')
 }
 
 function fail (io: Io, json: boolean, err: unknown): number {
   const e = ShoalError.from(err)
-  io.stderr(`error: ${e.message}\n`)
+  io.stderr(`error: ${escapeText(e.message)}\n`)
   if (json) io.stdout(JSON.stringify({ error: { code: e.code, message: e.detail } }) + '\n')
   if (!(err instanceof ShoalError) && io.env.SHOAL_DEBUG) io.stderr(String((err as Error)?.stack) + '\n')
   return USAGE_CODES.has(e.code) ? 2 : 1

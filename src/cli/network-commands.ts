@@ -15,6 +15,7 @@ import { parseBootstrap, type Bootstrap } from '../node/network.js'
 import type { JoinOptions, Shoal } from '../node/shoal.js'
 import { intFlag, parse, type Parsed } from './args.js'
 import { commands, initResult, type Result } from './commands.js'
+import { escapeText } from './escape.js'
 
 export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
   const flag = typeof p.flags.bootstrap === 'string' ? p.flags.bootstrap : undefined
@@ -56,8 +57,8 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
   const join = joinOptions(p, env)
   const app = new ShoalApp(storage, { join })
   // Background failures (the network, an indexer) are reported; the node keeps serving its views.
-  app.on('error', (err: Error) => { process.stderr.write(`error: ${err.message}\n`) })
-  const ipc = new IpcServer(storagePaths(storage).socket, ipcHandler(app))
+  app.on('error', (err: Error) => { process.stderr.write(`error: ${escapeText(err.message)}\n`) })
+  const ipc = new IpcServer(storagePaths(storage, env).socket, ipcHandler(app))
   const api = new ApiServer(app, { port: intFlag(p.flags.port, 'port'), network: networkLabel(join) })
   const close = async (): Promise<void> => {
     await api.close()
@@ -72,6 +73,9 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
     await close()
     throw err
   }
+  const health = app.shoal?.health
+  if (health?.viewsRebuilt) process.stderr.write('warning: the views were damaged; moved aside and rebuilt from the feeds\n')
+  if (health?.rolledBack) process.stderr.write(`warning: my feed has ${health.rolledBack.length} blocks but had ${health.rolledBack.expected}; writing is paused until a peer restores them\n`)
   if (env.SHOAL_DEBUG) {
     const t0 = Date.now()
     const log = (msg: string): void => { process.stderr.write(`[${Date.now() - t0} ms] ${msg}\n`) }

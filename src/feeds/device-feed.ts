@@ -13,18 +13,25 @@ import { createHeader, readHeader } from './header.js'
 import type { IdentityKeyPair } from './identity.js'
 import { encodeRecord, type MessageRecord } from './schema.js'
 
-export interface DeviceFeedOptions { device?: string, now?: () => number }
+export interface DeviceFeedOptions {
+  device?: string
+  now?: () => number
+  /** Write the header when the feed is empty (default true; false when the feed lost its blocks). */
+  create?: boolean
+}
 
 export class DeviceFeed extends ReadyResource {
   readonly core: Hypercore
   private readonly now: () => number
   private readonly device: string
+  private readonly create: boolean
 
   constructor (store: Corestore, private readonly identity: IdentityKeyPair, opts: DeviceFeedOptions = {}) {
     super()
     this.core = store.get({ name: DEVICE_FEED_NAME })
     this.now = opts.now ?? Date.now
     this.device = opts.device ?? ''
+    this.create = opts.create ?? true
   }
 
   get key (): FeedKey {
@@ -38,6 +45,7 @@ export class DeviceFeed extends ReadyResource {
   protected override async _open (): Promise<void> {
     await this.core.ready()
     if (this.core.length === 0) {
+      if (!this.create) return
       await this.core.append(encodeRecord(createHeader(this.identity, this.key, this.device, this.now())))
       return
     }

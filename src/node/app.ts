@@ -3,9 +3,10 @@
  * have an identity yet (first run), the Shoal opened and joined to the network once it does.
  */
 import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
 import { ShoalError } from '../errors.js'
 import { Shoal, type JoinOptions } from './shoal.js'
-import { hasIdentity } from './storage.js'
+import { hasIdentity, secureStorage } from './storage.js'
 
 export interface AppOptions { join: JoinOptions }
 
@@ -18,6 +19,7 @@ export class ShoalApp extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
+    await secureStorage(this.storage)
     if (await hasIdentity(this.storage)) await this.start(new Shoal(this.storage))
   }
 
@@ -60,7 +62,13 @@ export class ShoalApp extends ReadyResource {
     shoal.on('error', (err: Error) => this.emit('error', err))
     this.node = shoal
     // The views answer at once; joining the DHT can take a while and must not hold up the UI.
-    this.joining = shoal.joinNetwork(this.opts.join).then((r) => r.flush())
+    this.joining = shoal.joinNetwork(this.opts.join).then((r) => {
+      if (shoal.health.rolledBack !== null) {
+        // My feed lost blocks: each new peer may hold them (see Shoal.restoreFeed).
+        r.on('peer', () => { shoal.restoreFeed().catch(safetyCatch) })
+      }
+      return r.flush()
+    })
     this.joining.catch((err) => {
       if (!this.closing) this.emit('error', ShoalError.NETWORK_ERROR('could not join the network', err))
     })

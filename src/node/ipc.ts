@@ -2,14 +2,15 @@
  * The local socket of a running node. While `shoal serve` runs, other CLI commands on the same
  * storage send their arguments here and the serving node runs them, instead of opening the
  * storage a second time. One JSON line in, one JSON line out. The socket lives in the storage
- * folder with owner-only permissions; anyone who can reach it can already read the storage.
+ * folder (or, for a long storage path, in an owner-only folder named in storage.ts) with
+ * owner-only permissions; anyone who can reach it can already read the storage.
  */
 import fs from 'node:fs/promises'
 import net from 'node:net'
-import path from 'node:path'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import { ShoalError, type ShoalErrorCode } from '../errors.js'
+import { checkSocketPath, fitsSocketPath, secureSocketDir } from './storage.js'
 
 export type IpcReply = { ok: true, json: unknown, text: string } | { ok: false, error: { code: ShoalErrorCode, message: string } }
 
@@ -26,8 +27,9 @@ export class IpcServer extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
+    checkSocketPath(this.path)
     if (await ping(this.path)) throw ShoalError.STORAGE_LOCKED(`a node is already serving (${this.path})`)
-    await fs.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 })
+    await secureSocketDir(this.path)
     await fs.rm(this.path, { force: true }) // a stale socket of a node that did not shut down
     const server = net.createServer((socket) => this.onSocket(socket))
     this.server = server
@@ -89,6 +91,7 @@ export class IpcServer extends ReadyResource {
 
 /** Sends one command to the node serving at `path`; null when no node is listening there. */
 export async function callServer (path: string, argv: string[]): Promise<IpcReply | null> {
+  if (!fitsSocketPath(path)) return null // no node can listen there (IpcServer refuses such a path)
   let socket: net.Socket
   try {
     socket = await connect(path)

@@ -3,8 +3,9 @@
  * folder (identity, Corestore, views), writes this device's feed, tracks other feeds and keeps
  * the views current.
  */
+import path from 'node:path'
 import b4a from 'b4a'
-import Corestore from 'corestore'
+import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
@@ -13,12 +14,12 @@ import { VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
 import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
-import type { ContactType, MessageRecord } from '../feeds/schema.js'
+import { encodeRecord, type ContactType, type MessageRecord } from '../feeds/schema.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
-import { META_VERSION, keys, TAG, key } from '../views/keys.js'
+import { META_VERSION } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
-import { ViewDb } from '../views/view-db.js'
+import type { ViewDb } from '../views/view-db.js'
 import type { StoredPost } from '../views/records.js'
 import { Replicator, type FeedStatus, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
@@ -26,7 +27,11 @@ import { FeedWatch } from '../swarm/feed-watch.js'
 import type { PeerLimits } from '../swarm/peer-limits.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
-import { hasIdentity, readSeed, storagePaths, writeSeed, type StoragePaths } from './storage.js'
+import { hasIdentity, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
+import { NodeState } from './node-state.js'
+import { removeCreated, snapshotCreated } from './storage-repair.js'
+import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
+import { untilIndexed, watchIndexer } from './index-watch.js'
 
 export interface ShoalOptions {
   /** Clock, injectable for tests. */
@@ -35,6 +40,21 @@ export interface ShoalOptions {
   device?: string
   /** Bytes kept per remote identity (all its device feeds); feeds past it are refused (default 256 MiB). */
   storagePerIdentity?: number
+  /**
+   * My recorded device feed is gone from cores/ (DEVICE_FEED_MISSING): start a fresh device feed
+   * for this identity anyway, and track the lost one read-only so peers can bring its posts back.
+   */
+  newDeviceFeed?: boolean
+}
+
+/** Problems with the local storage that the node noticed and how it dealt with them. */
+export interface StorageHealth {
+  /** My feed is shorter than it was (blocks lost in a crash): appends are refused until restored. */
+  rolledBack: { length: number, expected: number } | null
+  /** The views were damaged and rebuilt from the feeds (why), or null. */
+  viewsRebuilt: string | null
+  /** The lost device feed (z-base32) that `newDeviceFeed` replaced in this open, or null. */
+  replacedFeed: string | null
 }
 
 export interface InitOptions extends ShoalOptions {
@@ -73,6 +93,14 @@ export class Shoal extends ReadyResource {
   readonly paths: StoragePaths
   private readonly opts: ShoalOptions
   private keyPair: IdentityKeyPair | null = null
+  private stateInstance: NodeState | null = null
+  private rolledBack: { length: number, expected: number } | null = null
+  private faulted = false
+  private repairing: Promise<void> | null = null
+  private recovering: Promise<void> | null = null
+  private joined: JoinOptions | null = null
+  private viewsRebuilt: string | null = null
+  private replacedFeed: string | null = null
   private storeInstance: Corestore | null = null
   private db: ViewDb | null = null
   private feedInstance: DeviceFeed | null = null
@@ -97,39 +125,64 @@ export class Shoal extends ReadyResource {
    * device's feed. Fails with IDENTITY_EXISTS, changing nothing, if the folder has an identity.
    */
   static async init (storage: string, opts: InitOptions = {}): Promise<{ shoal: Shoal, phrase: string | null }> {
-    if (await hasIdentity(storage)) throw ShoalError.IDENTITY_EXISTS(`${storage} already has an identity`)
+    // Every input is checked before the first write: a failed init leaves the folder as it was.
     const seed = opts.restore !== undefined ? phraseToSeed(opts.restore) : createSeed()
-    await writeSeed(storage, seed)
+    if (opts.name !== undefined) encodeRecord({ type: 'about', timestamp: 0, name: opts.name, bio: null })
+    if (await hasIdentity(storage)) throw ShoalError.IDENTITY_EXISTS(`${storage} already has an identity`)
+    const created = await snapshotCreated(storage)
     const shoal = new Shoal(storage, opts)
     try {
+      await writeSeed(storage, seed)
       await shoal.ready()
       if (opts.name !== undefined) await shoal.setProfile({ name: opts.name })
     } catch (err) {
       await shoal.close()
+      await removeCreated(created)
       throw err
     }
     return { shoal, phrase: opts.restore !== undefined ? null : seedToPhrase(seed) }
   }
 
   protected override async _open (): Promise<void> {
-    this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
-    this.storeInstance = new Corestore(this.paths.cores)
     try {
-      await this.storeInstance.ready()
+      await this.openStorage()
     } catch (err) {
-      if (/lock/i.test(String((err as Error)?.message))) throw ShoalError.STORAGE_LOCKED(`${this.paths.root} is in use by another Shoal process`, err)
-      throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.cores}`, err)
+      await this.closeStorage() // release the locks of what did open: close() after a failed open does not run _close
+      throw err
     }
-    this.db = new ViewDb(this.paths.views)
-    await this.db.ready()
-    this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
+  }
+
+  protected override async _close (): Promise<void> {
+    this.downloads.close()
+    await this.leaveNetwork()
+    await this.closeStorage()
+  }
+
+  /** Opens the state, the Corestore, the views and my feed, and starts indexing (see _open). */
+  private async openStorage (): Promise<void> {
+    await secureStorage(this.paths.root)
+    this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
+    this.stateInstance = new NodeState(this.paths.state)
+    // The three databases open side by side; on a failure closeStorage closes those that opened.
+    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths), openViews(this.paths)])
+    if (store.status === 'fulfilled') this.storeInstance = store.value
+    if (viewDb.status === 'fulfilled') this.db = viewDb.value
+    for (const r of [state, store, viewDb]) if (r.status === 'rejected') throw r.reason
+    if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
+    this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
+    this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
+    this.indexerInstance = new Indexer(this.db, { now: this.opts.now, receipts: this.stateInstance })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => views.invalidate())
-    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device })
+    const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
+    this.rolledBack = check.rolledBack
+    if (check.replaced !== null) this.replacedFeed = feedToString(check.replaced)
+    this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create: check.rolledBack === null })
     await this.feedInstance.ready()
+    if (this.rolledBack === null) await this.stateInstance.setDeviceFeed(this.feedInstance.key, this.feedInstance.length)
 
     const stored = await this.db.get(META_VERSION)
     const fresh = stored === null || stored[0] !== VIEWS_VERSION
@@ -140,22 +193,125 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    const tracked: FeedKey[] = []
-    for await (const { key: k } of this.db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
+    await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
+    const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
-    await this.indexerInstance.waitFor(this.feedInstance.key, this.feedInstance.length)
+    await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
+    // RocksDB rotates its info log on every open; keep only the current one of each database.
+    for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
   }
 
-  protected override async _close (): Promise<void> {
-    this.downloads.close()
-    if (this.replicatorInstance) await this.replicatorInstance.close()
-    if (this.network) await this.network.close()
+  private async leaveNetwork (): Promise<void> {
+    const replicator = this.replicatorInstance
+    const network = this.network
+    this.replicatorInstance = null
+    this.network = null
+    if (replicator) await replicator.close()
+    if (network) await network.close()
+  }
+
+  /**
+   * Closes what openStorage opened (also after a partial open), in reverse order; `forget` drops
+   * the closed parts so openStorage can open them again (keys stay readable after a final close).
+   */
+  private async closeStorage (forget = false): Promise<void> {
     if (this.indexerInstance) await this.indexerInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
     if (this.feedInstance) await this.feedInstance.close()
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
+    if (this.stateInstance) await this.stateInstance.close()
+    if (!forget) return
+    this.indexerInstance = null
+    this.viewsInstance = null
+    this.feedInstance = null
+    this.storeInstance = null
+    this.db = null
+    this.stateInstance = null
+    this.rolledBack = null
+  }
+
+  /**
+   * After a write failed in the storage (a full disk leaves RocksDB refusing every later write
+   * until it is reopened): closes and reopens the storage, and rejoins the network if joined.
+   * Fails with the reopen's error (NO_SPACE while the disk is still full); the next write retries.
+   */
+  private recover (): Promise<void> {
+    if (this.recovering === null) {
+      this.recovering = this.reopen().finally(() => { this.recovering = null })
+    }
+    return this.recovering
+  }
+
+  private async reopen (): Promise<void> {
+    if (await lowOnSpace(this.paths.root)) throw ShoalError.NO_SPACE(`the disk holding ${this.paths.root} is still full; free some space and try again`)
+    const join = this.joined
+    await this.leaveNetwork()
+    await this.closeStorage(true)
+    try {
+      await this.openStorage()
+    } catch (err) {
+      await this.closeStorage(true)
+      throw err
+    }
+    this.faulted = false
+    if (join !== null) await this.joinNetwork(join)
+  }
+
+  /**
+   * The views hit corruption while open: a fresh views database is built from the feeds (the
+   * damaged one is moved aside by wipeDerived). Concurrent callers share one repair.
+   */
+  private repairViews (): Promise<void> {
+    if (this.repairing === null) {
+      const db = this.need(this.db)
+      const reason = db.damaged
+      this.repairing = (async () => {
+        await this.indexer.reindex()
+        const w = db.txn()
+        w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
+        await w.commit()
+        this.viewsRebuilt = reason ?? 'damaged views'
+      })().finally(() => { this.repairing = null })
+    }
+    return this.repairing
+  }
+
+  /** Runs a views read; if it failed on damaged views, repairs them and runs it once more. */
+  private async read<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      if (this.repairing === null && this.db?.damaged == null) throw err
+      await this.repairViews()
+      return fn()
+    }
+  }
+
+  /**
+   * Brings back the blocks of my own feed that were lost locally (FEED_ROLLED_BACK) from the peers
+   * it is replicating with (any peer that tracks my feed holds them), then allows appends again.
+   * Resolves true once restored (or when nothing was lost), false when no peer had them all.
+   * ShoalApp calls it on each new peer while `health.rolledBack` is set, and `shoal sync` after syncing.
+   */
+  async restoreFeed (): Promise<boolean> {
+    const lost = this.rolledBack
+    if (lost === null) return true
+    const core = this.need(this.feedInstance).core
+    await core.update({ force: true, wait: true })
+    if (core.length < lost.expected) return false
+    await core.download({ start: lost.length, end: core.length }).done()
+    if (this.rolledBack !== lost) return this.rolledBack === null // another call restored it meanwhile
+    await this.need(this.stateInstance).setDeviceFeed(core.key as FeedKey, core.length)
+    this.rolledBack = null
+    await this.read(() => untilIndexed(this.indexer, this.paths.root, core.key as FeedKey, core.length))
+    return true
+  }
+
+  /** What went wrong with the local storage and how the node dealt with it. */
+  get health (): StorageHealth {
+    return { rolledBack: this.rolledBack, viewsRebuilt: this.viewsRebuilt, replacedFeed: this.replacedFeed }
   }
 
   get identity (): IdentityKey {
@@ -196,10 +352,9 @@ export class Shoal extends ReadyResource {
 
   /** Starts replicating and indexing another device feed (idempotent, remembered across restarts). */
   async addFeed (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
+    if (!(feed instanceof Uint8Array) || feed.byteLength !== 32) throw ShoalError.INVALID_ARGUMENT('a feed key is 32 bytes')
     if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex')) || this.watch.isRefused(feed)) return
-    const w = this.need(this.db).txn()
-    w.put(keys.trackedFeed(feed), b4a.alloc(0))
-    await w.commit()
+    await this.need(this.stateInstance).track([feed])
     await this.openRemote(feed, owner)
   }
 
@@ -266,9 +421,7 @@ export class Shoal extends ReadyResource {
     this.remote.delete(hex)
     this.watch.remove(feed)
     this.indexer.remove(feed)
-    const w = this.need(this.db).txn()
-    w.del(keys.trackedFeed(feed))
-    await w.commit()
+    await this.need(this.stateInstance).untrack(feed)
     await core.purge()
     await core.close()
   }
@@ -280,6 +433,7 @@ export class Shoal extends ReadyResource {
   async joinNetwork (opts: JoinOptions = {}): Promise<Replicator> {
     if (this.replicatorInstance) return this.replicatorInstance
     if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
+    this.joined = opts
     const keyPair = await this.store.createKeyPair('shoal/swarm')
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
     const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
@@ -305,7 +459,11 @@ export class Shoal extends ReadyResource {
   }
 
   /** Peers and per-identity feed progress (no peers when not on a network). */
-  async status (): Promise<Status> {
+  status (): Promise<Status> {
+    return this.read(() => this.readStatus())
+  }
+
+  private async readStatus (): Promise<Status> {
     const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     const identities: Status['identities'] = []
     for (const id of await this.views.heldIdentities()) {
@@ -352,14 +510,40 @@ export class Shoal extends ReadyResource {
   // --- writing -------------------------------------------------------------------------
 
   private async write (rec: MessageRecord): Promise<MessageRef> {
+    encodeRecord(rec) // every cap and shape rule, before anything is touched
+    if (this.faulted) await this.recover()
     const feed = this.need(this.feedInstance)
-    const ref = await feed.append(rec)
-    await this.indexer.waitFor(feed.key, ref.seq + 1)
-    return ref
+    if (this.rolledBack !== null) throw this.rolledBackError()
+    // Armed before the append: the indexer may fail on the new block before append() resolves.
+    const watch = watchIndexer(this.indexer, this.paths.root)
+    let ref: MessageRef | null = null
+    try {
+      ref = await feed.append(rec)
+      await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
+      const written = ref
+      await this.read(() => watch.until(feed.key, written.seq + 1))
+      return ref
+    } catch (err) {
+      let e = await writeFault(this.paths.root, 'cannot write to my feed', err)
+      if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+      if (ref !== null && e.code === 'NO_SPACE') {
+        e = ShoalError.NO_SPACE(`${e.detail} (the message itself was written as ${refToString(ref)}; it shows once the views catch up)`, err)
+      }
+      throw e
+    } finally {
+      watch.stop()
+    }
+  }
+
+  private rolledBackError (): ShoalError {
+    const r = this.rolledBack as { length: number, expected: number }
+    return ShoalError.FEED_ROLLED_BACK(`my device feed has ${r.length} blocks but had ${r.expected} (blocks lost in a crash); ` +
+      'appending now would fork it, so writing is paused until the lost blocks are restored from a peer that holds them ' +
+      '(run "shoal sync", or keep "shoal serve" running, to reach a peer that follows me)')
   }
 
   private now (): number {
-    return this.need(this.feedInstance).timestamp()
+    return (this.opts.now ?? Date.now)()
   }
 
   async post (input: PostInput): Promise<MessageRef> {
@@ -367,7 +551,7 @@ export class Shoal extends ReadyResource {
     let parent: MessageRef | null = null
     if (input.reply) {
       parent = input.reply
-      const p = await this.views.post(parent)
+      const p = await this.read(() => this.views.post(parent as MessageRef))
       root = p?.root ?? parent
     }
     const mentions = new Map<string, IdentityKey>()
@@ -384,18 +568,24 @@ export class Shoal extends ReadyResource {
   }
 
   async react (target: MessageRef, emoji: string, opts: { remove?: boolean } = {}): Promise<MessageRef> {
+    const rec: MessageRecord = { type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true }
+    encodeRecord(rec) // shape and caps before the lookup
     await this.known(target)
-    return this.write({ type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true })
+    return this.write(rec)
   }
 
   async edit (target: MessageRef, text: string): Promise<MessageRef> {
+    const rec: MessageRecord = { type: 'edit', timestamp: this.now(), target, text }
+    encodeRecord(rec)
     await this.own(target)
-    return this.write({ type: 'edit', timestamp: this.now(), target, text })
+    return this.write(rec)
   }
 
   async delete (target: MessageRef): Promise<MessageRef> {
+    const rec: MessageRecord = { type: 'delete', timestamp: this.now(), target }
+    encodeRecord(rec)
     await this.own(target)
-    return this.write({ type: 'delete', timestamp: this.now(), target })
+    return this.write(rec)
   }
 
   follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
@@ -404,6 +594,7 @@ export class Shoal extends ReadyResource {
   unblock (who: IdentityKey): Promise<MessageRef> { return this.contact('unblock', who) }
 
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
+    encodeRecord({ type, timestamp: 0, target }) // a 32-byte key, before it is compared
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
     return this.write({ type, timestamp: this.now(), target })
   }
@@ -413,7 +604,7 @@ export class Shoal extends ReadyResource {
   }
 
   private async known (ref: MessageRef): Promise<StoredPost> {
-    const post = await this.views.post(ref)
+    const post = await this.read(() => this.views.post(ref))
     if (post === null) throw ShoalError.UNKNOWN_MESSAGE(`message ${refToString(ref)} is not known here (or was deleted)`)
     return post
   }
@@ -425,7 +616,11 @@ export class Shoal extends ReadyResource {
 
   // --- reading -------------------------------------------------------------------------
 
-  async whoami (): Promise<WhoAmI> {
+  whoami (): Promise<WhoAmI> {
+    return this.read(() => this.readWhoami())
+  }
+
+  private async readWhoami (): Promise<WhoAmI> {
     const feeds = await this.views.feedsOf(this.identity)
     return {
       id: this.id,
@@ -436,28 +631,36 @@ export class Shoal extends ReadyResource {
   }
 
   timeline (q: TimelineQuery = {}): Promise<Page> {
-    return this.views.timeline(q)
+    return this.read(() => this.views.timeline(q))
   }
 
   thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
-    return this.views.thread(ref)
+    return this.read(() => this.views.thread(ref))
   }
 
   mentions (opts: { limit?: number } = {}): Promise<{ items: Item[] }> {
-    return this.views.mentions(opts)
+    return this.read(() => this.views.mentions(opts))
   }
 
   profile (who?: IdentityKey): Promise<Profile> {
-    return this.views.profile(who ?? this.identity)
+    return this.read(() => this.views.profile(who ?? this.identity))
   }
 
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
-    return this.indexer.reindex()
+    if (this.repairing !== null) await this.repairing
+    const totals = await this.indexer.reindex()
+    const db = this.need(this.db)
+    if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
+    if ((await db.get(META_VERSION)) === null) {
+      const w = db.txn()
+      w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
+      await w.commit()
+    }
+    return totals
   }
 
   totals (): IndexTotals {
     return this.indexer.totals()
   }
 }
-

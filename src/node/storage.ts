@@ -1,11 +1,17 @@
 /**
- * The on-disk layout of a storage folder, in one place, and the identity seed file.
+ * The on-disk layout of a storage folder, in one place, its permissions, and the identity seed file.
  *
  *   <storage>/identity   the 32-byte identity seed, hex, mode 0600 (owner only)
- *   <storage>/cores/     the Corestore: this device's feed and every replicated feed
- *   <storage>/views/     RocksDB of derived views; local only, never served to peers
- *   <storage>/shoal.sock the local socket of a running `shoal serve` (owner only)
+ *   <storage>/state/     RocksDB of primary node state (tracked feeds, my device feed and its length)
+ *   <storage>/cores/     the Corestore: this device's feed (and its key pair) and every replicated feed
+ *   <storage>/views/     RocksDB of derived views; local only, never served to peers, rebuildable
+ *   <storage>/shoal.sock the local socket of a running `shoal serve` (owner only); when that path
+ *                        is too long for a unix socket, a short one under $XDG_RUNTIME_DIR or the
+ *                        temp folder instead (see socketPath)
+ *
+ * Everything in the folder is owner-only: folders 0700, files 0600, checked and fixed on every open.
  */
+import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,21 +19,208 @@ import b4a from 'b4a'
 import { ShoalError } from '../errors.js'
 import { SEED_BYTES } from '../feeds/identity.js'
 
-export interface StoragePaths { root: string, identity: string, cores: string, views: string, socket: string }
+export interface StoragePaths { root: string, identity: string, state: string, cores: string, views: string, socket: string }
 
-export function storagePaths (root: string): StoragePaths {
+/** Longest unix socket path we bind (Linux allows 107 bytes, macOS 103). */
+const MAX_SOCKET_PATH = 100
+
+export function storagePaths (root: string, env: NodeJS.ProcessEnv = process.env): StoragePaths {
   return {
     root,
     identity: path.join(root, 'identity'),
+    state: path.join(root, 'state'),
     cores: path.join(root, 'cores'),
     views: path.join(root, 'views'),
-    socket: path.join(root, 'shoal.sock')
+    socket: socketPath(root, env)
   }
+}
+
+/**
+ * The socket of the node serving `root`: `<root>/shoal.sock` when that fits in a unix socket
+ * address, else `<runtime>/shoal-<uid>/<hash of root>.sock` where runtime is $XDG_RUNTIME_DIR or
+ * the temp folder (the same storage path always gives the same socket).
+ */
+export function socketPath (root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const inside = path.join(root, 'shoal.sock')
+  if (b4a.byteLength(inside) <= MAX_SOCKET_PATH) return inside
+  const hash = crypto.createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 32)
+  const runtime = env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : os.tmpdir()
+  return path.join(runtime, `shoal-${uid()}`, `${hash}.sock`)
+}
+
+/** Whether a socket path fits a unix socket address. */
+export function fitsSocketPath (socket: string): boolean {
+  return b4a.byteLength(socket) <= MAX_SOCKET_PATH
+}
+
+/** Fails at once (STORAGE_ERROR) when a socket path would not fit a unix socket address. */
+export function checkSocketPath (socket: string): void {
+  if (!fitsSocketPath(socket)) {
+    throw ShoalError.STORAGE_ERROR(`the socket path ${socket} is longer than ${MAX_SOCKET_PATH} bytes; set XDG_RUNTIME_DIR (or TMPDIR) to a short folder`)
+  }
+}
+
+/** Creates (0700) or checks the owner-only folder that holds a socket outside the storage folder. */
+export async function secureSocketDir (socket: string): Promise<void> {
+  const dir = path.dirname(socket)
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+  const st = await fs.lstat(dir)
+  if (!st.isDirectory()) throw ShoalError.STORAGE_INSECURE(`${dir} is not a folder`)
+  if (st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${dir} belongs to another user (uid ${st.uid}); remove it or set XDG_RUNTIME_DIR`)
+  if ((st.mode & 0o022) !== 0) throw ShoalError.STORAGE_INSECURE(`${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); run "chmod 700 ${dir}"`)
+  if ((st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700)
 }
 
 /** `--storage DIR`, else `SHOAL_STORAGE`, else `~/.shoal`. */
 export function resolveStorage (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(flag || env.SHOAL_STORAGE || path.join(os.homedir(), '.shoal'))
+}
+
+function uid (): number {
+  return typeof process.getuid === 'function' ? process.getuid() : -1
+}
+
+/**
+ * Makes every file this process creates from now on owner-only, whatever the umask was (RocksDB
+ * and Corestore create files with the process umask). Process-wide; a no-op where the umask cannot
+ * be set (worker threads), where secureStorage's fix-up pass still applies.
+ */
+export function ownerOnlyUmask (): void {
+  try {
+    process.umask(process.umask() | 0o077)
+  } catch {
+    // Worker threads cannot change the umask; secureStorage still fixes the modes on open.
+  }
+}
+
+/**
+ * Creates the storage folder owner-only, or checks and fixes an existing one: every folder under
+ * it 0700 and every file 0600. Refuses (STORAGE_INSECURE) a folder that another user owns or could
+ * have written to (group- or world-writable), or anything inside that another user owns.
+ */
+export async function secureStorage (root: string): Promise<void> {
+  ownerOnlyUmask()
+  let st
+  try {
+    st = await fs.lstat(root)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storageFault(`cannot read ${root}`, err)
+    await mkdirOwnerOnly(root)
+    return
+  }
+  if (!st.isDirectory()) throw ShoalError.STORAGE_ERROR(`${root} is not a folder`)
+  if (uid() !== -1 && st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${root} belongs to another user (uid ${st.uid}); use a folder of your own`)
+  if ((st.mode & 0o022) !== 0) {
+    throw ShoalError.STORAGE_INSECURE(`${root} is writable by other users (mode ${(st.mode & 0o777).toString(8)}), so its contents cannot be trusted; ` +
+      `check them, then run "chmod 700 ${root}" (or use a new folder)`)
+  }
+  await fixModes(root, st.mode)
+}
+
+async function mkdirOwnerOnly (dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+    await fs.chmod(dir, 0o700) // mkdir's mode is filtered by the umask of whoever ran before us
+  } catch (err) {
+    throw storageFault(`cannot create ${dir}`, err)
+  }
+}
+
+async function fixModes (p: string, mode: number): Promise<void> {
+  const dir = (mode & 0o170000) === 0o040000
+  const want = dir ? 0o700 : 0o600
+  if ((mode & 0o777) !== want) {
+    try {
+      await fs.chmod(p, want)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // removed meanwhile (a running browser's cache)
+      throw storageFault(`cannot make ${p} owner-only`, err)
+    }
+  }
+  if (!dir) return
+  let entries
+  try {
+    entries = await fs.readdir(p)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw storageFault(`cannot read ${p}`, err)
+  }
+  for (const name of entries) {
+    const child = path.join(p, name)
+    let st
+    try {
+      st = await fs.lstat(child)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // removed meanwhile (a RocksDB LOG rotation)
+      throw storageFault(`cannot read ${child}`, err)
+    }
+    if (uid() !== -1 && st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${child} belongs to another user (uid ${st.uid}); someone else wrote into this storage folder`)
+    // Links are neither followed nor changed (the desktop browser profile keeps its Singleton*
+    // links there); sockets are the serving node's, 0600 already (ipc.ts).
+    if (st.isSymbolicLink() || st.isSocket()) continue
+    await fixModes(child, st.mode)
+  }
+}
+
+/**
+ * Removes RocksDB's rotated info logs (`LOG.old.*`) in a database folder: RocksDB keeps one per
+ * open, and rocksdb-native does not expose the info-log options.
+ */
+export async function pruneRocksLogs (dir: string): Promise<void> {
+  let names: string[]
+  try {
+    names = await fs.readdir(dir)
+  } catch {
+    return // no database there yet
+  }
+  for (const n of names) if (n.startsWith('LOG.old.')) await fs.rm(path.join(dir, n), { force: true })
+}
+
+/** A coded error for a database that does not open: STORAGE_LOCKED when another process holds it. */
+export function openFault (root: string, msg: string, err: unknown): ShoalError {
+  if (!(err instanceof ShoalError) && /lock/i.test(String((err as Error)?.message))) {
+    return ShoalError.STORAGE_LOCKED(`${root} is in use by another Shoal process`, err)
+  }
+  return storageFault(msg, err)
+}
+
+/** A coded error for a failed file operation: NO_SPACE when the disk (or quota) is full. */
+export function storageFault (msg: string, err: unknown): ShoalError {
+  if (err instanceof ShoalError) return err
+  if (isNoSpace(err)) return ShoalError.NO_SPACE(`${msg}: no space left on the device; free some space and try again`, err)
+  const detail = err instanceof Error ? err.message : String(err)
+  return ShoalError.STORAGE_ERROR(`${msg}: ${detail}`, err)
+}
+
+/** Below this much free space, a failed write is reported as NO_SPACE (RocksDB's own error often hides ENOSPC). */
+const LOW_SPACE = 1024 * 1024
+
+/**
+ * Like storageFault, but also asks the file system: RocksDB reports a write that failed for lack
+ * of space as "Batch was not applied", so a failure with (almost) no free space left is NO_SPACE.
+ */
+export async function writeFault (root: string, msg: string, err: unknown): Promise<ShoalError> {
+  if (err instanceof ShoalError) return err
+  if (!isNoSpace(err) && await lowOnSpace(root)) return ShoalError.NO_SPACE(`${msg}: no space left on the device; free some space and try again`, err)
+  return storageFault(msg, err)
+}
+
+/** Whether the file system holding `root` has (almost) no space left for an unprivileged writer. */
+export async function lowOnSpace (root: string): Promise<boolean> {
+  try {
+    const st = await fs.statfs(root)
+    return st.bavail * st.bsize < LOW_SPACE
+  } catch {
+    return false // cannot tell: let the write itself report what is wrong
+  }
+}
+
+/** True for ENOSPC/EDQUOT, from Node's fs or from RocksDB ("No space left on device"). */
+export function isNoSpace (err: unknown): boolean {
+  const e = err as { code?: unknown, message?: unknown } | null
+  if (e === null || typeof e !== 'object') return false
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return true
+  return /no space left|ENOSPC|quota exceeded/i.test(String(e.message))
 }
 
 export async function hasIdentity (root: string): Promise<boolean> {
@@ -45,7 +238,7 @@ export async function readSeed (root: string): Promise<Uint8Array> {
     text = await fs.readFile(storagePaths(root).identity, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ShoalError.NO_IDENTITY(`no identity in ${root}; run "shoal init" first`)
-    throw ShoalError.STORAGE_ERROR(`cannot read the identity in ${root}`, err)
+    throw storageFault(`cannot read the identity in ${root}`, err)
   }
   const seed = b4a.from(text.trim(), 'hex')
   if (seed.byteLength !== SEED_BYTES) throw ShoalError.STORAGE_ERROR(`identity file in ${root} is corrupt`)
@@ -54,18 +247,22 @@ export async function readSeed (root: string): Promise<Uint8Array> {
 
 /** Writes the seed exclusively: fails with IDENTITY_EXISTS rather than replace one. */
 export async function writeSeed (root: string, seed: Uint8Array): Promise<void> {
-  await fs.mkdir(root, { recursive: true, mode: 0o700 })
+  await secureStorage(root)
+  const file = storagePaths(root).identity
   let fh
   try {
-    fh = await fs.open(storagePaths(root).identity, 'wx', 0o600)
+    fh = await fs.open(file, 'wx', 0o600)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw ShoalError.IDENTITY_EXISTS(`${root} already has an identity`)
-    throw ShoalError.STORAGE_ERROR(`cannot write the identity in ${root}`, err)
+    throw storageFault(`cannot write the identity in ${root}`, err)
   }
   try {
     await fh.writeFile(b4a.toString(seed, 'hex') + '\n')
     await fh.sync()
-  } finally {
+  } catch (err) {
     await fh.close()
+    await fs.rm(file, { force: true }) // a partly written seed must not pass for an identity
+    throw storageFault(`cannot write the identity in ${root}`, err)
   }
+  await fh.close()
 }

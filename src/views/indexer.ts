@@ -31,7 +31,13 @@ interface TrackedFeed {
 
 export interface IndexTotals { messages: number, malformed: number, unknown: number }
 
-export interface IndexerOptions { now?: () => number }
+/** Where first-receipt times live when they are kept outside the views (primary node state). */
+export interface ReceiptStore {
+  get (refs: MessageRef[]): Promise<Array<number | null>>
+  put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void>
+}
+
+export interface IndexerOptions { now?: () => number, receipts?: ReceiptStore }
 
 export class Indexer extends ReadyResource {
   private readonly feeds = new Map<string, TrackedFeed>()
@@ -39,10 +45,12 @@ export class Indexer extends ReadyResource {
   private paused = false
   private waiters: Array<() => void> = []
   private readonly now: () => number
+  private readonly receipts: ReceiptStore | null
 
   constructor (private readonly db: ViewDb, opts: IndexerOptions = {}) {
     super()
     this.now = opts.now ?? Date.now
+    this.receipts = opts.receipts ?? null
   }
 
   protected override async _close (): Promise<void> {
@@ -235,13 +243,21 @@ export class Indexer extends ReadyResource {
     const now = this.now()
     const future = pending.filter((p) => p.at.ts > now)
     if (future.length === 0) return
-    const receipts = await this.db.getMany(future.map((p) => keys.receipt(p.at.ref)))
+    const refs = future.map((p) => p.at.ref)
+    const receipts = this.receipts !== null
+      ? await this.receipts.get(refs)
+      : (await this.db.getMany(refs.map((r) => keys.receipt(r)))).map((r) => r === null ? null : readUint64BE(r, 0))
+    const fresh: Array<{ ref: MessageRef, at: number }> = []
     for (let i = 0; i < future.length; i++) {
-      const r = receipts[i]
-      const receivedAt = r === null ? now : readUint64BE(r, 0)
-      if (r === null) txn.put(keys.receipt(future[i].at.ref), u64(receivedAt))
+      const receivedAt = receipts[i] ?? now
+      if (receipts[i] === null) {
+        if (this.receipts !== null) fresh.push({ ref: refs[i], at: receivedAt })
+        else txn.put(keys.receipt(refs[i]), u64(receivedAt))
+      }
       future[i].at.ts = Math.min(future[i].at.ts, receivedAt)
     }
+    // Stored before the views commit: a crash in between leaves a receipt a rebuild reuses.
+    if (fresh.length > 0 && this.receipts !== null) await this.receipts.put(fresh)
   }
 
   private wake (): void {

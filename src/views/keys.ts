@@ -11,6 +11,7 @@ import { refBytes, writeUint64BE, type MessageRef } from '../ids.js'
 export const TAG = {
   // kept across reindex
   meta: 0x01,
+  // legacy node state: now in <storage>/state/ (src/node/node-state.ts), read once to migrate
   trackedFeed: 0x02,
   receipt: 0x03,
   // derived

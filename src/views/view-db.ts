@@ -1,6 +1,11 @@
 /**
  * The views database: a RocksDB folder that holds only derived, local data. It is never
  * replicated, so private plaintext may live here (and nowhere the swarm can serve from).
+ *
+ * Because everything in it is derived, damage is repaired by starting over: a folder that does
+ * not open (CURRENT, MANIFEST or a table file truncated, corrupted or missing; a file in its
+ * place) is moved aside and a fresh database opened (`repaired` says why), and a read that hits
+ * corruption marks it `damaged` so the next wipeDerived() starts a fresh one the same way.
  */
 import b4a from 'b4a'
 import { toHex } from '../ids.js'
@@ -18,22 +23,65 @@ export interface ScanRange {
   limit?: number
 }
 
+/** How ViewDb touches the file system (given by the Node side: the views code stays portable). */
+export interface ViewDbFiles {
+  /** Moves a damaged database folder (or whatever is at its path) out of the way. */
+  quarantine (path: string): Promise<void>
+}
+
 export class ViewDb extends ReadyResource {
   readonly path: string
   private db: RocksDB | null = null
+  private readonly files: ViewDbFiles | null
+  /** Why the database was found damaged and started afresh (null when it opened cleanly). */
+  repaired: string | null = null
+  /** A read or write hit corruption: the next wipeDerived() starts a fresh database. */
+  damaged: string | null = null
 
-  constructor (path: string) {
+  constructor (path: string, opts: { files?: ViewDbFiles } = {}) {
     super()
     this.path = path
+    this.files = opts.files ?? null
   }
 
   protected override async _open (): Promise<void> {
-    this.db = new RocksDB(this.path)
-    await this.db.ready()
+    try {
+      this.db = await this.openRocks()
+    } catch (err) {
+      if (this.files === null || isLockError(err) || isNoSpaceError(err)) throw err
+      this.repaired = errorText(err)
+      this.db = await this.fresh()
+    }
   }
 
   protected override async _close (): Promise<void> {
     if (this.db) await this.db.close()
+  }
+
+  private async openRocks (): Promise<RocksDB> {
+    const db = new RocksDB(this.path)
+    try {
+      await db.ready()
+    } catch (err) {
+      await db.close().catch(() => {}) // the failed handle; the open error is what matters
+      throw err
+    }
+    return db
+  }
+
+  private async fresh (): Promise<RocksDB> {
+    if (this.files === null) throw ShoalError.STORAGE_ERROR(`views database ${this.path} is damaged`)
+    await this.files.quarantine(this.path)
+    return this.openRocks()
+  }
+
+  /** Notes a failure of a read or write: corruption marks the database damaged. */
+  private check (err: unknown): unknown {
+    if (isCorruption(err) && this.damaged === null) {
+      this.damaged = errorText(err)
+      this.emit('damaged', err)
+    }
+    return err
   }
 
   private get rocks (): RocksDB {
@@ -41,8 +89,12 @@ export class ViewDb extends ReadyResource {
     return this.db
   }
 
-  get (key: Uint8Array): Promise<Uint8Array | null> {
-    return this.rocks.get(key)
+  async get (key: Uint8Array): Promise<Uint8Array | null> {
+    try {
+      return await this.rocks.get(key)
+    } catch (err) {
+      throw this.check(err)
+    }
   }
 
   /** Reads many keys in one native call. */
@@ -51,12 +103,29 @@ export class ViewDb extends ReadyResource {
     const batch = this.rocks.read({ capacity: keys.length, autoDestroy: true })
     const all = keys.map((k) => batch.get(k))
     batch.tryFlush()
-    return Promise.all(all)
+    try {
+      return await Promise.all(all)
+    } catch (err) {
+      throw this.check(err)
+    }
   }
 
   async * scan (range: ScanRange): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
     const capacity = range.limit !== undefined ? Math.min(Math.max(range.limit, 8), 256) : 128
-    yield * this.rocks.iterator({ ...range, capacity })
+    try {
+      yield * this.rocks.iterator({ ...range, capacity })
+    } catch (err) {
+      throw this.check(err)
+    }
+  }
+
+  /** Writes one batch (used by ViewTxn); a corruption error marks the database damaged. */
+  async flushWrite (w: RocksDB.WriteBatch): Promise<void> {
+    try {
+      await w.flush()
+    } catch (err) {
+      throw this.check(err)
+    }
   }
 
   /** Every entry whose key starts with `prefix`, in key order (or reverse). */
@@ -68,11 +137,23 @@ export class ViewDb extends ReadyResource {
     return new ViewTxn(this, this.rocks)
   }
 
-  /** Removes every derived view (node state below FIRST_DERIVED_TAG is kept). */
+  /**
+   * Removes every derived view (node state below FIRST_DERIVED_TAG is kept). A database marked
+   * damaged is instead closed, moved aside and replaced by an empty one.
+   */
   async wipeDerived (): Promise<void> {
+    if (this.damaged !== null && this.files !== null) {
+      const old = this.rocks
+      this.db = null
+      await old.close().catch(() => {}) // a damaged database may fail to close cleanly; it is discarded
+      this.repaired = this.damaged
+      this.damaged = null
+      this.db = await this.fresh()
+      return
+    }
     const w = this.rocks.write({ autoDestroy: true })
     w.tryDeleteRange(b4a.from([FIRST_DERIVED_TAG]), b4a.from([LAST_DERIVED_TAG + 1]))
-    await w.flush()
+    await this.flushWrite(w)
   }
 }
 
@@ -80,6 +161,23 @@ export class ViewDb extends ReadyResource {
  * A read-your-writes batch: reads see this batch's pending writes, and all writes land in one
  * atomic RocksDB write on commit (so a view and its checkpoint never disagree after a crash).
  */
+function errorText (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+function isLockError (err: unknown): boolean {
+  return /lock/i.test(errorText(err))
+}
+
+function isNoSpaceError (err: unknown): boolean {
+  return /no space left|ENOSPC/i.test(errorText(err))
+}
+
+/** RocksDB's words for a damaged database (checksum mismatch, bad block, missing table file). */
+function isCorruption (err: unknown): boolean {
+  return /corrupt|checksum|bad (block|magic|table)|truncated|No such file|\.sst|MANIFEST|CURRENT/i.test(errorText(err))
+}
+
 export class ViewTxn {
   private readonly writes = new Map<string, Uint8Array | null>()
   private readonly writeKeys = new Map<string, Uint8Array>()
@@ -129,7 +227,7 @@ export class ViewTxn {
       if (value === null) w.tryDelete(key)
       else w.tryPut(key, value)
     }
-    await w.flush()
+    await this.views.flushWrite(w)
     this.writes.clear()
     this.writeKeys.clear()
     this.cache.clear()

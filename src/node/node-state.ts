@@ -1,0 +1,141 @@
+/**
+ * Primary node state that cannot be recomputed from the feeds, kept apart from the derived views:
+ * which device feed is mine and how long it has been (to notice a lost or rolled-back feed), and
+ * which other feeds this node tracks. A small RocksDB in `<storage>/state/`; a views rebuild
+ * never touches it.
+ */
+import path from 'node:path'
+import b4a from 'b4a'
+import ReadyResource from 'ready-resource'
+import RocksDB from 'rocksdb-native'
+import { ShoalError } from '../errors.js'
+import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } from '../ids.js'
+import type { ReceiptStore } from '../views/indexer.js'
+import { openFault, writeFault } from './storage.js'
+
+const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05 } as const
+
+const DEVICE_FEED = b4a.from([TAG.deviceFeed])
+const FEED_LENGTH = b4a.from([TAG.feedLength])
+const MIGRATED = b4a.from([TAG.migrated])
+
+/**
+ * Besides the feeds, the state keeps when each message with a future timestamp was first received
+ * (the indexer clamps such timestamps to it), so a views rebuild gives the same timeline.
+ */
+export class NodeState extends ReadyResource implements ReceiptStore {
+  private db: RocksDB | null = null
+
+  constructor (readonly path: string) {
+    super()
+  }
+
+  protected override async _open (): Promise<void> {
+    const db = new RocksDB(this.path)
+    try {
+      await db.ready()
+    } catch (err) {
+      await db.close().catch(() => {}) // the failed handle; its open error is what we report
+      throw openFault(path.dirname(this.path), `cannot open the node state in ${this.path}`, err)
+    }
+    this.db = db
+  }
+
+  protected override async _close (): Promise<void> {
+    if (this.db) await this.db.close()
+  }
+
+  private get rocks (): RocksDB {
+    if (this.db === null) throw ShoalError.CLOSED('node state is not open')
+    return this.db
+  }
+
+  /** My device feed's key and the longest length it has been seen at, or null on a fresh folder. */
+  async deviceFeed (): Promise<{ key: FeedKey, length: number } | null> {
+    const [k, n] = await Promise.all([this.rocks.get(DEVICE_FEED), this.rocks.get(FEED_LENGTH)])
+    if (k === null) return null
+    return { key: b4a.from(k) as FeedKey, length: n === null ? 0 : readUint64BE(n, 0) }
+  }
+
+  /** Records my device feed (replacing a lost one) and its length. */
+  async setDeviceFeed (key: FeedKey, length: number): Promise<void> {
+    await this.write([[DEVICE_FEED, key], [FEED_LENGTH, u64(length)]])
+  }
+
+  /** Records how long my device feed is now (after an append). */
+  async setFeedLength (length: number): Promise<void> {
+    await this.write([[FEED_LENGTH, u64(length)]])
+  }
+
+  async trackedFeeds (): Promise<FeedKey[]> {
+    const out: FeedKey[] = []
+    for await (const { key } of this.rocks.iterator({ gt: b4a.from([TAG.tracked]), lt: b4a.from([TAG.tracked + 1]) })) {
+      out.push(b4a.from(key.subarray(1)) as FeedKey)
+    }
+    return out
+  }
+
+  async track (feeds: FeedKey[]): Promise<void> {
+    await this.write(feeds.map((f) => [trackedKey(f), b4a.alloc(0)]))
+  }
+
+  async untrack (feed: FeedKey): Promise<void> {
+    await this.write([[trackedKey(feed), null]])
+  }
+
+  /** First-receipt times (ms) of messages, null where none is recorded. */
+  async get (refs: MessageRef[]): Promise<Array<number | null>> {
+    if (refs.length === 0) return []
+    const batch = this.rocks.read({ capacity: refs.length, autoDestroy: true })
+    const all = refs.map((r) => batch.get(receiptKey(r)))
+    batch.tryFlush()
+    return (await Promise.all(all)).map((v) => v === null ? null : readUint64BE(v, 0))
+  }
+
+  /** Records first-receipt times (ms). */
+  async put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void> {
+    await this.write(entries.map((e): [Uint8Array, Uint8Array] => [receiptKey(e.ref), u64(e.at)]))
+  }
+
+  /** Whether a one-time migration (by name) already ran. */
+  async migrated (name: string): Promise<boolean> {
+    return (await this.rocks.get(b4a.concat([MIGRATED, b4a.from(name)]))) !== null
+  }
+
+  /** Marks a one-time migration done, in the same write as the tracked feeds and receipts it moved. */
+  async finishMigration (name: string, feeds: FeedKey[], receipts: Array<{ ref: Uint8Array, at: Uint8Array }>): Promise<void> {
+    await this.write([
+      ...feeds.map((f): [Uint8Array, Uint8Array] => [trackedKey(f), b4a.alloc(0)]),
+      ...receipts.map((r): [Uint8Array, Uint8Array] => [b4a.concat([b4a.from([TAG.receipt]), r.ref]), r.at]),
+      [b4a.concat([MIGRATED, b4a.from(name)]), b4a.alloc(0)]
+    ])
+  }
+
+  private async write (entries: Array<[Uint8Array, Uint8Array | null]>): Promise<void> {
+    if (entries.length === 0) return
+    const w = this.rocks.write({ capacity: entries.length, autoDestroy: true })
+    for (const [k, v] of entries) {
+      if (v === null) w.tryDelete(k)
+      else w.tryPut(k, v)
+    }
+    try {
+      await w.flush()
+    } catch (err) {
+      throw await writeFault(this.path, `cannot write the node state in ${this.path}`, err)
+    }
+  }
+}
+
+function receiptKey (ref: MessageRef): Uint8Array {
+  return b4a.concat([b4a.from([TAG.receipt]), refBytes(ref)])
+}
+
+function trackedKey (feed: Uint8Array): Uint8Array {
+  return b4a.concat([b4a.from([TAG.tracked]), feed])
+}
+
+function u64 (n: number): Uint8Array {
+  const b = b4a.alloc(8)
+  writeUint64BE(b, 0, n)
+  return b
+}

@@ -1,0 +1,139 @@
+/**
+ * What Shoal checks while it opens a storage folder: that the Corestore and the views open (with
+ * errors that say what happened and what to do), that my device feed is still there and no
+ * shorter than it has been, and that node state older versions kept in views/ has moved out.
+ */
+import b4a from 'b4a'
+import Corestore from 'corestore'
+import { DEVICE_FEED_NAME } from '../caps.js'
+import { ShoalError } from '../errors.js'
+import { readHeader } from '../feeds/header.js'
+import { feedToString, type FeedKey } from '../ids.js'
+import { META_VERSION, keys, TAG, key } from '../views/keys.js'
+import { checkpoint as checkpointEnc, decode } from '../views/records.js'
+import { ViewDb } from '../views/view-db.js'
+import type { NodeState } from './node-state.js'
+import { quarantineFolder } from './storage-repair.js'
+import { openFault, storageFault, type StoragePaths } from './storage.js'
+
+/** Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a full disk). */
+export async function openCorestore (paths: StoragePaths): Promise<Corestore> {
+  const store = new Corestore(paths.cores)
+  try {
+    await store.ready()
+  } catch (err) {
+    await store.close().catch(() => {}) // the failed store; its open error is what we report
+    throw corestoreError(paths, err)
+  }
+  return store
+}
+
+/**
+ * Opens views/, starting a fresh one when it is damaged (ViewDb moves it aside): on open, or when
+ * the first read fails on corruption. `repaired` on the result says why.
+ */
+export async function openViews (paths: StoragePaths): Promise<ViewDb> {
+  const db = new ViewDb(paths.views, { files: { quarantine: quarantineFolder } })
+  try {
+    await db.ready()
+  } catch (err) {
+    throw openFault(paths.root, `cannot open the views in ${paths.views}`, err)
+  }
+  try {
+    await db.get(META_VERSION)
+  } catch (err) {
+    if (db.damaged === null) {
+      await db.close()
+      throw storageFault(`cannot read the views in ${paths.views}`, err)
+    }
+    await db.wipeDerived() // damaged: replaced by an empty database, which Shoal rebuilds
+  }
+  return db
+}
+
+export interface DeviceFeedCheck {
+  /** My feed is shorter than it has been: DeviceFeed must not write (not even a header). */
+  rolledBack: { length: number, expected: number } | null
+  /** The lost device feed that a new one replaced (`newDeviceFeed`), or null. */
+  replaced: FeedKey | null
+}
+
+/**
+ * Checks that my device feed in cores/ is the one recorded in the node state and no shorter than
+ * it has been (by the state's record and the views' checkpoint). A missing feed is refused
+ * (DEVICE_FEED_MISSING) unless `newDeviceFeed`, which tracks the lost one read-only instead.
+ */
+export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, state: NodeState, db: ViewDb, newDeviceFeed: boolean): Promise<DeviceFeedCheck> {
+  const recorded = await state.deviceFeed()
+  const probe = store.get({ name: DEVICE_FEED_NAME })
+  let length: number
+  let feed: FeedKey
+  try {
+    await probe.ready()
+    length = probe.length
+    feed = probe.key as FeedKey
+  } finally {
+    await probe.close()
+  }
+  if (recorded !== null && !b4a.equals(recorded.key, feed)) {
+    if (!newDeviceFeed) {
+      throw ShoalError.DEVICE_FEED_MISSING(`my device feed ${feedToString(recorded.key)} (${recorded.length} blocks) is no longer in ${paths.cores}; ` +
+        'it was deleted or replaced. Restore the folder from a backup, or run "shoal init --new-feed" to start a fresh device feed for this identity ' +
+        '(the lost feed is then tracked read-only, so peers that hold it bring its posts back)')
+    }
+    await state.track([recorded.key])
+    return { rolledBack: null, replaced: recorded.key }
+  }
+  const ckRaw = await db.get(keys.checkpoint(feed))
+  const indexed = ckRaw === null ? 0 : decode(checkpointEnc, ckRaw).position
+  const expected = Math.max(recorded?.length ?? 0, indexed)
+  return { rolledBack: length < expected ? { length, expected } : null, replaced: null }
+}
+
+/**
+ * Moves the tracked-feed list and the first-receipt times out of views/ (where older versions
+ * kept them) into the node state, once. The list also takes every other device feed stored in
+ * cores/, so a views folder that was damaged or deleted before this migration loses no feed.
+ */
+export async function migrateNodeState (state: NodeState, db: ViewDb, store: Corestore, mine: FeedKey): Promise<void> {
+  if (await state.migrated('views-node-state')) return
+  const tracked: FeedKey[] = await deviceFeedsOnDisk(store, mine)
+  for await (const { key: k } of db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
+  const receipts: Array<{ ref: Uint8Array, at: Uint8Array }> = []
+  for await (const { key: k, value } of db.scanPrefix(key(TAG.receipt))) receipts.push({ ref: b4a.from(k.subarray(1)), at: b4a.from(value) })
+  await state.finishMigration('views-node-state', tracked, receipts)
+}
+
+/** Keys of every device feed stored in cores/ (a core whose block 0 is a valid feed header) but mine. */
+async function deviceFeedsOnDisk (store: Corestore, mine: FeedKey): Promise<FeedKey[]> {
+  const out: FeedKey[] = []
+  for await (const discoveryKey of store.list()) {
+    const auth = await store.getAuth(discoveryKey)
+    if (auth === null || b4a.equals(auth.key, mine)) continue
+    const core = store.get({ key: auth.key })
+    try {
+      await core.ready()
+      const block = core.length > 0 ? await core.get(0, { wait: false }) : null
+      if (block === null) continue
+      readHeader(block, auth.key)
+      out.push(b4a.from(auth.key) as FeedKey)
+    } catch (err) {
+      if (!(err instanceof ShoalError)) throw err // not a device feed (a bad header): not tracked
+    } finally {
+      await core.close()
+    }
+  }
+  return out
+}
+
+/** The coded error for a Corestore that does not open, with what happened and what to do. */
+function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
+  const e = err as { code?: unknown, message?: unknown } | null
+  const detail = String(e?.message ?? err)
+  if (e?.code === 'DEVICE_FILE') {
+    return ShoalError.STORAGE_ERROR(`${paths.cores} was copied or moved from where it was made (${detail}). ` +
+      'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
+      'Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"', err)
+  }
+  return openFault(paths.root, `cannot open ${paths.cores}`, err)
+}

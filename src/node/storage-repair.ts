@@ -1,0 +1,46 @@
+/**
+ * Undoing and setting aside storage: what a failed `init` created is removed again, and a damaged
+ * (derived) views folder is moved out of the way so a fresh one can be built from the feeds.
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { storageFault, storagePaths } from './storage.js'
+
+/** The paths `init` may create that did not exist before it ran. */
+export interface Created { paths: string[] }
+
+export async function snapshotCreated (root: string): Promise<Created> {
+  const p = storagePaths(root)
+  const candidates = [p.root, p.identity, p.state, p.cores, p.views]
+  const missing: string[] = []
+  for (const c of candidates) if (!(await exists(c))) missing.push(c)
+  return { paths: missing }
+}
+
+/** Removes what a failed `init` created (children before the root). */
+export async function removeCreated (created: Created): Promise<void> {
+  for (const p of [...created.paths].reverse()) await fs.rm(p, { recursive: true, force: true })
+}
+
+/**
+ * Moves a damaged views folder (or a file in its place) to `<path>.damaged`, replacing an older
+ * one there, so damaged copies never pile up.
+ */
+export async function quarantineFolder (dir: string): Promise<void> {
+  const aside = `${dir}.damaged`
+  try {
+    await fs.rm(aside, { recursive: true, force: true })
+    if (await exists(dir)) await fs.rename(dir, aside)
+  } catch (err) {
+    throw storageFault(`cannot move the damaged ${path.basename(dir)} folder aside`, err)
+  }
+}
+
+async function exists (p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p)
+    return true
+  } catch {
+    return false // absent (or unreachable, which opening it then reports)
+  }
+}

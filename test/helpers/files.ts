@@ -1,0 +1,38 @@
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** Every file and folder under `root` with its mode and (for files) a sha256 of its bytes, sorted by path. */
+export function snapshotTree (root: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!fs.existsSync(root)) return out
+  const walk = (p: string): void => {
+    const st = fs.lstatSync(p)
+    const rel = path.relative(root, p) || '.'
+    if (st.isDirectory()) {
+      out[rel] = `dir ${(st.mode & 0o777).toString(8)}`
+      for (const n of fs.readdirSync(p).sort()) walk(path.join(p, n))
+    } else if (st.isFile()) {
+      out[rel] = `file ${(st.mode & 0o777).toString(8)} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`
+    } else {
+      out[rel] = `other ${(st.mode & 0o777).toString(8)}`
+    }
+  }
+  walk(root)
+  return out
+}
+
+/** Paths under `root` (relative) whose mode is not owner-only (0700 folders, 0600 files). */
+export function notOwnerOnly (root: string): string[] {
+  const bad: string[] = []
+  for (const [rel, desc] of Object.entries(snapshotTree(root))) {
+    const [kind, mode] = desc.split(' ')
+    if ((kind === 'dir' && mode !== '700') || (kind === 'file' && mode !== '600')) bad.push(`${rel} ${mode}`)
+  }
+  return bad
+}
+
+/** Folders and files (relative paths) under `root` matching a test. */
+export function findFiles (root: string, test: (name: string) => boolean): string[] {
+  return Object.keys(snapshotTree(root)).filter((rel) => test(path.basename(rel)))
+}

@@ -1,0 +1,397 @@
+import test from 'brittle'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import b4a from 'b4a'
+import { Shoal } from '../src/node/shoal.js'
+import { CAPS } from '../src/feeds/schema.js'
+import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import type { FeedKey, IdentityKey, MessageRef } from '../src/ids.js'
+import { keys } from '../src/views/keys.js'
+import { ViewDb } from '../src/views/view-db.js'
+import { createPeer, openPeer, replicate } from './helpers/peers.js'
+import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
+import { findFiles, snapshotTree } from './helpers/files.js'
+import { shoal as cli } from './helpers/cli.js'
+import { commands } from '../src/cli/commands.js'
+import { parse } from '../src/cli/args.js'
+import { appState, createHandlers, dispatch } from '../src/api/dispatch.js'
+import { ShoalApp } from '../src/node/app.js'
+
+/** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
+const LONG_NAME = 'Ж'.repeat(34) + 'abc'
+
+async function codeOf (p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+    return 'resolved'
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err)
+  }
+}
+
+test('storage – a second open of the same folder is STORAGE_LOCKED and releases what it opened', async (t) => {
+  const dir = path.join(await t.tmp(), 'a')
+  const { shoal } = await Shoal.init(dir)
+  const second = new Shoal(dir)
+  t.is(await codeOf(second.ready()), 'STORAGE_LOCKED')
+  await second.close()
+  await shoal.close()
+  const third = await openPeer(t, dir)
+  t.ok(third.feedLength >= 1, 'opens once the first closed')
+})
+
+test('storage – init with a bad name or phrase writes nothing', async (t) => {
+  t.is(LONG_NAME.length, 37)
+  t.is(b4a.byteLength(LONG_NAME), 71)
+  const tmp = await t.tmp()
+  const fresh = path.join(tmp, 'fresh')
+  t.is(await codeOf(Shoal.init(fresh, { name: LONG_NAME })), 'MESSAGE_TOO_LARGE')
+  t.absent(fs.existsSync(fresh), 'no folder made')
+  t.is(await codeOf(Shoal.init(fresh, { restore: 'one two three' })), 'INVALID_PHRASE')
+  t.absent(fs.existsSync(fresh), 'no folder made')
+
+  const existing = path.join(tmp, 'existing')
+  fs.mkdirSync(existing, { mode: 0o700 })
+  fs.writeFileSync(path.join(existing, 'notes.txt'), 'mine', { mode: 0o600 })
+  const before = snapshotTree(existing)
+  t.is(await codeOf(Shoal.init(existing, { name: LONG_NAME })), 'MESSAGE_TOO_LARGE')
+  t.alike(snapshotTree(existing), before, 'existing folder unchanged')
+
+  // The app's welcome screen: the API's init goes through the same checks.
+  const app = new ShoalApp(fresh, { join: { bootstrap: { kind: 'none' }, lan: false } })
+  const viaApi = await dispatch(createHandlers('offline'), app, 'init', { name: LONG_NAME })
+  t.alike(viaApi, { error: { code: 'MESSAGE_TOO_LARGE', message: 'name is 71 bytes, the cap is 64' } })
+  t.absent(fs.existsSync(fresh), 'no folder made through the API either')
+
+  const { shoal, phrase } = await Shoal.init(fresh, { name: 'Жанна' })
+  t.teardown(() => shoal.close())
+  t.is(phrase?.split(' ').length, 24, 'the phrase is shown after a retry')
+  t.is((await shoal.whoami()).name, 'Жанна')
+})
+
+test('storage – rejected calls leave every file byte-for-byte as it was', async (t) => {
+  const dir = path.join(await t.tmp(), 'a')
+  const { shoal } = await Shoal.init(dir, { name: 'alice' })
+  t.teardown(() => shoal.close())
+  const mine = await shoal.post({ text: 'hello' })
+  await shoal.indexed()
+  const unknown: MessageRef = { feed: keyPairFromSeed(createSeed()).publicKey as unknown as FeedKey, seq: 3 }
+  const someone = keyPairFromSeed(createSeed()).publicKey
+  const big = 'x'.repeat(CAPS.text + 1)
+  const cases: Array<[string, () => Promise<unknown>, string]> = [
+    ['post over the text cap', () => shoal.post({ text: big }), 'MESSAGE_TOO_LARGE'],
+    ['empty post', () => shoal.post({ text: '' }), 'INVALID_MESSAGE'],
+    ['lone surrogate', () => shoal.post({ text: 'a\uD800' }), 'INVALID_MESSAGE'],
+    ['content warning over the cap', () => shoal.post({ text: 'x', cw: 'c'.repeat(CAPS.contentWarning + 1) }), 'MESSAGE_TOO_LARGE'],
+    ['reply to seq 0', () => shoal.post({ text: 'x', reply: { feed: mine.feed, seq: 0 } }), 'INVALID_MESSAGE'],
+    ['33 mentions', () => shoal.post({ text: 'x', mentions: Array.from({ length: CAPS.mentions + 1 }, () => keyPairFromSeed(createSeed()).publicKey) }), 'MESSAGE_TOO_LARGE'],
+    ['emoji over the cap', () => shoal.react(mine, 'e'.repeat(CAPS.emoji + 1)), 'MESSAGE_TOO_LARGE'],
+    ['empty emoji', () => shoal.react(mine, ''), 'INVALID_MESSAGE'],
+    ['react to an unknown message', () => shoal.react(unknown, '👍'), 'UNKNOWN_MESSAGE'],
+    ['edit over the cap', () => shoal.edit(mine, big), 'MESSAGE_TOO_LARGE'],
+    ['empty edit', () => shoal.edit(mine, ''), 'INVALID_MESSAGE'],
+    ['delete an unknown message', () => shoal.delete(unknown), 'UNKNOWN_MESSAGE'],
+    ['71-byte name', () => shoal.setProfile({ name: LONG_NAME }), 'MESSAGE_TOO_LARGE'],
+    ['bio over the cap', () => shoal.setProfile({ bio: 'b'.repeat(CAPS.bio + 1) }), 'MESSAGE_TOO_LARGE'],
+    ['empty profile', () => shoal.setProfile({}), 'INVALID_MESSAGE'],
+    ['follow myself', () => shoal.follow(shoal.identity), 'INVALID_ARGUMENT'],
+    ['follow a 5-byte id', () => shoal.follow(b4a.alloc(5) as IdentityKey), 'INVALID_MESSAGE'],
+    ['block a non-key', () => shoal.block('zz' as unknown as IdentityKey), 'INVALID_MESSAGE'],
+    ['track a 3-byte feed', () => shoal.addFeed(b4a.alloc(3) as FeedKey), 'INVALID_ARGUMENT']
+  ]
+  const before = snapshotTree(dir)
+  for (const [what, call, code] of cases) {
+    t.is(await codeOf(call()), code, what)
+    t.alike(snapshotTree(dir), before, `${what}: storage unchanged`)
+  }
+  t.is(await codeOf(shoal.follow(someone)), 'resolved', 'a valid call still writes')
+  t.not(JSON.stringify(snapshotTree(dir)), JSON.stringify(before), 'and changes the storage')
+})
+
+/** Each way of damaging views/ that a user reported, applied to a closed node's folder. */
+const DAMAGE: Array<[string, (views: string) => void]> = [
+  ['CURRENT corrupted', (v) => fs.writeFileSync(path.join(v, 'CURRENT'), 'MANIFEST-999999\n')],
+  ['CURRENT truncated', (v) => fs.truncateSync(path.join(v, 'CURRENT'), 0)],
+  ['CURRENT deleted', (v) => fs.rmSync(path.join(v, 'CURRENT'))],
+  ['MANIFEST corrupted', (v) => { for (const f of named(v, /^MANIFEST-/)) scribble(f) }],
+  ['MANIFEST deleted', (v) => { for (const f of named(v, /^MANIFEST-/)) fs.rmSync(f) }],
+  ['.sst truncated', (v) => { for (const f of named(v, /\.sst$/)) fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2)) }],
+  ['.sst corrupted', (v) => { for (const f of named(v, /\.sst$/)) scribble(f) }],
+  ['.sst deleted', (v) => { for (const f of named(v, /\.sst$/)) fs.rmSync(f) }],
+  ['folder replaced by a file', (v) => { fs.rmSync(v, { recursive: true }); fs.writeFileSync(v, 'not a database', { mode: 0o600 }) }],
+  ['folder deleted', (v) => fs.rmSync(v, { recursive: true })]
+]
+
+/** My home timeline and one other author's posts, texts sorted. */
+async function texts (shoal: Shoal, other: IdentityKey): Promise<string[]> {
+  const mine = (await shoal.timeline({ limit: 100 })).items
+  const theirs = (await shoal.timeline({ author: other, limit: 100 })).items
+  return [...mine, ...theirs].map((i) => i.text).sort()
+}
+
+function named (dir: string, re: RegExp): string[] {
+  return fs.readdirSync(dir).filter((n) => re.test(n)).map((n) => path.join(dir, n))
+}
+
+function scribble (file: string): void {
+  const buf = fs.readFileSync(file)
+  for (let i = Math.floor(buf.length / 4); i < buf.length - 8; i += 7) buf[i] ^= 0x5a
+  fs.writeFileSync(file, buf)
+}
+
+test('storage – damaged views are moved aside and rebuilt from every feed on disk', async (t) => {
+  const bob = await createPeer(t, { name: 'bob' })
+  await bob.post({ text: 'bob 1' })
+  await bob.post({ text: 'bob 2' })
+
+  for (const [what, damage] of DAMAGE) {
+    const dir = path.join(await t.tmp(), 'alice')
+    const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
+    for (let i = 0; i < 4; i++) await alice.post({ text: `alice ${i}` })
+    const stop = replicate(alice, bob, t)
+    await alice.addFeed(bob.feedKey)
+    await alice.waitForIndexed(bob.feedKey, bob.feedLength)
+    stop()
+    const want = await texts(alice, bob.identity)
+    t.is(want.length, 6)
+    await alice.close()
+    await (await openPeer(t, dir)).close() // a second open turns the write-ahead log into table files
+    const views = path.join(dir, 'views')
+    if (what.startsWith('.sst')) t.ok(named(views, /\.sst$/).length > 0, `${what}: there are table files to damage`)
+    damage(views)
+
+    const reopened = await openPeer(t, dir)
+    await reopened.indexed()
+    const got = await texts(reopened, bob.identity)
+    t.alike(got, want, `${what}: every post is back, with no network`)
+    if (what !== 'folder deleted') t.ok(reopened.health.viewsRebuilt, `${what}: reported as rebuilt`)
+    t.is((await reopened.reindex()).messages, 5 + 3, `${what}: reindex finds every message (name and posts of both)`)
+    t.is(await codeOf(reopened.post({ text: 'still works' })), 'resolved', `${what}: posting works`)
+    t.ok(fs.statSync(views).isDirectory(), `${what}: views is a database folder again`)
+    await reopened.close()
+  }
+})
+
+test('storage – the tracked-feed list is primary state, migrated out of views/', async (t) => {
+  const bob = await createPeer(t)
+  await bob.post({ text: 'from bob' })
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir)
+  replicate(alice, bob, t)
+  await alice.addFeed(bob.feedKey)
+  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
+  await alice.close()
+
+  // An older version's folder: the list in views/ (tag 0x02), no state/ folder.
+  fs.rmSync(path.join(dir, 'state'), { recursive: true })
+  const db = new ViewDb(path.join(dir, 'views'))
+  await db.ready()
+  const w = db.txn()
+  w.put(keys.trackedFeed(bob.feedKey), b4a.alloc(0))
+  await w.commit()
+  await db.close()
+
+  const migrated = await openPeer(t, dir)
+  t.alike(migrated.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'migrated on open')
+  await migrated.close()
+
+  fs.rmSync(path.join(dir, 'views'), { recursive: true })
+  const rebuilt = await openPeer(t, dir)
+  await rebuilt.indexed()
+  t.alike((await rebuilt.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'], 'rebuilt from the tracked feed after views/ was deleted')
+  await rebuilt.close()
+
+  // An older version's folder whose views/ was lost before the upgrade: the feeds on disk count.
+  fs.rmSync(path.join(dir, 'views'), { recursive: true })
+  fs.rmSync(path.join(dir, 'state'), { recursive: true })
+  const recovered = await openPeer(t, dir)
+  await recovered.indexed()
+  t.alike(recovered.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'found in cores/')
+  t.alike((await recovered.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'])
+})
+
+test('storage – first-receipt times are primary state: a views rebuild keeps clamped timestamps', async (t) => {
+  const future = Date.now() + 365 * 24 * 3600 * 1000
+  const eve = await createPeer(t, { now: () => future })
+  await eve.post({ text: 'from the future' })
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir)
+  const stop = replicate(alice, eve, t)
+  await alice.addFeed(eve.feedKey)
+  await alice.waitForIndexed(eve.feedKey, eve.feedLength)
+  stop()
+  const [first] = (await alice.timeline({ author: eve.identity })).items
+  t.ok(first.timestamp < future, 'clamped to when it was received')
+  await alice.close()
+
+  fs.rmSync(path.join(dir, 'views'), { recursive: true })
+  const later = await openPeer(t, dir, { now: () => Date.now() + 3600 * 1000 })
+  await later.indexed()
+  const [again] = (await later.timeline({ author: eve.identity })).items
+  t.is(again.timestamp, first.timestamp, 'the same time after views/ was deleted and rebuilt an hour later')
+})
+
+test('storage – a deleted cores/ is refused, then replaced explicitly and restored from a peer', async (t) => {
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir)
+  for (let i = 0; i < 3; i++) await alice.post({ text: `old ${i}` })
+  const oldFeed = alice.feedKey
+  const bob = await createPeer(t)
+  const stop = replicate(alice, bob, t)
+  await bob.addFeed(oldFeed)
+  await bob.waitForIndexed(oldFeed, alice.feedLength)
+  stop()
+  await alice.close()
+
+  fs.rmSync(path.join(dir, 'cores'), { recursive: true })
+  const refused = new Shoal(dir)
+  const err = await refused.ready().then(() => null, (e: Error & { code: string }) => e)
+  await refused.close()
+  t.is(err?.code, 'DEVICE_FEED_MISSING')
+  t.ok(err?.message.includes('shoal init --new-feed'), 'the message names the command to continue')
+
+  const fresh = await openPeer(t, dir, { newDeviceFeed: true })
+  t.not(b4a.toString(fresh.feedKey, 'hex'), b4a.toString(oldFeed, 'hex'), 'a new device feed')
+  t.ok(fresh.trackedFeeds.some((k) => b4a.equals(k, oldFeed)), 'the lost feed is tracked read-only')
+  replicate(fresh, bob, t)
+  await fresh.waitForIndexed(oldFeed, 4)
+  t.alike((await fresh.timeline({ author: fresh.identity })).items.map((i) => i.text).sort(), ['old 0', 'old 1', 'old 2'], 'old posts came back from the peer')
+  t.is(await codeOf(fresh.post({ text: 'new' })), 'resolved')
+  const newFeed = fresh.feedKey
+  await fresh.close()
+  const again = await openPeer(t, dir)
+  t.ok(b4a.equals(again.feedKey, newFeed), 'the new feed is now the recorded one')
+})
+
+test('storage – a feed that lost its tail refuses to fork and is restored from a peer', async (t) => {
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: first } = await Shoal.init(dir)
+  for (let i = 0; i < 16; i++) await first.post({ text: `post ${i}` })
+  await first.close()
+  const db = path.join(dir, 'cores', 'db')
+  const aside = path.join(await t.tmp(), 'db-at-17')
+  fs.cpSync(db, aside, { recursive: true })
+
+  const alice = await openPeer(t, dir)
+  for (let i = 16; i < 21; i++) await alice.post({ text: `post ${i}` })
+  t.is(alice.feedLength, 22)
+  const bob = await createPeer(t)
+  const stop = replicate(alice, bob, t)
+  await bob.addFeed(alice.feedKey)
+  await bob.waitForIndexed(alice.feedKey, 22)
+  stop()
+  await alice.close()
+
+  // A power cut: the database lost its newest writes (the device file is untouched).
+  fs.rmSync(db, { recursive: true })
+  fs.cpSync(aside, db, { recursive: true })
+  const back = await openPeer(t, dir)
+  t.is(back.feedLength, 17, 'the feed went backwards')
+  t.alike(back.health.rolledBack, { length: 17, expected: 22 })
+  const before = snapshotTree(path.join(dir, 'cores'))
+  t.is(await codeOf(back.post({ text: 'would fork' })), 'FEED_ROLLED_BACK')
+  t.alike(snapshotTree(path.join(dir, 'cores')), before, 'nothing appended')
+  const status = await commands.status(back, parse(['status']))
+  t.ok(status.text.includes('my feed has 17 blocks but had 22'), 'status says so')
+  t.alike((status.json as { storage: unknown }).storage, { rolledBack: { length: 17, expected: 22 }, viewsRebuilt: null, replacedFeed: null })
+
+  const state = await appState({ shoal: back } as unknown as ShoalApp, 'offline')
+  t.alike(state.storage?.rolledBack, { length: 17, expected: 22 }, 'in the API state')
+
+  replicate(back, bob, t)
+  t.ok(await back.restoreFeed(), 'restored from the peer')
+  t.is(back.feedLength, 22)
+  t.is(back.health.rolledBack, null)
+  const next = await back.post({ text: 'post 21' })
+  t.is(next.seq, 22, 'the next post continues the feed')
+  await bob.waitForIndexed(back.feedKey, 23)
+  t.is((await bob.timeline({ author: back.identity, limit: 50 })).items.length, 22, 'the peer took it without a conflict')
+})
+
+test('storage – "shoal sync" restores a rolled-back feed from a follower on the DHT', async (t) => {
+  const testnet = await createLocalDht(t)
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: first } = await Shoal.init(dir)
+  for (let i = 0; i < 4; i++) await first.post({ text: `post ${i}` })
+  const alice = first.identity
+  await first.close()
+  const db = path.join(dir, 'cores', 'db')
+  const aside = path.join(await t.tmp(), 'db-at-5')
+  fs.cpSync(db, aside, { recursive: true })
+
+  const online = await reopenSwarmPeer(t, testnet, dir)
+  for (let i = 4; i < 8; i++) await online.post({ text: `post ${i}` })
+  const bob = await createSwarmPeer(t, testnet, { name: 'bob' })
+  await bob.follow(alice)
+  await bob.sync({ timeout: 30_000 })
+  t.is((await bob.timeline({ author: alice })).items.length, 8, 'bob holds all of alice\'s posts')
+  await online.close()
+
+  fs.rmSync(db, { recursive: true })
+  fs.cpSync(aside, db, { recursive: true })
+  const back = await reopenSwarmPeer(t, testnet, dir)
+  t.alike(back.health.rolledBack, { length: 5, expected: 9 })
+  const r = await commands.sync(back, parse(['sync', '--timeout', '30']))
+  t.is((r.json as { restored?: boolean }).restored, true, r.text)
+  t.is(back.feedLength, 9)
+  t.is((await back.post({ text: 'post 8' })).seq, 9)
+})
+
+test('storage – a full disk gives NO_SPACE, no hang, and works again once space is freed', async (t) => {
+  const mnt = path.join(await t.tmp(), 'mnt')
+  fs.mkdirSync(mnt)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mnt], { stdio: 'pipe' })
+  } catch (err) {
+    t.comment(`skipped: cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]}); needs root`)
+    return
+  }
+  t.teardown(() => { execFileSync('umount', ['-l', mnt]) }, { order: 2 })
+  const dir = path.join(mnt, 'store')
+  const fill = path.join(mnt, 'fill')
+  const { shoal } = await Shoal.init(dir)
+  t.teardown(() => shoal.close(), { order: 1 })
+  await shoal.post({ text: 'before' })
+  fillDisk(fill)
+  t.is(await codeOf(shoal.post({ text: 'x'.repeat(4000) })), 'NO_SPACE')
+  t.is(await codeOf(shoal.post({ text: 'again' })), 'NO_SPACE', 'still full: refused at once')
+  fs.rmSync(fill)
+  t.is(await codeOf(shoal.post({ text: 'after' })), 'resolved', 'space back: writes work')
+  t.alike((await shoal.timeline()).items.map((i) => i.text), ['after', 'before'])
+  await shoal.close()
+
+  fillDisk(fill)
+  const full = await cli(dir, ['post', 'from the cli', '--json'])
+  t.is(full.code, 1)
+  t.is(full.json?.error?.code, 'NO_SPACE', full.stderr)
+  t.absent(/Unhandled|at .*\.js:\d+/.test(full.stderr), 'no crash trace')
+  const other = path.join(mnt, 'other')
+  t.is(await codeOf(Shoal.init(other)), 'NO_SPACE', 'init on a full disk')
+  t.absent(fs.existsSync(other), 'leaves nothing behind')
+  fs.rmSync(fill)
+  const ok = await cli(dir, ['post', 'from the cli', '--json'])
+  t.is(ok.code, 0, ok.stderr)
+  t.is(findFiles(dir, (n) => n.startsWith('LOG.old')).length, 0, 'no rotated RocksDB logs left')
+})
+
+function fillDisk (file: string): void {
+  const fd = fs.openSync(file, 'w')
+  const chunk = Buffer.alloc(1024 * 1024)
+  try {
+    for (;;) fs.writeSync(fd, chunk)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+  } finally {
+    fs.closeSync(fd)
+  }
+  // The last partial megabyte: fill byte by byte in small steps.
+  const fd2 = fs.openSync(file, 'a')
+  try {
+    for (;;) fs.writeSync(fd2, Buffer.alloc(4096))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+  } finally {
+    fs.closeSync(fd2)
+  }
+}

@@ -112,7 +112,7 @@ export class Shoal extends ReadyResource {
     }
     this.db = new ViewDb(this.paths.views)
     await this.db.ready()
-    this.indexerInstance = new Indexer(this.db, { now: this.opts.now })
+    this.indexerInstance = new Indexer(this.db, { me: this.keyPair.publicKey, now: this.opts.now })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
@@ -227,11 +227,11 @@ export class Shoal extends ReadyResource {
 
   /**
    * Stops holding an identity's feeds: no longer indexed, replicated or served, and their
-   * blocks are purged from storage. Views keep what they derived (blocked authors are hidden).
+   * blocks are purged from storage. (A block has already deleted what the views derived from them.)
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
-    for (const feed of await this.views.feedsOf(identity)) {
+    for (const feed of this.indexer.feedsOf(identity)) {
       const hex = b4a.toString(feed, 'hex')
       const core = this.remote.get(hex)
       if (core === undefined) continue

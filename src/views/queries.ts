@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, reactionCounts, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, count, decode, feedIdentity, storedAbout, storedContact, storedEdit, storedPost,
   type StoredPost
 } from './records.js'
 import type { ViewDb } from './view-db.js'
@@ -22,6 +22,8 @@ const MAX_LIMIT = 500
 /** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
 const SCAN_BUDGET = 2000
 const CURSOR_BYTES = 48
+/** Distinct emoji shown per post (in emoji order); more only costs the reader. */
+const MAX_REACTION_KINDS = 100
 
 interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
 
@@ -180,7 +182,10 @@ export class Views {
     return lists.flat().sort((x, y) => b4a.compare(y, x)).slice(0, n).map((tail) => ({ ref: refFromBytes(tail, 8), cursor: tail }))
   }
 
-  /** A thread: its root and every reply in (timestamp, feed, seq) order. `ref` may be any message in it. */
+  /**
+   * A thread: its root and every reply in (timestamp, feed, seq) order, except that a reply always
+   * comes after the reply it answers, whatever the clocks said. `ref` may be any message in it.
+   */
   async thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
     const blocked = hexSet(await this.blocking(this.me))
     const start = await this.post(ref)
@@ -188,7 +193,7 @@ export class Views {
     const replyRefs: MessageRef[] = []
     for await (const { key: k } of this.db.scanPrefix(key(TAG.thread, refBytes(rootRef)))) replyRefs.push(refFromBytes(k, k.byteLength - 40))
     const [root] = await this.items([rootRef], blocked)
-    const replies = await this.items(replyRefs, blocked)
+    const replies = parentsFirst(await this.items(replyRefs, blocked))
     if (!root && replies.length === 0) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
     return { root: root ?? null, replies }
   }
@@ -228,6 +233,16 @@ export class Views {
     return raw === null ? null : decode(storedAbout, raw).name
   }
 
+  /** Reaction counts of one post by emoji (an emoji such as `__proto__` is an ordinary key). */
+  private async reactions (ref: MessageRef): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    const prefix = keys.reactionCounts(ref)
+    for await (const { key: k, value } of this.db.scanPrefix(prefix, { limit: MAX_REACTION_KINDS })) {
+      Object.defineProperty(out, b4a.toString(k.subarray(prefix.byteLength)), { value: decode(count, value), enumerable: true, writable: true, configurable: true })
+    }
+    return out
+  }
+
   /** Renders posts in the given order, dropping missing, deleted and blocked ones. */
   private async items (refs: MessageRef[], blocked: Set<string>): Promise<Item[]> {
     const raws = await this.db.getMany(refs.map((r) => keys.message(r)))
@@ -242,14 +257,15 @@ export class Views {
     const authors = [...new Map(posts.map((p) => [toHex(p.post.author), p.post.author])).values()]
     // One native batch for everything the page needs besides the posts themselves.
     const n = posts.length
-    const extra = await this.db.getMany([
-      ...posts.map((p) => keys.edit(p.ref, p.post.author)),
-      ...posts.map((p) => keys.reactionCounts(p.ref)),
-      ...authors.map((a) => keys.about(a))
+    const [extra, counts] = await Promise.all([
+      this.db.getMany([
+        ...posts.map((p) => keys.edit(p.post.author, p.ref)),
+        ...authors.map((a) => keys.about(a))
+      ]),
+      Promise.all(posts.map((p) => this.reactions(p.ref)))
     ])
     const edits = extra.slice(0, n)
-    const counts = extra.slice(n, 2 * n)
-    const abouts = extra.slice(2 * n)
+    const abouts = extra.slice(n)
     const names = new Map<string, string | null>()
     authors.forEach((a, i) => { const r = abouts[i]; names.set(toHex(a), r === null ? null : decode(storedAbout, r).name) })
     return posts.map(({ ref, post }, i) => {
@@ -264,7 +280,7 @@ export class Views {
         parent: post.parent ? refToString(post.parent) : null,
         cw: post.cw,
         mentions: post.mentions.map(identityToString),
-        reactions: counts[i] === null ? {} : decode(reactionCounts, counts[i] as Uint8Array),
+        reactions: counts[i],
         edited: edit !== null
       }
     })
@@ -288,6 +304,40 @@ function parseCursor (s: string): Uint8Array {
   return buf
 }
 
+/**
+ * Reorders replies (given in stamp order) so that each comes after its parent when the parent is
+ * in the list, keeping stamp order otherwise. Replies whose parents form a cycle keep stamp order.
+ */
+function parentsFirst (replies: Item[]): Item[] {
+  const present = new Set(replies.map((r) => r.id))
+  const waiting = new Map<string, Item[]>()
+  const placed = new Set<string>()
+  const out: Item[] = []
+  const place = (r: Item): void => {
+    const stack = [r]
+    while (stack.length > 0) {
+      const x = stack.pop() as Item
+      if (placed.has(x.id)) continue
+      placed.add(x.id)
+      out.push(x)
+      const children = waiting.get(x.id)
+      if (children === undefined) continue
+      waiting.delete(x.id)
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i])
+    }
+  }
+  for (const r of replies) {
+    if (r.parent !== null && present.has(r.parent) && !placed.has(r.parent)) {
+      const list = waiting.get(r.parent)
+      if (list === undefined) waiting.set(r.parent, [r])
+      else list.push(r)
+    } else {
+      place(r)
+    }
+  }
+  for (const r of replies) if (!placed.has(r.id)) place(r)
+  return out
+}
 
 function hexSet (list: Uint8Array[]): Set<string> {
   return new Set(list.map(toHex))

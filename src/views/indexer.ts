@@ -51,6 +51,8 @@ export class Indexer extends ReadyResource {
   private readonly feeds = new Map<string, TrackedFeed>()
   /** Feeds that may have unindexed blocks, other than my own, in turn order. */
   private readonly queue = new Set<TrackedFeed>()
+  /** Feeds whose header names me: indexed before any other feed gets a turn. */
+  private readonly own = new Set<TrackedFeed>()
   /** Identities I block (hex), as the views say. */
   private readonly blocked = new Set<string>()
   private running: Promise<void> | null = null
@@ -78,6 +80,7 @@ export class Indexer extends ReadyResource {
     }
     this.feeds.clear()
     this.queue.clear()
+    this.own.clear()
     this.wake()
   }
 
@@ -108,6 +111,7 @@ export class Indexer extends ReadyResource {
       onData: () => this.markDirty(f)
     }
     this.feeds.set(hex, f)
+    if (this.isMine(f)) this.own.add(f)
     core.on('append', f.onData)
     core.on('download', f.onData)
     this.markDirty(f)
@@ -121,6 +125,7 @@ export class Indexer extends ReadyResource {
     f.core.off('append', f.onData)
     f.core.off('download', f.onData)
     this.queue.delete(f)
+    this.own.delete(f)
     this.feeds.delete(hex)
   }
 
@@ -173,7 +178,7 @@ export class Indexer extends ReadyResource {
       for (const f of this.feeds.values()) {
         f.checkpoint = emptyCheckpoint()
         f.blocked = false
-        this.queue.add(f)
+        if (!this.own.has(f)) this.queue.add(f)
       }
     } finally {
       this.paused = false
@@ -198,19 +203,24 @@ export class Indexer extends ReadyResource {
   }
 
   private markDirty (f: TrackedFeed): void {
-    if (!this.isMine(f)) this.queue.add(f)
+    if (!this.own.has(f)) this.queue.add(f)
     this.kick()
   }
 
-  /** My own feeds with work first, else the next remote feed in turn. */
+  /** My own feeds with work first, else the next remote feed in turn (taken off the queue). */
   private next (): TrackedFeed | null {
-    for (const f of this.feeds.values()) if (this.isMine(f) && this.hasWork(f)) return f
+    for (const f of this.own) if (this.hasWork(f)) return f
     for (const f of this.queue) {
       this.queue.delete(f)
-      if (this.isMine(f) || !this.hasWork(f) || !this.feeds.has(f.hex)) continue
-      return f
+      if (this.hasWork(f) && this.feeds.get(f.hex) === f) return f
     }
     return null
+  }
+
+  private anyWork (): boolean {
+    for (const f of this.own) if (this.hasWork(f)) return true
+    for (const f of this.queue) if (this.hasWork(f)) return true
+    return false
   }
 
   private kick (): void {
@@ -219,7 +229,7 @@ export class Indexer extends ReadyResource {
       .catch((err) => { safetyCatch(err); this.emit('error', err) })
       .finally(() => {
         this.running = null
-        if (!this.paused && !this.closing && this.next() !== null) this.kick()
+        if (!this.paused && !this.closing && this.anyWork()) this.kick()
       })
   }
 
@@ -234,7 +244,7 @@ export class Indexer extends ReadyResource {
       const blocks = await Promise.all(gets)
       if (this.feeds.get(f.hex) !== f) continue // removed meanwhile
       await this.indexChunk(f, start, blocks)
-      if (this.hasWork(f) && !this.isMine(f)) this.queue.add(f) // to the back of the turn
+      if (this.isMine(f)) { this.own.add(f); this.queue.delete(f) } else if (this.hasWork(f)) this.queue.add(f) // to the back of the turn
       this.emit('indexed', { feed: f.key, position: f.checkpoint.position })
       this.wake()
     }

@@ -77,9 +77,15 @@ async function applyReaction (txn: ViewTxn, rec: ReactionRecord, { author, ref, 
 export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: string, delta: number): Promise<void> {
   const ck = keys.reactionCount(target, emoji)
   const raw = await txn.get(ck)
-  const n = (raw === null ? 0 : decode(count, raw)) + delta
-  if (n > 0) txn.put(ck, encode(count, n))
-  else txn.del(ck)
+  const old = raw === null ? 0 : decode(count, raw)
+  const n = old + delta
+  if (old > 0) txn.del(keys.reactionRank(target, old, emoji))
+  if (n > 0) {
+    txn.put(ck, encode(count, n))
+    txn.put(keys.reactionRank(target, n, emoji), EMPTY)
+  } else {
+    txn.del(ck)
+  }
 }
 
 async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<BlockChange | null> {

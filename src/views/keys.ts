@@ -33,7 +33,8 @@ export const TAG = {
   deletion: 0x1b,
   about: 0x1c,
   contact: 0x1d,
-  contactReverse: 0x1e
+  contactReverse: 0x1e,
+  reactionRank: 0x1f
 } as const
 
 export const FIRST_DERIVED_TAG = 0x10
@@ -82,7 +83,9 @@ export const keys = {
   reactor: (reactor: Uint8Array, target: MessageRef, emoji: string) => key(TAG.reactor, reactor, refBytes(target), b4a.from(emoji)),
   /** One row per (post, emoji): the number of identities whose reaction is on. */
   reactionCount: (target: MessageRef, emoji: string) => key(TAG.reactionCount, refBytes(target), b4a.from(emoji)),
-  reactionCounts: (target: MessageRef) => key(TAG.reactionCount, refBytes(target)),
+  /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
+  reactionRank: (target: MessageRef, n: number, emoji: string) => key(TAG.reactionRank, refBytes(target), u64(n), b4a.from(emoji)),
+  reactionRanks: (target: MessageRef) => key(TAG.reactionRank, refBytes(target)),
   edit: (editor: Uint8Array, target: MessageRef) => key(TAG.edit, editor, refBytes(target)),
   deletion: (deleter: Uint8Array, target: MessageRef) => key(TAG.deletion, deleter, refBytes(target)),
   about: (identity: Uint8Array) => key(TAG.about, identity),

@@ -5,10 +5,10 @@
 import b4a from 'b4a'
 import z32 from 'z32'
 import { ShoalError } from '../errors.js'
-import { identityToString, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
+import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, count, decode, feedIdentity, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, decode, feedIdentity, storedAbout, storedContact, storedEdit, storedPost,
   type StoredPost
 } from './records.js'
 import type { ViewDb } from './view-db.js'
@@ -22,7 +22,7 @@ const MAX_LIMIT = 500
 /** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
 const SCAN_BUDGET = 2000
 const CURSOR_BYTES = 48
-/** Distinct emoji shown per post (in emoji order); more only costs the reader. */
+/** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
 
 interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
@@ -233,12 +233,16 @@ export class Views {
     return raw === null ? null : decode(storedAbout, raw).name
   }
 
-  /** Reaction counts of one post by emoji (an emoji such as `__proto__` is an ordinary key). */
+  /**
+   * Reaction counts of one post by emoji, the MAX_REACTION_KINDS most used, most used first (an
+   * emoji such as `__proto__` is an ordinary own key).
+   */
   private async reactions (ref: MessageRef): Promise<Record<string, number>> {
     const out: Record<string, number> = {}
-    const prefix = keys.reactionCounts(ref)
-    for await (const { key: k, value } of this.db.scanPrefix(prefix, { limit: MAX_REACTION_KINDS })) {
-      Object.defineProperty(out, b4a.toString(k.subarray(prefix.byteLength)), { value: decode(count, value), enumerable: true, writable: true, configurable: true })
+    const prefix = keys.reactionRanks(ref)
+    for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
+      const n = readUint64BE(k, prefix.byteLength)
+      Object.defineProperty(out, b4a.toString(k.subarray(prefix.byteLength + 8)), { value: n, enumerable: true, writable: true, configurable: true })
     }
     return out
   }

@@ -359,7 +359,12 @@ export class Shoal extends ReadyResource {
   follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }
-  unblock (who: IdentityKey): Promise<MessageRef> { return this.contact('unblock', who) }
+  /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
+  async unblock (who: IdentityKey): Promise<MessageRef> {
+    const ref = await this.contact('unblock', who)
+    await this.indexer.waitForIdentity(who)
+    return ref
+  }
 
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)

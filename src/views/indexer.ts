@@ -162,6 +162,14 @@ export class Indexer extends ReadyResource {
     }
   }
 
+  /** Resolves once every tracked feed of `identity` is indexed up to what is stored locally (or blocked). */
+  async waitForIdentity (identity: Uint8Array): Promise<void> {
+    for (const f of this.feedsOf(identity)) {
+      const core = this.feeds.get(toHex(f))?.core
+      if (core !== undefined) await this.waitFor(f, core.contiguousLength)
+    }
+  }
+
   /** Resolves when every tracked feed is indexed up to what is stored locally. */
   async idle (): Promise<void> {
     while (this.running) await this.running
@@ -251,6 +259,7 @@ export class Indexer extends ReadyResource {
   }
 
   private async indexChunk (f: TrackedFeed, start: number, blocks: Array<Uint8Array | null>): Promise<void> {
+    if (this.isBlocked(f.identity)) { f.blocked = true; return }
     const txn = this.db.txn()
     const ck: Checkpoint = { ...f.checkpoint }
     let identity = f.identity
@@ -340,18 +349,23 @@ export class Indexer extends ReadyResource {
 
   /**
    * A timestamp claimed in the future is clamped to the time we first received the message.
-   * That receipt is node state (kept across reindex) so a rebuild gives identical results.
+   * That receipt is node state (kept across reindex) so a rebuild gives identical results, also
+   * once the claimed time has passed: every receipt kept for the chunk's stretch of the feed applies.
    */
   private async clampTimestamps (txn: ViewTxn, pending: Pending[]): Promise<void> {
+    if (pending.length === 0) return
     const now = this.now()
-    const future = pending.filter((p) => p.at.ts > now)
-    if (future.length === 0) return
-    const receipts = await this.db.getMany(future.map((p) => keys.receipt(p.at.ref)))
-    for (let i = 0; i < future.length; i++) {
-      const r = receipts[i]
-      const receivedAt = r === null ? now : readUint64BE(r, 0)
-      if (r === null) txn.put(keys.receipt(future[i].at.ref), u64(receivedAt))
-      future[i].at.ts = Math.min(future[i].at.ts, receivedAt)
+    const kept = new Map<number, number>()
+    const range = { gte: keys.receipt(pending[0].at.ref), lte: keys.receipt(pending[pending.length - 1].at.ref) }
+    for await (const { key: k, value } of this.db.scan(range)) kept.set(readUint64BE(k, k.byteLength - 8), readUint64BE(value, 0))
+    for (const p of pending) {
+      const receivedAt = kept.get(p.at.ref.seq)
+      if (receivedAt !== undefined) {
+        p.at.ts = Math.min(p.at.ts, receivedAt)
+      } else if (p.at.ts > now) {
+        txn.put(keys.receipt(p.at.ref), u64(now))
+        p.at.ts = now
+      }
     }
   }
 

@@ -312,6 +312,7 @@ export class Indexer extends ReadyResource {
     let contacts = false
     const changes: BlockChange[] = []
     let purged = 0
+    const purgedNow = new Set<string>()
     const mine = identity !== null && identity.identity !== null && b4a.equals(identity.identity, this.me)
     for (const p of pending) {
       const change = await applyMessage(txn, p.rec, p.at)
@@ -319,8 +320,11 @@ export class Indexer extends ReadyResource {
       if (change === null || !mine) continue
       changes.push(change)
       if (change.blocking) {
-        this.blocked.add(toHex(change.target))
-        purged += await purgeIdentity(txn, change.target, this.feedsOf(change.target))
+        const hex = toHex(change.target)
+        this.blocked.add(hex)
+        // A second block in one chunk finds nothing new (their feeds are not indexed in between).
+        if (!purgedNow.has(hex)) purged += await purgeIdentity(txn, change.target, this.feedsOf(change.target))
+        purgedNow.add(hex)
       } else {
         this.blocked.delete(toHex(change.target))
       }

@@ -353,23 +353,18 @@ export class Indexer extends ReadyResource {
 
   /**
    * A timestamp claimed in the future is clamped to the time we first received the message.
-   * That receipt is node state (kept across reindex) so a rebuild gives identical results, also
-   * once the claimed time has passed: every receipt kept for the chunk's stretch of the feed applies.
+   * That receipt is node state (kept across reindex) so a rebuild gives identical results.
    */
-  private async clampTimestamps (txn: ViewTxn, pending: Pending[]): Promise<void> {
-    if (pending.length === 0) return
+  private async clampTimestamps (txn: ViewTxn, pending: Array<{ rec: MessageRecord, at: Applied }>): Promise<void> {
     const now = this.now()
-    const kept = new Map<number, number>()
-    const range = { gte: keys.receipt(pending[0].at.ref), lte: keys.receipt(pending[pending.length - 1].at.ref) }
-    for await (const { key: k, value } of this.db.scan(range)) kept.set(readUint64BE(k, k.byteLength - 8), readUint64BE(value, 0))
-    for (const p of pending) {
-      const receivedAt = kept.get(p.at.ref.seq)
-      if (receivedAt !== undefined) {
-        p.at.ts = Math.min(p.at.ts, receivedAt)
-      } else if (p.at.ts > now) {
-        txn.put(keys.receipt(p.at.ref), u64(now))
-        p.at.ts = now
-      }
+    const future = pending.filter((p) => p.at.ts > now)
+    if (future.length === 0) return
+    const receipts = await this.db.getMany(future.map((p) => keys.receipt(p.at.ref)))
+    for (let i = 0; i < future.length; i++) {
+      const r = receipts[i]
+      const receivedAt = r === null ? now : readUint64BE(r, 0)
+      if (r === null) txn.put(keys.receipt(future[i].at.ref), u64(receivedAt))
+      future[i].at.ts = Math.min(future[i].at.ts, receivedAt)
     }
   }
 

@@ -9,8 +9,8 @@ import type { IdentityKey, MessageRef } from '../ids.js'
 import type { AboutRecord, ContactRecord, DeleteRecord, EditRecord, MessageRecord, PostRecord, ReactionRecord } from '../feeds/schema.js'
 import { keys } from './keys.js'
 import {
-  compareStamps, contactFlags, count, decode, encode, reactor, storedAbout, storedContact, storedEdit, storedPost,
-  type Stamp, type StoredAbout, type StoredContact
+  SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  type ReactionSummary, type Stamp, type StoredAbout, type StoredContact
 } from './records.js'
 import type { ViewTxn } from './view-db.js'
 
@@ -30,7 +30,7 @@ export interface BlockChange { target: IdentityKey, blocking: boolean }
 export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   switch (rec.type) {
     case 'post': return [keys.deletion(at.author, at.ref)]
-    case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji)]
+    case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
     case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target)]
@@ -86,6 +86,22 @@ export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: strin
   } else {
     txn.del(ck)
   }
+  await updateSummary(txn, target, emoji, old, n)
+}
+
+/** Keeps a post's summary row in step with one count change (bounded work: SUMMARY_KINDS entries). */
+async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, old: number, n: number): Promise<void> {
+  const sk = keys.reactionSummary(target)
+  const raw = await txn.get(sk)
+  const sum: ReactionSummary = raw === null ? { kinds: 0, entries: [] } : decode(reactionSummary, raw)
+  sum.kinds += (old === 0 && n > 0 ? 1 : 0) - (old > 0 && n === 0 ? 1 : 0)
+  if (sum.kinds === 0) { txn.del(sk); return }
+  if (sum.entries !== null) {
+    const rest = sum.entries.filter(([e]) => e !== emoji)
+    if (n > 0) rest.push([emoji, n])
+    sum.entries = rest.length > SUMMARY_KINDS ? null : rest
+  }
+  txn.put(sk, encode(reactionSummary, sum))
 }
 
 async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<BlockChange | null> {

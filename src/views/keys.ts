@@ -86,6 +86,8 @@ export const keys = {
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
   reactionRank: (target: MessageRef, n: number, emoji: string) => key(TAG.reactionRank, refBytes(target), u64(n), b4a.from(emoji)),
   reactionRanks: (target: MessageRef) => key(TAG.reactionRank, refBytes(target)),
+  /** A post's reactions in one row (an emoji is never empty, so this is no reactionCount key). */
+  reactionSummary: (target: MessageRef) => key(TAG.reactionCount, refBytes(target)),
   edit: (editor: Uint8Array, target: MessageRef) => key(TAG.edit, editor, refBytes(target)),
   deletion: (deleter: Uint8Array, target: MessageRef) => key(TAG.deletion, deleter, refBytes(target)),
   about: (identity: Uint8Array) => key(TAG.about, identity),

@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, decode, feedIdentity, reactionSummary, storedAbout, storedContact, storedEdit, storedPost,
   type StoredPost
 } from './records.js'
 import type { ViewDb } from './view-db.js'
@@ -235,15 +235,23 @@ export class Views {
 
   /**
    * Reaction counts of one post by emoji, the MAX_REACTION_KINDS most used, most used first (an
-   * emoji such as `__proto__` is an ordinary own key).
+   * emoji such as `__proto__` is an ordinary own key). `raw` is the post's summary row.
    */
-  private async reactions (ref: MessageRef): Promise<Record<string, number>> {
+  private async reactions (ref: MessageRef, raw: Uint8Array | null): Promise<Record<string, number>> {
     const out: Record<string, number> = {}
-    const prefix = keys.reactionRanks(ref)
-    for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
-      const n = readUint64BE(k, prefix.byteLength)
-      Object.defineProperty(out, b4a.toString(k.subarray(prefix.byteLength + 8)), { value: n, enumerable: true, writable: true, configurable: true })
+    if (raw === null) return out
+    let ranked: Array<[string, number]> | null = decode(reactionSummary, raw).entries
+    if (ranked === null) {
+      ranked = []
+      const prefix = keys.reactionRanks(ref)
+      for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
+        ranked.push([b4a.toString(k.subarray(prefix.byteLength + 8)), readUint64BE(k, prefix.byteLength)])
+      }
+    } else {
+      // The order of the ranked rows: count, then emoji bytes, both descending.
+      ranked.sort((x, y) => y[1] - x[1] || b4a.compare(b4a.from(y[0]), b4a.from(x[0])))
     }
+    for (const [emoji, n] of ranked) Object.defineProperty(out, emoji, { value: n, enumerable: true, writable: true, configurable: true })
     return out
   }
 
@@ -261,15 +269,14 @@ export class Views {
     const authors = [...new Map(posts.map((p) => [toHex(p.post.author), p.post.author])).values()]
     // One native batch for everything the page needs besides the posts themselves.
     const n = posts.length
-    const [extra, counts] = await Promise.all([
-      this.db.getMany([
-        ...posts.map((p) => keys.edit(p.post.author, p.ref)),
-        ...authors.map((a) => keys.about(a))
-      ]),
-      Promise.all(posts.map((p) => this.reactions(p.ref)))
+    const extra = await this.db.getMany([
+      ...posts.map((p) => keys.edit(p.post.author, p.ref)),
+      ...posts.map((p) => keys.reactionSummary(p.ref)),
+      ...authors.map((a) => keys.about(a))
     ])
     const edits = extra.slice(0, n)
-    const abouts = extra.slice(n)
+    const counts = await Promise.all(posts.map((p, i) => this.reactions(p.ref, extra[n + i])))
+    const abouts = extra.slice(2 * n)
     const names = new Map<string, string | null>()
     authors.forEach((a, i) => { const r = abouts[i]; names.set(toHex(a), r === null ? null : decode(storedAbout, r).name) })
     return posts.map(({ ref, post }, i) => {

@@ -101,6 +101,27 @@ export const reactor: c.Encoder<Reactor> = {
 /** A reaction count row: how many identities have this emoji on for this post. */
 export const count: c.Encoder<number> = c.uint
 
+/**
+ * A post's reactions in one row, for pages to read in one batch: how many kinds have a count, and
+ * every kind's count while there are at most SUMMARY_KINDS of them (null once there were more;
+ * then a reader walks the ranked rows, and the row starts afresh when the last kind is gone).
+ */
+export interface ReactionSummary { kinds: number, entries: Array<[string, number]> | null }
+
+export const SUMMARY_KINDS = 32
+
+const summaryEntry: c.Encoder<[string, number]> = {
+  preencode (s, v) { c.string.preencode(s, v[0]); c.uint.preencode(s, v[1]) },
+  encode (s, v) { c.string.encode(s, v[0]); c.uint.encode(s, v[1]) },
+  decode (s) { return [c.string.decode(s), c.uint.decode(s)] }
+}
+
+export const reactionSummary: c.Encoder<ReactionSummary> = {
+  preencode (s, v) { c.uint.preencode(s, v.kinds); opt(c.array(summaryEntry)).preencode(s, v.entries) },
+  encode (s, v) { c.uint.encode(s, v.kinds); opt(c.array(summaryEntry)).encode(s, v.entries) },
+  decode (s) { return { kinds: c.uint.decode(s), entries: opt(c.array(summaryEntry)).decode(s) } }
+}
+
 export interface StoredEdit { text: string, stamp: Stamp }
 
 export const storedEdit: c.Encoder<StoredEdit> = {

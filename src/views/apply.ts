@@ -10,7 +10,7 @@ import type { AboutRecord, ContactRecord, DeleteRecord, EditRecord, MessageRecor
 import { keys } from './keys.js'
 import {
   SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
-  type ReactionSummary, type Stamp, type StoredAbout, type StoredContact
+  type Stamp, type StoredAbout, type StoredContact
 } from './records.js'
 import type { ViewTxn } from './view-db.js'
 
@@ -86,22 +86,19 @@ export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: strin
   } else {
     txn.del(ck)
   }
-  await updateSummary(txn, target, emoji, old, n)
+  await updateSummary(txn, target, emoji, n)
 }
 
 /** Keeps a post's summary row in step with one count change (bounded work: SUMMARY_KINDS entries). */
-async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, old: number, n: number): Promise<void> {
+async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, n: number): Promise<void> {
   const sk = keys.reactionSummary(target)
   const raw = await txn.get(sk)
-  const sum: ReactionSummary = raw === null ? { kinds: 0, entries: [] } : decode(reactionSummary, raw)
-  sum.kinds += (old === 0 && n > 0 ? 1 : 0) - (old > 0 && n === 0 ? 1 : 0)
-  if (sum.kinds === 0) { txn.del(sk); return }
-  if (sum.entries !== null) {
-    const rest = sum.entries.filter(([e]) => e !== emoji)
-    if (n > 0) rest.push([emoji, n])
-    sum.entries = rest.length > SUMMARY_KINDS ? null : rest
-  }
-  txn.put(sk, encode(reactionSummary, sum))
+  const entries = raw === null ? [] : decode(reactionSummary, raw).entries
+  if (entries === null) return // more kinds than a summary holds: the ranked rows answer
+  const rest = entries.filter(([e]) => e !== emoji)
+  if (n > 0) rest.push([emoji, n])
+  if (rest.length === 0) txn.del(sk)
+  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest }))
 }
 
 async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<BlockChange | null> {

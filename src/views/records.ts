@@ -102,11 +102,11 @@ export const reactor: c.Encoder<Reactor> = {
 export const count: c.Encoder<number> = c.uint
 
 /**
- * A post's reactions in one row, for pages to read in one batch: how many kinds have a count, and
- * every kind's count while there are at most SUMMARY_KINDS of them (null once there were more;
- * then a reader walks the ranked rows, and the row starts afresh when the last kind is gone).
+ * A post's reactions in one row, for pages to read in one batch: every kind's count while there
+ * are at most SUMMARY_KINDS kinds; null once there were more, for good (readers then walk the
+ * ranked rows, which give the same answer).
  */
-export interface ReactionSummary { kinds: number, entries: Array<[string, number]> | null }
+export interface ReactionSummary { entries: Array<[string, number]> | null }
 
 export const SUMMARY_KINDS = 32
 
@@ -117,9 +117,9 @@ const summaryEntry: c.Encoder<[string, number]> = {
 }
 
 export const reactionSummary: c.Encoder<ReactionSummary> = {
-  preencode (s, v) { c.uint.preencode(s, v.kinds); opt(c.array(summaryEntry)).preencode(s, v.entries) },
-  encode (s, v) { c.uint.encode(s, v.kinds); opt(c.array(summaryEntry)).encode(s, v.entries) },
-  decode (s) { return { kinds: c.uint.decode(s), entries: opt(c.array(summaryEntry)).decode(s) } }
+  preencode (s, v) { opt(c.array(summaryEntry)).preencode(s, v.entries) },
+  encode (s, v) { opt(c.array(summaryEntry)).encode(s, v.entries) },
+  decode (s) { return { entries: opt(c.array(summaryEntry)).decode(s) } }
 }
 
 export interface StoredEdit { text: string, stamp: Stamp }

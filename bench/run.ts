@@ -9,6 +9,7 @@ import { coldOpen } from './cold-open.js'
 import { runChild } from './child.js'
 import { endToEnd } from './end-to-end.js'
 import { indexInChild, prepareIndexedShoal } from './index-phase.js'
+import { INDEX_COST_TARGET, indexCost, indexCostRows } from './index-cost.js'
 import { publishRound, type PublishRound } from './publish.js'
 import { warmQueries } from './query.js'
 import { rawReplication } from './raw-replication.js'
@@ -30,6 +31,8 @@ const QUERY_RUNS = 500
 const COLD_RUNS = 3
 const SWARM_ROUNDS = 2
 const SWARM_TIMEOUT_MS = 600_000
+const COST_RECORDS = 20_000
+const COST_ROUNDS = 3
 
 const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250, swarmRatio: 1.5 }
 
@@ -55,6 +58,9 @@ async function main (): Promise<void> {
     const rawPublish = median(rounds.map((r) => r.rawPerSec))
     const shoalPublish = median(rounds.map((r) => r.shoalPerSec))
     const publishRatio = median(rounds.map((r) => r.ratio))
+
+    // indexing cost per record shape ------------------------------------------------------------
+    const cost = await indexCost((label) => tmp.make(label), { records: COST_RECORDS, rounds: COST_ROUNDS, log })
 
     // data set -----------------------------------------------------------------------------
     let t = performance.now()
@@ -125,7 +131,8 @@ async function main (): Promise<void> {
         { metric: `first sync over local swarm, ${FEEDS} feeds from 1 peer (${SWARM_ROUNDS} runs)`, shoal: `${seconds(swarmShoalMs)} s`, baseline: 'fastest raw run around each', ratio: `${fmt(swarm.ratio, 2)}x (like for like ${fmt(swarm.likeForLikeRatio, 2)}x)`, target: `<= ${TARGET.swarmRatio}x`, met: swarm.ratio <= TARGET.swarmRatio },
         { metric: 'raw swarm replication, all cores at once', shoal: '-', baseline: `${seconds(swarmRawAll.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
         { metric: `raw swarm replication, ${RAW_CONCURRENCY} cores at a time`, shoal: '-', baseline: `${seconds(swarmRawBounded.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
-        { metric: 'peak RSS of B during first sync (child process)', shoal: `${fmt(swarmPeakMiB)} MiB (${mib(swarm.rounds.map((r) => r.shoal))})`, baseline: `raw client: ${mib(swarmRawAll)} MiB all at once, ${mib(swarmRawBounded)} MiB ${RAW_CONCURRENCY} at a time`, ratio: '-', target: 'report', met: null }
+        { metric: 'peak RSS of B during first sync (child process)', shoal: `${fmt(swarmPeakMiB)} MiB (${mib(swarm.rounds.map((r) => r.shoal))})`, baseline: `raw client: ${mib(swarmRawAll)} MiB all at once, ${mib(swarmRawBounded)} MiB ${RAW_CONCURRENCY} at a time`, ratio: '-', target: 'report', met: null },
+        ...indexCostRows(cost)
       ]
       console.log(formatTable(rows))
       console.log()
@@ -158,6 +165,15 @@ async function main (): Promise<void> {
           endToEndMs: round(e2e.ms),
           endToEndPerSec: round(e2e.perSec),
           endToEndRatio: round(e2eRatio)
+        },
+        indexCost: {
+          records: cost.records,
+          rounds: cost.rounds,
+          shapes: cost.shapes.map((x) => ({ shape: x.shape, ms: x.ms.map(round), medianMs: round(x.medianMs), ratio: round(x.ratio), cpuMs: x.cpuMs.map(round), medianCpuMs: round(x.medianCpuMs), cpuRatio: round(x.cpuRatio) })),
+          ownPostWaitMs: cost.ownPostWaitMs.map(round),
+          backlogMs: cost.backlogMs.map(round),
+          target: INDEX_COST_TARGET,
+          met: cost.shapes.every((x) => x.ratio <= INDEX_COST_TARGET && x.cpuRatio <= INDEX_COST_TARGET)
         },
         query: {
           timeline: roundAll(query.timeline),

@@ -116,6 +116,8 @@ declare module 'rocksdb-native' {
     get (key: Uint8Array): Promise<Uint8Array | null>
     iterator (range: RocksDB.Range): RocksDB.Iterator
     snapshot (): RocksDB
+    flush (): Promise<void>
+    compactRange (start: Uint8Array, end: Uint8Array, opts?: { bottommostLevelCompaction?: number }): Promise<void>
   }
   export = RocksDB
 }

@@ -171,7 +171,7 @@ export class Shoal extends ReadyResource {
     if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
     this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
     this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
-    this.indexerInstance = new Indexer(this.db, { now: this.opts.now, receipts: this.stateInstance })
+    this.indexerInstance = new Indexer(this.db, { me: this.keyPair.publicKey, now: this.opts.now, receipts: this.stateInstance })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
@@ -395,12 +395,12 @@ export class Shoal extends ReadyResource {
 
   /**
    * Stops holding an identity's feeds: no longer indexed, replicated or served, and their
-   * blocks are purged from storage. Views keep what they derived (blocked authors are hidden).
+   * blocks are purged from storage. (A block has already deleted what the views derived from them.)
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
     // Every tracked feed whose header names it, whether or not the views have indexed it.
-    for (const feed of [...this.watch.feedsOf(identity), ...await this.views.feedsOf(identity)]) await this.untrack(feed)
+    for (const feed of [...this.watch.feedsOf(identity), ...this.indexer.feedsOf(identity)]) await this.untrack(feed)
   }
 
   /** Tracked feeds whose attested header names `identity`. */
@@ -591,7 +591,12 @@ export class Shoal extends ReadyResource {
   follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }
-  unblock (who: IdentityKey): Promise<MessageRef> { return this.contact('unblock', who) }
+  /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
+  async unblock (who: IdentityKey): Promise<MessageRef> {
+    const ref = await this.contact('unblock', who)
+    await this.indexer.waitForIdentity(who)
+    return ref
+  }
 
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
     encodeRecord({ type, timestamp: 0, target }) // a 32-byte key, before it is compared

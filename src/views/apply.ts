@@ -2,13 +2,14 @@
  * Applies one decoded message to the views. One handler per record type. Handlers are written so
  * that the final state does not depend on the order feeds arrive in: competing writes are settled
  * by stamps (effective timestamp, feed, seq), and deletions leave a marker that later arrivals check.
+ * Every handler reads and writes a bounded number of rows, whatever came before it.
  */
 import b4a from 'b4a'
 import type { IdentityKey, MessageRef } from '../ids.js'
 import type { AboutRecord, ContactRecord, DeleteRecord, EditRecord, MessageRecord, PostRecord, ReactionRecord } from '../feeds/schema.js'
 import { keys } from './keys.js'
 import {
-  compareStamps, contactFlags, decode, encode, reactionCounts, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type Stamp, type StoredAbout, type StoredContact
 } from './records.js'
 import type { ViewTxn } from './view-db.js'
@@ -18,29 +19,39 @@ const EMPTY = b4a.alloc(0)
 export interface Applied {
   author: IdentityKey
   ref: MessageRef
-  /** The author's timestamp, clamped to the time we received it. */
+  /** The effective timestamp: the author's, clamped to when we received it, never below the feed's clock. */
   ts: number
 }
 
+/** A change of whether the record's author blocks `target`. */
+export interface BlockChange { target: IdentityKey, blocking: boolean }
+
 /** Keys a record will read, so a chunk can prefetch them in one native call. */
 export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
-  if (rec.type === 'post') return [keys.deletion(at.ref, at.author)]
-  return []
+  switch (rec.type) {
+    case 'post': return [keys.deletion(at.author, at.ref)]
+    case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
+    case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
+    case 'about': return [keys.about(at.author)]
+    case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target)]
+    case 'delete': return [keys.message(rec.target)]
+  }
 }
 
-export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied): Promise<void> {
+/** Applies one record; returns what changed in its author's blocks, if anything. */
+export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied): Promise<BlockChange | null> {
   switch (rec.type) {
-    case 'post': return applyPost(txn, rec, at)
-    case 'reaction': return applyReaction(txn, rec, at)
+    case 'post': await applyPost(txn, rec, at); return null
+    case 'reaction': await applyReaction(txn, rec, at); return null
     case 'follow': case 'unfollow': case 'block': case 'unblock': return applyContact(txn, rec, at)
-    case 'about': return applyAbout(txn, rec, at)
-    case 'edit': return applyEdit(txn, rec, at)
-    case 'delete': return applyDelete(txn, rec, at)
+    case 'about': await applyAbout(txn, rec, at); return null
+    case 'edit': await applyEdit(txn, rec, at); return null
+    case 'delete': await applyDelete(txn, rec, at); return null
   }
 }
 
 async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts }: Applied): Promise<void> {
-  if (await txn.get(keys.deletion(ref, author)) !== null) return
+  if (await txn.get(keys.deletion(author, ref)) !== null) return
   txn.put(keys.message(ref), encode(storedPost, {
     author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions
   }))
@@ -52,41 +63,63 @@ async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts }: Ap
 
 async function applyReaction (txn: ViewTxn, rec: ReactionRecord, { author, ref, ts }: Applied): Promise<void> {
   const stamp: Stamp = { ts, ref }
-  const k = keys.reactor(rec.target, author, rec.emoji)
+  const k = keys.reactor(author, rec.target, rec.emoji)
   const prevRaw = await txn.get(k)
   const prev = prevRaw === null ? null : decode(reactor, prevRaw)
   if (prev !== null && compareStamps(prev.stamp, stamp) >= 0) return
   const wasOn = prev?.on ?? false
   const on = !rec.remove
   txn.put(k, encode(reactor, { on, stamp }))
-  if (wasOn === on) return
-  const ck = keys.reactionCounts(rec.target)
-  const countsRaw = await txn.get(ck)
-  const counts = countsRaw === null ? {} : decode(reactionCounts, countsRaw)
-  const n = (counts[rec.emoji] ?? 0) + (on ? 1 : -1)
-  if (n > 0) counts[rec.emoji] = n
-  else delete counts[rec.emoji]
-  if (Object.keys(counts).length === 0) txn.del(ck)
-  else txn.put(ck, encode(reactionCounts, counts))
+  if (wasOn !== on) await addToCount(txn, rec.target, rec.emoji, on ? 1 : -1)
 }
 
-async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<void> {
-  if (b4a.equals(author, rec.target)) return
+/** Adds `delta` to the count of one emoji on one post; a count of 0 is no row. */
+export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: string, delta: number): Promise<void> {
+  const ck = keys.reactionCount(target, emoji)
+  const raw = await txn.get(ck)
+  const old = raw === null ? 0 : decode(count, raw)
+  const n = old + delta
+  if (old > 0) txn.del(keys.reactionRank(target, old, emoji))
+  if (n > 0) {
+    txn.put(ck, encode(count, n))
+    txn.put(keys.reactionRank(target, n, emoji), EMPTY)
+  } else {
+    txn.del(ck)
+  }
+  await updateSummary(txn, target, emoji, n)
+}
+
+/** Keeps a post's summary row in step with one count change (bounded work: SUMMARY_KINDS entries). */
+async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, n: number): Promise<void> {
+  const sk = keys.reactionSummary(target)
+  const raw = await txn.get(sk)
+  const entries = raw === null ? [] : decode(reactionSummary, raw).entries
+  if (entries === null) return // more kinds than a summary holds: the ranked rows answer
+  const rest = entries.filter(([e]) => e !== emoji)
+  if (n > 0) rest.push([emoji, n])
+  if (rest.length === 0) txn.del(sk)
+  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest }))
+}
+
+async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<BlockChange | null> {
+  if (b4a.equals(author, rec.target)) return null
   const stamp: Stamp = { ts, ref }
   const k = keys.contact(author, rec.target)
   const raw = await txn.get(k)
   const c: StoredContact = raw === null ? { following: false, followStamp: null, blocking: false, blockStamp: null } : decode(storedContact, raw)
+  const wasBlocking = c.blocking
   if (rec.type === 'follow' || rec.type === 'unfollow') {
-    if (c.followStamp !== null && compareStamps(c.followStamp, stamp) >= 0) return
+    if (c.followStamp !== null && compareStamps(c.followStamp, stamp) >= 0) return null
     c.following = rec.type === 'follow'
     c.followStamp = stamp
   } else {
-    if (c.blockStamp !== null && compareStamps(c.blockStamp, stamp) >= 0) return
+    if (c.blockStamp !== null && compareStamps(c.blockStamp, stamp) >= 0) return null
     c.blocking = rec.type === 'block'
     c.blockStamp = stamp
   }
   txn.put(k, encode(storedContact, c))
   txn.put(keys.contactReverse(rec.target, author), encode(contactFlags, { following: c.following, blocking: c.blocking }))
+  return c.blocking === wasBlocking ? null : { target: rec.target, blocking: c.blocking }
 }
 
 async function applyAbout (txn: ViewTxn, rec: AboutRecord, { author, ref, ts }: Applied): Promise<void> {
@@ -106,27 +139,31 @@ async function applyAbout (txn: ViewTxn, rec: AboutRecord, { author, ref, ts }: 
 
 async function applyEdit (txn: ViewTxn, rec: EditRecord, { author, ref, ts }: Applied): Promise<void> {
   // An edit is kept per editor; queries only honour the one by the post's own author.
-  if (await txn.get(keys.deletion(rec.target, author)) !== null) return
+  if (await txn.get(keys.deletion(author, rec.target)) !== null) return
   const stamp: Stamp = { ts, ref }
-  const k = keys.edit(rec.target, author)
+  const k = keys.edit(author, rec.target)
   const raw = await txn.get(k)
   if (raw !== null && compareStamps(decode(storedEdit, raw).stamp, stamp) >= 0) return
   txn.put(k, encode(storedEdit, { text: rec.text, stamp }))
 }
 
 async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied): Promise<void> {
-  txn.put(keys.deletion(rec.target, author), EMPTY)
-  txn.del(keys.edit(rec.target, author))
+  txn.put(keys.deletion(author, rec.target), EMPTY)
+  txn.del(keys.edit(author, rec.target))
   const raw = await txn.get(keys.message(rec.target))
   if (raw === null) return
   const post = decode(storedPost, raw)
   if (!b4a.equals(post.author, author)) return
-  const target = rec.target
-  txn.del(keys.message(target))
-  txn.del(keys.timeline(post.timestamp, target))
-  txn.del(keys.byAuthor(author, post.timestamp, target))
-  if (post.root !== null) txn.del(keys.thread(post.root, post.timestamp, target))
-  for (const m of uniqueKeys(post.mentions)) txn.del(keys.mention(m, post.timestamp, target))
+  txn.del(keys.message(rec.target))
+  unindexPost(txn, rec.target, post.author, post.timestamp, post.root, post.mentions)
+}
+
+/** Deletes the timeline, author, thread and mention rows of one post (not its message row). */
+export function unindexPost (txn: ViewTxn, ref: MessageRef, author: IdentityKey, ts: number, root: MessageRef | null, mentions: IdentityKey[]): void {
+  txn.del(keys.timeline(ts, ref))
+  txn.del(keys.byAuthor(author, ts, ref))
+  if (root !== null) txn.del(keys.thread(root, ts, ref))
+  for (const m of uniqueKeys(mentions)) txn.del(keys.mention(m, ts, ref))
 }
 
 function uniqueKeys (list: Uint8Array[]): Uint8Array[] {

@@ -8,14 +8,16 @@ import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import type Hypercore from 'hypercore'
 import { ShoalError } from '../errors.js'
-import { readUint64BE, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
+import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type MessageRecord } from '../feeds/schema.js'
-import { applyMessage, readsOf, type Applied } from './apply.js'
-import { keys, u64 } from './keys.js'
-import { checkpoint as checkpointEnc, decode, encode, feedIdentity, type Checkpoint, type FeedIdentity } from './records.js'
+import { applyMessage, readsOf, type Applied, type BlockChange } from './apply.js'
+import { TAG, key, keys, u64 } from './keys.js'
+import { purgeIdentity } from './purge.js'
+import { checkpoint as checkpointEnc, decode, encode, feedIdentity, storedContact, type Checkpoint, type FeedIdentity } from './records.js'
 import type { ViewDb, ViewTxn } from './view-db.js'
 
+/** Records per chunk: the most one feed is indexed before the others (and my own feed) get a turn. */
 const CHUNK = 512
 const CONTACT_TYPES = new Set(['follow', 'unfollow', 'block', 'unblock'])
 
@@ -24,10 +26,14 @@ interface TrackedFeed {
   hex: string
   core: Hypercore
   checkpoint: Checkpoint
+  /** What block 0 said; kept in memory across a reindex and a block (a header never changes). */
   identity: FeedIdentity | null
-  dirty: boolean
+  /** Written by an identity I block: nothing of it is indexed until I unblock it. */
+  blocked: boolean
   onData: () => void
 }
+
+interface Pending { rec: MessageRecord, at: Applied }
 
 export interface IndexTotals { messages: number, malformed: number, unknown: number }
 
@@ -37,20 +43,41 @@ export interface ReceiptStore {
   put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void>
 }
 
-export interface IndexerOptions { now?: () => number, receipts?: ReceiptStore }
+export interface IndexerOptions {
+  /** The local identity: its feeds are indexed first, and its blocks decide what is indexed at all. */
+  me: IdentityKey
+  now?: () => number
+  receipts?: ReceiptStore
+}
 
+/**
+ * Scheduling: one chunk at a time, my own identity's feeds first, the others in turn (round robin),
+ * so my own appends are indexed within one chunk of work however large a remote backlog is.
+ */
 export class Indexer extends ReadyResource {
   private readonly feeds = new Map<string, TrackedFeed>()
+  /** Feeds that may have unindexed blocks, other than my own, in turn order. */
+  private readonly queue = new Set<TrackedFeed>()
+  /** Feeds whose header names me: indexed before any other feed gets a turn. */
+  private readonly own = new Set<TrackedFeed>()
+  /** Identities I block (hex), as the views say. */
+  private readonly blocked = new Set<string>()
   private running: Promise<void> | null = null
   private paused = false
   private waiters: Array<() => void> = []
   private readonly now: () => number
   private readonly receipts: ReceiptStore | null
+  private readonly me: IdentityKey
 
-  constructor (private readonly db: ViewDb, opts: IndexerOptions = {}) {
+  constructor (private readonly db: ViewDb, opts: IndexerOptions) {
     super()
+    this.me = opts.me
     this.now = opts.now ?? Date.now
     this.receipts = opts.receipts ?? null
+  }
+
+  protected override async _open (): Promise<void> {
+    await this.loadBlocked()
   }
 
   protected override async _close (): Promise<void> {
@@ -61,29 +88,42 @@ export class Indexer extends ReadyResource {
       f.core.off('download', f.onData)
     }
     this.feeds.clear()
+    this.queue.clear()
+    this.own.clear()
     this.wake()
+  }
+
+  private async loadBlocked (): Promise<void> {
+    this.blocked.clear()
+    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, this.me))) {
+      if (decode(storedContact, value).blocking) this.blocked.add(toHex(k.subarray(33, 65)))
+    }
   }
 
   /** Starts indexing a feed (idempotent). The core stays owned by the caller. */
   async add (core: Hypercore): Promise<void> {
+    await this.ready()
     await core.ready()
     const key = core.key as FeedKey
     const hex = b4a.toString(key, 'hex')
     if (this.feeds.has(hex)) return
     const [ckRaw, idRaw] = await this.db.getMany([keys.checkpoint(key), keys.feedIdentity(key)])
+    if (this.feeds.has(hex)) return
+    const identity = idRaw === null ? null : decode(feedIdentity, idRaw)
     const f: TrackedFeed = {
       key,
       hex,
       core,
       checkpoint: ckRaw === null ? emptyCheckpoint() : decode(checkpointEnc, ckRaw),
-      identity: idRaw === null ? null : decode(feedIdentity, idRaw),
-      dirty: true,
+      identity,
+      blocked: this.isBlocked(identity),
       onData: () => this.markDirty(f)
     }
     this.feeds.set(hex, f)
+    if (this.isMine(f)) this.own.add(f)
     core.on('append', f.onData)
     core.on('download', f.onData)
-    this.kick()
+    this.markDirty(f)
   }
 
   /** Stops indexing a feed; what it contributed to the views stays. */
@@ -93,12 +133,23 @@ export class Indexer extends ReadyResource {
     if (f === undefined) return
     f.core.off('append', f.onData)
     f.core.off('download', f.onData)
-    f.dirty = false
+    this.queue.delete(f)
+    this.own.delete(f)
     this.feeds.delete(hex)
   }
 
   position (feed: Uint8Array): number {
     return this.feeds.get(b4a.toString(feed, 'hex'))?.checkpoint.position ?? 0
+  }
+
+  /** Tracked device feeds whose header names `identity` (blocked ones included). */
+  feedsOf (identity: Uint8Array): FeedKey[] {
+    const out: FeedKey[] = []
+    for (const f of this.feeds.values()) {
+      const id = f.identity?.identity
+      if (id != null && b4a.equals(id, identity)) out.push(f.key)
+    }
+    return out
   }
 
   totals (): IndexTotals {
@@ -111,11 +162,20 @@ export class Indexer extends ReadyResource {
     return t
   }
 
-  /** Resolves once `feed` is indexed up to `length` blocks. */
+  /** Resolves once `feed` is indexed up to `length` blocks, or is known to be written by someone I block. */
   async waitFor (feed: Uint8Array, length: number): Promise<void> {
-    while (this.position(feed) < length) {
+    const hex = b4a.toString(feed, 'hex')
+    while (this.position(feed) < length && this.feeds.get(hex)?.blocked !== true) {
       if (this.closing) throw ShoalError.CLOSED('indexer closed while waiting')
       await new Promise<void>((resolve) => this.waiters.push(resolve))
+    }
+  }
+
+  /** Resolves once every tracked feed of `identity` is indexed up to what is stored locally (or blocked). */
+  async waitForIdentity (identity: Uint8Array): Promise<void> {
+    for (const f of this.feedsOf(identity)) {
+      const core = this.feeds.get(toHex(f))?.core
+      if (core !== undefined) await this.waitFor(f, core.contiguousLength)
     }
   }
 
@@ -130,23 +190,54 @@ export class Indexer extends ReadyResource {
     try {
       await this.idle()
       await this.db.wipeDerived()
+      this.blocked.clear()
       this.emit('contacts')
       for (const f of this.feeds.values()) {
         f.checkpoint = emptyCheckpoint()
-        f.identity = null
-        f.dirty = true
+        f.blocked = false
+        if (!this.own.has(f)) this.queue.add(f)
       }
     } finally {
       this.paused = false
     }
     this.kick()
     await this.idle()
+    await this.db.compactDerived()
     return this.totals()
   }
 
+  private isBlocked (identity: FeedIdentity | null): boolean {
+    return identity !== null && identity.identity !== null && this.blocked.has(toHex(identity.identity))
+  }
+
+  private isMine (f: TrackedFeed): boolean {
+    const id = f.identity?.identity
+    return id != null && b4a.equals(id, this.me)
+  }
+
+  private hasWork (f: TrackedFeed): boolean {
+    return !f.blocked && f.checkpoint.position < f.core.contiguousLength
+  }
+
   private markDirty (f: TrackedFeed): void {
-    f.dirty = true
+    if (!this.own.has(f)) this.queue.add(f)
     this.kick()
+  }
+
+  /** My own feeds with work first, else the next remote feed in turn (taken off the queue). */
+  private next (): TrackedFeed | null {
+    for (const f of this.own) if (this.hasWork(f)) return f
+    for (const f of this.queue) {
+      this.queue.delete(f)
+      if (this.hasWork(f) && this.feeds.get(f.hex) === f) return f
+    }
+    return null
+  }
+
+  private anyWork (): boolean {
+    for (const f of this.own) if (this.hasWork(f)) return true
+    for (const f of this.queue) if (this.hasWork(f)) return true
+    return false
   }
 
   private kick (): void {
@@ -155,52 +246,53 @@ export class Indexer extends ReadyResource {
       .catch((err) => { safetyCatch(err); this.emit('error', err) })
       .finally(() => {
         this.running = null
-        if (!this.paused && !this.closing && [...this.feeds.values()].some((f) => f.dirty)) this.kick()
+        if (!this.paused && !this.closing && this.anyWork()) this.kick()
       })
   }
 
   private async drain (): Promise<void> {
     while (!this.paused && !this.closing) {
-      let next: TrackedFeed | null = null
-      for (const f of this.feeds.values()) if (f.dirty) { next = f; break }
-      if (next === null) return
-      next.dirty = false
-      await this.indexFeed(next)
-    }
-  }
-
-  private async indexFeed (f: TrackedFeed): Promise<void> {
-    while (!this.paused && !this.closing && f.checkpoint.position < f.core.contiguousLength) {
+      const f = this.next()
+      if (f === null) return
       const start = f.checkpoint.position
       const end = Math.min(f.core.contiguousLength, start + CHUNK)
       const gets: Array<Promise<Uint8Array | null>> = []
       for (let i = start; i < end; i++) gets.push(f.core.get(i, { wait: false }))
       const blocks = await Promise.all(gets)
+      if (this.feeds.get(f.hex) !== f) continue // removed meanwhile
       await this.indexChunk(f, start, blocks)
+      if (this.isMine(f)) { this.own.add(f); this.queue.delete(f) } else if (this.hasWork(f)) this.queue.add(f) // to the back of the turn
       this.emit('indexed', { feed: f.key, position: f.checkpoint.position })
       this.wake()
     }
   }
 
   private async indexChunk (f: TrackedFeed, start: number, blocks: Array<Uint8Array | null>): Promise<void> {
+    if (this.isBlocked(f.identity)) { f.blocked = true; return }
     const txn = this.db.txn()
     const ck: Checkpoint = { ...f.checkpoint }
     let identity = f.identity
-    const pending: Array<{ rec: MessageRecord, at: Applied }> = []
-    const receiptRefs: MessageRef[] = []
+    const pending: Pending[] = []
 
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
       if (block === null) break
       const seq = start + i
-      ck.position = seq + 1
       if (seq === 0) {
         identity = headerIdentity(block, f.key)
+        if (this.isBlocked(identity)) {
+          // Someone I block: nothing of this feed is written, not even that it is theirs.
+          f.identity = identity
+          f.blocked = true
+          return
+        }
+        ck.position = 1
         txn.put(keys.feedIdentity(f.key), encode(feedIdentity, identity))
         if (identity.valid && identity.identity !== null) txn.put(keys.device(identity.identity, f.key), b4a.alloc(0))
         else ck.malformed++
         continue
       }
+      ck.position = seq + 1
       if (identity === null || !identity.valid || identity.identity === null) { ck.malformed++; continue }
       let rec
       try {
@@ -214,25 +306,58 @@ export class Indexer extends ReadyResource {
       if (rec.type === 'header') { ck.malformed++; continue }
       const ref: MessageRef = { feed: f.key, seq }
       pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp } })
-      receiptRefs.push(ref)
       ck.messages++
     }
 
     await this.clampTimestamps(txn, pending)
+    // Within one feed time never goes backwards: the later record is the later one.
+    for (const p of pending) {
+      if (p.at.ts < ck.clock) p.at.ts = ck.clock
+      else ck.clock = p.at.ts
+    }
     const reads: Uint8Array[] = []
-    for (const p of pending) reads.push(...readsOf(p.rec, p.at))
+    for (const p of pending) for (const k of readsOf(p.rec, p.at)) reads.push(k)
     await txn.prefetch(reads)
     let contacts = false
+    const changes: BlockChange[] = []
+    let purged = 0
+    const purgedNow = new Set<string>()
+    const mine = identity !== null && identity.identity !== null && b4a.equals(identity.identity, this.me)
     for (const p of pending) {
-      await applyMessage(txn, p.rec, p.at)
+      const change = await applyMessage(txn, p.rec, p.at)
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true
+      if (change === null || !mine) continue
+      changes.push(change)
+      if (change.blocking) {
+        const hex = toHex(change.target)
+        this.blocked.add(hex)
+        // A second block in one chunk finds nothing new (their feeds are not indexed in between).
+        if (!purgedNow.has(hex)) purged += await purgeIdentity(txn, change.target, this.feedsOf(change.target))
+        purgedNow.add(hex)
+      } else {
+        this.blocked.delete(toHex(change.target))
+      }
     }
 
     txn.put(keys.checkpoint(f.key), encode(checkpointEnc, ck))
     await txn.commit()
     f.checkpoint = ck
     f.identity = identity
+    for (const change of changes) this.applyBlockChange(change)
     if (contacts) this.emit('contacts')
+    if (purged > 0) await this.db.compactDerived()
+  }
+
+  /** After a block or unblock of mine is committed: stop or restart indexing that identity's feeds. */
+  private applyBlockChange ({ target, blocking }: BlockChange): void {
+    for (const g of this.feeds.values()) {
+      const id = g.identity?.identity
+      if (id == null || !b4a.equals(id, target)) continue
+      g.blocked = blocking
+      g.checkpoint = emptyCheckpoint() // purged on block; indexed again from block 0 on unblock
+      if (blocking) this.queue.delete(g)
+      else this.queue.add(g)
+    }
   }
 
   /**
@@ -268,7 +393,7 @@ export class Indexer extends ReadyResource {
 }
 
 function emptyCheckpoint (): Checkpoint {
-  return { position: 0, messages: 0, malformed: 0, unknown: 0 }
+  return { position: 0, messages: 0, malformed: 0, unknown: 0, clock: 0 }
 }
 
 function headerIdentity (block: Uint8Array, feed: FeedKey): FeedIdentity {

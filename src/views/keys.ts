@@ -4,6 +4,11 @@
  *
  * Tags below 0x10 are node state that a reindex keeps; tags from 0x10 are derived views
  * that a reindex (or a VIEWS_VERSION bump) wipes and rebuilds from the feeds.
+ *
+ * Every derived row one identity wrote is reachable from that identity alone (a prefix of its
+ * key, its device feeds, or a row found that way), so a block can delete all of it. No row holds
+ * a map keyed by someone else's data: one row per key, so indexing a record costs the same
+ * however much came before it.
  */
 import b4a from 'b4a'
 import { refBytes, writeUint64BE, type MessageRef } from '../ids.js'
@@ -24,12 +29,13 @@ export const TAG = {
   thread: 0x16,
   mention: 0x17,
   reactor: 0x18,
-  reactionCounts: 0x19,
+  reactionCount: 0x19,
   edit: 0x1a,
   deletion: 0x1b,
   about: 0x1c,
   contact: 0x1d,
-  contactReverse: 0x1e
+  contactReverse: 0x1e,
+  reactionRank: 0x1f
 } as const
 
 export const FIRST_DERIVED_TAG = 0x10
@@ -69,14 +75,22 @@ export const keys = {
   feedIdentity: (feed: Uint8Array) => key(TAG.feedIdentity, feed),
   device: (identity: Uint8Array, feed: Uint8Array) => key(TAG.device, identity, feed),
   message: (ref: MessageRef) => key(TAG.message, refBytes(ref)),
+  /** Prefix of every message row of one feed. */
+  messagesOf: (feed: Uint8Array) => key(TAG.message, feed),
   timeline: (ts: number, ref: MessageRef) => key(TAG.timeline, u64(ts), refBytes(ref)),
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => key(TAG.byAuthor, author, u64(ts), refBytes(ref)),
   thread: (root: MessageRef, ts: number, ref: MessageRef) => key(TAG.thread, refBytes(root), u64(ts), refBytes(ref)),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => key(TAG.mention, who, u64(ts), refBytes(ref)),
-  reactor: (target: MessageRef, reactor: Uint8Array, emoji: string) => key(TAG.reactor, refBytes(target), reactor, b4a.from(emoji)),
-  reactionCounts: (target: MessageRef) => key(TAG.reactionCounts, refBytes(target)),
-  edit: (target: MessageRef, editor: Uint8Array) => key(TAG.edit, refBytes(target), editor),
-  deletion: (target: MessageRef, deleter: Uint8Array) => key(TAG.deletion, refBytes(target), deleter),
+  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string) => key(TAG.reactor, reactor, refBytes(target), b4a.from(emoji)),
+  /** One row per (post, emoji): the number of identities whose reaction is on. */
+  reactionCount: (target: MessageRef, emoji: string) => key(TAG.reactionCount, refBytes(target), b4a.from(emoji)),
+  /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
+  reactionRank: (target: MessageRef, n: number, emoji: string) => key(TAG.reactionRank, refBytes(target), u64(n), b4a.from(emoji)),
+  reactionRanks: (target: MessageRef) => key(TAG.reactionRank, refBytes(target)),
+  /** A post's reactions in one row (an emoji is never empty, so this is no reactionCount key). */
+  reactionSummary: (target: MessageRef) => key(TAG.reactionCount, refBytes(target)),
+  edit: (editor: Uint8Array, target: MessageRef) => key(TAG.edit, editor, refBytes(target)),
+  deletion: (deleter: Uint8Array, target: MessageRef) => key(TAG.deletion, deleter, refBytes(target)),
   about: (identity: Uint8Array) => key(TAG.about, identity),
   contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
   contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from)

@@ -5,10 +5,10 @@
 import b4a from 'b4a'
 import z32 from 'z32'
 import { ShoalError } from '../errors.js'
-import { identityToString, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
+import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, reactionCounts, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, decode, feedIdentity, reactionSummary, storedAbout, storedContact, storedEdit, storedPost,
   type StoredPost
 } from './records.js'
 import type { ViewDb } from './view-db.js'
@@ -22,6 +22,8 @@ const MAX_LIMIT = 500
 /** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
 const SCAN_BUDGET = 2000
 const CURSOR_BYTES = 48
+/** Distinct emoji shown per post (the most used); more only costs the reader. */
+const MAX_REACTION_KINDS = 100
 
 interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
 
@@ -180,7 +182,10 @@ export class Views {
     return lists.flat().sort((x, y) => b4a.compare(y, x)).slice(0, n).map((tail) => ({ ref: refFromBytes(tail, 8), cursor: tail }))
   }
 
-  /** A thread: its root and every reply in (timestamp, feed, seq) order. `ref` may be any message in it. */
+  /**
+   * A thread: its root and every reply in (timestamp, feed, seq) order, except that a reply always
+   * comes after the reply it answers, whatever the clocks said. `ref` may be any message in it.
+   */
   async thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
     const blocked = hexSet(await this.blocking(this.me))
     const start = await this.post(ref)
@@ -188,7 +193,7 @@ export class Views {
     const replyRefs: MessageRef[] = []
     for await (const { key: k } of this.db.scanPrefix(key(TAG.thread, refBytes(rootRef)))) replyRefs.push(refFromBytes(k, k.byteLength - 40))
     const [root] = await this.items([rootRef], blocked)
-    const replies = await this.items(replyRefs, blocked)
+    const replies = parentsFirst(await this.items(replyRefs, blocked))
     if (!root && replies.length === 0) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
     return { root: root ?? null, replies }
   }
@@ -228,6 +233,28 @@ export class Views {
     return raw === null ? null : decode(storedAbout, raw).name
   }
 
+  /**
+   * Reaction counts of one post by emoji, the MAX_REACTION_KINDS most used, most used first (an
+   * emoji such as `__proto__` is an ordinary own key). `raw` is the post's summary row.
+   */
+  private async reactions (ref: MessageRef, raw: Uint8Array | null): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    if (raw === null) return out
+    let ranked: Array<[string, number]> | null = decode(reactionSummary, raw).entries
+    if (ranked === null) {
+      ranked = []
+      const prefix = keys.reactionRanks(ref)
+      for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
+        ranked.push([b4a.toString(k.subarray(prefix.byteLength + 8)), readUint64BE(k, prefix.byteLength)])
+      }
+    } else {
+      // The order of the ranked rows: count, then emoji bytes, both descending.
+      ranked.sort((x, y) => y[1] - x[1] || b4a.compare(b4a.from(y[0]), b4a.from(x[0])))
+    }
+    for (const [emoji, n] of ranked) Object.defineProperty(out, emoji, { value: n, enumerable: true, writable: true, configurable: true })
+    return out
+  }
+
   /** Renders posts in the given order, dropping missing, deleted and blocked ones. */
   private async items (refs: MessageRef[], blocked: Set<string>): Promise<Item[]> {
     const raws = await this.db.getMany(refs.map((r) => keys.message(r)))
@@ -243,12 +270,12 @@ export class Views {
     // One native batch for everything the page needs besides the posts themselves.
     const n = posts.length
     const extra = await this.db.getMany([
-      ...posts.map((p) => keys.edit(p.ref, p.post.author)),
-      ...posts.map((p) => keys.reactionCounts(p.ref)),
+      ...posts.map((p) => keys.edit(p.post.author, p.ref)),
+      ...posts.map((p) => keys.reactionSummary(p.ref)),
       ...authors.map((a) => keys.about(a))
     ])
     const edits = extra.slice(0, n)
-    const counts = extra.slice(n, 2 * n)
+    const counts = await Promise.all(posts.map((p, i) => this.reactions(p.ref, extra[n + i])))
     const abouts = extra.slice(2 * n)
     const names = new Map<string, string | null>()
     authors.forEach((a, i) => { const r = abouts[i]; names.set(toHex(a), r === null ? null : decode(storedAbout, r).name) })
@@ -264,7 +291,7 @@ export class Views {
         parent: post.parent ? refToString(post.parent) : null,
         cw: post.cw,
         mentions: post.mentions.map(identityToString),
-        reactions: counts[i] === null ? {} : decode(reactionCounts, counts[i] as Uint8Array),
+        reactions: counts[i],
         edited: edit !== null
       }
     })
@@ -288,6 +315,40 @@ function parseCursor (s: string): Uint8Array {
   return buf
 }
 
+/**
+ * Reorders replies (given in stamp order) so that each comes after its parent when the parent is
+ * in the list, keeping stamp order otherwise. Replies whose parents form a cycle keep stamp order.
+ */
+function parentsFirst (replies: Item[]): Item[] {
+  const present = new Set(replies.map((r) => r.id))
+  const waiting = new Map<string, Item[]>()
+  const placed = new Set<string>()
+  const out: Item[] = []
+  const place = (r: Item): void => {
+    const stack = [r]
+    while (stack.length > 0) {
+      const x = stack.pop() as Item
+      if (placed.has(x.id)) continue
+      placed.add(x.id)
+      out.push(x)
+      const children = waiting.get(x.id)
+      if (children === undefined) continue
+      waiting.delete(x.id)
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i])
+    }
+  }
+  for (const r of replies) {
+    if (r.parent !== null && present.has(r.parent) && !placed.has(r.parent)) {
+      const list = waiting.get(r.parent)
+      if (list === undefined) waiting.set(r.parent, [r])
+      else list.push(r)
+    } else {
+      place(r)
+    }
+  }
+  for (const r of replies) if (!placed.has(r.id)) place(r)
+  return out
+}
 
 function hexSet (list: Uint8Array[]): Set<string> {
   return new Set(list.map(toHex))

@@ -6,7 +6,11 @@ import b4a from 'b4a'
 import c from 'compact-encoding'
 import { refEncoding, type IdentityKey, type MessageRef } from '../ids.js'
 
-/** Orders competing writes (last writer wins): effective timestamp, then feed, then seq. */
+/**
+ * Orders competing writes (last writer wins): effective timestamp, then feed, then seq. The
+ * effective timestamp never goes backwards within a feed (see Checkpoint.clock), so within one
+ * feed the later record always wins; timestamps only order records of different feeds.
+ */
 export interface Stamp { ts: number, ref: MessageRef }
 
 export function compareStamps (a: Stamp, b: Stamp): number {
@@ -65,12 +69,16 @@ export const storedPost: c.Encoder<StoredPost> = {
   }
 }
 
-export interface Checkpoint { position: number, messages: number, malformed: number, unknown: number }
+/**
+ * How far a feed is indexed. `clock` is the largest effective timestamp so far: a record's
+ * effective timestamp is its own (clamped to when we received it) raised to at least `clock`.
+ */
+export interface Checkpoint { position: number, messages: number, malformed: number, unknown: number, clock: number }
 
 export const checkpoint: c.Encoder<Checkpoint> = {
-  preencode (s, v) { c.uint.preencode(s, v.position); c.uint.preencode(s, v.messages); c.uint.preencode(s, v.malformed); c.uint.preencode(s, v.unknown) },
-  encode (s, v) { c.uint.encode(s, v.position); c.uint.encode(s, v.messages); c.uint.encode(s, v.malformed); c.uint.encode(s, v.unknown) },
-  decode (s) { return { position: c.uint.decode(s), messages: c.uint.decode(s), malformed: c.uint.decode(s), unknown: c.uint.decode(s) } }
+  preencode (s, v) { c.uint.preencode(s, v.position); c.uint.preencode(s, v.messages); c.uint.preencode(s, v.malformed); c.uint.preencode(s, v.unknown); c.uint.preencode(s, v.clock) },
+  encode (s, v) { c.uint.encode(s, v.position); c.uint.encode(s, v.messages); c.uint.encode(s, v.malformed); c.uint.encode(s, v.unknown); c.uint.encode(s, v.clock) },
+  decode (s) { return { position: c.uint.decode(s), messages: c.uint.decode(s), malformed: c.uint.decode(s), unknown: c.uint.decode(s), clock: c.uint.decode(s) } }
 }
 
 /** What a feed's header said: the identity it speaks for, or that the header was invalid. */
@@ -90,25 +98,28 @@ export const reactor: c.Encoder<Reactor> = {
   decode (s) { return { on: c.bool.decode(s), stamp: stamp.decode(s) } }
 }
 
-export type ReactionCounts = Record<string, number>
+/** A reaction count row: how many identities have this emoji on for this post. */
+export const count: c.Encoder<number> = c.uint
 
-export const reactionCounts: c.Encoder<ReactionCounts> = {
-  preencode (s, v) {
-    const entries = Object.entries(v)
-    c.uint.preencode(s, entries.length)
-    for (const [k, n] of entries) { c.string.preencode(s, k); c.uint.preencode(s, n) }
-  },
-  encode (s, v) {
-    const entries = Object.entries(v)
-    c.uint.encode(s, entries.length)
-    for (const [k, n] of entries) { c.string.encode(s, k); c.uint.encode(s, n) }
-  },
-  decode (s) {
-    const out: ReactionCounts = {}
-    const n = c.uint.decode(s)
-    for (let i = 0; i < n; i++) { const k = c.string.decode(s); out[k] = c.uint.decode(s) }
-    return out
-  }
+/**
+ * A post's reactions in one row, for pages to read in one batch: every kind's count while there
+ * are at most SUMMARY_KINDS kinds; null once there were more, for good (readers then walk the
+ * ranked rows, which give the same answer).
+ */
+export interface ReactionSummary { entries: Array<[string, number]> | null }
+
+export const SUMMARY_KINDS = 32
+
+const summaryEntry: c.Encoder<[string, number]> = {
+  preencode (s, v) { c.string.preencode(s, v[0]); c.uint.preencode(s, v[1]) },
+  encode (s, v) { c.string.encode(s, v[0]); c.uint.encode(s, v[1]) },
+  decode (s) { return [c.string.decode(s), c.uint.decode(s)] }
+}
+
+export const reactionSummary: c.Encoder<ReactionSummary> = {
+  preencode (s, v) { opt(c.array(summaryEntry)).preencode(s, v.entries) },
+  encode (s, v) { opt(c.array(summaryEntry)).encode(s, v.entries) },
+  decode (s) { return { entries: opt(c.array(summaryEntry)).decode(s) } }
 }
 
 export interface StoredEdit { text: string, stamp: Stamp }

@@ -14,6 +14,7 @@ export interface Item {
   parent: string | null
   cw: string | null
   mentions: string[]
+  /** Emoji → number of identities reacting with it: the 100 most used, most used first. */
   reactions: Record<string, number>
   edited: boolean
 }

@@ -14,6 +14,9 @@ import RocksDB from 'rocksdb-native'
 import { ShoalError } from '../errors.js'
 import { FIRST_DERIVED_TAG, LAST_DERIVED_TAG, prefixEnd } from './keys.js'
 
+/** rocksdb-native constants.bottommostLevelCompaction.FORCE: rewrite the last level as well. */
+const FORCE_BOTTOMMOST = 2
+
 export interface ScanRange {
   gt?: Uint8Array
   gte?: Uint8Array
@@ -138,6 +141,15 @@ export class ViewDb extends ReadyResource {
   }
 
   /**
+   * Rewrites the derived key range on disk so deleted rows are gone from the files too, not only
+   * hidden behind tombstones (after a block, or a reindex).
+   */
+  async compactDerived (): Promise<void> {
+    await this.rocks.flush()
+    await this.rocks.compactRange(b4a.from([FIRST_DERIVED_TAG]), b4a.from([LAST_DERIVED_TAG + 1]), { bottommostLevelCompaction: FORCE_BOTTOMMOST })
+  }
+
+  /**
    * Removes every derived view (node state below FIRST_DERIVED_TAG is kept). A database marked
    * damaged is instead closed, moved aside and replaced by an empty one.
    */
@@ -182,6 +194,8 @@ export class ViewTxn {
   private readonly writes = new Map<string, Uint8Array | null>()
   private readonly writeKeys = new Map<string, Uint8Array>()
   private readonly cache = new Map<string, Uint8Array | null>()
+  /** Key ranges deleted by this batch, [gte, lt); writes made after a range delete win. */
+  private readonly ranges: Array<[Uint8Array, Uint8Array]> = []
 
   constructor (private readonly views: ViewDb, private readonly rocks: RocksDB) {}
 
@@ -196,6 +210,7 @@ export class ViewTxn {
     const h = toHex(key)
     const w = this.writes.get(h)
     if (w !== undefined) return w
+    if (this.inDeletedRange(key)) return null
     const cached = this.cache.get(h)
     if (cached !== undefined) return cached
     const v = await this.views.get(key)
@@ -215,13 +230,34 @@ export class ViewTxn {
     this.writeKeys.set(h, key)
   }
 
+  /** Deletes every key that starts with `prefix`, including this batch's earlier writes. */
+  delPrefix (prefix: Uint8Array): void {
+    const end = prefixEnd(prefix)
+    for (const [h, k] of this.writeKeys) {
+      if (b4a.compare(k, prefix) >= 0 && b4a.compare(k, end) < 0) { this.writes.delete(h); this.writeKeys.delete(h) }
+    }
+    this.ranges.push([prefix, end])
+  }
+
+  /** Committed entries under `prefix` (this batch's own pending writes are not seen). */
+  scanCommitted (prefix: Uint8Array): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
+    return this.views.scanPrefix(prefix)
+  }
+
+  private inDeletedRange (key: Uint8Array): boolean {
+    for (const [gte, lt] of this.ranges) if (b4a.compare(key, gte) >= 0 && b4a.compare(key, lt) < 0) return true
+    return false
+  }
+
   get size (): number {
-    return this.writes.size
+    return this.writes.size + this.ranges.length
   }
 
   async commit (): Promise<void> {
-    if (this.writes.size === 0) return
-    const w = this.rocks.write({ capacity: this.writes.size, autoDestroy: true })
+    if (this.size === 0) return
+    const w = this.rocks.write({ capacity: this.writes.size + this.ranges.length, autoDestroy: true })
+    // Ranges first: every pending write inside a range was made after it (delPrefix drops earlier ones).
+    for (const [gte, lt] of this.ranges) w.tryDeleteRange(gte, lt)
     for (const [h, value] of this.writes) {
       const key = this.writeKeys.get(h) as Uint8Array
       if (value === null) w.tryDelete(key)
@@ -231,5 +267,6 @@ export class ViewTxn {
     this.writes.clear()
     this.writeKeys.clear()
     this.cache.clear()
+    this.ranges.length = 0
   }
 }

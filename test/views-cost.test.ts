@@ -1,0 +1,100 @@
+import test from 'brittle'
+import type Hypercore from 'hypercore'
+import { createPeer, replicate, syncFeed } from './helpers/peers.js'
+import { createHeader } from '../src/feeds/header.js'
+import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import { encodeRecord, type FeedRecord } from '../src/feeds/schema.js'
+import type { FeedKey, MessageRef } from '../src/ids.js'
+
+const PROTO_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', '__defineGetter__']
+
+test('views – reactions named like Object.prototype members are counted like any other', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  replicate(a, b, t)
+  const p = await a.post({ text: 'react to me' })
+  await syncFeed(b, a)
+  for (const e of PROTO_NAMES) await b.react(p, e)
+  for (const e of PROTO_NAMES) await a.react(p, e)
+  await a.react(p, 'toString', { remove: true })
+  await syncFeed(a, b)
+  await syncFeed(b, a)
+  for (const [who, node] of [['alice', a], ['bob', b]] as const) {
+    const { reactions } = (await node.timeline({ author: a.identity })).items[0]
+    t.alike(Object.keys(reactions).sort(), [...PROTO_NAMES].sort(), `${who}: every emoji is an own key`)
+    for (const e of PROTO_NAMES) t.is(Object.getOwnPropertyDescriptor(reactions, e)?.value, e === 'toString' ? 1 : 2, `${who}: ${e} counted`)
+    t.is(Object.getPrototypeOf(reactions), Object.prototype, `${who}: an ordinary object (no prototype was replaced)`)
+    t.is(JSON.parse(JSON.stringify(reactions)).__proto__, 2, `${who}: survives JSON (what the API sends)`)
+  }
+})
+
+/** Appends a feed of `n` distinct reactions on one post, by a fresh identity, into `core`. */
+async function writeReactionBacklog (core: Hypercore, n: number): Promise<void> {
+  const identity = keyPairFromSeed(createSeed())
+  const now = Date.now() - 3_600_000
+  const key = core.key as FeedKey
+  const target: MessageRef = { feed: key, seq: 1 }
+  const recs: FeedRecord[] = [
+    createHeader(identity, key, 'backlog', now),
+    { type: 'post', timestamp: now, text: 'the target', root: null, parent: null, cw: null, mentions: [] }
+  ]
+  for (let i = 0; i < n; i++) recs.push({ type: 'reaction', timestamp: now + i, target, emoji: `r${i}`, remove: false })
+  await core.append(recs.map(encodeRecord))
+}
+
+test('views – my own post is indexed at once while a large remote backlog is being indexed', async (t) => {
+  const b = await createPeer(t, { name: 'bob' })
+  const backlog = b.store.get({ name: 'someone-elses-backlog' })
+  await backlog.ready()
+  t.teardown(() => backlog.close(), { order: 0 })
+  await writeReactionBacklog(backlog, 10_000)
+  const length = backlog.length
+
+  await b.addFeed(backlog.key as FeedKey)
+  const mine = await b.post({ text: 'mine, now' })
+  const core = b.core(backlog.key as Uint8Array)
+  t.ok(core !== null)
+  t.is((await b.timeline()).items[0]?.text, 'mine, now', 'my post is in my timeline as soon as post() returns')
+  const remaining = b.totals().messages
+  t.ok(remaining < length, `the backlog was still being indexed (${remaining} of ${length} records done)`)
+  t.ok(mine.seq > 0)
+
+  await b.waitForIndexed(backlog.key as Uint8Array, length)
+  const author = await b.views.identityOf(backlog.key as Uint8Array)
+  t.ok(author !== null)
+  const [target] = (await b.timeline({ author: author! })).items
+  t.is(target.text, 'the target')
+  t.is(Object.keys(target.reactions).length, 100, 'a post shows 100 kinds of reaction at most')
+
+  // The most used kind shows, wherever its name sorts among 10,000 others.
+  const ref: MessageRef = { feed: backlog.key as FeedKey, seq: 1 }
+  await b.react(ref, 'r5000-popular')
+  await backlog.append(encodeRecord({ type: 'reaction', timestamp: Date.now(), target: ref, emoji: 'r5000-popular', remove: false }))
+  await b.waitForIndexed(backlog.key as Uint8Array, backlog.length)
+  const [again] = (await b.timeline({ author: author! })).items
+  t.is(Object.keys(again.reactions)[0], 'r5000-popular', 'the most used kind comes first')
+  t.is(again.reactions['r5000-popular'], 2)
+})
+
+test('views – reaction counts stay right past 32 kinds and back (the one-row summary gives way to ranked rows)', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  replicate(a, b, t)
+  const p = await a.post({ text: 'many kinds' })
+  await syncFeed(b, a)
+  const kinds = Array.from({ length: 40 }, (_, i) => `k${i}`)
+  for (const k of kinds) await b.react(p, k)
+  await a.react(p, 'k7')
+  const shown = async (): Promise<Record<string, number>> => (await a.timeline({ author: a.identity })).items[0].reactions
+  await syncFeed(a, b)
+  const many = await shown()
+  t.is(Object.keys(many).length, 40)
+  t.is(many.k7, 2)
+  t.is(Object.keys(many)[0], 'k7', 'most used first')
+  for (const k of kinds.slice(3)) await b.react(p, k, { remove: true })
+  await syncFeed(a, b)
+  t.alike(await shown(), { k0: 1, k1: 1, k2: 1, k7: 1 }, 'back to four kinds')
+  const before = await shown()
+  await a.reindex()
+  t.alike(Object.entries(await shown()), Object.entries(before), 'a rebuild shows the same counts in the same order')
+})

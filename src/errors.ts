@@ -27,6 +27,9 @@ export type ShoalErrorCode =
   | 'INTERNAL'
   | 'STORAGE_LOCKED'
   | 'NETWORK_ERROR'
+  | 'REQUEST_TOO_LARGE'
+  | 'TOO_MANY_REQUESTS'
+  | 'BROWSER_FAILED'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -76,4 +79,7 @@ export class ShoalError extends Error {
   static SYNC_TIMEOUT (msg: string): ShoalError { return new ShoalError('SYNC_TIMEOUT', msg) }
   static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
   static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }
+  static REQUEST_TOO_LARGE (msg: string): ShoalError { return new ShoalError('REQUEST_TOO_LARGE', msg) }
+  static TOO_MANY_REQUESTS (msg: string): ShoalError { return new ShoalError('TOO_MANY_REQUESTS', msg) }
+  static BROWSER_FAILED (msg: string, cause?: unknown): ShoalError { return new ShoalError('BROWSER_FAILED', msg, { cause }) }
 }

@@ -95,4 +95,4 @@ export type ServerMessage =
   | { [E in EventName]: { type: 'event', event: E, data: Events[E] } }[EventName]
 
 /** Error codes the API itself answers with (all declared with the node's in src/errors.ts). */
-export type ApiErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'BAD_REQUEST' | 'UNKNOWN_METHOD' | 'NO_IDENTITY' | 'INTERNAL'
+export type ApiErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'BAD_REQUEST' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'UNKNOWN_METHOD' | 'NO_IDENTITY' | 'INTERNAL'

@@ -37,7 +37,7 @@ export class LaunchCodes {
   issue (file: string | null = null): { code: string, id: string } {
     const code = crypto.randomBytes(32).toString('base64url')
     const id = crypto.randomBytes(8).toString('hex')
-    const timer = setTimeout(() => { this.drop(code) }, LAUNCH_TTL)
+    const timer = setTimeout(() => { this.drop(code).catch(safetyCatch) }, LAUNCH_TTL)
     timer.unref()
     this.entries.set(code, { expires: Date.now() + LAUNCH_TTL, file, timer, id })
     return { code, id }
@@ -58,17 +58,17 @@ export class LaunchCodes {
     try {
       await fs.writeFile(file, html, { mode: 0o600, flag: 'wx' })
     } catch (err) {
-      this.drop(code)
+      this.drop(code).catch(safetyCatch)
       throw ShoalError.STORAGE_ERROR(`cannot write the launch page ${file}`, err)
     }
     return { url: pathToFileURL(file).href, file, id }
   }
 
-  /** Trades a code once; false for an unknown, used or expired code. */
-  redeem (code: string): boolean {
+  /** Trades a code once (its page is deleted first); false for an unknown, used or expired code. */
+  async redeem (code: string): Promise<boolean> {
     const entry = this.entries.get(code)
     if (entry === undefined) return false
-    this.drop(code)
+    await this.drop(code)
     if (entry.expires < Date.now()) return false
     this.onRedeemed(entry.id)
     return true
@@ -76,15 +76,21 @@ export class LaunchCodes {
 
   /** Forgets every code and deletes every launch page still on disk. */
   clear (): void {
-    for (const code of [...this.entries.keys()]) this.drop(code)
+    for (const code of [...this.entries.keys()]) this.drop(code).catch(safetyCatch)
   }
 
-  private drop (code: string): void {
+  /** Forgets `code` at once; resolves when its page is gone from disk. */
+  private async drop (code: string): Promise<void> {
     const entry = this.entries.get(code)
     if (entry === undefined) return
     this.entries.delete(code)
     clearTimeout(entry.timer)
-    if (entry.file !== null) fs.rm(entry.file, { force: true }).catch(safetyCatch)
+    if (entry.file === null) return
+    try {
+      await fs.rm(entry.file, { force: true })
+    } catch {
+      // an undeletable page in an owner-only folder holds a code that is already void
+    }
   }
 }
 

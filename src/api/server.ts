@@ -223,7 +223,7 @@ export class ApiServer extends ReadyResource {
     const body = await this.readBody(req, res)
     if (body === null) return
     const code = typeof body.code === 'string' ? body.code : ''
-    if (!this.launches.redeem(code)) return this.fail(res, 401, 'UNAUTHORIZED', 'launch code unknown, used or expired')
+    if (!(await this.launches.redeem(code))) return this.fail(res, 401, 'UNAUTHORIZED', 'launch code unknown, used or expired')
     return this.reply(res, 200, { token: this.token })
   }
 

@@ -1,5 +1,7 @@
 import test from 'brittle'
 import fs from 'node:fs'
+import { TEXT_LIMITS } from '../src/api/protocol.js'
+import { CAPS } from '../src/feeds/schema.js'
 import { createLocalDht } from './helpers/swarm.js'
 import { call, createApiNode, request, tryUpgrade } from './helpers/api.js'
 
@@ -128,4 +130,8 @@ test('api – a launch code is traded for the token once', async (t) => {
   t.is(JSON.parse(first.body).token, api.token)
   t.is((await trade(code)).status, 401, 'single use')
   t.is((await trade('guess')).status, 401)
+})
+
+test('api – the UI\'s byte limits are the node\'s record caps', (t) => {
+  t.alike(TEXT_LIMITS, { text: CAPS.text, contentWarning: CAPS.contentWarning, name: CAPS.name, bio: CAPS.bio })
 })

@@ -2,6 +2,11 @@
  * The local API: HTTP and a WebSocket on 127.0.0.1 only, serving the built UI, typed calls
  * (protocol.ts) and live events. Every API request and upgrade needs the per-launch token;
  * Host and Origin are checked first (guard.ts). No CORS headers are ever sent.
+ *
+ * No input may take the node down (docs/SECURITY.md): targets, paths and bodies go through the
+ * total parsers of request-input.ts, bodies and messages are capped, requests in flight are
+ * bounded per connection, and anything a handler still throws is answered with 500 INTERNAL and
+ * emitted as `request-error`, never re-thrown.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import path from 'node:path'
@@ -100,11 +105,11 @@ export class ApiServer extends ReadyResource {
   protected override async _open (): Promise<void> {
     const server = http.createServer((req, res) => { this.onRequest(req, res).catch((err) => this.onRequestError(res, err)) })
     this.server = server
-    const port = await listen(server, this.opts.port ?? DEFAULT_PORT, this.opts.strictPort === true)
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket)
       socket.once('close', () => this.sockets.delete(socket))
     })
+    const port = await listen(server, this.opts.port ?? DEFAULT_PORT, this.opts.strictPort === true)
     this.guardInstance = new Guard(port)
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, handleProtocols: () => WS_PROTOCOL })
     server.on('upgrade', (req, socket, head) => {

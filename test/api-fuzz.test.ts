@@ -2,7 +2,8 @@ import test from 'brittle'
 import crypto from 'node:crypto'
 import type WebSocket from 'ws'
 import type { ApiServer } from '../src/api/server.js'
-import { MAX_IN_FLIGHT } from '../src/api/server.js'
+import { MAX_CONNECTIONS, MAX_IN_FLIGHT } from '../src/api/server.js'
+import net from 'node:net'
 import { call, createApiNode, request, tryUpgrade } from './helpers/api.js'
 import { frame, rawExchange, statuses, upgradeRequest } from './helpers/raw-http.js'
 import { createLocalDht } from './helpers/swarm.js'
@@ -129,6 +130,33 @@ test('api fuzz – requests in flight per connection are bounded (HTTP pipelinin
   t.ok(busy > 0 && ok >= MAX_IN_FLIGHT, `every request answered: ${ok} ran, ${busy} refused as too many`)
   c.send({ type: 'request', id: n + 1, method: 'state' })
   t.is((await c.answer(n + 1)).result.name, 'alice', 'the socket works once the burst is answered')
+})
+
+test('api fuzz – open connections are bounded: extra ones are dropped, the UI keeps working after', async (t) => {
+  const testnet = await createLocalDht(t)
+  const { api } = await createApiNode(t, testnet, { name: 'alice' })
+  const sockets: net.Socket[] = []
+  t.teardown(() => { for (const s of sockets) s.destroy() })
+  let dropped = 0
+  let droppedAll: () => void = () => {}
+  const extra = 10
+  const allDropped = new Promise<void>((resolve) => { droppedAll = resolve })
+  const connected = []
+  for (let i = 0; i < MAX_CONNECTIONS + extra; i++) {
+    const s = net.connect(api.port, '127.0.0.1')
+    sockets.push(s)
+    s.on('error', () => {}) // a dropped connection may reset
+    s.on('close', () => { if (++dropped === extra) droppedAll() })
+    connected.push(new Promise((resolve) => s.once('connect', resolve)))
+  }
+  await Promise.all(connected)
+  await allDropped
+  t.is(dropped, extra, `${extra} connections over ${MAX_CONNECTIONS} were dropped`)
+  t.is(api.connections, MAX_CONNECTIONS, 'the server holds exactly the cap')
+  for (const s of sockets) s.destroy()
+  sockets.length = 0
+  while (api.connections > 0) await new Promise((resolve) => setImmediate(resolve)) // the server sees the closes
+  t.is((await call(api, 'state')).result.name, 'alice', 'a normal call works once they are gone')
 })
 
 /** mulberry32: a seeded PRNG, so a failing run can be repeated with its printed seed. */

@@ -33,6 +33,10 @@ export const MAX_BODY = 256 * 1024
 const MAX_FRAME = 1024 * 1024
 /** Requests one connection (HTTP keep-alive/pipelining, or one WebSocket) may have in flight. */
 export const MAX_IN_FLIGHT = 32
+/** Open connections in all; more are dropped at once (a browser window uses a handful). */
+export const MAX_CONNECTIONS = 256
+/** A WebSocket whose client has not read this much of what it was sent is closed. */
+const MAX_BUFFERED = 8 * 1024 * 1024
 const STATUS_INTERVAL = 1000
 const CHANGE_DEBOUNCE = 50
 
@@ -75,6 +79,11 @@ export class ApiServer extends ReadyResource {
     return this.guard.token
   }
 
+  /** Open connections (HTTP and WebSocket) right now. */
+  get connections (): number {
+    return this.sockets.size
+  }
+
   /** The address to open: the token travels in the fragment, never in a request. */
   get url (): string {
     return `http://127.0.0.1:${this.port}/#token=${this.token}`
@@ -105,6 +114,7 @@ export class ApiServer extends ReadyResource {
   protected override async _open (): Promise<void> {
     const server = http.createServer((req, res) => { this.onRequest(req, res).catch((err) => this.onRequestError(res, err)) })
     this.server = server
+    server.maxConnections = MAX_CONNECTIONS
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket)
       socket.once('close', () => this.sockets.delete(socket))
@@ -256,7 +266,7 @@ export class ApiServer extends ReadyResource {
     ws.on('error', ignoreSocketError)
     let inFlight = 0
     const answer = (id: number, out: { result: unknown } | { error: { code: string, message: string } }): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'response', id, ...out }))
+      send(ws, JSON.stringify({ type: 'response', id, ...out }))
     }
     const refuse = (id: number, code: ShoalErrorCode, message: string): void => answer(id, { error: apiError(code, message) })
     ws.on('message', (data, isBinary) => {
@@ -280,7 +290,7 @@ export class ApiServer extends ReadyResource {
 
   broadcast<E extends EventName> (event: E, data: Events[E]): void {
     const msg = JSON.stringify({ type: 'event', event, data })
-    for (const ws of this.wss?.clients ?? []) if (ws.readyState === ws.OPEN) ws.send(msg)
+    for (const ws of this.wss?.clients ?? []) send(ws, msg)
   }
 
   private scheduleChanged (): void {
@@ -358,6 +368,13 @@ async function readText (req: IncomingMessage): Promise<string | typeof TOO_LARG
     return ABORTED // the connection closed mid-body: there is no one to answer
   }
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Sends to an open socket; a client that stopped reading (over MAX_BUFFERED unread) is cut off. */
+function send (ws: WebSocket, msg: string): void {
+  if (ws.readyState !== ws.OPEN) return
+  if (ws.bufferedAmount > MAX_BUFFERED) ws.terminate()
+  else ws.send(msg)
 }
 
 /** Socket errors (resets, protocol violations) end that one connection; they say nothing about the node. */

@@ -178,6 +178,9 @@ test('api fuzz – 10,000+ random request lines, headers, paths, bodies and WebS
   const seed = Number(process.env.FUZZ_SEED ?? crypto.randomInt(2 ** 31))
   t.comment(`seed ${seed} (FUZZ_SEED=${seed} repeats this run)`)
   const rnd = prng(seed)
+  const myPost: string = (await call(api, 'post', { text: 'a post to react to, edit and delete' })).result.id
+  const stranger = (await createApiNode(t, testnet, { name: 'bob' })).app.shoal!.id
+  const ids = [api.app.shoal!.id, stranger, myPost, myPost.slice(0, -1), myPost + 'y', stranger.toUpperCase()]
   const escaped: unknown[] = []
   api.on('request-error', (err) => escaped.push(err))
   const int = (n: number): number => Math.floor(rnd() * n)
@@ -205,7 +208,7 @@ test('api fuzz – 10,000+ random request lines, headers, paths, bodies and WebS
       case 1: return unicode(int(20))
       case 2: return pick([0, -1, 1.5, 2 ** 53, -(2 ** 60), 1e308, 51, 1000, 9007199254740991])
       case 3: return pick([true, false, null])
-      case 4: return pick(['', 'x'.repeat(9000), 'y'.repeat(70), api.app.shoal!.id, api.app.shoal!.id + 'a'])
+      case 4: return rnd() < 0.6 ? pick(ids) : pick(['', 'x'.repeat(9000), 'y'.repeat(70), '🙂', 'é'.repeat(4097)])
       case 5: return crypto.randomBytes(int(50)).toString('base64')
       case 6: return Array.from({ length: int(4) }, () => value(depth + 1))
       case 7: return Object.fromEntries(Array.from({ length: int(4) }, () => [pick(PARAMS), value(depth + 1)]))

@@ -1,8 +1,9 @@
 /**
- * Total parsers for what a request carries (its target, its path, its JSON body). Each returns
- * a value or null/a coded error and never throws: the input is whatever any process, or any web
- * page through an `<img src>`, chose to send to 127.0.0.1.
+ * Total parsers for what a request carries (its target, its path, its body). Each returns a
+ * value, null or a marker, or throws a coded ShoalError; nothing else escapes, whatever the input:
+ * it is whatever any process, or any web page through an `<img src>`, chose to send to 127.0.0.1.
  */
+import type { IncomingMessage } from 'node:http'
 import { ShoalError } from '../errors.js'
 
 /** The deepest JSON nesting any method needs is 2 (`{ params: { … } }`); far below V8's limits. */
@@ -71,4 +72,25 @@ export function describe (v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
   return typeof v === 'object' ? 'an object' : String(v)
+}
+
+export const TOO_LARGE = Symbol('too large')
+export const ABORTED = Symbol('aborted')
+
+/** The body as UTF-8 text; TOO_LARGE past `max` bytes (stops reading there), ABORTED when the client left. */
+export async function readText (req: IncomingMessage, max: number): Promise<string | typeof TOO_LARGE | typeof ABORTED> {
+  const declared = Number(req.headers['content-length'])
+  if (Number.isFinite(declared) && declared > max) return TOO_LARGE
+  let size = 0
+  const chunks: Buffer[] = []
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length
+      if (size > max) return TOO_LARGE
+      chunks.push(chunk as Buffer)
+    }
+  } catch {
+    return ABORTED // the connection closed mid-body: there is no one to answer
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

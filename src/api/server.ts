@@ -22,7 +22,7 @@ import { appState, createHandlers, dispatch, syncStatus } from './dispatch.js'
 import { Guard, wantsShoalProtocol } from './guard.js'
 import { LaunchCodes, type LaunchPage } from './launch.js'
 import { CALL_PATH, LAUNCH_PATH, WS_PATH, WS_PROTOCOL, type AppState, type EventName, type Events } from './protocol.js'
-import { decodePath, parseJsonObject, targetPath } from './request-input.js'
+import { ABORTED, decodePath, parseJsonObject, readText, targetPath, TOO_LARGE } from './request-input.js'
 import { securityHeaders, serveStatic } from './static-files.js'
 
 /** The documented default port; a busy port falls back to a free one. */
@@ -207,7 +207,7 @@ export class ApiServer extends ReadyResource {
 
   /** The JSON object body, or null once answered (413 too large, 400 malformed, nothing when the client left). */
   private async readBody (req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | null> {
-    const text = await readText(req)
+    const text = await readText(req, MAX_BODY)
     if (text === TOO_LARGE) {
       res.shouldKeepAlive = false // the rest of the body is not read
       this.fail(res, 413, 'REQUEST_TOO_LARGE', `body over ${MAX_BODY} bytes`)
@@ -347,27 +347,6 @@ function listen (server: http.Server, port: number, strict: boolean): Promise<nu
     }
     attempt(port)
   })
-}
-
-const TOO_LARGE = Symbol('too large')
-const ABORTED = Symbol('aborted')
-
-/** The body as UTF-8 text; TOO_LARGE past MAX_BODY bytes (stops reading there), ABORTED when the client left. */
-async function readText (req: IncomingMessage): Promise<string | typeof TOO_LARGE | typeof ABORTED> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > MAX_BODY) return TOO_LARGE
-  let size = 0
-  const chunks: Buffer[] = []
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length
-      if (size > MAX_BODY) return TOO_LARGE
-      chunks.push(chunk as Buffer)
-    }
-  } catch {
-    return ABORTED // the connection closed mid-body: there is no one to answer
-  }
-  return Buffer.concat(chunks).toString('utf8')
 }
 
 /** Sends to an open socket; a client that stopped reading (over MAX_BUFFERED unread) is cut off. */

@@ -283,8 +283,9 @@ export class ApiServer extends ReadyResource {
       if (msg.type !== 'request') return refuse(id, 'BAD_REQUEST', 'expected a request')
       if (inFlight >= MAX_IN_FLIGHT) return refuse(id, 'TOO_MANY_REQUESTS', `more than ${MAX_IN_FLIGHT} requests in flight`)
       inFlight++
-      dispatch(this.handlers, this.app, msg.method, msg.params)
-        .then((out) => { inFlight--; answer(id, out) }, safetyCatch) // dispatch never rejects
+      dispatch(this.handlers, this.app, msg.method, msg.params) // never rejects
+        .then((out) => { inFlight--; answer(id, out) })
+        .catch((err: unknown) => this.emit('request-error', err)) // a result that cannot be sent: a bug
     })
   }
 

@@ -16,10 +16,12 @@ import { pathToFileURL } from 'node:url'
 import safetyCatch from 'safety-catch'
 import { ShoalError } from '../errors.js'
 
+/** How long a launch code (and its page) lives unused, ms. */
 export const LAUNCH_TTL = 120_000
 
 interface Entry { expires: number, file: string | null, timer: ReturnType<typeof setTimeout> }
 
+/** A launch page on disk, for a browser to open. */
 export interface LaunchPage {
   /** The page's `file://` address: all the browser's command line may hold. */
   url: string
@@ -28,6 +30,7 @@ export interface LaunchPage {
   id: string
 }
 
+/** The server's live launch codes; `onRedeemed(id)` runs when one is traded. */
 export class LaunchCodes {
   private readonly entries = new Map<string, Entry & { id: string }>()
 

@@ -74,6 +74,7 @@ export function describe (v: unknown): string {
   return typeof v === 'object' ? 'an object' : String(v)
 }
 
+/** readText's answers for a body over the limit, and for a client that left mid-body. */
 export const TOO_LARGE = Symbol('too large')
 export const ABORTED = Symbol('aborted')
 

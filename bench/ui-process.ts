@@ -1,7 +1,7 @@
 /**
  * The `shoal` CLI as a user starts it, in a child process: `node bin/shoal.js ARGS`, with the time
  * its ready line (the first stdout line) arrived. Also the stand-in browser that `shoal desktop`
- * spawns (SHOAL_BROWSER): it records the `--app=` URL, launch code included, and stays open.
+ * spawns (SHOAL_BROWSER): it records the `--app=` URL (the launch page) and stays open.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'

@@ -2,8 +2,9 @@
  * UI startup: from spawning `node bin/shoal.js desktop --port 0 --json` (what `npm start` runs) on
  * a storage folder holding 100,000 indexed messages, to the first timeline page painted in
  * Chromium. `shoal desktop` starts a stand-in browser (ui-process.ts) that records the `--app=`
- * URL with its single-use launch code; the bench opens that URL in a real Chromium, either one
- * already running (warm) or one launched at that moment (cold).
+ * URL (the owner-only launch page holding the single-use code); the bench opens that URL in a
+ * real Chromium, either one already running (warm) or one launched at that moment (cold).
+ * `shoal desktop` prints its ready line only once the window traded the code.
  */
 import fs from 'node:fs'
 import type { Browser } from 'playwright-core'
@@ -89,7 +90,8 @@ export async function startupRun (opts: StartupOptions): Promise<StartupRun> {
     DISPLAY: ':bench' // any value: the stand-in browser needs no display, but desktop only opens a window when one is set
   })
   try {
-    const ready = await withTimeout(proc.ready, opts.timeoutMs, 'shoal desktop ready line')
+    const readyLine = withTimeout(proc.ready, opts.timeoutMs, 'shoal desktop ready line')
+    readyLine.catch(() => {}) // awaited below, after the window traded the code
     const seen = await waitForFile(fake.out, opts.timeoutMs)
     const app = seen.text.split('\n').find((a) => a.startsWith('--app='))
     if (app === undefined) throw new Error(`the stand-in browser got no --app= argument: ${seen.text}`)
@@ -108,7 +110,9 @@ export async function startupRun (opts: StartupOptions): Promise<StartupRun> {
     if (page === null) throw new Error('no page')
     const navAt = epochNow()
     await page.goto(url, { waitUntil: 'commit', timeout: opts.timeoutMs })
+    await page.waitForURL((u) => u.protocol === 'http:', { waitUntil: 'commit', timeout: opts.timeoutMs }) // the launch page moves on
     const m: StartupMarks = await readStartupMarks(page, opts.timeoutMs)
+    const ready = await readyLine
     const spawned = proc.spawnedAt
     const lcp = m.lcp.filter((e) => e.inPost)
     const run: StartupRun = {

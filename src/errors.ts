@@ -43,6 +43,9 @@ export type ShoalErrorCode =
   | 'NO_SPACE'
   | 'FEED_ROLLED_BACK'
   | 'DEVICE_FEED_MISSING'
+  | 'REQUEST_TOO_LARGE'
+  | 'TOO_MANY_REQUESTS'
+  | 'BROWSER_FAILED'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -119,4 +122,7 @@ export class ShoalError extends Error {
   static FEED_ROLLED_BACK (msg: string): ShoalError { return new ShoalError('FEED_ROLLED_BACK', msg) }
   /** My own device feed is gone from cores/ (deleted or replaced). */
   static DEVICE_FEED_MISSING (msg: string): ShoalError { return new ShoalError('DEVICE_FEED_MISSING', msg) }
+  static REQUEST_TOO_LARGE (msg: string): ShoalError { return new ShoalError('REQUEST_TOO_LARGE', msg) }
+  static TOO_MANY_REQUESTS (msg: string): ShoalError { return new ShoalError('TOO_MANY_REQUESTS', msg) }
+  static BROWSER_FAILED (msg: string, cause?: unknown): ShoalError { return new ShoalError('BROWSER_FAILED', msg, { cause }) }
 }

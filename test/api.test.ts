@@ -1,5 +1,8 @@
 import test from 'brittle'
 import fs from 'node:fs'
+import path from 'node:path'
+import { TEXT_LIMITS } from '../src/api/protocol.js'
+import { CAPS } from '../src/feeds/schema.js'
 import { createLocalDht } from './helpers/swarm.js'
 import { call, createApiNode, request, tryUpgrade } from './helpers/api.js'
 
@@ -128,4 +131,39 @@ test('api – a launch code is traded for the token once', async (t) => {
   t.is(JSON.parse(first.body).token, api.token)
   t.is((await trade(code)).status, 401, 'single use')
   t.is((await trade('guess')).status, 401)
+})
+
+test('api – the UI\'s byte limits are the node\'s record caps', (t) => {
+  t.alike(TEXT_LIMITS, { text: CAPS.text, contentWarning: CAPS.contentWarning, name: CAPS.name, bio: CAPS.bio })
+})
+
+test('api – launch pages: owner-only, refused in a symlinked or foreign folder, deleted once traded', async (t) => {
+  const testnet = await createLocalDht(t)
+  const { api } = await createApiNode(t, testnet, { name: 'alice' })
+  const dir = await t.tmp()
+  const loose = path.join(dir, 'loose')
+  fs.mkdirSync(loose, { mode: 0o755 })
+  fs.chmodSync(loose, 0o755)
+  const page = await api.launchPage(loose)
+  t.is(fs.statSync(loose).mode & 0o777, 0o700, 'a group/world-readable folder is tightened to 0700')
+  t.is(fs.statSync(page.file).mode & 0o777, 0o600, 'the page is 0600')
+  t.ok(page.url.startsWith('file://') && !page.url.includes('#'), 'its address holds no code')
+  const code = /#launch=([A-Za-z0-9_-]+)/.exec(fs.readFileSync(page.file, 'utf8'))?.[1] ?? ''
+  const trade = (c: string) => request(api.port, { method: 'POST', path: '/api/launch', headers: { Host: `127.0.0.1:${api.port}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ code: c }) })
+  const launched = new Promise<string>((resolve) => api.once('launched', resolve))
+  t.is((await trade(code)).status, 200)
+  t.is(await launched, page.id, 'launched names the page that was traded')
+  t.absent(fs.existsSync(page.file), 'deleted before the token was answered')
+  t.is((await trade(code)).status, 401, 'single use')
+
+  const elsewhere = path.join(dir, 'elsewhere')
+  fs.mkdirSync(elsewhere)
+  fs.symlinkSync(elsewhere, path.join(dir, 'link'))
+  await t.exception(api.launchPage(path.join(dir, 'link')), /STORAGE_ERROR/, 'a symlinked folder is refused')
+  if (process.getuid?.() === 0) {
+    const foreign = path.join(dir, 'foreign')
+    fs.mkdirSync(foreign, { mode: 0o700 })
+    fs.chownSync(foreign, 65534, 65534)
+    await t.exception(api.launchPage(foreign), /STORAGE_ERROR/, 'a folder of another user is refused')
+  }
 })

@@ -1,7 +1,10 @@
 import test from 'brittle'
+import fs from 'node:fs'
 import http from 'node:http'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
 import { call, createApiNode } from './helpers/api.js'
-import { browserSkip, launchBrowser, outputPath } from './helpers/browser.js'
+import { CHROMIUM, browserSkip, launchBrowser, outputPath } from './helpers/browser.js'
 import { createLocalDht } from './helpers/swarm.js'
 
 const skip = browserSkip()
@@ -112,4 +115,111 @@ run().then(() => { window.done = true })
   const after = (await call(a.api, 'timeline')).result
   t.is(after.items.length, before, 'no post was written')
   t.absent(after.items.some((i: { text: string }) => i.text.startsWith('pwned')), 'nothing from the hostile page')
+})
+
+/** Every file under `dir` whose bytes contain `needle` (the browser profile after it closed). */
+function filesContaining (dir: string, needle: string): string[] {
+  const hits: string[] = []
+  const want = Buffer.from(needle)
+  const want16 = Buffer.from(needle, 'utf16le') // DOM storage keeps strings as UTF-16
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name)
+      if (e.isDirectory()) walk(full)
+      else if (e.isFile()) {
+        const data = fs.readFileSync(full)
+        if (data.includes(want) || data.includes(want16)) hits.push(path.relative(dir, full))
+      }
+    }
+  }
+  walk(dir)
+  return hits
+}
+
+browserTest('e2e – desktop launch page in real Chromium: the token reaches the page and nothing written to disk', async (t) => {
+  t.timeout(120_000)
+  const testnet = await createLocalDht(t)
+  const a = await createApiNode(t, testnet, { name: 'alice' })
+  const dir = await t.tmp()
+  const profile = path.join(dir, 'profile')
+  const page = await a.api.launchPage(path.join(dir, 'launch'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  let closed = false
+  t.teardown(async () => { if (!closed) await context.close() }, { order: 0 })
+  const tab = context.pages()[0] ?? await context.newPage()
+  await tab.goto(page.url)
+  await tab.getByTestId('timeline').waitFor()
+  t.pass('the launch page led to the UI and the code was traded')
+  t.absent(fs.existsSync(page.file), 'the launch page was deleted')
+  t.absent(tab.url().includes('launch='), 'the code left the address bar')
+  const stored = await tab.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length, cookie: document.cookie }))
+  t.alike(stored, { session: 0, local: 0, cookie: '' }, 'no token in session storage, local storage or cookies')
+  const text = `launched window posts ${Date.now()}`
+  await tab.getByTestId('compose-text').fill(text)
+  await tab.getByTestId('compose-submit').click()
+  await tab.getByTestId('timeline').getByText(text).waitFor()
+  t.pass('the window is authorised')
+  await context.close()
+  closed = true
+  t.alike(filesContaining(profile, a.api.token), [], 'the token is in no file of the browser profile')
+})
+
+browserTest('e2e – the composer counts bytes and cannot send an oversize post', async (t) => {
+  t.timeout(120_000)
+  const testnet = await createLocalDht(t)
+  const a = await createApiNode(t, testnet, { name: 'alice' })
+  const browser = await launchBrowser(t)
+  const tab = await (await browser.newContext()).newPage()
+  await tab.goto(a.api.url)
+  await tab.getByTestId('timeline').waitFor()
+  await tab.getByTestId('compose-text').fill('x'.repeat(300_000))
+  await tab.getByTestId('compose-bytes').waitFor()
+  t.ok((await tab.getByTestId('compose-bytes').textContent())?.includes('too long'), 'the counter says it is too long')
+  t.ok(await tab.getByTestId('compose-submit').isDisabled(), 'Post is disabled')
+  await tab.getByTestId('compose-text').press('Control+Enter')
+  await tab.getByTestId('compose-text').fill('é'.repeat(4097)) // 8194 bytes in 4097 characters
+  t.ok(await tab.getByTestId('compose-submit').isDisabled(), 'bytes are counted, not characters')
+  await tab.getByTestId('compose-text').fill('é'.repeat(4096))
+  t.absent(await tab.getByTestId('compose-submit').isDisabled(), 'exactly the cap can be posted')
+  await tab.getByTestId('compose-submit').click()
+  await tab.getByTestId('post').first().waitFor()
+  const items = (await call(a.api, 'timeline')).result.items
+  t.is(items.length, 1, 'only the post within the cap was written')
+  t.is(items[0].text.length, 4096)
+})
+
+browserTest('e2e – after a node restart, pasting the newly printed address into the open tab re-authorises it', async (t) => {
+  t.timeout(120_000)
+  const testnet = await createLocalDht(t)
+  const storage = await t.tmp()
+  const first = await createApiNode(t, testnet, { name: 'alice', storage })
+  const port = first.api.port
+  const browser = await launchBrowser(t)
+  const tab = await (await browser.newContext()).newPage()
+  await tab.goto(first.api.url)
+  await tab.getByTestId('timeline').waitFor()
+  const oldToken = first.api.token
+  await first.api.close()
+  await first.app.close()
+  await tab.getByTestId('disconnected').waitFor()
+  t.pass('the tab noticed the node went away')
+
+  const second = await createApiNode(t, testnet, { storage, port })
+  t.not(second.api.token, oldToken, 'a new token after the restart')
+  await tab.getByTestId('unauthorized').waitFor({ timeout: 30_000 })
+  t.pass('the old token is refused')
+  await tab.evaluate(() => { (window as unknown as { marker: number }).marker = 1 })
+  await tab.evaluate((url) => { location.href = url }, second.api.url) // as if pasted into the address bar
+  await tab.getByTestId('unauthorized').waitFor({ state: 'detached' })
+  const text = `after the restart ${Date.now()}`
+  await tab.getByTestId('compose-text').fill(text)
+  await tab.getByTestId('compose-submit').click()
+  await tab.getByTestId('timeline').getByText(text).waitFor()
+  t.pass('the same tab works with the new address')
+  t.is(await tab.evaluate(() => (window as unknown as { marker?: number }).marker), 1, 'without a reload')
+  t.absent(tab.url().includes('token='), 'the new token left the address bar too')
 })

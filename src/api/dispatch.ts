@@ -8,6 +8,7 @@ import { identityToString, parseIdentity, parseRef, refToString, type MessageRef
 import type { ShoalApp } from '../node/app.js'
 import type { Shoal } from '../node/shoal.js'
 import type { AppState, Method, Methods, Profile, SyncStatus } from './protocol.js'
+import { describe } from './request-input.js'
 
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
@@ -108,7 +109,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
 /** Runs one call; always resolves, to a result or a coded error. */
 export async function dispatch (handlers: Record<Method, Handler>, app: ShoalApp, method: unknown, params: unknown): Promise<{ result: unknown } | { error: { code: string, message: string } }> {
   try {
-    if (typeof method !== 'string' || !Object.prototype.hasOwnProperty.call(handlers, method)) throw ShoalError.UNKNOWN_METHOD(`no method ${JSON.stringify(method)}`)
+    if (typeof method !== 'string' || !Object.prototype.hasOwnProperty.call(handlers, method)) throw ShoalError.UNKNOWN_METHOD(`no method ${describe(method)}`)
     const p = params === undefined || params === null ? {} : params
     if (typeof p !== 'object' || Array.isArray(p)) throw ShoalError.BAD_REQUEST('params must be an object')
     return { result: await handlers[method as keyof Methods](app, p as Params) }

@@ -15,6 +15,12 @@ export const WS_TOKEN_PREFIX = 'shoal.'
 /** POST `{ code }` (a single-use launch code from `#launch=`) → `{ token }`, or 401 `{ error }`. */
 export const LAUNCH_PATH = '/api/launch'
 
+/**
+ * UTF-8 byte limits of what the UI lets a person type, so it never sends an oversize record.
+ * The node enforces the same caps (CAPS in src/feeds/schema.ts; test/api.test.ts checks they agree).
+ */
+export const TEXT_LIMITS = { text: 8 * 1024, contentWarning: 256, name: 64, bio: 1024 } as const
+
 import type { Item, Page, Profile as ViewProfile } from '../views/types.js'
 
 export type { Item, Page }
@@ -97,4 +103,4 @@ export type ServerMessage =
   | { [E in EventName]: { type: 'event', event: E, data: Events[E] } }[EventName]
 
 /** Error codes the API itself answers with (all declared with the node's in src/errors.ts). */
-export type ApiErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'BAD_REQUEST' | 'UNKNOWN_METHOD' | 'NO_IDENTITY' | 'INTERNAL'
+export type ApiErrorCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'BAD_REQUEST' | 'REQUEST_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'UNKNOWN_METHOD' | 'NO_IDENTITY' | 'INTERNAL'

@@ -14,8 +14,8 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2'
 }
 
+/** The headers of every answer: a strict CSP naming only this port, no framing, no referrer. */
 export function securityHeaders (port: number): Record<string, string> {
-
   return {
     'Content-Security-Policy': `default-src 'self'; connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'`,
     'X-Content-Type-Options': 'nosniff',
@@ -27,13 +27,16 @@ export function securityHeaders (port: number): Record<string, string> {
   }
 }
 
-export async function serveStatic (root: string, req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+/**
+ * Answers GET/HEAD for `decoded` (the request path, already percent-decoded by the caller) from
+ * `root`; anything outside `root` is 404. Never throws for any path.
+ */
+export async function serveStatic (root: string, decoded: string, req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end()
     return
   }
-  const url = new URL(req.url ?? '/', 'http://x')
-  let rel = decodeURIComponent(url.pathname)
+  let rel = decoded
   if (rel === '/' || !path.extname(rel)) rel = '/index.html'
   const file = path.join(root, path.normalize(rel))
   if (!file.startsWith(path.resolve(root) + path.sep)) {

@@ -2,7 +2,8 @@
  * `shoal desktop`: runs the node and opens the UI in an app window of an installed
  * Chromium-family browser (its own profile in the storage folder), falling back to the default
  * browser, and printing the URL when nothing can be opened. The browser's command line carries
- * only a single-use launch code, never the token (other users can read process arguments).
+ * only the path of an owner-only launch page (src/api/launch.ts), never the token or anything
+ * that can be traded for it (other users can read process arguments in /proc).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
@@ -10,6 +11,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import safetyCatch from 'safety-catch'
+import { LAUNCH_TTL } from '../api/launch.js'
+import type { ApiServer } from '../api/server.js'
 import { ShoalError } from '../errors.js'
 import type { Parsed } from './args.js'
 import type { Result } from './commands.js'
@@ -31,23 +34,71 @@ function hasDisplay (env: NodeJS.ProcessEnv): boolean {
   return process.platform !== 'linux' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY)
 }
 
-/** Opens an app window; returns the browser process when we can tell when the window closes. */
-function openWindow (url: string, profile: string, env: NodeJS.ProcessEnv): { child: ChildProcess | null, how: string } {
-  if (!hasDisplay(env)) return { child: null, how: 'no display' }
+/** How the window was opened: `child` is the app window's browser when we can tell when it closes. */
+interface Opened { child: ChildProcess | null, how: string, noSandbox: boolean, error: ShoalError | null }
+
+/** The app-window arguments; `--no-sandbox` as root, where Chromium refuses to start without it. */
+export function browserArgs (pageUrl: string, profile: string, uid: number | null): string[] {
+  const args = [`--app=${pageUrl}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--class=Shoal']
+  if (uid === 0) args.push('--no-sandbox')
+  return args
+}
+
+/**
+ * Opens an app window on a fresh launch page and waits until it has traded the page's code for
+ * the token; a browser that cannot be started, or exits first, is a BROWSER_FAILED error.
+ */
+async function openWindow (api: ApiServer, profile: string, launchDir: string, env: NodeJS.ProcessEnv): Promise<Opened> {
+  if (!hasDisplay(env)) return { child: null, how: 'no display', noSandbox: false, error: null }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null
   const candidates = env.SHOAL_BROWSER ? [env.SHOAL_BROWSER] : BROWSERS
   for (const name of candidates) {
     const bin = which(name, env)
     if (bin === null) continue
-    const child = spawn(bin, [`--app=${url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--class=Shoal'], { stdio: 'ignore' })
-    child.on('error', safetyCatch)
-    return { child, how: name }
+    const page = await api.launchPage(launchDir)
+    const child = spawn(bin, browserArgs(page.url, profile, uid), { stdio: ['ignore', 'ignore', 'pipe'] })
+    const error = await started(child, name, api, page.id)
+    if (error !== null && child.exitCode === null) child.kill('SIGTERM')
+    return { child: error === null ? child : null, how: name, noSandbox: uid === 0, error }
   }
   const opener = which(process.platform === 'darwin' ? 'open' : 'xdg-open', env)
   if (opener !== null) {
-    spawn(opener, [url], { stdio: 'ignore', detached: true }).on('error', safetyCatch).unref()
-    return { child: null, how: 'default browser' }
+    const page = await api.launchPage(launchDir)
+    spawn(opener, [page.url], { stdio: 'ignore', detached: true }).on('error', safetyCatch).unref()
+    return { child: null, how: 'default browser', noSandbox: false, error: null }
   }
-  return { child: null, how: 'none' }
+  return { child: null, how: 'none', noSandbox: false, error: null }
+}
+
+/**
+ * Resolves to null once the window traded launch `id`, or to BROWSER_FAILED when the browser
+ * cannot be spawned, exits non-zero (or by a signal) first, or the code expires unused (a
+ * browser that handed the page to an already running instance exits 0 and is waited for).
+ */
+function started (child: ChildProcess, name: string, api: ApiServer, id: string): Promise<ShoalError | null> {
+  let tail = ''
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (d: string) => { tail = (tail + d).slice(-2000) }) // also keeps the pipe drained
+  return new Promise((resolve) => {
+    const done = (err: ShoalError | null): void => {
+      api.off('launched', onLaunched)
+      child.off('exit', onExit)
+      clearTimeout(timer)
+      resolve(err)
+    }
+    const said = (): string => {
+      const lines = tail.trim().split('\n').filter(Boolean).slice(-3).join(' | ')
+      return lines === '' ? '' : `: ${lines}`
+    }
+    const onLaunched = (launched: string): void => { if (launched === id) done(null) }
+    const onExit = (code: number | null, signal: string | null): void => {
+      if (code !== 0) done(ShoalError.BROWSER_FAILED(`${name} exited with ${signal ?? `code ${String(code)}`} before the window opened${said()}`))
+    }
+    const timer = setTimeout(() => done(ShoalError.BROWSER_FAILED(`${name} did not open the window within ${LAUNCH_TTL / 1000} s${said()}`)), LAUNCH_TTL)
+    api.on('launched', onLaunched)
+    child.on('exit', onExit)
+    child.once('error', (err) => done(ShoalError.BROWSER_FAILED(`cannot start ${name}: ${err.message}`, err)))
+  })
 }
 
 /** Writes a freedesktop entry so Shoal appears in the Linux app menu. */
@@ -77,30 +128,41 @@ export async function installDesktopEntry (env: NodeJS.ProcessEnv): Promise<stri
   return file
 }
 
-export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEnv, ready: (r: Result) => void): Promise<void> {
+/**
+ * Runs the node and its window until the window closes (or SIGINT/SIGTERM); resolves to the exit
+ * status: 1 when the browser failed to start (reported as BROWSER_FAILED, the URL printed instead).
+ */
+export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEnv, ready: (r: Result) => void): Promise<number> {
   if (p.flags.install === true) {
     const file = await installDesktopEntry(env)
     ready({ json: { installed: file }, text: `installed ${file}` })
-    return
+    return 0
   }
   const node = await startNode(storage, p, env)
   try {
     const profile = path.join(storage, 'browser-profile')
     await fs.mkdir(profile, { recursive: true, mode: 0o700 })
-    const { child, how } = openWindow(node.api.launchUrl(), profile, env)
-    const keep = p.flags['keep-running'] === true
     const stopped = untilSignal()
+    const opened = await Promise.race([openWindow(node.api, profile, path.join(storage, 'launch'), env), stopped.then(() => null)])
+    if (opened === null) return 0 // Ctrl-C while the window was opening
+    const { child, how, noSandbox, error } = opened
+    const keep = p.flags['keep-running'] === true
+    const root = noSandbox ? `Running as root: started ${how} with --no-sandbox (Chromium's sandbox does not run as root).\n` : ''
+    if (error !== null) process.stderr.write(`error: ${error.message}\n`)
     ready({
-      json: { url: node.api.url, port: node.api.port, window: how },
-      text: child !== null
-        ? `Shoal opened in ${how}. ${keep ? 'The node keeps running after the window closes; Ctrl-C stops it.' : 'Closing the window stops the node.'}\nAlso reachable at ${node.api.url}`
-        : `Could not open an app window (${how}). Open ${node.api.url}\nCtrl-C stops the node.`
+      json: { url: node.api.url, port: node.api.port, window: error === null ? how : 'failed', noSandbox, ...(error !== null ? { error: { code: error.code, message: error.detail } } : {}) },
+      text: error !== null
+        ? `${root}Could not open an app window (${error.message}). Open ${node.api.url}\nCtrl-C stops the node.`
+        : child !== null
+          ? `${root}Shoal opened in ${how}. ${keep ? 'The node keeps running after the window closes; Ctrl-C stops it.' : 'Closing the window stops the node.'}\nAlso reachable at ${node.api.url}`
+          : `Could not open an app window (${how}). Open ${node.api.url}\nCtrl-C stops the node.`
     })
     const closed = child === null || keep
       ? new Promise<void>(() => {})
       : new Promise<void>((resolve) => child.once('exit', () => resolve()))
     await Promise.race([stopped, closed])
     if (child !== null && child.exitCode === null) child.kill('SIGTERM')
+    return error === null ? 0 : 1
   } finally {
     await node.close()
   }

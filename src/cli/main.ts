@@ -45,10 +45,7 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       await serve(storage, p, io.env, (r) => print(io, parsed, r))
       return 0
     }
-    if (p.command === 'desktop') {
-      await desktop(storage, p, io.env, (r) => print(io, parsed, r))
-      return 0
-    }
+    if (p.command === 'desktop') return await desktop(storage, p, io.env, (r) => print(io, parsed, r))
     precheck(p)
     const reply = await callServer(storagePaths(storage, io.env).socket, argv)
     if (reply !== null) {

@@ -6,12 +6,12 @@ import { ShoalApp } from '../../src/node/app.js'
 import type { Testnet } from './swarm.js'
 
 /** A node with its local API on a free 127.0.0.1 port, joined to the local testnet. */
-export async function createApiNode (t: Test, testnet: Testnet, opts: { name?: string, storage?: string, uiDir?: string } = {}): Promise<{ app: ShoalApp, api: ApiServer }> {
+export async function createApiNode (t: Test, testnet: Testnet, opts: { name?: string, storage?: string, uiDir?: string, port?: number } = {}): Promise<{ app: ShoalApp, api: ApiServer }> {
   const storage = opts.storage ?? await t.tmp()
   const app = new ShoalApp(storage, { join: { dht: testnet.createNode() } })
   await app.ready()
   if (opts.name !== undefined && app.shoal === null) await app.init({ name: opts.name })
-  const api = new ApiServer(app, { port: 0, network: 'private', uiDir: opts.uiDir })
+  const api = new ApiServer(app, { port: opts.port ?? 0, strictPort: opts.port !== undefined, network: 'private', uiDir: opts.uiDir })
   await api.ready()
   t.teardown(async () => { await api.close(); await app.close() }, { order: 1 })
   return { app, api }

@@ -1,6 +1,6 @@
 import { CALL_PATH, LAUNCH_PATH, WS_PATH, WS_PROTOCOL, WS_TOKEN_PREFIX } from './protocol.ts'
 import type { ApiError, EventName, Events, Method, Params, Result, ServerMessage } from './protocol.ts'
-import { readCredential, storeToken } from './token.ts'
+import { readCredential } from './token.ts'
 import type { Credential } from './token.ts'
 
 /**
@@ -72,10 +72,12 @@ export class ApiClient {
   private attempt = 0
   private retryTimer: ReturnType<typeof setTimeout> | null = null
 
+  private credential: Credential | null
   private token: string | null
 
   constructor (opts: ClientOptions) {
     this.opts = { timeoutMs: 30_000, ...opts }
+    this.credential = opts.credential
     this.token = opts.credential?.kind === 'token' ? opts.credential.token : null
     if (opts.credential === null) this.state = { status: 'unauthorized', reason: 'missing' }
   }
@@ -91,15 +93,31 @@ export class ApiClient {
 
   /** Opens the socket; reconnects by itself until the node refuses the token. */
   start (): void {
-    if (this.state.status === 'unauthorized') return
     window.addEventListener('online', this.retryNow)
     document.addEventListener('visibilitychange', this.onVisible)
+    if (this.state.status !== 'unauthorized') this.open()
+  }
+
+  /**
+   * Replaces the credential and reconnects: a new address pasted into this tab (the node
+   * restarted with a new token) authorises it again without a reload.
+   */
+  setCredential (credential: Credential): void {
+    this.credential = credential
+    this.token = credential.kind === 'token' ? credential.token : null
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    const old = this.ws
+    this.ws = null // its close event is then ignored
+    old?.close()
+    this.fail(new ApiCallError('DISCONNECTED', 'reconnecting with a new access key'))
+    this.attempt = 0
     this.open()
   }
 
   /** Connects, first trading the launch code for the token if that has not happened yet. */
   private open (): void {
-    const cred = this.opts.credential
+    const cred = this.credential
     if (this.token !== null || cred?.kind !== 'launch') {
       this.connect()
       return
@@ -124,7 +142,6 @@ export class ApiClient {
       return
     }
     this.token = token
-    storeToken(token)
     this.connect()
   }
 
@@ -309,6 +326,11 @@ export function getClient (): ApiClient {
       launchUrl: new URL(LAUNCH_PATH, location.origin).href
     })
     client.start()
+    const c = client
+    window.addEventListener('hashchange', () => {
+      const credential = readCredential()
+      if (credential !== null) c.setCredential(credential)
+    })
   }
   return client
 }

@@ -1,41 +1,38 @@
-const STORAGE_KEY = 'shoal.token'
-
 /** How this page may prove it belongs to the user: the token itself, or a one-time launch code. */
 export type Credential = { kind: 'token', token: string } | { kind: 'launch', code: string }
 
 /**
- * Reads the URL fragment once at startup: `#token=…` (from `shoal serve`) or `#launch=…` (a
- * single-use code `shoal desktop` puts on a browser's command line, traded for the token).
- * Falls back to the token kept in sessionStorage, so a reload of this tab works. The fragment is
- * then removed from the address bar so it is not left on screen or in bookmarks.
+ * Reads the URL fragment: `#token=…` (the address `shoal serve` prints) or `#launch=…` (a
+ * single-use code from the launch page `shoal desktop` opens, traded for the token). The fragment
+ * is then removed from the address bar so it is not left on screen or in bookmarks.
+ *
+ * The token is kept in this page's memory only: never in sessionStorage, localStorage or a
+ * cookie, which the browser writes into its profile on disk. A reload therefore needs the
+ * address again; pasting a new address into an open tab (after a node restart) re-authorises it
+ * through `hashchange` (see api-client.ts).
  */
 export function readCredential (): Credential | null {
+  forgetStoredToken()
   const hash = new URLSearchParams(location.hash.slice(1))
   const token = hash.get('token')
   const code = hash.get('launch')
   if (token !== null && token !== '') {
-    if (storeToken(token)) clearFragment()
+    clearFragment()
     return { kind: 'token', token }
   }
   if (code !== null && code !== '') {
     clearFragment() // single use: it is worthless after the exchange either way
     return { kind: 'launch', code }
   }
-  try {
-    const stored = sessionStorage.getItem(STORAGE_KEY)
-    return stored === null ? null : { kind: 'token', token: stored }
-  } catch {
-    return null // storage disabled: there is no other place the token could be
-  }
+  return null
 }
 
-/** Keeps the token for reloads of this tab only; false when storage is unavailable. */
-export function storeToken (token: string): boolean {
+/** Earlier versions kept the token in sessionStorage (written to the profile on disk): remove it. */
+function forgetStoredToken (): void {
   try {
-    sessionStorage.setItem(STORAGE_KEY, token)
-    return true
+    sessionStorage.removeItem('shoal.token')
   } catch {
-    return false // storage disabled: the token lives in memory only
+    // storage disabled: nothing can have been kept there
   }
 }
 

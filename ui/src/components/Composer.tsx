@@ -1,16 +1,21 @@
 import { useState } from 'react'
 import { call } from '../api-client.ts'
 import { useAction } from '../hooks.ts'
+import { TEXT_LIMITS } from '../protocol.ts'
+import { ByteCounter, utf8Length } from './ByteCounter.tsx'
 import { InlineError } from './InlineError.tsx'
 
-/** A new post, with an optional content warning; Ctrl/Cmd+Enter posts from the textarea. */
+/** A new post, with an optional content warning; Ctrl/Cmd+Enter posts from the textarea; nothing over the byte caps is sent. */
 export function Composer ({ onPosted }: { onPosted: () => void }) {
   const [text, setText] = useState('')
   const [cw, setCw] = useState<string | null>(null)
   const action = useAction()
   const empty = text.trim() === ''
+  const bytes = utf8Length(text)
+  const cwBytes = cw === null ? 0 : utf8Length(cw.trim())
+  const tooLong = bytes > TEXT_LIMITS.text || cwBytes > TEXT_LIMITS.contentWarning
   const submit = (): void => {
-    if (empty || action.pending) return
+    if (empty || tooLong || action.pending) return
     const warning = cw !== null && cw.trim() !== '' ? cw.trim() : null
     action.run(() => call('post', { text, cw: warning }), () => {
       setText('')
@@ -40,7 +45,9 @@ export function Composer ({ onPosted }: { onPosted: () => void }) {
           CW
         </button>
         <span className='hint'>Ctrl+Enter to post</span>
-        <button type='submit' className='primary push' data-testid='compose-submit' disabled={empty || action.pending}>
+        <ByteCounter used={bytes} limit={TEXT_LIMITS.text} testId='compose-bytes' />
+        {cw !== null && <ByteCounter used={cwBytes} limit={TEXT_LIMITS.contentWarning} testId='compose-cw-bytes' />}
+        <button type='submit' className='primary push' data-testid='compose-submit' disabled={empty || tooLong || action.pending}>
           {action.pending ? 'Posting…' : 'Post'}
         </button>
       </div>

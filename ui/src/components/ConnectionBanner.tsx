@@ -30,13 +30,13 @@ export function ConnectionBanner () {
     )
   }
   const why = conn.reason === 'missing'
-    ? 'This page was opened without its access key.'
+    ? 'This page has no access key (it is kept in memory only, so a reload needs the address again).'
     : conn.reason === 'forbidden'
       ? 'The node refused this page\'s address.'
       : 'The node did not accept this page\'s access key; it may have restarted.'
   return (
     <div className='banner error' role='alert' data-testid='unauthorized'>
-      {why} Open Shoal again with <code>shoal desktop</code>, or use the address <code>shoal serve</code> prints.
+      {why} Open Shoal again with <code>shoal desktop</code>, or paste the address <code>shoal serve</code> printed into this tab.
       {conn.reason !== 'missing' && <> <button type='button' className='small' onClick={retryConnection}>Try again</button></>}
     </div>
   )

@@ -2,6 +2,8 @@ import { useState } from 'react'
 import { call } from '../api-client.ts'
 import { useAction } from '../hooks.ts'
 import type { Item } from '../protocol.ts'
+import { TEXT_LIMITS } from '../protocol.ts'
+import { ByteCounter, utf8Length } from './ByteCounter.tsx'
 import { InlineError } from './InlineError.tsx'
 import { SaveCancel } from './SaveCancel.tsx'
 
@@ -10,8 +12,10 @@ export function PostEditor ({ item, onDone, onCancel }: { item: Item, onDone: ()
   const [text, setText] = useState(item.text)
   const action = useAction()
   const unchanged = text === item.text
+  const bytes = utf8Length(text)
+  const tooLong = bytes > TEXT_LIMITS.text
   const save = (): void => {
-    if (text.trim() === '' || action.pending) return
+    if (text.trim() === '' || tooLong || action.pending) return
     if (unchanged) {
       onCancel()
       return
@@ -32,7 +36,8 @@ export function PostEditor ({ item, onDone, onCancel }: { item: Item, onDone: ()
             onCancel()
           }
         }} />
-      <SaveCancel pending={action.pending} disabled={text.trim() === ''} onCancel={onCancel} testId='edit-submit' />
+      <ByteCounter used={bytes} limit={TEXT_LIMITS.text} testId='edit-bytes' />
+      <SaveCancel pending={action.pending} disabled={text.trim() === '' || tooLong} onCancel={onCancel} testId='edit-submit' />
       <InlineError error={action.error} />
     </form>
   )

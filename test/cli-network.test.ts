@@ -1,6 +1,11 @@
 import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import b4a from 'b4a'
+import { identityTopic } from '../src/caps.js'
+import { parseIdentity } from '../src/ids.js'
 import { shoal, spawnShoal } from './helpers/cli.js'
 
 test('cli network – shoal dht, A serves, B follows and syncs, B reads A\'s post', async (t) => {
@@ -59,4 +64,35 @@ test('cli network – bad bootstrap and sync with nobody around', async (t) => {
   t.is(alone.code, 0, alone.stderr)
   t.is(alone.json.peers, 0)
   t.is(alone.json.blocks, 0)
+})
+
+test('cli network – serve is ready at once while six dead peers are still announced on its topic', async (t) => {
+  const dht = spawnShoal(t, null, ['dht', '--json'])
+  const bootstrap = JSON.parse(await dht.ready).bootstrap as string
+  const env = { SHOAL_BOOTSTRAP: bootstrap, SHOAL_DEBUG: '1' }
+  const a = path.join(await t.tmp(), 'a')
+  const ida = (await shoal(a, ['init', '--name', 'alice', '--json'], env)).json.id as string
+
+  // Six "followers" announce A's topic, then are killed: their announcements outlive them.
+  const fixture = fileURLToPath(new URL('./fixtures/dead-peers.js', import.meta.url))
+  const topic = b4a.toString(identityTopic(parseIdentity(ida)), 'hex')
+  const dead = spawn(process.execPath, [fixture, bootstrap, topic, '6'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { dead.kill('SIGKILL') }, { order: -1 })
+  await new Promise<void>((resolve, reject) => {
+    dead.stdout.on('data', (d) => { if (String(d).includes('announced')) resolve() })
+    dead.once('exit', (code) => reject(new Error(`dead-peers fixture exited (${code}) before announcing`)))
+  })
+  dead.kill('SIGKILL')
+  await new Promise((resolve) => dead.once('exit', resolve))
+
+  const started = Date.now()
+  const serving = spawnShoal(t, a, ['serve', '--json'], env)
+  const ready = JSON.parse(await serving.ready)
+  t.comment(`ready line after ${Date.now() - started} ms`)
+  t.is(ready.id, ida)
+  t.absent(serving.stderr().includes('network flushed'), 'the ready line comes before the first discovery round ends')
+  const post = await shoal(a, ['post', 'usable at once', '--json'], env)
+  t.is(post.code, 0, `the node takes commands while discovery runs: ${post.stderr}`)
+  t.is(await serving.stop('SIGINT'), 0, 'a Ctrl-C during discovery still closes cleanly')
+  await dht.stop('SIGTERM')
 })

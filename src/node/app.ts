@@ -45,7 +45,10 @@ export class ShoalApp extends ReadyResource {
     return { shoal, phrase }
   }
 
-  /** Resolves once the node has joined the network and announced itself (or failed to). */
+  /**
+   * Resolves once the node has joined the network and a first discovery round is done (or
+   * failed). Nothing waits on it to serve: the views answer at once. Emits `network` when joined.
+   */
   networkReady (): Promise<void> {
     return this.joining ?? Promise.resolve()
   }
@@ -60,7 +63,10 @@ export class ShoalApp extends ReadyResource {
     shoal.on('error', (err: Error) => this.emit('error', err))
     this.node = shoal
     // The views answer at once; joining the DHT can take a while and must not hold up the UI.
-    this.joining = shoal.joinNetwork(this.opts.join).then((r) => r.flush())
+    this.joining = shoal.joinNetwork(this.opts.join).then((r) => {
+      this.emit('network', shoal)
+      return r.flush()
+    })
     this.joining.catch((err) => {
       if (!this.closing) this.emit('error', ShoalError.NETWORK_ERROR('could not join the network', err))
     })

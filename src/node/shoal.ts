@@ -252,9 +252,8 @@ export class Shoal extends ReadyResource {
   async joinNetwork (opts: JoinOptions = {}): Promise<Replicator> {
     if (this.replicatorInstance) return this.replicatorInstance
     if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
-    const keyPair = await this.store.createKeyPair('shoal/swarm')
-    if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
-    const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
+    // Fresh Noise keys every run (network.ts): nothing announced links two runs of this node.
+    const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')

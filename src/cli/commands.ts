@@ -119,7 +119,7 @@ export const commands: Record<string, Command> = {
   async sync (shoal, p) {
     const seconds = intFlag(p.flags.timeout, 'timeout') ?? 60
     const r = await shoal.sync({ timeout: seconds * 1000 })
-    return { json: r, text: `synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks` }
+    return { json: r, text: `synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks, ${r.uploaded} uploaded` }
   },
 
   async status (shoal) {

@@ -17,6 +17,8 @@ import { identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.
 import type { Views } from '../views/queries.js'
 import { PeerSession, type Connection, type SessionHost } from './peer-session.js'
 import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
+import { describeUndelivered, nextProgress, undelivered, type Undelivered } from './delivery.js'
+import { UploadCounter } from './upload-counter.js'
 
 /** What the replicator needs from the node (the Shoal object provides it). */
 export interface SwarmHost {
@@ -52,7 +54,8 @@ const REFRESH_MS = 200
 
 export interface ReplicatorOptions { hops?: number, transports?: Transport[] }
 
-export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number }
+/** What a sync did: peers connected, identities held, feeds held, blocks downloaded and uploaded. */
+export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number, uploaded: number }
 
 export interface FeedStatus { key: string, local: number, remote: number }
 export interface Status {
@@ -290,23 +293,71 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /**
    * Finds peers, exchanges feed lists and downloads every feed in scope until nothing new turns
-   * up, then resolves with what was done. Rejects with SYNC_TIMEOUT if that takes too long.
+   * up, then waits until every connected peer that wants my identity holds all of my identity's
+   * feeds I hold up to their length here, and resolves with what was done (blocks downloaded and
+   * uploaded). Rejects with SYNC_TIMEOUT, saying per peer what is still missing, if that takes
+   * longer than `timeout` ms.
    */
   async sync (opts: { timeout?: number } = {}): Promise<SyncResult> {
     const timeout = opts.timeout ?? 60_000
     const before = this.localBlocks()
+    const uploads = new UploadCounter()
+    let waiting: Undelivered[] = []
     let timer: ReturnType<typeof setTimeout> | null = null
     const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s`)), timeout)
+      timer = setTimeout(() => {
+        const missing = waiting.length > 0 ? `: ${describeUndelivered(waiting)}` : ' (still finding peers and downloading)'
+        reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s${missing}`))
+      }, timeout)
     })
     expired.catch(safetyCatch)
+    const run = async (): Promise<void> => {
+      uploads.watch(this.allCores())
+      await this.catchUp()
+      uploads.watch(this.allCores())
+      await this.delivered((list) => { waiting = list })
+    }
     try {
-      await Promise.race([this.catchUp(), expired])
+      await Promise.race([run(), expired])
     } finally {
       if (timer !== null) clearTimeout(timer)
+      uploads.stop()
     }
     const result = this.summary()
-    return { ...result, blocks: this.localBlocks() - before }
+    return { ...result, blocks: this.localBlocks() - before, uploaded: uploads.count }
+  }
+
+  /**
+   * Resolves when every connected peer that wants my identity holds every device feed of my
+   * identity that I hold, up to its length here (Hypercore's per-peer remote state); `report`
+   * hears what is still missing after each check.
+   */
+  private async delivered (report: (missing: Undelivered[]) => void): Promise<void> {
+    const topic = toHex(identityTopic(this.host.identity))
+    while (!this.closing) {
+      const cores = await this.myCores()
+      const missing = undelivered(this.sessions, topic, cores)
+      report(missing)
+      if (missing.length === 0) return
+      await nextProgress(cores, this)
+    }
+  }
+
+  /** This device's feed and every other device feed of my identity that I hold. */
+  private async myCores (): Promise<Hypercore[]> {
+    const out = new Set<Hypercore>()
+    const own = this.host.core(this.host.feedKey)
+    if (own !== null) out.add(own)
+    for (const feed of await this.host.views.feedsOf(this.host.identity)) {
+      const core = this.host.core(feed)
+      if (core !== null) out.add(core)
+    }
+    return [...out]
+  }
+
+  private allCores (): Hypercore[] {
+    const own = this.host.core(this.host.feedKey)
+    return own === null ? this.host.trackedCores() : [own, ...this.host.trackedCores()]
   }
 
   private async catchUp (): Promise<void> {
@@ -341,7 +392,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     return n
   }
 
-  private summary (): Omit<SyncResult, 'blocks'> {
+  private summary (): Omit<SyncResult, 'blocks' | 'uploaded'> {
     const cores = this.host.trackedCores()
     return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1 }
   }

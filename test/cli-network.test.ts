@@ -32,7 +32,7 @@ test('cli network – shoal dht, A serves, B follows and syncs, B reads A\'s pos
   t.is((await shoal(b, ['follow', ida, '--json'], env)).code, 0)
   const sync = await shoal(b, ['sync', '--timeout', '60', '--json'], env)
   t.is(sync.code, 0, sync.stderr)
-  t.alike(Object.keys(sync.json).sort(), ['blocks', 'feeds', 'identities', 'peers', 'uploaded'])
+  t.alike(Object.keys(sync.json).sort(), ['blocks', 'feeds', 'identities', 'peers', 'pendingTopics', 'topics', 'uploaded'])
   t.ok(sync.json.peers >= 1, 'found A')
   t.ok(sync.json.blocks >= 3, 'downloaded A\'s header, name and post')
 

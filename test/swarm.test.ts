@@ -230,3 +230,30 @@ test('swarm – sync delivers a restored device\'s writes to every peer that wan
   await b.waitForIndexed(a2.feedKey, a2.feedLength)
   t.alike((await b.timeline()).items.map((i) => i.text).sort(), ['from the laptop (edited on the phone)', 'from the phone'])
 })
+
+test('swarm – 300 unreachable follows: sync finds the online friend through my own topic and completes', async (t) => {
+  const testnet = await createLocalDht(t)
+  const p = await createSwarmPeer(t, testnet, { name: 'friend' })
+  const { shoal: b } = await Shoal.init(await t.tmp(), { name: 'bob' })
+  t.teardown(() => b.close(), { order: 1 })
+  await p.follow(b.identity) // the friend announces my topic: it is how a sync of mine finds it
+  await b.follow(p.identity)
+  for (let i = 0; i < 300; i++) {
+    const identity = keyPairFromSeed(createSeed())
+    const core = b.store.get({ name: `ghost-${i}` })
+    await core.ready()
+    await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, 'ghost', Date.now())))
+    await core.close()
+    await b.addFeed(core.key as FeedKey)
+    await b.follow(identity.publicKey)
+  }
+  await b.indexed()
+  await p.post({ text: 'from the one peer online' })
+  await b.joinNetwork({ dht: testnet.createNode() })
+  const res = await b.sync({ timeout: 60_000 })
+  t.is(res.topics, 302, 'me, the friend and 300 follows nobody serves are all in scope')
+  t.is(res.peers, 1)
+  t.is(b.core(p.feedKey)?.contiguousLength, p.feedLength, 'the friend\'s feed is complete')
+  await b.waitForIndexed(p.feedKey, p.feedLength)
+  t.is((await b.timeline({ author: p.identity })).items[0]?.text, 'from the one peer online')
+})

@@ -18,6 +18,9 @@ import type { Transport } from '../swarm/replicator.js'
 import { LanDiscovery, type LanDiscoveryOptions } from '../swarm/lan.js'
 import { LanTransport } from '../swarm/lan-transport.js'
 
+/** How long a close spends unannouncing topics before it lets the rest expire on the DHT. */
+const UNANNOUNCE_MS = 250
+
 export type Bootstrap = { kind: 'public' } | { kind: 'none' } | { kind: 'private', nodes: Array<{ host: string, port: number }> }
 
 export function parseBootstrap (value: string | undefined): Bootstrap {
@@ -70,10 +73,13 @@ export function createNetwork (opts: NetworkOptions): Network {
       dht = new HyperDHT({ bootstrap: bootstrap.nodes, ...(loopback ? { host: '127.0.0.1', ephemeral: true, firewalled: false } : {}) })
     }
     const swarm = new Hyperswarm({ keyPair: crypto.keyPair(), ...(dht ? { dht } : {}) })
-    closers.push(() => swarm.destroy())
+    const transport = new HyperswarmTransport(swarm)
+    // Unannounce what was announced for at most UNANNOUNCE_MS: announces expire on their own, and
+    // a close must not take a DHT query per topic held.
+    closers.push(() => transport.close(UNANNOUNCE_MS))
     // Announcing before the DHT node knows its neighbourhood stores the announce on too few nodes.
     starts.push(() => swarm.dht.fullyBootstrapped())
-    transports.push(new HyperswarmTransport(swarm))
+    transports.push(transport)
   }
   if (opts.lan ?? bootstrap.kind === 'none') {
     const lan = new LanDiscovery({ keyPair: crypto.keyPair(), ...opts.lanOptions })

@@ -117,7 +117,7 @@ export class Shoal extends ReadyResource {
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
-    this.indexerInstance.on('contacts', () => views.invalidate())
+    this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
     this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device })
     await this.feedInstance.ready()
 

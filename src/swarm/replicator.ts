@@ -35,8 +35,11 @@ export interface SwarmHost {
   waitForIndexed (feed: Uint8Array, length: number): Promise<void>
   /** Every tracked feed's core besides this device's own. */
   trackedCores (): Hypercore[]
-  on (ev: 'indexed', fn: () => void): unknown
-  off (ev: 'indexed', fn: () => void): unknown
+  on (ev: 'indexed', fn: (ev: { feed: Uint8Array }) => void): unknown
+  off (ev: 'indexed', fn: (ev: { feed: Uint8Array }) => void): unknown
+  /** Follow, unfollow, block or unblock records were indexed. */
+  on (ev: 'contacts', fn: () => void): unknown
+  off (ev: 'contacts', fn: () => void): unknown
 }
 
 /** A way to meet peers: Hyperswarm on a DHT, or LAN discovery. */
@@ -45,17 +48,39 @@ export interface Transport {
   leave (topic: Uint8Array): void
   /** Resolves when discovery for the joined topics has run and found peers are connected. */
   flush (): Promise<void>
+  /**
+   * Resolves when `topics` (joined already) have had a first discovery round, ahead of any
+   * queued ones, and the peers found are connected or failed. Costs follow `topics`, not all joins.
+   */
+  discover (topics: Uint8Array[]): Promise<void>
+  /** Topics joined whose first discovery round has not finished. */
+  readonly pending: number
   on (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
   off (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
 }
 
 const EXPECT_PEER_MS = 10_000
+/**
+ * Topics a sync waits to have looked up: my own (peers that want me or hold my feeds announce it)
+ * and a random sample of the others; the rest are looked up in the background, a few at a time,
+ * for as long as the node runs. Connected peers answer for every identity they hold either way.
+ */
+const SYNC_TOPICS = 16
 const REFRESH_MS = 200
 
 export interface ReplicatorOptions { hops?: number, transports?: Transport[] }
 
 /** What a sync did: peers connected, identities held, feeds held, blocks downloaded and uploaded. */
-export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number, uploaded: number }
+export interface SyncResult {
+  peers: number
+  identities: number
+  feeds: number
+  blocks: number
+  uploaded: number
+  /** Topics in scope, and those not looked up once yet (still going on in the background). */
+  topics: number
+  pendingTopics: number
+}
 
 export interface FeedStatus { key: string, local: number, remote: number }
 export interface Status {
@@ -75,12 +100,33 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
+  /** The scope is stale (see onIndexed). */
+  private viewsChanged = true
+  private readonly indexedFeeds = new Set<string>()
+  /** onIndexed checks in flight: a refresh waits for them. */
+  private readonly checks = new Set<Promise<void>>()
   /** Feed-list entries rejected because their signature or identity did not check out. */
   rejected = 0
 
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
   /** Indexing fires many times a second during a sync; the scope is recomputed at most every REFRESH_MS. */
-  private readonly onIndexed = (): void => {
+  /**
+   * The scope changes with contact records and with feed headers of identities not held yet,
+   * never with posts: recomputing it costs a read per identity in range, so a feed indexed for the
+   * first time in this run marks it stale only if its identity is not in the held set.
+   */
+  private readonly onIndexed = (ev: { feed: Uint8Array }): void => {
+    const h = toHex(ev.feed)
+    if (this.indexedFeeds.has(h)) return
+    this.indexedFeeds.add(h)
+    const check = this.host.views.identityOf(ev.feed).then((id) => {
+      if (id === null || this.scope === null || !this.scope.held.has(toHex(id))) this.onContacts()
+    }, safetyCatch).finally(() => this.checks.delete(check))
+    this.checks.add(check)
+  }
+
+  private readonly onContacts = (): void => {
+    this.viewsChanged = true
     if (this.refreshTimer !== null || this.closing) return
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null
@@ -102,11 +148,13 @@ export class Replicator extends ReadyResource implements SessionHost {
   protected override async _open (): Promise<void> {
     for (const t of this.transports) t.on('connection', this.onConnection)
     this.host.on('indexed', this.onIndexed)
+    this.host.on('contacts', this.onContacts)
     await this.refresh()
   }
 
   protected override async _close (): Promise<void> {
     this.host.off('indexed', this.onIndexed)
+    this.host.off('contacts', this.onContacts)
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer)
     for (const t of this.transports) t.off('connection', this.onConnection)
     while (this.refreshing) await this.refreshing
@@ -147,11 +195,17 @@ export class Replicator extends ReadyResource implements SessionHost {
     do {
       this.refreshAgain = false
       if (this.closing && this.opened) return
+      while (this.checks.size > 0) await Promise.all(this.checks)
+      if (!this.viewsChanged && this.scope !== null) return
+      this.viewsChanged = false
       const prev = this.scope
       const next = await computeScope(this.host.views, this.host.identity, this.hops)
       this.scope = next
-      for (const [h, id] of next.topics) {
-        if (this.joined.has(h)) continue
+      // Joined in this order (transports look topics up a few at a time): mine first, the rest
+      // shuffled so that nodes that run briefly do not look up the same few every time.
+      const fresh = shuffled([...next.topics].filter(([h]) => !this.joined.has(h)))
+      fresh.sort(([, a], [, b]) => Number(b4a.equals(b, this.host.identity)) - Number(b4a.equals(a, this.host.identity)))
+      for (const [h, id] of fresh) {
         this.joined.add(h)
         for (const t of this.transports) t.join(identityTopic(id))
       }
@@ -361,9 +415,11 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   private async catchUp (): Promise<void> {
+    await this.refresh()
+    const batch = this.syncTopics()
     for (let round = 0; ; round++) {
       await this.refresh()
-      await Promise.all(this.transports.map((t) => t.flush()))
+      await Promise.all(this.transports.map((t) => t.discover(batch)))
       await this.settled()
       const feedsBefore = this.host.trackedCores().length
       const topicsBefore = new Set(this.current.topics.keys())
@@ -372,6 +428,12 @@ export class Replicator extends ReadyResource implements SessionHost {
       await this.settled()
       if (this.host.trackedCores().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
     }
+  }
+
+  /** My own topic and a random sample of the other topics in scope (SYNC_TOPICS in all). */
+  private syncTopics (): Uint8Array[] {
+    const others = [...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))
+    return [this.host.identity, ...shuffled(others).slice(0, SYNC_TOPICS - 1)].map((id) => identityTopic(id))
   }
 
   /** Every connection's channel is open and its wants are answered. */
@@ -394,7 +456,8 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   private summary (): Omit<SyncResult, 'blocks' | 'uploaded'> {
     const cores = this.host.trackedCores()
-    return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1 }
+    const pendingTopics = Math.max(0, ...this.transports.map((t) => t.pending))
+    return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1, topics: this.joined.size, pendingTopics }
   }
 
   /** The peers connected now, with the identity each proved. */
@@ -419,4 +482,16 @@ function contiguous (core: Hypercore, length: number): Promise<void> {
     core.on('close', check)
     check()
   })
+}
+
+/** A shuffled copy (Fisher–Yates). */
+function shuffled<T> (list: T[]): T[] {
+  const out = [...list]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const x = out[i]
+    out[i] = out[j]
+    out[j] = x
+  }
+  return out
 }

@@ -56,9 +56,10 @@ export class HyperswarmTransport implements Transport {
 
   /**
    * Starts the first round of `topics` now (ahead of the queue) and resolves when those rounds are
-   * done and the peers found are connected, or after DIAL_WAIT_MS of dialling: a peer that is
-   * announced but gone (a closed node's announces outlive it) takes many seconds to fail, and a
-   * sync must not wait on that; a dial that succeeds later still replicates.
+   * done and the peers found are connected, or after DIAL_WAIT_MS of dialling if some peer is
+   * connected by then: a peer that is announced but gone (a closed node's announces outlive it)
+   * takes many seconds to fail, and a sync must not wait on that; a dial that succeeds later
+   * still replicates.
    */
   async discover (topics: Uint8Array[]): Promise<void> {
     const rounds: Array<Promise<void>> = []
@@ -69,7 +70,10 @@ export class HyperswarmTransport implements Transport {
       if (first !== undefined) rounds.push(first)
     }
     await Promise.all(rounds)
-    await settledWithin(this.swarm.flush(), DIAL_WAIT_MS)
+    const flushed = this.swarm.flush()
+    if (await settledWithin(flushed, DIAL_WAIT_MS)) return
+    // Still dialling: stop waiting if some peer is connected; with none yet, every dial counts.
+    if (this.swarm.connections.size === 0) await flushed
   }
 
   /**

@@ -74,7 +74,8 @@ async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, tim
     t = performance.now()
     const r = await node.sync({ timeout: timeoutMs })
     const syncMs = performance.now() - t
-    if (node.core(peer.feedKey)?.contiguousLength !== peer.feedLength) throw new Error('sync returned without the peer\'s new post')
+    const got = node.core(peer.feedKey)?.contiguousLength
+    if (got !== peer.feedLength) throw new Error(`sync returned without the peer's new post (${got} of ${peer.feedLength} blocks, ${r.peers} peers)`)
     t = performance.now()
     await node.close()
     closed = true

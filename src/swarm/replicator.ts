@@ -96,6 +96,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly sessions = new Set<PeerSession>()
   /** Per session, the feeds it told us about that still wait for it to attach (see expectPeer). */
   private readonly expecting = new Map<PeerSession, Set<() => void>>()
+  /** Per session, the feeds it offered (see offeredBy). */
+  private readonly offered = new Map<PeerSession, Set<string>>()
   /** Sessions whose channel has not opened yet. */
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
@@ -282,7 +284,14 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
       const scope = this.current
       if (!scope.want.has(toHex(identity)) || scope.blocked.has(toHex(identity))) continue
-      if (b4a.equals(feed, this.host.feedKey) || this.host.core(feed) !== null) continue
+      if (b4a.equals(feed, this.host.feedKey)) continue
+      this.offeredBy(from).add(toHex(feed))
+      const known = this.host.core(feed)
+      if (known !== null) {
+        // Held already: a sync's update of it must still wait for this peer to attach to it.
+        if (!(known.peers as Array<{ stream: unknown }>).some((p) => p.stream === from.conn)) this.expectPeer(known, from)
+        continue
+      }
       await this.host.addFeed(feed)
       const core = this.host.core(feed)
       if (core !== null) this.expectPeer(core, from)
@@ -321,7 +330,15 @@ export class Replicator extends ReadyResource implements SessionHost {
     this.emit('peer', session)
   }
 
+  /** Feeds (hex) a session offered in its have answers: the feeds a sync waits on. */
+  private offeredBy (session: PeerSession): Set<string> {
+    let set = this.offered.get(session)
+    if (set === undefined) this.offered.set(session, set = new Set())
+    return set
+  }
+
   onSessionClose (session: PeerSession): void {
+    this.offered.delete(session)
     // Feeds it told us about stop waiting for it.
     for (const release of this.expecting.get(session) ?? []) release()
     this.expecting.delete(session)
@@ -423,11 +440,27 @@ export class Replicator extends ReadyResource implements SessionHost {
       await this.settled()
       const feedsBefore = this.host.trackedCores().length
       const topicsBefore = new Set(this.current.topics.keys())
-      await Promise.all(this.host.trackedCores().map((core) => this.catchUpFeed(core)))
+      await Promise.all(this.offeredCores().map((core) => this.catchUpFeed(core)))
       await this.refresh()
       await this.settled()
       if (this.host.trackedCores().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
     }
+  }
+
+  /**
+   * The tracked feeds some connected peer offered (it holds them): the only ones a sync waits on.
+   * Every open core is attached to every connection, and waiting on the others would cost a round
+   * trip per feed held to learn that the peer does not have it.
+   */
+  private offeredCores (): Hypercore[] {
+    const out = new Set<Hypercore>()
+    for (const s of this.sessions) {
+      for (const h of this.offered.get(s) ?? []) {
+        const core = this.host.core(b4a.from(h, 'hex'))
+        if (core !== null && !b4a.equals(core.key as Uint8Array, this.host.feedKey)) out.add(core)
+      }
+    }
+    return [...out]
   }
 
   /** My own topic and a random sample of the other topics in scope (SYNC_TOPICS in all). */

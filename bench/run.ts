@@ -19,6 +19,7 @@ import { buildSourceFeeds } from './source-feeds.js'
 import { RAW_CONCURRENCY, swarmSync } from './swarm-sync.js'
 import { median, round } from './stats.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
+import { unreachableFollows } from './unreachable-follows.js'
 import type { ColdOpen } from './cold-open.js'
 
 const PUBLISH_COUNT = 5000
@@ -33,8 +34,10 @@ const SWARM_ROUNDS = 2
 const SWARM_TIMEOUT_MS = 600_000
 const COST_RECORDS = 20_000
 const COST_ROUNDS = 3
+const UNREACHABLE_FOLLOWS = 5000
+const FOLLOWS_ROUNDS = 3
 
-const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250, swarmRatio: 1.5 }
+const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250, swarmRatio: 1.5, followsRatio: 2 }
 
 function log (msg: string): void {
   process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
@@ -103,6 +106,10 @@ async function main (): Promise<void> {
       const swarm = await swarmSync({ servingDir: readerDir, source, makeDir: (label) => tmp.make(label), rounds: SWARM_ROUNDS, timeoutMs: SWARM_TIMEOUT_MS, log })
       log(`swarm sync: ${fmt(swarm.ratio, 2)}x of the fastest raw run, ${fmt(swarm.likeForLikeRatio, 2)}x of raw all at once`)
 
+      // sync and close with thousands of follows nobody serves ------------------------------------
+      const follows = await unreachableFollows({ unreachable: UNREACHABLE_FOLLOWS, rounds: FOLLOWS_ROUNDS, timeoutMs: SWARM_TIMEOUT_MS, makeDir: (label) => tmp.make(label), log })
+      log(`unreachable follows: sync ${fmt(follows.syncRatio, 2)}x, close ${fmt(follows.closeRatio, 2)}x of 1 follow`)
+
       // report ----------------------------------------------------------------------------------
       const indexRatio = indexed.perSec / rawBest
       const e2eRatio = e2e.blocksPerSec / rawBest
@@ -131,6 +138,8 @@ async function main (): Promise<void> {
         { metric: `first sync over local swarm, ${FEEDS} feeds from 1 peer (${SWARM_ROUNDS} runs)`, shoal: `${seconds(swarmShoalMs)} s`, baseline: 'fastest raw run around each', ratio: `${fmt(swarm.ratio, 2)}x (like for like ${fmt(swarm.likeForLikeRatio, 2)}x)`, target: `<= ${TARGET.swarmRatio}x`, met: swarm.ratio <= TARGET.swarmRatio },
         { metric: 'raw swarm replication, all cores at once', shoal: '-', baseline: `${seconds(swarmRawAll.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
         { metric: `raw swarm replication, ${RAW_CONCURRENCY} cores at a time`, shoal: '-', baseline: `${seconds(swarmRawBounded.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
+        { metric: `sync with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer (${FOLLOWS_ROUNDS} runs)`, shoal: `${follows.loaded.map((r) => fmt(r.syncMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.syncMs)).join(' / ')} ms`, ratio: `${fmt(follows.syncRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.syncRatio <= TARGET.followsRatio },
+        { metric: `close with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer`, shoal: `${follows.loaded.map((r) => fmt(r.closeMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.closeMs)).join(' / ')} ms`, ratio: `${fmt(follows.closeRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.closeRatio <= TARGET.followsRatio },
         { metric: 'peak RSS of B during first sync (child process)', shoal: `${fmt(swarmPeakMiB)} MiB (${mib(swarm.rounds.map((r) => r.shoal))})`, baseline: `raw client: ${mib(swarmRawAll)} MiB all at once, ${mib(swarmRawBounded)} MiB ${RAW_CONCURRENCY} at a time`, ratio: '-', target: 'report', met: null },
         ...indexCostRows(cost)
       ]
@@ -224,6 +233,17 @@ async function main (): Promise<void> {
           rssPeakAtMs: swarm.rounds.map((r) => round(r.shoal.rssPeakMs)),
           rawAllPeakRssMiB: swarmRawAll.map((r) => round(r.maxRss / MiB)),
           rawBoundedPeakRssMiB: swarmRawBounded.map((r) => round(r.maxRss / MiB))
+        },
+        unreachableFollows: {
+          unreachable: follows.unreachable,
+          baseSyncMs: follows.base.map((r) => round(r.syncMs)),
+          loadedSyncMs: follows.loaded.map((r) => round(r.syncMs)),
+          baseCloseMs: follows.base.map((r) => round(r.closeMs)),
+          loadedCloseMs: follows.loaded.map((r) => round(r.closeMs)),
+          syncRatio: round(follows.syncRatio),
+          closeRatio: round(follows.closeRatio),
+          target: TARGET.followsRatio,
+          met: follows.syncRatio <= TARGET.followsRatio && follows.closeRatio <= TARGET.followsRatio
         }
       }
       console.log(JSON.stringify(json))

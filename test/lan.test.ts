@@ -12,6 +12,8 @@ import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { LanDiscovery, encodeAnnouncement, parseAnnouncements, DEFAULT_SERVICE, type LanAnnouncement, type LanConnectionInfo } from '../src/swarm/lan.js'
 import { identityTopic } from '../src/caps.js'
 import { namespaceSkip } from './helpers/netns.js'
+import multicastDns from 'multicast-dns'
+import { Shoal } from '../src/node/shoal.js'
 
 const hex = (buf: Uint8Array): string => b4a.toString(buf, 'hex')
 // Each run gets its own mDNS ports, so parallel runs on one machine never see each other.
@@ -221,6 +223,48 @@ loopbackTest('lan – dial is pinned to the announced Noise key', async (t) => {
   await a.flush()
   t.is(connected, 0, 'no connection event for a key mismatch')
   t.is(a.connections.size, 0)
+})
+
+loopbackTest('lan – nothing announced links two runs of a node (fresh instance id, Noise key, port)', async (t) => {
+  t.timeout(60000)
+  const port = MDNS_BASE + 3
+  const heard: LanAnnouncement[] = []
+  const wake = new Set<() => void>()
+  const listener = multicastDns({ port, interface: '127.0.0.1', bind: '0.0.0.0', reuseAddr: true, loopback: true })
+  listener.on('warning', () => {}) // malformed packets are not ours to judge here
+  listener.on('response', (packet) => {
+    for (const ann of parseAnnouncements(packet, DEFAULT_SERVICE)) if (ann.ttl > 0) heard.push(ann)
+    for (const w of wake) w()
+  })
+  t.teardown(() => new Promise<void>((resolve) => listener.destroy(() => resolve())))
+  await new Promise<void>((resolve) => listener.once('ready', () => resolve()))
+  const next = (count: number): Promise<LanAnnouncement> => new Promise((resolve) => {
+    const check = (): void => { if (heard.length > count) { wake.delete(check); resolve(heard[count]) } }
+    wake.add(check)
+    check()
+  })
+
+  const dir = await t.tmp()
+  const { shoal: first } = await Shoal.init(dir, { name: 'alice' })
+  const storageKey = (await first.store.createKeyPair('shoal/swarm')).publicKey
+  const runs: LanAnnouncement[] = []
+  for (let run = 0; run < 2; run++) {
+    const node = run === 0 ? first : new Shoal(dir)
+    try {
+      await node.ready()
+      const seen = heard.length
+      await node.joinNetwork({ bootstrap: { kind: 'none' }, lanOptions: { host: '127.0.0.1', mdnsPort: port, interval: 1000, window: 800 } })
+      runs.push(await next(seen))
+    } finally {
+      await node.close()
+    }
+  }
+  const [one, two] = runs
+  t.not(one.instance, two.instance, 'instance id differs between runs')
+  t.absent(b4a.equals(one.publicKey, two.publicKey), 'Noise key differs between runs')
+  t.absent(b4a.equals(one.publicKey, storageKey) || b4a.equals(two.publicKey, storageKey), 'Noise key is not derived from storage')
+  t.not(one.port, two.port, 'TCP port differs between runs (ephemeral)')
+  t.alike(one.addresses, two.addresses, 'only the host address is the same (it is the LAN\'s, not the node\'s)')
 })
 
 function ip (...args: string[]): void {

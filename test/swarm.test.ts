@@ -180,3 +180,80 @@ test('swarm – a connection cut mid-sync resumes without loss; 10,000 posts syn
   t.is(authored.items[0].text, 'post 9999')
   t.is(b.totals().messages, 10_001 + 2, 'all 10,000 posts, the name, and my own name + follow')
 })
+
+test('swarm – sync delivers my own writes: the peer holding my feed has the new post when sync returns', async (t) => {
+  const testnet = await createLocalDht(t)
+  const dir = await t.tmp()
+  const a = await createSwarmPeer(t, testnet, { name: 'alice', storage: dir })
+  const b = await createSwarmPeer(t, testnet, { name: 'bob' })
+  await b.follow(a.identity)
+  await b.sync({ timeout: 30_000 })
+  t.is(b.core(a.feedKey)?.contiguousLength, 2, 'B holds A\'s feed (header, name)')
+  await a.close()
+
+  // A comes back as a CLI-only node would: open, post, join, sync once, close.
+  const again = new Shoal(dir)
+  await again.ready()
+  t.teardown(() => again.close(), { order: 1 })
+  await again.post({ text: 'written offline, then one sync' })
+  await again.joinNetwork({ dht: testnet.createNode() })
+  const res = await again.sync({ timeout: 30_000 })
+  t.is(b.core(a.feedKey)?.contiguousLength, 3, 'B holds the post the moment A\'s sync returns')
+  t.is(res.uploaded, 1, 'the post was uploaded, and counted')
+  t.is(res.blocks, 0, 'nothing new to download')
+  await again.close()
+  await b.waitForIndexed(a.feedKey, 3)
+  t.is((await b.timeline()).items[0]?.text, 'written offline, then one sync')
+})
+
+test('swarm – sync delivers a restored device\'s writes to every peer that wants the identity', async (t) => {
+  const testnet = await createLocalDht(t)
+  const first = await Shoal.init(await t.tmp(), { name: 'alice' })
+  const a1 = first.shoal
+  t.teardown(() => a1.close(), { order: 1 })
+  await a1.joinNetwork({ dht: testnet.createNode() })
+  const original = await a1.post({ text: 'from the laptop' })
+  const b = await createSwarmPeer(t, testnet, { name: 'bob' })
+  await b.follow(a1.identity)
+  await b.sync({ timeout: 30_000 })
+
+  const a2 = await createSwarmPeer(t, testnet, { restore: first.phrase as string })
+  await a2.sync({ timeout: 30_000 }) // learns the laptop's feed, so it can edit its post
+  await a2.waitForIndexed(a1.feedKey, a1.feedLength)
+  await a2.edit(original, 'from the laptop (edited on the phone)')
+  await a2.post({ text: 'from the phone' })
+  const res = await a2.sync({ timeout: 30_000 })
+  for (const [name, peer] of [['B', b], ['the laptop', a1]] as const) {
+    t.is(peer.core(a2.feedKey)?.contiguousLength, a2.feedLength, `${name} holds all of the phone's feed when its sync returns`)
+  }
+  t.ok(res.uploaded >= 2, `the edit and the post were uploaded (${res.uploaded} blocks)`)
+  await b.waitForIndexed(a2.feedKey, a2.feedLength)
+  t.alike((await b.timeline()).items.map((i) => i.text).sort(), ['from the laptop (edited on the phone)', 'from the phone'])
+})
+
+test('swarm – 300 unreachable follows: sync finds the online friend through my own topic and completes', async (t) => {
+  const testnet = await createLocalDht(t)
+  const p = await createSwarmPeer(t, testnet, { name: 'friend' })
+  const { shoal: b } = await Shoal.init(await t.tmp(), { name: 'bob' })
+  t.teardown(() => b.close(), { order: 1 })
+  await p.follow(b.identity) // the friend announces my topic: it is how a sync of mine finds it
+  await b.follow(p.identity)
+  for (let i = 0; i < 300; i++) {
+    const identity = keyPairFromSeed(createSeed())
+    const core = b.store.get({ name: `ghost-${i}` })
+    await core.ready()
+    await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, 'ghost', Date.now())))
+    await core.close()
+    await b.addFeed(core.key as FeedKey)
+    await b.follow(identity.publicKey)
+  }
+  await b.indexed()
+  await p.post({ text: 'from the one peer online' })
+  await b.joinNetwork({ dht: testnet.createNode() })
+  const res = await b.sync({ timeout: 60_000 })
+  t.is(res.topics, 302, 'me, the friend and 300 follows nobody serves are all in scope')
+  t.is(res.peers, 1)
+  t.is(b.core(p.feedKey)?.contiguousLength, p.feedLength, 'the friend\'s feed is complete')
+  await b.waitForIndexed(p.feedKey, p.feedLength)
+  t.is((await b.timeline({ author: p.identity })).items[0]?.text, 'from the one peer online')
+})

@@ -173,7 +173,7 @@ declare module 'hyperdht' {
   class HyperDHT extends EventEmitter {
     constructor (opts?: { bootstrap?: Array<string | { host: string, port: number }>, host?: string, port?: number, ephemeral?: boolean, firewalled?: boolean })
     ready (): Promise<void>
-    destroy (): Promise<void>
+    destroy (opts?: { force?: boolean }): Promise<void>
     fullyBootstrapped (): Promise<void>
     address (): { host: string, port: number }
     static keyPair (seed?: Uint8Array): { publicKey: Uint8Array, secretKey: Uint8Array }
@@ -208,8 +208,13 @@ declare module 'hyperswarm' {
     readonly dht: HyperDHT
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): Hyperswarm.Discovery
     leave (topic: Uint8Array): Promise<void>
+    readonly destroyed: boolean
+    /** The DHT server: its close unannounces our key's server record. */
+    readonly server: { close (): Promise<void> }
     flush (): Promise<void>
-    destroy (): Promise<void>
+    /** Leaves every topic (unannouncing each), in parallel. */
+    clear (): Promise<unknown>
+    destroy (opts?: { force?: boolean }): Promise<void>
     on (ev: 'connection', fn: (conn: NoiseSecretStream, info: Hyperswarm.PeerInfo) => void): this
     on (ev: string, fn: (...args: any[]) => void): this
   }

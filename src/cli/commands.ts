@@ -160,7 +160,7 @@ export const commands: Record<string, Command> = {
   async sync (shoal, p) {
     const seconds = intFlag(p.flags.timeout, 'timeout') ?? 60
     const r = await shoal.sync({ timeout: seconds * 1000 })
-    const lines = [`synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks`]
+    const lines = [`synced with ${r.peers} peer(s): ${r.identities} identities, ${r.feeds} feeds, ${r.blocks} new blocks, ${r.uploaded} uploaded`]
     for (const d of r.drops) lines.push(`  dropped peer ${d.publicKey ?? '?'}: ${d.reason} ${d.detail}`)
     if (shoal.health.rolledBack === null) return { json: r, text: lines.join('\n') }
     // My feed lost blocks in a crash: the peers just synced with may hold them.

@@ -85,7 +85,11 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
       shoal.replicator?.on('peer', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} connected`))
       shoal.replicator?.on('peer-close', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} left`))
     }
-    app.networkReady().then(() => { if (app.shoal) watch(app.shoal) }, safetyCatch)
+    let watched = false
+    const once = (shoal: Shoal): void => { if (!watched) { watched = true; watch(shoal) } }
+    app.on('network', once)
+    if (app.shoal?.replicator) once(app.shoal)
+    app.networkReady().then(() => log('network flushed'), safetyCatch)
   }
   return { app, api, ipc, close }
 }
@@ -105,7 +109,8 @@ export function untilSignal (): Promise<string> {
 export async function serve (storage: string, p: Parsed, env: NodeJS.ProcessEnv, ready: (r: Result) => void): Promise<void> {
   const node = await startNode(storage, p, env)
   try {
-    await node.app.networkReady()
+    // Ready as soon as the API listens: network discovery (dials to announced peers that may be
+    // long dead) catches up behind it and never holds up the UI.
     const stopped = untilSignal() // listening before we say we are ready: a quick Ctrl-C still closes cleanly
     const id = node.app.shoal?.id ?? null
     ready({

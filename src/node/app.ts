@@ -47,7 +47,10 @@ export class ShoalApp extends ReadyResource {
     return { shoal, phrase }
   }
 
-  /** Resolves once the node has joined the network and announced itself (or failed to). */
+  /**
+   * Resolves once the node has joined the network and a first discovery round is done (or
+   * failed). Nothing waits on it to serve: the views answer at once. Emits `network` when joined.
+   */
   networkReady (): Promise<void> {
     return this.joining ?? Promise.resolve()
   }
@@ -67,6 +70,7 @@ export class ShoalApp extends ReadyResource {
         // My feed lost blocks: each new peer may hold them (see Shoal.restoreFeed).
         r.on('peer', () => { shoal.restoreFeed().catch(safetyCatch) })
       }
+      this.emit('network', shoal)
       return r.flush()
     })
     this.joining.catch((err) => {

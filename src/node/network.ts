@@ -3,14 +3,23 @@
  *   unset            the public HyperDHT bootstrap (real users)
  *   host:port[,…]    a private or test DHT (bound to 127.0.0.1 when every host is loopback)
  *   none             no DHT: LAN only, peers found by multicast DNS
+ *
+ * Noise keys are random per run and per transport, never derived from storage: a DHT announce or
+ * a LAN announcement (instance id, port, Noise key) of one run cannot be linked to another run, nor
+ * the LAN presence to the DHT one. Nothing needs them stable: a peer proves its identity inside
+ * the channel (peer-session.ts hello), never by its Noise key.
  */
 import HyperDHT from 'hyperdht'
+import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
 import { ShoalError } from '../errors.js'
 import { HyperswarmTransport } from '../swarm/hyperswarm-transport.js'
 import type { Transport } from '../swarm/replicator.js'
 import { LanDiscovery, type LanDiscoveryOptions } from '../swarm/lan.js'
 import { LanTransport } from '../swarm/lan-transport.js'
+
+/** How long a close spends unannouncing topics before it lets the rest expire on the DHT. */
+const UNANNOUNCE_MS = 250
 
 export type Bootstrap = { kind: 'public' } | { kind: 'none' } | { kind: 'private', nodes: Array<{ host: string, port: number }> }
 
@@ -39,7 +48,6 @@ export interface NetworkOptions {
   lan?: boolean
   /** LAN discovery settings (bind host, mDNS port); tests pin these. */
   lanOptions?: Omit<LanDiscoveryOptions, 'keyPair'>
-  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
 }
 
 export interface Network {
@@ -64,14 +72,17 @@ export function createNetwork (opts: NetworkOptions): Network {
       // guess, two processes' nodes here disagree on whether to holepunch and half-connect.
       dht = new HyperDHT({ bootstrap: bootstrap.nodes, ...(loopback ? { host: '127.0.0.1', ephemeral: true, firewalled: false } : {}) })
     }
-    const swarm = new Hyperswarm({ keyPair: opts.keyPair, ...(dht ? { dht } : {}) })
-    closers.push(() => swarm.destroy())
+    const swarm = new Hyperswarm({ keyPair: crypto.keyPair(), ...(dht ? { dht } : {}) })
+    const transport = new HyperswarmTransport(swarm)
+    // Unannounce what was announced for at most UNANNOUNCE_MS: announces expire on their own, and
+    // a close must not take a DHT query per topic held.
+    closers.push(() => transport.close(UNANNOUNCE_MS))
     // Announcing before the DHT node knows its neighbourhood stores the announce on too few nodes.
     starts.push(() => swarm.dht.fullyBootstrapped())
-    transports.push(new HyperswarmTransport(swarm))
+    transports.push(transport)
   }
   if (opts.lan ?? bootstrap.kind === 'none') {
-    const lan = new LanDiscovery({ keyPair: opts.keyPair, ...opts.lanOptions })
+    const lan = new LanDiscovery({ keyPair: crypto.keyPair(), ...opts.lanOptions })
     transports.push(new LanTransport(lan)) // listens before discovery starts
     closers.push(() => lan.close())
     starts.push(async () => {

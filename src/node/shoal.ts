@@ -176,7 +176,7 @@ export class Shoal extends ReadyResource {
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
-    this.indexerInstance.on('contacts', () => views.invalidate())
+    this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
     const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
     this.rolledBack = check.rolledBack
     if (check.replaced !== null) this.replacedFeed = feedToString(check.replaced)
@@ -434,9 +434,8 @@ export class Shoal extends ReadyResource {
     if (this.replicatorInstance) return this.replicatorInstance
     if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
     this.joined = opts
-    const keyPair = await this.store.createKeyPair('shoal/swarm')
-    if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
-    const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions, keyPair })
+    // Fresh Noise keys every run (network.ts): nothing announced links two runs of this node.
+    const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')

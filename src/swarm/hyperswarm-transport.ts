@@ -1,6 +1,11 @@
 /**
  * Hyperswarm as a Transport: every identity topic is joined as both server (announce: we serve
  * these feeds) and client (look up peers that hold them).
+ *
+ * Joins are batched: a first discovery round (a DHT lookup and announce) costs tens of ms of a
+ * DHT node's request window, and thousands started at once (one per follow) starve each other and
+ * every connection attempt for minutes. So at most JOIN_CONCURRENCY first rounds run at a time, in
+ * the order topics were joined; `discover` moves the topics a sync waits on to the front.
  */
 import b4a from 'b4a'
 import type Hyperswarm from 'hyperswarm'
@@ -8,21 +13,109 @@ import safetyCatch from 'safety-catch'
 import type { Connection } from './peer-session.js'
 import type { Transport } from './replicator.js'
 
+/** First discovery rounds in flight at once (background joins). */
+export const JOIN_CONCURRENCY = 4
+/** How long `discover` waits for dials in progress. */
+const DIAL_WAIT_MS = 1000
+
 export class HyperswarmTransport implements Transport {
   private readonly listeners = new Map<(conn: Connection) => void, (conn: Connection) => void>()
+  /** Topics (hex) joined but whose first round has not started, in join order. */
+  private readonly queue = new Set<string>()
+  /** Topics (hex) joined on the swarm, with their first round. */
+  private readonly started = new Map<string, Promise<void>>()
+  private inflight = 0
+  private idle: Array<() => void> = []
 
   constructor (readonly swarm: Hyperswarm) {}
 
   join (topic: Uint8Array): void {
-    this.swarm.join(b4a.from(topic), { server: true, client: true })
+    const h = b4a.toString(topic, 'hex')
+    if (this.started.has(h) || this.queue.has(h)) return
+    this.queue.add(h)
+    this.pump()
   }
 
   leave (topic: Uint8Array): void {
+    const h = b4a.toString(topic, 'hex')
+    if (this.queue.delete(h)) { this.pump(); return }
+    if (!this.started.delete(h)) return
     this.swarm.leave(b4a.from(topic)).catch(safetyCatch)
   }
 
-  flush (): Promise<void> {
-    return this.swarm.flush()
+  /** Topics joined whose first discovery round has not finished. */
+  get pending (): number {
+    return this.queue.size + this.inflight
+  }
+
+  /** Resolves when every topic joined has had its first round and the peers found are connected. */
+  async flush (): Promise<void> {
+    while (this.queue.size > 0 || this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+    await this.swarm.flush()
+  }
+
+  /**
+   * Starts the first round of `topics` now (ahead of the queue) and resolves when those rounds are
+   * done and the peers found are connected, or after DIAL_WAIT_MS of dialling if some peer is
+   * connected by then: a peer that is announced but gone (a closed node's announces outlive it)
+   * takes many seconds to fail, and a sync must not wait on that; a dial that succeeds later
+   * still replicates.
+   */
+  async discover (topics: Uint8Array[]): Promise<void> {
+    const rounds: Array<Promise<void>> = []
+    for (const topic of topics) {
+      const h = b4a.toString(topic, 'hex')
+      if (this.queue.delete(h)) this.start(h)
+      const first = this.started.get(h)
+      if (first !== undefined) rounds.push(first)
+    }
+    await Promise.all(rounds)
+    const flushed = this.swarm.flush()
+    if (await settledWithin(flushed, DIAL_WAIT_MS)) return
+    // Still dialling: stop waiting if some peer is connected; with none yet, every dial counts.
+    if (this.swarm.connections.size === 0) await flushed
+  }
+
+  /**
+   * Closes the swarm. Only our key's server record is unannounced (one query, within `ms`), so a
+   * peer that finds one of our stale topic announces fails fast instead of trying to holepunch a
+   * key that is gone; topic announces are not, as that is a query per topic held: they expire on
+   * the DHT by themselves (and our next run uses a new key).
+   */
+  async close (ms: number): Promise<void> {
+    this.queue.clear()
+    this.started.clear()
+    const serverClosed = this.swarm.server.close()
+    await settledWithin(serverClosed, ms)
+    // Every discovery still joined is destroyed now (each holds a refresh timer that would keep the
+    // process alive for minutes); its unannounce is cut by the DHT's destroy.
+    this.swarm.clear().catch(safetyCatch)
+    await this.swarm.dht.destroy({ force: true })
+    await this.swarm.destroy({ force: true })
+  }
+
+  private pump (): void {
+    for (const h of this.queue) {
+      if (this.inflight >= JOIN_CONCURRENCY) break
+      this.queue.delete(h)
+      this.start(h)
+    }
+    if (this.queue.size === 0 && this.inflight === 0) {
+      const idle = this.idle
+      this.idle = []
+      for (const fn of idle) fn()
+    }
+  }
+
+  private start (h: string): void {
+    if (this.swarm.destroyed) return
+    this.inflight++
+    const discovery = this.swarm.join(b4a.from(h, 'hex'), { server: true, client: true })
+    const first = discovery.flushed().then(() => {}, safetyCatch).finally(() => {
+      this.inflight--
+      this.pump()
+    })
+    this.started.set(h, first)
   }
 
   on (ev: 'connection', fn: (conn: Connection) => void): this {
@@ -38,4 +131,14 @@ export class HyperswarmTransport implements Transport {
     this.listeners.delete(fn)
     return this
   }
+}
+
+/** True if `p` settles within `ms` (0: already settled, checked after pending callbacks run). */
+async function settledWithin (p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  const done = p.then(() => true, () => true)
+  const r = await Promise.race([done, late])
+  if (timer !== null) clearTimeout(timer)
+  return r
 }

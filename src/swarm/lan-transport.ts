@@ -34,6 +34,13 @@ export class LanTransport implements Transport {
     return this.lan.flush()
   }
 
+  /** One LAN round covers every topic. */
+  discover (): Promise<void> {
+    return this.lan.flush()
+  }
+
+  readonly pending = 0
+
   on (_ev: 'connection', fn: Listener): this {
     this.listeners.add(fn)
     const held = this.held

@@ -5,7 +5,8 @@
  * here like a Hyperswarm connection (`store.replicate(stream)`, Protomux channels).
  *
  * Privacy: an announcement carries only a random per-run instance id, the TCP port, IPv4
- * addresses and the Noise public key. Never topics, identity keys or follows: who a node cares
+ * addresses and the Noise public key (give it a fresh keypair per run, as network.ts does, so
+ * runs cannot be linked). Never topics, identity keys or follows: who a node cares
  * about is only ever said inside the encrypted stream.
  *
  * Portability: TCP and interface listing go through package.json `imports` (#net, #os).

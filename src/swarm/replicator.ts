@@ -21,6 +21,8 @@ import { WIRE_CAPS } from './messages.js'
 import { peerLimits, type PeerLimits } from './peer-limits.js'
 import { PeerSession, type Connection, type SessionHost } from './peer-session.js'
 import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
+import { describeUndelivered, nextProgress, undelivered, type Undelivered } from './delivery.js'
+import { UploadCounter } from './upload-counter.js'
 
 /** What the replicator needs from the node (the Shoal object provides it). */
 export interface SwarmHost {
@@ -42,8 +44,11 @@ export interface SwarmHost {
   waitForIndexed (feed: Uint8Array, length: number): Promise<void>
   /** Every tracked feed's core besides this device's own. */
   trackedCores (): Hypercore[]
-  on (ev: 'indexed', fn: () => void): unknown
-  off (ev: 'indexed', fn: () => void): unknown
+  on (ev: 'indexed', fn: (ev: { feed: Uint8Array }) => void): unknown
+  off (ev: 'indexed', fn: (ev: { feed: Uint8Array }) => void): unknown
+  /** Follow, unfollow, block or unblock records were indexed. */
+  on (ev: 'contacts', fn: () => void): unknown
+  off (ev: 'contacts', fn: () => void): unknown
 }
 
 /** A way to meet peers: Hyperswarm on a DHT, or LAN discovery. */
@@ -52,20 +57,45 @@ export interface Transport {
   leave (topic: Uint8Array): void
   /** Resolves when discovery for the joined topics has run and found peers are connected. */
   flush (): Promise<void>
+  /**
+   * Resolves when `topics` (joined already) have had a first discovery round, ahead of any
+   * queued ones, and the peers found are connected or failed. Costs follow `topics`, not all joins.
+   */
+  discover (topics: Uint8Array[]): Promise<void>
+  /** Topics joined whose first discovery round has not finished. */
+  readonly pending: number
   on (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
   off (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
 }
 
 const EXPECT_PEER_MS = 10_000
+/**
+ * Topics a sync waits to have looked up: my own (peers that want me or hold my feeds announce it)
+ * and a random sample of the others; the rest are looked up in the background, a few at a time,
+ * for as long as the node runs. Connected peers answer for every identity they hold either way.
+ */
+const SYNC_TOPICS = 16
 const REFRESH_MS = 200
 
 
 export interface ReplicatorOptions { hops?: number, transports?: Transport[], limits?: Partial<PeerLimits>, now?: () => number }
+/** What a sync did: peers connected, identities held, feeds held, blocks downloaded and uploaded. */
+export interface SyncResult {
+  peers: number
+  identities: number
+  feeds: number
+  blocks: number
+  uploaded: number
+  /** Topics in scope, and those not looked up once yet (still going on in the background). */
+  topics: number
+  pendingTopics: number
+  /** Peers this node dropped during the sync, and why. */
+  drops: PeerDrop[]
+}
 
 
 export type { PeerDrop }
 
-export interface SyncResult { peers: number, identities: number, feeds: number, blocks: number, drops: PeerDrop[] }
 
 export interface FeedStatus { key: string, local: number, remote: number, issues: FeedIssue[] }
 export interface Status {
@@ -85,10 +115,17 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly sessions = new Set<PeerSession>()
   /** Per session, the feeds it told us about that still wait for it to attach (see expectPeer). */
   private readonly expecting = new Map<PeerSession, Set<() => void>>()
+  /** Per session, the feeds it offered (see offeredBy). */
+  private readonly offered = new Map<PeerSession, Set<string>>()
   /** Sessions whose channel has not opened yet. */
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
   private refreshAgain = false
+  /** The scope is stale (see onIndexed). */
+  private viewsChanged = true
+  private readonly indexedFeeds = new Set<string>()
+  /** onIndexed checks in flight: a refresh waits for them. */
+  private readonly checks = new Set<Promise<void>>()
   /** Feed-list entries rejected: undecodable, unsolicited, or a signature that does not verify. */
   rejected = 0
   /** Attested feeds ignored because their identity already has `limits.feedsPerIdentity` feeds. */
@@ -97,7 +134,23 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
   /** Indexing fires many times a second during a sync; the scope is recomputed at most every REFRESH_MS. */
-  private readonly onIndexed = (): void => {
+  /**
+   * The scope changes with contact records and with feed headers of identities not held yet,
+   * never with posts: recomputing it costs a read per identity in range, so a feed indexed for the
+   * first time in this run marks it stale only if its identity is not in the held set.
+   */
+  private readonly onIndexed = (ev: { feed: Uint8Array }): void => {
+    const h = toHex(ev.feed)
+    if (this.indexedFeeds.has(h)) return
+    this.indexedFeeds.add(h)
+    const check = this.host.views.identityOf(ev.feed).then((id) => {
+      if (id === null || this.scope === null || !this.scope.held.has(toHex(id))) this.onContacts()
+    }, safetyCatch).finally(() => this.checks.delete(check))
+    this.checks.add(check)
+  }
+
+  private readonly onContacts = (): void => {
+    this.viewsChanged = true
     if (this.refreshTimer !== null || this.closing) return
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null
@@ -122,11 +175,13 @@ export class Replicator extends ReadyResource implements SessionHost {
   protected override async _open (): Promise<void> {
     for (const t of this.transports) t.on('connection', this.onConnection)
     this.host.on('indexed', this.onIndexed)
+    this.host.on('contacts', this.onContacts)
     await this.refresh()
   }
 
   protected override async _close (): Promise<void> {
     this.host.off('indexed', this.onIndexed)
+    this.host.off('contacts', this.onContacts)
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer)
     for (const t of this.transports) t.off('connection', this.onConnection)
     while (this.refreshing) await this.refreshing
@@ -204,11 +259,17 @@ export class Replicator extends ReadyResource implements SessionHost {
     do {
       this.refreshAgain = false
       if (this.closing && this.opened) return
+      while (this.checks.size > 0) await Promise.all(this.checks)
+      if (!this.viewsChanged && this.scope !== null) return
+      this.viewsChanged = false
       const prev = this.scope
       const next = await computeScope(this.host.views, this.host.identity, this.hops)
       this.scope = next
-      for (const [h, id] of next.topics) {
-        if (this.joined.has(h)) continue
+      // Joined in this order (transports look topics up a few at a time): mine first, the rest
+      // shuffled so that nodes that run briefly do not look up the same few every time.
+      const fresh = shuffled([...next.topics].filter(([h]) => !this.joined.has(h)))
+      fresh.sort(([, a], [, b]) => Number(b4a.equals(b, this.host.identity)) - Number(b4a.equals(a, this.host.identity)))
+      for (const [h, id] of fresh) {
         this.joined.add(h)
         for (const t of this.transports) t.join(identityTopic(id))
       }
@@ -320,7 +381,14 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (!from.asked.has(toHex(identityTopic(identity)))) { reject(ShoalError.PROTOCOL_ERROR('header of an identity never asked for')); continue }
       const scope = this.current
       if (!scope.want.has(toHex(identity)) || scope.blocked.has(toHex(identity))) continue
-      if (b4a.equals(feed, this.host.feedKey) || this.host.core(feed) !== null || this.host.isRefused(feed)) continue
+      if (b4a.equals(feed, this.host.feedKey) || this.host.isRefused(feed)) continue
+      const known = this.host.core(feed)
+      if (known !== null) {
+        this.offeredBy(from).add(toHex(feed))
+        // Held already: a sync's update of it must still wait for this peer to attach to it.
+        if (!(known.peers as Array<{ stream: unknown }>).some((p) => p.stream === from.conn)) this.expectPeer(known, from)
+        continue
+      }
       if (this.host.feedsOfIdentity(identity).length >= this.limits.feedsPerIdentity) { this.capped++; continue }
       try {
         readHeader(block, feed)
@@ -329,6 +397,7 @@ export class Replicator extends ReadyResource implements SessionHost {
         reject(err)
         continue
       }
+      this.offeredBy(from).add(toHex(feed))
       await this.host.addFeed(feed, identity)
       const core = this.host.core(feed)
       if (core !== null) this.expectPeer(core, from)
@@ -369,8 +438,16 @@ export class Replicator extends ReadyResource implements SessionHost {
     this.emit('peer', session)
   }
 
+  /** Feeds (hex) a session offered in its have answers: the feeds a sync waits on. */
+  private offeredBy (session: PeerSession): Set<string> {
+    let set = this.offered.get(session)
+    if (set === undefined) this.offered.set(session, set = new Set())
+    return set
+  }
+
   onSessionClose (session: PeerSession): void {
     this.connecting.delete(session)
+    this.offered.delete(session)
     // Feeds it told us about stop waiting for it.
     for (const release of this.expecting.get(session) ?? []) release()
     this.expecting.delete(session)
@@ -396,38 +473,110 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /**
    * Finds peers, exchanges feed lists and downloads every feed in scope until nothing new turns
-   * up, then resolves with what was done. Rejects with SYNC_TIMEOUT if that takes too long.
+   * up, then waits until every connected peer that wants my identity holds all of my identity's
+   * feeds I hold up to their length here, and resolves with what was done (blocks downloaded and
+   * uploaded). Rejects with SYNC_TIMEOUT, saying per peer what is still missing, if that takes
+   * longer than `timeout` ms.
    */
   async sync (opts: { timeout?: number } = {}): Promise<SyncResult> {
     const timeout = opts.timeout ?? 60_000
     const before = this.localBlocks()
     const started = this.now()
+    const uploads = new UploadCounter()
+    let waiting: Undelivered[] = []
     let timer: ReturnType<typeof setTimeout> | null = null
     const expired = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s`)), timeout)
+      timer = setTimeout(() => {
+        const missing = waiting.length > 0 ? `: ${describeUndelivered(waiting)}` : ' (still finding peers and downloading)'
+        reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s${missing}`))
+      }, timeout)
     })
     expired.catch(safetyCatch)
+    const run = async (): Promise<void> => {
+      uploads.watch(this.allCores())
+      await this.catchUp()
+      uploads.watch(this.allCores())
+      await this.delivered((list) => { waiting = list })
+    }
     try {
-      await Promise.race([this.catchUp(), expired])
+      await Promise.race([run(), expired])
     } finally {
       if (timer !== null) clearTimeout(timer)
+      uploads.stop()
     }
     const result = this.summary()
-    return { ...result, blocks: this.localBlocks() - before, drops: this.drops.since(started) }
+    return { ...result, blocks: this.localBlocks() - before, uploaded: uploads.count, drops: this.drops.since(started) }
+  }
+
+  /**
+   * Resolves when every connected peer that wants my identity holds every device feed of my
+   * identity that I hold, up to its length here (Hypercore's per-peer remote state); `report`
+   * hears what is still missing after each check.
+   */
+  private async delivered (report: (missing: Undelivered[]) => void): Promise<void> {
+    const topic = toHex(identityTopic(this.host.identity))
+    while (!this.closing) {
+      const cores = await this.myCores()
+      const missing = undelivered(this.sessions, topic, cores)
+      report(missing)
+      if (missing.length === 0) return
+      await nextProgress(cores, this)
+    }
+  }
+
+  /** This device's feed and every other device feed of my identity that I hold. */
+  private async myCores (): Promise<Hypercore[]> {
+    const out = new Set<Hypercore>()
+    const own = this.host.core(this.host.feedKey)
+    if (own !== null) out.add(own)
+    for (const feed of await this.host.views.feedsOf(this.host.identity)) {
+      const core = this.host.core(feed)
+      if (core !== null) out.add(core)
+    }
+    return [...out]
+  }
+
+  private allCores (): Hypercore[] {
+    const own = this.host.core(this.host.feedKey)
+    return own === null ? this.host.trackedCores() : [own, ...this.host.trackedCores()]
   }
 
   private async catchUp (): Promise<void> {
+    await this.refresh()
+    const batch = this.syncTopics()
     for (let round = 0; ; round++) {
       await this.refresh()
-      await Promise.all(this.transports.map((t) => t.flush()))
+      await Promise.all(this.transports.map((t) => t.discover(batch)))
       await this.settled()
       const feedsBefore = this.host.trackedCores().length
       const topicsBefore = new Set(this.current.topics.keys())
-      await Promise.all(this.host.trackedCores().map((core) => this.catchUpFeed(core)))
+      await Promise.all(this.offeredCores().map((core) => this.catchUpFeed(core)))
       await this.refresh()
       await this.settled()
       if (this.host.trackedCores().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
     }
+  }
+
+  /**
+   * The tracked feeds some connected peer offered (it holds them): the only ones a sync waits on.
+   * Every open core is attached to every connection, and waiting on the others would cost a round
+   * trip per feed held to learn that the peer does not have it.
+   */
+  private offeredCores (): Hypercore[] {
+    const out = new Set<Hypercore>()
+    for (const s of this.sessions) {
+      for (const h of this.offered.get(s) ?? []) {
+        const core = this.host.core(b4a.from(h, 'hex'))
+        if (core !== null && !b4a.equals(core.key as Uint8Array, this.host.feedKey)) out.add(core)
+      }
+    }
+    return [...out]
+  }
+
+  /** My own topic and a random sample of the other topics in scope (SYNC_TOPICS in all). */
+  private syncTopics (): Uint8Array[] {
+    const others = [...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))
+    return [this.host.identity, ...shuffled(others).slice(0, SYNC_TOPICS - 1)].map((id) => identityTopic(id))
   }
 
   /** Every connection's channel is open and its wants are answered. */
@@ -450,9 +599,10 @@ export class Replicator extends ReadyResource implements SessionHost {
     return n
   }
 
-  private summary (): Omit<SyncResult, 'blocks' | 'drops'> {
+  private summary (): Omit<SyncResult, 'blocks' | 'uploaded' | 'drops'> {
     const cores = this.host.trackedCores()
-    return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1 }
+    const pendingTopics = Math.max(0, ...this.transports.map((t) => t.pending))
+    return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1, topics: this.joined.size, pendingTopics }
   }
 
   /** The peers connected now, with the identity each proved. */
@@ -485,4 +635,16 @@ function contiguous (core: Hypercore, length: number): Promise<void> {
     core.on('close', check)
     check()
   })
+}
+
+/** A shuffled copy (Fisher–Yates). */
+function shuffled<T> (list: T[]): T[] {
+  const out = [...list]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const x = out[i]
+    out[i] = out[j]
+    out[j] = x
+  }
+  return out
 }

@@ -1,0 +1,34 @@
+/**
+ * The unreachable-follows phase alone (`node dist/bench/unreachable-follows-main.js [N] [rounds]`,
+ * default 5000 and 3): prints the machine, each round and the ratios; `npm run bench` runs the
+ * same phase.
+ */
+import { printMachine, readLoad, readMachine } from './machine.js'
+import { TmpDirs, runBench } from './tmp-dirs.js'
+import { unreachableFollows } from './unreachable-follows.js'
+
+const N = Number(process.argv[2] ?? 5000)
+const ROUNDS = Number(process.argv[3] ?? 3)
+
+function log (msg: string): void {
+  process.stderr.write(`[follows ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
+}
+
+const tmp = new TmpDirs()
+
+async function main (): Promise<void> {
+  printMachine(readMachine())
+  try {
+    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log })
+    const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' / ')
+    console.log(`1 follow:                 sync ${ms(r.base.map((x) => x.syncMs))} ms, close ${ms(r.base.map((x) => x.closeMs))} ms`)
+    console.log(`${N} unreachable + 1: sync ${ms(r.loaded.map((x) => x.syncMs))} ms, close ${ms(r.loaded.map((x) => x.closeMs))} ms`)
+    console.log(`sync ${r.syncRatio.toFixed(2)}x, close ${r.closeRatio.toFixed(2)}x of 1 follow (medians of ${ROUNDS}; target <= 2x each)`)
+    console.log(`load     ${readLoad().join(' ')} (1/5/15 min, at the end)`)
+    console.log(JSON.stringify(r))
+  } finally {
+    await tmp.removeAll()
+  }
+}
+
+runBench('bench:follows', tmp, main)

@@ -1,0 +1,122 @@
+/**
+ * Cost follows the peers found, not the follows held: node B follows one online peer P (a friend:
+ * P follows B back, so it announces B's topic), and in the loaded case also N identities whose
+ * feeds B holds (a header each) but whom no peer serves.
+ * Each round P posts once; B opens, joins a local HyperDHT testnet (127.0.0.1 only), syncs and
+ * closes. Sync and close of the loaded node are compared with the same steps of a node that
+ * follows P alone. Everything runs in this process.
+ */
+import createTestnet from 'hyperdht/testnet.js'
+import { createHeader } from '../src/feeds/header.js'
+import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import { encodeRecord } from '../src/feeds/schema.js'
+import type { FeedKey } from '../src/ids.js'
+import { Shoal } from '../src/node/shoal.js'
+import { LOOPBACK_NODE } from './loopback-dht.js'
+import { median } from './stats.js'
+
+export interface FollowsRound { joinMs: number, syncMs: number, closeMs: number, blocks: number, peers: number }
+
+export interface UnreachableFollowsRun {
+  unreachable: number
+  base: FollowsRound[]
+  loaded: FollowsRound[]
+  /** Medians: loaded / base. */
+  syncRatio: number
+  closeRatio: number
+  /** B's setup with N unreachable follows (writes and indexing), not part of the measurement. */
+  setupMs: number
+}
+
+type Testnet = Awaited<ReturnType<typeof createTestnet>>
+
+/**
+ * A storage folder whose node follows `peer` (who follows it back) and `unreachable` identities
+ * it holds a header feed of.
+ */
+async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<void> {
+  const { shoal } = await Shoal.init(dir, { name: 'reader' })
+  await peer.follow(shoal.identity)
+  try {
+    await shoal.follow(peer.identity)
+    // B has synced with P before: it holds P's feed (in-process replication, no swarm).
+    const s1 = shoal.replicate(true)
+    const s2 = peer.replicate(false)
+    s1.pipe(s2).pipe(s1)
+    await shoal.addFeed(peer.feedKey)
+    await shoal.waitForIndexed(peer.feedKey, peer.feedLength)
+    s1.destroy()
+    s2.destroy()
+    for (let i = 0; i < unreachable; i++) {
+      const identity = keyPairFromSeed(createSeed())
+      const core = shoal.store.get({ name: `ghost-${i}` })
+      await core.ready()
+      await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, `ghost-${i}`, Date.now())))
+      await core.close()
+      await shoal.addFeed(core.key as FeedKey)
+      await shoal.follow(identity.publicKey)
+    }
+    await shoal.indexed()
+  } finally {
+    await shoal.close()
+  }
+}
+
+async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, timeoutMs: number): Promise<FollowsRound> {
+  await peer.post({ text: `round ${n}` })
+  const node = new Shoal(dir)
+  await node.ready()
+  let closed = false
+  try {
+    let t = performance.now()
+    await node.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE) })
+    const joinMs = performance.now() - t
+    t = performance.now()
+    const r = await node.sync({ timeout: timeoutMs })
+    const syncMs = performance.now() - t
+    const got = node.core(peer.feedKey)?.contiguousLength
+    if (got !== peer.feedLength) throw new Error(`sync returned without the peer's new post (${got} of ${peer.feedLength} blocks, ${r.peers} peers)`)
+    t = performance.now()
+    await node.close()
+    closed = true
+    return { joinMs, syncMs, closeMs: performance.now() - t, blocks: r.blocks, peers: r.peers }
+  } finally {
+    if (!closed) await node.close()
+  }
+}
+
+export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void }): Promise<UnreachableFollowsRun> {
+  const log = opts.log ?? (() => {})
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  const peers: Shoal[] = []
+  try {
+    // One online peer per node measured, so that neither node is in the other's follow range.
+    for (const label of ['follows-peer-base', 'follows-peer-loaded']) {
+      const { shoal } = await Shoal.init(await opts.makeDir(label), { name: 'online peer' })
+      peers.push(shoal)
+      await shoal.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE) })
+    }
+    const [peerBase, peerLoaded] = peers
+    const baseDir = await opts.makeDir('follows-base')
+    const loadedDir = await opts.makeDir('follows-loaded')
+    await prepare(baseDir, peerBase, 0)
+    const t = performance.now()
+    await prepare(loadedDir, peerLoaded, opts.unreachable)
+    const setupMs = performance.now() - t
+    for (const p of peers) await p.replicator?.flush() // each announces the topic of the node it follows
+    log(`prepared a node with ${opts.unreachable} unreachable follows in ${Math.round(setupMs)} ms`)
+    const base: FollowsRound[] = []
+    const loaded: FollowsRound[] = []
+    for (let i = 0; i < opts.rounds; i++) {
+      base.push(await round(baseDir, testnet, peerBase, i, opts.timeoutMs))
+      log(`1 follow: sync ${Math.round(base[i].syncMs)} ms, close ${Math.round(base[i].closeMs)} ms`)
+      loaded.push(await round(loadedDir, testnet, peerLoaded, i, opts.timeoutMs))
+      log(`${opts.unreachable} unreachable + 1: sync ${Math.round(loaded[i].syncMs)} ms, close ${Math.round(loaded[i].closeMs)} ms`)
+    }
+    const m = (xs: FollowsRound[], k: 'syncMs' | 'closeMs'): number => median(xs.map((x) => x[k]))
+    return { unreachable: opts.unreachable, base, loaded, setupMs, syncRatio: m(loaded, 'syncMs') / m(base, 'syncMs'), closeRatio: m(loaded, 'closeMs') / m(base, 'closeMs') }
+  } finally {
+    for (const p of peers) await p.close()
+    await testnet.destroy()
+  }
+}

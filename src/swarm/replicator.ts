@@ -177,11 +177,13 @@ export class Replicator extends ReadyResource implements SessionHost {
     }
     this.emit('connection', conn)
     conn.on('error', safetyCatch)
-    this.host.store.replicate(conn)
     const session = new PeerSession(conn, this)
     this.connecting.add(session)
     session.opened.then(() => this.connecting.delete(session), safetyCatch)
+    // The shoal/feeds channel opens before Corestore attaches every open core (one channel open
+    // each): with thousands of feeds held it would otherwise wait behind all of them.
     session.open()
+    this.host.store.replicate(conn)
   }
 
   // --- scope ---------------------------------------------------------------------------

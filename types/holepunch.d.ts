@@ -209,6 +209,8 @@ declare module 'hyperswarm' {
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): Hyperswarm.Discovery
     leave (topic: Uint8Array): Promise<void>
     readonly destroyed: boolean
+    /** Dials in progress. */
+    readonly connecting: number
     /** The DHT server: its close unannounces our key's server record. */
     readonly server: { close (): Promise<void> }
     flush (): Promise<void>

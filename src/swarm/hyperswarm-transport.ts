@@ -73,7 +73,11 @@ export class HyperswarmTransport implements Transport {
     const flushed = this.swarm.flush()
     if (await settledWithin(flushed, DIAL_WAIT_MS)) return
     // Still dialling: stop waiting if some peer is connected; with none yet, every dial counts.
-    if (this.swarm.connections.size === 0) await flushed
+    if (this.swarm.connections.size > 0) return
+    await flushed
+    while (this.swarm.connections.size === 0 && this.swarm.connecting > 0 && !this.swarm.destroyed) {
+      await new Promise<void>((resolve) => this.swarm.once('update', () => resolve()))
+    }
   }
 
   /**

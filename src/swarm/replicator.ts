@@ -208,10 +208,12 @@ export class Replicator extends ReadyResource implements SessionHost {
       conn.destroy(reason)
       return
     }
-    this.host.store.replicate(conn)
     const session = new PeerSession(conn, this)
     this.connecting.add(session)
+    // The shoal/feeds channel opens before Corestore attaches every open core (one channel open
+    // each): with thousands of feeds held it would otherwise wait behind all of them.
     session.open()
+    this.host.store.replicate(conn)
   }
 
   /**

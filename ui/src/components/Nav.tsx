@@ -13,8 +13,9 @@ interface NavEntry {
 }
 
 function UnreadBadge () {
-  const { unread } = useNotifications()
-  if (unread === 0) return null
+  const { unread, query } = useNotifications()
+  if (query.data === undefined) return null
+  if (unread === 0) return <span hidden data-testid='unread-none' />
   return <span className='pill unread' data-testid='unread-badge' aria-label={`${unread} unread`}>{unread > 99 ? '99+' : unread}</span>
 }
 

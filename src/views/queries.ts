@@ -271,15 +271,14 @@ export class Views {
 
   /**
    * Who reacted to a post, by emoji (the MAX_REACTION_KINDS most used), with when (ms). Reactor rows
-   * are keyed by reactor, so this asks each identity held (blocked ones left out): one batch of
-   * point reads, identities × kinds.
+   * are keyed by reactor, so this asks each identity held (blocked ones left out), or those in
+   * `among`: point reads in batches, identities × kinds.
    */
-  async reactors (ref: MessageRef): Promise<Array<{ emoji: string, who: IdentityKey, at: number }>> {
+  async reactors (ref: MessageRef, among?: IdentityKey[]): Promise<Array<{ emoji: string, who: IdentityKey, at: number }>> {
     const counts = await this.reactions(ref, await this.db.get(keys.reactionSummary(ref)))
     const emojis = Object.keys(counts)
     if (emojis.length === 0) return []
-    const blocked = hexSet(await this.blocking(this.me))
-    const people = (await this.heldIdentities()).filter((p) => !blocked.has(toHex(p)))
+    const people = among ?? await this.unblockedIdentities()
     const asked: Array<{ emoji: string, who: IdentityKey }> = []
     for (const who of people) for (const emoji of emojis) asked.push({ emoji, who })
     const out: Array<{ emoji: string, who: IdentityKey, at: number }> = []
@@ -293,6 +292,11 @@ export class Views {
       })
     }
     return out
+  }
+
+  private async unblockedIdentities (): Promise<IdentityKey[]> {
+    const blocked = hexSet(await this.blocking(this.me))
+    return (await this.heldIdentities()).filter((p) => !blocked.has(toHex(p)))
   }
 
   /**
@@ -330,11 +334,11 @@ export class Views {
     }
     // Reactions on my posts that have any.
     const summaries = await this.db.getMany(mine.map((r) => keys.reactionSummary(r)))
+    const others = summaries.some((x) => x !== null) ? (await this.unblockedIdentities()).filter((p) => !b4a.equals(p, this.me)) : []
     for (let i = 0; i < mine.length; i++) {
       if (summaries[i] === null || myPosts[i] === null) continue
       const text = excerpt(decode(storedPost, myPosts[i] as Uint8Array).text)
-      for (const r of await this.reactors(mine[i])) {
-        if (b4a.equals(r.who, this.me)) continue
+      for (const r of await this.reactors(mine[i], others)) {
         out.push({ kind: 'reaction', at: r.at, who: identityToString(r.who), whoKey: r.who, post: refToString(mine[i]), emoji: r.emoji, text })
       }
     }

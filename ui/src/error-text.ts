@@ -28,7 +28,12 @@ const SENTENCES: Record<string, string> = {
   CLIENT_ERROR: 'Something went wrong in this page. Reload it and try again.'
 }
 
+/** Codes whose detail helps the person fix it (which word is wrong), shown after the sentence. */
+const WITH_DETAIL = new Set(['INVALID_PHRASE', 'INVALID_ARGUMENT'])
+
 /** A sentence saying what went wrong and what to do. */
 export function errorText (err: ApiCallError): string {
-  return SENTENCES[err.code] ?? `${err.detail.charAt(0).toUpperCase()}${err.detail.slice(1)}.`
+  const sentence = SENTENCES[err.code]
+  if (sentence === undefined) return `${err.detail.charAt(0).toUpperCase()}${err.detail.slice(1)}.`
+  return WITH_DETAIL.has(err.code) && err.detail !== '' ? `${sentence} (${err.detail})` : sentence
 }

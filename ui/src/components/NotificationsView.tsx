@@ -1,10 +1,12 @@
 import { useEffect } from 'react'
+import { useAppState } from '../app-state.ts'
 import { useNotifications } from '../notifications.tsx'
 import type { Notification } from '../protocol.ts'
 import { useNavigate } from '../router.tsx'
 import { AuthorLink } from './AuthorLink.tsx'
 import { InlineError } from './InlineError.tsx'
 import { RelativeTime } from './RelativeTime.tsx'
+import { InlineExcerpt } from './RichText.tsx'
 
 const WHAT: Record<Notification['kind'], string> = {
   reply: 'replied to your post',
@@ -17,6 +19,8 @@ const WHAT: Record<Notification['kind'], string> = {
 export function NotificationsView () {
   const { query, markSeen } = useNotifications()
   const navigate = useNavigate()
+  const me = useAppState()
+  const mentioned = me.id === null ? [] : [{ id: me.id, name: me.name }]
   const data = query.data
   const seen = data?.seen ?? 0
 
@@ -27,7 +31,8 @@ export function NotificationsView () {
 
   return (
     <section className='view' aria-labelledby='notifications-title'>
-      <h1 id='notifications-title'>Notifications</h1>
+      <h1 id='notifications-title'>Activity</h1>
+      <p className='muted'>Replies to your posts, reactions to them, mentions of you and new followers.</p>
       {query.loading && <p className='muted center'>Loading…</p>}
       <InlineError error={query.error} onRetry={query.reload} />
       {data !== undefined && data.items.length === 0 && <p className='empty'>Nothing yet. Replies, reactions, mentions and new followers show here.</p>}
@@ -43,7 +48,7 @@ export function NotificationsView () {
             {n.text !== null && n.post !== null && (
               <button type='button' className='link excerpt' data-testid='notification-open'
                 onClick={() => { navigate({ name: 'thread', id: n.post as string, focus: n.post as string }) }}>
-                <bdi dir='auto'>{n.text}</bdi>
+                <InlineExcerpt text={n.text} mentioned={mentioned} />
               </button>
             )}
           </li>

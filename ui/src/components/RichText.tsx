@@ -55,3 +55,15 @@ function foldAt (text: string): string {
   const last = cut.charCodeAt(cut.length - 1)
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut // never half a surrogate pair
 }
+
+/** A short excerpt inline (inside a button or link): mentions as names, links as plain text. */
+export function InlineExcerpt ({ text, mentioned }: { text: string, mentioned: Person[] }) {
+  const names = new Map(mentioned.map((p) => [p.id, p.name]))
+  return (
+    <bdi dir='auto'>
+      {segments(text).map((s, i) => s.kind === 'mention'
+        ? <span key={i} className='mention'>@<bdi>{displayName(names.get(s.id) ?? null, s.id)}</bdi></span>
+        : s.text)}
+    </bdi>
+  )
+}

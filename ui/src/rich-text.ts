@@ -7,7 +7,8 @@ export type Segment =
   | { kind: 'link', text: string, href: string }
   | { kind: 'mention', text: string, id: string }
 
-const TOKEN = /(https?:\/\/[^\s<>"]+)|@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})(?![ybndrfg8ejkmcpqxot1uwisza345h769])/gi
+// The mention pattern is the node's (MENTION in src/node/shoal.ts), so what shows as a mention is what was indexed as one.
+const TOKEN = /(https?:\/\/[^\s<>"]+)|@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 /** Punctuation that usually ends a sentence rather than a URL. */
 const TRAILING = /[.,;:!?)\]}'"»”’]+$/
 
@@ -27,7 +28,7 @@ export function segments (text: string): Segment[] {
       at = start + raw.length
     } else {
       if (start > at) out.push({ kind: 'text', text: text.slice(at, start) })
-      out.push({ kind: 'mention', text: raw, id: m[2].toLowerCase() })
+      out.push({ kind: 'mention', text: raw, id: m[2] })
       at = start + raw.length
     }
   }

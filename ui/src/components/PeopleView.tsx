@@ -22,7 +22,7 @@ export function PeopleView () {
       {following.loading && <p className='muted'>Loading…</p>}
       <InlineError error={following.error} onRetry={following.reload} />
       {following.data !== undefined && (
-        <PeopleList people={following.data.people} testId='following-list' empty='You do not follow anyone yet. Paste someone\u2019s id above.' />
+        <PeopleList people={following.data.people} testId='following-list' empty={'You do not follow anyone yet. Paste someone\u2019s id above.'} />
       )}
       <h2>Followers</h2>
       <InlineError error={followers.error} onRetry={followers.reload} />

@@ -46,6 +46,7 @@ export type ShoalErrorCode =
   | 'REQUEST_TOO_LARGE'
   | 'TOO_MANY_REQUESTS'
   | 'BROWSER_FAILED'
+  | 'BLOCKED'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -125,4 +126,6 @@ export class ShoalError extends Error {
   static REQUEST_TOO_LARGE (msg: string): ShoalError { return new ShoalError('REQUEST_TOO_LARGE', msg) }
   static TOO_MANY_REQUESTS (msg: string): ShoalError { return new ShoalError('TOO_MANY_REQUESTS', msg) }
   static BROWSER_FAILED (msg: string, cause?: unknown): ShoalError { return new ShoalError('BROWSER_FAILED', msg, { cause }) }
+  /** Following someone I block: unblock them first. */
+  static BLOCKED (msg: string): ShoalError { return new ShoalError('BLOCKED', msg) }
 }

@@ -7,7 +7,8 @@ import { ShoalError } from '../errors.js'
 import { identityToString, parseIdentity, parseRef, refToString, type MessageRef } from '../ids.js'
 import type { ShoalApp } from '../node/app.js'
 import type { Shoal } from '../node/shoal.js'
-import type { AppState, Method, Methods, Profile, SyncStatus } from './protocol.js'
+import type { Item as ViewItem } from '../views/types.js'
+import { MAX_POSTS_PER_CALL, type AppState, type Item, type Method, type Methods, type Person, type Profile, type SyncStatus } from './protocol.js'
 import { describe } from './request-input.js'
 
 type Params = Record<string, unknown>
@@ -33,6 +34,31 @@ function int (p: Params, name: string): number | undefined {
 
 function ref (p: Params, name: string): MessageRef {
   return parseRef(str(p, name) as string)
+}
+
+/** An array of strings, at most `max` of them. */
+function strings (p: Params, name: string, max: number): string[] {
+  const v = p[name]
+  if (!Array.isArray(v)) throw ShoalError.BAD_REQUEST(`${name} must be an array`)
+  if (v.length > max) throw ShoalError.BAD_REQUEST(`${name} has more than ${max} entries`)
+  if (!v.every((x) => typeof x === 'string')) throw ShoalError.BAD_REQUEST(`${name} must hold strings`)
+  return v as string[]
+}
+
+async function people (shoal: Shoal, ids: Uint8Array[]): Promise<Person[]> {
+  const out: Person[] = []
+  for (const k of ids) out.push({ id: identityToString(k), name: await shoal.views.nameOf(k) })
+  return out
+}
+
+/** Adds what only I know to view items: my reactions and the names of who is mentioned. */
+async function decorate (shoal: Shoal, items: ViewItem[]): Promise<Item[]> {
+  const mine = await shoal.views.myReactions(items.map((i) => parseRef(i.id)))
+  const names = new Map<string, string | null>()
+  for (const i of items) {
+    for (const m of i.mentions) if (!names.has(m)) names.set(m, await shoal.views.nameOf(parseIdentity(m)))
+  }
+  return items.map((i, n) => ({ ...i, mine: mine[n], mentioned: i.mentions.map((id) => ({ id, name: names.get(id) ?? null })) }))
 }
 
 const written = (r: MessageRef): { id: string } => ({ id: refToString(r) })
@@ -61,23 +87,65 @@ export async function syncStatus (shoal: Shoal): Promise<SyncStatus> {
   const s = await shoal.status()
   const identities = []
   for (const i of s.identities) identities.push({ id: i.id, name: await shoal.views.nameOf(parseIdentity(i.id)), feeds: i.feeds })
-  return { peers: s.peers.length, identities }
+  const connected = []
+  for (const p of s.peers) connected.push({ id: p.identity, name: p.identity === null ? null : await shoal.views.nameOf(parseIdentity(p.identity)) })
+  return { peers: s.peers.length, connected, identities }
 }
 
 export function createHandlers (network: AppState['network']): Record<Method, Handler> {
   const handlers: { [M in Method]: Handler } = {
     state: (app) => appState(app, network),
     init: async (app, p) => {
-      const { shoal, phrase } = await app.init({ name: str(p, 'name', { optional: true, max: 64 }) })
-      return { id: shoal.id, phrase: phrase as string }
+      const { shoal, phrase } = await app.init({ name: str(p, 'name', { optional: true, max: 64 }), restore: str(p, 'restore', { optional: true, max: 1024 }) })
+      return { id: shoal.id, phrase }
     },
-    timeline: (app, p) => app.need().timeline({
-      limit: int(p, 'limit'),
-      before: str(p, 'before', { optional: true }) ?? null,
-      author: p.author ? parseIdentity(str(p, 'author') as string) : null
-    }),
-    thread: (app, p) => app.need().thread(ref(p, 'id')),
-    mentions: (app, p) => app.need().mentions({ limit: int(p, 'limit') }),
+    timeline: async (app, p) => {
+      const shoal = app.need()
+      const page = await shoal.timeline({
+        limit: int(p, 'limit'),
+        before: str(p, 'before', { optional: true }) ?? null,
+        author: p.author ? parseIdentity(str(p, 'author') as string) : null
+      })
+      return { items: await decorate(shoal, page.items), next: page.next }
+    },
+    thread: async (app, p) => {
+      const shoal = app.need()
+      const t = await shoal.thread(ref(p, 'id'))
+      const [root] = t.root === null ? [null] : await decorate(shoal, [t.root])
+      return { root, replies: await decorate(shoal, t.replies) }
+    },
+    mentions: async (app, p) => {
+      const shoal = app.need()
+      return { items: await decorate(shoal, (await shoal.mentions({ limit: int(p, 'limit') })).items) }
+    },
+    posts: async (app, p) => {
+      const shoal = app.need()
+      const refs = strings(p, 'ids', MAX_POSTS_PER_CALL).map((id) => parseRef(id))
+      return { items: await decorate(shoal, await shoal.views.itemsOf(refs)) }
+    },
+    reactors: async (app, p) => {
+      const shoal = app.need()
+      const target = ref(p, 'id')
+      const byEmoji = new Map<string, Uint8Array[]>()
+      for (const r of await shoal.views.reactors(target)) {
+        const list = byEmoji.get(r.emoji)
+        if (list === undefined) byEmoji.set(r.emoji, [r.who])
+        else list.push(r.who)
+      }
+      const reactions = []
+      for (const [emoji, who] of byEmoji) reactions.push({ emoji, people: await people(shoal, who) })
+      return { reactions }
+    },
+    notifications: async (app, p) => {
+      const shoal = app.need()
+      return { items: await shoal.views.notifications({ limit: int(p, 'limit') }), seen: await shoal.notificationsSeen() }
+    },
+    markNotificationsSeen: async (app, p) => {
+      const at = int(p, 'at')
+      if (at === undefined || at < 0) throw ShoalError.BAD_REQUEST('at must be a time in ms')
+      // Never past now: a marker in the future would hide what has not happened yet.
+      return { seen: await app.need().markNotificationsSeen(Math.min(at, Date.now())) }
+    },
     profile: (app, p) => profileOf(app.need(), str(p, 'id', { optional: true })),
     setProfile: async (app, p) => {
       const shoal = app.need()
@@ -89,6 +157,14 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
       const people = []
       for (const k of await shoal.views.following(shoal.identity)) people.push({ id: identityToString(k), name: await shoal.views.nameOf(k) })
       return { people }
+    },
+    followers: async (app) => {
+      const shoal = app.need()
+      return { people: await people(shoal, await shoal.views.followers(shoal.identity)) }
+    },
+    blocked: async (app) => {
+      const shoal = app.need()
+      return { people: await people(shoal, await shoal.views.blocking(shoal.identity)) }
     },
     post: async (app, p) => {
       const reply = str(p, 'reply', { optional: true })

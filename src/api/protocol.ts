@@ -21,9 +21,19 @@ export const LAUNCH_PATH = '/api/launch'
  */
 export const TEXT_LIMITS = { text: 8 * 1024, contentWarning: 256, name: 64, bio: 1024 } as const
 
-import type { Item, Page, Profile as ViewProfile } from '../views/types.js'
+import type { Item as ViewItem, Notification, Profile as ViewProfile } from '../views/types.js'
 
-export type { Item, Page }
+export type { Notification }
+
+/** A post as the UI shows it: the view's item, plus what only the local identity knows. */
+export interface Item extends ViewItem {
+  /** The emoji I have on this post (shown pressed; pressing again removes mine). */
+  mine: string[]
+  /** The names of the identities in `mentions`, to render `@id` in the text as a name. */
+  mentioned: Person[]
+}
+
+export interface Page { items: Item[], next: string | null }
 
 export interface Thread { root: Item | null, replies: Item[] }
 
@@ -46,17 +56,26 @@ export interface AppState {
   storage?: { rolledBack: { length: number, expected: number } | null, viewsRebuilt: string | null, replacedFeed: string | null }
 }
 
+/** Most ids a `posts` call may ask for at once. */
+export const MAX_POSTS_PER_CALL = 500
+
 export interface FeedProgress { key: string, local: number, remote: number }
 export interface SyncStatus {
   peers: number
+  /** The connected peers, by the identity they proved (null before they did). */
+  connected: Array<{ id: string | null, name: string | null }>
   identities: Array<{ id: string, name: string | null, feeds: FeedProgress[] }>
 }
 
 /** Every method: its params and its result. */
 export interface Methods {
   state: { params: Record<string, never>, result: AppState }
-  /** First run: creates the identity; the phrase is returned once and never again. */
-  init: { params: { name?: string }, result: { id: string, phrase: string } }
+  /**
+   * First run: creates the identity, or with `restore` (24 words) brings one back; the new
+   * phrase is returned once and never again (null after a restore). A bad phrase is
+   * INVALID_PHRASE and writes nothing.
+   */
+  init: { params: { name?: string, restore?: string }, result: { id: string, phrase: string | null } }
   timeline: { params: { limit?: number, before?: string | null, author?: string | null }, result: Page }
   thread: { params: { id: string }, result: Thread }
   mentions: { params: { limit?: number }, result: { items: Item[] } }
@@ -64,6 +83,17 @@ export interface Methods {
   /** Sets the fields given; a field left out keeps its current value. */
   setProfile: { params: { name?: string, bio?: string }, result: Profile }
   following: { params: Record<string, never>, result: { people: Person[] } }
+  followers: { params: Record<string, never>, result: { people: Person[] } }
+  /** The people I block. */
+  blocked: { params: Record<string, never>, result: { people: Person[] } }
+  /** Posts by id (at most MAX_POSTS_PER_CALL), to refresh loaded ones: deleted and unknown ones are left out. */
+  posts: { params: { ids: string[] }, result: { items: Item[] } }
+  /** Who reacted to a post, by emoji (most used first). */
+  reactors: { params: { id: string }, result: { reactions: Array<{ emoji: string, people: Person[] }> } }
+  /** Replies, reactions, mentions and new followers, newest first; `seen` is the read marker (ms). */
+  notifications: { params: { limit?: number }, result: { items: Notification[], seen: number } }
+  /** Moves the read marker forward to `at` (ms; never back). */
+  markNotificationsSeen: { params: { at: number }, result: { seen: number } }
   post: { params: { text: string, reply?: string | null, cw?: string | null }, result: { id: string } }
   react: { params: { id: string, emoji: string, remove?: boolean }, result: { id: string } }
   edit: { params: { id: string, text: string }, result: { id: string } }

@@ -13,11 +13,12 @@ import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } 
 import type { ReceiptStore } from '../views/indexer.js'
 import { openFault, writeFault } from './storage.js'
 
-const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05 } as const
+const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05, notificationsSeen: 0x06 } as const
 
 const DEVICE_FEED = b4a.from([TAG.deviceFeed])
 const FEED_LENGTH = b4a.from([TAG.feedLength])
 const MIGRATED = b4a.from([TAG.migrated])
+const NOTIFICATIONS_SEEN = b4a.from([TAG.notificationsSeen])
 
 /**
  * Besides the feeds, the state keeps when each message with a future timestamp was first received
@@ -100,6 +101,19 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   /** Whether a one-time migration (by name) already ran. */
   async migrated (name: string): Promise<boolean> {
     return (await this.rocks.get(b4a.concat([MIGRATED, b4a.from(name)]))) !== null
+  }
+
+  /** Until when (ms, notification time) the person has seen their notifications; 0 when never. */
+  async notificationsSeen (): Promise<number> {
+    const v = await this.rocks.get(NOTIFICATIONS_SEEN)
+    return v === null ? 0 : readUint64BE(v, 0)
+  }
+
+  /** Records that notifications up to `at` (ms) were seen; never moves the marker back. */
+  async setNotificationsSeen (at: number): Promise<number> {
+    const seen = Math.max(at, await this.notificationsSeen())
+    await this.write([[NOTIFICATIONS_SEEN, u64(seen)]])
+    return seen
   }
 
   /** Marks a one-time migration done, in the same write as the tracked feeds and receipts it moved. */

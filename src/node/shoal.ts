@@ -587,7 +587,13 @@ export class Shoal extends ReadyResource {
     return this.write(rec)
   }
 
-  follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
+  /** Follows `who`; BLOCKED while I block them (unblock first). */
+  async follow (who: IdentityKey): Promise<MessageRef> {
+    const blocked = await this.read(() => this.views.blocking(this.identity))
+    if (blocked.some((k) => b4a.equals(k, who))) throw ShoalError.BLOCKED(`you block ${identityToString(who)}: unblock them before following`)
+    return this.contact('follow', who)
+  }
+
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }
   /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
@@ -644,6 +650,16 @@ export class Shoal extends ReadyResource {
 
   mentions (opts: { limit?: number } = {}): Promise<{ items: Item[] }> {
     return this.read(() => this.views.mentions(opts))
+  }
+
+  /** Notification time (ms) up to which the person has seen their notifications (node state). */
+  notificationsSeen (): Promise<number> {
+    return this.need(this.stateInstance).notificationsSeen()
+  }
+
+  /** Moves the notifications "seen" marker forward to `at` (ms); resolves to the marker. */
+  markNotificationsSeen (at: number): Promise<number> {
+    return this.need(this.stateInstance).setNotificationsSeen(at)
   }
 
   profile (who?: IdentityKey): Promise<Profile> {

@@ -8,13 +8,14 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, reactionSummary, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type StoredPost
 } from './records.js'
+import { listNotifications } from './notifications.js'
 import type { ViewDb } from './view-db.js'
-import type { Item, Page, Profile } from './types.js'
+import type { Item, Notification, Page, Profile } from './types.js'
 
-export type { Item, Page, Profile } from './types.js'
+export type { Item, Notification, Page, Profile } from './types.js'
 
 export interface TimelineQuery { limit?: number, before?: string | null, author?: IdentityKey | null }
 
@@ -24,6 +25,8 @@ const SCAN_BUDGET = 2000
 const CURSOR_BYTES = 48
 /** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
+/** Point reads per batch when asking who reacted. */
+const REACTOR_BATCH = 1000
 
 interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
 
@@ -232,6 +235,70 @@ export class Views {
     const raw = await this.db.get(keys.about(who))
     return raw === null ? null : decode(storedAbout, raw).name
   }
+
+  /** Identities that follow `who` (and do not block them), as far as we know. */
+  async followers (who: Uint8Array): Promise<IdentityKey[]> {
+    const out: IdentityKey[] = []
+    const prefix = key(TAG.contactReverse, who)
+    for await (const { key: k, value } of this.db.scanPrefix(prefix)) {
+      const f = decode(contactFlags, value)
+      if (f.following && !f.blocking) out.push(b4a.from(k.subarray(prefix.byteLength, prefix.byteLength + 32)) as IdentityKey)
+    }
+    return out
+  }
+
+  /** Posts by ref in the given order, as timelines show them; deleted, missing and blocked ones are left out. */
+  async itemsOf (refs: MessageRef[]): Promise<Item[]> {
+    return this.items(refs, hexSet(await this.blocking(this.me)))
+  }
+
+  /** For each ref, the emoji the local identity has on it (its reactor rows that are on). */
+  async myReactions (refs: MessageRef[]): Promise<string[][]> {
+    return Promise.all(refs.map(async (r) => {
+      const prefix = key(TAG.reactor, this.me, refBytes(r))
+      const out: string[] = []
+      for await (const { key: k, value } of this.db.scanPrefix(prefix, { limit: MAX_REACTION_KINDS })) {
+        if (decode(reactor, value).on) out.push(b4a.toString(k.subarray(prefix.byteLength)))
+      }
+      return out
+    }))
+  }
+
+  /**
+   * Who reacted to a post, by emoji (the MAX_REACTION_KINDS most used), with when (ms). Reactor rows
+   * are keyed by reactor, so this asks each identity held (blocked ones left out), or those in
+   * `among`: point reads in batches, identities × kinds.
+   */
+  async reactors (ref: MessageRef, among?: IdentityKey[]): Promise<Array<{ emoji: string, who: IdentityKey, at: number }>> {
+    const counts = await this.reactions(ref, await this.db.get(keys.reactionSummary(ref)))
+    const emojis = Object.keys(counts)
+    if (emojis.length === 0) return []
+    const people = among ?? await this.unblockedIdentities()
+    const asked: Array<{ emoji: string, who: IdentityKey }> = []
+    for (const who of people) for (const emoji of emojis) asked.push({ emoji, who })
+    const out: Array<{ emoji: string, who: IdentityKey, at: number }> = []
+    for (let i = 0; i < asked.length; i += REACTOR_BATCH) {
+      const part = asked.slice(i, i + REACTOR_BATCH)
+      const raws = await this.db.getMany(part.map((a) => keys.reactor(a.who, ref, a.emoji)))
+      raws.forEach((raw, j) => {
+        if (raw === null) return
+        const r = decode(reactor, raw)
+        if (r.on) out.push({ ...part[j], at: r.stamp.ts })
+      })
+    }
+    return out
+  }
+
+  private async unblockedIdentities (): Promise<IdentityKey[]> {
+    const blocked = hexSet(await this.blocking(this.me))
+    return (await this.heldIdentities()).filter((p) => !blocked.has(toHex(p)))
+  }
+
+  /** What happened to me, newest first (see notifications.ts). */
+  notifications (opts: { limit?: number } = {}): Promise<Notification[]> {
+    return listNotifications(this.db, this, this.me, clampLimit(opts.limit))
+  }
+
 
   /**
    * Reaction counts of one post by emoji, the MAX_REACTION_KINDS most used, most used first (an

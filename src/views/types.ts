@@ -28,3 +28,18 @@ export interface Profile {
   following: number
   followers: number
 }
+
+/** Something that happened to the local identity (see Views.notifications). */
+export interface Notification {
+  kind: 'reply' | 'reaction' | 'mention' | 'follow'
+  /** When it happened, ms: the record's (clamped) timestamp. */
+  at: number
+  who: string
+  whoName: string | null
+  /** The reply or the mentioning post; for a reaction, my post; null for a follow. */
+  post: string | null
+  /** The emoji of a reaction, else null. */
+  emoji: string | null
+  /** The start of the post concerned, else null. */
+  text: string | null
+}

@@ -8,6 +8,7 @@ import type { ReactNode } from 'react'
 export type Route =
   | { name: 'home' }
   | { name: 'mentions' }
+  | { name: 'notifications' }
   | { name: 'people' }
   | { name: 'sync' }
   /** Without `id`: my own profile. */
@@ -28,6 +29,7 @@ function routeFromState (state: unknown): Route {
   switch (route.name) {
     case 'home':
     case 'mentions':
+    case 'notifications':
     case 'people':
     case 'sync':
       return { name: route.name }

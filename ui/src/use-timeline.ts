@@ -2,12 +2,12 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ApiCallError } from './api-client.ts'
 import { call, subscribe } from './api-client.ts'
 import { coalesced, toApiError, useEpoch } from './hooks.ts'
-import type { Item, Page } from './protocol.ts'
+import { MAX_POSTS_PER_CALL, type Item, type Page } from './protocol.ts'
 
 export const PAGE_SIZE = 20
 /**
- * What a live refresh asks for: the newest posts. Loaded posts older than this window are kept as
- * they are, so a refresh costs the same however far the reader has scrolled.
+ * What a live refresh asks for as a page: the newest posts. Loaded posts older than this window
+ * are refreshed by id (the `posts` method), so edits, reactions and deletions reach them too.
  */
 export const REFRESH_WINDOW = 50
 /** Below this scroll offset the reader is at the top, where new posts may push in. */
@@ -67,6 +67,16 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
         const atTop = window.scrollY <= TOP_SLACK_PX
         setLoaded((prev) => reconcile(prev.key === key ? prev : null, key, page, atTop))
         setError(null)
+        // Posts loaded beyond the window: edits, reactions and deletions reach them too.
+        const inPage = new Set(page.items.map((i) => i.id))
+        const older = latest.current.loaded.items.filter((i) => !inPage.has(i.id)).map((i) => i.id)
+        for (let at = 0; at < older.length && !cancelled; at += MAX_POSTS_PER_CALL) {
+          const asked = older.slice(at, at + MAX_POSTS_PER_CALL)
+          const { items } = await call('posts', { ids: asked })
+          if (cancelled) return
+          latest.current.beforeReplace?.()
+          setLoaded((prev) => prev.key === key ? { ...prev, items: refreshed(prev.items, asked, items) } : prev)
+        }
       } catch (err) {
         if (!cancelled) setError(toApiError(err))
       }
@@ -121,6 +131,19 @@ export function useTimeline (author: string | null, beforeReplace?: () => void):
   }
 }
 
+/** `items` with the `asked` ones replaced by their fresh copies, or dropped when gone (deleted, blocked). */
+function refreshed (items: Item[], asked: string[], fresh: Item[]): Item[] {
+  const askedSet = new Set(asked)
+  const byId = new Map(fresh.map((i) => [i.id, i]))
+  const out: Item[] = []
+  for (const i of items) {
+    if (!askedSet.has(i.id)) { out.push(i); continue }
+    const f = byId.get(i.id)
+    if (f !== undefined) out.push(sameItem(i, f) ? i : f)
+  }
+  return out
+}
+
 function append (prev: Loaded, page: Page): Loaded {
   const seen = new Set(prev.items.map((i) => i.id))
   return { ...prev, items: [...prev.items, ...page.items.filter((i) => !seen.has(i.id))], next: page.next }
@@ -159,5 +182,6 @@ function reuse (old: Item[], fresh: Item[]): Item[] {
 
 function sameItem (a: Item, b: Item): boolean {
   return a.text === b.text && a.edited === b.edited && a.authorName === b.authorName && a.cw === b.cw &&
-    JSON.stringify(a.reactions) === JSON.stringify(b.reactions)
+    JSON.stringify(a.reactions) === JSON.stringify(b.reactions) && a.mine.join() === b.mine.join() &&
+    JSON.stringify(a.mentioned) === JSON.stringify(b.mentioned)
 }

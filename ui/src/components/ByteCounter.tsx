@@ -5,13 +5,13 @@ export function utf8Length (text: string): number {
   return encoder.encode(text).byteLength
 }
 
-/** "used / limit bytes" under a text field; turns red and is announced once over the limit. */
+/** "used / limit bytes" under a text field, always shown; turns red and is announced once over the limit. */
 export function ByteCounter ({ used, limit, testId }: { used: number, limit: number, testId?: string }) {
   const over = used > limit
-  if (!over && used < limit * 0.8) return null
   return (
-    <span className={over ? 'byte-counter over' : 'byte-counter'} data-testid={testId} role={over ? 'alert' : undefined}>
-      {used.toLocaleString()} / {limit.toLocaleString()} bytes{over ? ' — too long to post' : ''}
+    <span className={over ? 'byte-counter over' : 'byte-counter'} data-testid={testId} role={over ? 'alert' : undefined}
+      title='Counted in bytes, as the network counts them: some letters and emoji take 2–4 bytes'>
+      {used.toLocaleString()} / {limit.toLocaleString()} bytes{over ? ' — too long, shorten it' : ''}
     </span>
   )
 }

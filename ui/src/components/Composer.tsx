@@ -4,6 +4,7 @@ import { useAction } from '../hooks.ts'
 import { TEXT_LIMITS } from '../protocol.ts'
 import { ByteCounter, utf8Length } from './ByteCounter.tsx'
 import { InlineError } from './InlineError.tsx'
+import { MentionTextarea } from './MentionTextarea.tsx'
 
 /** A new post, with an optional content warning; Ctrl/Cmd+Enter posts from the textarea; nothing over the byte caps is sent. */
 export function Composer ({ onPosted }: { onPosted: () => void }) {
@@ -29,10 +30,10 @@ export function Composer ({ onPosted }: { onPosted: () => void }) {
       <label className='sr-only' htmlFor='compose-text'>What is happening?</label>
       {cw !== null && (
         <input className='cw-input' data-testid='compose-cw' placeholder='Content warning (shown instead of the text)'
-          aria-label='Content warning' value={cw} autoFocus onChange={(e) => { setCw(e.target.value) }} />
+          aria-label='Content warning' dir='auto' value={cw} autoFocus onChange={(e) => { setCw(e.target.value) }} />
       )}
-      <textarea id='compose-text' data-testid='compose-text' rows={3} placeholder='What is happening?'
-        value={text} onChange={(e) => { setText(e.target.value) }}
+      <MentionTextarea id='compose-text' data-testid='compose-text' rows={3} placeholder='What is happening? (@ to mention someone)'
+        dir='auto' value={text} onValue={setText}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault()

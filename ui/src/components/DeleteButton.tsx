@@ -1,16 +1,20 @@
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import { call } from '../api-client.ts'
 import { useAction } from '../hooks.ts'
+import { useEscape } from '../use-escape.ts'
 import { InlineError } from './InlineError.tsx'
 
-/** Deletes my own post after an in-place confirmation. */
+/** Deletes my own post after an in-place confirmation; Escape or Keep returns to the Delete button. */
 export function DeleteButton ({ id, onDone }: { id: string, onDone: () => void }) {
   const [confirming, setConfirming] = useState(false)
+  const opener = useRef<HTMLButtonElement>(null)
   const action = useAction()
+  const cancel = (): void => { setConfirming(false); action.clearError() }
+  useEscape(confirming, cancel, opener)
 
   if (!confirming) {
     return (
-      <button type='button' className='small' data-testid='delete-button' onClick={() => { setConfirming(true) }}>Delete</button>
+      <button type='button' className='small' data-testid='delete-button' ref={opener} onClick={() => { setConfirming(true) }}>Delete</button>
     )
   }
   return (
@@ -20,7 +24,7 @@ export function DeleteButton ({ id, onDone }: { id: string, onDone: () => void }
         onClick={() => { action.run(() => call('delete', { id }), onDone) }}>
         {action.pending ? 'Deleting…' : 'Delete'}
       </button>{' '}
-      <button type='button' className='small' onClick={() => { setConfirming(false); action.clearError() }}>Keep</button>
+      <button type='button' className='small' data-testid='delete-keep' onClick={cancel}>Keep</button>
       <InlineError error={action.error} />
     </span>
   )

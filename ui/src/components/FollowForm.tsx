@@ -17,7 +17,7 @@ export function FollowForm ({ myId, onFollowed }: { myId: string, onFollowed: ()
       return
     }
     if (id === myId) {
-      setInvalid(new ApiCallError('INVALID_ID', 'that is your own id'))
+      setInvalid(new ApiCallError('OWN_ID', 'that is your own id'))
       return
     }
     setInvalid(null)

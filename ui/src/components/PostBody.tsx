@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import type { Item } from '../protocol.ts'
+import { RichText } from './RichText.tsx'
 
 /** The text of a post; behind its content warning until the reader chooses to show it. */
 export function PostBody ({ item }: { item: Item }) {
@@ -9,13 +10,13 @@ export function PostBody ({ item }: { item: Item }) {
     <div className='post-body'>
       {item.cw !== null && (
         <p className='cw'>
-          <span className='cw-label'>CW</span> <span className='cw-text'>{item.cw}</span>{' '}
+          <span className='cw-label'>CW</span> <bdi className='cw-text' dir='auto'>{item.cw}</bdi>{' '}
           <button type='button' className='small' aria-expanded={shown} onClick={() => { setShown(!shown) }} data-testid='cw-toggle'>
             {shown ? 'Hide' : 'Show'}
           </button>
         </p>
       )}
-      {!hidden && <p className='post-text' data-testid='post-text'>{item.text}</p>}
+      {!hidden && <RichText text={item.text} mentioned={item.mentioned} testId='post-text' />}
     </div>
   )
 }

@@ -1,4 +1,4 @@
-import { memo, useState } from 'react'
+import { memo, useEffect, useRef, useState } from 'react'
 import { useIsMe } from '../app-state.ts'
 import type { Item } from '../protocol.ts'
 import { useNavigate } from '../router.tsx'
@@ -24,6 +24,17 @@ export const PostCard = memo(function PostCard ({ item, onChanged, inThread = fa
   const navigate = useNavigate()
   const own = useIsMe(item.author)
   const [mode, setMode] = useState<'view' | 'reply' | 'edit'>('view')
+  const replyButton = useRef<HTMLButtonElement>(null)
+  const editButton = useRef<HTMLButtonElement>(null)
+  const was = useRef(mode)
+  // Closing the reply box or the editor (Escape, Cancel, done) returns focus to the button that opened it.
+  useEffect(() => {
+    const from = was.current
+    was.current = mode
+    if (mode !== 'view' || from === 'view') return
+    if (document.activeElement !== null && document.activeElement !== document.body) return
+    ;(from === 'reply' ? replyButton : editButton).current?.focus()
+  }, [mode])
   const done = (): void => {
     setMode('view')
     onChanged()
@@ -46,7 +57,7 @@ export const PostCard = memo(function PostCard ({ item, onChanged, inThread = fa
       <ReactionBar item={item} onChanged={onChanged} />
 
       <footer className='post-actions'>
-        <button type='button' className='small' data-testid='reply-button' aria-expanded={mode === 'reply'}
+        <button type='button' className='small' data-testid='reply-button' ref={replyButton} aria-expanded={mode === 'reply'}
           onClick={() => { setMode(mode === 'reply' ? 'view' : 'reply') }}>
           Reply
         </button>
@@ -57,7 +68,7 @@ export const PostCard = memo(function PostCard ({ item, onChanged, inThread = fa
           </button>
         )}
         {own && mode !== 'edit' && (
-          <button type='button' className='small' data-testid='edit-button' onClick={() => { setMode('edit') }}>Edit</button>
+          <button type='button' className='small' data-testid='edit-button' ref={editButton} onClick={() => { setMode('edit') }}>Edit</button>
         )}
         {own && <DeleteButton id={item.id} onDone={onChanged} />}
       </footer>

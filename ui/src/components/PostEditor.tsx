@@ -5,6 +5,7 @@ import type { Item } from '../protocol.ts'
 import { TEXT_LIMITS } from '../protocol.ts'
 import { ByteCounter, utf8Length } from './ByteCounter.tsx'
 import { InlineError } from './InlineError.tsx'
+import { MentionTextarea } from './MentionTextarea.tsx'
 import { SaveCancel } from './SaveCancel.tsx'
 
 /** Edits my own post in place; Ctrl/Cmd+Enter saves, Escape cancels. */
@@ -26,8 +27,8 @@ export function PostEditor ({ item, onDone, onCancel }: { item: Item, onDone: ()
   return (
     <form className='post-editor' onSubmit={(e) => { e.preventDefault(); save() }}>
       <label className='sr-only' htmlFor={`edit-${item.id}`}>Edit your post</label>
-      <textarea id={`edit-${item.id}`} data-testid='edit-text' rows={3} autoFocus value={text}
-        onChange={(e) => { setText(e.target.value) }}
+      <MentionTextarea id={`edit-${item.id}`} data-testid='edit-text' rows={3} autoFocus dir='auto' value={text}
+        onValue={setText}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
             e.preventDefault()

@@ -23,12 +23,12 @@ export function ProfileEditor ({ profile, onDone, onCancel }: { profile: Profile
       }}>
       <label>
         Name
-        <input data-testid='profile-name' value={name} maxLength={64} autoFocus onChange={(e) => { setName(e.target.value) }} />
+        <input data-testid='profile-name' dir='auto' value={name} autoFocus onChange={(e) => { setName(e.target.value) }} />
         <ByteCounter used={nameBytes} limit={TEXT_LIMITS.name} testId='profile-name-bytes' />
       </label>
       <label>
         Bio
-        <textarea data-testid='profile-bio' rows={3} value={bio} onChange={(e) => { setBio(e.target.value) }} />
+        <textarea data-testid='profile-bio' dir='auto' rows={3} value={bio} onChange={(e) => { setBio(e.target.value) }} />
         <ByteCounter used={bioBytes} limit={TEXT_LIMITS.bio} testId='profile-bio-bytes' />
       </label>
       <SaveCancel pending={action.pending} disabled={tooLong} onCancel={onCancel} testId='profile-save' />

@@ -1,6 +1,6 @@
 import { useState } from 'react'
 import { useQuery } from '../hooks.ts'
-import { displayName } from '../ids.ts'
+import { Name } from './AuthorLink.tsx'
 import { InlineError } from './InlineError.tsx'
 import { ProfileEditor } from './ProfileEditor.tsx'
 import { RelationButtons } from './RelationButtons.tsx'
@@ -20,12 +20,12 @@ export function ProfileView ({ id }: { id: string | null }) {
         <>
           <header className='profile card'>
             <h1 id='profile-title' data-testid='profile-name-heading'>
-              {displayName(p.name, p.id)}
+              <Name name={p.name} id={p.id} />
               {p.isMe && <span className='badge'>you</span>}
               {p.blockedByMe && <span className='badge danger'>blocked</span>}
             </h1>
             <p className='mono small-id' title='Identity id'>{p.id}</p>
-            {p.bio !== null && p.bio !== '' ? <p className='bio'>{p.bio}</p> : <p className='muted'>No bio.</p>}
+            {p.bio !== null && p.bio !== '' ? <p className='bio' dir='auto'>{p.bio}</p> : <p className='muted'>No bio.</p>}
             <p className='stats'>
               <span><strong>{p.following}</strong> following</span>
               <span><strong>{p.followers}</strong> followers</span>

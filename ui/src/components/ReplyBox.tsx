@@ -5,6 +5,7 @@ import { useAction } from '../hooks.ts'
 import { TEXT_LIMITS } from '../protocol.ts'
 import { ByteCounter, utf8Length } from './ByteCounter.tsx'
 import { InlineError } from './InlineError.tsx'
+import { MentionTextarea } from './MentionTextarea.tsx'
 
 /** A reply written in place under the message it answers; Ctrl/Cmd+Enter sends, Escape closes it while empty. */
 export function ReplyBox ({ parent, onDone, onCancel }: { parent: string, onDone: () => void, onCancel: () => void }) {
@@ -31,8 +32,8 @@ export function ReplyBox ({ parent, onDone, onCancel }: { parent: string, onDone
   return (
     <form className='reply-box' onSubmit={(e) => { e.preventDefault(); send() }}>
       <label className='sr-only' htmlFor={`reply-${parent}`}>Your reply</label>
-      <textarea id={`reply-${parent}`} data-testid='reply-text' rows={2} placeholder='Write a reply…' autoFocus
-        value={text} onChange={(e) => { setText(e.target.value) }} onKeyDown={onKeyDown} />
+      <MentionTextarea id={`reply-${parent}`} data-testid='reply-text' rows={2} placeholder='Write a reply…' autoFocus dir='auto'
+        value={text} onValue={setText} onKeyDown={onKeyDown} />
       <div className='row'>
         <button type='submit' className='primary' data-testid='reply-submit' disabled={action.pending || tooLong || text.trim() === ''}>
           {action.pending ? 'Sending…' : 'Reply'}

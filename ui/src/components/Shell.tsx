@@ -4,6 +4,8 @@ import { useRoute } from '../router.tsx'
 import type { Route } from '../router.tsx'
 import { HomeView } from './HomeView.tsx'
 import { MentionsView } from './MentionsView.tsx'
+import { NotificationsProvider } from '../notifications.tsx'
+import { NotificationsView } from './NotificationsView.tsx'
 import { Nav } from './Nav.tsx'
 import { PeopleView } from './PeopleView.tsx'
 import { ProfileView } from './ProfileView.tsx'
@@ -27,13 +29,13 @@ export function Shell () {
   }, [route])
 
   return (
-    <>
+    <NotificationsProvider>
       <a className='skip' href='#main' onClick={(e) => { e.preventDefault(); main.current?.focus() }}>Skip to content</a>
       <Nav myId={id} />
       <main id='main' ref={main} tabIndex={-1}>
         {view(route)}
       </main>
-    </>
+    </NotificationsProvider>
   )
 }
 
@@ -41,6 +43,7 @@ function view (route: Route) {
   switch (route.name) {
     case 'home': return <HomeView />
     case 'mentions': return <MentionsView />
+    case 'notifications': return <NotificationsView />
     case 'people': return <PeopleView />
     case 'sync': return <SyncView />
     case 'profile': return <ProfileView key={route.id ?? 'me'} id={route.id ?? null} />

@@ -2,6 +2,7 @@ import { useAppState } from '../app-state.ts'
 import { useSyncStatus } from '../hooks.ts'
 import { InlineError } from './InlineError.tsx'
 import { IdentityProgress } from './IdentityProgress.tsx'
+import { Name } from './AuthorLink.tsx'
 
 const NETWORK_LABEL = {
   public: 'Public swarm',
@@ -31,6 +32,19 @@ export function SyncView () {
           </p>
         )}
       </div>
+      {s !== undefined && s.connected.length > 0 && (
+        <>
+          <h2>Connected peers</h2>
+          <ul className='peer-list' data-testid='peer-list'>
+            {s.connected.map((p, i) => (
+              <li key={p.id ?? `anon-${i}`} data-testid='peer' data-id={p.id ?? undefined}>
+                {p.id === null ? <span className='muted'>Not identified yet</span> : <Name name={p.name} id={p.id} />}
+              </li>
+            ))}
+          </ul>
+          <h2>Feeds</h2>
+        </>
+      )}
       {status.loading && <p className='muted center'>Loading…</p>}
       <InlineError error={status.error} onRetry={status.reload} />
       {s !== undefined && (s.identities.length === 0

@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, reactionSummary, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type StoredPost
 } from './records.js'
 import type { ViewDb } from './view-db.js'
@@ -118,6 +118,12 @@ export class Views {
   async post (ref: MessageRef): Promise<StoredPost | null> {
     const raw = await this.db.get(keys.message(ref))
     return raw === null ? null : decode(storedPost, raw)
+  }
+
+  /** Whether `who`'s `emoji` reaction on `target` is on (indexed and not taken back). */
+  async reacted (who: Uint8Array, target: MessageRef, emoji: string): Promise<boolean> {
+    const raw = await this.db.get(keys.reactor(who, target, emoji))
+    return raw !== null && decode(reactor, raw).on
   }
 
   /** Home timeline (me and whom I follow) or one author's posts, newest first. */

@@ -26,8 +26,10 @@ function written (id: string, what: string): Result {
 /** Writes a follow, unfollow, block or unblock and says whom (name when known, and id). */
 async function contact (shoal: Shoal, p: Parsed, act: (who: IdentityKey) => Promise<MessageRef>, done: string): Promise<Result> {
   const who = parseIdentity(p.positionals[0])
+  // Named before (a block hides their profile) or after (an unblock shows it again).
+  const before = (await shoal.profile(who)).name
   const ref = await act(who)
-  const name = (await shoal.profile(who)).name
+  const name = before ?? (await shoal.profile(who)).name
   const id = identityToString(who)
   return { json: { id: refToString(ref), who: { id, name } }, text: `${done} ${name !== null ? `${escapeLine(name)} (${id})` : id}` }
 }
@@ -204,7 +206,7 @@ export const commands: Record<string, Command> = {
     for (const id of s.identities) {
       lines.push(`${id.id}`)
       for (const f of id.feeds) {
-        lines.push(`  feed ${f.key.slice(0, 12)}…  ${f.local}/${f.remote}`)
+        lines.push(`  feed ${f.key}  ${f.local}/${f.remote}`)
         for (const i of f.issues) lines.push(`    ${i.flag}: ${i.detail}`)
       }
     }

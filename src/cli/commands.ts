@@ -127,8 +127,9 @@ export const commands: Record<string, Command> = {
   },
 
   async react (shoal, p) {
-    const r = await shoal.react(parseRef(p.positionals[0]), p.positionals[1], { remove: p.flags.remove === true })
-    return written(refToString(r), 'reacted')
+    const remove = p.flags.remove === true
+    const r = await shoal.react(parseRef(p.positionals[0]), p.positionals[1], { remove })
+    return written(refToString(r), remove ? 'removed my reaction' : 'reacted')
   },
 
   async edit (shoal, p) {

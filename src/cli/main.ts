@@ -29,6 +29,8 @@ const defaultIo: Io = {
 
 /** Runs one command; resolves to the process exit status. */
 export async function run (argv: string[], io: Io = defaultIo): Promise<number> {
+  // A reader that stops early (`shoal help | head -1`) is no error: the rest is not wanted.
+  if (io === defaultIo) process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
   let p: Parsed | null = null
   try {
     p = parse(argv)

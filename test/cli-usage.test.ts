@@ -119,6 +119,17 @@ test('cli usage – out-of-range and malformed values are usage errors before st
   }
 })
 
+test('cli usage – malformed ids, refs and cursors are usage errors before storage is opened', async (t) => {
+  const cases: string[][] = [['follow', 'yyyy'], ['thread', 'not-a-ref'], ['feed', '--before', 'garbage'], ['feed', '--author', 'x'], ['post', 'hi', '--reply', 'nope']]
+  for (const args of cases) {
+    const dir = await fresh(t)
+    const r = await shoal(dir, [...args, '--json'])
+    t.is(r.code, 2, `${args.join(' ')} exits 2`)
+    t.is(r.json?.error?.code, 'INVALID_ID', `${args.join(' ')} → INVALID_ID`)
+    t.absent(fs.existsSync(dir), `${args.join(' ')}: no storage opened`)
+  }
+})
+
 test('cli usage – a flag missing its value gets Shoal\'s own message', async (t) => {
   const dir = await fresh(t)
   const cases: Array<[string[], string]> = [
@@ -301,4 +312,24 @@ test('cli usage – desktop --install keeps --storage and SHOAL_BOOTSTRAP in a p
   t.is(entryValue(execArg('new\nline')), '"new\\nline"', 'a newline is a string escape')
   t.alike(parseExec(entryValue(entryArgs({ storage: 'x\ny', bootstrap: null, hops: null, port: null, keepRunning: true }, '/n', '/b').map(execArg).join(' '))),
     ['/n', '/b', 'desktop', '--storage', 'x\ny', '--keep-running'])
+})
+
+test('cli usage – nested subcommands: a table key "group sub" parses, helps and suggests', async (t) => {
+  const { COMMANDS, parse } = await import('../src/cli/args.js')
+  const { commandHelp } = await import('../src/cli/help.js')
+  COMMANDS['zz send'] = { summary: 'send a thing', positionals: ['ID', 'TEXT'], flags: { to: { type: 'string', value: 'ID', help: 'whom' } } }
+  COMMANDS['zz list'] = { summary: 'list things', positionals: [], flags: { limit: { type: 'int', value: 'N', min: 1, max: 9, help: 'how many' } } }
+  t.teardown(() => { delete COMMANDS['zz send']; delete COMMANDS['zz list'] })
+  const p = parse(['--storage', '/x', 'zz', 'send', 'someone', 'hi there', '--json'])
+  t.is(p.command, 'zz send')
+  t.alike(p.positionals, ['someone', 'hi there'])
+  t.is(p.storage, '/x')
+  t.is(parse(['zz', 'list', '--limit', '3']).flags.limit, '3')
+  t.is(parse(['zz', '--help']).command, 'help', 'the group\'s help')
+  t.is(parse(['help', 'zz', 'send']).positionals[0], 'zz send')
+  t.ok(commandHelp('zz send').startsWith('usage: shoal zz send ID TEXT [--to ID]'))
+  t.ok(commandHelp('zz').includes('zz list'), 'the group lists its subcommands')
+  t.exception(() => parse(['zz', 'sned', 'a', 'b']), /did you mean "shoal zz send"\?/)
+  t.exception(() => parse(['zz']), /needs one of: send, list/)
+  t.exception(() => parse(['zz', 'list', '--limit', '10']), /--limit must be a whole number from 1 to 9/)
 })

@@ -205,12 +205,15 @@ function resolve (argv: string[], at: number): { name: string, rest: string[] } 
   const before = argv.slice(0, at).filter((a) => a !== '--')
   if (word === 'help') return { name: 'help', rest: argv.slice(at + 1) }
   if (groups().includes(word)) {
-    const subAt = argv.findIndex((a, i) => i > at && !a.startsWith('-'))
-    const sub = subAt === -1 ? undefined : argv[subAt]
+    const next = argv[at + 1] // the subcommand comes right after its group: "shoal dm send ..."
+    const sub = next === undefined || next.startsWith('-') ? undefined : next
     if (sub !== undefined && COMMANDS[`${word} ${sub}`] !== undefined) {
-      return { name: `${word} ${sub}`, rest: [...before, ...argv.slice(at + 1, subAt), ...argv.slice(subAt + 1)] }
+      return { name: `${word} ${sub}`, rest: [...before, ...argv.slice(at + 2)] }
     }
-    if (COMMANDS[word] === undefined) throw groupUsage(word, sub)
+    if (COMMANDS[word] === undefined) {
+      if (sub === undefined && (argv.includes('--help') || argv.includes('-h'))) return { name: 'help', rest: [word] }
+      throw groupUsage(word, sub)
+    }
   }
   if (COMMANDS[word] === undefined) throw unknownCommand(word)
   return { name: word, rest: [...before, ...argv.slice(at + 1)] }

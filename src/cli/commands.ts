@@ -7,7 +7,7 @@ import { phraseToSeed } from '../feeds/identity.js'
 import { encodeRecord } from '../feeds/schema.js'
 import { feedToString, identityToString, parseIdentity, parseRef, refToString, type IdentityKey, type MessageRef } from '../ids.js'
 import type { Shoal } from '../node/shoal.js'
-import type { Item } from '../views/queries.js'
+import { parseCursor, type Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
 
@@ -98,6 +98,7 @@ export function precheck (p: Parsed): void {
     }
     case 'feed':
       intFlag(p.flags.limit, 'limit')
+      if (str(p.flags.before) !== undefined) parseCursor(str(p.flags.before) as string)
       if (str(p.flags.author) !== undefined) parseIdentity(str(p.flags.author) as string)
       return
     case 'mentions': intFlag(p.flags.limit, 'limit'); return

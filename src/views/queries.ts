@@ -310,7 +310,8 @@ function clampLimit (limit: number | undefined): number {
   return limit
 }
 
-function parseCursor (s: string): Uint8Array {
+/** A timeline cursor (from a page's `next`), or INVALID_ID. */
+export function parseCursor (s: string): Uint8Array {
   let buf: Uint8Array
   try {
     buf = z32.decode(s)

@@ -58,6 +58,7 @@ test('cli usage – --version prints the package version', async (t) => {
   t.is(v.stdout, `shoal ${pkg.version}\n`)
   t.alike((await shoal(dir, ['--version', '--json'])).json, { version: pkg.version })
   t.is((await shoal(dir, ['feed', '--version'])).stdout, `shoal ${pkg.version}\n`, 'anywhere on the line')
+  t.is((await shoal(dir, ['--', '--version'])).stdout, `shoal ${pkg.version}\n`, 'after npx\'s "--"')
   t.absent(fs.existsSync(dir))
 })
 
@@ -151,6 +152,8 @@ test('cli usage – a flag missing its value gets Shoal\'s own message', async (
   const p = await shoal(dash, ['post', '--json', '--', '-1 is a number'])
   t.is(p.code, 0, 'text that starts with "-" after --')
   t.is((await shoal(dash, ['feed', '--json'])).json.items[0].text, '-1 is a number')
+  t.is((await shoal(dash, ['post', '--json', '--', '--version'])).code, 0, 'after --, even --version is text')
+  t.is((await shoal(dash, ['feed', '--json'])).json.items[0].text, '--version')
   const neg = await shoal(dash, ['post', '-1', '--json'])
   t.is(neg.code, 2)
   t.ok(neg.stderr.includes('put -- before text that starts with "-"'))

@@ -135,10 +135,13 @@ export interface Parsed {
 }
 
 /** Parses `argv` (without node and script); throws USAGE for anything the table does not allow. */
-export function parse (argv: string[]): Parsed {
-  const json = argv.includes('--json')
+export function parse (args: string[]): Parsed {
+  const argv = args[0] === '--' ? args.slice(1) : args // "npx shoal -- --version": npx passes its "--" on
+  const end = argv.indexOf('--')
+  const head = end === -1 ? argv : argv.slice(0, end) // after "--" everything is text
+  const json = head.includes('--json')
   const at = commandAt(argv)
-  if (argv.includes('--version') || argv.includes('-V')) return bare('version', [], json)
+  if (head.includes('--version') || head.includes('-V')) return bare('version', [], json)
   if (at === -1) {
     const stray = argv.find((a) => a.startsWith('-') && a !== '--' && !['--json', '--help', '-h', '--storage'].includes(a) && !a.startsWith('--storage='))
     if (stray !== undefined && argv[argv.indexOf(stray) - 1] !== '--storage') throw unknownFlag('', stray, { ...GLOBAL_FLAGS, version: { type: 'boolean', help: '' } })

@@ -133,6 +133,8 @@ export async function dht (p: Parsed, ready: (r: Result) => void): Promise<void>
   }
   try {
     const b = testnet.bootstrap[0]
+    // The DHT quietly takes another port when the one asked for is busy: a fixed address is the point of --port.
+    if (port !== 0 && b.port !== port) throw ShoalError.NETWORK_ERROR(`cannot start a DHT on ${host}:${port}: the port is in use`)
     const address = `${b.host}:${b.port}`
     const stopped = untilSignal()
     ready({ json: { bootstrap: address }, text: `private DHT running; use SHOAL_BOOTSTRAP=${address} (Ctrl-C stops)` })

@@ -47,6 +47,7 @@ export type ShoalErrorCode =
   | 'TOO_MANY_REQUESTS'
   | 'BROWSER_FAILED'
   | 'BLOCKED'
+  | 'NOT_REACTED'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -126,6 +127,8 @@ export class ShoalError extends Error {
   static REQUEST_TOO_LARGE (msg: string): ShoalError { return new ShoalError('REQUEST_TOO_LARGE', msg) }
   static TOO_MANY_REQUESTS (msg: string): ShoalError { return new ShoalError('TOO_MANY_REQUESTS', msg) }
   static BROWSER_FAILED (msg: string, cause?: unknown): ShoalError { return new ShoalError('BROWSER_FAILED', msg, { cause }) }
-  /** Following someone I block: unblock them first. */
+  /** The identity is one I block: following it is refused until I unblock it. */
   static BLOCKED (msg: string): ShoalError { return new ShoalError('BLOCKED', msg) }
+  /** Removing a reaction I do not have on that message. */
+  static NOT_REACTED (msg: string): ShoalError { return new ShoalError('NOT_REACTED', msg) }
 }

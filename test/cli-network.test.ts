@@ -42,6 +42,7 @@ test('cli network – shoal dht, A serves, B follows and syncs, B reads A\'s pos
   const status = await shoal(a, ['status', '--json'], env)
   t.is(status.code, 0, status.stderr)
   t.ok(Array.isArray(status.json.peers) && Array.isArray(status.json.identities))
+  t.is(status.json.running, true, 'through the serving node: running')
   const mine = status.json.identities.find((i: any) => i.id === ida)
   t.ok(mine && mine.feeds[0].local === 3 && mine.feeds[0].remote === 3, 'status lists my feed with local and remote lengths')
 

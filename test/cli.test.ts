@@ -109,7 +109,7 @@ test('cli – errors: usage errors exit 2, others 1, with a code on stderr and i
     [['post', 'two', 'words', '--json'], 2, 'USAGE'],
     [['feed', '--bogus', '--json'], 2, 'USAGE'],
     [['feed', '--limit', 'lots', '--json'], 2, 'USAGE'],
-    [['feed', '--limit', '0', '--json'], 1, 'INVALID_ARGUMENT'],
+    [['feed', '--limit', '0', '--json'], 2, 'USAGE'],
     [['thread', 'not-a-ref', '--json'], 2, 'INVALID_ID'],
     [['follow', 'yyyy', '--json'], 2, 'INVALID_ID'],
     [['feed', '--before', 'garbage', '--json'], 2, 'INVALID_ID'],

@@ -1,46 +1,128 @@
 /**
  * Command-line parsing: one table of commands with their flags and positionals. Anything the
- * table does not allow (an unknown flag, a missing argument, a non-number limit) is a USAGE error.
+ * table does not allow (an unknown flag, a missing argument or value, a number out of range) is a
+ * USAGE error, raised before any storage or network is touched. This module and help.ts import
+ * nothing heavy, so a thin client can parse and print help without loading the node.
+ *
+ * Nested commands are table keys with a space ("dm send"): `shoal dm send ...` resolves to them,
+ * and `shoal help dm` lists them.
  */
-import { parseArgs } from 'node:util'
 import { ShoalError } from '../errors.js'
+import { closest } from './suggest.js'
 
-type FlagSpec = { type: 'string' | 'boolean', short?: string }
+/** A flag: `int` values are whole numbers checked against `min`..`max` while parsing. */
+export interface FlagSpec {
+  type: 'string' | 'boolean' | 'int'
+  /** Placeholder for the value in help (N, REF, TEXT…). */
+  value?: string
+  help: string
+  min?: number
+  max?: number
+  short?: string
+}
 
 export interface CommandSpec {
   summary: string
   positionals: string[]
   optionalPositionals?: number
   flags: Record<string, FlagSpec>
+  /** Extra lines for `shoal help COMMAND`. */
+  notes?: string[]
 }
 
-const GLOBAL: Record<string, FlagSpec> = {
-  storage: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' }
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  storage: { type: 'string', value: 'DIR', help: 'storage folder (else $SHOAL_STORAGE, else ~/.shoal)' },
+  json: { type: 'boolean', help: 'print exactly one JSON document' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' }
 }
+
+const NETWORK_FLAGS: Record<string, FlagSpec> = {
+  bootstrap: { type: 'string', value: 'HOST:PORT', help: 'DHT bootstrap nodes, comma-separated, or "none" for LAN only (else $SHOAL_BOOTSTRAP, else the public DHT)' },
+  hops: { type: 'int', value: 'N', min: 0, max: 6, help: 'replicate follows of follows up to N hops (default 2)' }
+}
+const PORT: FlagSpec = { type: 'int', value: 'PORT', min: 0, max: 65535, help: 'local API port (default 7647, a free one if taken; 0 = any free port)' }
+const LIMIT: FlagSpec = { type: 'int', value: 'N', min: 1, max: 500, help: 'at most N posts (default 50)' }
 
 export const COMMANDS: Record<string, CommandSpec> = {
-  init: { summary: 'create an identity (or restore one) and this device\'s feed; --new-feed replaces a lost device feed', positionals: [], flags: { name: { type: 'string' }, restore: { type: 'string' }, 'new-feed': { type: 'boolean' } } },
+  init: {
+    summary: 'create an identity (or restore one) and this device\'s feed; --new-feed replaces a lost device feed',
+    positionals: [],
+    flags: {
+      name: { type: 'string', value: 'NAME', help: 'my display name' },
+      restore: { type: 'string', value: '"WORDS"', help: 'restore my identity from its 24-word recovery phrase (quoted); makes a new device feed' },
+      'new-feed': { type: 'boolean', help: 'after DEVICE_FEED_MISSING: start a fresh device feed for my identity' }
+    },
+    notes: ['The recovery phrase is printed once: write it down and keep it secret.']
+  },
   whoami: { summary: 'show my identity, name and device feeds', positionals: [], flags: {} },
-  post: { summary: 'write a post or a reply', positionals: ['TEXT'], flags: { reply: { type: 'string' }, cw: { type: 'string' } } },
-  react: { summary: 'react to a message with an emoji', positionals: ['REF', 'EMOJI'], flags: { remove: { type: 'boolean' } } },
+  post: {
+    summary: 'write a post or a reply',
+    positionals: ['TEXT'],
+    flags: { reply: { type: 'string', value: 'REF', help: 'reply to the message REF' }, cw: { type: 'string', value: 'TEXT', help: 'content warning shown instead of the text' } },
+    notes: ['Quote TEXT that has spaces. "@ID" in the text mentions someone. Prints the new post\'s REF.']
+  },
+  react: {
+    summary: 'react to a message with an emoji',
+    positionals: ['REF', 'EMOJI'],
+    flags: { remove: { type: 'boolean', help: 'take my EMOJI reaction back' } }
+  },
   edit: { summary: 'edit one of my posts', positionals: ['REF', 'TEXT'], flags: {} },
   delete: { summary: 'delete one of my posts', positionals: ['REF'], flags: {} },
-  follow: { summary: 'follow an identity', positionals: ['ID'], flags: {} },
+  follow: { summary: 'follow an identity', positionals: ['ID'], flags: {}, notes: ['Following someone I block is refused (BLOCKED): unblock them first.'] },
   unfollow: { summary: 'stop following an identity', positionals: ['ID'], flags: {} },
-  block: { summary: 'block an identity', positionals: ['ID'], flags: {} },
+  block: { summary: 'block an identity (their posts are no longer fetched or shown)', positionals: ['ID'], flags: {} },
   unblock: { summary: 'unblock an identity', positionals: ['ID'], flags: {} },
-  profile: { summary: 'show a profile, or set my name and bio', positionals: ['ID'], optionalPositionals: 1, flags: { name: { type: 'string' }, bio: { type: 'string' } } },
-  feed: { summary: 'read the home timeline (or one author\'s posts)', positionals: [], flags: { limit: { type: 'string' }, before: { type: 'string' }, author: { type: 'string' } } },
-  thread: { summary: 'read a thread', positionals: ['REF'], flags: {} },
-  mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: { type: 'string' } } },
+  profile: {
+    summary: 'show a profile, or set my name and bio',
+    positionals: ['ID'],
+    optionalPositionals: 1,
+    flags: { name: { type: 'string', value: 'NAME', help: 'set my display name' }, bio: { type: 'string', value: 'TEXT', help: 'set my bio' } },
+    notes: ['Without ID: my own profile.']
+  },
+  feed: {
+    summary: 'read the home timeline (or one author\'s posts)',
+    positionals: [],
+    flags: { limit: LIMIT, before: { type: 'string', value: 'CURSOR', help: 'the next page (the CURSOR printed after "more:")' }, author: { type: 'string', value: 'ID', help: 'only the posts of ID' } },
+    notes: ['Each post ends with "id REF": that REF is what react, edit, delete, thread and post --reply take.']
+  },
+  thread: { summary: 'read a thread', positionals: ['REF'], flags: {}, notes: ['REF may be the first post or any reply in the thread.'] },
+  mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: LIMIT } },
   reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
-  serve: { summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' } } },
-  desktop: { summary: 'run the node and open the app in a window', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' }, 'keep-running': { type: 'boolean' }, install: { type: 'boolean' } } },
-  sync: { summary: 'replicate everything in scope until caught up, then exit', positionals: [], flags: { timeout: { type: 'string' }, bootstrap: { type: 'string' }, hops: { type: 'string' } } },
-  status: { summary: 'peers and per-identity sync progress', positionals: [], flags: {} },
-  dht: { summary: 'run a small private DHT and print its bootstrap address', positionals: [], flags: { host: { type: 'string' }, port: { type: 'string' } } }
+  serve: {
+    summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)',
+    positionals: [],
+    flags: { ...NETWORK_FLAGS, port: PORT }
+  },
+  desktop: {
+    summary: 'run the node and open the app in a window',
+    positionals: [],
+    flags: {
+      ...NETWORK_FLAGS,
+      port: PORT,
+      'keep-running': { type: 'boolean', help: 'keep the node running after the window closes' },
+      install: { type: 'boolean', help: 'add Shoal to the Linux app menu (keeps --storage and the bootstrap given now)' }
+    },
+    notes: ['$SHOAL_BROWSER names the browser for the app window.']
+  },
+  sync: {
+    summary: 'replicate everything in scope until caught up, then exit',
+    positionals: [],
+    flags: { timeout: { type: 'int', value: 'SECONDS', min: 1, max: 86400, help: 'give up after SECONDS (default 60)' }, ...NETWORK_FLAGS }
+  },
+  status: { summary: 'peers and per-identity sync progress', positionals: [], flags: {}, notes: ['Peers are known only while a node runs ("shoal serve" or "shoal desktop"); otherwise it shows local state.'] },
+  dht: {
+    summary: 'run a small private DHT and print its bootstrap address',
+    positionals: [],
+    flags: { host: { type: 'string', value: 'IP', help: 'the IPv4 address peers will reach (default 127.0.0.1)' }, port: { type: 'int', value: 'PORT', min: 0, max: 65535, help: 'UDP port (default: a free one)' } }
+  }
+}
+
+/** What each positional placeholder means, and where to get one. */
+export const PLACEHOLDERS: Record<string, string> = {
+  TEXT: 'the text, quoted when it has spaces',
+  REF: 'a message ref (z-base32): printed by "shoal post", and after "id" under each post in "shoal feed", "shoal thread" and "shoal mentions"',
+  ID: 'an identity id (52 z-base32 characters): "shoal whoami" prints mine; "shoal feed" and "shoal profile" print others\'',
+  EMOJI: 'one emoji (or a short word)'
 }
 
 export interface Parsed {
@@ -52,64 +134,177 @@ export interface Parsed {
   help: boolean
 }
 
-export function parse (argv: string[]): Parsed {
-  const json = argv.includes('--json')
-  const command = findCommand(argv)
-  const wantsHelp = argv.includes('--help') || argv.includes('-h')
-  if (command === undefined || command === 'help') {
-    return { command: 'help', positionals: [], flags: {}, storage: undefined, json, help: true }
+/** Parses `argv` (without node and script); throws USAGE for anything the table does not allow. */
+export function parse (args: string[]): Parsed {
+  const argv = args[0] === '--' ? args.slice(1) : args // "npx shoal -- --version": npx passes its "--" on
+  const end = argv.indexOf('--')
+  const head = end === -1 ? argv : argv.slice(0, end) // after "--" everything is text
+  const json = head.includes('--json')
+  const at = commandAt(argv)
+  if (head.includes('--version') || head.includes('-V')) return bare('version', [], json)
+  if (at === -1) {
+    const stray = argv.find((a) => a.startsWith('-') && a !== '--' && !['--json', '--help', '-h', '--storage'].includes(a) && !a.startsWith('--storage='))
+    if (stray !== undefined && argv[argv.indexOf(stray) - 1] !== '--storage') throw unknownFlag('', stray, { ...GLOBAL_FLAGS, version: { type: 'boolean', help: '' } })
+    return bare('help', [], json)
   }
-  const spec = COMMANDS[command]
-  if (spec === undefined) throw ShoalError.USAGE(`unknown command "${command}" (see "shoal help")`)
-  let values: Record<string, string | boolean | undefined>
-  let positionals: string[]
-  try {
-    const rest = [...argv]
-    rest.splice(argv.indexOf(command), 1)
-    const out = parseArgs({ args: rest, options: { ...GLOBAL, ...spec.flags }, allowPositionals: true, strict: true })
-    values = out.values as Record<string, string | boolean | undefined>
-    positionals = out.positionals
-  } catch (err) {
-    const first = (err as Error).message.split('. ')[0]
-    throw new ShoalError('USAGE', `${first} (see "shoal ${command} --help")`, { cause: err })
-  }
-  if (!wantsHelp) {
+  const resolved = resolve(argv, at)
+  if (resolved.name === 'help') return bare('help', topic(resolved.rest), json)
+  const spec = COMMANDS[resolved.name]
+  const { flags, positionals } = tokens(resolved.name, spec, resolved.rest)
+  const help = flags.help === true
+  if (!help) {
     const required = spec.positionals.length - (spec.optionalPositionals ?? 0)
     if (positionals.length < required || positionals.length > spec.positionals.length) {
-      throw ShoalError.USAGE(`usage: ${usageLine(command)}${positionals.length > spec.positionals.length ? ' (quote text that has spaces)' : ''}`)
+      const extra = positionals.length > spec.positionals.length ? ' (quote text that has spaces)' : ''
+      throw ShoalError.USAGE(`usage: ${usageLine(resolved.name)}${extra} (see "shoal help ${resolved.name}")`)
     }
   }
-  return { command, positionals, flags: values, storage: values.storage as string | undefined, json, help: wantsHelp }
+  return { command: resolved.name, positionals, flags, storage: str(flags.storage), json, help }
 }
 
-export function usageLine (command: string): string {
-  const spec = COMMANDS[command]
-  const pos = spec.positionals.map((p, i) => i >= spec.positionals.length - (spec.optionalPositionals ?? 0) ? `[${p}]` : p)
-  const flags = Object.entries(spec.flags).map(([k, f]) => f.type === 'boolean' ? `[--${k}]` : `[--${k} ${k.toUpperCase()}]`)
-  return ['shoal', command, ...pos, ...flags, '[--json]', '[--storage DIR]'].join(' ')
-}
-
-export function helpText (): string {
-  const lines = ['shoal: a peer-to-peer social messenger', '', 'usage: shoal COMMAND [ARGS] [--json] [--storage DIR]', '']
-  for (const name of Object.keys(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${COMMANDS[name].summary}`)
-  lines.push('', 'Storage: --storage DIR, else $SHOAL_STORAGE, else ~/.shoal.',
-    'Network: --bootstrap host:port[,…] or $SHOAL_BOOTSTRAP; "none" means LAN only; unset means the public DHT.', 'Ids and refs are z-base32 strings. Exit status: 0 ok, 1 error, 2 usage error.')
-  return lines.join('\n')
-}
-
-/** A positive integer flag, or a USAGE error naming the flag. */
+/** A positive or bounded whole-number flag (already range-checked by parse), or undefined. */
 export function intFlag (v: string | boolean | undefined, name: string): number | undefined {
   if (v === undefined) return undefined
   if (typeof v !== 'string' || !/^[0-9]+$/.test(v)) throw ShoalError.USAGE(`--${name} must be a whole number`)
   return Number(v)
 }
 
-/** The first argument that is neither a flag nor the value of a global string flag. */
-function findCommand (argv: string[]): string | undefined {
+/** `shoal CMD POSITIONALS [--flag VALUE]…` for one command. */
+export function usageLine (command: string): string {
+  const spec = COMMANDS[command]
+  const optional = spec.positionals.length - (spec.optionalPositionals ?? 0)
+  const pos = spec.positionals.map((p, i) => i >= optional ? `[${p}]` : p)
+  const flags = Object.entries(spec.flags).map(([k, f]) => f.type === 'boolean' ? `[--${k}]` : `[--${k} ${f.value ?? 'VALUE'}]`)
+  return ['shoal', command, ...pos, ...flags, '[--json]', '[--storage DIR]'].join(' ')
+}
+
+/** Groups that have subcommands ("dm" when "dm send" exists). */
+export function groups (): string[] {
+  return [...new Set(Object.keys(COMMANDS).filter((k) => k.includes(' ')).map((k) => k.split(' ')[0]))]
+}
+
+function bare (command: string, positionals: string[], json: boolean): Parsed {
+  return { command, positionals, flags: {}, storage: undefined, json, help: true }
+}
+
+function str (v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+
+/** The index of the first argument that is neither a flag nor the value of a global string flag. */
+function commandAt (argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
+    if (a === '--') return i + 1 < argv.length ? i + 1 : -1
     if (a === '--storage') { i++; continue }
-    if (!a.startsWith('-')) return a
+    if (!a.startsWith('-') || a === '-') return i
   }
-  return undefined
+  return -1
+}
+
+/** The command's table key (one word, or "group sub") and the arguments left to parse. */
+function resolve (argv: string[], at: number): { name: string, rest: string[] } {
+  const word = argv[at]
+  const before = argv.slice(0, at).filter((a) => a !== '--')
+  if (word === 'help') return { name: 'help', rest: argv.slice(at + 1) }
+  if (groups().includes(word)) {
+    const next = argv[at + 1] // the subcommand comes right after its group: "shoal dm send ..."
+    const sub = next === undefined || next.startsWith('-') ? undefined : next
+    if (sub !== undefined && COMMANDS[`${word} ${sub}`] !== undefined) {
+      return { name: `${word} ${sub}`, rest: [...before, ...argv.slice(at + 2)] }
+    }
+    if (COMMANDS[word] === undefined) {
+      if (sub === undefined && (argv.includes('--help') || argv.includes('-h'))) return { name: 'help', rest: [word] }
+      throw groupUsage(word, sub)
+    }
+  }
+  if (COMMANDS[word] === undefined) throw unknownCommand(word)
+  return { name: word, rest: [...before, ...argv.slice(at + 1)] }
+}
+
+function groupUsage (group: string, sub: string | undefined): ShoalError {
+  const subs = Object.keys(COMMANDS).filter((k) => k.startsWith(group + ' ')).map((k) => k.slice(group.length + 1))
+  if (sub === undefined) return ShoalError.USAGE(`"shoal ${group}" needs one of: ${subs.join(', ')} (see "shoal help ${group}")`)
+  const guess = closest(sub, subs)
+  return ShoalError.USAGE(`unknown command "shoal ${group} ${sub}"${guess !== null ? `; did you mean "shoal ${group} ${guess}"?` : ''} (see "shoal help ${group}")`)
+}
+
+function unknownCommand (word: string): ShoalError {
+  const guess = closest(word, [...Object.keys(COMMANDS).filter((k) => !k.includes(' ')), ...groups(), 'help'])
+  return ShoalError.USAGE(`unknown command "${word}"${guess !== null ? `; did you mean "${guess}"?` : ''} (see "shoal help")`)
+}
+
+/** `shoal help [COMMAND [SUB]]`: the command named, checked against the table. */
+function topic (rest: string[]): string[] {
+  const words = rest.filter((a) => !a.startsWith('-'))
+  if (words.length === 0) return []
+  const two = words.slice(0, 2).join(' ')
+  if (words.length > 1 && COMMANDS[two] !== undefined) return [two]
+  if (COMMANDS[words[0]] !== undefined || groups().includes(words[0])) {
+    if (words.length > 1 && COMMANDS[words[0]] === undefined) throw groupUsage(words[0], words[1])
+    return [words[0]]
+  }
+  throw unknownCommand(words[0])
+}
+
+/** Splits flags from positionals: `--flag VALUE`, `--flag=VALUE`, `-h`, and `--` before text that starts with "-". */
+function tokens (command: string, spec: CommandSpec, args: string[]): { flags: Record<string, string | boolean | undefined>, positionals: string[] } {
+  const table: Record<string, FlagSpec> = { ...GLOBAL_FLAGS, ...spec.flags }
+  const flags: Record<string, string | boolean | undefined> = {}
+  const positionals: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (a === '--') { positionals.push(...args.slice(i + 1)); break }
+    if (!a.startsWith('-') || a === '-') { positionals.push(a); continue }
+    let name: string
+    let inline: string | undefined
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=')
+      name = eq === -1 ? a.slice(2) : a.slice(2, eq)
+      inline = eq === -1 ? undefined : a.slice(eq + 1)
+    } else {
+      const short = Object.entries(table).find(([, f]) => f.short !== undefined && `-${f.short}` === a)
+      if (short === undefined) throw unknownFlag(command, a, table)
+      name = short[0]
+    }
+    const f = table[name]
+    if (f === undefined || name === '') throw unknownFlag(command, a, table)
+    if (f.type === 'boolean') {
+      if (inline !== undefined) throw ShoalError.USAGE(`--${name} takes no value (see "shoal help ${command}")`)
+      flags[name] = true
+      continue
+    }
+    let value = inline
+    if (value === undefined) {
+      const next = args[i + 1]
+      if (next === undefined || (next.startsWith('--') && next.length > 2) || next === '-h') throw missingValue(command, name, f)
+      value = next
+      i++
+    }
+    if (f.type === 'int') checkInt(name, f, value)
+    flags[name] = value
+  }
+  return { flags, positionals }
+}
+
+function unknownFlag (command: string, flag: string, table: Record<string, FlagSpec>): ShoalError {
+  const name = flag.replace(/^-+/, '').split('=')[0]
+  const guess = name.length > 0 ? closest(name, Object.keys(table)) : null
+  const hint = guess !== null ? `; did you mean --${guess}?` : /^-[0-9]/.test(flag) ? ' (put -- before text that starts with "-")' : ''
+  const where = command === '' ? '' : ` for "shoal ${command}"`
+  return ShoalError.USAGE(`unknown flag ${flag.split('=')[0]}${where}${hint} (see "shoal help${command === '' ? '' : ' ' + command}")`)
+}
+
+function missingValue (command: string, name: string, f: FlagSpec): ShoalError {
+  return ShoalError.USAGE(`--${name} needs a value: --${name} ${f.value ?? 'VALUE'} (see "shoal help ${command}")`)
+}
+
+function checkInt (name: string, f: FlagSpec, value: string): void {
+  const min = f.min ?? 0
+  const max = f.max ?? Number.MAX_SAFE_INTEGER
+  const n = /^[0-9]{1,15}$/.test(value) ? Number(value) : NaN
+  if (!(n >= min && n <= max)) {
+    const shown = value.length > 40 ? value.slice(0, 40) + '…' : value
+    throw ShoalError.USAGE(`--${name} must be a whole number from ${min} to ${max}, not "${shown}"`)
+  }
 }

@@ -5,9 +5,9 @@
 import { ShoalError } from '../errors.js'
 import { phraseToSeed } from '../feeds/identity.js'
 import { encodeRecord } from '../feeds/schema.js'
-import { feedToString, parseIdentity, parseRef, refToString } from '../ids.js'
+import { feedToString, identityToString, parseIdentity, parseRef, refToString, type IdentityKey, type MessageRef } from '../ids.js'
 import type { Shoal } from '../node/shoal.js'
-import type { Item } from '../views/queries.js'
+import { parseCursor, type Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
 
@@ -23,10 +23,22 @@ function written (id: string, what: string): Result {
   return { json: { id }, text: `${what} ${id}` }
 }
 
+/** Writes a follow, unfollow, block or unblock and says whom (name when known, and id). */
+async function contact (shoal: Shoal, p: Parsed, act: (who: IdentityKey) => Promise<MessageRef>, done: string): Promise<Result> {
+  const who = parseIdentity(p.positionals[0])
+  // Named before (a block hides their profile) or after (an unblock shows it again).
+  const before = (await shoal.profile(who)).name
+  const ref = await act(who)
+  const name = before ?? (await shoal.profile(who)).name
+  const id = identityToString(who)
+  return { json: { id: refToString(ref), who: { id, name } }, text: `${done} ${name !== null ? `${escapeLine(name)} (${id})` : id}` }
+}
+
+/** Refs and ids are printed whole: they are what the next command takes. */
 export function renderItem (item: Item, indent = ''): string {
-  const who = item.authorName ? `${escapeLine(item.authorName)} (${item.author.slice(0, 8)})` : item.author.slice(0, 8)
+  const who = item.authorName ? `${escapeLine(item.authorName)} (${item.author})` : item.author
   const when = new Date(item.timestamp).toISOString().replace('T', ' ').slice(0, 16)
-  const flags = [item.edited ? 'edited' : '', item.parent ? `reply to ${item.parent.slice(0, 10)}…` : ''].filter(Boolean).join(', ')
+  const flags = [item.edited ? 'edited' : '', item.parent ? `reply to ${item.parent}` : ''].filter(Boolean).join(', ')
   const reactions = Object.entries(item.reactions).map(([e, n]) => `${escapeLine(e)} ${n}`).join('  ')
   const body = item.cw ? `[CW: ${escapeLine(item.cw)}]` : escapeText(item.text)
   return [
@@ -58,6 +70,10 @@ export function initResult (shoal: Shoal, phrase: string | null, restored: boole
 export function precheck (p: Parsed): void {
   const [a, b] = p.positionals
   const at = { timestamp: 0 }
+  // As in the app: text that is only whitespace is no post and no edit.
+  if ((p.command === 'post' && a.trim() === '') || (p.command === 'edit' && b.trim() === '')) {
+    throw ShoalError.USAGE(`TEXT is blank: ${p.command === 'post' ? 'a post' : 'an edit'} needs some text`)
+  }
   switch (p.command) {
     case 'init':
       if (typeof p.flags.restore === 'string') phraseToSeed(p.flags.restore)
@@ -82,11 +98,21 @@ export function precheck (p: Parsed): void {
     }
     case 'feed':
       intFlag(p.flags.limit, 'limit')
+      if (str(p.flags.before) !== undefined) parseCursor(str(p.flags.before) as string)
       if (str(p.flags.author) !== undefined) parseIdentity(str(p.flags.author) as string)
       return
     case 'mentions': intFlag(p.flags.limit, 'limit'); return
-    case 'sync': intFlag(p.flags.timeout, 'timeout'); intFlag(p.flags.hops, 'hops')
+    case 'sync': intFlag(p.flags.timeout, 'timeout'); intFlag(p.flags.hops, 'hops'); return
+    case 'dht': dhtHost(p)
   }
+}
+
+/** The IPv4 address `shoal dht` binds (--host, default 127.0.0.1), or a USAGE error. */
+export function dhtHost (p: Parsed): string {
+  const host = typeof p.flags.host === 'string' ? p.flags.host : '127.0.0.1'
+  const ok = /^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(host) && host.split('.').every((n) => Number(n) <= 255) && host !== '0.0.0.0'
+  if (!ok) throw ShoalError.USAGE('--host must be the IPv4 address peers will reach (default 127.0.0.1)')
+  return host
 }
 
 export const commands: Record<string, Command> = {
@@ -102,8 +128,9 @@ export const commands: Record<string, Command> = {
   },
 
   async react (shoal, p) {
-    const r = await shoal.react(parseRef(p.positionals[0]), p.positionals[1], { remove: p.flags.remove === true })
-    return written(refToString(r), 'reacted')
+    const remove = p.flags.remove === true
+    const r = await shoal.react(parseRef(p.positionals[0]), p.positionals[1], { remove })
+    return written(refToString(r), remove ? 'removed my reaction' : 'reacted')
   },
 
   async edit (shoal, p) {
@@ -114,10 +141,10 @@ export const commands: Record<string, Command> = {
     return written(refToString(await shoal.delete(parseRef(p.positionals[0]))), 'deleted')
   },
 
-  async follow (shoal, p) { return written(refToString(await shoal.follow(parseIdentity(p.positionals[0]))), 'following') },
-  async unfollow (shoal, p) { return written(refToString(await shoal.unfollow(parseIdentity(p.positionals[0]))), 'unfollowed') },
-  async block (shoal, p) { return written(refToString(await shoal.block(parseIdentity(p.positionals[0]))), 'blocked') },
-  async unblock (shoal, p) { return written(refToString(await shoal.unblock(parseIdentity(p.positionals[0]))), 'unblocked') },
+  async follow (shoal, p) { return contact(shoal, p, (who) => shoal.follow(who), 'following') },
+  async unfollow (shoal, p) { return contact(shoal, p, (who) => shoal.unfollow(who), 'unfollowed') },
+  async block (shoal, p) { return contact(shoal, p, (who) => shoal.block(who), 'blocked') },
+  async unblock (shoal, p) { return contact(shoal, p, (who) => shoal.unblock(who), 'unblocked') },
 
   async profile (shoal, p) {
     const who = p.positionals[0] !== undefined ? parseIdentity(p.positionals[0]) : shoal.identity
@@ -172,20 +199,22 @@ export const commands: Record<string, Command> = {
   async status (shoal) {
     const s = await shoal.status()
     const health = shoal.health
-    const lines = [`${s.peers.length} peer(s) connected`]
+    // Through a serving node the replicator runs; opened here for this one command, it does not.
+    const running = shoal.replicator !== null
+    const lines = [running ? `${s.peers.length} peer(s) connected` : 'no node is running on this storage (start one with "shoal serve" or "shoal desktop"); showing local state']
     if (health.rolledBack !== null) lines.push(`warning: my feed has ${health.rolledBack.length} blocks but had ${health.rolledBack.expected}; writing is paused until the lost blocks are restored from a peer`)
     if (health.viewsRebuilt !== null) lines.push('warning: the views were damaged and have been rebuilt from the feeds')
     for (const p of s.peers) lines.push(`  peer ${p.identity ?? '(unknown identity)'}`)
     for (const id of s.identities) {
       lines.push(`${id.id}`)
       for (const f of id.feeds) {
-        lines.push(`  feed ${f.key.slice(0, 12)}…  ${f.local}/${f.remote}`)
+        lines.push(`  feed ${f.key}  ${f.local}/${f.remote}`)
         for (const i of f.issues) lines.push(`    ${i.flag}: ${i.detail}`)
       }
     }
     if (s.drops.length > 0) lines.push(`${s.drops.length} recent drop(s)`)
     for (const d of s.drops) lines.push(`  dropped peer ${d.publicKey ?? '?'} at ${new Date(d.at).toISOString()}: ${d.reason} ${d.detail}`)
-    return { json: { ...s, storage: health }, text: lines.join('\n') }
+    return { json: { running, ...s, storage: health }, text: lines.join('\n') }
   },
 
   async reindex (shoal) {

@@ -101,19 +101,46 @@ function started (child: ChildProcess, name: string, api: ApiServer, id: string)
   })
 }
 
-/** Writes a freedesktop entry so Shoal appears in the Linux app menu. */
-export async function installDesktopEntry (env: NodeJS.ProcessEnv): Promise<string> {
+/** What the menu entry keeps of this invocation: the storage folder and the network. */
+export interface EntryOptions { storage: string | null, bootstrap: string | null, hops: string | null, port: string | null, keepRunning: boolean }
+
+/**
+ * One argument of a freedesktop Exec line: double-quoted when it holds a reserved character, with
+ * `"`, `` ` ``, `$` and `\` backslash-escaped inside the quotes, and `%` doubled (field codes).
+ */
+export function execArg (arg: string): string {
+  const quoted = /^[A-Za-z0-9_\-+=.,/:@]+$/.test(arg) ? arg : `"${arg.replace(/["`$\\]/g, (c) => `\\${c}`)}"`
+  return quoted.replace(/%/g, '%%')
+}
+
+/** A desktop-entry string value: backslashes doubled and control characters escaped (the escape applied before the Exec quoting). */
+export function entryValue (s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r')
+}
+
+/** The Exec line's arguments: node, bin/shoal.js, desktop, then the storage and network given now. */
+export function entryArgs (o: EntryOptions, execPath = process.execPath, bin = path.join(ROOT, 'bin', 'shoal.js')): string[] {
+  const args = [execPath, bin, 'desktop']
+  if (o.storage !== null) args.push('--storage', o.storage)
+  if (o.bootstrap !== null) args.push('--bootstrap', o.bootstrap)
+  if (o.hops !== null) args.push('--hops', o.hops)
+  if (o.port !== null) args.push('--port', o.port)
+  if (o.keepRunning) args.push('--keep-running')
+  return args
+}
+
+/** Writes a freedesktop entry so Shoal appears in the Linux app menu, started as it was asked now. */
+export async function installDesktopEntry (env: NodeJS.ProcessEnv, o: EntryOptions): Promise<string> {
   const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
   const dir = path.join(dataHome, 'applications')
   const file = path.join(dir, 'shoal.desktop')
-  const bin = path.join(ROOT, 'bin', 'shoal.js')
   const entry = [
     '[Desktop Entry]',
     'Type=Application',
     'Name=Shoal',
     'Comment=Peer-to-peer social messenger',
-    `Exec=${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} desktop`,
-    `Icon=${path.join(ROOT, 'assets', 'shoal.svg')}`,
+    `Exec=${entryValue(entryArgs(o).map(execArg).join(' '))}`,
+    `Icon=${entryValue(path.join(ROOT, 'assets', 'shoal.svg'))}`,
     'Terminal=false',
     'Categories=Network;Chat;InstantMessaging;',
     'StartupWMClass=Shoal',
@@ -134,8 +161,11 @@ export async function installDesktopEntry (env: NodeJS.ProcessEnv): Promise<stri
  */
 export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEnv, ready: (r: Result) => void): Promise<number> {
   if (p.flags.install === true) {
-    const file = await installDesktopEntry(env)
-    ready({ json: { installed: file }, text: `installed ${file}` })
+    const explicit = p.storage !== undefined || Boolean(env.SHOAL_STORAGE)
+    const flag = (k: string): string | null => typeof p.flags[k] === 'string' ? p.flags[k] as string : null
+    const o: EntryOptions = { storage: explicit ? storage : null, bootstrap: flag('bootstrap') ?? (env.SHOAL_BOOTSTRAP || null), hops: flag('hops'), port: flag('port'), keepRunning: p.flags['keep-running'] === true }
+    const file = await installDesktopEntry(env, o)
+    ready({ json: { installed: file, exec: entryArgs(o) }, text: `installed ${file}\nstarts: ${entryArgs(o).join(' ')}` })
     return 0
   }
   const node = await startNode(storage, p, env)

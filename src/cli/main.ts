@@ -5,7 +5,9 @@
 import { ShoalError, USAGE_CODES } from '../errors.js'
 import { Shoal } from '../node/shoal.js'
 import { resolveStorage } from '../node/storage.js'
-import { COMMANDS, helpText, parse, usageLine, type Parsed } from './args.js'
+import fs from 'node:fs'
+import { parse, type Parsed } from './args.js'
+import { commandHelp, helpText } from './help.js'
 import { commands, initResult, precheck, type Result } from './commands.js'
 import { escapeText } from './escape.js'
 import { dht, joinOptions, serve } from './network-commands.js'
@@ -27,15 +29,26 @@ const defaultIo: Io = {
 
 /** Runs one command; resolves to the process exit status. */
 export async function run (argv: string[], io: Io = defaultIo): Promise<number> {
+  // A reader that stops early (`shoal help | head -1`) is no error: the rest is not wanted.
+  if (io === defaultIo) process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
   let p: Parsed | null = null
   try {
     p = parse(argv)
+    if (p.command === 'version') {
+      const version = packageVersion()
+      print(io, p, { json: { version }, text: `shoal ${version}` })
+      return 0
+    }
     if (p.help) {
-      const text = p.command === 'help' ? helpText() : `${usageLine(p.command)}\n  ${COMMANDS[p.command].summary}`
+      const topic = p.command === 'help' ? p.positionals[0] : p.command
+      const text = topic === undefined ? helpText() : commandHelp(topic)
       print(io, p, { json: { usage: text }, text })
       return 0
     }
     const parsed = p
+    // Every argument is checked before storage or network is touched.
+    precheck(p)
+    if (p.command === 'serve' || p.command === 'desktop' || p.command === 'sync') joinOptions(p, io.env)
     if (p.command === 'dht') {
       await dht(p, (r) => print(io, parsed, r))
       return 0
@@ -46,7 +59,6 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       return 0
     }
     if (p.command === 'desktop') return await desktop(storage, p, io.env, (r) => print(io, parsed, r))
-    precheck(p)
     const reply = await callServer(storagePaths(storage, io.env).socket, argv)
     if (reply !== null) {
       if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
@@ -102,6 +114,11 @@ async function init (storage: string, p: Parsed): Promise<Result> {
   } finally {
     await shoal.close()
   }
+}
+
+function packageVersion (): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
 }
 
 function oneLine (s: string): string {

@@ -14,7 +14,7 @@ import { storagePaths } from '../node/storage.js'
 import { parseBootstrap, type Bootstrap } from '../node/network.js'
 import type { JoinOptions, Shoal } from '../node/shoal.js'
 import { intFlag, parse, type Parsed } from './args.js'
-import { commands, initResult, type Result } from './commands.js'
+import { commands, dhtHost, initResult, type Result } from './commands.js'
 import { escapeText } from './escape.js'
 
 export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
@@ -128,8 +128,7 @@ export async function serve (storage: string, p: Parsed, env: NodeJS.ProcessEnv,
 }
 
 export async function dht (p: Parsed, ready: (r: Result) => void): Promise<void> {
-  const host = typeof p.flags.host === 'string' ? p.flags.host : '127.0.0.1'
-  if (!/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(host) || host === '0.0.0.0') throw ShoalError.USAGE('--host must be the IPv4 address peers will reach (default 127.0.0.1)')
+  const host = dhtHost(p)
   const port = intFlag(p.flags.port, 'port') ?? 0
   let testnet
   try {
@@ -139,6 +138,8 @@ export async function dht (p: Parsed, ready: (r: Result) => void): Promise<void>
   }
   try {
     const b = testnet.bootstrap[0]
+    // The DHT quietly takes another port when the one asked for is busy: a fixed address is the point of --port.
+    if (port !== 0 && b.port !== port) throw ShoalError.NETWORK_ERROR(`cannot start a DHT on ${host}:${port}: the port is in use`)
     const address = `${b.host}:${b.port}`
     const stopped = untilSignal()
     ready({ json: { bootstrap: address }, text: `private DHT running; use SHOAL_BOOTSTRAP=${address} (Ctrl-C stops)` })

@@ -570,6 +570,9 @@ export class Shoal extends ReadyResource {
     const rec: MessageRecord = { type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true }
     encodeRecord(rec) // shape and caps before the lookup
     await this.known(target)
+    if (opts.remove === true && !(await this.read(() => this.views.reacted(this.identity, target, emoji)))) {
+      throw ShoalError.NOT_REACTED(`you have no ${emoji} reaction on ${refToString(target)} to remove`)
+    }
     return this.write(rec)
   }
 
@@ -606,6 +609,9 @@ export class Shoal extends ReadyResource {
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
     encodeRecord({ type, timestamp: 0, target }) // a 32-byte key, before it is compared
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
+    if (type === 'follow' && (await this.read(() => this.views.blocking(this.identity))).some((b) => b4a.equals(b, target))) {
+      throw ShoalError.BLOCKED(`you block ${identityToString(target)}; unblock them first`)
+    }
     return this.write({ type, timestamp: this.now(), target })
   }
 

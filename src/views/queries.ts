@@ -123,6 +123,12 @@ export class Views {
     return raw === null ? null : decode(storedPost, raw)
   }
 
+  /** Whether `who`'s `emoji` reaction on `target` is on (indexed and not taken back). */
+  async reacted (who: Uint8Array, target: MessageRef, emoji: string): Promise<boolean> {
+    const raw = await this.db.get(keys.reactor(who, target, emoji))
+    return raw !== null && decode(reactor, raw).on
+  }
+
   /** Home timeline (me and whom I follow) or one author's posts, newest first. */
   async timeline (q: TimelineQuery = {}): Promise<Page> {
     const limit = clampLimit(q.limit)
@@ -371,7 +377,8 @@ function clampLimit (limit: number | undefined): number {
   return limit
 }
 
-function parseCursor (s: string): Uint8Array {
+/** A timeline cursor (from a page's `next`), or INVALID_ID. */
+export function parseCursor (s: string): Uint8Array {
   let buf: Uint8Array
   try {
     buf = z32.decode(s)

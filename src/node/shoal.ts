@@ -3,7 +3,7 @@
  * folder (identity, Corestore, views), writes this device's feed, tracks other feeds and keeps
  * the views current.
  */
-import path from 'node:path'
+import path from '#path'
 import b4a from 'b4a'
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'

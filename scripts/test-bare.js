@@ -12,7 +12,7 @@ const TIMEOUT = 180000
 
 // Portable layers: schema, views, swarm, fuzz, DM and rooms core, the wire, LAN packets, the Bare example.
 const SUITES = [
-  'schema', 'views', 'views-block', 'views-cost', 'views-order', 'fuzz',
+  'schema', 'views', 'views-keys', 'views-block', 'views-cost', 'views-order', 'fuzz',
   'swarm', 'wire-caps', 'wire-vectors', 'wire-client', 'peer-handshake', 'peer-abuse', 'mdns-packet',
   'dm-box', 'dm-keys', 'dm-ratchet', 'dm-fuzz', 'dm-vectors', 'dm-reference',
   // room-fuzz is left out: its convergence check stalls now and then on Node too (a rebuilt

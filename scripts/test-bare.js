@@ -13,7 +13,7 @@ const TIMEOUT = 180000
 // Portable layers: schema, views, swarm, fuzz, DM and rooms core, the wire, LAN packets, the Bare example.
 const SUITES = [
   'schema', 'views', 'views-keys', 'views-block', 'views-cost', 'views-order', 'fuzz',
-  'swarm', 'wire-caps', 'wire-vectors', 'wire-client', 'peer-handshake', 'peer-abuse', 'mdns-packet',
+  'swarm', 'wire-caps', 'wire-vectors', 'wire-client', 'peer-handshake', 'peer-abuse', 'mdns-packet', 'lan-core',
   'dm-box', 'dm-keys', 'dm-ratchet', 'dm-fuzz', 'dm-vectors', 'dm-reference',
   // room-fuzz is left out: its convergence check stalls now and then on Node too (a rebuilt
   // replica stops short of one writer, depending on the random keys), which is a rooms issue.

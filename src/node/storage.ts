@@ -93,12 +93,17 @@ function sha256 (data: Uint8Array): Uint8Array {
  * be set (worker threads, Bare), where secureStorage's fix-up pass and the 0700 folder still apply.
  */
 export function ownerOnlyUmask (): void {
-  if (typeof process.umask !== 'function') return // Bare has no umask
+  if (!hasUmask()) return // Bare has no umask
   try {
     process.umask(process.umask() | 0o077)
   } catch {
     // Worker threads cannot change the umask; secureStorage still fixes the modes on open.
   }
+}
+
+/** Whether this runtime has a process umask (Node's main thread); Bare has none. */
+export function hasUmask (): boolean {
+  return typeof process.umask === 'function'
 }
 
 /**

@@ -3,7 +3,8 @@
  * keep producing the same bytes, and the independent reference must reproduce them from the inputs.
  */
 import test from 'brittle'
-import fs from 'fs'
+import fs from '#fs'
+import { fixturePath } from './helpers/fixtures.js'
 import b4a from 'b4a'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '../src/dm/primitives.js'
@@ -13,7 +14,7 @@ import { RefDevice, cat, refContentKeyKey, refDh, refHkdf, refKdfCk, refKdfRk, r
 import { x25519 } from '@noble/curves/ed25519.js'
 import { seededRng } from './helpers/dm.js'
 
-const fixture: Vectors = JSON.parse(fs.readFileSync(new URL('../../test/fixtures/dm-vectors.json', import.meta.url), 'utf8'))
+const fixture: Vectors = JSON.parse(await fs.readFile(fixturePath('dm-vectors.json'), 'utf8'))
 const h = (s: string | number): Uint8Array => b4a.from(String(s), 'hex')
 const x = (b: Uint8Array): string => b4a.toString(b, 'hex')
 

@@ -3,6 +3,7 @@
  * coded rejection; never a crash. Replay a failure with SHOAL_FUZZ_SEED=<seed printed below>.
  */
 import test from 'brittle'
+import process from '#process'
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShoalError } from '../src/errors.js'

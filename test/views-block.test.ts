@@ -1,5 +1,6 @@
-import fs from 'node:fs/promises'
-import path from 'node:path'
+import fs from '#fs'
+import process from '#process'
+import path from '#path'
 import test from 'brittle'
 import b4a from 'b4a'
 import type { Test } from 'brittle'

@@ -1,7 +1,8 @@
 import test from 'brittle'
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import { readFileSync } from 'node:fs'
+import fs from '#fs'
+import { fixturePath } from './helpers/fixtures.js'
 import { identityTopic } from '../src/caps.js'
 import { keyPairFromSeed } from '../src/feeds/identity.js'
 import { ShoalError } from '../src/errors.js'
@@ -15,7 +16,7 @@ interface Vectors {
   invalid: Array<{ name: string, message: string, hex: string, code: string | null }>
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../../test/fixtures/wire-vectors.json', import.meta.url), 'utf8')) as Vectors
+const vectors = JSON.parse(await fs.readFile(fixturePath('wire-vectors.json'), 'utf8')) as Vectors
 const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
 const bytes = (h: string): Uint8Array => b4a.from(h, 'hex')
 

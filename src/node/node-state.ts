@@ -4,7 +4,7 @@
  * which other feeds this node tracks. A small RocksDB in `<storage>/state/`; a views rebuild
  * never touches it.
  */
-import path from 'node:path'
+import path from '#path'
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'

@@ -3,7 +3,7 @@
  * folder (identity, Corestore, views), writes this device's feed, tracks other feeds and keeps
  * the views current.
  */
-import path from 'node:path'
+import path from '#path'
 import b4a from 'b4a'
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
@@ -27,7 +27,7 @@ import { FeedWatch } from '../swarm/feed-watch.js'
 import type { PeerLimits } from '../swarm/peer-limits.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
-import { hasIdentity, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
+import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
 import { NodeState } from './node-state.js'
 import { removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
@@ -156,6 +156,7 @@ export class Shoal extends ReadyResource {
     this.downloads.close()
     await this.leaveNetwork()
     await this.closeStorage()
+    if (!hasUmask()) await secureStorage(this.paths.root).catch(safetyCatch) // Bare: files made while running
   }
 
   /** Opens the state, the Corestore, the views and my feed, and starts indexing (see _open). */
@@ -199,6 +200,8 @@ export class Shoal extends ReadyResource {
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
+    // With no umask (Bare) the databases just made their files with the default modes: fix them now.
+    if (!hasUmask()) await secureStorage(this.paths.root)
   }
 
   private async leaveNetwork (): Promise<void> {

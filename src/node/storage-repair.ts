@@ -2,8 +2,8 @@
  * Undoing and setting aside storage: what a failed `init` created is removed again, and a damaged
  * (derived) views folder is moved out of the way so a fresh one can be built from the feeds.
  */
-import fs from 'node:fs/promises'
-import path from 'node:path'
+import fs from '#fs'
+import path from '#path'
 import { storageFault, storagePaths } from './storage.js'
 
 /** The paths `init` may create that did not exist before it ran. */

@@ -11,11 +11,12 @@
  *
  * Everything in the folder is owner-only: folders 0700, files 0600, checked and fixed on every open.
  */
-import crypto from 'node:crypto'
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
+import fs from '#fs'
+import os from '#os'
+import path from '#path'
+import process from '#process'
 import b4a from 'b4a'
+import sodium from 'sodium-universal'
 import { ShoalError } from '../errors.js'
 import { SEED_BYTES } from '../feeds/identity.js'
 
@@ -43,7 +44,7 @@ export function storagePaths (root: string, env: NodeJS.ProcessEnv = process.env
 export function socketPath (root: string, env: NodeJS.ProcessEnv = process.env): string {
   const inside = path.join(root, 'shoal.sock')
   if (b4a.byteLength(inside) <= MAX_SOCKET_PATH) return inside
-  const hash = crypto.createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 32)
+  const hash = b4a.toString(sha256(b4a.from(path.resolve(root))), 'hex').slice(0, 32)
   const runtime = env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : os.tmpdir()
   return path.join(runtime, `shoal-${uid()}`, `${hash}.sock`)
 }
@@ -80,17 +81,29 @@ function uid (): number {
   return typeof process.getuid === 'function' ? process.getuid() : -1
 }
 
+function sha256 (data: Uint8Array): Uint8Array {
+  const out = b4a.alloc(32)
+  sodium.crypto_hash_sha256(out, data)
+  return out
+}
+
 /**
  * Makes every file this process creates from now on owner-only, whatever the umask was (RocksDB
  * and Corestore create files with the process umask). Process-wide; a no-op where the umask cannot
- * be set (worker threads), where secureStorage's fix-up pass still applies.
+ * be set (worker threads, Bare), where secureStorage's fix-up pass and the 0700 folder still apply.
  */
 export function ownerOnlyUmask (): void {
+  if (!hasUmask()) return // Bare has no umask
   try {
     process.umask(process.umask() | 0o077)
   } catch {
     // Worker threads cannot change the umask; secureStorage still fixes the modes on open.
   }
+}
+
+/** Whether this runtime has a process umask (Node's main thread); Bare has none. */
+export function hasUmask (): boolean {
+  return typeof process.umask === 'function'
 }
 
 /**
@@ -257,7 +270,7 @@ export async function writeSeed (root: string, seed: Uint8Array): Promise<void> 
     throw storageFault(`cannot write the identity in ${root}`, err)
   }
   try {
-    await fh.writeFile(b4a.toString(seed, 'hex') + '\n')
+    await writeAll(fh, b4a.from(b4a.toString(seed, 'hex') + '\n'))
     await fh.sync()
   } catch (err) {
     await fh.close()
@@ -265,4 +278,14 @@ export async function writeSeed (root: string, seed: Uint8Array): Promise<void> 
     throw storageFault(`cannot write the identity in ${root}`, err)
   }
   await fh.close()
+}
+
+/** Writes all of `data` at the start of a fresh file (bare-fs's FileHandle has no writeFile). */
+async function writeAll (fh: { write (b: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> }, data: Uint8Array): Promise<void> {
+  let done = 0
+  while (done < data.byteLength) {
+    const { bytesWritten } = await fh.write(data, done, data.byteLength - done, done)
+    if (bytesWritten <= 0) throw ShoalError.STORAGE_ERROR('a write made no progress')
+    done += bytesWritten
+  }
 }

@@ -4,9 +4,7 @@
  * the Noise public key; never topics, identities or follows.
  */
 import b4a from 'b4a'
-import type multicastDns from 'multicast-dns'
-
-type Answer = multicastDns.Answer
+import type { Answer, Packet } from './mdns-packet.js'
 
 /** Version in every announcement's TXT record (`v=1`). Keys are only ever added; parsers ignore unknown ones. */
 export const LAN_RECORD_VERSION = 1
@@ -47,7 +45,7 @@ export function encodeAnnouncement (ann: LanAnnouncement, service: string = DEFA
  */
 export function parseAnnouncements (packet: unknown, service: string = DEFAULT_SERVICE): LanAnnouncement[] {
   if (typeof packet !== 'object' || packet === null) return []
-  const p = packet as multicastDns.Packet
+  const p = packet as Packet
   const records = [...listOf(p.answers), ...listOf(p.additionals)].slice(0, MAX_RECORDS)
     .filter((r): r is Answer => typeof (r as Answer)?.name === 'string' && typeof (r as Answer).type === 'string')
   const suffix = '.' + service.toLowerCase()

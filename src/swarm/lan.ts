@@ -9,22 +9,22 @@
  * runs cannot be linked). Never topics, identity keys or follows: who a node cares
  * about is only ever said inside the encrypted stream.
  *
- * Portability: TCP and interface listing go through package.json `imports` (#net, #os).
- * multicast-dns itself requires Node's 'dgram' and 'os' internally; that is accepted here.
+ * Portability: TCP, UDP and interface listing go through package.json `imports` (#net, #dgram,
+ * #os), and mDNS packets through Shoal's own codec (mdns-packet.ts), so this runs on Bare too.
  */
 import ReadyResource from 'ready-resource'
 import b4a from 'b4a'
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import crypto from 'hypercore-crypto'
-import multicastDns from 'multicast-dns'
 import net from '#net'
 import os from '#os'
 import { ShoalError } from '../errors.js'
+import { Mdns } from './mdns.js'
+import type { Answer, Packet, RemoteInfo } from './mdns-packet.js'
 import { DEFAULT_SERVICE, MAX_ADDRESSES, MAX_RECORDS, RECORD_TTL, encodeAnnouncement, isIPv4, parseAnnouncements, type LanAnnouncement } from './lan-record.js'
 
 export { DEFAULT_SERVICE, LAN_RECORD_VERSION, encodeAnnouncement, parseAnnouncements, type LanAnnouncement } from './lan-record.js'
 
-type Answer = multicastDns.Answer
 type KeyPair = { publicKey: Uint8Array, secretKey: Uint8Array }
 
 export const DEFAULT_INTERVAL = 5000
@@ -96,7 +96,7 @@ export class LanDiscovery extends ReadyResource {
   private readonly _mdnsPort: number
   private readonly _instance = b4a.toString(crypto.randomBytes(8), 'hex')
   private _server: ReturnType<typeof net.createServer> | null = null
-  private _mdns: multicastDns.MulticastDns | null = null
+  private _mdns: Mdns | null = null
   private _boundPort = 0
   private _ticker: ReturnType<typeof setInterval> | null = null
   private _respondTimer: ReturnType<typeof setTimeout> | null = null
@@ -180,7 +180,7 @@ export class LanDiscovery extends ReadyResource {
 
   private async _startMdns (): Promise<void> {
     const iface = isIPv4(this._host) && this._host !== '0.0.0.0' ? this._host : undefined
-    const mdns = multicastDns({ port: this._mdnsPort, interface: iface, bind: '0.0.0.0', reuseAddr: true, loopback: true })
+    const mdns = new Mdns({ port: this._mdnsPort, interface: iface, loopback: true })
     this._mdns = mdns
     let warned: Error | null = null
     await new Promise<void>((resolve, reject) => {
@@ -286,7 +286,7 @@ export class LanDiscovery extends ReadyResource {
     return (external.length > 0 ? external : internal).slice(0, MAX_ADDRESSES)
   }
 
-  private _onquery (packet: multicastDns.Packet): void {
+  private _onquery (packet: Packet): void {
     const questions = Array.isArray(packet.questions) ? packet.questions.slice(0, MAX_RECORDS) : []
     const own = this._instance + '.' + this.service
     for (const q of questions) {
@@ -295,7 +295,7 @@ export class LanDiscovery extends ReadyResource {
     }
   }
 
-  private _onresponse (packet: multicastDns.Packet, rinfo: multicastDns.RemoteInfo): void {
+  private _onresponse (packet: Packet, rinfo: RemoteInfo): void {
     for (const ann of parseAnnouncements(packet, this.service)) this._onannouncement(ann, rinfo.address)
   }
 

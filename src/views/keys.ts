@@ -41,6 +41,7 @@ export const TAG = {
 export const FIRST_DERIVED_TAG = 0x10
 export const LAST_DERIVED_TAG = 0x1f
 
+/** A key: the tag byte, then the parts' bytes in order. One allocation (keys are built per row). */
 export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
   let n = 1
   for (const p of parts) n += p.byteLength
@@ -52,9 +53,44 @@ export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
 }
 
 export function u64 (n: number): Uint8Array {
-  const b = b4a.alloc(8)
+  const b = b4a.allocUnsafe(8)
   writeUint64BE(b, 0, n)
   return b
+}
+
+const REF = 40 // feed key (32) + seq (8), as refBytes writes it
+
+/** Writes a ref as refBytes does, at `o`; returns the offset after it. */
+function putRef (out: Uint8Array, o: number, ref: MessageRef): number {
+  out.set(ref.feed, o)
+  writeUint64BE(out, o + 32, ref.seq)
+  return o + REF
+}
+
+/**
+ * `tag | prefix? | u64(ts) | ref`, the shape of every time-ordered index, written into one buffer:
+ * the hot path of indexing, where a buffer per part costs most on Bare (small allocations there are
+ * native calls, not slices of a pool).
+ */
+function timedKey (tag: number, prefix: Uint8Array | null, ts: number, ref: MessageRef): Uint8Array {
+  const p = prefix === null ? 0 : prefix.byteLength
+  const out = b4a.allocUnsafe(1 + p + 8 + REF)
+  out[0] = tag
+  if (prefix !== null) out.set(prefix, 1)
+  writeUint64BE(out, 1 + p, ts)
+  putRef(out, 9 + p, ref)
+  return out
+}
+
+/** `tag | prefix? | ref | suffix?` in one buffer. */
+function refKey (tag: number, prefix: Uint8Array | null, ref: MessageRef, suffix: Uint8Array | null = null): Uint8Array {
+  const p = prefix === null ? 0 : prefix.byteLength
+  const out = b4a.allocUnsafe(1 + p + REF + (suffix === null ? 0 : suffix.byteLength))
+  out[0] = tag
+  if (prefix !== null) out.set(prefix, 1)
+  const o = putRef(out, 1 + p, ref)
+  if (suffix !== null) out.set(suffix, o)
+  return out
 }
 
 /** The smallest key greater than every key that starts with `prefix`. */
@@ -70,27 +106,27 @@ export const META_VERSION = key(TAG.meta, b4a.from('views-version'))
 
 export const keys = {
   trackedFeed: (feed: Uint8Array) => key(TAG.trackedFeed, feed),
-  receipt: (ref: MessageRef) => key(TAG.receipt, refBytes(ref)),
+  receipt: (ref: MessageRef) => refKey(TAG.receipt, null, ref),
   checkpoint: (feed: Uint8Array) => key(TAG.checkpoint, feed),
   feedIdentity: (feed: Uint8Array) => key(TAG.feedIdentity, feed),
   device: (identity: Uint8Array, feed: Uint8Array) => key(TAG.device, identity, feed),
-  message: (ref: MessageRef) => key(TAG.message, refBytes(ref)),
+  message: (ref: MessageRef) => refKey(TAG.message, null, ref),
   /** Prefix of every message row of one feed. */
   messagesOf: (feed: Uint8Array) => key(TAG.message, feed),
-  timeline: (ts: number, ref: MessageRef) => key(TAG.timeline, u64(ts), refBytes(ref)),
-  byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => key(TAG.byAuthor, author, u64(ts), refBytes(ref)),
-  thread: (root: MessageRef, ts: number, ref: MessageRef) => key(TAG.thread, refBytes(root), u64(ts), refBytes(ref)),
-  mention: (who: Uint8Array, ts: number, ref: MessageRef) => key(TAG.mention, who, u64(ts), refBytes(ref)),
-  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string) => key(TAG.reactor, reactor, refBytes(target), b4a.from(emoji)),
+  timeline: (ts: number, ref: MessageRef) => timedKey(TAG.timeline, null, ts, ref),
+  byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),
+  thread: (root: MessageRef, ts: number, ref: MessageRef) => timedKey(TAG.thread, refBytes(root), ts, ref),
+  mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),
+  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string) => refKey(TAG.reactor, reactor, target, b4a.from(emoji)),
   /** One row per (post, emoji): the number of identities whose reaction is on. */
-  reactionCount: (target: MessageRef, emoji: string) => key(TAG.reactionCount, refBytes(target), b4a.from(emoji)),
+  reactionCount: (target: MessageRef, emoji: string) => refKey(TAG.reactionCount, null, target, b4a.from(emoji)),
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
   reactionRank: (target: MessageRef, n: number, emoji: string) => key(TAG.reactionRank, refBytes(target), u64(n), b4a.from(emoji)),
-  reactionRanks: (target: MessageRef) => key(TAG.reactionRank, refBytes(target)),
+  reactionRanks: (target: MessageRef) => refKey(TAG.reactionRank, null, target),
   /** A post's reactions in one row (an emoji is never empty, so this is no reactionCount key). */
-  reactionSummary: (target: MessageRef) => key(TAG.reactionCount, refBytes(target)),
-  edit: (editor: Uint8Array, target: MessageRef) => key(TAG.edit, editor, refBytes(target)),
-  deletion: (deleter: Uint8Array, target: MessageRef) => key(TAG.deletion, deleter, refBytes(target)),
+  reactionSummary: (target: MessageRef) => refKey(TAG.reactionCount, null, target),
+  edit: (editor: Uint8Array, target: MessageRef) => refKey(TAG.edit, editor, target),
+  deletion: (deleter: Uint8Array, target: MessageRef) => refKey(TAG.deletion, deleter, target),
   about: (identity: Uint8Array) => key(TAG.about, identity),
   contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
   contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from)

@@ -14,7 +14,9 @@ import { VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
 import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
-import { encodeRecord, type ContactType, type MessageRecord } from '../feeds/schema.js'
+import { encodeRecord, type ContactType, type DmRecord, type MessageRecord } from '../feeds/schema.js'
+import { keyPairSigner } from '../dm/keys-record.js'
+import { DmService } from './dm-service.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION } from '../views/keys.js'
@@ -112,6 +114,10 @@ export class Shoal extends ReadyResource {
   private replicatorInstance: Replicator | null = null
   /** Owners and wire issues (fork, oversize, storage cap) of the tracked feeds. */
   private readonly watch: FeedWatch
+  private dmInstance: DmService | null = null
+  private dmTimer: ReturnType<typeof setInterval> | null = null
+  /** Appends to my feed one at a time: a box is sealed for the exact seq it gets. */
+  private appending: Promise<unknown> = Promise.resolve()
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
@@ -171,7 +177,12 @@ export class Shoal extends ReadyResource {
     if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
     this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
     this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
-    this.indexerInstance = new Indexer(this.db, { me: this.keyPair.publicKey, now: this.opts.now, receipts: this.stateInstance })
+    this.indexerInstance = new Indexer(this.db, {
+      me: this.keyPair.publicKey,
+      now: this.opts.now,
+      receipts: this.stateInstance,
+      dm: { receive: (items) => this.need(this.dmInstance).receive(items) }
+    })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
@@ -183,6 +194,7 @@ export class Shoal extends ReadyResource {
     this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create: check.rolledBack === null })
     await this.feedInstance.ready()
     if (this.rolledBack === null) await this.stateInstance.setDeviceFeed(this.feedInstance.key, this.feedInstance.length)
+    await this.openDm(this.stateInstance, this.feedInstance)
 
     const stored = await this.db.get(META_VERSION)
     const fresh = stored === null || stored[0] !== VIEWS_VERSION
@@ -197,8 +209,34 @@ export class Shoal extends ReadyResource {
     const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
+    if (this.rolledBack === null) await this.dm.maintainKeys()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
+  }
+
+  /** Opens the DM service on my feed (its keys and sessions are primary state in state/). */
+  private async openDm (state: NodeState, feed: DeviceFeed): Promise<void> {
+    const keyPair = feed.core.keyPair
+    if (keyPair === null || keyPair.secretKey === null) throw ShoalError.STORAGE_ERROR('my device feed has no signing key')
+    this.dmInstance = new DmService({
+      state,
+      identity: this.identity,
+      feedKey: feed.key,
+      signer: keyPairSigner({ publicKey: keyPair.publicKey, secretKey: keyPair.secretKey }),
+      feedLength: () => feed.length,
+      now: () => this.now(),
+      appendAt: (build) => this.writeWith(build)
+    })
+    this.dmInstance.on('message', (ev) => this.emit('dm', ev))
+    await this.dmInstance.ready()
+    // Prekey rotation and deletion after grace (docs/DM.md): checked once a day while open.
+    this.dmTimer = setInterval(() => { this.dmInstance?.maintainKeys().catch(safetyCatch) }, 24 * 3600_000)
+    this.dmTimer.unref?.()
+  }
+
+  /** Direct messages: send, conversations, reading (see src/node/dm-service.ts). */
+  get dm (): DmService {
+    return this.need(this.dmInstance)
   }
 
   private async leaveNetwork (): Promise<void> {
@@ -215,7 +253,10 @@ export class Shoal extends ReadyResource {
    * the closed parts so openStorage can open them again (keys stay readable after a final close).
    */
   private async closeStorage (forget = false): Promise<void> {
+    if (this.dmTimer !== null) clearInterval(this.dmTimer)
+    this.dmTimer = null
     if (this.indexerInstance) await this.indexerInstance.close()
+    if (this.dmInstance) await this.dmInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
     if (this.feedInstance) await this.feedInstance.close()
@@ -224,6 +265,7 @@ export class Shoal extends ReadyResource {
     if (this.stateInstance) await this.stateInstance.close()
     if (!forget) return
     this.indexerInstance = null
+    this.dmInstance = null
     this.viewsInstance = null
     this.feedInstance = null
     this.storeInstance = null
@@ -510,6 +552,11 @@ export class Shoal extends ReadyResource {
 
   private async write (rec: MessageRecord): Promise<MessageRef> {
     encodeRecord(rec) // every cap and shape rule, before anything is touched
+    return this.writeWith(async () => rec)
+  }
+
+  /** Appends the record `build` makes for the seq it will get (no other append in between). */
+  private async writeWith (build: (seq: number) => Promise<MessageRecord | DmRecord>): Promise<MessageRef> {
     if (this.faulted) await this.recover()
     const feed = this.need(this.feedInstance)
     if (this.rolledBack !== null) throw this.rolledBackError()
@@ -517,7 +564,7 @@ export class Shoal extends ReadyResource {
     const watch = watchIndexer(this.indexer, this.paths.root)
     let ref: MessageRef | null = null
     try {
-      ref = await feed.append(rec)
+      ref = await this.appendOne(feed, build)
       await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
       const written = ref
       await this.read(() => watch.until(feed.key, written.seq + 1))
@@ -532,6 +579,19 @@ export class Shoal extends ReadyResource {
     } finally {
       watch.stop()
     }
+  }
+
+  private appendOne (feed: DeviceFeed, build: (seq: number) => Promise<MessageRecord | DmRecord>): Promise<MessageRef> {
+    const run = this.appending.then(async () => {
+      const seq = feed.length
+      const rec = await build(seq)
+      encodeRecord(rec)
+      const ref = await feed.append(rec)
+      if (ref.seq !== seq) throw ShoalError.STORAGE_ERROR(`appended at ${ref.seq}, expected ${seq}`)
+      return ref
+    })
+    this.appending = run.catch(() => {}) // the caller handles its own failure; the next append still runs
+    return run
   }
 
   private rolledBackError (): ShoalError {

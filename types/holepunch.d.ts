@@ -33,8 +33,6 @@ declare module 'hypercore' {
   class Hypercore extends EventEmitter {
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
-    /** The signing key pair of a writable core (null secret when read-only). */
-    readonly keyPair: { publicKey: Uint8Array, secretKey: Uint8Array | null } | null
     readonly discoveryKey: Uint8Array | null
     readonly length: number
     readonly contiguousLength: number

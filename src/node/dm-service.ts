@@ -27,7 +27,7 @@ export interface DmHost {
   state: NodeState
   identity: IdentityKey
   feedKey: FeedKey
-  /** The feed's key pair signer: it signs this device's `keys` records. */
+  /** Signs this device's `keys` records: the identity key pair, naming my feed key in the payload. */
   signer: Signer
   feedLength: () => number
   now: () => number
@@ -192,7 +192,7 @@ export class DmService extends ReadyResource {
       const chosen = devices.map((d) => {
         const list = this.sessions.get(b4a.toString(d.feed, 'hex')) ?? []
         const s = sendingSession(list)
-        return s !== null ? { d, list, s, index: list.indexOf(s) } : { d, list, s: startSession(keys, d.keys, d.feed), index: -1 }
+        return s !== null ? { d, list, s, index: list.indexOf(s) } : { d, list, s: startSession(keys, d.keys, d.feed, undefined, d.owner), index: -1 }
       })
       const place = { feed: this.host.feedKey, seq }
       const sealed = chosen.length > 0
@@ -257,7 +257,7 @@ export class DmService extends ReadyResource {
   private async receiveKeys (item: DmItem): Promise<void> {
     if (item.rec.type !== 'keys') return
     try {
-      verifyKeysRecord(item.rec.keys, item.feed, this.host.now())
+      verifyKeysRecord(item.rec.keys, item.feed, this.host.now(), item.author)
     } catch (err) {
       if (!(err instanceof ShoalError)) throw err
       this.counts.keysRejected++

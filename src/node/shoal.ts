@@ -216,13 +216,12 @@ export class Shoal extends ReadyResource {
 
   /** Opens the DM service on my feed (its keys and sessions are primary state in state/). */
   private async openDm (state: NodeState, feed: DeviceFeed): Promise<void> {
-    const keyPair = feed.core.keyPair
-    if (keyPair === null || keyPair.secretKey === null) throw ShoalError.STORAGE_ERROR('my device feed has no signing key')
+    const identity = this.need(this.keyPair)
     this.dmInstance = new DmService({
       state,
       identity: this.identity,
       feedKey: feed.key,
-      signer: keyPairSigner({ publicKey: keyPair.publicKey, secretKey: keyPair.secretKey }),
+      signer: keyPairSigner(identity, feed.key),
       feedLength: () => feed.length,
       now: () => this.now(),
       appendAt: (build) => this.writeWith(build)

@@ -5,11 +5,11 @@
 import z32 from 'z32'
 import { ShoalError } from '../errors.js'
 import { identityToString, parseIdentity, refToString, type IdentityKey } from '../ids.js'
+import type { DmConversation, DmMessage } from '../api/protocol.js'
 import type { StoredDm } from './dm-store.js'
 import type { Shoal } from './shoal.js'
 
-export interface DmMessage { id: string, author: string, authorName: string | null, text: string, timestamp: number, parent: string | null }
-export interface DmConversation { conversation: string, participants: Array<{ id: string, name: string | null }>, last: DmMessage | null, unread: number }
+export type { DmConversation, DmMessage }
 
 /** A conversation id as z-base32 (52 characters). */
 export function conversationToString (id: Uint8Array): string {

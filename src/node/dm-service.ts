@@ -49,6 +49,7 @@ export interface DmSendInput {
 export interface DmPage { items: StoredDm[], next: string | null }
 
 const CONVERSATION = 'dm-conversation/v1'
+const SAFETY = 'dm-safety/v1'
 
 /** The conversation id of a set of identities (sender included): a hash of the sorted keys. */
 export function conversationId (participants: readonly Uint8Array[]): Uint8Array {
@@ -363,6 +364,31 @@ export class DmService extends ReadyResource {
       await this.store.write([[dmKeys.messageRef(ref), null], [dmKeys.message(at.subarray(0, 32), decodeU64(at.subarray(32, 40)), ref), null]])
       await this.store.compact()
     })
+  }
+
+  /**
+   * A contact's safety code: 60 digits (12 groups of 5) from a hash over their devices' feed keys
+   * and DM identity keys, sorted, so both sides compute the same code for one contact. `changed`
+   * is true when their set of devices differs from the one confirmed (first seen is trusted).
+   */
+  async safety (identity: IdentityKey, opts: { confirm?: boolean } = {}): Promise<{ code: string, devices: number, changed: boolean }> {
+    const devices = this.devicesOfAll(identity)
+    const hash = namespaceHash(SAFETY, ...devices.flatMap((d) => [d.feed, d.keys.identityKey]))
+    const digits: string[] = []
+    for (let i = 0; i < 12; i++) {
+      const n = ((hash[i * 2] << 16) | (hash[i * 2 + 1] << 8) | hash[24 + (i % 8)]) % 100000
+      digits.push(String(n).padStart(5, '0'))
+    }
+    const seen = await this.store.get(dmKeys.seenDevices(identity))
+    if (seen === null || opts.confirm === true) await this.store.write([[dmKeys.seenDevices(identity), hash]])
+    const changed = seen !== null && opts.confirm !== true && !b4a.equals(seen, hash)
+    return { code: digits.join(' '), devices: devices.length, changed }
+  }
+
+  /** Every device of `identity` with DM keys (mine included when it is me). */
+  private devicesOfAll (identity: Uint8Array): RemoteDevice[] {
+    const out = [...this.remote.values()].filter((d) => b4a.equals(d.owner, identity))
+    return out.sort((a, b) => b4a.compare(a.feed, b.feed))
   }
 
   /** Every stored DM (tests and export): across conversations. */

@@ -12,7 +12,7 @@ import { decodeDeviceKeys, decodeKeysBlock, decodeSession, encodeDeviceKeys, enc
 import type { NodeState } from './node-state.js'
 
 const PREFIX = 0x20
-const T = { deviceKeys: 1, remote: 2, sessions: 3, checkpoint: 4, message: 5, messageRef: 6, conversation: 7, published: 8 } as const
+const T = { deviceKeys: 1, remote: 2, sessions: 3, checkpoint: 4, message: 5, messageRef: 6, conversation: 7, published: 8, seenDevices: 9 } as const
 const VERSION = 1
 
 /** A decrypted DM as stored: its place, author, real time, text and the DM it replies to. */
@@ -60,6 +60,7 @@ export const dmKeys = {
   messageRef: (ref: MessageRef) => k(T.messageRef, ref.feed, u64(ref.seq)),
   messageRefsOf: (feed: Uint8Array) => k(T.messageRef, feed),
   conversation: (conv: Uint8Array) => k(T.conversation, conv),
+  seenDevices: (identity: Uint8Array) => k(T.seenDevices, identity),
   all: () => b4a.from([PREFIX]),
   end: () => b4a.from([PREFIX + 1])
 }

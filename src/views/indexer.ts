@@ -317,8 +317,7 @@ export class Indexer extends ReadyResource {
       if (rec.type === 'header') { ck.malformed++; continue }
       if (rec.type === 'box' || rec.type === 'keys') {
         dmItems.push({ feed: f.key, seq, author: identity.identity as IdentityKey, rec })
-        ck.messages++
-        continue
+        continue // not a view message: the DM service counts what it opens
       }
       const ref: MessageRef = { feed: f.key, seq }
       pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp } })

@@ -9,7 +9,7 @@ import type { ShoalApp } from '../node/app.js'
 import type { Shoal } from '../node/shoal.js'
 import type { AppState, Method, Methods, Profile, SyncStatus } from './protocol.js'
 import { describe } from './request-input.js'
-import { conversationToString, dmList, dmRead } from '../node/dm-json.js'
+import { conversationToString, dmList, dmRead, dmRequestList } from '../node/dm-json.js'
 
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
@@ -120,6 +120,17 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     dmSafety: async (app, p) => {
       const id = str(p, 'id') as string
       return { id, ...await app.need().dm.safety(parseIdentity(id), { confirm: p.confirm === true }) }
+    },
+    dmRequests: (app) => dmRequestList(app.need()),
+    dmAccept: async (app, p) => {
+      const id = str(p, 'id') as string
+      await app.need().dmRequests.accept(parseIdentity(id))
+      return { id }
+    },
+    dmDecline: async (app, p) => {
+      const id = str(p, 'id') as string
+      await app.need().dmRequests.decline(parseIdentity(id))
+      return { id }
     }
   }
   return handlers

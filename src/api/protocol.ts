@@ -60,6 +60,10 @@ export interface SyncStatus {
 export interface DmMessage { id: string, author: string, authorName: string | null, text: string, timestamp: number, parent: string | null }
 /** A conversation of 2 to 16 identities (me included), with its last DM and unread count (local). */
 export interface DmConversation { conversation: string, participants: Person[], last: DmMessage | null, unread: number }
+/** A message request: someone outside my scope wrote me DMs in `conversation`. */
+export interface DmRequest { id: string, name: string | null, conversation: string }
+/** A message request: someone outside my scope wrote me DMs in `conversation`. */
+export interface DmRequest { id: string, name: string | null, conversation: string }
 /** A contact's safety code (a fingerprint over their device keys) and whether their devices changed since I last confirmed. */
 export interface SafetyCode { id: string, code: string, devices: number, changed: boolean }
 
@@ -94,6 +98,12 @@ export interface Methods {
   dmDelete: { params: { id: string }, result: { id: string } }
   /** A contact's safety code; `confirm` records the current device set as seen (clears `changed`). */
   dmSafety: { params: { id: string, confirm?: boolean }, result: SafetyCode }
+  /** Pending message requests: one item per (sender, conversation). */
+  dmRequests: { params: Record<string, never>, result: { items: DmRequest[] } }
+  /** Accepts a sender's message request (their device feeds are replicated from now on). */
+  dmAccept: { params: { id: string }, result: { id: string } }
+  /** Declines a sender's message request (later ones are ignored). */
+  dmDecline: { params: { id: string }, result: { id: string } }
 }
 
 export type Method = keyof Methods
@@ -115,6 +125,8 @@ export interface Events {
   state: AppState
   /** A DM was sent or received (stored): refetch the inbox and that conversation. */
   dm: { conversation: string, id: string }
+  /** A new message request arrived. */
+  dmRequest: { id: string }
 }
 
 export type EventName = keyof Events

@@ -36,7 +36,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   thread: { summary: 'read a thread', positionals: ['REF'], flags: {} },
   mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: { type: 'string' } } },
   reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
-  dm: { summary: 'direct messages: dm send ID[,ID…] TEXT [--reply ID] | dm list | dm read CONVERSATION', positionals: ['SUBCOMMAND', 'ARG', 'TEXT'], optionalPositionals: 2, flags: { reply: { type: 'string' }, limit: { type: 'string' }, before: { type: 'string' } } },
+  dm: { summary: 'direct messages: dm send ID[,ID…] TEXT [--reply ID] | list | read CONVERSATION | requests | accept ID | decline ID', positionals: ['SUBCOMMAND', 'ARG', 'TEXT'], optionalPositionals: 2, flags: { reply: { type: 'string' }, limit: { type: 'string' }, before: { type: 'string' } } },
   serve: { summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' } } },
   desktop: { summary: 'run the node and open the app in a window', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' }, 'keep-running': { type: 'boolean' }, install: { type: 'boolean' } } },
   sync: { summary: 'replicate everything in scope until caught up, then exit', positionals: [], flags: { timeout: { type: 'string' }, bootstrap: { type: 'string' }, hops: { type: 'string' } } },

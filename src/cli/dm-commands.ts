@@ -3,14 +3,14 @@
  * the serving node's socket like every other command.
  */
 import { ShoalError } from '../errors.js'
-import { parseRef, refToString } from '../ids.js'
-import { conversationToString, dmList, dmRead, parseConversation, parseRecipients, type DmMessage } from '../node/dm-json.js'
+import { parseIdentity, parseRef, refToString } from '../ids.js'
+import { conversationToString, dmList, dmRead, dmRequestList, parseConversation, parseRecipients, type DmMessage } from '../node/dm-json.js'
 import type { Shoal } from '../node/shoal.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
 import type { Result } from './commands.js'
 
-export const DM_SUBCOMMANDS = ['send', 'list', 'read'] as const
+export const DM_SUBCOMMANDS = ['send', 'list', 'read', 'requests', 'accept', 'decline'] as const
 
 function str (v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined
@@ -25,8 +25,12 @@ export function dmPrecheck (p: Parsed): void {
       parseRecipients(arg)
       if (str(p.flags.reply) !== undefined) parseRef(str(p.flags.reply) as string)
       return
-    case 'list':
-      if (arg !== undefined) throw ShoalError.USAGE('usage: shoal dm list')
+    case 'list': case 'requests':
+      if (arg !== undefined) throw ShoalError.USAGE(`usage: shoal dm ${sub}`)
+      return
+    case 'accept': case 'decline':
+      if (arg === undefined || text !== undefined) throw ShoalError.USAGE(`usage: shoal dm ${sub} ID`)
+      parseIdentity(arg)
       return
     case 'read':
       if (arg === undefined || text !== undefined) throw ShoalError.USAGE('usage: shoal dm read CONVERSATION [--limit N] [--before CURSOR]')
@@ -34,7 +38,7 @@ export function dmPrecheck (p: Parsed): void {
       intFlag(p.flags.limit, 'limit')
       return
     default:
-      throw ShoalError.USAGE(`unknown dm subcommand "${String(sub ?? '')}" (send, list, read)`)
+      throw ShoalError.USAGE(`unknown dm subcommand "${String(sub ?? '')}" (${DM_SUBCOMMANDS.join(', ')})`)
   }
 }
 
@@ -61,6 +65,17 @@ export async function dmCommand (shoal: Shoal, p: Parsed): Promise<Result> {
       return `${c.unread > 0 ? `[${c.unread} new] ` : ''}${names}\n  ${c.last !== null ? escapeLine(c.last.text).slice(0, 80) : ''}\n  conversation ${c.conversation}`
     })
     return { json: list, text: lines.length === 0 ? '(no direct messages)' : lines.join('\n\n') }
+  }
+  if (sub === 'requests') {
+    const { items } = await dmRequestList(shoal)
+    const lines = items.map((i) => `${i.name !== null ? escapeLine(i.name) + ' ' : ''}${i.id}\n  conversation ${i.conversation}`)
+    return { json: { items }, text: lines.length === 0 ? '(no message requests)' : lines.join('\n') + '\n\naccept: shoal dm accept ID   decline: shoal dm decline ID' }
+  }
+  if (sub === 'accept' || sub === 'decline') {
+    const who = parseIdentity(arg)
+    if (sub === 'accept') await shoal.dmRequests.accept(who)
+    else await shoal.dmRequests.decline(who)
+    return { json: { id: arg }, text: `${sub === 'accept' ? 'accepted' : 'declined'} ${arg}` }
   }
   const page = await dmRead(shoal, arg, { limit: intFlag(p.flags.limit, 'limit'), before: str(p.flags.before) ?? null })
   const body = page.items.length === 0 ? '(nothing yet)' : page.items.map(render).join('\n\n')

@@ -5,7 +5,7 @@
 import z32 from 'z32'
 import { ShoalError } from '../errors.js'
 import { identityToString, parseIdentity, refToString, type IdentityKey } from '../ids.js'
-import type { DmConversation, DmMessage } from '../api/protocol.js'
+import type { DmConversation, DmMessage, DmRequest } from '../api/protocol.js'
 import type { StoredDm } from './dm-store.js'
 import type { Shoal } from './shoal.js'
 
@@ -64,3 +64,14 @@ export async function dmRead (shoal: Shoal, conversation: string, opts: { limit?
   return { items, next: page.next }
 }
 
+
+/** `shoal dm requests`: pending message requests, one item per (sender, conversation). */
+export async function dmRequestList (shoal: Shoal): Promise<{ items: DmRequest[] }> {
+  const items: DmRequest[] = []
+  for (const r of await shoal.dmRequests.pending()) {
+    const id = identityToString(r.identity)
+    const name = await shoal.views.nameOf(r.identity)
+    for (const c of r.conversations) items.push({ id, name, conversation: conversationToString(c) })
+  }
+  return { items }
+}

@@ -214,7 +214,7 @@ export class DmService extends ReadyResource {
       for (const [hex, list] of lists) this.sessions.set(hex, list)
       return { type: 'box', timestamp: coarseTime(timestamp), block: sealed.block }
     }))
-    this.emit('message', { conversation, ref })
+    this.emit('message', { conversation, ref, participants })
     return { ref, conversation }
   }
 

@@ -12,7 +12,7 @@ import { decodeDeviceKeys, decodeKeysBlock, decodeSession, encodeDeviceKeys, enc
 import type { NodeState } from './node-state.js'
 
 const PREFIX = 0x20
-const T = { deviceKeys: 1, remote: 2, sessions: 3, checkpoint: 4, message: 5, messageRef: 6, conversation: 7, published: 8, seenDevices: 9 } as const
+const T = { deviceKeys: 1, remote: 2, sessions: 3, checkpoint: 4, message: 5, messageRef: 6, conversation: 7, published: 8, seenDevices: 9, request: 10 } as const
 const VERSION = 1
 
 /** A decrypted DM as stored: its place, author, real time, text and the DM it replies to. */
@@ -61,6 +61,7 @@ export const dmKeys = {
   messageRefsOf: (feed: Uint8Array) => k(T.messageRef, feed),
   conversation: (conv: Uint8Array) => k(T.conversation, conv),
   seenDevices: (identity: Uint8Array) => k(T.seenDevices, identity),
+  request: (identity: Uint8Array) => k(T.request, identity),
   all: () => b4a.from([PREFIX]),
   end: () => b4a.from([PREFIX + 1])
 }
@@ -114,6 +115,40 @@ export function decodeConversation (buf: Uint8Array): StoredConversation {
     const participants: IdentityKey[] = []
     for (let i = 0; i < n; i++) participants.push(c.fixed32.decode(state) as IdentityKey)
     return { id, participants, last: c.uint.decode(state), unread: c.uint.decode(state) }
+  })
+}
+
+/** A message request received from `identity`: pending, accepted or declined, with what it named. */
+export interface StoredRequest { identity: IdentityKey, status: 'pending' | 'accepted' | 'declined', at: number, conversations: Uint8Array[], feeds: FeedKey[] }
+const STATUS = ['pending', 'accepted', 'declined'] as const
+
+export function encodeRequest (r: StoredRequest): Uint8Array {
+  return run((state, pre) => {
+    const uint = pre ? c.uint.preencode : c.uint.encode
+    const k32 = pre ? c.fixed32.preencode : c.fixed32.encode
+    uint(state, VERSION); k32(state, r.identity); uint(state, STATUS.indexOf(r.status)); uint(state, r.at)
+    uint(state, r.conversations.length); for (const x of r.conversations) k32(state, x)
+    uint(state, r.feeds.length); for (const x of r.feeds) k32(state, x)
+  })
+}
+
+export function decodeRequest (buf: Uint8Array): StoredRequest {
+  return guard('message request', () => {
+    const state = c.state(0, buf.byteLength, buf)
+    version(state)
+    const identity = c.fixed32.decode(state) as IdentityKey
+    const status = STATUS[c.uint.decode(state)]
+    if (status === undefined) throw ShoalError.STORAGE_ERROR('unknown request status')
+    const at = c.uint.decode(state)
+    const list = (): Uint8Array[] => {
+      const n = c.uint.decode(state)
+      if (n > 64) throw ShoalError.STORAGE_ERROR('request lists too many entries')
+      const out: Uint8Array[] = []
+      for (let i = 0; i < n; i++) out.push(c.fixed32.decode(state))
+      return out
+    }
+    const conversations = list()
+    return { identity, status, at, conversations, feeds: list() as FeedKey[] }
   })
 }
 

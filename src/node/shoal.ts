@@ -17,6 +17,7 @@ import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityK
 import { encodeRecord, type ContactType, type DmRecord, type MessageRecord } from '../feeds/schema.js'
 import { keyPairSigner } from '../dm/keys-record.js'
 import { DmService } from './dm-service.js'
+import { DmRequests } from './dm-requests.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION } from '../views/keys.js'
@@ -115,6 +116,7 @@ export class Shoal extends ReadyResource {
   /** Owners and wire issues (fork, oversize, storage cap) of the tracked feeds. */
   private readonly watch: FeedWatch
   private dmInstance: DmService | null = null
+  private dmRequestsInstance: DmRequests | null = null
   private dmTimer: ReturnType<typeof setInterval> | null = null
   /** Appends to my feed one at a time: a box is sealed for the exact seq it gets. */
   private appending: Promise<unknown> = Promise.resolve()
@@ -228,9 +230,23 @@ export class Shoal extends ReadyResource {
     })
     this.dmInstance.on('message', (ev) => this.emit('dm', ev))
     await this.dmInstance.ready()
+    this.dmRequestsInstance = new DmRequests({ state, identity: this.identity, now: () => this.now(), addFeed: (f, owner) => this.addFeed(f, owner),
+      isBlocked: async (id) => (await this.views.blocking(this.identity)).some((k) => b4a.equals(k, id))
+    })
+    this.dmRequestsInstance.on('request', (ev) => this.emit('dm-request', ev))
+    // A DM I send is announced at once to recipients online whose scope may not include me.
+    this.dmInstance.on('message', (ev: { author?: Uint8Array, participants?: IdentityKey[] }) => {
+      if (ev.participants === undefined) return
+      for (const p of ev.participants) this.dmRequestsInstance?.announce(p).catch(safetyCatch)
+    })
     // Prekey rotation and deletion after grace (docs/DM.md): checked once a day while open.
     this.dmTimer = setInterval(() => { this.dmInstance?.maintainKeys().catch(safetyCatch) }, 24 * 3600_000)
     this.dmTimer.unref?.()
+  }
+
+  /** Message requests: pending, accept, decline (see src/node/dm-requests.ts). */
+  get dmRequests (): DmRequests {
+    return this.need(this.dmRequestsInstance)
   }
 
   /** Direct messages: send, conversations, reading (see src/node/dm-service.ts). */
@@ -241,6 +257,7 @@ export class Shoal extends ReadyResource {
   private async leaveNetwork (): Promise<void> {
     const replicator = this.replicatorInstance
     const network = this.network
+    this.dmRequestsInstance?.detach()
     this.replicatorInstance = null
     this.network = null
     if (replicator) await replicator.close()
@@ -265,6 +282,7 @@ export class Shoal extends ReadyResource {
     if (!forget) return
     this.indexerInstance = null
     this.dmInstance = null
+    this.dmRequestsInstance = null
     this.viewsInstance = null
     this.feedInstance = null
     this.storeInstance = null
@@ -483,6 +501,7 @@ export class Shoal extends ReadyResource {
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
     this.replicatorInstance = replicator
+    this.dmRequestsInstance?.attach(replicator)
     await replicator.ready()
     return replicator
   }

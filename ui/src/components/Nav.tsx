@@ -1,10 +1,12 @@
 import { useSyncStatus } from '../hooks.ts'
 import type { Route } from '../router.tsx'
 import { useNavigate, useRoute } from '../router.tsx'
+import { DmUnreadBadge } from './dm/DmUnreadBadge.tsx'
 
 const ITEMS: Array<{ route: Route, label: string, testid: string }> = [
   { route: { name: 'home' }, label: 'Home', testid: 'nav-home' },
   { route: { name: 'mentions' }, label: 'Mentions', testid: 'nav-mentions' },
+  { route: { name: 'dm' }, label: 'Messages', testid: 'nav-dm' },
   { route: { name: 'people' }, label: 'People', testid: 'nav-people' },
   { route: { name: 'profile' }, label: 'Profile', testid: 'nav-profile' },
   { route: { name: 'sync' }, label: 'Sync', testid: 'nav-sync' }
@@ -15,8 +17,8 @@ export function Nav ({ myId }: { myId: string | null }) {
   const route = useRoute()
   const navigate = useNavigate()
   const status = useSyncStatus()
-  const current = (r: Route): boolean => r.name === route.name &&
-    (r.name !== 'profile' || route.name !== 'profile' || route.id === undefined || route.id === myId)
+  const current = (r: Route): boolean => (r.name === 'dm' && route.name === 'dm-conversation') || (r.name === route.name &&
+    (r.name !== 'profile' || route.name !== 'profile' || route.id === undefined || route.id === myId))
 
   return (
     <header className='topbar'>
@@ -29,6 +31,7 @@ export function Nav ({ myId }: { myId: string | null }) {
                 <button type='button' data-testid={item.testid} aria-current={current(item.route) ? 'page' : undefined}
                   onClick={() => { navigate(item.route) }}>
                   {item.label}
+                  {item.route.name === 'dm' && <DmUnreadBadge />}
                   {item.route.name === 'sync' && status.data !== undefined && (
                     <span className='pill' aria-label={`${status.data.peers} peers`}>{status.data.peers}</span>
                   )}

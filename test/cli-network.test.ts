@@ -43,7 +43,7 @@ test('cli network – shoal dht, A serves, B follows and syncs, B reads A\'s pos
   t.is(status.code, 0, status.stderr)
   t.ok(Array.isArray(status.json.peers) && Array.isArray(status.json.identities))
   const mine = status.json.identities.find((i: any) => i.id === ida)
-  t.ok(mine && mine.feeds[0].local === 3 && mine.feeds[0].remote === 3, 'status lists my feed with local and remote lengths')
+  t.ok(mine && mine.feeds[0].local === 4 && mine.feeds[0].remote === 4, 'status lists my feed with local and remote lengths')
 
   t.is(await serving.stop('SIGINT'), 0, 'serve exits cleanly on SIGINT')
   t.absent(fs.existsSync(path.join(a, 'shoal.sock')), 'socket removed')

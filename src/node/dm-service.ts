@@ -218,9 +218,14 @@ export class DmService extends ReadyResource {
     return { ref, conversation }
   }
 
-  private async messageEntries (dm: StoredDm, participants: IdentityKey[], unread: boolean): Promise<Entry[]> {
-    const raw = await this.store.get(dmKeys.conversation(dm.conversation))
-    const conv: StoredConversation = raw !== null ? decodeConversation(raw) : { id: dm.conversation, participants, last: 0, unread: 0 }
+  private async messageEntries (dm: StoredDm, participants: IdentityKey[], unread: boolean, cache?: Map<string, StoredConversation>): Promise<Entry[]> {
+    const key = b4a.toString(dm.conversation, 'hex')
+    let conv = cache?.get(key)
+    if (conv === undefined) {
+      const raw = await this.store.get(dmKeys.conversation(dm.conversation))
+      conv = raw !== null ? decodeConversation(raw) : { id: dm.conversation, participants, last: 0, unread: 0 }
+      cache?.set(key, conv)
+    }
     conv.last = Math.max(conv.last, dm.timestamp)
     if (unread) conv.unread++
     return [
@@ -237,21 +242,35 @@ export class DmService extends ReadyResource {
    */
   receive (items: DmItem[]): Promise<void> {
     return this.exclusive(async () => {
-      const skipped: Entry[] = []
+      // One batch per chunk: sessions, plaintext, conversations and checkpoints commit together.
+      const batch: Entry[] = []
+      const convs = new Map<string, StoredConversation>()
+      const events: Array<{ conversation: Uint8Array, ref: MessageRef }> = []
+      const sessions = new Map<string, Session[]>()
       for (const item of items) {
         if (item.rec.type === 'keys') { await this.receiveKeys(item); continue }
         if (b4a.equals(item.feed, this.host.feedKey)) continue
         const hex = b4a.toString(item.feed, 'hex')
         if (item.seq < (this.checkpoints.get(hex) ?? 0)) continue
-        const entries = this.openOne(item, hex)
-        const stored = entries === null ? null : await this.commitOpened(item, hex, entries)
-        this.checkpoints.set(hex, item.seq + 1)
-        const ck: Entry = [dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)]
-        if (stored === null) { skipped.push(ck); continue }
-        await this.store.write([...skipped.splice(0), ...stored, ck])
-        this.emit('message', { conversation: (entries as Opened).dm.conversation, ref: { feed: item.feed, seq: item.seq } })
+        const opened = this.openOne(item, hex, sessions.get(hex))
+        if (opened !== null) {
+          const mine = b4a.equals(item.author, this.host.identity)
+          sessions.set(hex, opened.sessions)
+          batch.push([dmKeys.sessions(item.feed), encodeSessions(opened.sessions)], ...await this.messageEntries(opened.dm, opened.participants, !mine, convs))
+          events.push({ conversation: opened.dm.conversation, ref: opened.dm.ref })
+        }
+        batch.push([dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)])
       }
-      if (skipped.length > 0) await this.store.write(skipped)
+      if (batch.length === 0) return
+      await this.store.write(batch)
+      for (const item of items) {
+        if (item.rec.type !== 'box' || b4a.equals(item.feed, this.host.feedKey)) continue
+        const hex = b4a.toString(item.feed, 'hex')
+        if (item.seq + 1 > (this.checkpoints.get(hex) ?? 0)) this.checkpoints.set(hex, item.seq + 1)
+      }
+      for (const [hex, list] of sessions) this.sessions.set(hex, list)
+      this.counts.opened += events.length
+      for (const ev of events) this.emit('message', ev)
     })
   }
 
@@ -273,11 +292,11 @@ export class DmService extends ReadyResource {
   }
 
   /** Trial-decrypts one box; null when it is not for me or was refused (counted, no state changed). */
-  private openOne (item: DmItem, hex: string): Opened | null {
+  private openOne (item: DmItem, hex: string, pending?: Session[]): Opened | null {
     if (item.rec.type !== 'box') return null
     const sender = this.remote.get(hex)
     if (sender === undefined) { this.counts.notForMe++; return null }
-    const sessions = this.sessions.get(hex) ?? []
+    const sessions = pending ?? this.sessions.get(hex) ?? []
     try {
       const opened = openBox({
         feed: item.feed, seq: item.seq, block: item.rec.block, keys: this.need(), senderIdentityKey: sender.keys.identityKey,
@@ -304,14 +323,6 @@ export class DmService extends ReadyResource {
       this.counts.rejected++
       return null
     }
-  }
-
-  private async commitOpened (item: DmItem, hex: string, o: Opened): Promise<Entry[]> {
-    const mine = b4a.equals(item.author, this.host.identity)
-    const entries: Entry[] = [[dmKeys.sessions(item.feed), encodeSessions(o.sessions)], ...await this.messageEntries(o.dm, o.participants, !mine)]
-    this.sessions.set(hex, o.sessions)
-    this.counts.opened++
-    return entries
   }
 
   /** Conversations, the latest first. */

@@ -10,6 +10,9 @@ import { openBox } from '../src/dm/envelope.js'
 import { decodeRecord } from '../src/feeds/schema.js'
 import type { FeedKey } from '../src/ids.js'
 import { storagePaths } from '../src/node/storage.js'
+import { ViewDb } from '../src/views/view-db.js'
+import { META_VERSION } from '../src/views/keys.js'
+import { VIEWS_VERSION } from '../src/caps.js'
 
 /** Both nodes track each other's feed (as mutual follows would) and are indexed up to date. */
 async function pair (t: Parameters<typeof createPeer>[0], a: Shoal, b: Shoal): Promise<void> {
@@ -49,6 +52,14 @@ test('dm wire – A sends to B, B reads it and replies, both see the conversatio
   t.alike(page.items.map((m) => m.text), ['hi alice', 'hello bob'], 'newest first, my own DM included')
   t.alike(page.items[0].parent, sent.ref, 'the reply names its parent')
   t.ok(b4a.equals(page.items[0].ref.feed, reply.ref.feed))
+  await a.dm.react(reply.ref, '🎉')
+  await syncFeed(b, a)
+  const onB = await b.dm.read(sent.conversation)
+  t.alike(onB.items[0].reactions, { '🎉': 1 }, 'a reaction shows on the DM it names')
+  t.is(onB.items.length, 2, 'a reaction is not a message')
+  await b.dm.deleteLocal(sent.ref)
+  t.alike((await b.dm.read(sent.conversation)).items.map((m) => m.text), ['hi alice'], 'deleted here only')
+  t.is((await a.dm.read(sent.conversation)).items.length, 2, 'still there for A')
   await b.dm.markRead(sent.conversation)
   t.is((await b.dm.conversation(sent.conversation))?.unread, 0, 'read state is local')
   t.is(a.dm.stats.rejected + b.dm.stats.rejected, 0, 'nothing refused')
@@ -122,6 +133,19 @@ test('dm wire – reindex, a views version bump and deleting views/ keep every D
   await again.indexed()
   t.alike((await again.dm.read(conversation)).items.map((m) => m.text), before, 'after deleting views/')
   t.is((await again.dm.conversation(conversation))?.unread, 2, 'unread kept, not counted twice')
+
+  // A views version bump (another version on disk): the views are rebuilt, the DMs stay as they were.
+  await again.close()
+  const db = new ViewDb(storagePaths(dir).views)
+  await db.ready()
+  const w = db.txn()
+  w.put(META_VERSION, b4a.from([VIEWS_VERSION + 1]))
+  await w.commit()
+  await db.close()
+  const bumped = await openPeer(t, dir)
+  await bumped.indexed()
+  t.alike((await bumped.dm.read(conversation)).items.map((m) => m.text), before, 'after a views version bump')
+  t.is((await bumped.dm.all()).length, 2, 'never twice')
 })
 
 test('dm wire – tampered, truncated, replayed and over-cap boxes change no state and are counted', async (t) => {

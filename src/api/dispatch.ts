@@ -112,6 +112,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
       const r = await app.need().dm.send({ to: to.map((x: string) => parseIdentity(x)), text: str(p, 'text', { max: 8192 }) as string, parent: reply ? parseRef(reply) : null })
       return { id: refToString(r.ref), conversation: conversationToString(r.conversation) }
     },
+    dmReact: async (app, p) => written((await app.need().dm.react(ref(p, 'id'), str(p, 'emoji', { max: 64 }) as string)).ref),
     dmDelete: async (app, p) => {
       const r = ref(p, 'id')
       await app.need().dm.deleteLocal(r)

@@ -57,7 +57,7 @@ export interface SyncStatus {
 }
 
 /** A DM as the UI shows it (ids are z-base32; `parent` is the DM it replies to). */
-export interface DmMessage { id: string, author: string, authorName: string | null, text: string, timestamp: number, parent: string | null }
+export interface DmMessage { id: string, author: string, authorName: string | null, text: string, timestamp: number, parent: string | null, reactions: Record<string, number> }
 /** A conversation of 2 to 16 identities (me included), with its last DM and unread count (local). */
 export interface DmConversation { conversation: string, participants: Person[], last: DmMessage | null, unread: number }
 /** A message request: someone outside my scope wrote me DMs in `conversation`. */
@@ -94,6 +94,8 @@ export interface Methods {
   dmRead: { params: { conversation: string, limit?: number, before?: string | null }, result: { items: DmMessage[], next: string | null } }
   /** Sends a DM to 1 to 15 identities (z-base32), optionally replying to a DM of that conversation. */
   dmSend: { params: { to: string[], text: string, reply?: string | null }, result: { id: string, conversation: string } }
+  /** Reacts to a DM with an emoji, sent to its conversation. */
+  dmReact: { params: { id: string, emoji: string }, result: { id: string } }
   /** Deletes a DM on this device only. */
   dmDelete: { params: { id: string }, result: { id: string } }
   /** A contact's safety code; `confirm` records the current device set as seen (clears `changed`). */

@@ -38,7 +38,8 @@ async function messageJson (shoal: Shoal, m: StoredDm): Promise<DmMessage> {
     authorName: await shoal.views.nameOf(m.author),
     text: m.text,
     timestamp: m.timestamp,
-    parent: m.parent !== null ? refToString(m.parent) : null
+    parent: m.parent !== null ? refToString(m.parent) : null,
+    reactions: m.reactions ?? {}
   }
 }
 

@@ -44,6 +44,8 @@ export interface DmSendInput {
   to: IdentityKey[]
   text: string
   parent?: MessageRef | null
+  /** Send `text` (an emoji) as a reaction to `parent`. */
+  reaction?: boolean
 }
 
 export interface DmPage { items: StoredDm[], next: string | null }
@@ -187,7 +189,8 @@ export class DmService extends ReadyResource {
       if (at === null || !b4a.equals(at.subarray(0, 32), conversation)) throw ShoalError.UNKNOWN_MESSAGE('the DM replied to is not in this conversation here')
     }
     const timestamp = this.host.now()
-    const content = { timestamp, recipients: participants, text: input.text, parent: input.parent ?? null }
+    if (input.reaction === true && input.parent == null) throw ShoalError.INVALID_ARGUMENT('a reaction names the DM it reacts to')
+    const content = { timestamp, recipients: participants, text: input.text, parent: input.parent ?? null, reaction: input.reaction === true }
     const ref = await this.host.appendAt((seq) => this.exclusive(async () => {
       const keys = this.need()
       const chosen = devices.map((d) => {
@@ -208,7 +211,7 @@ export class DmService extends ReadyResource {
         entries.push([dmKeys.sessions(x.d.feed), encodeSessions(list)])
       })
       const dm: StoredDm = { ref: place as MessageRef, conversation, author: this.host.identity, timestamp, text: input.text, parent: input.parent ?? null }
-      entries.push(...await this.messageEntries(dm, participants, false))
+      entries.push(...(input.reaction === true ? this.reactionEntries(dm) : await this.messageEntries(dm, participants, false)))
       // Committed before the append (docs/DM.md, wiring): a message key is never reused.
       await this.store.write(entries)
       for (const [hex, list] of lists) this.sessions.set(hex, list)
@@ -216,6 +219,21 @@ export class DmService extends ReadyResource {
     }))
     this.emit('message', { conversation, ref, participants })
     return { ref, conversation }
+  }
+
+  /** A reaction: one emoji per (target, participant), the latest replacing the earlier. */
+  private reactionEntries (dm: StoredDm): Entry[] {
+    const target = dm.parent as MessageRef
+    return [[dmKeys.reaction(target, dm.author), b4a.concat([encodeU64(dm.timestamp), b4a.from(dm.text)])]]
+  }
+
+  private async reactionsOf (ref: MessageRef): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for (const { value } of await this.store.scan(dmKeys.reactionsOf(ref))) {
+      const emoji = b4a.toString(value.subarray(8))
+      out[emoji] = (out[emoji] ?? 0) + 1
+    }
+    return out
   }
 
   private async messageEntries (dm: StoredDm, participants: IdentityKey[], unread: boolean, cache?: Map<string, StoredConversation>): Promise<Entry[]> {
@@ -256,7 +274,8 @@ export class DmService extends ReadyResource {
         if (opened !== null) {
           const mine = b4a.equals(item.author, this.host.identity)
           sessions.set(hex, opened.sessions)
-          batch.push([dmKeys.sessions(item.feed), encodeSessions(opened.sessions)], ...await this.messageEntries(opened.dm, opened.participants, !mine, convs))
+          const stored = opened.reaction ? this.reactionEntries(opened.dm) : await this.messageEntries(opened.dm, opened.participants, !mine, convs)
+          batch.push([dmKeys.sessions(item.feed), encodeSessions(opened.sessions)], ...stored)
           events.push({ conversation: opened.dm.conversation, ref: opened.dm.ref })
         }
         batch.push([dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)])
@@ -317,7 +336,7 @@ export class DmService extends ReadyResource {
         text: opened.content.text,
         parent: opened.content.parent != null ? { feed: opened.content.parent.feed as FeedKey, seq: opened.content.parent.seq } : null
       }
-      return { dm, participants, sessions: keepSession(sessions, opened.session, opened.index) }
+      return { dm, participants, sessions: keepSession(sessions, opened.session, opened.index), reaction: opened.content.reaction === true }
     } catch (err) {
       if (!(err instanceof ShoalError)) throw err
       this.counts.rejected++
@@ -354,8 +373,19 @@ export class DmService extends ReadyResource {
     }
     const rows = await this.store.scan(prefix, { reverse: true, limit: limit + 1, lt })
     const items = rows.slice(0, limit).map((r) => decodeDm(r.value))
+    for (const m of items) m.reactions = await this.reactionsOf(m.ref)
     const next = rows.length > limit ? b4a.toString(rows[limit - 1].key.subarray(prefix.byteLength), 'hex') : null
     return { items, next }
+  }
+
+  /** Reacts to a DM with an emoji (1–32 bytes), sent to the DM's conversation. UNKNOWN_MESSAGE when it is not here. */
+  async react (target: MessageRef, emoji: string): Promise<{ ref: MessageRef, conversation: Uint8Array }> {
+    const at = await this.store.get(dmKeys.messageRef(target))
+    if (at === null) throw ShoalError.UNKNOWN_MESSAGE('no such DM here')
+    const conv = await this.conversation(at.subarray(0, 32))
+    if (conv === null) throw ShoalError.UNKNOWN_MESSAGE('no such conversation here')
+    const to = conv.participants.filter((p) => !b4a.equals(p, this.host.identity))
+    return this.send({ to, text: emoji, parent: target, reaction: true })
   }
 
   /** Marks a conversation read (its unread count becomes 0). */
@@ -413,4 +443,4 @@ export class DmService extends ReadyResource {
   }
 }
 
-interface Opened { dm: StoredDm, participants: IdentityKey[], sessions: Session[] }
+interface Opened { dm: StoredDm, participants: IdentityKey[], sessions: Session[], reaction: boolean }

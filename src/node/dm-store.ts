@@ -12,7 +12,7 @@ import { decodeDeviceKeys, decodeKeysBlock, decodeSession, encodeDeviceKeys, enc
 import type { NodeState } from './node-state.js'
 
 const PREFIX = 0x20
-const T = { deviceKeys: 1, remote: 2, sessions: 3, checkpoint: 4, message: 5, messageRef: 6, conversation: 7, published: 8, seenDevices: 9, request: 10 } as const
+const T = { deviceKeys: 1, remote: 2, sessions: 3, checkpoint: 4, message: 5, messageRef: 6, conversation: 7, published: 8, seenDevices: 9, request: 10, reaction: 11 } as const
 const VERSION = 1
 
 /** A decrypted DM as stored: its place, author, real time, text and the DM it replies to. */
@@ -23,6 +23,8 @@ export interface StoredDm {
   timestamp: number
   text: string
   parent: MessageRef | null
+  /** Emoji → how many participants reacted with it (filled in when read). */
+  reactions?: Record<string, number>
 }
 
 /** A conversation: its participants (sender included, sorted), the time of its last DM, unread DMs. */
@@ -62,6 +64,8 @@ export const dmKeys = {
   conversation: (conv: Uint8Array) => k(T.conversation, conv),
   seenDevices: (identity: Uint8Array) => k(T.seenDevices, identity),
   request: (identity: Uint8Array) => k(T.request, identity),
+  reaction: (target: MessageRef, author: Uint8Array) => k(T.reaction, target.feed, u64(target.seq), author),
+  reactionsOf: (target: MessageRef) => k(T.reaction, target.feed, u64(target.seq)),
   all: () => b4a.from([PREFIX]),
   end: () => b4a.from([PREFIX + 1])
 }

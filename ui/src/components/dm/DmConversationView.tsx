@@ -33,7 +33,12 @@ export function DmConversationView ({ id }: { id: string }) {
             {m.parent !== null && <p className='muted small'>↪ {byId.get(m.parent)?.text.slice(0, 80) ?? 'an earlier message'}</p>}
             <p className='dm-meta'><strong>{m.author === me ? 'You' : displayName(m.authorName, m.author)}</strong> <RelativeTime timestamp={m.timestamp} /></p>
             <p className='dm-text' data-testid='dm-message-text'>{m.text}</p>
+            {Object.keys(m.reactions).length > 0 && (
+              <p className='dm-reactions' data-testid='dm-reactions'>{Object.entries(m.reactions).map(([e, n]) => `${e} ${n}`).join('  ')}</p>
+            )}
             <div className='row'>
+              <button type='button' className='link' data-testid='dm-react' aria-label='React with a thumbs up'
+                onClick={() => { action.run(() => call('dmReact', { id: m.id, emoji: '👍' }), page.reload) }}>👍</button>
               <button type='button' className='link' data-testid='dm-reply' onClick={() => { setReply(m) }}>Reply</button>
               <button type='button' className='link' data-testid='dm-delete' onClick={() => { action.run(() => call('dmDelete', { id: m.id }), page.reload) }}>Delete here</button>
             </div>

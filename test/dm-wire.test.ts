@@ -240,3 +240,38 @@ test('dm wire – a blocked sender\'s DMs are never shown', async (t) => {
   t.is((await b.dm.conversations()).length, 0, 'nothing shown')
   t.is(b.dm.stats.opened, 0, 'nothing opened')
 })
+
+test('dm wire – the prekey rotates on its policy, the old secret is deleted after grace, sessions started against it meanwhile still open', async (t) => {
+  const DAY = 24 * 3600_000
+  let now = 1_800_000_000_000
+  const policy = { rotateAfter: 7 * DAY, graceAfter: 30 * DAY }
+  const dir = await t.tmp()
+  const { shoal: b0 } = await Shoal.init(dir, { name: 'bob', now: () => now, dmKeyPolicy: policy })
+  const a = await createPeer(t, { name: 'alice', now: () => now })
+  let stop = replicate(a, b0, t)
+  await syncFeed(a, b0)
+  await syncFeed(b0, a)
+  const keys0 = a.dm.devicesOf(b0.identity)[0].keys
+  const length0 = b0.feedLength
+  stop()
+  await b0.close()
+
+  now += 8 * DAY
+  const b1 = await openPeer(t, dir, { now: () => now, dmKeyPolicy: policy })
+  t.is(b1.feedLength, length0 + 1, 'a new keys record on open after 7 days')
+  // A still holds B's old record: its DM starts a session against the retired prekey.
+  const sent = await a.dm.send({ to: [b1.identity], text: 'to the old prekey' })
+  stop = replicate(a, b1, t)
+  await syncFeed(b1, a)
+  t.is((await b1.dm.read(sent.conversation)).items[0]?.text, 'to the old prekey', 'accepted within grace')
+  await syncFeed(a, b1)
+  t.not(a.dm.devicesOf(b1.identity)[0].keys.prekeyId, keys0.prekeyId, 'A now has the new prekey')
+  stop()
+  await b1.close()
+
+  now += 31 * DAY
+  const b2 = await openPeer(t, dir, { now: () => now, dmKeyPolicy: policy })
+  const state = new DmStore((b2 as any).stateInstance)
+  const kept = decodeDeviceKeys(await state.get(dmKeys.deviceKeys()) as Uint8Array)
+  t.absent(kept.prekeys.some((p) => p.id === keys0.prekeyId), 'the old prekey secret is gone after grace')
+})

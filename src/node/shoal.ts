@@ -48,6 +48,8 @@ export interface ShoalOptions {
    * for this identity anyway, and track the lost one read-only so peers can bring its posts back.
    */
   newDeviceFeed?: boolean
+  /** DM prekey rotation and deletion after grace, in ms (default 7 and 30 days; docs/DM.md). */
+  dmKeyPolicy?: { rotateAfter: number, graceAfter: number }
 }
 
 /** Problems with the local storage that the node noticed and how it dealt with them. */
@@ -227,7 +229,7 @@ export class Shoal extends ReadyResource {
       feedLength: () => feed.length,
       now: () => this.now(),
       appendAt: (build) => this.writeWith(build)
-    })
+    }, { policy: this.opts.dmKeyPolicy })
     this.dmInstance.on('message', (ev) => this.emit('dm', ev))
     await this.dmInstance.ready()
     this.dmRequestsInstance = new DmRequests({ state, identity: this.identity, now: () => this.now(), addFeed: (f, owner) => this.addFeed(f, owner),

@@ -29,6 +29,7 @@ export interface DmHost {
   feedKey: FeedKey
   /** Signs this device's `keys` records: the identity key pair, naming my feed key in the payload. */
   signer: Signer
+  /** How long my feed is (or was, before blocks lost in a crash that a peer will restore). */
   feedLength: () => number
   now: () => number
   /** Appends one record built for the seq it will get, with no other append in between. */

@@ -226,7 +226,8 @@ export class Shoal extends ReadyResource {
       identity: this.identity,
       feedKey: feed.key,
       signer: keyPairSigner(identity, feed.key),
-      feedLength: () => feed.length,
+      // A rolled-back feed still had its lost blocks (a peer restores them): keep their DMs.
+      feedLength: () => Math.max(feed.length, this.rolledBack?.expected ?? 0),
       now: () => this.now(),
       appendAt: (build) => this.writeWith(build)
     }, { policy: this.opts.dmKeyPolicy })

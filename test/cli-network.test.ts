@@ -123,7 +123,7 @@ test('cli network – a CLI-only node posts and syncs once: the serving peer tha
   t.is(sync.json.blocks, 0)
   const status = await shoal(b, ['status', '--json'], env)
   const alice = status.json.identities.find((i: any) => i.id === ida)
-  t.alike(alice?.feeds.map((f: any) => f.local), [3], 'B holds header, name and the post right after A\'s one sync')
+  t.alike(alice?.feeds.map((f: any) => f.local), [4], 'B holds header, DM keys, name and the post right after A\'s one sync')
   t.is(await servingB.stop('SIGINT'), 0)
   await dht.stop('SIGTERM')
 })

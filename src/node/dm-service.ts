@@ -266,6 +266,7 @@ export class DmService extends ReadyResource {
       const convs = new Map<string, StoredConversation>()
       const events: Array<{ conversation: Uint8Array, ref: MessageRef }> = []
       const sessions = new Map<string, Session[]>()
+      const checkpoints = new Map<string, Entry>()
       for (const item of items) {
         if (item.rec.type === 'keys') { await this.receiveKeys(item); continue }
         if (b4a.equals(item.feed, this.host.feedKey)) continue
@@ -279,10 +280,10 @@ export class DmService extends ReadyResource {
           batch.push([dmKeys.sessions(item.feed), encodeSessions(opened.sessions)], ...stored)
           events.push({ conversation: opened.dm.conversation, ref: opened.dm.ref })
         }
-        batch.push([dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)])
+        checkpoints.set(hex, [dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)])
       }
-      if (batch.length === 0) return
-      await this.store.write(batch)
+      if (checkpoints.size === 0) return
+      await this.store.write([...batch, ...checkpoints.values()]) // one checkpoint per feed, after its DMs
       for (const item of items) {
         if (item.rec.type !== 'box' || b4a.equals(item.feed, this.host.feedKey)) continue
         const hex = b4a.toString(item.feed, 'hex')

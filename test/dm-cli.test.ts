@@ -36,7 +36,7 @@ test('dm cli – A serves, B syncs: dm send, list, read and a reply, all --json'
   t.is(conv.conversation, sent.json.conversation)
   t.is(conv.unread, 1)
   t.alike(conv.participants.map((p: any) => p.name).sort(), ['alice', 'bob'])
-  t.alike(Object.keys(conv.last).sort(), ['author', 'authorName', 'id', 'parent', 'text', 'timestamp'])
+  t.alike(Object.keys(conv.last).sort(), ['author', 'authorName', 'id', 'parent', 'reactions', 'text', 'timestamp'])
   t.is(conv.last.text, 'hello bob')
 
   const read = await shoal(b, ['dm', 'read', conv.conversation, '--json'], env)

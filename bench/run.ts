@@ -21,6 +21,7 @@ import { median, round } from './stats.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 import { unreachableFollows } from './unreachable-follows.js'
 import type { ColdOpen } from './cold-open.js'
+import { dmBench, dmJson, dmRows } from './dm-wire.js'
 
 const PUBLISH_COUNT = 5000
 const PUBLISH_CHUNK = 250
@@ -36,6 +37,9 @@ const COST_RECORDS = 20_000
 const COST_ROUNDS = 3
 const UNREACHABLE_FOLLOWS = 5000
 const FOLLOWS_ROUNDS = 3
+const DM_SEND = 2000
+const DM_RECEIVE = 10_000
+const DM_OTHERS = 100_000
 
 const TARGET = { publishRatio: 0.5, indexRatio: 2, p99Ms: 5, coldMs: 300, rssMiB: 250, swarmRatio: 1.5, followsRatio: 2 }
 
@@ -110,6 +114,9 @@ async function main (): Promise<void> {
       const follows = await unreachableFollows({ unreachable: UNREACHABLE_FOLLOWS, rounds: FOLLOWS_ROUNDS, timeoutMs: SWARM_TIMEOUT_MS, makeDir: (label) => tmp.make(label), log })
       log(`unreachable follows: sync ${fmt(follows.syncRatio, 2)}x, close ${fmt(follows.closeRatio, 2)}x of 1 follow`)
 
+      // direct messages: send, receive + decrypt, boxes for others ------------------------------
+      const dm = await dmBench((label) => tmp.make(label), { send: DM_SEND, receive: DM_RECEIVE, others: DM_OTHERS, log })
+
       // report ----------------------------------------------------------------------------------
       const indexRatio = indexed.perSec / rawBest
       const e2eRatio = e2e.blocksPerSec / rawBest
@@ -141,7 +148,8 @@ async function main (): Promise<void> {
         { metric: `sync with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer (${FOLLOWS_ROUNDS} runs)`, shoal: `${follows.loaded.map((r) => fmt(r.syncMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.syncMs)).join(' / ')} ms`, ratio: `${fmt(follows.syncRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.syncRatio <= TARGET.followsRatio },
         { metric: `close with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer`, shoal: `${follows.loaded.map((r) => fmt(r.closeMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.closeMs)).join(' / ')} ms`, ratio: `${fmt(follows.closeRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.closeRatio <= TARGET.followsRatio },
         { metric: 'peak RSS of B during first sync (child process)', shoal: `${fmt(swarmPeakMiB)} MiB (${mib(swarm.rounds.map((r) => r.shoal))})`, baseline: `raw client: ${mib(swarmRawAll)} MiB all at once, ${mib(swarmRawBounded)} MiB ${RAW_CONCURRENCY} at a time`, ratio: '-', target: 'report', met: null },
-        ...indexCostRows(cost)
+        ...indexCostRows(cost),
+        ...dmRows(dm)
       ]
       console.log(formatTable(rows))
       console.log()
@@ -244,7 +252,8 @@ async function main (): Promise<void> {
           closeRatio: round(follows.closeRatio),
           target: TARGET.followsRatio,
           met: follows.syncRatio <= TARGET.followsRatio && follows.closeRatio <= TARGET.followsRatio
-        }
+        },
+        dm: dmJson(dm)
       }
       console.log(JSON.stringify(json))
     } finally {

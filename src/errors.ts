@@ -34,6 +34,7 @@ export type ShoalErrorCode =
   | 'DM_TOO_MANY_SKIPPED'
   | 'DM_INVALID_KEYS'
   | 'DM_TOO_MANY_RECIPIENTS'
+  | 'DM_NO_DEVICES'
   | 'INVITE_INVALID'
   | 'INVITE_USED'
   | 'INVITE_EXPIRED'
@@ -111,6 +112,8 @@ export class ShoalError extends Error {
   static DM_INVALID_KEYS (msg: string, cause?: unknown): ShoalError { return new ShoalError('DM_INVALID_KEYS', msg, { cause }) }
   /** More recipient devices or identities than one box may carry. */
   static DM_TOO_MANY_RECIPIENTS (msg: string): ShoalError { return new ShoalError('DM_TOO_MANY_RECIPIENTS', msg) }
+  /** No DM device keys are known for a participant (their feeds are not replicated, or they published none). */
+  static DM_NO_DEVICES (msg: string): ShoalError { return new ShoalError('DM_NO_DEVICES', msg) }
   static INVITE_INVALID (msg: string, cause?: unknown): ShoalError { return new ShoalError('INVITE_INVALID', msg, { cause }) }
   static INVITE_USED (msg: string): ShoalError { return new ShoalError('INVITE_USED', msg) }
   static INVITE_EXPIRED (msg: string): ShoalError { return new ShoalError('INVITE_EXPIRED', msg) }

@@ -8,7 +8,7 @@ import { call, createApiNode, request, tryUpgrade } from './helpers/api.js'
 import { frame, rawExchange, statuses, upgradeRequest } from './helpers/raw-http.js'
 import { createLocalDht } from './helpers/swarm.js'
 
-const METHODS = ['state', 'init', 'timeline', 'thread', 'mentions', 'profile', 'setProfile', 'following', 'post', 'react', 'edit', 'delete', 'follow', 'unfollow', 'block', 'unblock', 'status', 'followers', 'blocked', 'posts', 'reactors', 'notifications', 'markNotificationsSeen']
+const METHODS = ['state', 'init', 'timeline', 'thread', 'mentions', 'profile', 'setProfile', 'following', 'post', 'react', 'edit', 'delete', 'follow', 'unfollow', 'block', 'unblock', 'status', 'followers', 'blocked', 'posts', 'reactors', 'notifications', 'markNotificationsSeen', 'dmList', 'dmRead', 'dmSend', 'dmReact', 'dmDelete', 'dmSafety', 'dmRequests', 'dmAccept', 'dmDecline']
 const PARAMS = ['text', 'id', 'limit', 'before', 'author', 'name', 'bio', 'emoji', 'remove', 'reply', 'cw']
 
 /** A WebSocket client that collects answers by id. */

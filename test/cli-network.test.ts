@@ -44,7 +44,7 @@ test('cli network – shoal dht, A serves, B follows and syncs, B reads A\'s pos
   t.ok(Array.isArray(status.json.peers) && Array.isArray(status.json.identities))
   t.is(status.json.running, true, 'through the serving node: running')
   const mine = status.json.identities.find((i: any) => i.id === ida)
-  t.ok(mine && mine.feeds[0].local === 3 && mine.feeds[0].remote === 3, 'status lists my feed with local and remote lengths')
+  t.ok(mine && mine.feeds[0].local === 4 && mine.feeds[0].remote === 4, 'status lists my feed with local and remote lengths')
 
   t.is(await serving.stop('SIGINT'), 0, 'serve exits cleanly on SIGINT')
   t.absent(fs.existsSync(path.join(a, 'shoal.sock')), 'socket removed')
@@ -124,7 +124,7 @@ test('cli network – a CLI-only node posts and syncs once: the serving peer tha
   t.is(sync.json.blocks, 0)
   const status = await shoal(b, ['status', '--json'], env)
   const alice = status.json.identities.find((i: any) => i.id === ida)
-  t.alike(alice?.feeds.map((f: any) => f.local), [3], 'B holds header, name and the post right after A\'s one sync')
+  t.alike(alice?.feeds.map((f: any) => f.local), [4], 'B holds header, DM keys, name and the post right after A\'s one sync')
   t.is(await servingB.stop('SIGINT'), 0)
   await dht.stop('SIGTERM')
 })

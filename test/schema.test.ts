@@ -190,6 +190,8 @@ test('schema – malformed blocks are INVALID_MESSAGE', (t) => {
   invalid(cat(envelope(TYPE.post), u(16), s('hi')), 'unknown post flag')
   invalid(cat(envelope(TYPE.reaction), u(2), r(ref(1, 1)), s('x')), 'unknown reaction flag')
   invalid(cat(envelope(TYPE.about), u(4)), 'unknown about flag')
+  invalid(envelope(10, 1, 5), 'a box (type 10) with no slots or body')
+  invalid(cat(envelope(12, 1, 5), b4a.alloc(10)), 'a truncated keys record (type 12)')
   invalid(cat(envelope(TYPE.post), u(1), s('hi'), r(ref(1, 1))), 'root flag without parent flag')
   invalid(cat(envelope(TYPE.post), u(8), s('hi'), u(0)), 'mentions flag with zero mentions')
   invalid(cat(envelope(TYPE.delete), r(ref(1, 0))), 'ref to seq 0')
@@ -207,7 +209,8 @@ test('schema – malformed blocks are INVALID_MESSAGE', (t) => {
 
 test('schema – unknown types and newer versions are kept as unknown', (t) => {
   t.alike(decodeRecord(cat(envelope(42, 1, TS), b4a.from('anything at all'))), { type: 'unknown', timestamp: TS, typeId: 42, version: 1 }, 'unknown type')
-  t.alike(decodeRecord(envelope(10, 1, 5)), { type: 'unknown', timestamp: 5, typeId: 10, version: 1 }, 'reserved type 10 (box), empty body')
+  t.alike(decodeRecord(envelope(10, 2, 5)), { type: 'unknown', timestamp: 5, typeId: 10, version: 2 }, 'a newer box version')
+  t.alike(decodeRecord(envelope(12, 2, 5)), { type: 'unknown', timestamp: 5, typeId: 12, version: 2 }, 'a newer keys version')
   t.alike(decodeRecord(envelope(2 ** 40, 7, 0)), { type: 'unknown', timestamp: 0, typeId: 2 ** 40, version: 7 }, 'large type number')
   t.alike(decodeRecord(cat(envelope(TYPE.post, 2), b4a.from([0xff, 0xff]))), { type: 'unknown', timestamp: TS, typeId: TYPE.post, version: 2 }, 'newer post version')
   t.alike(decodeRecord(envelope(TYPE.header, 2)), { type: 'unknown', timestamp: TS, typeId: TYPE.header, version: 2 }, 'newer header version')

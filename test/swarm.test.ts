@@ -24,14 +24,14 @@ test('swarm – B follows A and syncs: A\'s posts and profile name arrive', asyn
   t.is(items[0].authorName, 'alice')
   t.is((await b.profile(a.identity)).name, 'alice')
   t.is(res.peers, 1)
-  t.is(res.blocks, 4, 'header, name, two posts')
+  t.is(res.blocks, 5, 'header, DM keys, name, two posts')
   t.is(res.identities, 2)
 
   const status = await b.status()
   t.is(status.peers.length, 1)
   t.is(status.peers[0].identity, a.id, 'the peer proved its identity')
   const alice = status.identities.find((i) => i.id === a.id)
-  t.alike(alice?.feeds.map((f) => [f.local, f.remote]), [[4, 4]])
+  t.alike(alice?.feeds.map((f) => [f.local, f.remote]), [[5, 5]])
 })
 
 test('swarm – store-and-forward: A is offline, C serves A\'s posts to B', async (t) => {
@@ -174,8 +174,8 @@ test('swarm – a connection cut mid-sync resumes without loss; 10,000 posts syn
   b.on('indexed', onIndexed)
   await b.sync({ timeout: 120_000 })
   b.off('indexed', onIndexed)
-  t.ok(cut >= 2000 && cut < 10_002, `cut the connection at block ${cut}`)
-  t.is(b.core(a.feedKey)?.contiguousLength, 10_002)
+  t.ok(cut >= 2000 && cut < 10_003, `cut the connection at block ${cut}`)
+  t.is(b.core(a.feedKey)?.contiguousLength, 10_003, 'header, DM keys, name, 10,000 posts')
   const authored = await b.timeline({ author: a.identity, limit: 500 })
   t.is(authored.items[0].text, 'post 9999')
   t.is(b.totals().messages, 10_001 + 2, 'all 10,000 posts, the name, and my own name + follow')
@@ -188,7 +188,7 @@ test('swarm – sync delivers my own writes: the peer holding my feed has the ne
   const b = await createSwarmPeer(t, testnet, { name: 'bob' })
   await b.follow(a.identity)
   await b.sync({ timeout: 30_000 })
-  t.is(b.core(a.feedKey)?.contiguousLength, 2, 'B holds A\'s feed (header, name)')
+  t.is(b.core(a.feedKey)?.contiguousLength, 3, 'B holds A\'s feed (header, DM keys, name)')
   await a.close()
 
   // A comes back as a CLI-only node would: open, post, join, sync once, close.
@@ -198,7 +198,7 @@ test('swarm – sync delivers my own writes: the peer holding my feed has the ne
   await again.post({ text: 'written offline, then one sync' })
   await again.joinNetwork({ dht: testnet.createNode() })
   const res = await again.sync({ timeout: 30_000 })
-  t.is(b.core(a.feedKey)?.contiguousLength, 3, 'B holds the post the moment A\'s sync returns')
+  t.is(b.core(a.feedKey)?.contiguousLength, 4, 'B holds the post the moment A\'s sync returns')
   t.is(res.uploaded, 1, 'the post was uploaded, and counted')
   t.is(res.blocks, 0, 'nothing new to download')
   await again.close()

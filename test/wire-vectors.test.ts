@@ -20,8 +20,8 @@ const vectors = JSON.parse(await fs.readFile(fixturePath('wire-vectors.json'), '
 const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
 const bytes = (h: string): Uint8Array => b4a.from(h, 'hex')
 
-const encoders: Record<string, c.Encoder<any>> = { open: m.open, proofs: m.proofs, identify: m.identify, want: m.want, have: m.have }
-const byType = ['proofs', 'identify', 'want', 'have']
+const encoders: Record<string, c.Encoder<any>> = { open: m.open, proofs: m.proofs, identify: m.identify, want: m.want, have: m.have, request: m.request }
+const byType = ['proofs', 'identify', 'want', 'have', 'request']
 
 /** The fields of a vector as the encoder's value (hex strings → bytes). */
 function toValue (fields: Record<string, unknown>): Record<string, unknown> {
@@ -42,7 +42,7 @@ function toFields (value: Record<string, unknown>): Record<string, unknown> {
 
 test('wire vectors – protocol name, message numbers and derived hashes', (t) => {
   t.is(vectors.protocol, m.PROTOCOL)
-  t.alike(m.MESSAGE_TYPES, { proofs: 0, identify: 1, want: 2, have: 3 })
+  t.alike(m.MESSAGE_TYPES, { proofs: 0, identify: 1, want: 2, have: 3, request: 4 })
   const hh = bytes(vectors.inputs.handshakeHash)
   const alice = keyPairFromSeed(bytes(vectors.inputs.aliceSeed))
   const bob = keyPairFromSeed(bytes(vectors.inputs.bobSeed))
@@ -65,7 +65,7 @@ test('wire vectors – every channel message encodes to its bytes and decodes ba
     t.is(hex(c.encode(enc, toValue(v.fields))), v.hex, `${v.name}: encode`)
     t.alike(toFields(c.decode(enc, bytes(v.hex)) as Record<string, unknown>), v.fields, `${v.name}: decode`)
   }
-  t.alike([...seen].sort(), ['have', 'identify', 'open', 'proofs', 'want'], 'a vector for every message')
+  t.alike([...seen].sort(), ['have', 'identify', 'open', 'proofs', 'request', 'want'], 'a vector for every message')
 })
 
 test('wire vectors – invalid messages are refused with their code', (t) => {

@@ -10,6 +10,7 @@ import type { Shoal } from '../node/shoal.js'
 import type { Item as ViewItem } from '../views/types.js'
 import { MAX_POSTS_PER_CALL, type AppState, type Item, type Method, type Methods, type Person, type Profile, type SyncStatus } from './protocol.js'
 import { describe } from './request-input.js'
+import { conversationToString, dmList, dmRead, dmRequestList } from '../node/dm-json.js'
 
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
@@ -177,7 +178,37 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     unfollow: async (app, p) => written(await app.need().unfollow(parseIdentity(str(p, 'id') as string))),
     block: async (app, p) => written(await app.need().block(parseIdentity(str(p, 'id') as string))),
     unblock: async (app, p) => written(await app.need().unblock(parseIdentity(str(p, 'id') as string))),
-    status: (app) => syncStatus(app.need())
+    status: (app) => syncStatus(app.need()),
+    dmList: (app) => dmList(app.need()),
+    dmRead: (app, p) => dmRead(app.need(), str(p, 'conversation', { max: 64 }) as string, { limit: int(p, 'limit'), before: str(p, 'before', { optional: true, max: 96 }) ?? null }),
+    dmSend: async (app, p) => {
+      const to = p.to
+      if (!Array.isArray(to) || to.length === 0 || to.length > 15 || !to.every((x) => typeof x === 'string')) throw ShoalError.BAD_REQUEST('to must be a list of 1 to 15 identity ids')
+      const reply = str(p, 'reply', { optional: true })
+      const r = await app.need().dm.send({ to: to.map((x: string) => parseIdentity(x)), text: str(p, 'text', { max: 8192 }) as string, parent: reply ? parseRef(reply) : null })
+      return { id: refToString(r.ref), conversation: conversationToString(r.conversation) }
+    },
+    dmReact: async (app, p) => written((await app.need().dm.react(ref(p, 'id'), str(p, 'emoji', { max: 64 }) as string)).ref),
+    dmDelete: async (app, p) => {
+      const r = ref(p, 'id')
+      await app.need().dm.deleteLocal(r)
+      return written(r)
+    },
+    dmSafety: async (app, p) => {
+      const id = str(p, 'id') as string
+      return { id, ...await app.need().dm.safety(parseIdentity(id), { confirm: p.confirm === true }) }
+    },
+    dmRequests: (app) => dmRequestList(app.need()),
+    dmAccept: async (app, p) => {
+      const id = str(p, 'id') as string
+      await app.need().dmRequests.accept(parseIdentity(id))
+      return { id }
+    },
+    dmDecline: async (app, p) => {
+      const id = str(p, 'id') as string
+      await app.need().dmRequests.decline(parseIdentity(id))
+      return { id }
+    }
   }
   return handlers
 }

@@ -20,6 +20,10 @@ export const LAUNCH_PATH = '/api/launch'
  * The node enforces the same caps (CAPS in src/feeds/schema.ts; test/api.test.ts checks they agree).
  */
 export const TEXT_LIMITS = { text: 8 * 1024, contentWarning: 256, name: 64, bio: 1024 } as const
+/** UTF-8 bytes of one DM's text (DM_CAPS.text in src/dm/caps.ts). */
+export const DM_TEXT_LIMIT = 4096
+/** Most identities in one DM conversation, me included (DM_CAPS.recipients in src/dm/caps.ts). */
+export const DM_MAX_PARTICIPANTS = 16
 
 import type { Item as ViewItem, Notification, Profile as ViewProfile } from '../views/types.js'
 
@@ -67,6 +71,17 @@ export interface SyncStatus {
   identities: Array<{ id: string, name: string | null, feeds: FeedProgress[] }>
 }
 
+/** A DM as the UI shows it (ids are z-base32; `parent` is the DM it replies to). */
+export interface DmMessage { id: string, author: string, authorName: string | null, text: string, timestamp: number, parent: string | null, reactions: Record<string, number> }
+/** A conversation of 2 to 16 identities (me included), with its last DM and unread count (local). */
+export interface DmConversation { conversation: string, participants: Person[], last: DmMessage | null, unread: number }
+/** A message request: someone outside my scope wrote me DMs in `conversation`. */
+export interface DmRequest { id: string, name: string | null, conversation: string }
+/** A message request: someone outside my scope wrote me DMs in `conversation`. */
+export interface DmRequest { id: string, name: string | null, conversation: string }
+/** A contact's safety code (a fingerprint over their device keys) and whether their devices changed since I last confirmed. */
+export interface SafetyCode { id: string, code: string, devices: number, changed: boolean }
+
 /** Every method: its params and its result. */
 export interface Methods {
   state: { params: Record<string, never>, result: AppState }
@@ -103,6 +118,24 @@ export interface Methods {
   block: { params: { id: string }, result: { id: string } }
   unblock: { params: { id: string }, result: { id: string } }
   status: { params: Record<string, never>, result: SyncStatus }
+  /** Direct messages: conversations, the latest first. */
+  dmList: { params: Record<string, never>, result: { items: DmConversation[] } }
+  /** A page of one conversation, newest first; the first page marks it read. */
+  dmRead: { params: { conversation: string, limit?: number, before?: string | null }, result: { items: DmMessage[], next: string | null } }
+  /** Sends a DM to 1 to 15 identities (z-base32), optionally replying to a DM of that conversation. */
+  dmSend: { params: { to: string[], text: string, reply?: string | null }, result: { id: string, conversation: string } }
+  /** Reacts to a DM with an emoji, sent to its conversation. */
+  dmReact: { params: { id: string, emoji: string }, result: { id: string } }
+  /** Deletes a DM on this device only. */
+  dmDelete: { params: { id: string }, result: { id: string } }
+  /** A contact's safety code; `confirm` records the current device set as seen (clears `changed`). */
+  dmSafety: { params: { id: string, confirm?: boolean }, result: SafetyCode }
+  /** Pending message requests: one item per (sender, conversation). */
+  dmRequests: { params: Record<string, never>, result: { items: DmRequest[] } }
+  /** Accepts a sender's message request (their device feeds are replicated from now on). */
+  dmAccept: { params: { id: string }, result: { id: string } }
+  /** Declines a sender's message request (later ones are ignored). */
+  dmDecline: { params: { id: string }, result: { id: string } }
 }
 
 export type Method = keyof Methods
@@ -122,6 +155,10 @@ export interface Events {
   status: SyncStatus
   /** The identity was created (first run finished), or my name changed. */
   state: AppState
+  /** A DM was sent or received (stored): refetch the inbox and that conversation. */
+  dm: { conversation: string, id: string }
+  /** A new message request arrived. */
+  dmRequest: { id: string }
 }
 
 export type EventName = keyof Events

@@ -18,6 +18,8 @@ import safetyCatch from 'safety-catch'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ShoalError, type ShoalErrorCode } from '../errors.js'
 import type { ShoalApp } from '../node/app.js'
+import { conversationToString } from '../node/dm-json.js'
+import { identityToString, refToString, type MessageRef } from '../ids.js'
 import { appState, createHandlers, dispatch, syncStatus } from './dispatch.js'
 import { Guard, wantsShoalProtocol } from './guard.js'
 import { LaunchCodes, type LaunchPage } from './launch.js'
@@ -63,6 +65,10 @@ export class ApiServer extends ReadyResource {
   private changeTimer: ReturnType<typeof setTimeout> | null = null
   private lastStatus = ''
   private readonly onIndexed = (): void => this.scheduleChanged()
+  private readonly onDm = (ev: { conversation: Uint8Array, ref: MessageRef }): void => {
+    this.broadcast('dm', { conversation: conversationToString(ev.conversation), id: refToString(ev.ref) })
+  }
+  private readonly onDmRequest = (ev: { identity: Uint8Array }): void => { this.broadcast('dmRequest', { id: identityToString(ev.identity) }) }
   private readonly onIdentity = (): void => this.attach()
   private attached = false
 
@@ -141,6 +147,8 @@ export class ApiServer extends ReadyResource {
     this.launches.clear()
     this.app.off('identity', this.onIdentity)
     this.app.shoal?.off('indexed', this.onIndexed)
+    this.app.shoal?.off('dm', this.onDm)
+    this.app.shoal?.off('dm-request', this.onDmRequest)
     for (const ws of this.wss?.clients ?? []) ws.terminate()
     this.wss?.close()
     const server = this.server
@@ -156,6 +164,8 @@ export class ApiServer extends ReadyResource {
     if (shoal === null || this.attached) return
     this.attached = true
     shoal.on('indexed', this.onIndexed)
+    shoal.on('dm', this.onDm)
+    shoal.on('dm-request', this.onDmRequest)
     appState(this.app, this.opts.network).then((s) => this.broadcast('state', s), safetyCatch)
   }
 

@@ -88,6 +88,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
   thread: { summary: 'read a thread', positionals: ['REF'], flags: {}, notes: ['REF may be the first post or any reply in the thread.'] },
   mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: LIMIT } },
   reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
+  'dm send': {
+    summary: 'send an end-to-end encrypted direct message to 1-15 people',
+    positionals: ['IDS', 'TEXT'],
+    flags: { reply: { type: 'string', value: 'REF', help: 'reply to the DM REF in that conversation' } },
+    notes: ['Prints the DM\'s REF and its CONVERSATION. Someone who does not follow you gets it as a message request while you are both online.']
+  },
+  'dm list': { summary: 'list conversations, with unread counts', positionals: [], flags: {} },
+  'dm read': {
+    summary: 'read one conversation, newest first (marks it read)',
+    positionals: ['CONVERSATION'],
+    flags: { limit: LIMIT, before: { type: 'string', value: 'CURSOR', help: 'the next page (the CURSOR printed after "more:")' } }
+  },
+  'dm requests': { summary: 'message requests from people outside my follows', positionals: [], flags: {} },
+  'dm accept': { summary: 'accept a message request (their feed is then replicated)', positionals: ['ID'], flags: {} },
+  'dm decline': { summary: 'decline a message request (that sender is ignored from then on)', positionals: ['ID'], flags: {} },
   serve: {
     summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)',
     positionals: [],
@@ -122,7 +137,9 @@ export const PLACEHOLDERS: Record<string, string> = {
   TEXT: 'the text, quoted when it has spaces',
   REF: 'a message ref (z-base32): printed by "shoal post", and after "id" under each post in "shoal feed", "shoal thread" and "shoal mentions"',
   ID: 'an identity id (52 z-base32 characters): "shoal whoami" prints mine; "shoal feed" and "shoal profile" print others\'',
-  EMOJI: 'one emoji (or a short word)'
+  EMOJI: 'one emoji (or a short word)',
+  IDS: 'one or more identity ids, comma-separated (ID,ID,…)',
+  CONVERSATION: 'a conversation id: printed by "shoal dm send" and "shoal dm list"'
 }
 
 export interface Parsed {

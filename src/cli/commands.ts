@@ -10,6 +10,7 @@ import type { Shoal } from '../node/shoal.js'
 import { parseCursor, type Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
+import { dmCommand, dmPrecheck } from './dm-commands.js'
 
 export interface Result { json: unknown, text: string }
 
@@ -103,8 +104,9 @@ export function precheck (p: Parsed): void {
       return
     case 'mentions': intFlag(p.flags.limit, 'limit'); return
     case 'sync': intFlag(p.flags.timeout, 'timeout'); intFlag(p.flags.hops, 'hops'); return
-    case 'dht': dhtHost(p)
+    case 'dht': dhtHost(p); return
   }
+  if (p.command.startsWith('dm ')) dmPrecheck(p)
 }
 
 /** The IPv4 address `shoal dht` binds (--host, default 127.0.0.1), or a USAGE error. */
@@ -116,6 +118,13 @@ export function dhtHost (p: Parsed): string {
 }
 
 export const commands: Record<string, Command> = {
+  'dm send': dmCommand,
+  'dm list': dmCommand,
+  'dm read': dmCommand,
+  'dm requests': dmCommand,
+  'dm accept': dmCommand,
+  'dm decline': dmCommand,
+
   async whoami (shoal) {
     const w = await shoal.whoami()
     return { json: { id: w.id, name: w.name, feeds: w.feeds }, text: `${w.name !== null ? escapeLine(w.name) : '(no name)'}\nid    ${w.id}\nfeeds ${w.feeds.join('\n      ')}` }

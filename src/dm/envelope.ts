@@ -22,12 +22,24 @@ import { x3dhRespond } from './x3dh.js'
 import { livePrekeys, type DeviceKeys } from './device-keys.js'
 import type { Session } from './session.js'
 
-/** What a DM says: the real time (ms), the recipient identities (32-byte keys) and the text. */
+/**
+ * What a DM says: the real time (ms), the recipient identities (32-byte keys, the sender's
+ * included), the text, and optionally the DM it replies to (its place; content flag 1).
+ */
 export interface DmContent {
   timestamp: number
   recipients: Uint8Array[]
   text: string
+  parent?: BoxPlace | null
+  /** A reaction to `parent`: `text` is the emoji (1–32 bytes); content flag 2. */
+  reaction?: boolean
 }
+
+/** Content flag: a parent place (feed key[32] ‖ uint seq) follows the text. */
+const CONTENT_PARENT = 1
+/** Content flag: the DM is a reaction (emoji in `text`) to its parent. */
+const CONTENT_REACTION = 2
+const REACTION_BYTES = 32
 
 /** Where a box is written: the sender's device feed key and the block's seq (≥ 1). */
 export interface BoxPlace { feed: Uint8Array, seq: number }
@@ -97,16 +109,25 @@ function checkContent (m: DmContent): void {
   if (!Array.isArray(m.recipients)) throw ShoalError.INVALID_MESSAGE('recipients must be a list')
   if (m.recipients.length > DM_CAPS.recipients) throw ShoalError.DM_TOO_MANY_RECIPIENTS(`${m.recipients.length} recipients, the cap is ${DM_CAPS.recipients}`)
   for (const r of m.recipients) if (!(r instanceof Uint8Array) || r.byteLength !== 32) throw ShoalError.INVALID_MESSAGE('a recipient is a 32-byte identity key')
+  if (m.parent != null) {
+    if (!(m.parent.feed instanceof Uint8Array) || m.parent.feed.byteLength !== 32) throw ShoalError.INVALID_MESSAGE('a parent feed key is 32 bytes')
+    if (!Number.isSafeInteger(m.parent.seq) || m.parent.seq < 1) throw ShoalError.INVALID_MESSAGE('a parent seq is a positive integer')
+  }
+  if (m.reaction === true) {
+    if (m.parent == null) throw ShoalError.INVALID_MESSAGE('a reaction names the DM it reacts to')
+    if (m.text.length === 0 || b4a.byteLength(m.text) > REACTION_BYTES) throw ShoalError.INVALID_MESSAGE(`a reaction is 1 to ${REACTION_BYTES} bytes`)
+  }
 }
 
 function encodeContent (m: DmContent): Uint8Array {
   const enc = (state: c.State, pre: boolean): void => {
     const uint = pre ? c.uint.preencode : c.uint.encode
-    uint(state, 0) // flags: none defined in version 1
+    uint(state, (m.parent != null ? CONTENT_PARENT : 0) | (m.reaction === true ? CONTENT_REACTION : 0))
     uint(state, m.timestamp)
     uint(state, m.recipients.length)
     for (const r of m.recipients) (pre ? c.fixed32.preencode : c.fixed32.encode)(state, r)
     ;(pre ? c.string.preencode : c.string.encode)(state, m.text)
+    if (m.parent != null) { (pre ? c.fixed32.preencode : c.fixed32.encode)(state, m.parent.feed); uint(state, m.parent.seq) }
   }
   const state = c.state()
   enc(state, true)
@@ -119,13 +140,16 @@ function decodeContent (plain: Uint8Array): DmContent {
   const state = c.state(0, plain.byteLength, plain)
   let m: DmContent
   try {
-    if (c.uint.decode(state) !== 0) throw ShoalError.INVALID_MESSAGE('unknown box content flags')
+    const flags = c.uint.decode(state)
+    if ((flags & ~(CONTENT_PARENT | CONTENT_REACTION)) !== 0) throw ShoalError.INVALID_MESSAGE('unknown box content flags')
     const timestamp = c.uint.decode(state)
     const n = c.uint.decode(state)
     if (n > DM_CAPS.recipients) throw ShoalError.DM_TOO_MANY_RECIPIENTS(`${n} recipients, the cap is ${DM_CAPS.recipients}`)
     const recipients: Uint8Array[] = []
     for (let i = 0; i < n; i++) recipients.push(c.fixed32.decode(state))
     m = { timestamp, recipients, text: c.string.decode(state) }
+    if ((flags & CONTENT_PARENT) !== 0) m.parent = { feed: c.fixed32.decode(state), seq: c.uint.decode(state) }
+    if ((flags & CONTENT_REACTION) !== 0) m.reaction = true
   } catch (err) {
     if (err instanceof ShoalError) throw err
     throw ShoalError.INVALID_MESSAGE('malformed box content', err)

@@ -20,16 +20,23 @@ export interface KeysRecord {
   signature: Uint8Array
 }
 
-/** Signs with the device's feed key pair (ed25519): `sign(message)` returns a 64-byte signature. */
+/**
+ * Signs a keys record: `sign(message)` returns a 64-byte ed25519 signature by `publicKey`. The
+ * signed payload names `feedKey` (default `publicKey`: a feed whose key is its signing key). A
+ * Hypercore 11 feed key is a manifest hash, not an ed25519 key, so the node signs with the
+ * identity key that attests the feed and names the feed in `feedKey` (see docs/DM.md, Keys).
+ */
 export interface Signer {
   publicKey: Uint8Array
+  feedKey?: Uint8Array
   sign: (message: Uint8Array) => Uint8Array
 }
 
 /** A Signer over an ed25519 key pair (a Hypercore key pair: 32-byte public, 64-byte secret). */
-export function keyPairSigner (keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): Signer {
+export function keyPairSigner (keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, feedKey?: Uint8Array): Signer {
   return {
     publicKey: keyPair.publicKey,
+    feedKey,
     sign (message) {
       const sig = b4a.alloc(64)
       sodium.crypto_sign_detached(sig, message, keyPair.secretKey)
@@ -45,21 +52,23 @@ export function keysSignedPayload (feedKey: Uint8Array, rec: Omit<KeysRecord, 's
 
 /** A signed keys record for `feedKey` (the signer's public key). */
 export function signKeysRecord (signer: Signer, rec: Omit<KeysRecord, 'signature'>): KeysRecord {
-  return { ...rec, signature: signer.sign(keysSignedPayload(signer.publicKey, rec)) }
+  return { ...rec, signature: signer.sign(keysSignedPayload(signer.feedKey ?? signer.publicKey, rec)) }
 }
 
 /** How far in the future a keys record's `createdAt` may be (clock skew), in ms. */
 export const MAX_KEYS_SKEW = 24 * 3600_000
 
 /**
- * Checks shape, time (when `now` is given: at most a day in the future) and the signature against
- * the feed the record came from, cheapest first; throws DM_INVALID_KEYS.
+ * Checks shape, time (when `now` is given: at most a day in the future) and the signature over
+ * the feed the record came from, by `signerKey` (default the feed key itself: the identity that
+ * the feed's header names, in the node), cheapest first; throws DM_INVALID_KEYS.
  */
-export function verifyKeysRecord (rec: KeysRecord, feedKey: Uint8Array, now?: number): void {
+export function verifyKeysRecord (rec: KeysRecord, feedKey: Uint8Array, now?: number, signerKey: Uint8Array = feedKey): void {
   checkShape(rec)
   if (!(feedKey instanceof Uint8Array) || feedKey.byteLength !== 32) throw ShoalError.DM_INVALID_KEYS('feed key must be 32 bytes')
   if (now !== undefined && rec.createdAt > now + MAX_KEYS_SKEW) throw ShoalError.DM_INVALID_KEYS('keys record is dated in the future')
-  if (!sodium.crypto_sign_verify_detached(rec.signature, keysSignedPayload(feedKey, rec), feedKey)) {
+  if (!(signerKey instanceof Uint8Array) || signerKey.byteLength !== 32) throw ShoalError.DM_INVALID_KEYS('signer key must be 32 bytes')
+  if (!sodium.crypto_sign_verify_detached(rec.signature, keysSignedPayload(feedKey, rec), signerKey)) {
     throw ShoalError.DM_INVALID_KEYS('keys record signature does not verify against its feed')
   }
 }

@@ -35,10 +35,10 @@ export interface Session {
 
 /**
  * Starts a session with a remote device from its `keys` record (the record is verified against
- * the feed it came from first: DM_INVALID_KEYS otherwise).
+ * the feed it came from and its signer, default the feed key, first: DM_INVALID_KEYS otherwise).
  */
-export function startSession (mine: DeviceKeys, theirs: KeysRecord, theirFeedKey: Uint8Array, rng: Rng = systemRng): Session {
-  verifyKeysRecord(theirs, theirFeedKey)
+export function startSession (mine: DeviceKeys, theirs: KeysRecord, theirFeedKey: Uint8Array, rng: Rng = systemRng, signerKey: Uint8Array = theirFeedKey): Session {
+  verifyKeysRecord(theirs, theirFeedKey, undefined, signerKey)
   const x = x3dhInitiate(mine.identity, theirs.identityKey, theirs.prekey, rng)
   return {
     theirIdentityKey: theirs.identityKey,

@@ -11,7 +11,7 @@ import { ShoalError } from '../errors.js'
 import type { FeedKey, MessageRef } from '../ids.js'
 import { createHeader, readHeader } from './header.js'
 import type { IdentityKeyPair } from './identity.js'
-import { encodeRecord, type MessageRecord } from './schema.js'
+import { encodeRecord, type DmRecord, type MessageRecord } from './schema.js'
 
 export interface DeviceFeedOptions {
   device?: string
@@ -62,7 +62,7 @@ export class DeviceFeed extends ReadyResource {
   }
 
   /** Validates, encodes and appends one message; resolves to its ref. */
-  async append (rec: MessageRecord): Promise<MessageRef> {
+  async append (rec: MessageRecord | DmRecord): Promise<MessageRef> {
     const block = encodeRecord(rec)
     const { length } = await this.core.append(block)
     return { feed: this.key, seq: length - 1 }

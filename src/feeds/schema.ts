@@ -10,6 +10,9 @@ import c from 'compact-encoding'
 import { ShoalError } from '../errors.js'
 import { RECORD_VERSION, HEADER_VERSION } from '../caps.js'
 import { refEncoding, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
+import { BOX_TYPE, BOX_VERSION, KEYS_TYPE, KEYS_VERSION } from '../dm/caps.js'
+import { parseBox } from '../dm/envelope.js'
+import { decodeKeysBlock, encodeKeysBlock, type KeysRecord } from '../dm/keys-record.js'
 
 /** Size caps, in bytes of UTF-8 unless noted. */
 export const CAPS = {
@@ -23,7 +26,7 @@ export const CAPS = {
   mentions: 32
 } as const
 
-/** Wire type numbers. Never reuse a number; 10 (box) and 11 (device) are reserved for later issues. */
+/** Wire type numbers. Never reuse a number; 11 (device) is reserved for a later issue. 10 and 12 are DM records (src/dm). */
 export const TYPE = {
   header: 0,
   post: 1,
@@ -34,7 +37,9 @@ export const TYPE = {
   unblock: 6,
   about: 7,
   edit: 8,
-  delete: 9
+  delete: 9,
+  box: BOX_TYPE,
+  keys: KEYS_TYPE
 } as const
 
 export type ContactType = 'follow' | 'unfollow' | 'block' | 'unblock'
@@ -49,8 +54,15 @@ export interface DeleteRecord { type: 'delete', timestamp: number, target: Messa
 /** A well-formed envelope of a type or version this build does not know: kept, skipped by views. */
 export interface UnknownRecord { type: 'unknown', timestamp: number, typeId: number, version: number }
 
+/** An encrypted DM (type 10), encoded whole by src/dm (`sealBox`/`parseBox`); `timestamp` is the clear hour. */
+export interface BoxRecord { type: 'box', timestamp: number, block: Uint8Array }
+/** A device's DM keys (type 12), encoded whole by src/dm (`encodeKeysBlock`); `timestamp` is `keys.createdAt`. */
+export interface KeysFeedRecord { type: 'keys', timestamp: number, keys: KeysRecord }
+
 export type MessageRecord = PostRecord | ReactionRecord | ContactRecord | AboutRecord | EditRecord | DeleteRecord
-export type FeedRecord = HeaderRecord | MessageRecord | UnknownRecord
+/** The records the DM service reads; views skip them. */
+export type DmRecord = BoxRecord | KeysFeedRecord
+export type FeedRecord = HeaderRecord | MessageRecord | DmRecord | UnknownRecord
 
 const POST_ROOT = 1
 const POST_PARENT = 2
@@ -121,6 +133,12 @@ export function validateRecord (rec: FeedRecord): void {
     case 'delete':
       checkRef(rec.target, 'target')
       return
+    case 'box':
+      parseBox(rec.block) // every clear-text cap of the box
+      return
+    case 'keys':
+      encodeKeysBlock(rec.keys) // shape of the keys (the signature is checked against the feed by the reader)
+      return
     case 'unknown':
       throw ShoalError.INVALID_MESSAGE(`cannot write a record of unknown type ${rec.typeId}`)
     default:
@@ -184,6 +202,8 @@ function typeId (rec: FeedRecord): number {
 /** Validates and encodes a record to one feed block. */
 export function encodeRecord (rec: FeedRecord): Uint8Array {
   validateRecord(rec)
+  if (rec.type === 'box') return rec.block
+  if (rec.type === 'keys') return encodeKeysBlock(rec.keys)
   const version = rec.type === 'header' ? HEADER_VERSION : RECORD_VERSION
   const state = c.state()
   c.uint.preencode(state, typeId(rec)); c.uint.preencode(state, version); c.uint.preencode(state, rec.timestamp)
@@ -253,6 +273,15 @@ function decodeBody (state: State, id: number, timestamp: number): FeedRecord {
   }
 }
 
+function decodeKeysRecord (block: Uint8Array): KeysFeedRecord {
+  try {
+    const keys = decodeKeysBlock(block)
+    return { type: 'keys', timestamp: keys.createdAt, keys }
+  } catch (err) {
+    throw ShoalError.INVALID_MESSAGE('malformed keys record', err)
+  }
+}
+
 function knownVersion (id: number): number {
   if (id === TYPE.header) return HEADER_VERSION
   if (id >= TYPE.post && id <= TYPE.delete) return RECORD_VERSION
@@ -275,6 +304,8 @@ export function decodeRecord (block: Uint8Array): FeedRecord {
     const timestamp = c.uint.decode(state)
     const known = knownVersion(id)
     if (version === 0) throw ShoalError.INVALID_MESSAGE('record version 0 is invalid')
+    if (id === BOX_TYPE && version === BOX_VERSION) return { type: 'box', timestamp: parseBox(block).coarseTime, block }
+    if (id === KEYS_TYPE && version === KEYS_VERSION) return decodeKeysRecord(block)
     if (known === 0 || version > known) {
       checkTimestamp(timestamp)
       return { type: 'unknown', timestamp, typeId: id, version }

@@ -125,6 +125,28 @@ export class NodeState extends ReadyResource implements ReceiptStore {
     ])
   }
 
+  /** One value of another primary-state module (its own key prefix, e.g. the DM store's), or null. */
+  async getRaw (key: Uint8Array): Promise<Uint8Array | null> {
+    return this.rocks.get(key)
+  }
+
+  /** Entries of a key range, in key order (or reversed), for another primary-state module. */
+  async scanRaw (range: { gt?: Uint8Array, gte?: Uint8Array, lt?: Uint8Array, lte?: Uint8Array, reverse?: boolean, limit?: number }): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
+    const out: Array<{ key: Uint8Array, value: Uint8Array }> = []
+    for await (const e of this.rocks.iterator(range)) out.push({ key: e.key, value: e.value })
+    return out
+  }
+
+  /** Writes (value) and deletes (null) in one atomic batch, for another primary-state module. */
+  async writeRaw (entries: Array<[Uint8Array, Uint8Array | null]>): Promise<void> {
+    await this.write(entries)
+  }
+
+  /** Compacts a key range so deleted and overwritten values (old DM keys) leave the files on disk. */
+  async compactRaw (start: Uint8Array, end: Uint8Array): Promise<void> {
+    await this.rocks.compactRange(start, end)
+  }
+
   private async write (entries: Array<[Uint8Array, Uint8Array | null]>): Promise<void> {
     if (entries.length === 0) return
     const w = this.rocks.write({ capacity: entries.length, autoDestroy: true })

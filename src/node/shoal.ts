@@ -14,7 +14,10 @@ import { VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
 import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
-import { encodeRecord, type ContactType, type MessageRecord } from '../feeds/schema.js'
+import { encodeRecord, type ContactType, type DmRecord, type MessageRecord } from '../feeds/schema.js'
+import { keyPairSigner } from '../dm/keys-record.js'
+import { DmService } from './dm-service.js'
+import { DmRequests } from './dm-requests.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION } from '../views/keys.js'
@@ -45,6 +48,8 @@ export interface ShoalOptions {
    * for this identity anyway, and track the lost one read-only so peers can bring its posts back.
    */
   newDeviceFeed?: boolean
+  /** DM prekey rotation and deletion after grace, in ms (default 7 and 30 days; docs/DM.md). */
+  dmKeyPolicy?: { rotateAfter: number, graceAfter: number }
 }
 
 /** Problems with the local storage that the node noticed and how it dealt with them. */
@@ -112,6 +117,11 @@ export class Shoal extends ReadyResource {
   private replicatorInstance: Replicator | null = null
   /** Owners and wire issues (fork, oversize, storage cap) of the tracked feeds. */
   private readonly watch: FeedWatch
+  private dmInstance: DmService | null = null
+  private dmRequestsInstance: DmRequests | null = null
+  private dmTimer: ReturnType<typeof setInterval> | null = null
+  /** Appends to my feed one at a time: a box is sealed for the exact seq it gets. */
+  private appending: Promise<unknown> = Promise.resolve()
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
@@ -172,7 +182,12 @@ export class Shoal extends ReadyResource {
     if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
     this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
     this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
-    this.indexerInstance = new Indexer(this.db, { me: this.keyPair.publicKey, now: this.opts.now, receipts: this.stateInstance })
+    this.indexerInstance = new Indexer(this.db, {
+      me: this.keyPair.publicKey,
+      now: this.opts.now,
+      receipts: this.stateInstance,
+      dm: { receive: (items) => this.need(this.dmInstance).receive(items) }
+    })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
@@ -184,6 +199,7 @@ export class Shoal extends ReadyResource {
     this.feedInstance = new DeviceFeed(this.storeInstance, this.keyPair, { now: this.opts.now, device: this.opts.device, create: check.rolledBack === null })
     await this.feedInstance.ready()
     if (this.rolledBack === null) await this.stateInstance.setDeviceFeed(this.feedInstance.key, this.feedInstance.length)
+    await this.openDm(this.stateInstance, this.feedInstance)
 
     const stored = await this.db.get(META_VERSION)
     const fresh = stored === null || stored[0] !== VIEWS_VERSION
@@ -198,15 +214,56 @@ export class Shoal extends ReadyResource {
     const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
+    if (this.rolledBack === null) await this.dm.maintainKeys()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
     // With no umask (Bare) the databases just made their files with the default modes: fix them now.
     if (!hasUmask()) await secureStorage(this.paths.root)
   }
 
+  /** Opens the DM service on my feed (its keys and sessions are primary state in state/). */
+  private async openDm (state: NodeState, feed: DeviceFeed): Promise<void> {
+    const identity = this.need(this.keyPair)
+    this.dmInstance = new DmService({
+      state,
+      identity: this.identity,
+      feedKey: feed.key,
+      signer: keyPairSigner(identity, feed.key),
+      // A rolled-back feed still had its lost blocks (a peer restores them): keep their DMs.
+      feedLength: () => Math.max(feed.length, this.rolledBack?.expected ?? 0),
+      now: () => this.now(),
+      appendAt: (build) => this.writeWith(build)
+    }, { policy: this.opts.dmKeyPolicy })
+    this.dmInstance.on('message', (ev) => this.emit('dm', ev))
+    await this.dmInstance.ready()
+    this.dmRequestsInstance = new DmRequests({ state, identity: this.identity, now: () => this.now(), addFeed: (f, owner) => this.addFeed(f, owner),
+      isBlocked: async (id) => (await this.views.blocking(this.identity)).some((k) => b4a.equals(k, id))
+    })
+    this.dmRequestsInstance.on('request', (ev) => this.emit('dm-request', ev))
+    // A DM I send is announced at once to recipients online whose scope may not include me.
+    this.dmInstance.on('message', (ev: { author?: Uint8Array, participants?: IdentityKey[] }) => {
+      if (ev.participants === undefined) return
+      for (const p of ev.participants) this.dmRequestsInstance?.announce(p).catch(safetyCatch)
+    })
+    // Prekey rotation and deletion after grace (docs/DM.md): checked once a day while open.
+    this.dmTimer = setInterval(() => { this.dmInstance?.maintainKeys().catch(safetyCatch) }, 24 * 3600_000)
+    this.dmTimer.unref?.()
+  }
+
+  /** Message requests: pending, accept, decline (see src/node/dm-requests.ts). */
+  get dmRequests (): DmRequests {
+    return this.need(this.dmRequestsInstance)
+  }
+
+  /** Direct messages: send, conversations, reading (see src/node/dm-service.ts). */
+  get dm (): DmService {
+    return this.need(this.dmInstance)
+  }
+
   private async leaveNetwork (): Promise<void> {
     const replicator = this.replicatorInstance
     const network = this.network
+    this.dmRequestsInstance?.detach()
     this.replicatorInstance = null
     this.network = null
     if (replicator) await replicator.close()
@@ -218,7 +275,10 @@ export class Shoal extends ReadyResource {
    * the closed parts so openStorage can open them again (keys stay readable after a final close).
    */
   private async closeStorage (forget = false): Promise<void> {
+    if (this.dmTimer !== null) clearInterval(this.dmTimer)
+    this.dmTimer = null
     if (this.indexerInstance) await this.indexerInstance.close()
+    if (this.dmInstance) await this.dmInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
     if (this.feedInstance) await this.feedInstance.close()
@@ -227,6 +287,8 @@ export class Shoal extends ReadyResource {
     if (this.stateInstance) await this.stateInstance.close()
     if (!forget) return
     this.indexerInstance = null
+    this.dmInstance = null
+    this.dmRequestsInstance = null
     this.viewsInstance = null
     this.feedInstance = null
     this.storeInstance = null
@@ -445,6 +507,7 @@ export class Shoal extends ReadyResource {
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
     this.replicatorInstance = replicator
+    this.dmRequestsInstance?.attach(replicator)
     await replicator.ready()
     return replicator
   }
@@ -513,6 +576,11 @@ export class Shoal extends ReadyResource {
 
   private async write (rec: MessageRecord): Promise<MessageRef> {
     encodeRecord(rec) // every cap and shape rule, before anything is touched
+    return this.writeWith(async () => rec)
+  }
+
+  /** Appends the record `build` makes for the seq it will get (no other append in between). */
+  private async writeWith (build: (seq: number) => Promise<MessageRecord | DmRecord>): Promise<MessageRef> {
     if (this.faulted) await this.recover()
     const feed = this.need(this.feedInstance)
     if (this.rolledBack !== null) throw this.rolledBackError()
@@ -520,7 +588,7 @@ export class Shoal extends ReadyResource {
     const watch = watchIndexer(this.indexer, this.paths.root)
     let ref: MessageRef | null = null
     try {
-      ref = await feed.append(rec)
+      ref = await this.appendOne(feed, build)
       await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
       const written = ref
       await this.read(() => watch.until(feed.key, written.seq + 1))
@@ -535,6 +603,19 @@ export class Shoal extends ReadyResource {
     } finally {
       watch.stop()
     }
+  }
+
+  private appendOne (feed: DeviceFeed, build: (seq: number) => Promise<MessageRecord | DmRecord>): Promise<MessageRef> {
+    const run = this.appending.then(async () => {
+      const seq = feed.length
+      const rec = await build(seq)
+      encodeRecord(rec)
+      const ref = await feed.append(rec)
+      if (ref.seq !== seq) throw ShoalError.STORAGE_ERROR(`appended at ${ref.seq}, expected ${seq}`)
+      return ref
+    })
+    this.appending = run.catch(() => {}) // the caller handles its own failure; the next append still runs
+    return run
   }
 
   private rolledBackError (): ShoalError {

@@ -10,6 +10,8 @@
  *   3. Once both sides identified: `want` {round, topics} and `have` {round, headers} as before:
  *      each header carries the identity's signature over its feed key and is checked on receipt.
  * `have` is also pushed unasked (round 0) when a new device feed of a wanted identity appears.
+ *   4. `request` (only between identified peers): "I wrote you DMs in these conversations; here
+ *      are my device feeds": a message request for a peer whose scope does not include me.
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
@@ -24,16 +26,18 @@ export const PROOF_NAMESPACE = 'peer-proof/v2'
 export const IDENTIFY_NAMESPACE = 'peer-identify/v2'
 
 /** Caps on what a peer may send in one message (entries, bytes). */
-export const WIRE_CAPS = { proofs: 4096, topics: 4096, entries: 4096, headerBytes: 1024 } as const
+export const WIRE_CAPS = { proofs: 4096, topics: 4096, entries: 4096, headerBytes: 1024, requestConversations: 16, requestFeeds: 16 } as const
 
 /** Message type numbers inside the channel (Protomux's order of addMessage). */
-export const MESSAGE_TYPES = { proofs: 0, identify: 1, want: 2, have: 3 } as const
+export const MESSAGE_TYPES = { proofs: 0, identify: 1, want: 2, have: 3, request: 4 } as const
 
 export interface Open { version: number, proofs: Uint8Array[] }
 export interface Proofs { proofs: Uint8Array[] }
 export interface Identify { identity: IdentityKey, signature: Uint8Array }
 export interface Want { round: number, topics: Uint8Array[] }
 export interface Have { round: number, headers: Uint8Array[] }
+/** A message request: conversation ids (32 bytes) with DMs for the receiver, and the sender's device feed headers. */
+export interface Request { conversations: Uint8Array[], headers: Uint8Array[] }
 
 /** The role byte: 1 for the side that started the Noise handshake, 0 for the other. */
 function role (initiator: boolean): Uint8Array {
@@ -128,4 +132,19 @@ export const have: c.Encoder<Have> = whole({
   preencode (s, v) { c.uint.preencode(s, v.round); headerList.preencode(s, v.headers) },
   encode (s, v) { c.uint.encode(s, v.round); headerList.encode(s, v.headers) },
   decode (s) { return { round: c.uint.decode(s), headers: headerList.decode(s) } }
+})
+
+const conversationList = cappedArray(c.fixed32, WIRE_CAPS.requestConversations)
+const requestHeaders = cappedArray(headerBlock, WIRE_CAPS.requestFeeds)
+
+/** A message request (type 4): at least one conversation and one device feed header. */
+export const request: c.Encoder<Request> = whole({
+  preencode (s, v) { conversationList.preencode(s, v.conversations); requestHeaders.preencode(s, v.headers) },
+  encode (s, v) { conversationList.encode(s, v.conversations); requestHeaders.encode(s, v.headers) },
+  decode (s) {
+    const conversations = conversationList.decode(s)
+    const headers = requestHeaders.decode(s)
+    if (conversations.length === 0 || headers.length === 0) throw ShoalError.PROTOCOL_ERROR('a request names no conversation or no feed')
+    return { conversations, headers }
+  }
 })

@@ -12,8 +12,8 @@ import type c from 'compact-encoding'
 import { toHex, type IdentityKey } from '../ids.js'
 import { ShoalError } from '../errors.js'
 import {
-  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProof, open, proofs, want,
-  type Have, type Identify, type Open, type Proofs, type Want
+  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProof, open, proofs, request, want,
+  type Have, type Identify, type Open, type Proofs, type Request, type Want
 } from './messages.js'
 import { PeerBudget, type PeerLimits } from './peer-limits.js'
 
@@ -28,6 +28,8 @@ export interface SessionHost {
   wantTopics (): Uint8Array[]
   headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
+  /** A message request from an identified peer (checked by the host). */
+  acceptRequest (req: Request, from: PeerSession): Promise<void>
   onSessionOpen (session: PeerSession): void
   onSessionClose (session: PeerSession): void
   /** This side is closing the connection for `reason` (recorded in the recent drops). */
@@ -69,6 +71,7 @@ export class PeerSession {
   private identifyMessage: Protomux.Message<Identify> | null = null
   private wantMessage: Protomux.Message<Want> | null = null
   private haveMessage: Protomux.Message<Have> | null = null
+  private requestMessage: Protomux.Message<Request> | null = null
   private timer: ReturnType<typeof setTimeout> | null = null
   private readonly budget: PeerBudget
   private markOpened: () => void = () => {}
@@ -124,6 +127,7 @@ export class PeerSession {
     this.identifyMessage = channel.addMessage({ encoding: this.metered(identify), onmessage: (m: Identify) => this.guard(() => this.onidentify(m)) })
     this.wantMessage = channel.addMessage({ encoding: this.metered(want), onmessage: (m: Want) => this.guard(() => this.onwant(m)) })
     this.haveMessage = channel.addMessage({ encoding: this.metered(have), onmessage: (m: Have) => this.guard(() => this.onhave(m)) })
+    this.requestMessage = channel.addMessage({ encoding: this.metered(request), onmessage: (m: Request) => this.guard(() => this.onrequest(m)) })
     channel.open({ version: PROTOCOL_VERSION, proofs: this.myProofs(hash) })
   }
 
@@ -173,6 +177,12 @@ export class PeerSession {
   push (headers: Uint8Array[]): void {
     if (!this.ready || this.haveMessage === null || headers.length === 0) return
     this.haveMessage.send({ round: 0, headers })
+  }
+
+  /** Sends a message request; only once both sides identified (never to a stranger). */
+  sendRequest (req: Request): void {
+    if (!this.ready || this.requestMessage === null) return
+    this.requestMessage.send(req)
   }
 
   /** One entry this peer sent failed a check; throws PEER_ABUSE when over budget. */
@@ -307,6 +317,11 @@ export class PeerSession {
     else if (m.headers.length > 0) this.reject()
     if (m.round > this.answered) this.answered = m.round
     this.wake()
+  }
+
+  private async onrequest (m: Request): Promise<void> {
+    if (!this.ready) throw ShoalError.PROTOCOL_ERROR('a request before both sides identified')
+    await this.host.acceptRequest(m, this)
   }
 
   private wake (): void {

@@ -17,7 +17,8 @@ import { identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.
 import type { Views } from '../views/queries.js'
 import { DropLog, type PeerDrop } from './drop-log.js'
 import type { FeedIssue } from './feed-watch.js'
-import { WIRE_CAPS } from './messages.js'
+import { WIRE_CAPS, type Request } from './messages.js'
+import { checkRequest } from './message-requests.js'
 import { peerLimits, type PeerLimits } from './peer-limits.js'
 import { PeerSession, type Connection, type SessionHost } from './peer-session.js'
 import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
@@ -432,6 +433,40 @@ export class Replicator extends ReadyResource implements SessionHost {
     const timer = setTimeout(release, EXPECT_PEER_MS)
     core.on('peer-add', release)
     waits.add(release)
+  }
+
+  /**
+   * A message request from an identified peer: checked (a bad one counts against its budget)
+   * and emitted as `request` unless its sender is in my scope already or blocked.
+   */
+  async acceptRequest (req: Request, from: PeerSession): Promise<void> {
+    const sender = from.remoteIdentity
+    if (sender === null) return
+    let checked
+    try {
+      checked = checkRequest(req, sender)
+    } catch (err) {
+      if (!(err instanceof ShoalError)) throw err
+      this.rejected++
+      from.reject()
+      return
+    }
+    const scope = this.current
+    if (this.isBlocked(sender) || scope.want.has(toHex(sender))) return
+    this.emit('request', checked)
+  }
+
+  /** Sends a message request naming `conversations` to every identified session of `identity`; how many got it. */
+  async sendRequest (identity: IdentityKey, conversations: Uint8Array[]): Promise<number> {
+    if (conversations.length === 0) return 0
+    const headers = await this.headersOf(this.host.identity)
+    let sent = 0
+    for (const s of this.sessions) {
+      if (!s.ready || s.remoteIdentity === null || !b4a.equals(s.remoteIdentity, identity)) continue
+      s.sendRequest({ conversations: conversations.slice(0, WIRE_CAPS.requestConversations), headers: headers.slice(0, WIRE_CAPS.requestFeeds) })
+      sent++
+    }
+    return sent
   }
 
   onSessionOpen (session: PeerSession): void {

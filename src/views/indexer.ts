@@ -10,7 +10,7 @@ import type Hypercore from 'hypercore'
 import { ShoalError } from '../errors.js'
 import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
-import { decodeRecord, type MessageRecord } from '../feeds/schema.js'
+import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
 import { applyMessage, readsOf, type Applied, type BlockChange } from './apply.js'
 import { TAG, key, keys, u64 } from './keys.js'
 import { purgeIdentity } from './purge.js'
@@ -43,7 +43,15 @@ export interface ReceiptStore {
   put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void>
 }
 
+/** A `box` or `keys` record for the DM service, with its place and the identity its feed names. */
+export interface DmItem { feed: FeedKey, seq: number, author: IdentityKey, rec: DmRecord }
+
+/** Receives the DM records of each chunk before the chunk's views commit (so none is lost in a crash). */
+export interface DmSink { receive (items: DmItem[]): Promise<void> }
+
 export interface IndexerOptions {
+  /** Where `box` and `keys` records go (primary state; views skip them). */
+  dm?: DmSink
   /** The local identity: its feeds are indexed first, and its blocks decide what is indexed at all. */
   me: IdentityKey
   now?: () => number
@@ -68,12 +76,14 @@ export class Indexer extends ReadyResource {
   private readonly now: () => number
   private readonly receipts: ReceiptStore | null
   private readonly me: IdentityKey
+  private readonly dm: DmSink | null
 
   constructor (private readonly db: ViewDb, opts: IndexerOptions) {
     super()
     this.me = opts.me
     this.now = opts.now ?? Date.now
     this.receipts = opts.receipts ?? null
+    this.dm = opts.dm ?? null
   }
 
   protected override async _open (): Promise<void> {
@@ -273,6 +283,7 @@ export class Indexer extends ReadyResource {
     const ck: Checkpoint = { ...f.checkpoint }
     let identity = f.identity
     const pending: Pending[] = []
+    const dmItems: DmItem[] = []
 
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
@@ -304,6 +315,10 @@ export class Indexer extends ReadyResource {
       }
       if (rec.type === 'unknown') { ck.unknown++; continue }
       if (rec.type === 'header') { ck.malformed++; continue }
+      if (rec.type === 'box' || rec.type === 'keys') {
+        dmItems.push({ feed: f.key, seq, author: identity.identity as IdentityKey, rec })
+        continue // not a view message: the DM service counts what it opens
+      }
       const ref: MessageRef = { feed: f.key, seq }
       pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp } })
       ck.messages++
@@ -340,6 +355,8 @@ export class Indexer extends ReadyResource {
     }
 
     txn.put(keys.checkpoint(f.key), encode(checkpointEnc, ck))
+    // The DM service commits (exactly once per (feed, seq), by its own checkpoint) before the views do.
+    if (this.dm !== null && dmItems.length > 0) await this.dm.receive(dmItems)
     await txn.commit()
     f.checkpoint = ck
     f.identity = identity

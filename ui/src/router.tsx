@@ -15,6 +15,9 @@ export type Route =
   | { name: 'profile', id?: string }
   /** `id` is the thread's root; `focus` the message to scroll to. */
   | { name: 'thread', id: string, focus?: string }
+  | { name: 'dm' }
+  /** `id` is the conversation id. */
+  | { name: 'dm-conversation', id: string }
 
 interface Router { route: Route, navigate: (route: Route) => void }
 
@@ -32,7 +35,10 @@ function routeFromState (state: unknown): Route {
     case 'notifications':
     case 'people':
     case 'sync':
+    case 'dm':
       return { name: route.name }
+    case 'dm-conversation':
+      return typeof route.id === 'string' ? { name: 'dm-conversation', id: route.id } : HOME
     case 'profile':
       return typeof route.id === 'string' ? { name: 'profile', id: route.id } : { name: 'profile' }
     case 'thread':

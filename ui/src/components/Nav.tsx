@@ -3,6 +3,7 @@ import { useSyncStatus } from '../hooks.ts'
 import { useNotifications } from '../notifications.tsx'
 import type { Route } from '../router.tsx'
 import { useNavigate, useRoute } from '../router.tsx'
+import { DmUnreadBadge } from './dm/DmUnreadBadge.tsx'
 
 interface NavEntry {
   route: Route
@@ -30,6 +31,7 @@ export const NAV: NavEntry[] = [
   { route: { name: 'home' }, label: 'Home', testid: 'nav-home' },
   { route: { name: 'notifications' }, label: 'Activity', testid: 'nav-notifications', Badge: UnreadBadge },
   { route: { name: 'mentions' }, label: 'Mentions', testid: 'nav-mentions' },
+  { route: { name: 'dm' }, label: 'Messages', testid: 'nav-dm', Badge: DmUnreadBadge },
   { route: { name: 'people' }, label: 'People', testid: 'nav-people' },
   { route: { name: 'profile' }, label: 'Profile', testid: 'nav-profile' },
   { route: { name: 'sync' }, label: 'Sync', testid: 'nav-sync', Badge: PeersBadge }
@@ -39,8 +41,8 @@ export const NAV: NavEntry[] = [
 export function Nav ({ myId }: { myId: string | null }) {
   const route = useRoute()
   const navigate = useNavigate()
-  const current = (r: Route): boolean => r.name === route.name &&
-    (r.name !== 'profile' || route.name !== 'profile' || route.id === undefined || route.id === myId)
+  const current = (r: Route): boolean => (r.name === 'dm' && route.name === 'dm-conversation') || (r.name === route.name &&
+    (r.name !== 'profile' || route.name !== 'profile' || route.id === undefined || route.id === myId))
 
   return (
     <header className='topbar'>

@@ -11,6 +11,8 @@ import { PeopleView } from './PeopleView.tsx'
 import { ProfileView } from './ProfileView.tsx'
 import { SyncView } from './SyncView.tsx'
 import { ThreadView } from './ThreadView.tsx'
+import { DmInbox } from './dm/DmInbox.tsx'
+import { DmConversationView } from './dm/DmConversationView.tsx'
 
 /** The app after first run: the top bar and the current view. */
 export function Shell () {
@@ -48,5 +50,7 @@ function view (route: Route) {
     case 'sync': return <SyncView />
     case 'profile': return <ProfileView key={route.id ?? 'me'} id={route.id ?? null} />
     case 'thread': return <ThreadView key={route.id} id={route.id} focus={route.focus ?? null} />
+    case 'dm': return <DmInbox />
+    case 'dm-conversation': return <DmConversationView key={route.id} id={route.id} />
   }
 }

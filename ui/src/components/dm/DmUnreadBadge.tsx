@@ -1,0 +1,10 @@
+import { useEvent, useQuery } from '../../hooks.ts'
+
+/** The total of unread DMs for the nav entry, kept live by `dm` events. */
+export function DmUnreadBadge () {
+  const list = useQuery('dmList', {})
+  useEvent('dm', list.reload)
+  const unread = (list.data?.items ?? []).reduce((n, c) => n + c.unread, 0)
+  if (unread === 0) return null
+  return <span className='pill' data-testid='dm-unread-total' aria-label={`${unread} unread messages`}>{unread}</span>
+}

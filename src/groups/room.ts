@@ -39,6 +39,11 @@ export interface RoomOptions {
   fastForward?: boolean
   /** Passed to Autobase: indexers ack in the background every N ms (0: only explicit acks; default Autobase's). */
   ackInterval?: number
+  /**
+   * A protomux-wakeup shared by every room of the node, so one `wakeup` channel per connection
+   * serves them all (streams are then added to it once, not per room); default: the room's own.
+   */
+  wakeup?: unknown
 }
 
 /** Options of a new invite: role granted, number of uses (default 1), expiry in ms since the epoch (0: none). */
@@ -92,6 +97,7 @@ export class Room extends ReadyResource {
   #epochs: EpochKeys | null = null
   #encryptionKey: Uint8Array | null = null
   #rotating: Promise<void> | null = null
+  #writers = 0
   #recheck = false
 
   /** Opens the room `key` (null: a new room named `opts.name`) in `store`'s namespace `opts.namespace`. */
@@ -160,13 +166,15 @@ export class Room extends ReadyResource {
       close: view => view.close(),
       encryptionKey,
       ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval }),
-      ...(this.#opts.fastForward === undefined ? {} : { fastForward: this.#opts.fastForward })
+      ...(this.#opts.fastForward === undefined ? {} : { fastForward: this.#opts.fastForward }),
+      ...(this.#opts.wakeup === undefined ? {} : { wakeup: this.#opts.wakeup })
     })
     this.#base = base
     base.on('error', err => this.emit('error', err))
     base.on('interrupt', () => this.emit('error', ShoalError.ROOM_VERSION_UNSUPPORTED('the room needs a newer version of Shoal')))
     base.on('writable', () => this.emit('writable'))
     base.on('update', () => {
+      this.#checkWriters()
       this.emit('update')
       this.#checkRotation()
     })
@@ -371,6 +379,23 @@ export class Room extends ReadyResource {
   /** Messages in room order (from `start`, at most `limit`), decrypted where this device holds the epoch key. */
   messages (opts: { start?: number, limit?: number } = {}): Promise<RoomMessage[]> {
     return readMessages(this.#live().view, epoch => this.epochKey(epoch), opts)
+  }
+
+  /**
+   * Autobase drops a wakeup announcement for a writer it does not know yet (its add op not applied
+   * here yet), and peers announce only on connect and on their own appends: so a replica that
+   * learns of a writer whose unacked nodes nothing references would never fetch them. When the
+   * writer set grows, ask every peer to announce its writers' heads again.
+   */
+  #checkWriters (): void {
+    const base = this.#live()
+    const writers = base.system?.members ?? 0
+    if (writers <= this.#writers) {
+      this.#writers = writers
+      return
+    }
+    this.#writers = writers
+    base.wakeupSession?.broadcastLookup({})
   }
 
   #checkRotation (): void {

@@ -40,6 +40,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   desktop: { summary: 'run the node and open the app in a window', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' }, 'keep-running': { type: 'boolean' }, install: { type: 'boolean' } } },
   sync: { summary: 'replicate everything in scope until caught up, then exit', positionals: [], flags: { timeout: { type: 'string' }, bootstrap: { type: 'string' }, hops: { type: 'string' } } },
   status: { summary: 'peers and per-identity sync progress', positionals: [], flags: {} },
+  room: { summary: 'group rooms: create NAME | list | invite ROOM | join CODE | post ROOM TEXT | react ROOM ID EMOJI | edit ROOM ID TEXT | delete ROOM ID | read ROOM | members ROOM | role ROOM ID ROLE | remove ROOM ID | mute ROOM ID | leave ROOM', positionals: ['SUBCOMMAND', 'ARG', 'ARG', 'ARG'], optionalPositionals: 3, flags: { role: { type: 'string' }, uses: { type: 'string' }, expires: { type: 'string' }, timeout: { type: 'string' }, reply: { type: 'string' }, limit: { type: 'string' }, before: { type: 'string' }, bootstrap: { type: 'string' } } },
   dht: { summary: 'run a small private DHT and print its bootstrap address', positionals: [], flags: { host: { type: 'string' }, port: { type: 'string' } } }
 }
 

@@ -10,6 +10,7 @@ import type { Shoal } from '../node/shoal.js'
 import type { Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
+import { precheckRoom, roomCommand } from './room-commands.js'
 
 export interface Result { json: unknown, text: string }
 
@@ -85,11 +86,14 @@ export function precheck (p: Parsed): void {
       if (str(p.flags.author) !== undefined) parseIdentity(str(p.flags.author) as string)
       return
     case 'mentions': intFlag(p.flags.limit, 'limit'); return
-    case 'sync': intFlag(p.flags.timeout, 'timeout'); intFlag(p.flags.hops, 'hops')
+    case 'sync': intFlag(p.flags.timeout, 'timeout'); intFlag(p.flags.hops, 'hops'); return
+    case 'room': precheckRoom(p)
   }
 }
 
 export const commands: Record<string, Command> = {
+  room: roomCommand,
+
   async whoami (shoal) {
     const w = await shoal.whoami()
     return { json: { id: w.id, name: w.name, feeds: w.feeds }, text: `${w.name !== null ? escapeLine(w.name) : '(no name)'}\nid    ${w.id}\nfeeds ${w.feeds.join('\n      ')}` }

@@ -25,6 +25,7 @@ import { Replicator, type FeedStatus, type SyncResult, type Status } from '../sw
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { FeedWatch } from '../swarm/feed-watch.js'
 import type { PeerLimits } from '../swarm/peer-limits.js'
+import type { Connection } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
@@ -32,6 +33,7 @@ import { NodeState } from './node-state.js'
 import { removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
+import { RoomService } from './room-service.js'
 
 export interface ShoalOptions {
   /** Clock, injectable for tests. */
@@ -45,6 +47,8 @@ export interface ShoalOptions {
    * for this identity anyway, and track the lost one read-only so peers can bring its posts back.
    */
   newDeviceFeed?: boolean
+  /** Rooms' Autobase ack interval in ms (tests: 0, explicit acks only); default Autobase's. */
+  roomAckInterval?: number
 }
 
 /** Problems with the local storage that the node noticed and how it dealt with them. */
@@ -110,6 +114,7 @@ export class Shoal extends ReadyResource {
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
+  private roomsInstance: RoomService | null = null
   /** Owners and wire issues (fork, oversize, storage cap) of the tracked feeds. */
   private readonly watch: FeedWatch
 
@@ -197,6 +202,9 @@ export class Shoal extends ReadyResource {
     const tracked = await this.stateInstance.trackedFeeds()
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
+    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
+    this.roomsInstance = rooms
+    await rooms.ready()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
   }
@@ -206,6 +214,7 @@ export class Shoal extends ReadyResource {
     const network = this.network
     this.replicatorInstance = null
     this.network = null
+    this.roomsInstance?.detach()
     if (replicator) await replicator.close()
     if (network) await network.close()
   }
@@ -215,6 +224,7 @@ export class Shoal extends ReadyResource {
    * the closed parts so openStorage can open them again (keys stay readable after a final close).
    */
   private async closeStorage (forget = false): Promise<void> {
+    if (this.roomsInstance) await this.roomsInstance.close()
     if (this.indexerInstance) await this.indexerInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
@@ -223,6 +233,7 @@ export class Shoal extends ReadyResource {
     if (this.db) await this.db.close()
     if (this.stateInstance) await this.stateInstance.close()
     if (!forget) return
+    this.roomsInstance = null
     this.indexerInstance = null
     this.viewsInstance = null
     this.feedInstance = null
@@ -337,6 +348,11 @@ export class Shoal extends ReadyResource {
     return this.need(this.storeInstance)
   }
 
+  /** The rooms this device is in (src/node/room-service.ts). */
+  get rooms (): RoomService {
+    return this.need(this.roomsInstance)
+  }
+
   get views (): Views {
     return this.need(this.viewsInstance)
   }
@@ -442,7 +458,10 @@ export class Shoal extends ReadyResource {
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
     this.replicatorInstance = replicator
+    const rooms = this.rooms
+    replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
     await replicator.ready()
+    rooms.attach(replicator)
     return replicator
   }
 

@@ -209,6 +209,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       return
     }
     this.host.store.replicate(conn)
+    this.emit('replicating', conn)
     const session = new PeerSession(conn, this)
     this.connecting.add(session)
     session.open()
@@ -226,6 +227,26 @@ export class Replicator extends ReadyResource implements SessionHost {
     if (victim === undefined) return false
     victim.drop(ShoalError.PEER_LIMIT(`evicted at ${this.limits.maxPeers} connections: proved no shared identity`))
     return true
+  }
+
+  /** Joins a topic that is not an identity's (a room's discovery key) on every transport. */
+  joinTopic (topic: Uint8Array): void {
+    for (const t of this.transports) t.join(topic)
+  }
+
+  /** Resolves when every topic joined (room topics too) has been announced and looked up once. */
+  async flushTopics (): Promise<void> {
+    await Promise.all(this.transports.map((t) => t.flush()))
+  }
+
+  /** Leaves a topic joined with joinTopic. */
+  leaveTopic (topic: Uint8Array): void {
+    for (const t of this.transports) t.leave(topic)
+  }
+
+  /** Every connection the Corestore replicates on (handshake running or done). */
+  connections (): Connection[] {
+    return [...this.connecting, ...this.sessions].map((s) => s.conn)
   }
 
   /** Connections not yet identified both ways (handshake running, or no shared identity). */

@@ -8,6 +8,7 @@
 import Protomux from 'protomux'
 import c from 'compact-encoding'
 import safetyCatch from 'safety-catch'
+import { ShoalError } from '../errors.js'
 import type { MessageChannel } from '../groups/index.js'
 import { toHex } from '../ids.js'
 import type { Connection } from './peer-session.js'
@@ -19,6 +20,20 @@ export const PAIR_MAX_BYTES = 4096
 export const PAIR_PER_CONNECTION = 8
 
 type Channel = Protomux.Channel
+
+/** Message type 0 of the channel, both ways: `uint` length 1..PAIR_MAX_BYTES, then that many bytes. */
+export const PAIR_MESSAGE_TYPE = 0
+/** The one message of the channel (request one way, reply the other); malformed: PROTOCOL_ERROR. */
+export const pairFrame: c.Encoder<Uint8Array> = {
+  preencode (state, m) { c.buffer.preencode(state, m) },
+  encode (state, m) { c.buffer.encode(state, m) },
+  decode (state) {
+    const m = c.buffer.decode(state)
+    if (m === null || m.byteLength === 0 || m.byteLength > PAIR_MAX_BYTES) throw ShoalError.PROTOCOL_ERROR(`a ${PAIR_PROTOCOL} message is 1..${PAIR_MAX_BYTES} bytes`)
+    if (state.start !== state.end) throw ShoalError.PROTOCOL_ERROR(`trailing bytes in a ${PAIR_PROTOCOL} message`)
+    return m
+  }
+}
 
 function createChannel (conn: Connection, id: Uint8Array, onclose: () => void): Channel | null {
   return Protomux.from(conn).createChannel({ protocol: PAIR_PROTOCOL, id, unique: false, onclose })
@@ -44,13 +59,15 @@ export function servePairing (conn: Connection, answerer: (discoveryKey: Uint8Ar
     let ch: Channel | null = null
     const inbox: Uint8Array[] = []
     let waiter: ((m: Uint8Array) => void) | null = null
+    let got = false
     ch = createChannel(conn, id, () => { waiter?.(new Uint8Array(0)) })
     if (ch === null) return
     const channel = ch
     const msg = channel.addMessage({
-      encoding: c.buffer as c.Encoder<Uint8Array | null>,
-      onmessage: (m: Uint8Array | null) => {
-        if (m === null || m.byteLength > PAIR_MAX_BYTES || inbox.length > 0) { channel.close(); return }
+      encoding: pairFrame,
+      onmessage: (m: Uint8Array) => {
+        if (got) { channel.close(); return } // one request per channel
+        got = true
         if (waiter !== null) waiter(m)
         else inbox.push(m)
       }
@@ -83,9 +100,9 @@ export class PairingDialer implements MessageChannel {
     const ch = createChannel(conn, this.discoveryKey, () => { this.channels.delete(conn) })
     if (ch === null) return
     const msg = ch.addMessage({
-      encoding: c.buffer as c.Encoder<Uint8Array | null>,
-      onmessage: (m: Uint8Array | null) => {
-        if (m !== null && m.byteLength <= PAIR_MAX_BYTES) this.onreply(m)
+      encoding: pairFrame,
+      onmessage: (m: Uint8Array) => {
+        this.onreply(m)
         ch.close()
       }
     })

@@ -16,6 +16,7 @@ import { Room, ROLE, type Role, type MessageId, type RoomMessage } from '../grou
 import type { SignKeyPair } from '../groups/room-crypto.js'
 import { identityToString, parseIdentity, toHex } from '../ids.js'
 import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
+import { syncOwnDevices, type RoomAttest, type RoomOffer } from '../swarm/room-devices-wire.js'
 import type { Connection } from '../swarm/peer-session.js'
 import type { NodeState } from './node-state.js'
 import { RoomState, newLocalId, roomNamespace } from './room-state.js'
@@ -93,6 +94,7 @@ export class RoomService extends ReadyResource {
   readonly #rooms = new Map<string, Open>()
   readonly #dialers = new Set<PairingDialer>()
   readonly #connections = new WeakSet<Connection>()
+  readonly #adopting = new Set<string>()
   #network: RoomNetwork | null = null
 
   constructor (opts: RoomServiceOptions) {
@@ -132,6 +134,7 @@ export class RoomService extends ReadyResource {
     room.on('update', () => this.emit('update', z32.encode(room.key)))
     room.on('error', (err: Error) => this.emit('room-error', z32.encode(room.key), err))
     this.#network?.joinTopic(room.discoveryKey)
+    this.emit('rooms')
   }
 
   /** Starts meeting peers for every room over `network`; rooms opened later join it too. */
@@ -164,6 +167,51 @@ export class RoomService extends ReadyResource {
       return async (ch) => { await open.room.answerInvite(ch) }
     })
     for (const d of this.#dialers) d.add(conn)
+  }
+
+  /**
+   * A connection whose remote proved my own identity (another device of mine): offer it my rooms,
+   * join the rooms it offers (a device restored later), and add it to mine (room-devices-wire.ts).
+   */
+  onOwnDevice (conn: Connection): void {
+    const me = this.#opts.identity.publicKey
+    syncOwnDevices(conn, {
+      offers: async () => {
+        const out: RoomOffer[] = []
+        for (const { localId, room } of this.#rooms.values()) {
+          const encryptionKey = await this.#state.keys(localId).get('room-key')
+          if (encryptionKey !== null) out.push({ key: room.key, encryptionKey })
+        }
+        return out
+      },
+      onOffer: async (offers) => {
+        const out: RoomAttest[] = []
+        for (const o of offers) {
+          if (this.closing !== null || this.#rooms.has(toHex(o.key)) || this.#adopting.has(toHex(o.key))) continue
+          this.#adopting.add(toHex(o.key))
+          try {
+            const localId = newLocalId()
+            const keys = this.#state.keys(localId)
+            await keys.put('room-key', o.encryptionKey)
+            const room = await this.#openRoom(localId, o.key)
+            await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
+            out.push({ key: room.key, attestation: await Room.attestDevice(this.#opts.store, room.discoveryKey, { namespace: roomNamespace(localId), identity: this.#opts.identity, keys }) })
+          } finally {
+            this.#adopting.delete(toHex(o.key))
+          }
+        }
+        return out
+      },
+      onAttest: async (attests) => {
+        for (const a of attests) {
+          const open = this.#rooms.get(toHex(a.key))
+          if (open === undefined || !open.room.writable || !b4a.equals(a.attestation.identity, me)) continue
+          const mine = (await open.room.members()).find(m => b4a.equals(m.identity, me))
+          if (mine === undefined || mine.removed || mine.devices.some(d => b4a.equals(d, a.attestation.device))) continue
+          await open.room.addDevice(a.attestation)
+        }
+      }
+    })
   }
 
   #get (id: string): Open {

@@ -25,7 +25,7 @@ import { Replicator, type FeedStatus, type SyncResult, type Status } from '../sw
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { FeedWatch } from '../swarm/feed-watch.js'
 import type { PeerLimits } from '../swarm/peer-limits.js'
-import type { Connection } from '../swarm/peer-session.js'
+import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
@@ -460,6 +460,7 @@ export class Shoal extends ReadyResource {
     this.replicatorInstance = replicator
     const rooms = this.rooms
     replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
+    replicator.on('peer', (s: PeerSession) => { if (s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, this.identity)) rooms.onOwnDevice(s.conn) })
     await replicator.ready()
     rooms.attach(replicator)
     return replicator

@@ -9,6 +9,7 @@ import type { ShoalApp } from '../node/app.js'
 import type { Shoal } from '../node/shoal.js'
 import type { AppState, Method, Methods, Profile, SyncStatus } from './protocol.js'
 import { describe } from './request-input.js'
+import { roomHandlers } from './room-dispatch.js'
 
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
@@ -101,7 +102,8 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     unfollow: async (app, p) => written(await app.need().unfollow(parseIdentity(str(p, 'id') as string))),
     block: async (app, p) => written(await app.need().block(parseIdentity(str(p, 'id') as string))),
     unblock: async (app, p) => written(await app.need().unblock(parseIdentity(str(p, 'id') as string))),
-    status: (app) => syncStatus(app.need())
+    status: (app) => syncStatus(app.need()),
+    ...roomHandlers
   }
   return handlers
 }

@@ -156,6 +156,8 @@ export class ApiServer extends ReadyResource {
     if (shoal === null || this.attached) return
     this.attached = true
     shoal.on('indexed', this.onIndexed)
+    shoal.rooms.on('update', (room: string) => this.broadcast('roomChanged', { room }))
+    shoal.rooms.on('rooms', () => this.broadcast('roomChanged', { room: null }))
     appState(this.app, this.opts.network).then((s) => this.broadcast('state', s), safetyCatch)
   }
 

@@ -22,7 +22,7 @@ export const LAUNCH_PATH = '/api/launch'
 export const TEXT_LIMITS = { text: 8 * 1024, contentWarning: 256, name: 64, bio: 1024 } as const
 
 import type { Item, Page, Profile as ViewProfile } from '../views/types.js'
-import type { RoomListItem, RoomMessageItem, RoomMemberItem } from '../node/room-service.js'
+import type { RoomListItem, RoomMessageItem, RoomMemberItem } from '../node/room-items.js'
 
 export type { Item, Page, RoomListItem, RoomMessageItem, RoomMemberItem }
 

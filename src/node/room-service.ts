@@ -20,6 +20,7 @@ import { syncOwnDevices, type RoomAttest, type RoomOffer } from '../swarm/room-d
 import type { Connection } from '../swarm/peer-session.js'
 import type { NodeState } from './node-state.js'
 import { RoomState, newLocalId, roomNamespace } from './room-state.js'
+import type { RoomListItem, RoomMessageItem, RoomMemberItem } from './room-items.js'
 
 /** Where rooms meet peers: join and leave a discovery topic, and see every connection. */
 export interface RoomNetwork {
@@ -72,18 +73,7 @@ export function parseRoomMessageId (s: string): MessageId {
   return { writer: b4a.from(buf.subarray(0, 32)), length }
 }
 
-export interface RoomListItem { id: string, name: string, role: string, unread: number }
-export interface RoomMessageItem {
-  id: string
-  author: string
-  authorName: string | null
-  text: string | null
-  timestamp: number | null
-  parent: string | null
-  reactions: Record<string, number>
-  edited: boolean
-}
-export interface RoomMemberItem { id: string, name: string | null, role: string, muted: boolean }
+export type { RoomListItem, RoomMessageItem, RoomMemberItem }
 
 interface Open { localId: Uint8Array, room: Room }
 

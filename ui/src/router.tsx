@@ -14,6 +14,8 @@ export type Route =
   | { name: 'profile', id?: string }
   /** `id` is the thread's root; `focus` the message to scroll to. */
   | { name: 'thread', id: string, focus?: string }
+  | { name: 'rooms' }
+  | { name: 'room', id: string }
 
 interface Router { route: Route, navigate: (route: Route) => void }
 
@@ -30,7 +32,10 @@ function routeFromState (state: unknown): Route {
     case 'mentions':
     case 'people':
     case 'sync':
+    case 'rooms':
       return { name: route.name }
+    case 'room':
+      return typeof route.id === 'string' ? { name: 'room', id: route.id } : HOME
     case 'profile':
       return typeof route.id === 'string' ? { name: 'profile', id: route.id } : { name: 'profile' }
     case 'thread':

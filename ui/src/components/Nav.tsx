@@ -6,6 +6,7 @@ const ITEMS: Array<{ route: Route, label: string, testid: string }> = [
   { route: { name: 'home' }, label: 'Home', testid: 'nav-home' },
   { route: { name: 'mentions' }, label: 'Mentions', testid: 'nav-mentions' },
   { route: { name: 'people' }, label: 'People', testid: 'nav-people' },
+  { route: { name: 'rooms' }, label: 'Rooms', testid: 'nav-rooms' },
   { route: { name: 'profile' }, label: 'Profile', testid: 'nav-profile' },
   { route: { name: 'sync' }, label: 'Sync', testid: 'nav-sync' }
 ]
@@ -15,7 +16,7 @@ export function Nav ({ myId }: { myId: string | null }) {
   const route = useRoute()
   const navigate = useNavigate()
   const status = useSyncStatus()
-  const current = (r: Route): boolean => r.name === route.name &&
+  const current = (r: Route): boolean => (r.name === route.name || (r.name === 'rooms' && route.name === 'room')) &&
     (r.name !== 'profile' || route.name !== 'profile' || route.id === undefined || route.id === myId)
 
   return (

@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'react'
 import { useAppState } from '../app-state.ts'
 import { useRoute } from '../router.tsx'
+import { RoomsView } from './rooms/RoomsView.tsx'
+import { RoomView } from './rooms/RoomView.tsx'
 import type { Route } from '../router.tsx'
 import { HomeView } from './HomeView.tsx'
 import { MentionsView } from './MentionsView.tsx'
@@ -45,5 +47,7 @@ function view (route: Route) {
     case 'sync': return <SyncView />
     case 'profile': return <ProfileView key={route.id ?? 'me'} id={route.id ?? null} />
     case 'thread': return <ThreadView key={route.id} id={route.id} focus={route.focus ?? null} />
+    case 'rooms': return <RoomsView />
+    case 'room': return <RoomView key={route.id} id={route.id} />
   }
 }

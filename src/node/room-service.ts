@@ -29,6 +29,8 @@ export interface RoomNetwork {
   connections (): Connection[]
   /** Resolves when every topic joined has been announced and looked up once. */
   flushTopics (): Promise<void>
+  /** Runs the first lookup of these joined topics now, ahead of any queued ones. */
+  discoverTopics (topics: Uint8Array[]): Promise<void>
 }
 
 export interface RoomServiceOptions {
@@ -124,6 +126,7 @@ export class RoomService extends ReadyResource {
     room.on('update', () => this.emit('update', z32.encode(room.key)))
     room.on('error', (err: Error) => this.emit('room-error', z32.encode(room.key), err))
     this.#network?.joinTopic(room.discoveryKey)
+    this.#network?.discoverTopics([room.discoveryKey]).catch(safetyCatch) // announced ahead of queued identity topics
     this.emit('rooms')
   }
 
@@ -131,6 +134,7 @@ export class RoomService extends ReadyResource {
   attach (network: RoomNetwork): void {
     this.#network = network
     for (const { room } of this.#rooms.values()) network.joinTopic(room.discoveryKey)
+    if (this.#rooms.size > 0) network.discoverTopics(this.topics()).catch(safetyCatch)
     for (const conn of network.connections()) this.onConnection(conn)
   }
 
@@ -276,6 +280,7 @@ export class RoomService extends ReadyResource {
     const dialer = new PairingDialer(discoveryKey)
     this.#dialers.add(dialer)
     network.joinTopic(discoveryKey)
+    network.discoverTopics([discoveryKey]).catch(safetyCatch) // ahead of a long queue of identity topics
     for (const conn of network.connections()) dialer.add(conn)
     let timer: ReturnType<typeof setTimeout> | null = null
     let timedOut = false

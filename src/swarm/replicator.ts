@@ -239,6 +239,11 @@ export class Replicator extends ReadyResource implements SessionHost {
     await Promise.all(this.transports.map((t) => t.flush()))
   }
 
+  /** Runs the first lookup of `topics` (joined already) now, ahead of queued identity topics. */
+  async discoverTopics (topics: Uint8Array[]): Promise<void> {
+    await Promise.all(this.transports.map((t) => t.discover(topics)))
+  }
+
   /** Leaves a topic joined with joinTopic. */
   leaveTopic (topic: Uint8Array): void {
     for (const t of this.transports) t.leave(topic)

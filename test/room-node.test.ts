@@ -178,4 +178,10 @@ test('room node – a device restored later joins the rooms of its identity (its
   t.is(got.author, first.id, 'same author identity')
   t.is((await first.rooms.members(id)).items.length, 1, 'still one member, now with two devices')
   t.is((await first.rooms.room(id).members())[0]!.devices.length, 2)
+
+  // a room made later on one device reaches the other while they are connected
+  const { id: later } = await first.rooms.create('later')
+  while (!(await second.rooms.list()).items.some(r => r.id === later)) await new Promise(resolve => second.rooms.once('rooms', resolve))
+  await second.rooms.room(later).whenWritable()
+  t.pass('the room list is synced among own devices')
 })

@@ -87,6 +87,8 @@ export class RoomService extends ReadyResource {
   readonly #dialers = new Set<PairingDialer>()
   readonly #connections = new WeakSet<Connection>()
   readonly #adopting = new Set<string>()
+  /** Re-offer my rooms to my other devices connected now (after a room was added here). */
+  readonly #ownDevices = new Set<() => void>()
   #network: RoomNetwork | null = null
 
   constructor (opts: RoomServiceOptions) {
@@ -127,6 +129,7 @@ export class RoomService extends ReadyResource {
     room.on('error', (err: Error) => this.emit('room-error', z32.encode(room.key), err))
     this.#network?.joinTopic(room.discoveryKey)
     this.#network?.discoverTopics([room.discoveryKey]).catch(safetyCatch) // announced ahead of queued identity topics
+    for (const resend of this.#ownDevices) resend()
     this.emit('rooms')
   }
 
@@ -169,7 +172,8 @@ export class RoomService extends ReadyResource {
    */
   onOwnDevice (conn: Connection): void {
     const me = this.#opts.identity.publicKey
-    syncOwnDevices(conn, {
+    let resend: (() => void) | null = null
+    resend = syncOwnDevices(conn, {
       offers: async () => {
         const out: RoomOffer[] = []
         for (const { localId, room } of this.#rooms.values()) {
@@ -205,7 +209,8 @@ export class RoomService extends ReadyResource {
           await open.room.addDevice(a.attestation)
         }
       }
-    })
+    }, () => { if (resend !== null) this.#ownDevices.delete(resend) })
+    if (resend !== null) this.#ownDevices.add(resend)
   }
 
   #get (id: string): Open {

@@ -57,11 +57,14 @@ export interface OwnDevicesHost {
   onAttest (attests: RoomAttest[]): Promise<void>
 }
 
-/** Runs the channel on a connection whose remote proved my own identity. */
-export function syncOwnDevices (conn: Connection, host: OwnDevicesHost): void {
+/**
+ * Runs the channel on a connection whose remote proved my own identity. Returns a function that
+ * offers my rooms again (after I joined or created one), or null if the channel already exists.
+ */
+export function syncOwnDevices (conn: Connection, host: OwnDevicesHost, onclose: () => void = () => {}): (() => void) | null {
   const mux = Protomux.from(conn)
-  const channel = mux.createChannel({ protocol: DEVICES_PROTOCOL })
-  if (channel === null) return
+  const channel = mux.createChannel({ protocol: DEVICES_PROTOCOL, onclose })
+  if (channel === null) return null
   let attest: Protomux.Message<RoomAttest[]> | null = null
   const offer = channel.addMessage({
     encoding: offerMessage,
@@ -71,5 +74,7 @@ export function syncOwnDevices (conn: Connection, host: OwnDevicesHost): void {
   })
   attest = channel.addMessage({ encoding: attestMessage, onmessage: (m: RoomAttest[]) => { host.onAttest(m).catch(safetyCatch) } })
   channel.open()
-  host.offers().then(o => { offer.send(o.slice(0, DEVICES_MAX_ROOMS)) }, safetyCatch)
+  const send = (): void => { host.offers().then(o => { if (!channel.closed) offer.send(o.slice(0, DEVICES_MAX_ROOMS)) }, safetyCatch) }
+  send()
+  return send
 }

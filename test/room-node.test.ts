@@ -85,6 +85,7 @@ test('room node – wrong, used and expired codes are refused with coded errors 
   await room.update()
   t.is(b4a.toString(await room.viewHash(), 'hex'), afterInvite, 'refusals appended nothing')
   t.alike((await c.rooms.list()).items, [], 'the refused joiner recorded no room')
+  t.is((await (c as unknown as { stateInstance: { roomScan (p: Uint8Array): Promise<unknown[]> } }).stateInstance.roomScan(b4a.alloc(0))).length, 0, 'and kept no room secret')
   t.is((await a.rooms.members(id)).items.length, 2)
   await t.exception(a.rooms.post('nope', 'x'), /INVALID_ID|UNKNOWN_ROOM/)
   await t.exception(a.rooms.post(z32.encode(b4a.alloc(32)), 'x'), /UNKNOWN_ROOM/)

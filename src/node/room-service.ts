@@ -303,10 +303,11 @@ export class RoomService extends ReadyResource {
         ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
       })
       // after a timeout the join may still finish: then it is abandoned (nothing was recorded)
-      joining.then(r => { if (timedOut) r.close().catch(safetyCatch) }, safetyCatch)
+      joining.then(r => { if (timedOut) r.close().then(() => this.#state.removeRoom(localId)).catch(safetyCatch) }, safetyCatch)
       room = await Promise.race([joining, timeout])
     } catch (err) {
       network.leaveTopic(discoveryKey)
+      await this.#state.removeRoom(localId) // the box key pair made for the request: nothing of a refused join stays
       throw err
     } finally {
       if (timer !== null) clearTimeout(timer)

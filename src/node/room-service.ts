@@ -97,8 +97,17 @@ export class RoomService extends ReadyResource {
     this.#state = new RoomState(opts.state)
   }
 
+  /** Rooms in the list that failed to open in this run (z-base32 id → coded error); the node runs without them. */
+  readonly failed = new Map<string, ShoalError>()
+
   override async _open (): Promise<void> {
-    for (const e of await this.#state.rooms()) await this.#openRoom(e.localId, e.key)
+    for (const e of await this.#state.rooms()) {
+      try {
+        await this.#openRoom(e.localId, e.key)
+      } catch (err) {
+        this.failed.set(z32.encode(e.key), ShoalError.from(err))
+      }
+    }
   }
 
   override async _close (): Promise<void> {
@@ -118,7 +127,12 @@ export class RoomService extends ReadyResource {
       ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }),
       ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
     })
-    await room.ready()
+    try {
+      await room.ready()
+    } catch (err) {
+      await room.close().catch(safetyCatch)
+      throw err
+    }
     this.#add(localId, room)
     return room
   }

@@ -125,3 +125,19 @@ declare module 'protomux-wakeup' {
   }
   export = ProtomuxWakeup
 }
+
+declare module 'blind-pairing' {
+  import type { CandidateRequest, MemberRequest } from 'blind-pairing-core'
+  namespace BlindPairing {
+    interface Member { close (): Promise<void>, flushed (): Promise<void> }
+    interface Candidate { close (): Promise<void>, readonly pairing: Promise<unknown>, readonly request: CandidateRequest }
+  }
+  /** Invite pairing over a HyperDHT rendezvous (mutable records + an announce per invite). */
+  class BlindPairing {
+    constructor (swarm: unknown, opts?: { poll?: number })
+    addMember (opts: { discoveryKey: Uint8Array, onadd: (req: MemberRequest) => Promise<void> }): BlindPairing.Member
+    addCandidate (opts: { invite: Uint8Array, userData: Uint8Array, onadd: (result: { key: Uint8Array, encryptionKey: Uint8Array | null }) => Promise<void> | void }): BlindPairing.Candidate
+    close (): Promise<void>
+  }
+  export = BlindPairing
+}

@@ -20,7 +20,8 @@ import { getInfo, getMember, getInvite, viewHash } from './room-view.js'
 import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
 import { EpochKeys, rotation } from './room-epochs.js'
-import { answerPairing, requestPairing, type MessageChannel } from './room-pairing.js'
+import { answerPairing, answerRequest, requestPairing, type MessageChannel, type RequestPairer } from './room-pairing.js'
+import type { MemberRequest } from 'blind-pairing-core'
 
 export interface RoomOptions {
   /** The Corestore namespace of this room, chosen by the owner; one per room (two rooms in one are the same base). */
@@ -122,7 +123,7 @@ export class Room extends ReadyResource {
    * Resolves with the opened room once the keys arrived; it becomes writable when the admin's
    * add-member op replicates (`whenWritable`). Throws INVITE_INVALID, INVITE_USED or INVITE_EXPIRED.
    */
-  static async join (store: Corestore, channel: MessageChannel, invite: Uint8Array, opts: RoomOptions): Promise<Room> {
+  static async join (store: Corestore, channel: MessageChannel | RequestPairer, invite: Uint8Array, opts: RoomOptions): Promise<Room> {
     let discoveryKey: Uint8Array
     try {
       discoveryKey = decodeInvite(invite).discoveryKey
@@ -130,7 +131,8 @@ export class Room extends ReadyResource {
       throw ShoalError.INVITE_INVALID('not an invite code', err)
     }
     const att = await Room.attestDevice(store, discoveryKey, opts)
-    const res = await requestPairing(channel, invite, encode(joinRequest, att))
+    const userData = encode(joinRequest, att)
+    const res = typeof channel === 'function' ? await channel(invite, userData) : await requestPairing(channel, invite, userData)
     await opts.keys.put('room-key', res.encryptionKey)
     const room = new Room(store, res.key, opts)
     await room.ready()
@@ -358,9 +360,22 @@ export class Room extends ReadyResource {
    * device, then sends the room keys. Resolves with the new member's identity.
    */
   async answerInvite (channel: MessageChannel): Promise<Uint8Array> {
+    const { host, joined } = this.#inviteHost()
+    await answerPairing(channel, host)
+    return joined()
+  }
+
+  /** As answerInvite, for a request that came over the blind-pairing DHT rendezvous. */
+  async answerRequest (req: MemberRequest): Promise<Uint8Array> {
+    const { host, joined } = this.#inviteHost()
+    await answerRequest(req, host)
+    return joined()
+  }
+
+  #inviteHost (): { host: Parameters<typeof answerPairing>[1], joined: () => Uint8Array } {
     const view = this.#live().view
     let identity: Uint8Array | null = null
-    await answerPairing(channel, {
+    const host: Parameters<typeof answerPairing>[1] = {
       lookup: async id => (await getInvite(view, id))?.publicKey ?? null,
       accept: async ({ inviteId, userData, receipt }) => {
         const invite = await getInvite(view, inviteId)
@@ -381,8 +396,8 @@ export class Room extends ReadyResource {
         identity = att.identity
         return { key: this.key, encryptionKey: this.#encryptionKey! }
       }
-    })
-    return identity!
+    }
+    return { host, joined: () => identity! }
   }
 
   /** Every member (removed ones flagged) with their active devices, in identity order. */

@@ -17,6 +17,8 @@ import type { SignKeyPair } from '../groups/room-crypto.js'
 import { identityToString, parseIdentity, toHex } from '../ids.js'
 import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
 import { syncOwnDevices, type RoomAttest, type RoomOffer } from '../swarm/room-devices-wire.js'
+import { requestPairing, type PairingResult } from '../groups/room-pairing.js'
+import { DhtPairing } from './room-dht-pairing.js'
 import type { Connection } from '../swarm/peer-session.js'
 import type { NodeState } from './node-state.js'
 import { RoomState, newLocalId, roomNamespace } from './room-state.js'
@@ -31,6 +33,8 @@ export interface RoomNetwork {
   flushTopics (): Promise<void>
   /** Runs the first lookup of these joined topics now, ahead of any queued ones. */
   discoverTopics (topics: Uint8Array[]): Promise<void>
+  /** The Hyperswarm on a DHT (for the blind-pairing rendezvous), or null on the LAN only. */
+  hyperswarm (): unknown | null
 }
 
 export interface RoomServiceOptions {
@@ -90,6 +94,7 @@ export class RoomService extends ReadyResource {
   /** Re-offer my rooms to my other devices connected now (after a room was added here). */
   readonly #ownDevices = new Set<() => void>()
   #network: RoomNetwork | null = null
+  #dht: DhtPairing | null = null
 
   constructor (opts: RoomServiceOptions) {
     super()
@@ -112,6 +117,7 @@ export class RoomService extends ReadyResource {
 
   override async _close (): Promise<void> {
     for (const d of this.#dialers) d.close()
+    await this.#dht?.close()
     for (const { room } of [...this.#rooms.values()].reverse()) await room.close()
     this.#rooms.clear()
     this.#wakeup.destroy()
@@ -143,6 +149,7 @@ export class RoomService extends ReadyResource {
     room.on('error', (err: Error) => this.emit('room-error', z32.encode(room.key), err))
     this.#network?.joinTopic(room.discoveryKey)
     this.#network?.discoverTopics([room.discoveryKey]).catch(safetyCatch) // announced ahead of queued identity topics
+    this.#serveDht(room)
     for (const resend of this.#ownDevices) resend()
     this.emit('rooms')
   }
@@ -152,6 +159,11 @@ export class RoomService extends ReadyResource {
     this.#network = network
     for (const { room } of this.#rooms.values()) network.joinTopic(room.discoveryKey)
     if (this.#rooms.size > 0) network.discoverTopics(this.topics()).catch(safetyCatch)
+    const swarm = network.hyperswarm()
+    if (swarm !== null && this.#dht === null) {
+      this.#dht = new DhtPairing(swarm)
+      for (const { room } of this.#rooms.values()) this.#serveDht(room)
+    }
     for (const conn of network.connections()) this.onConnection(conn)
   }
 
@@ -163,6 +175,23 @@ export class RoomService extends ReadyResource {
   /** Stops using the network (it is closing). */
   detach (): void {
     this.#network = null
+    const dht = this.#dht
+    this.#dht = null
+    dht?.close().catch(safetyCatch)
+  }
+
+  /** Answers invites of `room` over the DHT rendezvous too, while this device is an admin there. */
+  #serveDht (room: Room): void {
+    this.#dht?.serve(toHex(room.key), room.discoveryKey, async (req) => {
+      if (!await this.#isAdmin(room)) return // left unanswered: an admin device may answer
+      await room.answerRequest(req)
+    })
+  }
+
+  async #isAdmin (room: Room): Promise<boolean> {
+    if (room.closing !== null || !room.writable) return false
+    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+    return me !== undefined && !me.removed && me.role === ROLE.admin
   }
 
   /** Every replication connection (after the Corestore replicates on it): wakeup and pairing. */
@@ -172,9 +201,7 @@ export class RoomService extends ReadyResource {
     this.#wakeup.addStream(conn)
     servePairing(conn, async (dk) => {
       const open = [...this.#rooms.values()].find(o => b4a.equals(o.room.discoveryKey, dk))
-      if (open === undefined || !open.room.writable) return null
-      const me = (await open.room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-      if (me === undefined || me.removed || me.role !== ROLE.admin) return null
+      if (open === undefined || !await this.#isAdmin(open.room)) return null
       return async (ch) => { await open.room.answerInvite(ch) }
     })
     for (const d of this.#dialers) d.add(conn)
@@ -307,8 +334,18 @@ export class RoomService extends ReadyResource {
       timer = setTimeout(() => { timedOut = true; reject(ShoalError.INVITE_TIMEOUT('no admin of the room answered within ' + Math.round((opts.timeout ?? 60_000) / 1000) + ' s')) }, opts.timeout ?? 60_000)
     })
     let room: Room
+    let cancels: { cancelled: boolean, fns: Array<() => void> } | null = null
     try {
-      const joining = Room.join(this.#opts.store, dialer, invite, {
+      const dht = this.#dht
+      const cancel = { cancelled: false, fns: [] as Array<() => void>, onCancel (fn: () => void) { this.fns.push(fn) } }
+      cancels = cancel
+      // over Shoal's channel on every connection, and over the DHT rendezvous when on a DHT: the first answer wins
+      const pairer = (code: Uint8Array, userData: Uint8Array): Promise<PairingResult> => {
+        const paths = [requestPairing(dialer, code, userData)]
+        if (dht !== null) paths.push(dht.request(code, userData, cancel))
+        return Promise.race(paths)
+      }
+      const joining = Room.join(this.#opts.store, pairer, invite, {
         namespace: roomNamespace(localId),
         identity: this.#opts.identity,
         keys,
@@ -325,6 +362,7 @@ export class RoomService extends ReadyResource {
       throw err
     } finally {
       if (timer !== null) clearTimeout(timer)
+      if (cancels !== null) { cancels.cancelled = true; for (const fn of cancels.fns) fn() }
       dialer.close()
       this.#dialers.delete(dialer)
     }

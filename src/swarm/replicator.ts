@@ -244,6 +244,12 @@ export class Replicator extends ReadyResource implements SessionHost {
     await Promise.all(this.transports.map((t) => t.discover(topics)))
   }
 
+  /** The Hyperswarm of the DHT transport, or null on the LAN only (the blind-pairing rendezvous uses it). */
+  hyperswarm (): unknown | null {
+    for (const t of this.transports) if ('swarm' in t) return (t as { swarm: unknown }).swarm
+    return null
+  }
+
   /** Leaves a topic joined with joinTopic. */
   leaveTopic (topic: Uint8Array): void {
     for (const t of this.transports) t.leave(topic)

@@ -1,8 +1,10 @@
 /**
- * Rooms core micro-benchmark (runnable alone: `node dist/bench/rooms-core.js [N]`): three writers
- * each post N messages into one room while replicating in-process, until all three replicas hold
- * all 3N. Baseline: a raw Autobase with the same view (a Hyperbee), the same indexer (the creator)
- * and the same encryption key, whose apply only stores each block. Both ack every 64 blocks.
+ * Rooms benchmark (runnable alone: `node dist/bench/rooms-core.js [N]`; a phase of `npm run bench`):
+ * three writers each post N messages into one room while replicating in-process, until all three
+ * replicas hold all 3N. Baseline: a raw Autobase with the same view (a Hyperbee), the same indexer
+ * (the creator) and the same encryption key, whose apply only stores each block. Both ack every 64
+ * blocks. Then a fourth member, invited before and offline for all of it, connects and catches up:
+ * messages/s and how many nodes its apply was given per message (reorders apply nodes again).
  */
 import b4a from 'b4a'
 import Corestore from 'corestore'
@@ -14,7 +16,8 @@ import type { SignKeyPair } from '../src/groups/room-crypto.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 import { readMachine, printMachine } from './machine.js'
 
-const N = Number(process.argv[2] ?? 300)
+import { RssSampler, MiB } from './rss-sampler.js'
+
 const ACK_EVERY = 64
 const TEXT = 'x'.repeat(100)
 
@@ -60,18 +63,21 @@ async function until (emitters: Array<{ on (e: string, f: () => void): unknown, 
   }
 }
 
-async function benchRoom (tmp: TmpDirs): Promise<number> {
-  const stores = await Promise.all([0, 1, 2].map(async i => new Corestore(await tmp.make('room-' + i))))
-  const ids = [identity(), identity(), identity()]
-  const keys = [0, 1, 2].map(() => new MemoryRoomKeyStore())
-  const opts = (i: number): ConstructorParameters<typeof Room>[2] => ({ namespace: 'bench', identity: ids[i]!, keys: keys[i]!, ackInterval: 0, name: 'bench' })
+export interface RoomsResult { n: number, rawMs: number, roomMs: number, catchupMs: number, appliesPerMessage: number, peakRss: number }
+
+async function benchRoom (tmp: TmpDirs, N: number): Promise<{ ms: number, catchupMs: number, appliesPerMessage: number }> {
+  const stores = await Promise.all([0, 1, 2, 3].map(async i => new Corestore(await tmp.make('room-' + i))))
+  const ids = [identity(), identity(), identity(), identity()]
+  const keys = [0, 1, 2, 3].map(() => new MemoryRoomKeyStore())
+  const stats = { applied: 0 }
+  const opts = (i: number): ConstructorParameters<typeof Room>[2] => ({ namespace: 'bench', identity: ids[i]!, keys: keys[i]!, ackInterval: 0, name: 'bench', ...(i === 3 ? { stats } : {}) })
   const rooms: Room[] = []
   const links = [[], [], []] as Replicable[][]
   const creator = new Room(stores[0]!, null, opts(0))
   await creator.ready()
   rooms.push(creator)
   links[0]!.push(creator)
-  const stop = mesh(stores, links)
+  const stop = mesh(stores.slice(0, 3), links)
   for (const i of [1, 2]) {
     const { invite } = await creator.createInvite()
     const [a, b] = memoryChannelPair()
@@ -79,8 +85,15 @@ async function benchRoom (tmp: TmpDirs): Promise<number> {
     rooms.push(room)
     await room.whenWritable()
   }
+  // the offline member: invited over a link to the creator that is cut before the run
+  const cut4 = mesh([stores[0]!, stores[3]!], [[creator], []])
+  const { invite } = await creator.createInvite()
+  const [ca, cb] = memoryChannelPair()
+  const [, late] = await Promise.all([creator.answerInvite(ca), Room.join(stores[3]!, cb, invite, opts(3))])
+  await late.whenWritable()
+  cut4()
   // streams made before these rooms opened: re-run the mesh so wakeup reaches every base
-  const stop2 = mesh(stores, rooms.map(r => [r]))
+  const stop2 = mesh(stores.slice(0, 3), rooms.map(r => [r]))
   const before = (await creator.info())!.messages
   const start = performance.now()
   await Promise.all(rooms.map(async (r, i) => {
@@ -94,14 +107,22 @@ async function benchRoom (tmp: TmpDirs): Promise<number> {
     return true
   })
   const ms = performance.now() - start
+  // catch-up: the offline member connects to all three
+  const appliedBefore = stats.applied
+  const t0 = performance.now()
+  const stops3 = [0, 1, 2].map(i => mesh([stores[i]!, stores[3]!], [[rooms[i]!], [late]]))
+  await until([late], async () => (await late.info())!.messages === before + 3 * N)
+  const catchupMs = performance.now() - t0
+  const appliesPerMessage = (stats.applied - appliedBefore) / (3 * N)
   stop()
   stop2()
-  for (const r of rooms) await r.close()
+  for (const s of stops3) s()
+  for (const r of [...rooms, late]) await r.close()
   for (const s of stores) await s.close()
-  return ms
+  return { ms, catchupMs, appliesPerMessage }
 }
 
-async function benchRaw (tmp: TmpDirs): Promise<number> {
+async function benchRaw (tmp: TmpDirs, N: number): Promise<number> {
   const stores = await Promise.all([0, 1, 2].map(async i => new Corestore(await tmp.make('raw-' + i))))
   const encryptionKey = b4a.alloc(32)
   sodium.randombytes_buf(encryptionKey)
@@ -156,19 +177,37 @@ async function benchRaw (tmp: TmpDirs): Promise<number> {
   return ms
 }
 
-const tmp = new TmpDirs()
-
-async function main (): Promise<void> {
-  printMachine(readMachine())
-  const raw = await benchRaw(tmp)
-  const room = await benchRoom(tmp)
-  const total = 3 * N
-  const line = (name: string, ms: number): string => `${name.padEnd(10)} ${total} msgs  ${ms.toFixed(0).padStart(7)} ms  ${(total / (ms / 1000)).toFixed(0).padStart(6)} msgs/s`
-  console.log(`rooms-core: 3 writers x ${N} messages, 3 replicas in-process, converged`)
-  console.log(line('raw', raw))
-  console.log(line('room', room))
-  console.log(`room/raw   ${(room / raw).toFixed(2)}x`)
-  await tmp.removeAll()
+/** The rooms phase: raw Autobase vs room with 3 writers x n messages, then an offline member's catch-up. */
+export async function roomsBench (tmp: TmpDirs, n: number): Promise<RoomsResult> {
+  const rss = new RssSampler()
+  rss.start(50)
+  const rawMs = await benchRaw(tmp, n)
+  const room = await benchRoom(tmp, n)
+  rss.stop()
+  return { n, rawMs, roomMs: room.ms, catchupMs: room.catchupMs, appliesPerMessage: room.appliesPerMessage, peakRss: rss.peak.rss }
 }
 
-runBench('bench:rooms-core', tmp, main)
+/** Lines for a RoomsResult. */
+export function roomsLines (r: RoomsResult): string[] {
+  const total = 3 * r.n
+  const line = (name: string, ms: number): string => `${name.padEnd(10)} ${total} msgs  ${ms.toFixed(0).padStart(7)} ms  ${(total / (ms / 1000)).toFixed(0).padStart(6)} msgs/s`
+  return [
+    `rooms: 3 writers x ${r.n} messages, 3 replicas in-process, converged`,
+    line('raw', r.rawMs),
+    line('room', r.roomMs),
+    `room throughput / raw   ${(r.rawMs / r.roomMs).toFixed(2)}x (target >= 0.8x)`,
+    line('catch-up', r.catchupMs) + `  (a member offline for all of it)`,
+    `catch-up apply count per message   ${r.appliesPerMessage.toFixed(2)} (target <= 5)`,
+    `peak RSS   ${(r.peakRss / MiB).toFixed(0)} MiB`
+  ]
+}
+
+if (process.argv[1]?.endsWith('rooms-core.js')) {
+  const tmp = new TmpDirs()
+  const N = Number(process.argv[2] ?? 300)
+  runBench('bench:rooms-core', tmp, async () => {
+    printMachine(readMachine())
+    for (const l of roomsLines(await roomsBench(tmp, N))) console.log(l)
+    await tmp.removeAll()
+  })
+}

@@ -40,6 +40,8 @@ export type ShoalErrorCode =
   | 'INVITE_EXPIRED'
   | 'ROOM_KEY_MISSING'
   | 'ROOM_VERSION_UNSUPPORTED'
+  | 'UNKNOWN_ROOM'
+  | 'INVITE_TIMEOUT'
   | 'STORAGE_INSECURE'
   | 'NO_SPACE'
   | 'FEED_ROLLED_BACK'
@@ -119,6 +121,8 @@ export class ShoalError extends Error {
   static INVITE_EXPIRED (msg: string): ShoalError { return new ShoalError('INVITE_EXPIRED', msg) }
   static ROOM_KEY_MISSING (msg: string): ShoalError { return new ShoalError('ROOM_KEY_MISSING', msg) }
   static ROOM_VERSION_UNSUPPORTED (msg: string): ShoalError { return new ShoalError('ROOM_VERSION_UNSUPPORTED', msg) }
+  static UNKNOWN_ROOM (msg: string): ShoalError { return new ShoalError('UNKNOWN_ROOM', msg) }
+  static INVITE_TIMEOUT (msg: string): ShoalError { return new ShoalError('INVITE_TIMEOUT', msg) }
   /** The storage folder (or a file in it) can be written or read by another user. */
   static STORAGE_INSECURE (msg: string): ShoalError { return new ShoalError('STORAGE_INSECURE', msg) }
   /** The disk (or quota) holding the storage folder is full. */

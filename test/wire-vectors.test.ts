@@ -7,6 +7,7 @@ import { identityTopic } from '../src/caps.js'
 import { keyPairFromSeed } from '../src/feeds/identity.js'
 import { ShoalError } from '../src/errors.js'
 import * as m from '../src/swarm/messages.js'
+import * as pair from '../src/swarm/room-pair-wire.js'
 
 interface Vectors {
   protocol: string
@@ -76,6 +77,26 @@ test('wire vectors – invalid messages are refused with their code', (t) => {
     } catch (err) {
       if (v.code === null) t.absent(err instanceof ShoalError, `${v.name}: a decoding error`)
       else t.is((err as ShoalError).code, v.code, v.name)
+    }
+  }
+})
+
+test('wire vectors – shoal/room-pair/v1: its one message encodes to its bytes, and bad frames are refused', (t) => {
+  const v = (vectors as unknown as { roomPair: { protocol: string, messageType: number, maxBytes: number, messages: Array<{ name: string, bytes: string, hex: string }>, invalid: Array<{ name: string, hex: string, code: string | null }> } }).roomPair
+  t.is(v.protocol, pair.PAIR_PROTOCOL)
+  t.is(v.messageType, pair.PAIR_MESSAGE_TYPE)
+  t.is(v.maxBytes, pair.PAIR_MAX_BYTES)
+  for (const msg of v.messages) {
+    t.is(hex(c.encode(pair.pairFrame, bytes(msg.bytes))), msg.hex, `${msg.name}: encode`)
+    t.is(hex(c.decode(pair.pairFrame, bytes(msg.hex))), msg.bytes, `${msg.name}: decode`)
+  }
+  for (const bad of v.invalid) {
+    try {
+      c.decode(pair.pairFrame, bytes(bad.hex))
+      t.fail(`${bad.name}: decoded`)
+    } catch (err) {
+      if (bad.code === null) t.absent(err instanceof ShoalError, `${bad.name}: a decoding error`)
+      else t.is((err as ShoalError).code, bad.code, bad.name)
     }
   }
 })

@@ -142,11 +142,14 @@ declare module 'protomux' {
       onopen? (handshake: any): unknown
       onclose? (): unknown
       ondestroy? (): unknown
+      unique?: boolean
     }
   }
   class Protomux {
     static from (stream: unknown): Protomux
     createChannel (opts: Protomux.ChannelOptions): Protomux.Channel | null
+    /** Calls `notify(id)` when the remote opens a channel of `protocol` (any id when `id` is null) that has no local channel yet. */
+    pair (opts: { protocol: string, id?: Uint8Array | null }, notify: (id: Uint8Array | null) => void): void
   }
   export = Protomux
 }

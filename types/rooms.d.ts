@@ -61,6 +61,8 @@ declare module 'autobase' {
       valueEncoding?: string
       ackInterval?: number
       fastForward?: boolean
+      /** A shared protomux-wakeup (one per node, its streams added once); default: the base's own. */
+      wakeup?: unknown
     }
   }
   class Autobase<V = unknown> extends ReadyResource {
@@ -76,6 +78,10 @@ declare module 'autobase' {
     append (value: Uint8Array | Uint8Array[]): Promise<number>
     heads (): Array<{ key: Uint8Array, length: number }>
     readonly wakeupProtocol: { addStream (stream: unknown): void }
+    /** The wakeup topic session (null before ready): `broadcastLookup` asks every peer to announce its writers' heads again. */
+    readonly wakeupSession: { broadcastLookup (req: Record<string, never>): void } | null
+    /** The system view: `members` is the number of writers it knows. */
+    readonly system: { members: number } | null
     update (): Promise<void>
     ack (bg?: boolean): Promise<void>
     replicate (isInitiator: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream
@@ -108,4 +114,30 @@ declare module 'blind-pairing-core' {
   export function decodeInvite (invite: Uint8Array): { id: Uint8Array, discoveryKey: Uint8Array, expires: number }
   export function createReceipt (invite: Uint8Array, userData: Uint8Array): { id: Uint8Array, receipt: Uint8Array }
   export function verifyReceipt (receipt: Uint8Array, publicKey: Uint8Array): Uint8Array | null
+}
+
+declare module 'protomux-wakeup' {
+  /** One wakeup swarm: rooms share it, and every replication stream is added to it once. */
+  class ProtomuxWakeup {
+    constructor ()
+    addStream (stream: unknown): void
+    destroy (): void
+  }
+  export = ProtomuxWakeup
+}
+
+declare module 'blind-pairing' {
+  import type { CandidateRequest, MemberRequest } from 'blind-pairing-core'
+  namespace BlindPairing {
+    interface Member { close (): Promise<void>, flushed (): Promise<void> }
+    interface Candidate { close (): Promise<void>, readonly pairing: Promise<unknown>, readonly request: CandidateRequest }
+  }
+  /** Invite pairing over a HyperDHT rendezvous (mutable records + an announce per invite). */
+  class BlindPairing {
+    constructor (swarm: unknown, opts?: { poll?: number })
+    addMember (opts: { discoveryKey: Uint8Array, onadd: (req: MemberRequest) => Promise<void> }): BlindPairing.Member
+    addCandidate (opts: { invite: Uint8Array, userData: Uint8Array, onadd: (result: { key: Uint8Array, encryptionKey: Uint8Array | null }) => Promise<void> | void }): BlindPairing.Candidate
+    close (): Promise<void>
+  }
+  export = BlindPairing
 }

@@ -11,6 +11,7 @@ import type { Item as ViewItem } from '../views/types.js'
 import { MAX_POSTS_PER_CALL, type AppState, type Item, type Method, type Methods, type Person, type Profile, type SyncStatus } from './protocol.js'
 import { describe } from './request-input.js'
 import { conversationToString, dmList, dmRead, dmRequestList } from '../node/dm-json.js'
+import { roomHandlers } from './room-dispatch.js'
 
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
@@ -208,7 +209,8 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
       const id = str(p, 'id') as string
       await app.need().dmRequests.decline(parseIdentity(id))
       return { id }
-    }
+    },
+    ...roomHandlers
   }
   return handlers
 }

@@ -38,6 +38,9 @@ export interface Item extends ViewItem {
 }
 
 export interface Page { items: Item[], next: string | null }
+import type { RoomListItem, RoomMessageItem, RoomMemberItem } from '../node/room-items.js'
+
+export type { RoomListItem, RoomMessageItem, RoomMemberItem }
 
 export interface Thread { root: Item | null, replies: Item[] }
 
@@ -136,6 +139,22 @@ export interface Methods {
   dmAccept: { params: { id: string }, result: { id: string } }
   /** Declines a sender's message request (later ones are ignored). */
   dmDecline: { params: { id: string }, result: { id: string } }
+  /** Rooms (docs/ROOMS.md): ids are z-base32 room keys, message ids z-base32 (writer key, length). */
+  roomList: { params: Record<string, never>, result: { items: RoomListItem[] } }
+  roomCreate: { params: { name: string }, result: { id: string } }
+  /** `expires` in ms from now (omitted: never); role member, moderator or admin. */
+  roomInvite: { params: { room: string, role?: string, uses?: number, expires?: number }, result: { code: string } }
+  roomJoin: { params: { code: string, timeout?: number }, result: { id: string, name: string } }
+  roomRead: { params: { room: string, limit?: number, before?: number }, result: { items: RoomMessageItem[], next: number | null } }
+  roomPost: { params: { room: string, text: string, reply?: string | null }, result: { id: string } }
+  roomReact: { params: { room: string, id: string, emoji: string, remove?: boolean }, result: Record<string, never> }
+  roomEdit: { params: { room: string, id: string, text: string }, result: Record<string, never> }
+  roomDelete: { params: { room: string, id: string }, result: Record<string, never> }
+  roomMembers: { params: { room: string }, result: { items: RoomMemberItem[], me: string } }
+  roomSetRole: { params: { room: string, member: string, role: string }, result: Record<string, never> }
+  roomRemove: { params: { room: string, member: string }, result: Record<string, never> }
+  roomMute: { params: { room: string, member: string, muted?: boolean }, result: Record<string, never> }
+  roomLeave: { params: { room: string }, result: Record<string, never> }
 }
 
 export type Method = keyof Methods
@@ -153,6 +172,8 @@ export interface Events {
   changed: { feeds: number }
   /** Sync progress and peer count. */
   status: SyncStatus
+  /** A room changed (new messages, edits, members), or the room list did (room null). */
+  roomChanged: { room: string | null }
   /** The identity was created (first run finished), or my name changed. */
   state: AppState
   /** A DM was sent or received (stored): refetch the inbox and that conversation. */

@@ -166,6 +166,8 @@ export class ApiServer extends ReadyResource {
     shoal.on('indexed', this.onIndexed)
     shoal.on('dm', this.onDm)
     shoal.on('dm-request', this.onDmRequest)
+    shoal.rooms.on('update', (room: string) => this.broadcast('roomChanged', { room }))
+    shoal.rooms.on('rooms', () => this.broadcast('roomChanged', { room: null }))
     appState(this.app, this.opts.network).then((s) => this.broadcast('state', s), safetyCatch)
   }
 

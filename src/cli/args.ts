@@ -103,6 +103,38 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'dm requests': { summary: 'message requests from people outside my follows', positionals: [], flags: {} },
   'dm accept': { summary: 'accept a message request (their feed is then replicated)', positionals: ['ID'], flags: {} },
   'dm decline': { summary: 'decline a message request (that sender is ignored from then on)', positionals: ['ID'], flags: {} },
+  'room create': { summary: 'create a group room (I am its first admin)', positionals: ['NAME'], flags: {}, notes: ['Prints the ROOM id.'] },
+  'room list': { summary: 'my rooms, with my role and unread counts', positionals: [], flags: {} },
+  'room invite': {
+    summary: 'make an invite code for a room (admins)',
+    positionals: ['ROOM'],
+    flags: {
+      role: { type: 'string', value: 'ROLE', help: 'member (default), moderator or admin' },
+      uses: { type: 'int', value: 'N', min: 1, max: 1000, help: 'how many people may join with it (default 1)' },
+      expires: { type: 'string', value: 'DURATION', help: 'e.g. 30m, 12h or 7d (default: never)' }
+    },
+    notes: ['The code is a secret: whoever holds it can join. Send it privately.']
+  },
+  'room join': {
+    summary: 'join a room with an invite code',
+    positionals: ['CODE'],
+    flags: { timeout: { type: 'int', value: 'SECONDS', min: 1, max: 86400, help: 'give up after SECONDS (default 60)' }, ...NETWORK_FLAGS },
+    notes: ['An admin device of the room must be online (over the DHT or on the same LAN).']
+  },
+  'room post': { summary: 'post in a room', positionals: ['ROOM', 'TEXT'], flags: { reply: { type: 'string', value: 'MSG', help: 'reply to the room message MSG' } } },
+  'room react': { summary: 'react to a room message', positionals: ['ROOM', 'MSG', 'EMOJI'], flags: {} },
+  'room edit': { summary: 'edit one of my room messages', positionals: ['ROOM', 'MSG', 'TEXT'], flags: {} },
+  'room delete': { summary: 'delete a room message (mine; moderators and admins: anyone\'s)', positionals: ['ROOM', 'MSG'], flags: {} },
+  'room read': {
+    summary: 'read a room, newest first',
+    positionals: ['ROOM'],
+    flags: { limit: LIMIT, before: { type: 'int', value: 'CURSOR', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'the next page (the CURSOR printed after "more:")' } }
+  },
+  'room members': { summary: 'a room\'s members with their roles', positionals: ['ROOM'], flags: {} },
+  'room role': { summary: 'set a member\'s role (admins)', positionals: ['ROOM', 'ID', 'ROLE'], flags: {} },
+  'room remove': { summary: 'remove a member (admins); they read nothing written after it', positionals: ['ROOM', 'ID'], flags: {} },
+  'room mute': { summary: 'mute a member (moderators and admins)', positionals: ['ROOM', 'ID'], flags: {} },
+  'room leave': { summary: 'leave a room (forget it on this device)', positionals: ['ROOM'], flags: {} },
   serve: {
     summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)',
     positionals: [],
@@ -139,7 +171,12 @@ export const PLACEHOLDERS: Record<string, string> = {
   ID: 'an identity id (52 z-base32 characters): "shoal whoami" prints mine; "shoal feed" and "shoal profile" print others\'',
   EMOJI: 'one emoji (or a short word)',
   IDS: 'one or more identity ids, comma-separated (ID,ID,…)',
-  CONVERSATION: 'a conversation id: printed by "shoal dm send" and "shoal dm list"'
+  CONVERSATION: 'a conversation id: printed by "shoal dm send" and "shoal dm list"',
+  NAME: 'a name, quoted when it has spaces',
+  ROOM: 'a room id: printed by "shoal room create", "shoal room join" and "shoal room list"',
+  CODE: 'an invite code, from "shoal room invite" on an admin\'s device',
+  MSG: 'a room message id: printed under each message by "shoal room read"',
+  ROLE: 'admin, moderator or member'
 }
 
 export interface Parsed {

@@ -11,6 +11,7 @@ import { parseCursor, type Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
 import { dmCommand, dmPrecheck } from './dm-commands.js'
+import { precheckRoom, roomCommand } from './room-commands.js'
 
 export interface Result { json: unknown, text: string }
 
@@ -107,6 +108,7 @@ export function precheck (p: Parsed): void {
     case 'dht': dhtHost(p); return
   }
   if (p.command.startsWith('dm ')) dmPrecheck(p)
+  if (p.command.startsWith('room ')) precheckRoom(p)
 }
 
 /** The IPv4 address `shoal dht` binds (--host, default 127.0.0.1), or a USAGE error. */
@@ -124,6 +126,20 @@ export const commands: Record<string, Command> = {
   'dm requests': dmCommand,
   'dm accept': dmCommand,
   'dm decline': dmCommand,
+  'room create': roomCommand,
+  'room list': roomCommand,
+  'room invite': roomCommand,
+  'room join': roomCommand,
+  'room post': roomCommand,
+  'room react': roomCommand,
+  'room edit': roomCommand,
+  'room delete': roomCommand,
+  'room read': roomCommand,
+  'room members': roomCommand,
+  'room role': roomCommand,
+  'room remove': roomCommand,
+  'room mute': roomCommand,
+  'room leave': roomCommand,
 
   async whoami (shoal) {
     const w = await shoal.whoami()

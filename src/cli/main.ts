@@ -77,7 +77,7 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
       await shoal.ready()
       if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
       {
-        if (p.command === 'sync') await shoal.joinNetwork(joinOptions(p, io.env))
+        if (p.command === 'sync' || p.command === 'room join') await shoal.joinNetwork(joinOptions(p, io.env))
         print(io, p, await commands[p.command](shoal, p))
       }
     } finally {

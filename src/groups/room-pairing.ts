@@ -114,3 +114,32 @@ export async function answerPairing (channel: MessageChannel, host: PairingHost)
   channel.send(b4a.concat([b4a.from([REPLY.response]), req.response!]))
   return { inviteId: req.inviteId, userData }
 }
+
+/**
+ * Member side for a request that arrived another way (the blind-pairing DHT rendezvous): opens
+ * it with the invite's public key and confirms or denies it. For an invite this member does not
+ * know it leaves the request unanswered (another member may know it) and throws INVITE_INVALID.
+ */
+export async function answerRequest (req: MemberRequest, host: PairingHost): Promise<void> {
+  const publicKey = await host.lookup(req.inviteId)
+  if (publicKey === null) throw ShoalError.INVITE_INVALID('unknown invite')
+  try {
+    req.open(publicKey)
+  } catch (err) {
+    throw ShoalError.INVITE_INVALID('malformed pairing request', err)
+  }
+  try {
+    req.confirm(await host.accept({ inviteId: req.inviteId, userData: req.userData!, receipt: req.receipt! }))
+  } catch (err) {
+    req.deny({ status: statusOf(err) })
+    throw err
+  }
+}
+
+/** A way for the joiner to send its request and get the room keys (the DHT rendezvous). */
+export type RequestPairer = (invite: Uint8Array, userData: Uint8Array) => Promise<PairingResult>
+
+/** The joiner's coded error for a rejected candidate request (blind-pairing-core's code). */
+export function rejectedError (err: (Error & { code?: string }) | null): ShoalError {
+  return candidateError(err)
+}

@@ -20,7 +20,8 @@ import { getInfo, getMember, getInvite, viewHash } from './room-view.js'
 import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
 import { EpochKeys, rotation } from './room-epochs.js'
-import { answerPairing, requestPairing, type MessageChannel } from './room-pairing.js'
+import { answerPairing, answerRequest, requestPairing, type MessageChannel, type RequestPairer } from './room-pairing.js'
+import type { MemberRequest } from 'blind-pairing-core'
 
 export interface RoomOptions {
   /** The Corestore namespace of this room, chosen by the owner; one per room (two rooms in one are the same base). */
@@ -39,6 +40,13 @@ export interface RoomOptions {
   fastForward?: boolean
   /** Passed to Autobase: indexers ack in the background every N ms (0: only explicit acks; default Autobase's). */
   ackInterval?: number
+  /**
+   * A protomux-wakeup shared by every room of the node, so one `wakeup` channel per connection
+   * serves them all (streams are then added to it once, not per room); default: the room's own.
+   */
+  wakeup?: unknown
+  /** Counts the nodes this replica's apply was given (benchmarks: reorders apply nodes again). */
+  stats?: { applied: number }
 }
 
 /** Options of a new invite: role granted, number of uses (default 1), expiry in ms since the epoch (0: none). */
@@ -92,6 +100,7 @@ export class Room extends ReadyResource {
   #epochs: EpochKeys | null = null
   #encryptionKey: Uint8Array | null = null
   #rotating: Promise<void> | null = null
+  #writers = 0
   #recheck = false
 
   /** Opens the room `key` (null: a new room named `opts.name`) in `store`'s namespace `opts.namespace`. */
@@ -114,7 +123,7 @@ export class Room extends ReadyResource {
    * Resolves with the opened room once the keys arrived; it becomes writable when the admin's
    * add-member op replicates (`whenWritable`). Throws INVITE_INVALID, INVITE_USED or INVITE_EXPIRED.
    */
-  static async join (store: Corestore, channel: MessageChannel, invite: Uint8Array, opts: RoomOptions): Promise<Room> {
+  static async join (store: Corestore, channel: MessageChannel | RequestPairer, invite: Uint8Array, opts: RoomOptions): Promise<Room> {
     let discoveryKey: Uint8Array
     try {
       discoveryKey = decodeInvite(invite).discoveryKey
@@ -122,7 +131,8 @@ export class Room extends ReadyResource {
       throw ShoalError.INVITE_INVALID('not an invite code', err)
     }
     const att = await Room.attestDevice(store, discoveryKey, opts)
-    const res = await requestPairing(channel, invite, encode(joinRequest, att))
+    const userData = encode(joinRequest, att)
+    const res = typeof channel === 'function' ? await channel(invite, userData) : await requestPairing(channel, invite, userData)
     await opts.keys.put('room-key', res.encryptionKey)
     const room = new Room(store, res.key, opts)
     await room.ready()
@@ -156,17 +166,19 @@ export class Room extends ReadyResource {
     this.#encryptionKey = encryptionKey
     const base = new Autobase<View>(this.#store.namespace(this.#opts.namespace), this.#bootstrap, {
       open: store => new Hyperbee(store.get('view'), { keyEncoding: 'binary', valueEncoding: 'binary', extension: false }),
-      apply: roomApply(this.#supportedVersion),
+      apply: this.#countedApply(),
       close: view => view.close(),
       encryptionKey,
       ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval }),
-      ...(this.#opts.fastForward === undefined ? {} : { fastForward: this.#opts.fastForward })
+      ...(this.#opts.fastForward === undefined ? {} : { fastForward: this.#opts.fastForward }),
+      ...(this.#opts.wakeup === undefined ? {} : { wakeup: this.#opts.wakeup })
     })
     this.#base = base
     base.on('error', err => this.emit('error', err))
     base.on('interrupt', () => this.emit('error', ShoalError.ROOM_VERSION_UNSUPPORTED('the room needs a newer version of Shoal')))
     base.on('writable', () => this.emit('writable'))
     base.on('update', () => {
+      this.#checkWriters()
       this.emit('update')
       this.#checkRotation()
     })
@@ -174,6 +186,16 @@ export class Room extends ReadyResource {
     // the creator writes create as its first block (also after a crash between opening and writing it)
     if (b4a.equals(base.local.key!, base.key) && base.local.length === 0 && await getInfo(base.view) === null) await this.#create()
     this.#checkRotation()
+  }
+
+  #countedApply (): Autobase.Options<View>['apply'] {
+    const apply = roomApply(this.#supportedVersion)
+    const stats = this.#opts.stats
+    if (stats === undefined) return apply
+    return async (nodes, view, host) => {
+      stats.applied += nodes.length
+      await apply(nodes, view, host)
+    }
   }
 
   override async _close (): Promise<void> {
@@ -338,9 +360,22 @@ export class Room extends ReadyResource {
    * device, then sends the room keys. Resolves with the new member's identity.
    */
   async answerInvite (channel: MessageChannel): Promise<Uint8Array> {
+    const { host, joined } = this.#inviteHost()
+    await answerPairing(channel, host)
+    return joined()
+  }
+
+  /** As answerInvite, for a request that came over the blind-pairing DHT rendezvous. */
+  async answerRequest (req: MemberRequest): Promise<Uint8Array> {
+    const { host, joined } = this.#inviteHost()
+    await answerRequest(req, host)
+    return joined()
+  }
+
+  #inviteHost (): { host: Parameters<typeof answerPairing>[1], joined: () => Uint8Array } {
     const view = this.#live().view
     let identity: Uint8Array | null = null
-    await answerPairing(channel, {
+    const host: Parameters<typeof answerPairing>[1] = {
       lookup: async id => (await getInvite(view, id))?.publicKey ?? null,
       accept: async ({ inviteId, userData, receipt }) => {
         const invite = await getInvite(view, inviteId)
@@ -361,8 +396,8 @@ export class Room extends ReadyResource {
         identity = att.identity
         return { key: this.key, encryptionKey: this.#encryptionKey! }
       }
-    })
-    return identity!
+    }
+    return { host, joined: () => identity! }
   }
 
   /** Every member (removed ones flagged) with their active devices, in identity order. */
@@ -371,6 +406,23 @@ export class Room extends ReadyResource {
   /** Messages in room order (from `start`, at most `limit`), decrypted where this device holds the epoch key. */
   messages (opts: { start?: number, limit?: number } = {}): Promise<RoomMessage[]> {
     return readMessages(this.#live().view, epoch => this.epochKey(epoch), opts)
+  }
+
+  /**
+   * Autobase drops a wakeup announcement for a writer it does not know yet (its add op not applied
+   * here yet), and peers announce only on connect and on their own appends: so a replica that
+   * learns of a writer whose unacked nodes nothing references would never fetch them. When the
+   * writer set grows, ask every peer to announce its writers' heads again.
+   */
+  #checkWriters (): void {
+    const base = this.#live()
+    const writers = base.system?.members ?? 0
+    if (writers <= this.#writers) {
+      this.#writers = writers
+      return
+    }
+    this.#writers = writers
+    base.wakeupSession?.broadcastLookup({})
   }
 
   #checkRotation (): void {

@@ -13,7 +13,7 @@ import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } 
 import type { ReceiptStore } from '../views/indexer.js'
 import { openFault, writeFault } from './storage.js'
 
-const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05, notificationsSeen: 0x06 } as const
+const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05, notificationsSeen: 0x06, rooms: 0x07 } as const
 
 const DEVICE_FEED = b4a.from([TAG.deviceFeed])
 const FEED_LENGTH = b4a.from([TAG.feedLength])
@@ -98,6 +98,26 @@ export class NodeState extends ReadyResource implements ReceiptStore {
     await this.write(entries.map((e): [Uint8Array, Uint8Array] => [receiptKey(e.ref), u64(e.at)]))
   }
 
+  /** A rooms record (src/node/room-state.ts owns the layout under the rooms tag), or null. */
+  async roomGet (key: Uint8Array): Promise<Uint8Array | null> {
+    const v = await this.rocks.get(roomsKey(key))
+    return v === null ? null : b4a.from(v)
+  }
+
+  /** Writes (value null: deletes) rooms records in one batch. */
+  async roomPut (entries: Array<[Uint8Array, Uint8Array | null]>): Promise<void> {
+    await this.write(entries.map(([k, v]): [Uint8Array, Uint8Array | null] => [roomsKey(k), v]))
+  }
+
+  /** Every rooms record whose key starts with `prefix`, in key order (keys without the prefix). */
+  async roomScan (prefix: Uint8Array): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
+    const gt = roomsKey(prefix)
+    const lt = after(gt)
+    const out: Array<{ key: Uint8Array, value: Uint8Array }> = []
+    for await (const { key, value } of this.rocks.iterator({ gte: gt, lt })) out.push({ key: b4a.from(key.subarray(gt.byteLength)), value: b4a.from(value) })
+    return out
+  }
+
   /** Whether a one-time migration (by name) already ran. */
   async migrated (name: string): Promise<boolean> {
     return (await this.rocks.get(b4a.concat([MIGRATED, b4a.from(name)]))) !== null
@@ -164,6 +184,19 @@ export class NodeState extends ReadyResource implements ReceiptStore {
 
 function receiptKey (ref: MessageRef): Uint8Array {
   return b4a.concat([b4a.from([TAG.receipt]), refBytes(ref)])
+}
+
+/** The first key after every key that starts with `prefix` (`prefix` is never all 0xff: it starts with a tag). */
+function after (prefix: Uint8Array): Uint8Array {
+  const out = b4a.from(prefix)
+  let i = out.byteLength - 1
+  while (out[i] === 0xff) i--
+  out[i]!++
+  return out.subarray(0, i + 1)
+}
+
+function roomsKey (key: Uint8Array): Uint8Array {
+  return b4a.concat([b4a.from([TAG.rooms]), key])
 }
 
 function trackedKey (feed: Uint8Array): Uint8Array {

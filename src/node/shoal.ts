@@ -28,6 +28,7 @@ import { Replicator, type FeedStatus, type SyncResult, type Status } from '../sw
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { FeedWatch } from '../swarm/feed-watch.js'
 import type { PeerLimits } from '../swarm/peer-limits.js'
+import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
@@ -35,6 +36,7 @@ import { NodeState } from './node-state.js'
 import { removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
+import { RoomService } from './room-service.js'
 
 export interface ShoalOptions {
   /** Clock, injectable for tests. */
@@ -50,6 +52,8 @@ export interface ShoalOptions {
   newDeviceFeed?: boolean
   /** DM prekey rotation and deletion after grace, in ms (default 7 and 30 days; docs/DM.md). */
   dmKeyPolicy?: { rotateAfter: number, graceAfter: number }
+  /** Rooms' Autobase ack interval in ms (tests: 0, explicit acks only); default Autobase's. */
+  roomAckInterval?: number
 }
 
 /** Problems with the local storage that the node noticed and how it dealt with them. */
@@ -115,6 +119,7 @@ export class Shoal extends ReadyResource {
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
+  private roomsInstance: RoomService | null = null
   /** Owners and wire issues (fork, oversize, storage cap) of the tracked feeds. */
   private readonly watch: FeedWatch
   private dmInstance: DmService | null = null
@@ -215,6 +220,9 @@ export class Shoal extends ReadyResource {
     await Promise.all(tracked.map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
+    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
+    this.roomsInstance = rooms
+    await rooms.ready()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
     // With no umask (Bare) the databases just made their files with the default modes: fix them now.
@@ -266,6 +274,7 @@ export class Shoal extends ReadyResource {
     this.dmRequestsInstance?.detach()
     this.replicatorInstance = null
     this.network = null
+    this.roomsInstance?.detach()
     if (replicator) await replicator.close()
     if (network) await network.close()
   }
@@ -277,6 +286,7 @@ export class Shoal extends ReadyResource {
   private async closeStorage (forget = false): Promise<void> {
     if (this.dmTimer !== null) clearInterval(this.dmTimer)
     this.dmTimer = null
+    if (this.roomsInstance) await this.roomsInstance.close()
     if (this.indexerInstance) await this.indexerInstance.close()
     if (this.dmInstance) await this.dmInstance.close()
     for (const core of this.remote.values()) await core.close()
@@ -286,6 +296,7 @@ export class Shoal extends ReadyResource {
     if (this.db) await this.db.close()
     if (this.stateInstance) await this.stateInstance.close()
     if (!forget) return
+    this.roomsInstance = null
     this.indexerInstance = null
     this.dmInstance = null
     this.dmRequestsInstance = null
@@ -402,6 +413,11 @@ export class Shoal extends ReadyResource {
     return this.need(this.storeInstance)
   }
 
+  /** The rooms this device is in (src/node/room-service.ts). */
+  get rooms (): RoomService {
+    return this.need(this.roomsInstance)
+  }
+
   get views (): Views {
     return this.need(this.viewsInstance)
   }
@@ -508,7 +524,11 @@ export class Shoal extends ReadyResource {
     replicator.on('error', (err: Error) => this.emit('error', err))
     this.replicatorInstance = replicator
     this.dmRequestsInstance?.attach(replicator)
+    const rooms = this.rooms
+    replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
+    replicator.on('peer', (s: PeerSession) => { if (s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, this.identity)) rooms.onOwnDevice(s.conn) })
     await replicator.ready()
+    rooms.attach(replicator)
     return replicator
   }
 

@@ -215,6 +215,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     // each): with thousands of feeds held it would otherwise wait behind all of them.
     session.open()
     this.host.store.replicate(conn)
+    this.emit('replicating', conn)
   }
 
   /**
@@ -229,6 +230,37 @@ export class Replicator extends ReadyResource implements SessionHost {
     if (victim === undefined) return false
     victim.drop(ShoalError.PEER_LIMIT(`evicted at ${this.limits.maxPeers} connections: proved no shared identity`))
     return true
+  }
+
+  /** Joins a topic that is not an identity's (a room's discovery key) on every transport. */
+  joinTopic (topic: Uint8Array): void {
+    for (const t of this.transports) t.join(topic)
+  }
+
+  /** Resolves when every topic joined (room topics too) has been announced and looked up once. */
+  async flushTopics (): Promise<void> {
+    await Promise.all(this.transports.map((t) => t.flush()))
+  }
+
+  /** Runs the first lookup of `topics` (joined already) now, ahead of queued identity topics. */
+  async discoverTopics (topics: Uint8Array[]): Promise<void> {
+    await Promise.all(this.transports.map((t) => t.discover(topics)))
+  }
+
+  /** The Hyperswarm of the DHT transport, or null on the LAN only (the blind-pairing rendezvous uses it). */
+  hyperswarm (): unknown | null {
+    for (const t of this.transports) if ('swarm' in t) return (t as { swarm: unknown }).swarm
+    return null
+  }
+
+  /** Leaves a topic joined with joinTopic. */
+  leaveTopic (topic: Uint8Array): void {
+    for (const t of this.transports) t.leave(topic)
+  }
+
+  /** Every connection the Corestore replicates on (handshake running or done). */
+  connections (): Connection[] {
+    return [...this.connecting, ...this.sessions].map((s) => s.conn)
   }
 
   /** Connections not yet identified both ways (handshake running, or no shared identity). */

@@ -300,7 +300,7 @@ function parseServerMessage (raw: unknown): ServerMessage | null {
   if (typeof msg !== 'object' || msg === null) return null
   const m = msg as Record<string, unknown>
   if (m.type === 'event') {
-    return (m.event === 'changed' || m.event === 'status' || m.event === 'state' || m.event === 'dm' || m.event === 'dmRequest') && typeof m.data === 'object' && m.data !== null
+    return (m.event === 'changed' || m.event === 'status' || m.event === 'state' || m.event === 'dm' || m.event === 'dmRequest' || m.event === 'roomChanged') && typeof m.data === 'object' && m.data !== null
       ? msg as ServerMessage
       : null
   }

@@ -18,6 +18,8 @@ export type Route =
   | { name: 'dm' }
   /** `id` is the conversation id. */
   | { name: 'dm-conversation', id: string }
+  | { name: 'rooms' }
+  | { name: 'room', id: string }
 
 interface Router { route: Route, navigate: (route: Route) => void }
 
@@ -39,6 +41,10 @@ function routeFromState (state: unknown): Route {
       return { name: route.name }
     case 'dm-conversation':
       return typeof route.id === 'string' ? { name: 'dm-conversation', id: route.id } : HOME
+    case 'rooms':
+      return { name: route.name }
+    case 'room':
+      return typeof route.id === 'string' ? { name: 'room', id: route.id } : HOME
     case 'profile':
       return typeof route.id === 'string' ? { name: 'profile', id: route.id } : { name: 'profile' }
     case 'thread':

@@ -33,6 +33,7 @@ export const NAV: NavEntry[] = [
   { route: { name: 'mentions' }, label: 'Mentions', testid: 'nav-mentions' },
   { route: { name: 'dm' }, label: 'Messages', testid: 'nav-dm', Badge: DmUnreadBadge },
   { route: { name: 'people' }, label: 'People', testid: 'nav-people' },
+  { route: { name: 'rooms' }, label: 'Rooms', testid: 'nav-rooms' },
   { route: { name: 'profile' }, label: 'Profile', testid: 'nav-profile' },
   { route: { name: 'sync' }, label: 'Sync', testid: 'nav-sync', Badge: PeersBadge }
 ]
@@ -41,7 +42,8 @@ export const NAV: NavEntry[] = [
 export function Nav ({ myId }: { myId: string | null }) {
   const route = useRoute()
   const navigate = useNavigate()
-  const current = (r: Route): boolean => (r.name === 'dm' && route.name === 'dm-conversation') || (r.name === route.name &&
+  const current = (r: Route): boolean => (r.name === 'dm' && route.name === 'dm-conversation') ||
+    (r.name === 'rooms' && route.name === 'room') || (r.name === route.name &&
     (r.name !== 'profile' || route.name !== 'profile' || route.id === undefined || route.id === myId))
 
   return (

@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'react'
 import { useAppState } from '../app-state.ts'
 import { useRoute } from '../router.tsx'
+import { RoomsView } from './rooms/RoomsView.tsx'
+import { RoomView } from './rooms/RoomView.tsx'
 import type { Route } from '../router.tsx'
 import { HomeView } from './HomeView.tsx'
 import { MentionsView } from './MentionsView.tsx'
@@ -52,5 +54,7 @@ function view (route: Route) {
     case 'thread': return <ThreadView key={route.id} id={route.id} focus={route.focus ?? null} />
     case 'dm': return <DmInbox />
     case 'dm-conversation': return <DmConversationView key={route.id} id={route.id} />
+    case 'rooms': return <RoomsView />
+    case 'room': return <RoomView key={route.id} id={route.id} />
   }
 }

@@ -1,0 +1,483 @@
+/**
+ * The rooms of one Shoal node: opens every room this device is in (the list and secrets are
+ * primary state, room-state.ts), creates and joins rooms, and wires them to the network: one
+ * shared protomux-wakeup for every room and connection, each room's discovery key joined on the
+ * transports, invite pairing on every connection (room-pair-wire.ts). See docs/ROOMS.md.
+ */
+import b4a from 'b4a'
+import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
+import ProtomuxWakeup from 'protomux-wakeup'
+import z32 from 'z32'
+import type Corestore from 'corestore'
+import { decodeInvite } from 'blind-pairing-core'
+import { ShoalError } from '../errors.js'
+import { Room, ROLE, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
+import type { SignKeyPair } from '../groups/room-crypto.js'
+import { identityToString, parseIdentity, toHex } from '../ids.js'
+import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
+import { syncOwnDevices, type RoomAttest, type RoomOffer } from '../swarm/room-devices-wire.js'
+import { requestPairing, type PairingResult } from '../groups/room-pairing.js'
+import { DhtPairing } from './room-dht-pairing.js'
+import type { Connection } from '../swarm/peer-session.js'
+import type { NodeState } from './node-state.js'
+import { RoomState, newLocalId, roomNamespace } from './room-state.js'
+import type { RoomListItem, RoomMessageItem, RoomMemberItem } from './room-items.js'
+
+/** Where rooms meet peers: join and leave a discovery topic, and see every connection. */
+export interface RoomNetwork {
+  joinTopic (topic: Uint8Array): void
+  leaveTopic (topic: Uint8Array): void
+  connections (): Connection[]
+  /** Resolves when every topic joined has been announced and looked up once. */
+  flushTopics (): Promise<void>
+  /** Runs the first lookup of these joined topics now, ahead of any queued ones. */
+  discoverTopics (topics: Uint8Array[]): Promise<void>
+  /** The Hyperswarm on a DHT (for the blind-pairing rendezvous), or null on the LAN only. */
+  hyperswarm (): unknown | null
+}
+
+export interface RoomServiceOptions {
+  store: Corestore
+  state: NodeState
+  identity: SignKeyPair
+  now?: () => number
+  /** Passed to every room (tests: 0, explicit acks only). */
+  ackInterval?: number
+  /** Names of identities for display (the views' profile names), or null. */
+  nameOf?: (identity: Uint8Array) => Promise<string | null>
+}
+
+export const ROLE_NAMES: Record<Role, string> = { [ROLE.member]: 'member', [ROLE.moderator]: 'moderator', [ROLE.admin]: 'admin' }
+
+/** A role by name (member, moderator, admin); INVALID_ARGUMENT otherwise. */
+export function parseRole (s: string): Role {
+  const hit = Object.entries(ROLE_NAMES).find(([, n]) => n === s)
+  if (hit === undefined) throw ShoalError.INVALID_ARGUMENT('a role is member, moderator or admin')
+  return Number(hit[0]) as Role
+}
+
+/** A room message id as text: z-base32 of writer key (32 bytes) and length (uint64 BE). */
+export function roomMessageIdToString (id: MessageId): string {
+  const buf = b4a.alloc(40)
+  buf.set(id.writer, 0)
+  new DataView(buf.buffer, buf.byteOffset).setBigUint64(32, BigInt(id.length))
+  return z32.encode(buf)
+}
+
+/** Parses a room message id (INVALID_ID). */
+export function parseRoomMessageId (s: string): MessageId {
+  let buf: Uint8Array
+  try {
+    buf = z32.decode(s)
+  } catch (err) {
+    throw new ShoalError('INVALID_ID', 'not a room message id: ' + String(s).slice(0, 80), { cause: err })
+  }
+  if (buf.byteLength !== 40 || z32.encode(buf) !== s) throw ShoalError.INVALID_ID('not a room message id: ' + s.slice(0, 80))
+  const length = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(32))
+  if (length < 1 || !Number.isSafeInteger(length)) throw ShoalError.INVALID_ID('not a room message id: ' + s)
+  return { writer: b4a.from(buf.subarray(0, 32)), length }
+}
+
+export type { RoomListItem, RoomMessageItem, RoomMemberItem }
+
+interface Open { localId: Uint8Array, room: Room }
+
+export class RoomService extends ReadyResource {
+  readonly #opts: RoomServiceOptions
+  readonly #state: RoomState
+  readonly #wakeup = new ProtomuxWakeup()
+  readonly #rooms = new Map<string, Open>()
+  readonly #dialers = new Set<PairingDialer>()
+  readonly #connections = new WeakSet<Connection>()
+  readonly #adopting = new Set<string>()
+  /** Re-offer my rooms to my other devices connected now (after a room was added here). */
+  readonly #ownDevices = new Set<() => void>()
+  #network: RoomNetwork | null = null
+  #dht: DhtPairing | null = null
+
+  constructor (opts: RoomServiceOptions) {
+    super()
+    this.#opts = opts
+    this.#state = new RoomState(opts.state)
+  }
+
+  /** Rooms in the list that failed to open in this run (z-base32 id → coded error); the node runs without them. */
+  readonly failed = new Map<string, ShoalError>()
+
+  override async _open (): Promise<void> {
+    for (const e of await this.#state.rooms()) {
+      try {
+        await this.#openRoom(e.localId, e.key)
+      } catch (err) {
+        this.failed.set(z32.encode(e.key), ShoalError.from(err))
+      }
+    }
+  }
+
+  override async _close (): Promise<void> {
+    for (const d of this.#dialers) d.close()
+    await this.#dht?.close()
+    for (const { room } of [...this.#rooms.values()].reverse()) await room.close()
+    this.#rooms.clear()
+    this.#wakeup.destroy()
+  }
+
+  async #openRoom (localId: Uint8Array, key: Uint8Array | null, name?: string): Promise<Room> {
+    const room = new Room(this.#opts.store, key, {
+      namespace: roomNamespace(localId),
+      identity: this.#opts.identity,
+      keys: this.#state.keys(localId),
+      wakeup: this.#wakeup,
+      ...(name === undefined ? {} : { name }),
+      ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }),
+      ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
+    })
+    try {
+      await room.ready()
+    } catch (err) {
+      await room.close().catch(safetyCatch)
+      throw err
+    }
+    this.#add(localId, room)
+    return room
+  }
+
+  #add (localId: Uint8Array, room: Room): void {
+    this.#rooms.set(toHex(room.key), { localId, room })
+    room.on('update', () => this.emit('update', z32.encode(room.key)))
+    room.on('error', (err: Error) => this.emit('room-error', z32.encode(room.key), err))
+    this.#network?.joinTopic(room.discoveryKey)
+    this.#network?.discoverTopics([room.discoveryKey]).catch(safetyCatch) // announced ahead of queued identity topics
+    this.#serveDht(room)
+    for (const resend of this.#ownDevices) resend()
+    this.emit('rooms')
+  }
+
+  /** Starts meeting peers for every room over `network`; rooms opened later join it too. */
+  attach (network: RoomNetwork): void {
+    this.#network = network
+    for (const { room } of this.#rooms.values()) network.joinTopic(room.discoveryKey)
+    if (this.#rooms.size > 0) network.discoverTopics(this.topics()).catch(safetyCatch)
+    const swarm = network.hyperswarm()
+    if (swarm !== null && this.#dht === null) {
+      this.#dht = new DhtPairing(swarm)
+      for (const { room } of this.#rooms.values()) this.#serveDht(room)
+    }
+    for (const conn of network.connections()) this.onConnection(conn)
+  }
+
+  /** Resolves when every room's topic has been announced once (immediately without a network). */
+  async announced (): Promise<void> {
+    await this.#network?.flushTopics()
+  }
+
+  /** Stops using the network (it is closing). */
+  detach (): void {
+    this.#network = null
+    const dht = this.#dht
+    this.#dht = null
+    dht?.close().catch(safetyCatch)
+  }
+
+  /** Answers invites of `room` over the DHT rendezvous too, while this device is an admin there. */
+  #serveDht (room: Room): void {
+    this.#dht?.serve(toHex(room.key), room.discoveryKey, async (req) => {
+      if (!await this.#isAdmin(room)) return // left unanswered: an admin device may answer
+      await room.answerRequest(req)
+    })
+  }
+
+  async #isAdmin (room: Room): Promise<boolean> {
+    if (room.closing !== null || !room.writable) return false
+    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+    return me !== undefined && !me.removed && me.role === ROLE.admin
+  }
+
+  /** Every replication connection (after the Corestore replicates on it): wakeup and pairing. */
+  onConnection (conn: Connection): void {
+    if (this.#connections.has(conn)) return
+    this.#connections.add(conn)
+    this.#wakeup.addStream(conn)
+    servePairing(conn, async (dk) => {
+      const open = [...this.#rooms.values()].find(o => b4a.equals(o.room.discoveryKey, dk))
+      if (open === undefined || !await this.#isAdmin(open.room)) return null
+      return async (ch) => { await open.room.answerInvite(ch) }
+    })
+    for (const d of this.#dialers) d.add(conn)
+  }
+
+  /**
+   * A connection whose remote proved my own identity (another device of mine): offer it my rooms,
+   * join the rooms it offers (a device restored later), and add it to mine (room-devices-wire.ts).
+   */
+  onOwnDevice (conn: Connection): void {
+    const me = this.#opts.identity.publicKey
+    let resend: (() => void) | null = null
+    resend = syncOwnDevices(conn, {
+      offers: async () => {
+        const out: RoomOffer[] = []
+        for (const { localId, room } of this.#rooms.values()) {
+          const encryptionKey = await this.#state.keys(localId).get('room-key')
+          if (encryptionKey !== null) out.push({ key: room.key, encryptionKey })
+        }
+        return out
+      },
+      onOffer: async (offers) => {
+        const out: RoomAttest[] = []
+        for (const o of offers) {
+          if (this.closing !== null || this.#rooms.has(toHex(o.key)) || this.#adopting.has(toHex(o.key))) continue
+          this.#adopting.add(toHex(o.key))
+          try {
+            const localId = newLocalId()
+            const keys = this.#state.keys(localId)
+            await keys.put('room-key', o.encryptionKey)
+            const room = await this.#openRoom(localId, o.key)
+            await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
+            out.push({ key: room.key, attestation: await Room.attestDevice(this.#opts.store, room.discoveryKey, { namespace: roomNamespace(localId), identity: this.#opts.identity, keys }) })
+          } finally {
+            this.#adopting.delete(toHex(o.key))
+          }
+        }
+        return out
+      },
+      onAttest: async (attests) => {
+        for (const a of attests) {
+          const open = this.#rooms.get(toHex(a.key))
+          if (open === undefined || !open.room.writable || !b4a.equals(a.attestation.identity, me)) continue
+          const mine = (await open.room.members()).find(m => b4a.equals(m.identity, me))
+          if (mine === undefined || mine.removed || mine.devices.some(d => b4a.equals(d, a.attestation.device))) continue
+          await open.room.addDevice(a.attestation)
+        }
+      }
+    }, () => { if (resend !== null) this.#ownDevices.delete(resend) })
+    if (resend !== null) this.#ownDevices.add(resend)
+  }
+
+  #get (id: string): Open {
+    let key: Uint8Array
+    try {
+      key = z32.decode(id)
+    } catch (err) {
+      throw new ShoalError('INVALID_ID', 'not a room id: ' + String(id).slice(0, 80), { cause: err })
+    }
+    const open = this.#rooms.get(toHex(key))
+    if (open === undefined) throw ShoalError.UNKNOWN_ROOM('not in room ' + String(id).slice(0, 80))
+    return open
+  }
+
+  /** The open Room behind a room id (UNKNOWN_ROOM). */
+  room (id: string): Room { return this.#get(id).room }
+
+  /** Creates a room named `name`; resolves with its id (z-base32 room key). */
+  async create (name: string): Promise<{ id: string }> {
+    if (typeof name !== 'string' || name.length === 0) throw ShoalError.INVALID_ARGUMENT('a room needs a name')
+    const localId = newLocalId()
+    const room = await this.#openRoom(localId, null, name)
+    await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
+    return { id: z32.encode(room.key) }
+  }
+
+  #now (): number { return (this.#opts.now ?? Date.now)() }
+
+  /** Rooms with my role and unread count. */
+  async list (): Promise<{ items: RoomListItem[] }> {
+    const items: RoomListItem[] = []
+    for (const { localId, room } of this.#rooms.values()) {
+      const info = await room.info()
+      const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+      const read = await this.#state.readCount(localId)
+      items.push({
+        id: z32.encode(room.key),
+        name: info?.name ?? '',
+        role: me === undefined ? 'pending' : me.removed ? 'removed' : ROLE_NAMES[me.role],
+        unread: Math.max(0, (info?.messages ?? 0) - read)
+      })
+    }
+    return { items }
+  }
+
+  /** Makes an invite code (admins): role, uses (default 1), expires in ms since the epoch (0: never). */
+  async invite (id: string, opts: { role?: Role, uses?: number, expires?: number } = {}): Promise<{ code: string }> {
+    const { invite } = await this.#get(id).room.createInvite(opts)
+    return { code: z32.encode(invite) }
+  }
+
+  /**
+   * Joins a room with an invite code: joins the room's discovery key and asks every connected
+   * peer (now and later) over `shoal/room-pair/v1`; an admin device answers. Resolves once this
+   * device is a writer. INVITE_INVALID / _USED / _EXPIRED from the admin, INVITE_TIMEOUT after
+   * `timeout` ms with no answer (nothing is recorded then).
+   */
+  async join (code: string, opts: { timeout?: number } = {}): Promise<{ id: string, name: string }> {
+    let invite: Uint8Array
+    let discoveryKey: Uint8Array
+    try {
+      invite = z32.decode(code)
+      discoveryKey = decodeInvite(invite).discoveryKey
+    } catch (err) {
+      throw ShoalError.INVITE_INVALID('not an invite code', err)
+    }
+    if ([...this.#rooms.values()].some(o => b4a.equals(o.room.discoveryKey, discoveryKey))) throw ShoalError.INVITE_INVALID('already in this room')
+    const network = this.#network
+    if (network === null) throw ShoalError.NETWORK_ERROR('joining a room needs the network (run it through "shoal serve")')
+    const localId = newLocalId()
+    const keys = this.#state.keys(localId)
+    const dialer = new PairingDialer(discoveryKey)
+    this.#dialers.add(dialer)
+    network.joinTopic(discoveryKey)
+    network.discoverTopics([discoveryKey]).catch(safetyCatch) // ahead of a long queue of identity topics
+    for (const conn of network.connections()) dialer.add(conn)
+    let timer: ReturnType<typeof setTimeout> | null = null
+    let timedOut = false
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { timedOut = true; reject(ShoalError.INVITE_TIMEOUT('no admin of the room answered within ' + Math.round((opts.timeout ?? 60_000) / 1000) + ' s')) }, opts.timeout ?? 60_000)
+    })
+    let room: Room
+    let cancels: { cancelled: boolean, fns: Array<() => void> } | null = null
+    try {
+      const dht = this.#dht
+      const cancel = { cancelled: false, fns: [] as Array<() => void>, onCancel (fn: () => void) { this.fns.push(fn) } }
+      cancels = cancel
+      // over Shoal's channel on every connection, and over the DHT rendezvous when on a DHT: the first answer wins
+      const pairer = (code: Uint8Array, userData: Uint8Array): Promise<PairingResult> => {
+        const paths = [requestPairing(dialer, code, userData)]
+        if (dht !== null) paths.push(dht.request(code, userData, cancel))
+        return Promise.race(paths)
+      }
+      const joining = Room.join(this.#opts.store, pairer, invite, {
+        namespace: roomNamespace(localId),
+        identity: this.#opts.identity,
+        keys,
+        wakeup: this.#wakeup,
+        ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }),
+        ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
+      })
+      // after a timeout the join may still finish: then it is abandoned (nothing was recorded)
+      joining.then(r => { if (timedOut) r.close().then(() => this.#state.removeRoom(localId)).catch(safetyCatch) }, safetyCatch)
+      room = await Promise.race([joining, timeout])
+    } catch (err) {
+      network.leaveTopic(discoveryKey)
+      await this.#state.removeRoom(localId) // the box key pair made for the request: nothing of a refused join stays
+      throw err
+    } finally {
+      if (timer !== null) clearTimeout(timer)
+      if (cancels !== null) { cancels.cancelled = true; for (const fn of cancels.fns) fn() }
+      dialer.close()
+      this.#dialers.delete(dialer)
+    }
+    await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
+    this.#add(localId, room)
+    await room.whenWritable()
+    const info = await room.info()
+    return { id: z32.encode(room.key), name: info?.name ?? '' }
+  }
+
+  /** Posts a message (optionally a reply); resolves with its id. */
+  async post (id: string, text: string, opts: { reply?: string } = {}): Promise<{ id: string }> {
+    const room = this.#get(id).room
+    const replyTo = opts.reply === undefined ? undefined : parseRoomMessageId(opts.reply)
+    const mid = await room.post(text, replyTo === undefined ? {} : { replyTo })
+    return { id: roomMessageIdToString(mid) }
+  }
+
+  async react (id: string, target: string, emoji: string, add = true): Promise<void> {
+    await this.#get(id).room.react(parseRoomMessageId(target), emoji, add)
+  }
+
+  async edit (id: string, target: string, text: string): Promise<void> {
+    await this.#get(id).room.edit(parseRoomMessageId(target), text)
+  }
+
+  async delete (id: string, target: string): Promise<void> {
+    await this.#get(id).room.delete(parseRoomMessageId(target))
+  }
+
+  /**
+   * Messages newest first: at most `limit` (default 50) before the cursor `before` (a position
+   * in room order, from a previous page's `next`); marks them read.
+   */
+  async read (id: string, opts: { limit?: number, before?: number } = {}): Promise<{ items: RoomMessageItem[], next: number | null }> {
+    const { localId, room } = this.#get(id)
+    const limit = opts.limit ?? 50
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw ShoalError.INVALID_ARGUMENT('limit is 1..1000')
+    const info = await room.info()
+    const total = info?.messages ?? 0
+    const end = Math.min(opts.before ?? Number.MAX_SAFE_INTEGER, total)
+    if (!Number.isInteger(end) || end < 0) throw ShoalError.INVALID_ARGUMENT('before is a cursor from a previous page')
+    const start = Math.max(0, end - limit)
+    const messages = end === 0 ? [] : await room.messages({ start, limit: end - start })
+    const names = new Map<string, string | null>()
+    const items: RoomMessageItem[] = []
+    for (const m of messages.reverse()) items.push(await this.#item(m, names))
+    if (opts.before === undefined && total > await this.#state.readCount(localId)) await this.#state.setReadCount(localId, total)
+    return { items, next: start > 0 ? start : null }
+  }
+
+  async #item (m: RoomMessage, names: Map<string, string | null>): Promise<RoomMessageItem> {
+    const author = identityToString(m.author)
+    if (!names.has(author)) names.set(author, await this.#opts.nameOf?.(m.author) ?? null)
+    const reactions: Record<string, number> = {}
+    for (const r of m.reactions) reactions[r.emoji] = (reactions[r.emoji] ?? 0) + 1
+    return {
+      id: roomMessageIdToString(m.id),
+      author,
+      authorName: names.get(author) ?? null,
+      text: m.deleted ? null : m.text,
+      timestamp: m.timestamp,
+      parent: m.replyTo === null ? null : roomMessageIdToString(m.replyTo),
+      reactions,
+      edited: m.edits > 0
+    }
+  }
+
+  /** Current members with roles and mutes. */
+  async members (id: string): Promise<{ items: RoomMemberItem[] }> {
+    const items: RoomMemberItem[] = []
+    for (const m of await this.#get(id).room.members()) {
+      if (m.removed) continue
+      items.push({ id: identityToString(m.identity), name: await this.#opts.nameOf?.(m.identity) ?? null, role: ROLE_NAMES[m.role], muted: m.muted })
+    }
+    return { items }
+  }
+
+  async setRole (id: string, member: string, role: Role): Promise<void> {
+    await this.#get(id).room.setRole(parseIdentity(member), role)
+  }
+
+  async remove (id: string, member: string): Promise<void> {
+    const room = this.#get(id).room
+    await room.removeMember(parseIdentity(member))
+    await room.update() // the rotation of the epoch key runs after the removal is applied
+  }
+
+  async mute (id: string, member: string, muted = true): Promise<void> {
+    await this.#get(id).room.mute(parseIdentity(member), muted)
+  }
+
+  /**
+   * Leaves a room: an admin (not the last one) removes itself first, which locks it out of new
+   * messages; a member or moderator cannot remove itself in room version 1, so it only stops
+   * replicating the room. Either way the room is closed and its keys are forgotten here; its
+   * blocks stay in cores/, encrypted under a key this device no longer has.
+   */
+  async leave (id: string): Promise<void> {
+    const open = this.#get(id)
+    const me = (await open.room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+    if (me !== undefined && !me.removed && me.role === ROLE.admin) {
+      const info = await open.room.info()
+      if ((info?.admins ?? 0) <= 1) throw ShoalError.INVALID_ARGUMENT('the last admin of a room cannot leave it; make someone else admin first')
+      await open.room.removeMember(this.#opts.identity.publicKey)
+    }
+    this.#rooms.delete(toHex(open.room.key))
+    this.#network?.leaveTopic(open.room.discoveryKey)
+    await open.room.close()
+    await this.#state.removeRoom(open.localId)
+  }
+
+  /** Every open room (tests, benchmarks). */
+  get rooms (): Room[] { return [...this.#rooms.values()].map(o => o.room) }
+
+  /** Rooms with their discovery keys (for the network). */
+  topics (): Uint8Array[] { return this.rooms.map(r => r.discoveryKey) }
+}

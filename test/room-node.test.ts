@@ -1,0 +1,188 @@
+import test from 'brittle'
+import b4a from 'b4a'
+import z32 from 'z32'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { createInvite } from 'blind-pairing-core'
+import { Shoal } from '../src/node/shoal.js'
+import type { RoomMessageItem } from '../src/node/room-service.js'
+import { ROLE } from '../src/groups/index.js'
+import { createLocalDht, createSwarmPeer, type Testnet } from './helpers/swarm.js'
+
+/** Resolves with the first page item matching `pred` in `node`'s room, waiting on room updates. */
+async function until (node: Shoal, room: string, pred: (m: RoomMessageItem) => boolean): Promise<RoomMessageItem> {
+  for (;;) {
+    const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
+    const hit = (await node.rooms.read(room, { limit: 1000 })).items.find(pred)
+    if (hit !== undefined) return hit
+    await next
+  }
+}
+
+async function pair (t: Parameters<Parameters<typeof test>[1]>[0], testnet: Testnet, now?: () => number): Promise<[Shoal, Shoal]> {
+  const a = await createSwarmPeer(t, testnet, { name: 'alice', ...(now === undefined ? {} : { now }) })
+  const b = await createSwarmPeer(t, testnet, { name: 'bob' })
+  return [a, b]
+}
+
+test('room node – create, invite, join over the testnet, chat both ways', async t => {
+  const testnet = await createLocalDht(t)
+  const [a, b] = await pair(t, testnet)
+  const { id } = await a.rooms.create('friends')
+  await a.rooms.announced() // a joiner looks the room up once; in a test it could be before the announce
+  t.alike((await a.rooms.list()).items, [{ id, name: 'friends', role: 'admin', unread: 0 }])
+  const { code } = await a.rooms.invite(id, {})
+  const joined = await b.rooms.join(code, { timeout: 60_000 })
+  t.alike(joined, { id, name: 'friends' }, 'joined once writable')
+
+  const hello = await b.rooms.post(id, 'hello from bob')
+  const seen = await until(a, id, m => m.id === hello.id)
+  t.is(seen.text, 'hello from bob')
+  t.is(seen.author, b.id)
+
+  const reply = await a.rooms.post(id, 'hi bob', { reply: hello.id })
+  const got = await until(b, id, m => m.id === reply.id)
+  t.is(got.parent, hello.id, 'reply links to its parent')
+  await a.rooms.react(id, hello.id, '👋')
+  await until(b, id, m => m.id === hello.id && m.reactions['👋'] === 1)
+  await b.rooms.edit(id, hello.id, 'hello (edited)')
+  await until(a, id, m => m.id === hello.id && m.edited && m.text === 'hello (edited)')
+  await a.rooms.delete(id, hello.id)
+  await until(b, id, m => m.id === hello.id && m.text === null)
+
+  const members = (await a.rooms.members(id)).items.map(m => [m.id, m.role]).sort()
+  t.alike(members, [[a.id, 'admin'], [b.id, 'member']].sort())
+  const list = (await b.rooms.list()).items
+  t.is(list.length, 1)
+  t.is(list[0]!.role, 'member')
+})
+
+test('room node – wrong, used and expired codes are refused with coded errors and change nothing', async t => {
+  const testnet = await createLocalDht(t)
+  let clock = Date.now()
+  const [a, b] = await pair(t, testnet, () => clock)
+  const c = await createSwarmPeer(t, testnet, { name: 'carol' })
+  const { id } = await a.rooms.create('club')
+  await a.rooms.announced()
+
+  await t.exception(c.rooms.join('not-a-code'), /INVITE_INVALID/, 'malformed code')
+  await t.exception(c.rooms.join(z32.encode(b4a.alloc(40))), /INVITE_INVALID/, 'garbage bytes')
+  // a well-formed code for this very room that no admin ever recorded
+  const room = a.rooms.room(id)
+  const forged = createInvite(room.key, { expires: 0 })
+  await t.exception(c.rooms.join(z32.encode(forged.invite), { timeout: 60_000 }), /INVITE_INVALID/, 'unknown invite')
+
+  const { code } = await a.rooms.invite(id, { uses: 1 })
+  await b.rooms.join(code, { timeout: 60_000 })
+  const before = b4a.toString(await room.viewHash(), 'hex')
+  await t.exception(c.rooms.join(code, { timeout: 60_000 }), /INVITE_USED/, 'used code')
+
+  const { code: expiring } = await a.rooms.invite(id, { expires: clock + 1000 })
+  const afterInvite = b4a.toString(await room.viewHash(), 'hex')
+  t.not(afterInvite, before)
+  clock += 2000
+  await t.exception(c.rooms.join(expiring, { timeout: 60_000 }), /INVITE_EXPIRED/, 'expired code')
+  await room.update()
+  t.is(b4a.toString(await room.viewHash(), 'hex'), afterInvite, 'refusals appended nothing')
+  t.alike((await c.rooms.list()).items, [], 'the refused joiner recorded no room')
+  t.is((await (c as unknown as { stateInstance: { roomScan (p: Uint8Array): Promise<unknown[]> } }).stateInstance.roomScan(b4a.alloc(0))).length, 0, 'and kept no room secret')
+  t.is((await a.rooms.members(id)).items.length, 2)
+  await t.exception(a.rooms.post('nope', 'x'), /INVALID_ID|UNKNOWN_ROOM/)
+  await t.exception(a.rooms.post(z32.encode(b4a.alloc(32)), 'x'), /UNKNOWN_ROOM/)
+})
+
+test('room node – removal rotates the epoch key on the admin node; the removed member reads nothing new', async t => {
+  const testnet = await createLocalDht(t)
+  const [a, b] = await pair(t, testnet)
+  const c = await createSwarmPeer(t, testnet, { name: 'carol' })
+  const { id } = await a.rooms.create('team')
+  await a.rooms.announced()
+  await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
+  await c.rooms.join((await a.rooms.invite(id, { role: ROLE.moderator })).code, { timeout: 60_000 })
+  const epoch0 = (await a.rooms.room(id).info())!.epoch
+  await a.rooms.remove(id, c.id)
+  const info = (await a.rooms.room(id).info())!
+  t.is(info.epoch, epoch0 + 1, 'the admin node rotated after the removal applied')
+  t.is(info.needsRotation, false)
+  const secret = await a.rooms.post(id, 'after the removal')
+  await until(b, id, m => m.id === secret.id && m.text === 'after the removal')
+  // c replicates the ops but holds no key for the new epoch
+  await c.rooms.room(id).update()
+  const cItems = (await c.rooms.read(id, { limit: 1000 })).items
+  t.ok(cItems.every(m => m.text !== 'after the removal'))
+  await t.exception(c.rooms.post(id, 'still here?'), /ROOM_KEY_MISSING/)
+})
+
+test('room node – room list and keys are primary state: they survive reindex and a wiped views folder', async t => {
+  const testnet = await createLocalDht(t)
+  const dir = await t.tmp()
+  const a = await createSwarmPeer(t, testnet, { storage: dir, name: 'alice' })
+  const { id } = await a.rooms.create('diary')
+  await a.rooms.post(id, 'dear diary')
+  await a.reindex()
+  t.is((await a.rooms.read(id)).items[0]!.text, 'dear diary', 'after reindex')
+  await a.close()
+  await fs.rm(path.join(dir, 'views'), { recursive: true, force: true })
+  const again = new Shoal(dir)
+  t.teardown(() => again.close(), { order: 1 })
+  await again.ready()
+  t.is((await again.rooms.list()).items[0]!.name, 'diary')
+  t.is((await again.rooms.read(id)).items[0]!.text, 'dear diary', 'after the views were wiped')
+})
+
+test('room node – a member\'s stored files hold no room plaintext outside state/', async t => {
+  const testnet = await createLocalDht(t)
+  const dirB = await t.tmp()
+  const a = await createSwarmPeer(t, testnet, { name: 'alice' })
+  const b = await createSwarmPeer(t, testnet, { storage: dirB, name: 'bob' })
+  const { id } = await a.rooms.create('secret-room-name-xyzzy')
+  await a.rooms.announced()
+  await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
+  const marker = 'plaintext-marker-' + b4a.toString(b4a.from(String(Math.random())), 'hex')
+  const sent = await a.rooms.post(id, marker)
+  await until(b, id, m => m.id === sent.id && m.text === marker)
+  await b.rooms.post(id, marker + '-reply')
+  await b.close()
+  const hits: string[] = []
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) await walk(p)
+      else if (e.isFile()) {
+        const buf = await fs.readFile(p)
+        for (const needle of [marker, 'secret-room-name-xyzzy']) if (buf.includes(Buffer.from(needle))) hits.push(path.relative(dirB, p) + ': ' + needle)
+      }
+    }
+  }
+  await walk(dirB)
+  t.alike(hits, [], 'no message text or room name in any file')
+})
+
+test('room node – a device restored later joins the rooms of its identity (its other device adds it)', async t => {
+  const testnet = await createLocalDht(t)
+  const dir1 = await t.tmp()
+  const { shoal: first, phrase } = await Shoal.init(dir1, { name: 'alice' })
+  t.teardown(() => first.close(), { order: 1 })
+  await first.joinNetwork({ dht: testnet.createNode() })
+  const { id } = await first.rooms.create('family')
+  const hello = await first.rooms.post(id, 'from the first device')
+
+  const second = await createSwarmPeer(t, testnet, { restore: phrase! })
+  t.is(second.id, first.id, 'same identity')
+  while (!(await second.rooms.list()).items.some(r => r.id === id)) await new Promise(resolve => second.rooms.once('rooms', resolve))
+  const room = second.rooms.room(id)
+  await room.whenWritable()
+  const seen = await until(second, id, m => m.id === hello.id)
+  t.is(seen.text, 'from the first device', 'reads the history')
+  const back = await second.rooms.post(id, 'from the restored device')
+  const got = await until(first, id, m => m.id === back.id)
+  t.is(got.author, first.id, 'same author identity')
+  t.is((await first.rooms.members(id)).items.length, 1, 'still one member, now with two devices')
+  t.is((await first.rooms.room(id).members())[0]!.devices.length, 2)
+
+  // a room made later on one device reaches the other while they are connected
+  const { id: later } = await first.rooms.create('later')
+  while (!(await second.rooms.list()).items.some(r => r.id === later)) await new Promise(resolve => second.rooms.once('rooms', resolve))
+  await second.rooms.room(later).whenWritable()
+  t.pass('the room list is synced among own devices')
+})

@@ -695,11 +695,7 @@ export class Shoal extends ReadyResource {
   }
 
   /** Follows `who`; BLOCKED while I block them (unblock first). */
-  async follow (who: IdentityKey): Promise<MessageRef> {
-    const blocked = await this.read(() => this.views.blocking(this.identity))
-    if (blocked.some((k) => b4a.equals(k, who))) throw ShoalError.BLOCKED(`you block ${identityToString(who)}: unblock them before following`)
-    return this.contact('follow', who)
-  }
+  follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
 
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }

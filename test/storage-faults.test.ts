@@ -82,6 +82,8 @@ test('storage – rejected calls leave every file byte-for-byte as it was', asyn
   const cases: Array<[string, () => Promise<unknown>, string]> = [
     ['post over the text cap', () => shoal.post({ text: big }), 'MESSAGE_TOO_LARGE'],
     ['empty post', () => shoal.post({ text: '' }), 'INVALID_MESSAGE'],
+    ['blank post', () => shoal.post({ text: ' \n\t ' }), 'INVALID_ARGUMENT'],
+    ['blank edit', () => shoal.edit(mine, '   '), 'INVALID_ARGUMENT'],
     ['lone surrogate', () => shoal.post({ text: 'a\uD800' }), 'INVALID_MESSAGE'],
     ['content warning over the cap', () => shoal.post({ text: 'x', cw: 'c'.repeat(CAPS.contentWarning + 1) }), 'MESSAGE_TOO_LARGE'],
     ['reply to seq 0', () => shoal.post({ text: 'x', reply: { feed: mine.feed, seq: 0 } }), 'INVALID_MESSAGE'],

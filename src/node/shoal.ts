@@ -650,6 +650,7 @@ export class Shoal extends ReadyResource {
   }
 
   async post (input: PostInput): Promise<MessageRef> {
+    blankText(input.text, 'a post')
     let root: MessageRef | null = null
     let parent: MessageRef | null = null
     if (input.reply) {
@@ -681,6 +682,7 @@ export class Shoal extends ReadyResource {
   }
 
   async edit (target: MessageRef, text: string): Promise<MessageRef> {
+    blankText(text, 'an edit')
     const rec: MessageRecord = { type: 'edit', timestamp: this.now(), target, text }
     encodeRecord(rec)
     await this.own(target)
@@ -789,4 +791,9 @@ export class Shoal extends ReadyResource {
   totals (): IndexTotals {
     return this.indexer.totals()
   }
+}
+
+/** As in the app and the CLI: text that is only whitespace is no post and no edit (INVALID_ARGUMENT). */
+function blankText (text: unknown, what: string): void {
+  if (typeof text === 'string' && text.length > 0 && text.trim() === '') throw ShoalError.INVALID_ARGUMENT(`the text is blank: ${what} needs some text`)
 }

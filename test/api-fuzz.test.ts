@@ -7,6 +7,7 @@ import net from 'node:net'
 import { call, createApiNode, request, tryUpgrade } from './helpers/api.js'
 import { frame, rawExchange, statuses, upgradeRequest } from './helpers/raw-http.js'
 import { createLocalDht } from './helpers/swarm.js'
+import { Rng } from './helpers/rng.js'
 
 const METHODS = ['state', 'init', 'timeline', 'thread', 'mentions', 'profile', 'setProfile', 'following', 'post', 'react', 'edit', 'delete', 'follow', 'unfollow', 'block', 'unblock', 'status', 'followers', 'blocked', 'posts', 'reactors', 'notifications', 'markNotificationsSeen', 'dmList', 'dmRead', 'dmSend', 'dmReact', 'dmDelete', 'dmSafety', 'dmRequests', 'dmAccept', 'dmDecline']
 const PARAMS = ['text', 'id', 'limit', 'before', 'author', 'name', 'bio', 'emoji', 'remove', 'reply', 'cw']
@@ -159,17 +160,6 @@ test('api fuzz – open connections are bounded: extra ones are dropped, the UI 
   t.is((await call(api, 'state')).result.name, 'alice', 'a normal call works once they are gone')
 })
 
-/** mulberry32: a seeded PRNG, so a failing run can be repeated with its printed seed. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('api fuzz – 10,000+ random request lines, headers, paths, bodies and WebSocket frames; then a normal request works', async (t) => {
   t.timeout(600_000)
@@ -177,7 +167,8 @@ test('api fuzz – 10,000+ random request lines, headers, paths, bodies and WebS
   const { api } = await createApiNode(t, testnet, { name: 'alice' })
   const seed = Number(process.env.FUZZ_SEED ?? crypto.randomInt(2 ** 31))
   t.comment(`seed ${seed} (FUZZ_SEED=${seed} repeats this run)`)
-  const rnd = prng(seed)
+  const rng = new Rng(seed)
+  const rnd = (): number => rng.next()
   const myPost: string = (await call(api, 'post', { text: 'a post to react to, edit and delete' })).result.id
   const stranger = (await createApiNode(t, testnet, { name: 'bob' })).app.shoal!.id
   const ids = [api.app.shoal!.id, stranger, myPost, myPost.slice(0, -1), myPost + 'y', stranger.toUpperCase()]

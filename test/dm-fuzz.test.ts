@@ -4,7 +4,6 @@
  * sessions. Replay a failure with SHOAL_FUZZ_SEED=<seed printed below>.
  */
 import test from 'brittle'
-import process from '#process'
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShoalError } from '../src/errors.js'
@@ -13,30 +12,11 @@ import { openBox } from '../src/dm/envelope.js'
 import { decodeKeysBlock, encodeKeysBlock } from '../src/dm/keys-record.js'
 import { decodeSession, encodeSession } from '../src/dm/session.js'
 import { T0, createDevice, receive, send, type Sent } from './helpers/dm.js'
+import { Rng, seedFrom } from './helpers/rng.js'
 
 const BOXES = 110_000
-const SEED = process.env.SHOAL_FUZZ_SEED !== undefined ? Number(process.env.SHOAL_FUZZ_SEED) >>> 0 : (Date.now() ^ (Math.random() * 0x100000000)) >>> 0
+const SEED = seedFrom('SHOAL_FUZZ_SEED')
 
-/** mulberry32: a tiny deterministic PRNG, so a seed replays a run exactly. */
-class Rng {
-  private s: number
-  constructor (seed: number) { this.s = seed >>> 0 }
-  next (): number {
-    let x = (this.s = (this.s + 0x6d2b79f5) >>> 0)
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 0x100000000
-  }
-
-  int (n: number): number { return Math.floor(this.next() * n) }
-  chance (p: number): boolean { return this.next() < p }
-  pick<T> (xs: readonly T[]): T { return xs[this.int(xs.length)] }
-  bytes (n: number): Uint8Array {
-    const out = b4a.alloc(n)
-    for (let i = 0; i < n; i++) out[i] = this.int(256)
-    return out
-  }
-}
 
 function randomBox (rng: Rng): Uint8Array {
   if (rng.chance(0.3)) return rng.bytes(rng.chance(0.5) ? rng.int(64) : rng.int(17_000))

@@ -3,7 +3,6 @@
  * coded rejection; never a crash. Replay a failure with SHOAL_FUZZ_SEED=<seed printed below>.
  */
 import test from 'brittle'
-import process from '#process'
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShoalError } from '../src/errors.js'
@@ -12,33 +11,13 @@ import {
   feedToString, identityToString, parseFeed, parseIdentity, parseRef, refToString,
   type FeedKey, type IdentityKey, type MessageRef
 } from '../src/ids.js'
+import { Rng, seedFrom } from './helpers/rng.js'
 
 const BLOCKS = 120_000
 const CORPUS = 2_000
 const ID_STRINGS = 30_000
-const SEED = process.env.SHOAL_FUZZ_SEED !== undefined ? Number(process.env.SHOAL_FUZZ_SEED) >>> 0 : (Date.now() ^ (Math.random() * 0x100000000)) >>> 0
+const SEED = seedFrom('SHOAL_FUZZ_SEED')
 
-/** mulberry32: a tiny deterministic PRNG, so a seed replays a run exactly. */
-class Rng {
-  private s: number
-  constructor (seed: number) { this.s = seed >>> 0 }
-  next (): number {
-    let x = (this.s = (this.s + 0x6d2b79f5) >>> 0)
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 0x100000000
-  }
-
-  int (n: number): number { return Math.floor(this.next() * n) }
-  range (lo: number, hi: number): number { return lo + this.int(hi - lo + 1) }
-  chance (p: number): boolean { return this.next() < p }
-  pick<T> (xs: readonly T[]): T { return xs[this.int(xs.length)] }
-  bytes (n: number): Uint8Array {
-    const out = b4a.alloc(n)
-    for (let i = 0; i < n; i++) out[i] = this.int(256)
-    return out
-  }
-}
 
 const ZALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769'
 const CHARS = ['a', 'z', ' ', '0', '\n', 'é', 'ß', '中', '文', '🐟', '👍🏽', '\u0000', '\u200d', '\ufffd']

@@ -1,5 +1,4 @@
 import fs from '#fs'
-import process from '#process'
 import path from '#path'
 import test from 'brittle'
 import b4a from 'b4a'
@@ -10,6 +9,7 @@ import { Shoal } from '../src/node/shoal.js'
 import { storagePaths } from '../src/node/storage.js'
 import { ViewDb } from '../src/views/view-db.js'
 import { FIRST_DERIVED_TAG, keys } from '../src/views/keys.js'
+import { Rng, seedFrom } from './helpers/rng.js'
 
 const SECRET = 'mallory-secret-words'
 
@@ -212,21 +212,12 @@ test('views – block by my other device purges too; a block by someone else pur
   t.alike((await laptop.views.blocking(laptop.identity)).map(identityToString), [m.id])
 })
 
-/** mulberry32: a tiny deterministic PRNG, so a seed replays a run exactly. */
-function rng (seed: number): (n: number) => number {
-  let s = seed >>> 0
-  return (n) => {
-    let x = (s = (s + 0x6d2b79f5) >>> 0)
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return Math.floor((((x ^ (x >>> 14)) >>> 0) / 0x100000000) * n)
-  }
-}
 
-const SEED = process.env.SHOAL_VIEWS_SEED !== undefined ? Number(process.env.SHOAL_VIEWS_SEED) >>> 0 : (Date.now() ^ (Math.random() * 0x100000000)) >>> 0
+const SEED = seedFrom('SHOAL_VIEWS_SEED')
 
 test(`views – block: random block/unblock histories (two of my devices) among the blocked identity's writes; reindex agrees (SHOAL_VIEWS_SEED=${SEED})`, async (t) => {
-  const pick = rng(SEED)
+  const rng = new Rng(SEED)
+  const pick = (n: number): number => rng.int(n)
   const base = Date.now() - 3_600_000
   let laptopAt = base
   let phoneAt = base

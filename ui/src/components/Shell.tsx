@@ -11,6 +11,7 @@ import { NotificationsView } from './NotificationsView.tsx'
 import { Nav } from './Nav.tsx'
 import { PeopleView } from './PeopleView.tsx'
 import { ProfileView } from './ProfileView.tsx'
+import { StorageBanner } from './StorageBanner.tsx'
 import { SyncView } from './SyncView.tsx'
 import { ThreadView } from './ThreadView.tsx'
 import { DmInbox } from './dm/DmInbox.tsx'
@@ -36,6 +37,7 @@ export function Shell () {
     <NotificationsProvider>
       <a className='skip' href='#main' onClick={(e) => { e.preventDefault(); main.current?.focus() }}>Skip to content</a>
       <Nav myId={id} />
+      <StorageBanner />
       <main id='main' ref={main} tabIndex={-1}>
         {view(route)}
       </main>

@@ -76,7 +76,10 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
       before: str(p, 'before', { optional: true }) ?? null,
       author: p.author ? parseIdentity(str(p, 'author') as string) : null
     }),
-    thread: (app, p) => app.need().thread(ref(p, 'id')),
+    thread: (app, p) => app.need().thread(ref(p, 'id'), {
+      limit: int(p, 'limit'),
+      before: str(p, 'before', { optional: true }) ?? null
+    }),
     mentions: (app, p) => app.need().mentions({ limit: int(p, 'limit') }),
     profile: (app, p) => profileOf(app.need(), str(p, 'id', { optional: true })),
     setProfile: async (app, p) => {

@@ -25,7 +25,8 @@ import type { Item, Page, Profile as ViewProfile } from '../views/types.js'
 
 export type { Item, Page }
 
-export interface Thread { root: Item | null, replies: Item[] }
+/** One page of a thread: replies oldest first; `next` is the `before` of the following page, or null. */
+export interface Thread { root: Item | null, replies: Item[], next: string | null }
 
 export interface Profile extends ViewProfile {
   /** How I relate to them (false/false for myself). */
@@ -58,7 +59,7 @@ export interface Methods {
   /** First run: creates the identity; the phrase is returned once and never again. */
   init: { params: { name?: string }, result: { id: string, phrase: string } }
   timeline: { params: { limit?: number, before?: string | null, author?: string | null }, result: Page }
-  thread: { params: { id: string }, result: Thread }
+  thread: { params: { id: string, limit?: number, before?: string | null }, result: Thread }
   mentions: { params: { limit?: number }, result: { items: Item[] } }
   profile: { params: { id?: string }, result: Profile }
   /** Sets the fields given; a field left out keeps its current value. */

@@ -33,7 +33,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   unblock: { summary: 'unblock an identity', positionals: ['ID'], flags: {} },
   profile: { summary: 'show a profile, or set my name and bio', positionals: ['ID'], optionalPositionals: 1, flags: { name: { type: 'string' }, bio: { type: 'string' } } },
   feed: { summary: 'read the home timeline (or one author\'s posts)', positionals: [], flags: { limit: { type: 'string' }, before: { type: 'string' }, author: { type: 'string' } } },
-  thread: { summary: 'read a thread', positionals: ['REF'], flags: {} },
+  thread: { summary: 'read a thread (a page of replies; --before continues it)', positionals: ['REF'], flags: { limit: { type: 'string' }, before: { type: 'string' } } },
   mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: { type: 'string' } } },
   reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
   serve: { summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)', positionals: [], flags: { bootstrap: { type: 'string' }, hops: { type: 'string' }, port: { type: 'string' } } },

@@ -18,7 +18,7 @@ import { encodeRecord, type ContactType, type MessageRecord } from '../feeds/sch
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION } from '../views/keys.js'
-import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
+import { Views, type Item, type Page, type Profile, type ThreadPage, type ThreadQuery, type TimelineQuery } from '../views/queries.js'
 import type { ViewDb } from '../views/view-db.js'
 import type { StoredPost } from '../views/records.js'
 import { Replicator, type FeedStatus, type SyncResult, type Status } from '../swarm/replicator.js'
@@ -638,8 +638,9 @@ export class Shoal extends ReadyResource {
     return this.read(() => this.views.timeline(q))
   }
 
-  thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
-    return this.read(() => this.views.thread(ref))
+  /** One page of a thread (see Views.thread): root, up to `limit` replies, the `next` cursor. */
+  thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {
+    return this.read(() => this.views.thread(ref, q))
   }
 
   mentions (opts: { limit?: number } = {}): Promise<{ items: Item[] }> {

@@ -18,6 +18,12 @@ export type { Item, Page, Profile } from './types.js'
 
 export interface TimelineQuery { limit?: number, before?: string | null, author?: IdentityKey | null }
 
+/** A thread page request: `before` is the `next` cursor of the page before (replies oldest first). */
+export interface ThreadQuery { limit?: number, before?: string | null }
+
+/** One page of a thread; `next` continues it (null on the last page). */
+export interface ThreadPage { root: Item | null, replies: Item[], next: string | null }
+
 const MAX_LIMIT = 500
 /** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
 const SCAN_BUDGET = 2000
@@ -183,19 +189,28 @@ export class Views {
   }
 
   /**
-   * A thread: its root and every reply in (timestamp, feed, seq) order, except that a reply always
-   * comes after the reply it answers, whatever the clocks said. `ref` may be any message in it.
+   * One page of a thread: its root and up to `limit` replies (default 50) in (timestamp, feed, seq)
+   * order, each after the reply it answers when both are on the page or it is on an earlier one.
+   * `before` is the previous page's `next` cursor; `next` is null on the last page. `ref` may be
+   * any message in the thread. Costs one seek and `limit` rows, however long the thread.
+   * Throws UNKNOWN_MESSAGE when neither the root nor any reply is known, INVALID_ID for a bad cursor.
    */
-  async thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
+  async thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {
+    const limit = clampLimit(q.limit)
+    const after = q.before ? parseCursor(q.before) : null
     const blocked = hexSet(await this.blocking(this.me))
     const start = await this.post(ref)
     const rootRef = start?.root ?? ref
-    const replyRefs: MessageRef[] = []
-    for await (const { key: k } of this.db.scanPrefix(key(TAG.thread, refBytes(rootRef)))) replyRefs.push(refFromBytes(k, k.byteLength - 40))
+    const prefix = key(TAG.thread, refBytes(rootRef))
+    const range = { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
+    const tails: Uint8Array[] = []
+    for await (const { key: k } of this.db.scan(range)) tails.push(b4a.from(k.subarray(k.byteLength - CURSOR_BYTES)))
+    const more = tails.length > limit
+    const page = tails.slice(0, limit)
     const [root] = await this.items([rootRef], blocked)
-    const replies = parentsFirst(await this.items(replyRefs, blocked))
-    if (!root && replies.length === 0) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root: root ?? null, replies }
+    const replies = parentsFirst(await this.items(page.map((t) => refFromBytes(t, 8)), blocked))
+    if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
+    return { root: root ?? null, replies, next: more ? z32.encode(page[page.length - 1]) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */

@@ -95,3 +95,112 @@ test('cli – thread --limit/--before pages a thread; bad values are usage error
   const badCursor = await cli(dir, ['thread', id, '--before', 'zzz', '--json'])
   t.is(badCursor.json.error.code, 'INVALID_ID')
 })
+
+test('shoal – lazy feeds: fully indexed feeds stay closed on reopen until replicated or read', async (t) => {
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  const writers: Shoal[] = []
+  for (let i = 0; i < 3; i++) {
+    const w = await createPeer(t, { name: `w${i}` })
+    await w.post({ text: `hello from w${i}` })
+    replicate(w, b, t)
+    await b.follow(w.identity)
+    await syncFeed(b, w)
+    writers.push(w)
+  }
+  const before = (await b.timeline()).items.map((i) => i.text)
+  const totals = b.totals()
+  await b.close()
+
+  const again = new Shoal(dir)
+  t.teardown(() => again.close(), { order: 1 })
+  await again.ready()
+  t.is(again.trackedCores().length, 0, 'no tracked feed is opened')
+  t.is(again.trackedFeeds.length, 3, 'all three are still tracked')
+  t.alike((await again.timeline()).items.map((i) => i.text), before, 'the timeline reads the same')
+  t.alike(again.totals(), totals, 'totals count the closed feeds by their checkpoints')
+  t.is((await again.whoami()).name, 'bob')
+
+  // Replicating one opens it; new posts are indexed.
+  const w0 = writers[0]
+  replicate(w0, again, t)
+  await again.addFeed(w0.feedKey)
+  t.is(again.trackedCores().length, 1, 'addFeed opens that one feed')
+  await w0.post({ text: 'new from w0' })
+  await again.waitForIndexed(w0.feedKey, w0.feedLength)
+  t.is((await again.timeline()).items[0].text, 'new from w0')
+
+  // status needs every feed: it opens the rest.
+  await again.status()
+  t.is(again.trackedCores().length, 3, 'status opened the others')
+})
+
+test('shoal – lazy feeds: wiped views or a crash open every feed again', async (t) => {
+  const fs = await import('node:fs/promises')
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  const w = await createPeer(t, { name: 'w' })
+  await w.post({ text: 'hi' })
+  replicate(w, b, t)
+  await b.follow(w.identity)
+  await syncFeed(b, w)
+  await b.close()
+
+  await fs.rm(b.paths.views, { recursive: true })
+  const rebuilt = new Shoal(dir)
+  await rebuilt.ready()
+  t.is(rebuilt.trackedCores().length, 1, 'views gone: the feed is opened to index it again')
+  await rebuilt.indexed()
+  t.alike((await rebuilt.timeline()).items.map((i) => i.text), ['hi'], 'rebuilt from the feed')
+  await rebuilt.close()
+
+  // A process that dies while open never records its feeds as settled.
+  const open1 = new Shoal(dir)
+  await open1.ready()
+  t.is(open1.trackedCores().length, 0, 'after a clean close it is left closed')
+  const { NodeState } = await import('../src/node/node-state.js')
+  const state = (open1 as unknown as { stateInstance: InstanceType<typeof NodeState> }).stateInstance
+  t.alike(await state.settledFeeds(), [], 'the record is cleared while open (a crash then opens every feed)')
+  await open1.close()
+})
+
+test('views – sparse home timeline: merging the followed authors\' indexes gives the scan\'s pages', async (t) => {
+  let clock = 1_700_000_000_000
+  const now = (): number => clock++
+  const b = await createPeer(t, { name: 'bob', now })
+  const writers: Shoal[] = []
+  for (let i = 0; i < 12; i++) {
+    const w = await createPeer(t, { name: `w${i}`, now })
+    replicate(w, b, t)
+    writers.push(w)
+  }
+  for (let round = 0; round < 8; round++) {
+    for (const [i, w] of writers.entries()) if (i !== 11) await w.post({ text: `w${i} post ${round}` })
+  }
+  await b.post({ text: 'mine' })
+  for (const w of writers) await syncFeed(b, w)
+  // I follow w3, w7 and w11 (who never posted): 4 home authors of 13 held. Pages of 2 scan the
+  // shared timeline (4² × 8 ≥ 3 × 13); a page of 500 merges the four authors' own indexes.
+  for (const i of [3, 7, 11]) await b.follow(writers[i].identity)
+  const texts: string[] = []
+  let before: string | null = null
+  for (let i = 0; i < 20; i++) {
+    const page = await b.timeline({ limit: 2, before })
+    texts.push(...page.items.map((x) => x.text))
+    before = page.next
+    if (before === null) break
+  }
+  const expected = ['mine']
+  for (let round = 7; round >= 0; round--) expected.push(`w7 post ${round}`, `w3 post ${round}`)
+  t.alike(texts, expected, 'pages of 2 (timeline scan): newest first across the followed authors, every post once')
+  const big = await b.timeline({ limit: 500 })
+  t.alike(big.items.map((x) => x.text), expected, 'one big page (merged author indexes) says the same')
+  const m1 = await b.timeline({ limit: 9 })
+  const m2 = await b.timeline({ limit: 9, before: m1.next })
+  t.alike([...m1.items, ...m2.items].map((x) => x.text), expected, 'pages of 9 (merged) with the cursor')
+  t.is(m2.next, null)
+  await b.block(writers[7].identity)
+  t.alike((await b.timeline({ limit: 2 })).items.map((x) => x.text), ['mine', 'w3 post 7'], 'a blocked follow is left out (scan)')
+  const merged = await b.timeline({ limit: 50 })
+  t.alike(merged.items.map((x) => x.text), expected.filter((x) => !x.startsWith('w7')), 'and from the merge')
+})

@@ -24,6 +24,8 @@ export interface ScanRange {
   lte?: Uint8Array
   reverse?: boolean
   limit?: number
+  /** Entries read per native call (default: from limit, at most 256). */
+  capacity?: number
 }
 
 /** How ViewDb touches the file system (given by the Node side: the views code stays portable). */
@@ -114,7 +116,7 @@ export class ViewDb extends ReadyResource {
   }
 
   async * scan (range: ScanRange): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
-    const capacity = range.limit !== undefined ? Math.min(Math.max(range.limit, 8), 256) : 128
+    const capacity = range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit, 8), 256) : 128)
     try {
       yield * this.rocks.iterator({ ...range, capacity })
     } catch (err) {

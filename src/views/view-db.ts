@@ -17,6 +17,12 @@ import { FIRST_DERIVED_TAG, LAST_DERIVED_TAG, prefixEnd } from './keys.js'
 /** rocksdb-native constants.bottommostLevelCompaction.FORCE: rewrite the last level as well. */
 const FORCE_BOTTOMMOST = 2
 
+/**
+ * Memory of the views database, bounded by configuration rather than by data: RocksDB's default
+ * memtable (64 MiB, two of them) dominated the peak of a large first index.
+ */
+const ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2 }
+
 export interface ScanRange {
   gt?: Uint8Array
   gte?: Uint8Array
@@ -64,7 +70,7 @@ export class ViewDb extends ReadyResource {
   }
 
   private async openRocks (): Promise<RocksDB> {
-    const db = new RocksDB(this.path)
+    const db = new RocksDB(this.path, ROCKS_OPTIONS)
     try {
       await db.ready()
     } catch (err) {

@@ -204,3 +204,33 @@ test('views – sparse home timeline: merging the followed authors\' indexes giv
   const merged = await b.timeline({ limit: 50 })
   t.alike(merged.items.map((x) => x.text), expected.filter((x) => !x.startsWith('w7')), 'and from the merge')
 })
+
+test('api – thread pages: limit and before, and what a request may carry instead', async (t) => {
+  const { createLocalDht } = await import('./helpers/swarm.js')
+  const { call, createApiNode } = await import('./helpers/api.js')
+  const testnet = await createLocalDht(t)
+  const { app, api } = await createApiNode(t, testnet, { name: 'alice' })
+  const shoal = app.need()
+  const root = await shoal.post({ text: 'root' })
+  for (let i = 0; i < 5; i++) await shoal.post({ text: `r${i}`, reply: root })
+  const id = refToString(root)
+  const first = (await call(api, 'thread', { id, limit: 3 })).result
+  t.alike(first.replies.map((r: any) => r.text), ['r0', 'r1', 'r2'])
+  const second = (await call(api, 'thread', { id, limit: 3, before: first.next })).result
+  t.alike(second.replies.map((r: any) => r.text), ['r3', 'r4'])
+  t.is(second.next, null)
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ id, limit: 'ten' }, 'BAD_REQUEST'],
+    [{ id, limit: 0 }, 'INVALID_ARGUMENT'],
+    [{ id, limit: 501 }, 'INVALID_ARGUMENT'],
+    [{ id, limit: 2.5 }, 'BAD_REQUEST'],
+    [{ id, before: 42 }, 'BAD_REQUEST'],
+    [{ id, before: { a: 1 } }, 'BAD_REQUEST'],
+    [{ id, before: 'zz' }, 'INVALID_ID'],
+    [{ id, before: 'y'.repeat(100_000) }, 'BAD_REQUEST']
+  ]
+  for (const [params, code] of bad) {
+    const r = await call(api, 'thread', params)
+    t.is(r.error?.code, code, JSON.stringify(params).slice(0, 60))
+  }
+})

@@ -78,7 +78,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     }),
     thread: (app, p) => app.need().thread(ref(p, 'id'), {
       limit: int(p, 'limit'),
-      before: str(p, 'before', { optional: true }) ?? null
+      before: str(p, 'before', { optional: true, max: 128 }) ?? null // a cursor is 77 characters
     }),
     mentions: (app, p) => app.need().mentions({ limit: int(p, 'limit') }),
     profile: (app, p) => profileOf(app.need(), str(p, 'id', { optional: true })),

@@ -234,3 +234,23 @@ test('api – thread pages: limit and before, and what a request may carry inste
     t.is(r.error?.code, code, JSON.stringify(params).slice(0, 60))
   }
 })
+
+test('swarm – lazy feeds: a reopened node joins the network, opens them all and syncs what is new', async (t) => {
+  const { createLocalDht, createSwarmPeer, reopenSwarmPeer } = await import('./helpers/swarm.js')
+  const testnet = await createLocalDht(t)
+  const a = await createSwarmPeer(t, testnet, { name: 'alice' })
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  await b.joinNetwork({ dht: testnet.createNode() })
+  await a.post({ text: 'before' })
+  await b.follow(a.identity)
+  await b.sync({ timeout: 30_000 })
+  t.alike((await b.timeline()).items.map((i) => i.text), ['before'])
+  await b.close()
+
+  await a.post({ text: 'while bob was away' })
+  const again = await reopenSwarmPeer(t, testnet, dir)
+  t.is(again.trackedCores().length, 1, 'joining the network opened the lazily closed feed')
+  await again.sync({ timeout: 30_000 })
+  t.alike((await again.timeline()).items.map((i) => i.text), ['while bob was away', 'before'])
+})

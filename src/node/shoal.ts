@@ -500,11 +500,11 @@ export class Shoal extends ReadyResource {
     if (this.replicatorInstance) return this.replicatorInstance
     if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
     this.joined = opts
-    await this.openLazy() // replication serves and updates every tracked feed
     // Fresh Noise keys every run (network.ts): nothing announced links two runs of this node.
     const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
+    await this.openLazy() // replication serves and updates every tracked feed
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))

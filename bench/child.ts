@@ -1,15 +1,25 @@
-/** Runs one bench phase in a fresh node process and returns what it reports over IPC. */
+/**
+ * Runs one bench phase in a fresh node process and returns what it reports over IPC. The input
+ * goes through a JSON file named in argv (not the JSON itself: 3,000 feed keys passed in argv
+ * failed with E2BIG), in an owner-only temp folder removed when the child exits.
+ */
 import { fork } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export interface ChildRun<T> { result: T, wallMs: number }
 
-/** Forks `dist/bench/<name>.js` with `input` as JSON in argv[2]; resolves with its one message. */
+/** Forks `dist/bench/<name>.js` with `input` written to a JSON file; resolves with its one message. */
 export function runChild<T> (name: string, input: unknown): Promise<ChildRun<T>> {
   const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-bench-input-'))
+  const file = path.join(dir, 'input.json')
+  fs.writeFileSync(file, JSON.stringify(input), { mode: 0o600 })
   const start = performance.now()
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [JSON.stringify(input)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return new Promise<ChildRun<T>>((resolve, reject) => {
+    const child = fork(script, [file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     let result: { ok: true, value: T } | null = null
     child.on('message', (m: { ok: boolean, value?: T, error?: string }) => {
       if (m.ok) result = { ok: true, value: m.value as T }
@@ -21,12 +31,12 @@ export function runChild<T> (name: string, input: unknown): Promise<ChildRun<T>>
       if (result !== null) resolve({ result: result.value, wallMs })
       else reject(new Error(`${name} exited with code ${code} without a result`))
     })
-  })
+  }).finally(() => { fs.rmSync(dir, { recursive: true, force: true }) })
 }
 
-/** The child side: reads its input, runs `fn`, sends the result (or the error) and exits. */
+/** The child side: reads its input file, runs `fn`, sends the result (or the error) and exits. */
 export function childMain<I, T> (fn: (input: I) => Promise<T>): void {
-  const input = JSON.parse(process.argv[2]) as I
+  const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as I
   fn(input).then(
     (value) => process.send?.({ ok: true, value }, () => process.exit(0)),
     (err: Error) => process.send?.({ ok: false, error: err.stack ?? String(err) }, () => process.exit(1))

@@ -11,18 +11,27 @@ import { connect } from './replicate.js'
 import type { SourceSet } from './source-feeds.js'
 
 /** Creates the Shoal at `dir`, follows every source identity and copies the feeds in, unindexed. */
+/** Source cores copied into the reader at once while preparing it. */
+const PREPARE_CONCURRENCY = 8
+
 export async function prepareIndexedShoal (dir: string, source: SourceSet): Promise<void> {
   const { shoal } = await Shoal.init(dir, { name: 'reader' })
   try {
     for (const f of source.feeds) await shoal.follow(f.identity)
     const disconnect = connect(source.store, shoal.store)
     try {
-      for (const f of source.feeds) {
-        const core = shoal.store.get({ key: f.key })
-        await core.ready()
-        await core.download({ start: 0, end: source.length }).done()
-        await core.close()
+      // A few cores at a time: 3,000 one after another took most of a scale run.
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (next < source.feeds.length) {
+          const f = source.feeds[next++]
+          const core = shoal.store.get({ key: f.key })
+          await core.ready()
+          await core.download({ start: 0, end: source.length }).done()
+          await core.close()
+        }
       }
+      await Promise.all(Array.from({ length: PREPARE_CONCURRENCY }, worker))
     } finally {
       disconnect()
     }
@@ -33,8 +42,9 @@ export async function prepareIndexedShoal (dir: string, source: SourceSet): Prom
 
 export interface IndexRun extends IndexOutput { perSec: number }
 
-export async function indexInChild (dir: string, source: SourceSet): Promise<IndexRun> {
-  const input: IndexInput = { dir, feeds: source.feeds.map((f) => b4a.toString(f.key, 'hex')), length: source.length }
+/** Indexes every source feed in a child process; `rebuild`: see IndexInput. */
+export async function indexInChild (dir: string, source: SourceSet, rebuild = false): Promise<IndexRun> {
+  const input: IndexInput = { dir, feeds: source.feeds.map((f) => b4a.toString(f.key, 'hex')), length: source.length, rebuild }
   const { result } = await runChild<IndexOutput>('index-child', input)
   if (result.messages !== source.messages) throw new Error(`index: ${result.messages} messages indexed, expected ${source.messages}`)
   return { ...result, perSec: result.messages / (result.ms / 1000) }

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import b4a from 'b4a'
 import { Shoal } from '../src/node/shoal.js'
-import { socketPath } from '../src/node/storage.js'
+import { storagePaths } from '../src/node/storage.js'
 import { identityToString } from '../src/ids.js'
 import { shoal, spawnShoal } from './helpers/cli.js'
 import { findFiles, notOwnerOnly, snapshotTree } from './helpers/files.js'
@@ -154,7 +154,7 @@ test('security – a 200-byte storage path serves on a short socket', async (t) 
   const id = (await shoal(dir, ['init', '--json'], env)).json.id
   const serving = spawnShoal(t, dir, ['serve', '--json'], env)
   t.is(JSON.parse(await serving.ready).id, id)
-  const sock = socketPath(dir)
+  const sock = storagePaths(dir).socket
   t.ok(b4a.byteLength(sock) <= 100, `socket at ${sock}`)
   t.is(fs.statSync(sock).mode & 0o777, 0o600, 'owner-only socket')
   t.is(fs.statSync(path.dirname(sock)).mode & 0o777, 0o700, 'in an owner-only folder')

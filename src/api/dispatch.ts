@@ -112,9 +112,12 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     },
     thread: async (app, p) => {
       const shoal = app.need()
-      const t = await shoal.thread(ref(p, 'id'))
+      const t = await shoal.thread(ref(p, 'id'), {
+        limit: int(p, 'limit'),
+        before: str(p, 'before', { optional: true, max: 128 }) ?? null // a cursor is 77 characters
+      })
       const [root] = t.root === null ? [null] : await decorate(shoal, [t.root])
-      return { root, replies: await decorate(shoal, t.replies) }
+      return { root, replies: await decorate(shoal, t.replies), next: t.next }
     },
     mentions: async (app, p) => {
       const shoal = app.need()

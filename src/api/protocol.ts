@@ -42,7 +42,8 @@ import type { RoomListItem, RoomMessageItem, RoomMemberItem } from '../node/room
 
 export type { RoomListItem, RoomMessageItem, RoomMemberItem }
 
-export interface Thread { root: Item | null, replies: Item[] }
+/** One page of a thread: replies oldest first; `next` is the `before` of the following page, or null. */
+export interface Thread { root: Item | null, replies: Item[], next: string | null }
 
 export interface Profile extends ViewProfile {
   /** How I relate to them (false/false for myself). */
@@ -95,7 +96,7 @@ export interface Methods {
    */
   init: { params: { name?: string, restore?: string }, result: { id: string, phrase: string | null } }
   timeline: { params: { limit?: number, before?: string | null, author?: string | null }, result: Page }
-  thread: { params: { id: string }, result: Thread }
+  thread: { params: { id: string, limit?: number, before?: string | null }, result: Thread }
   mentions: { params: { limit?: number }, result: { items: Item[] } }
   profile: { params: { id?: string }, result: Profile }
   /** Sets the fields given; a field left out keeps its current value. */

@@ -85,7 +85,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     flags: { limit: LIMIT, before: { type: 'string', value: 'CURSOR', help: 'the next page (the CURSOR printed after "more:")' }, author: { type: 'string', value: 'ID', help: 'only the posts of ID' } },
     notes: ['Each post ends with "id REF": that REF is what react, edit, delete, thread and post --reply take.']
   },
-  thread: { summary: 'read a thread', positionals: ['REF'], flags: {}, notes: ['REF may be the first post or any reply in the thread.'] },
+  thread: {
+    summary: 'read a thread (a page of replies; --before continues it)',
+    positionals: ['REF'],
+    flags: { limit: LIMIT, before: { type: 'string', value: 'CURSOR', help: 'the next page of replies (the CURSOR printed after "more:")' } },
+    notes: ['REF may be the first post or any reply in the thread.']
+  },
   mentions: { summary: 'posts that mention me', positionals: [], flags: { limit: LIMIT } },
   reindex: { summary: 'rebuild every view from the feeds', positionals: [], flags: {} },
   'dm send': {

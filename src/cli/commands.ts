@@ -198,9 +198,10 @@ export const commands: Record<string, Command> = {
   },
 
   async thread (shoal, p) {
-    const t = await shoal.thread(parseRef(p.positionals[0]))
+    const t = await shoal.thread(parseRef(p.positionals[0]), { limit: intFlag(p.flags.limit, 'limit'), before: str(p.flags.before) ?? null })
     const lines = [t.root ? renderItem(t.root) : '(the first post is not known here or was deleted)']
     for (const r of t.replies) lines.push(renderItem(r, '    '))
+    if (t.next) lines.push(`more replies: shoal thread ${p.positionals[0]} --before ${t.next}`)
     return { json: t, text: lines.join('\n\n') }
   },
 

@@ -14,7 +14,7 @@ import { storagePaths } from '../node/storage.js'
 import { parseBootstrap, type Bootstrap } from '../node/network.js'
 import type { JoinOptions, Shoal } from '../node/shoal.js'
 import { intFlag, parse, type Parsed } from './args.js'
-import { commands, dhtHost, initResult, type Result } from './commands.js'
+import { commands, dhtHost, initResult, precheck, type Result } from './commands.js'
 import { escapeText } from './escape.js'
 
 export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
@@ -27,6 +27,7 @@ export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
 export function ipcHandler (app: ShoalApp): (argv: string[]) => Promise<IpcReply> {
   return async (argv) => {
     const p = parse(argv)
+    precheck(p) // the thin client sends arguments unchecked: nothing runs before they are
     if (p.command === 'serve' || p.command === 'desktop') throw ShoalError.STORAGE_LOCKED('a node is already serving this storage')
     if (p.command === 'init') {
       const restore = str(p.flags.restore)

@@ -9,10 +9,11 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
-import { ShoalError, type ShoalErrorCode } from '../errors.js'
-import { checkSocketPath, fitsSocketPath, secureSocketDir } from './storage.js'
+import { ShoalError } from '../errors.js'
+import { checkSocketPath, secureSocketDir } from './storage.js'
+import { connect, type IpcReply } from './ipc-client.js'
 
-export type IpcReply = { ok: true, json: unknown, text: string } | { ok: false, error: { code: ShoalErrorCode, message: string } }
+export { callServer, type IpcReply } from './ipc-client.js'
 
 export type IpcHandler = (argv: string[]) => Promise<IpcReply>
 
@@ -87,39 +88,6 @@ export class IpcServer extends ReadyResource {
       return { ok: false, error: { code: e.code, message: e.detail } }
     }
   }
-}
-
-/** Sends one command to the node serving at `path`; null when no node is listening there. */
-export async function callServer (path: string, argv: string[]): Promise<IpcReply | null> {
-  if (!fitsSocketPath(path)) return null // no node can listen there (IpcServer refuses such a path)
-  let socket: net.Socket
-  try {
-    socket = await connect(path)
-  } catch {
-    return null // nothing is serving this storage: the caller opens it itself
-  }
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    socket.setEncoding('utf8')
-    socket.on('data', (d: string) => { buf += d })
-    socket.on('error', (err) => reject(ShoalError.STORAGE_ERROR('lost the connection to the serving node', err)))
-    socket.on('end', () => {
-      try {
-        resolve(JSON.parse(buf) as IpcReply)
-      } catch (err) {
-        reject(ShoalError.STORAGE_ERROR('the serving node sent a malformed reply', err))
-      }
-    })
-    socket.write(JSON.stringify({ argv }) + '\n')
-  })
-}
-
-function connect (path: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(path)
-    socket.once('connect', () => { socket.off('error', reject); resolve(socket) })
-    socket.once('error', reject)
-  })
 }
 
 async function ping (path: string): Promise<boolean> {

@@ -20,10 +20,10 @@ import { DmService } from './dm-service.js'
 import { DmRequests } from './dm-requests.js'
 import { identityToString, feedToString, parseIdentity, refToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { Indexer, type IndexTotals } from '../views/indexer.js'
-import { META_VERSION } from '../views/keys.js'
-import { Views, type Item, type Page, type Profile, type TimelineQuery } from '../views/queries.js'
+import { META_VERSION, keys as viewKeys } from '../views/keys.js'
+import { Views, type Item, type Page, type Profile, type ThreadPage, type ThreadQuery, type TimelineQuery } from '../views/queries.js'
 import type { ViewDb } from '../views/view-db.js'
-import type { StoredPost } from '../views/records.js'
+import { checkpoint as checkpointEnc, decode, type Checkpoint, type StoredPost } from '../views/records.js'
 import { Replicator, type FeedStatus, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { FeedWatch } from '../swarm/feed-watch.js'
@@ -116,6 +116,12 @@ export class Shoal extends ReadyResource {
   private indexerInstance: Indexer | null = null
   private viewsInstance: Views | null = null
   private readonly remote = new Map<string, Hypercore>()
+  /**
+   * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
+   * until something replicates or reads them (openLazy). Their checkpoints count in totals().
+   */
+  private readonly lazy = new Map<string, { feed: FeedKey, checkpoint: Checkpoint }>()
+  private lazyOpening: Promise<void> | null = null
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -217,7 +223,8 @@ export class Shoal extends ReadyResource {
     await this.indexerInstance.add(this.feedInstance.core)
     await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
     const tracked = await this.stateInstance.trackedFeeds()
-    await Promise.all(tracked.map((feed) => this.openRemote(feed)))
+    await this.findLazy(this.stateInstance, this.db)
+    await Promise.all(tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex'))).map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
@@ -268,6 +275,56 @@ export class Shoal extends ReadyResource {
     return this.need(this.dmInstance)
   }
 
+  /**
+   * Which tracked feeds stay closed: those settled at the last clean close whose views checkpoint
+   * still reaches that length (a wiped or rebuilt view opens them all). The record is cleared until
+   * the next clean close, so after a crash every feed is opened and indexed as before.
+   */
+  private async findLazy (state: NodeState, db: ViewDb): Promise<void> {
+    const settled = await state.settledFeeds()
+    if (settled.length === 0) return
+    await state.setSettled([])
+    const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))
+    settled.forEach((s, i) => {
+      const raw = raws[i]
+      if (raw === null) return
+      const checkpoint = decode(checkpointEnc, raw)
+      if (checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
+    })
+  }
+
+  /** Opens every lazily closed feed (replication, reindex, unblock and status need them all). */
+  private openLazy (): Promise<void> {
+    if (this.lazy.size > 0) {
+      const feeds = [...this.lazy.values()].map((l) => l.feed)
+      const before = this.lazyOpening ?? Promise.resolve()
+      this.lazyOpening = Promise.all([before, ...feeds.map((feed) => this.openRemote(feed))]).then(() => {})
+    }
+    return this.lazyOpening ?? Promise.resolve()
+  }
+
+  /**
+   * Records, at a clean close, the tracked feeds indexed up to their whole length (and those never
+   * opened), so the next open can leave them closed. A failure here only makes that open slower.
+   */
+  private async recordSettled (): Promise<void> {
+    const state = this.stateInstance
+    const indexer = this.indexerInstance
+    if (state === null || indexer === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
+    const out: Array<{ feed: FeedKey, length: number }> = []
+    for (const l of this.lazy.values()) out.push({ feed: l.feed, length: l.checkpoint.position })
+    for (const core of this.remote.values()) {
+      if (!core.opened || core.closing) continue
+      const feed = core.key as FeedKey
+      if (!this.watch.isRefused(feed) && indexer.position(feed) >= core.length) out.push({ feed, length: core.length })
+    }
+    try {
+      await state.setSettled(out)
+    } catch {
+      // Nothing recorded: the next open opens every feed, as without this record.
+    }
+  }
+
   private async leaveNetwork (): Promise<void> {
     const replicator = this.replicatorInstance
     const network = this.network
@@ -284,6 +341,8 @@ export class Shoal extends ReadyResource {
    * the closed parts so openStorage can open them again (keys stay readable after a final close).
    */
   private async closeStorage (forget = false): Promise<void> {
+    if (this.lazyOpening !== null) await this.lazyOpening.catch(safetyCatch)
+    await this.recordSettled()
     if (this.dmTimer !== null) clearInterval(this.dmTimer)
     this.dmTimer = null
     if (this.roomsInstance) await this.roomsInstance.close()
@@ -291,6 +350,8 @@ export class Shoal extends ReadyResource {
     if (this.dmInstance) await this.dmInstance.close()
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
+    this.lazy.clear()
+    this.lazyOpening = null
     if (this.feedInstance) await this.feedInstance.close()
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
@@ -344,6 +405,7 @@ export class Shoal extends ReadyResource {
       const db = this.need(this.db)
       const reason = db.damaged
       this.repairing = (async () => {
+        await this.openLazy()
         await this.indexer.reindex()
         const w = db.txn()
         w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
@@ -435,6 +497,7 @@ export class Shoal extends ReadyResource {
   async addFeed (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
     if (!(feed instanceof Uint8Array) || feed.byteLength !== 32) throw ShoalError.INVALID_ARGUMENT('a feed key is 32 bytes')
     if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex')) || this.watch.isRefused(feed)) return
+    if (this.lazy.has(b4a.toString(feed, 'hex'))) return this.openRemote(feed, owner)
     await this.need(this.stateInstance).track([feed])
     await this.openRemote(feed, owner)
   }
@@ -442,6 +505,7 @@ export class Shoal extends ReadyResource {
   private async openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     if (this.remote.has(hex)) return
+    this.lazy.delete(hex)
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
     await core.ready()
@@ -454,9 +518,10 @@ export class Shoal extends ReadyResource {
 
   /** Feeds this node tracks besides its own. */
   get trackedFeeds (): FeedKey[] {
-    return [...this.remote.values()].map((c) => c.key as FeedKey)
+    return [...[...this.remote.values()].map((c) => c.key as FeedKey), ...[...this.lazy.values()].map((l) => l.feed)]
   }
 
+  /** The open tracked feeds (joinNetwork opens them all). */
   trackedCores (): Hypercore[] {
     return [...this.remote.values()]
   }
@@ -480,6 +545,7 @@ export class Shoal extends ReadyResource {
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
+    await this.openLazy()
     // Every tracked feed whose header names it, whether or not the views have indexed it.
     for (const feed of [...this.watch.feedsOf(identity), ...this.indexer.feedsOf(identity)]) await this.untrack(feed)
   }
@@ -519,6 +585,7 @@ export class Shoal extends ReadyResource {
     const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
+    await this.openLazy() // replication serves and updates every tracked feed
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
@@ -549,6 +616,7 @@ export class Shoal extends ReadyResource {
   }
 
   private async readStatus (): Promise<Status> {
+    await this.openLazy()
     const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     const identities: Status['identities'] = []
     for (const id of await this.views.heldIdentities()) {
@@ -583,7 +651,9 @@ export class Shoal extends ReadyResource {
   }
 
   /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication). */
-  waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
+  async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
+    const lazy = this.lazy.get(b4a.toString(feed, 'hex'))
+    if (lazy !== undefined) await this.openRemote(lazy.feed)
     return this.indexer.waitFor(feed, length)
   }
 
@@ -700,9 +770,14 @@ export class Shoal extends ReadyResource {
   follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
 
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
-  block (who: IdentityKey): Promise<MessageRef> { return this.contact('block', who) }
+  /** Blocks `who`; their lazily closed feeds are opened first so the purge resets their checkpoints. */
+  async block (who: IdentityKey): Promise<MessageRef> {
+    await this.openLazy()
+    return this.contact('block', who)
+  }
   /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
   async unblock (who: IdentityKey): Promise<MessageRef> {
+    await this.openLazy() // their feeds are indexed again from block 0
     const ref = await this.contact('unblock', who)
     await this.indexer.waitForIdentity(who)
     return ref
@@ -752,8 +827,9 @@ export class Shoal extends ReadyResource {
     return this.read(() => this.views.timeline(q))
   }
 
-  thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
-    return this.read(() => this.views.thread(ref))
+  /** One page of a thread (see Views.thread): root, up to `limit` replies, the `next` cursor. */
+  thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {
+    return this.read(() => this.views.thread(ref, q))
   }
 
   mentions (opts: { limit?: number } = {}): Promise<{ items: Item[] }> {
@@ -777,6 +853,7 @@ export class Shoal extends ReadyResource {
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
     if (this.repairing !== null) await this.repairing
+    await this.openLazy()
     const totals = await this.indexer.reindex()
     const db = this.need(this.db)
     if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
@@ -788,8 +865,15 @@ export class Shoal extends ReadyResource {
     return totals
   }
 
+  /** Records indexed over every tracked feed (lazily closed ones by their checkpoints). */
   totals (): IndexTotals {
-    return this.indexer.totals()
+    const t = this.indexer.totals()
+    for (const { checkpoint: c } of this.lazy.values()) {
+      t.messages += c.messages
+      t.malformed += c.malformed
+      t.unknown += c.unknown
+    }
+    return t
   }
 }
 

@@ -12,18 +12,17 @@
  * Everything in the folder is owner-only: folders 0700, files 0600, checked and fixed on every open.
  */
 import fs from '#fs'
-import os from '#os'
 import path from '#path'
 import process from '#process'
 import b4a from 'b4a'
-import sodium from 'sodium-universal'
 import { ShoalError } from '../errors.js'
 import { SEED_BYTES } from '../feeds/identity.js'
+import sodium from 'sodium-universal'
+import { MAX_SOCKET_PATH, fitsSocketPath, socketPath, uid } from './socket-path.js'
+
+export { fitsSocketPath, resolveStorage } from './socket-path.js'
 
 export interface StoragePaths { root: string, identity: string, state: string, cores: string, views: string, socket: string }
-
-/** Longest unix socket path we bind (Linux allows 107 bytes, macOS 103). */
-const MAX_SOCKET_PATH = 100
 
 export function storagePaths (root: string, env: NodeJS.ProcessEnv = process.env): StoragePaths {
   return {
@@ -32,26 +31,8 @@ export function storagePaths (root: string, env: NodeJS.ProcessEnv = process.env
     state: path.join(root, 'state'),
     cores: path.join(root, 'cores'),
     views: path.join(root, 'views'),
-    socket: socketPath(root, env)
+    socket: socketPath(root, sha256, env)
   }
-}
-
-/**
- * The socket of the node serving `root`: `<root>/shoal.sock` when that fits in a unix socket
- * address, else `<runtime>/shoal-<uid>/<hash of root>.sock` where runtime is $XDG_RUNTIME_DIR or
- * the temp folder (the same storage path always gives the same socket).
- */
-export function socketPath (root: string, env: NodeJS.ProcessEnv = process.env): string {
-  const inside = path.join(root, 'shoal.sock')
-  if (b4a.byteLength(inside) <= MAX_SOCKET_PATH) return inside
-  const hash = b4a.toString(sha256(b4a.from(path.resolve(root))), 'hex').slice(0, 32)
-  const runtime = env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : os.tmpdir()
-  return path.join(runtime, `shoal-${uid()}`, `${hash}.sock`)
-}
-
-/** Whether a socket path fits a unix socket address. */
-export function fitsSocketPath (socket: string): boolean {
-  return b4a.byteLength(socket) <= MAX_SOCKET_PATH
 }
 
 /** Fails at once (STORAGE_ERROR) when a socket path would not fit a unix socket address. */
@@ -70,21 +51,6 @@ export async function secureSocketDir (socket: string): Promise<void> {
   if (st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${dir} belongs to another user (uid ${st.uid}); remove it or set XDG_RUNTIME_DIR`)
   if ((st.mode & 0o022) !== 0) throw ShoalError.STORAGE_INSECURE(`${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); run "chmod 700 ${dir}"`)
   if ((st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700)
-}
-
-/** `--storage DIR`, else `SHOAL_STORAGE`, else `~/.shoal`. */
-export function resolveStorage (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(flag || env.SHOAL_STORAGE || path.join(os.homedir(), '.shoal'))
-}
-
-function uid (): number {
-  return typeof process.getuid === 'function' ? process.getuid() : -1
-}
-
-function sha256 (data: Uint8Array): Uint8Array {
-  const out = b4a.alloc(32)
-  sodium.crypto_hash_sha256(out, data)
-  return out
 }
 
 /**
@@ -288,4 +254,11 @@ async function writeAll (fh: { write (b: Uint8Array, offset: number, length: num
     if (bytesWritten <= 0) throw ShoalError.STORAGE_ERROR('a write made no progress')
     done += bytesWritten
   }
+}
+
+/** SHA-256 by sodium (the thin CLI client computes the same with node:crypto). */
+function sha256 (data: Uint8Array): Uint8Array {
+  const out = b4a.alloc(32)
+  sodium.crypto_hash_sha256(out, data)
+  return out
 }

@@ -19,9 +19,21 @@ export type { Item, Notification, Page, Profile } from './types.js'
 
 export interface TimelineQuery { limit?: number, before?: string | null, author?: IdentityKey | null }
 
+/** A thread page request: `before` is the `next` cursor of the page before (replies oldest first). */
+export interface ThreadQuery { limit?: number, before?: string | null }
+
+/** One page of a thread; `next` continues it (null on the last page). */
+export interface ThreadPage { root: Item | null, replies: Item[], next: string | null }
+
 const MAX_LIMIT = 500
 /** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
 const SCAN_BUDGET = 2000
+/** What opening one author's index costs, in timeline rows scanned (a seek and a first batch). */
+const SEEK_ROWS = 8
+/** Timeline queries answered before the count of held identities is taken again. */
+const HELD_RECOUNT = 256
+/** Rows one author's iterator reads at a time while merging. */
+const MERGE_BATCH = 8
 const CURSOR_BYTES = 48
 /** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
@@ -33,12 +45,15 @@ interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
 export class Views {
   /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
   private mine: Promise<Contacts> | null = null
+  /** How many identities we hold posts of (an estimate for choosing a plan), and its age in queries. */
+  private held: { count: number, age: number } | null = null
 
   constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
 
   /** Drops cached answers; the indexer calls it when follows or blocks change. */
   invalidate (): void {
     this.mine = null
+    this.held = null
   }
 
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
@@ -154,6 +169,11 @@ export class Views {
       authorOf = (_k, v) => v
     }
     const before = q.before ? parseCursor(q.before) : null
+    if (homeAuthors !== null && await this.sparse(homeAuthors.length, limit)) {
+      const found = await this.byAuthors(homeAuthors, before, limit + 1)
+      const page = found.slice(0, limit)
+      return { items: await this.items(page.map((p) => p.ref), blocked), next: found.length > limit ? z32.encode(page[page.length - 1].cursor) : null }
+    }
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true }
     let found: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
     let scanned = 0
@@ -177,34 +197,75 @@ export class Views {
     return { items, next: more ? z32.encode(page[page.length - 1].cursor) : null }
   }
 
-  /** The newest `n` posts before `before` (a cursor tail) by any of `authors`, newest first. */
-  private async byAuthors (authors: IdentityKey[], before: Uint8Array | null, n: number): Promise<Array<{ ref: MessageRef, cursor: Uint8Array }>> {
-    if (n <= 0) return []
-    const lists = await Promise.all(authors.map(async (a) => {
-      const prefix = key(TAG.byAuthor, a)
-      const out: Uint8Array[] = []
-      for await (const { key: k } of this.db.scan({ gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: n })) {
-        out.push(b4a.from(k.subarray(k.byteLength - CURSOR_BYTES)))
+  /**
+   * Whether a home timeline of `authors` identities is answered faster from their own indexes than
+   * by scanning the shared timeline: scanning costs about limit × held / authors rows (the posts of
+   * the people I do not follow are skipped), merging costs a seek per author.
+   */
+  private async sparse (authors: number, limit: number): Promise<boolean> {
+    if (this.held === null || this.held.age >= HELD_RECOUNT) {
+      let count = 0
+      let last: Uint8Array | null = null
+      for await (const { key: k } of this.db.scanPrefix(key(TAG.device))) {
+        const id = k.subarray(1, 33)
+        if (last === null || !b4a.equals(last, id)) { count++; last = b4a.from(id) }
       }
-      return out
-    }))
-    return lists.flat().sort((x, y) => b4a.compare(y, x)).slice(0, n).map((tail) => ({ ref: refFromBytes(tail, 8), cursor: tail }))
+      this.held = { count, age: 0 }
+    }
+    this.held.age++
+    return authors * authors * SEEK_ROWS < (limit + 1) * this.held.count
   }
 
   /**
-   * A thread: its root and every reply in (timestamp, feed, seq) order, except that a reply always
-   * comes after the reply it answers, whatever the clocks said. `ref` may be any message in it.
+   * The newest `n` posts before `before` (a cursor tail) by any of `authors`, newest first: a
+   * k-way merge of their byAuthor indexes, reading each a few rows at a time (a seek per author
+   * plus about `n` rows, however many posts each has).
    */
-  async thread (ref: MessageRef): Promise<{ root: Item | null, replies: Item[] }> {
+  private async byAuthors (authors: IdentityKey[], before: Uint8Array | null, n: number): Promise<Array<{ ref: MessageRef, cursor: Uint8Array }>> {
+    if (n <= 0) return []
+    const heads = await Promise.all(authors.map(async (a) => {
+      const prefix = key(TAG.byAuthor, a)
+      const it = this.db.scan({ gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: n, capacity: MERGE_BATCH })
+      const first = await it.next()
+      return first.done === true ? null : { it, tail: tailOf(first.value.key) }
+    }))
+    const heap = new TailHeap()
+    for (const h of heads) if (h !== null) heap.push(h)
+    const out: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
+    while (out.length < n && heap.size > 0) {
+      const top = heap.pop()
+      out.push({ ref: refFromBytes(top.tail, 8), cursor: top.tail })
+      if (out.length === n) { await top.it.return(undefined); break }
+      const next = await top.it.next()
+      if (next.done !== true) heap.push({ it: top.it, tail: tailOf(next.value.key) })
+    }
+    while (heap.size > 0) await heap.pop().it.return(undefined)
+    return out
+  }
+
+  /**
+   * One page of a thread: its root and up to `limit` replies (default 50) in (timestamp, feed, seq)
+   * order, each after the reply it answers when both are on the page or it is on an earlier one.
+   * `before` is the previous page's `next` cursor; `next` is null on the last page. `ref` may be
+   * any message in the thread. Costs one seek and `limit` rows, however long the thread.
+   * Throws UNKNOWN_MESSAGE when neither the root nor any reply is known, INVALID_ID for a bad cursor.
+   */
+  async thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {
+    const limit = clampLimit(q.limit)
+    const after = q.before ? parseCursor(q.before) : null
     const blocked = hexSet(await this.blocking(this.me))
     const start = await this.post(ref)
     const rootRef = start?.root ?? ref
-    const replyRefs: MessageRef[] = []
-    for await (const { key: k } of this.db.scanPrefix(key(TAG.thread, refBytes(rootRef)))) replyRefs.push(refFromBytes(k, k.byteLength - 40))
+    const prefix = key(TAG.thread, refBytes(rootRef))
+    const range = { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
+    const tails: Uint8Array[] = []
+    for await (const { key: k } of this.db.scan(range)) tails.push(b4a.from(k.subarray(k.byteLength - CURSOR_BYTES)))
+    const more = tails.length > limit
+    const page = tails.slice(0, limit)
     const [root] = await this.items([rootRef], blocked)
-    const replies = parentsFirst(await this.items(replyRefs, blocked))
-    if (!root && replies.length === 0) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root: root ?? null, replies }
+    const replies = parentsFirst(await this.items(page.map((t) => refFromBytes(t, 8)), blocked))
+    if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
+    return { root: root ?? null, replies, next: more ? z32.encode(page[page.length - 1]) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */
@@ -426,4 +487,52 @@ function parentsFirst (replies: Item[]): Item[] {
 
 function hexSet (list: Uint8Array[]): Set<string> {
   return new Set(list.map(toHex))
+}
+
+function tailOf (k: Uint8Array): Uint8Array {
+  return b4a.from(k.subarray(k.byteLength - CURSOR_BYTES))
+}
+
+interface Head { it: AsyncGenerator<{ key: Uint8Array, value: Uint8Array }>, tail: Uint8Array }
+
+/** A max-heap of iterator heads by cursor tail (timestamp, feed, seq): the newest on top. */
+class TailHeap {
+  private readonly items: Head[] = []
+
+  get size (): number {
+    return this.items.length
+  }
+
+  push (h: Head): void {
+    const a = this.items
+    a.push(h)
+    let i = a.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (b4a.compare(a[parent].tail, a[i].tail) >= 0) break
+      ;[a[parent], a[i]] = [a[i], a[parent]]
+      i = parent
+    }
+  }
+
+  pop (): Head {
+    const a = this.items
+    const top = a[0]
+    const last = a.pop() as Head
+    if (a.length > 0) {
+      a[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < a.length && b4a.compare(a[l].tail, a[m].tail) > 0) m = l
+        if (r < a.length && b4a.compare(a[r].tail, a[m].tail) > 0) m = r
+        if (m === i) break
+        ;[a[m], a[i]] = [a[i], a[m]]
+        i = m
+      }
+    }
+    return top
+  }
 }

@@ -17,6 +17,12 @@ import { FIRST_DERIVED_TAG, LAST_DERIVED_TAG, prefixEnd } from './keys.js'
 /** rocksdb-native constants.bottommostLevelCompaction.FORCE: rewrite the last level as well. */
 const FORCE_BOTTOMMOST = 2
 
+/**
+ * Memory of the views database, bounded by configuration rather than by data: RocksDB's default
+ * memtable (64 MiB, two of them) dominated the peak of a large first index.
+ */
+const ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2 }
+
 export interface ScanRange {
   gt?: Uint8Array
   gte?: Uint8Array
@@ -24,6 +30,8 @@ export interface ScanRange {
   lte?: Uint8Array
   reverse?: boolean
   limit?: number
+  /** Entries read per native call (default: from limit, at most 256). */
+  capacity?: number
 }
 
 /** How ViewDb touches the file system (given by the Node side: the views code stays portable). */
@@ -62,7 +70,7 @@ export class ViewDb extends ReadyResource {
   }
 
   private async openRocks (): Promise<RocksDB> {
-    const db = new RocksDB(this.path)
+    const db = new RocksDB(this.path, ROCKS_OPTIONS)
     try {
       await db.ready()
     } catch (err) {
@@ -114,7 +122,7 @@ export class ViewDb extends ReadyResource {
   }
 
   async * scan (range: ScanRange): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
-    const capacity = range.limit !== undefined ? Math.min(Math.max(range.limit, 8), 256) : 128
+    const capacity = range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit, 8), 256) : 128)
     try {
       yield * this.rocks.iterator({ ...range, capacity })
     } catch (err) {

@@ -1,16 +1,37 @@
-import { useEffect, useMemo } from 'react'
-import { useQuery } from '../hooks.ts'
+import { useEffect, useMemo, useState } from 'react'
+import { call } from '../api-client.ts'
+import { useAction, useQuery } from '../hooks.ts'
 import type { Item, Thread } from '../protocol.ts'
 import { InlineError } from './InlineError.tsx'
 import { PostCard } from './PostCard.tsx'
 import { ReplyTree } from './ReplyTree.tsx'
 
-/** A conversation: its first post and every reply nested under the message it answers. */
+/** Replies loaded by "more replies" after the first page, and where the next page starts. */
+interface Later { replies: Item[], next: string | null }
+
+/**
+ * A conversation: its first post and its replies nested under the message they answer. The first
+ * page is live; "more replies" appends the following pages.
+ */
 export function ThreadView ({ id, focus }: { id: string, focus: string | null }) {
   const thread = useQuery('thread', { id }, { live: true })
-  const data = thread.data
+  const [later, setLater] = useState<Later | null>(null)
+  const more = useAction()
+  const first = thread.data
+  const data = useMemo<Thread | undefined>(() => {
+    if (first === undefined || later === null) return first
+    const seen = new Set(first.replies.map((r) => r.id))
+    return { root: first.root, replies: [...first.replies, ...later.replies.filter((r) => !seen.has(r.id))], next: later.next }
+  }, [first, later])
   const rootId = data?.root?.id ?? id
   const children = useMemo(() => (data === undefined ? new Map<string, Item[]>() : nest(data, rootId)), [data, rootId])
+  const loadMore = (): void => {
+    const before = data?.next
+    if (typeof before !== 'string') return
+    more.run(() => call('thread', { id, before }), (page) => {
+      setLater((l) => ({ replies: [...(l?.replies ?? []), ...page.replies], next: page.next }))
+    })
+  }
   const ready = data !== undefined
 
   useEffect(() => {
@@ -34,6 +55,12 @@ export function ThreadView ({ id, focus }: { id: string, focus: string | null })
             : <p className='empty'>The first post of this thread is not here: it was deleted, or has not synced yet.</p>}
           <ReplyTree tree={children} parent={rootId} focus={focus} onChanged={thread.reload} />
           {data.replies.length === 0 && data.root !== null && <p className='muted'>No replies yet.</p>}
+          {data.next !== null && (
+            <button type='button' className='small' data-testid='more-replies' disabled={more.pending} onClick={loadMore}>
+              {more.pending ? 'Loading…' : 'More replies'}
+            </button>
+          )}
+          <InlineError error={more.error} onRetry={loadMore} />
         </>
       )}
     </section>

@@ -1,0 +1,275 @@
+/**
+ * `npm run bench:scale`: the benchmark at a heavy user's size. Builds F identities × P posts
+ * (default 3,000 × 333, about 1M messages; a thread of about F × P / 100 replies) once into a
+ * cached folder (default /tmp/shoal-scale-FxP), then measures, in one run and beside their raw
+ * baselines: indexing time and peak memory, the first page of the big thread and its next page,
+ * the home timeline with every, 60 and 1 of the authors followed, cold open to the first page
+ * (fresh process), one-shot CLI `whoami`/`feed` against an empty node, the thin client through a
+ * running `serve` against `node -e 0`, and optionally (--swarm-rounds) the swarm first sync at
+ * 100 × 1,000. Prints a table and one JSON line (with the load average at start and end).
+ *
+ *   node dist/bench/scale.js [--feeds 3000] [--posts 333] [--reply-every 100] [--cache DIR]
+ *                            [--runs 500] [--swarm-rounds 0] [--fresh]
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import b4a from 'b4a'
+import { Shoal } from '../src/node/shoal.js'
+import { runChild } from './child.js'
+import type { ColdOpen } from './cold-open.js'
+import { indexInChild, prepareIndexedShoal } from './index-phase.js'
+import { printMachine, readLoad, readMachine } from './machine.js'
+import { warmQueries } from './query.js'
+import { rawReplication } from './raw-replication.js'
+import { fmt, formatTable, type Row } from './report.js'
+import { MiB } from './rss-sampler.js'
+import { cliWall, nodeFloor, thinClient } from './scale-cli.js'
+import { buildSourceFeeds, openSourceFeeds, sourceMeta, type SourceMeta, type SourceSet } from './source-feeds.js'
+import { median, round, summarize, type Summary } from './stats.js'
+import { swarmSync } from './swarm-sync.js'
+import { TmpDirs, runBench } from './tmp-dirs.js'
+
+const TARGET = { p99Ms: 5, coldMs: 300, rssMiB: 250, cliRatio: 2, oneShotRatio: 1.5, swarmRatio: 1.5, indexRatio: 2 }
+
+const { values: argv } = parseArgs({
+  options: {
+    feeds: { type: 'string', default: '3000' },
+    posts: { type: 'string', default: '333' },
+    'reply-every': { type: 'string', default: '100' },
+    cache: { type: 'string' },
+    runs: { type: 'string', default: '500' },
+    'swarm-rounds': { type: 'string', default: '0' },
+    fresh: { type: 'boolean', default: false }
+  }
+})
+const FEEDS = Number(argv.feeds)
+const POSTS = Number(argv.posts)
+const REPLY_EVERY = Number(argv['reply-every'])
+const RUNS = Number(argv.runs)
+const SWARM_ROUNDS = Number(argv['swarm-rounds'])
+const CACHE = path.resolve(argv.cache ?? `/tmp/shoal-scale-${FEEDS}x${POSTS}`)
+const CLI_RUNS = 5
+const RAW_FEEDS = 300
+const COLD_RUNS = 3
+
+function log (msg: string): void {
+  process.stderr.write(`[scale ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
+}
+
+const tmp = new TmpDirs()
+
+interface CacheMeta { feeds: number, posts: number, replyEvery: number, source: SourceMeta, builtMs: number, prepareMs: number }
+
+/** The source feeds and an unindexed reader that follows every source identity, built once. */
+async function cached (): Promise<{ meta: CacheMeta, source: SourceSet }> {
+  const metaFile = path.join(CACHE, 'meta.json')
+  if (!argv.fresh) {
+    try {
+      const meta = JSON.parse(await fs.readFile(metaFile, 'utf8')) as CacheMeta
+      if (meta.feeds === FEEDS && meta.posts === POSTS && meta.replyEvery === REPLY_EVERY) {
+        log(`reusing the data set cached in ${CACHE}`)
+        return { meta, source: await openSourceFeeds(path.join(CACHE, 'source'), meta.source) }
+      }
+    } catch {
+      // No (or another) cached set: build it below.
+    }
+  }
+  await fs.rm(CACHE, { recursive: true, force: true })
+  await fs.mkdir(CACHE, { recursive: true, mode: 0o700 })
+  let t = performance.now()
+  const source = await buildSourceFeeds(path.join(CACHE, 'source'), { feeds: FEEDS, posts: POSTS, replyEvery: REPLY_EVERY })
+  const builtMs = performance.now() - t
+  log(`built ${FEEDS} feeds x ${POSTS} posts in ${fmt(builtMs)} ms`)
+  t = performance.now()
+  await prepareIndexedShoal(path.join(CACHE, 'reader'), source)
+  const prepareMs = performance.now() - t
+  log(`reader prepared (follows + feeds copied in, unindexed) in ${fmt(prepareMs)} ms`)
+  const meta: CacheMeta = { feeds: FEEDS, posts: POSTS, replyEvery: REPLY_EVERY, source: sourceMeta(source), builtMs, prepareMs }
+  await fs.writeFile(metaFile, JSON.stringify(meta))
+  return { meta, source }
+}
+
+/** The cached reader, its views removed when it was indexed before (a copy would refuse to open). */
+async function cachedReader (): Promise<{ dir: string, rebuild: boolean }> {
+  const dir = path.join(CACHE, 'reader')
+  const marker = path.join(CACHE, 'indexed-once')
+  const rebuild = await fs.access(marker).then(() => true, () => false)
+  if (rebuild) await fs.rm(path.join(dir, 'views'), { recursive: true, force: true })
+  await fs.writeFile(marker, '')
+  return { dir, rebuild }
+}
+
+async function timed (fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now()
+  await fn()
+  return performance.now() - start
+}
+
+/** Home timeline first page, warm, after following only `keep` of the held authors. */
+async function homeTimeline (dir: string, runs: number): Promise<Summary> {
+  const shoal = new Shoal(dir)
+  await shoal.ready()
+  try {
+    for (let i = 0; i < 50; i++) await shoal.timeline({ limit: 50 })
+    const samples: number[] = []
+    for (let i = 0; i < runs; i++) samples.push(await timed(() => shoal.timeline({ limit: 50 })))
+    return summarize(samples)
+  } finally {
+    await shoal.close()
+  }
+}
+
+/** Follows exactly the first `keep` source identities (unfollows or follows the others). */
+async function followFirst (dir: string, source: SourceSet, keep: number): Promise<void> {
+  const shoal = new Shoal(dir)
+  await shoal.ready()
+  try {
+    const following = new Set((await shoal.views.following(shoal.identity)).map((k) => b4a.toString(k, 'hex')))
+    for (const [i, f] of source.feeds.entries()) {
+      const on = following.has(b4a.toString(f.identity, 'hex'))
+      if (i < keep && !on) await shoal.follow(f.identity)
+      if (i >= keep && on) await shoal.unfollow(f.identity)
+    }
+  } finally {
+    await shoal.close()
+  }
+}
+
+/** A thread's first page, then the page after it ("more replies"), warm. */
+async function threadPages (dir: string, source: SourceSet, runs: number): Promise<{ first: Summary, more: Summary }> {
+  const shoal = new Shoal(dir)
+  await shoal.ready()
+  try {
+    const first = await shoal.thread(source.threadRoot, { limit: 50 })
+    if (first.next === null) throw new Error('thread: expected more than one page')
+    const next = first.next
+    const a: number[] = []
+    const b: number[] = []
+    for (let i = 0; i < 50; i++) { await shoal.thread(source.threadRoot, { limit: 50 }); await shoal.thread(source.threadRoot, { limit: 50, before: next }) }
+    for (let i = 0; i < runs; i++) {
+      a.push(await timed(() => shoal.thread(source.threadRoot, { limit: 50 })))
+      b.push(await timed(() => shoal.thread(source.threadRoot, { limit: 50, before: next })))
+    }
+    return { first: summarize(a), more: summarize(b) }
+  } finally {
+    await shoal.close()
+  }
+}
+
+async function main (): Promise<void> {
+  const machine = readMachine()
+  printMachine(machine)
+  const { meta, source } = await cached()
+  try {
+    // raw baseline: the same feeds replicated into a bare Corestore, one after another ----------
+    // (a sample of RAW_FEEDS feeds: the rate is per block, and all 3,000 would take minutes)
+    const rawSample = { ...source, feeds: source.feeds.slice(0, RAW_FEEDS) }
+    const rawSeq = await rawReplication(await tmp.make('raw-seq'), rawSample, 'sequential')
+    log(`raw replication, one core after another (${rawSample.feeds.length} feeds): ${fmt(rawSeq.blocksPerSec)} blocks/s`)
+
+    // index (child process: time and peak memory) ---------------------------------------------
+    const { dir: reader, rebuild } = await cachedReader()
+    const indexed = await indexInChild(reader, source, rebuild)
+    log(`index only: ${fmt(indexed.perSec)} msgs/s, child max RSS ${fmt(indexed.maxRss / MiB)} MiB`)
+
+    // cold open (fresh process): the feeds were all indexed at the child's clean close ----------
+    const cold: Array<ColdOpen & { sinceProcessStartMs: number }> = []
+    for (let i = 0; i < COLD_RUNS; i++) cold.push((await runChild<ColdOpen & { sinceProcessStartMs: number }>('cold-open-child', { dir: reader })).result)
+    log(`cold open + first page (fresh process): ${cold.map((c) => fmt(c.ms)).join(' / ')} ms (ready ${cold.map((c) => fmt(c.readyMs)).join(' / ')} ms)`)
+
+    // queries -----------------------------------------------------------------------------------
+    const query = await warmQueries(reader, await tmp.make('raw-page'), source.threadRoot, { warmup: 100, runs: RUNS, replies: source.threadReplies, messages: source.messages })
+    log(`home timeline (all ${FEEDS} followed) p99 ${fmt(query.timeline.p99, 2)} ms, thread first page p99 ${fmt(query.thread.p99, 2)} ms, raw page p99 ${fmt(query.rawPage.p99, 2)} ms`)
+    const thread = await threadPages(reader, source, RUNS)
+    log(`thread of ${fmt(source.threadReplies)} replies: first page p99 ${fmt(thread.first.p99, 2)} ms, more replies p99 ${fmt(thread.more.p99, 2)} ms`)
+
+    // one-shot CLI: my node with every feed against a node with none ----------------------------
+    const empty = await tmp.make('empty')
+    await (await Shoal.init(empty, { name: 'empty' })).shoal.close()
+    const oneShot = {
+      whoami: await cliWall(reader, ['whoami', '--json'], CLI_RUNS),
+      whoamiEmpty: await cliWall(empty, ['whoami', '--json'], CLI_RUNS),
+      feed: await cliWall(reader, ['feed', '--json'], CLI_RUNS),
+      feedEmpty: await cliWall(empty, ['feed', '--json'], CLI_RUNS),
+      node: await nodeFloor(CLI_RUNS)
+    }
+    const whoamiRatio = median(oneShot.whoami) / median(oneShot.whoamiEmpty)
+    const feedRatio = median(oneShot.feed) / median(oneShot.feedEmpty)
+    log(`one-shot whoami ${fmt(median(oneShot.whoami))} ms (empty node ${fmt(median(oneShot.whoamiEmpty))}), feed ${fmt(median(oneShot.feed))} ms (empty node ${fmt(median(oneShot.feedEmpty))})`)
+
+    // the thin client through a running serve ---------------------------------------------------
+    const thin = await thinClient(empty, CLI_RUNS * 2)
+    log(`through serve: whoami ${fmt(median(thin.whoamiMs))} ms, node -e 0 ${fmt(median(thin.nodeMs))} ms (${fmt(thin.ratio, 2)}x)`)
+
+    // sparse home timelines (then every follow again, for the next run) --------------------------
+    await followFirst(reader, source, 60)
+    const follow60 = await homeTimeline(reader, RUNS)
+    await followFirst(reader, source, 1)
+    const follow1 = await homeTimeline(reader, RUNS)
+    await followFirst(reader, source, FEEDS)
+    log(`home timeline p50/p99: 60 follows ${fmt(follow60.p50, 2)}/${fmt(follow60.p99, 2)} ms, 1 follow ${fmt(follow1.p50, 2)}/${fmt(follow1.p99, 2)} ms`)
+
+    // swarm first sync at today's size (optional: it takes minutes) -------------------------------
+    let swarm: Awaited<ReturnType<typeof swarmSync>> | null = null
+    if (SWARM_ROUNDS > 0) {
+      const small = await buildSourceFeeds(await tmp.make('swarm-source'), { feeds: 100, posts: 1000 })
+      try {
+        const serving = await tmp.make('swarm-serving')
+        await prepareIndexedShoal(serving, small)
+        await indexInChild(serving, small)
+        swarm = await swarmSync({ servingDir: serving, source: small, makeDir: (label) => tmp.make(label), rounds: SWARM_ROUNDS, timeoutMs: 600_000, log })
+      } finally {
+        await small.close()
+      }
+    }
+
+    const indexRatio = indexed.perSec / rawSeq.blocksPerSec
+    const coldMs = median(cold.map((c) => c.ms))
+    const peakMiB = indexed.maxRss / MiB
+    const p = (s: Summary): string => `p50 ${fmt(s.p50, 2)} / p99 ${fmt(s.p99, 2)} ms`
+    const ms = (xs: number[]): string => `${fmt(median(xs))} ms`
+    const rows: Row[] = [
+      { metric: `index only (${fmt(source.messages)} msgs, ${FEEDS} local feeds)`, shoal: `${fmt(indexed.perSec)} msgs/s`, baseline: `${fmt(rawSeq.blocksPerSec)} blocks/s (raw replication, one core after another, ${Math.min(RAW_FEEDS, FEEDS)} feeds)`, ratio: `${fmt(indexRatio, 2)}x`, target: `>= ${TARGET.indexRatio}x`, met: indexRatio >= TARGET.indexRatio },
+      { metric: `thread of ${fmt(source.threadReplies)} replies, first page of 50 (${RUNS} runs)`, shoal: p(thread.first), baseline: `raw RocksDB page ${p(query.rawPage)}`, ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: thread.first.p99 <= TARGET.p99Ms },
+      { metric: 'thread, "more replies" (second page of 50)', shoal: p(thread.more), baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: thread.more.p99 <= TARGET.p99Ms },
+      { metric: `home timeline, all ${FEEDS} followed`, shoal: p(query.timeline), baseline: `CPU control ${p(query.cpu)}`, ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: query.timeline.p99 <= TARGET.p99Ms },
+      { metric: `home timeline, 60 of ${FEEDS} followed`, shoal: p(follow60), baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: follow60.p99 <= TARGET.p99Ms },
+      { metric: `home timeline, 1 of ${FEEDS} followed`, shoal: p(follow1), baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: follow1.p99 <= TARGET.p99Ms },
+      { metric: `cold open + first page, fresh process (median of ${COLD_RUNS})`, shoal: `${fmt(coldMs)} ms (ready ${fmt(median(cold.map((c) => c.readyMs)))} ms; ${fmt(median(cold.map((c) => c.sinceProcessStartMs)))} ms incl. node start + imports)`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldMs <= TARGET.coldMs },
+      { metric: `one-shot \`shoal whoami\`, ${FEEDS} feeds (median of ${CLI_RUNS})`, shoal: ms(oneShot.whoami), baseline: `node with no feeds ${ms(oneShot.whoamiEmpty)}; node -e 0 ${ms(oneShot.node)}`, ratio: `${fmt(whoamiRatio, 2)}x`, target: `<= ${TARGET.oneShotRatio}x (independent of feeds)`, met: whoamiRatio <= TARGET.oneShotRatio },
+      { metric: `one-shot \`shoal feed\`, ${FEEDS} feeds (median of ${CLI_RUNS})`, shoal: ms(oneShot.feed), baseline: `node with no feeds ${ms(oneShot.feedEmpty)}`, ratio: `${fmt(feedRatio, 2)}x`, target: `<= ${TARGET.oneShotRatio}x (independent of feeds)`, met: feedRatio <= TARGET.oneShotRatio },
+      { metric: `\`shoal whoami\` through a running serve (median of ${CLI_RUNS * 2})`, shoal: ms(thin.whoamiMs), baseline: `node -e 0 ${ms(thin.nodeMs)}; feed ${ms(thin.feedMs)}`, ratio: `${fmt(thin.ratio, 2)}x`, target: `<= ${TARGET.cliRatio}x`, met: thin.ratio <= TARGET.cliRatio },
+      { metric: `peak RSS while indexing ${fmt(source.messages)} msgs, ${FEEDS} feeds (child)`, shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(indexed.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(indexed.sampled.heapTotal / MiB)} MiB`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB }
+    ]
+    if (swarm !== null) {
+      rows.push({ metric: `first sync over local swarm, 100 x 1,000 (${SWARM_ROUNDS} runs)`, shoal: swarm.rounds.map((r) => fmt(r.shoal.ms / 1000, 1)).join(' / ') + ' s', baseline: 'fastest raw run around each', ratio: swarm.rounds.map((r) => fmt(r.ratio, 2)).join(' / ') + 'x', target: `<= ${TARGET.swarmRatio}x every run`, met: swarm.rounds.every((r) => r.ratio <= TARGET.swarmRatio) })
+    }
+    console.log(formatTable(rows))
+    console.log()
+    console.log(JSON.stringify({
+      date: machine.date,
+      machine: { nproc: machine.nproc, memTotalGiB: machine.memTotalGiB, node: machine.node, cpu: machine.cpu, revision: machine.revision, loadAtStart: machine.load, loadAtEnd: readLoad() },
+      command: `node dist/bench/scale.js --feeds ${FEEDS} --posts ${POSTS} --reply-every ${REPLY_EVERY} --runs ${RUNS} --swarm-rounds ${SWARM_ROUNDS}`,
+      dataSet: { feeds: FEEDS, posts: POSTS, messages: source.messages, threadReplies: source.threadReplies, recordBytes: source.bytes, builtMs: round(meta.builtMs), prepareMs: round(meta.prepareMs) },
+      index: { ms: round(indexed.ms), perSec: round(indexed.perSec), rawSequentialBlocksPerSec: round(rawSeq.blocksPerSec), ratio: round(indexRatio), peakRssMiB: round(peakMiB), rssAfterOpenMiB: round(indexed.rssBeforeIndex / MiB) },
+      thread: { first: roundAll(thread.first), more: roundAll(thread.more), firstViaQueryPhase: roundAll(query.thread) },
+      timeline: { all: roundAll(query.timeline), follow60: roundAll(follow60), follow1: roundAll(follow1), rawPage: roundAll(query.rawPage), cpu: roundAll(query.cpu) },
+      coldOpen: { ms: cold.map((c) => round(c.ms)), readyMs: cold.map((c) => round(c.readyMs)), sinceProcessStartMs: cold.map((c) => round(c.sinceProcessStartMs)) },
+      oneShot: Object.fromEntries(Object.entries(oneShot).map(([k, v]) => [k, v.map(round)])),
+      thinClient: { nodeMs: thin.nodeMs.map(round), whoamiMs: thin.whoamiMs.map(round), feedMs: thin.feedMs.map(round), ratio: round(thin.ratio) },
+      swarm: swarm === null ? null : { shoalMs: swarm.rounds.map((r) => round(r.shoal.ms)), ratios: swarm.rounds.map((r) => round(r.ratio)) }
+    }))
+  } finally {
+    await source.close()
+    await tmp.removeAll()
+  }
+}
+
+function roundAll<T extends object> (o: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) out[k] = typeof v === 'number' ? round(v) : v
+  return out as T
+}
+
+runBench('bench:scale', tmp, main)

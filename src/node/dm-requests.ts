@@ -6,7 +6,7 @@
  * decline (later requests from me are ignored). Blocked identities never get this far.
  */
 import b4a from 'b4a'
-import { EventEmitter } from 'events'
+import EventEmitter from '#events'
 import safetyCatch from 'safety-catch'
 import { ShoalError } from '../errors.js'
 import { identityToString, type FeedKey, type IdentityKey } from '../ids.js'

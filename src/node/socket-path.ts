@@ -7,14 +7,13 @@
 import os from '#os'
 import path from '#path'
 import process from '#process'
+import b4a from 'b4a'
 
 /** Longest unix socket path we bind (Linux allows 107 bytes, macOS 103). */
 export const MAX_SOCKET_PATH = 100
 
 /** SHA-256 of some bytes (32 bytes out). */
 export type Sha256 = (data: Uint8Array) => Uint8Array
-
-const utf8 = new TextEncoder()
 
 /**
  * The socket of the node serving `root`: `<root>/shoal.sock` when that fits in a unix socket
@@ -24,16 +23,14 @@ const utf8 = new TextEncoder()
 export function socketPath (root: string, sha256: Sha256, env: NodeJS.ProcessEnv = process.env): string {
   const inside = path.join(root, 'shoal.sock')
   if (fitsSocketPath(inside)) return inside
-  const digest = sha256(utf8.encode(path.resolve(root)))
-  let hash = ''
-  for (let i = 0; i < 16; i++) hash += digest[i].toString(16).padStart(2, '0')
+  const hash = b4a.toString(sha256(b4a.from(path.resolve(root))).subarray(0, 16), 'hex')
   const runtime = env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : os.tmpdir()
   return path.join(runtime, `shoal-${uid()}`, `${hash}.sock`)
 }
 
 /** Whether a socket path fits a unix socket address. */
 export function fitsSocketPath (socket: string): boolean {
-  return utf8.encode(socket).byteLength <= MAX_SOCKET_PATH
+  return b4a.byteLength(socket) <= MAX_SOCKET_PATH
 }
 
 /** `--storage DIR`, else `SHOAL_STORAGE`, else `~/.shoal`. */

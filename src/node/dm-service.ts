@@ -6,6 +6,7 @@
  */
 import b4a from 'b4a'
 import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
 import { namespaceHash } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { identityToString, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
@@ -53,6 +54,8 @@ export interface DmPage { items: StoredDm[], next: string | null }
 
 const CONVERSATION = 'dm-conversation/v1'
 const SAFETY = 'dm-safety/v1'
+/** Quiet time after receiving before the DM rows are compacted (used keys leave the files). */
+const COMPACT_AFTER_MS = 2000
 
 /** The conversation id of a set of identities (sender included): a hash of the sorted keys. */
 export function conversationId (participants: readonly Uint8Array[]): Uint8Array {
@@ -74,6 +77,9 @@ export class DmService extends ReadyResource {
   private readonly wrapCache = new Map<string, Uint8Array>()
   private lock: Promise<void> = Promise.resolve()
   private readonly counts: DmStats = { opened: 0, notForMe: 0, rejected: 0, keysRejected: 0 }
+  /** Ratchet states were replaced since the last compaction (old message keys may sit on disk). */
+  private stale = false
+  private compactTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor (private readonly host: DmHost, private readonly opts: DmOptions = {}) {
     super()
@@ -96,6 +102,32 @@ export class DmService extends ReadyResource {
     for (const { key, value } of await this.store.scan(dmKeys.sessions(b4a.alloc(0)))) this.sessions.set(b4a.toString(key.subarray(2), 'hex'), decodeSessions(value))
     for (const { key, value } of await this.store.scan(dmKeys.checkpoint(b4a.alloc(0)))) this.checkpoints.set(b4a.toString(key.subarray(2), 'hex'), decodeU64(value))
     await this.dropUnwritten()
+  }
+
+  /** Compacts what receiving left behind, so a storage folder copied after close holds no used keys. */
+  protected override async _close (): Promise<void> {
+    if (this.compactTimer !== null) clearTimeout(this.compactTimer)
+    this.compactTimer = null
+    await this.lock
+    if (this.stale) await this.store.compact()
+    this.stale = false
+  }
+
+  /**
+   * Overwritten ratchet states stay in RocksDB's files until a compaction: compact the DM rows
+   * once receiving has been quiet for COMPACT_AFTER_MS (and on close), not once per message.
+   */
+  private staleSessions (): void {
+    this.stale = true
+    if (this.compactTimer !== null) clearTimeout(this.compactTimer)
+    this.compactTimer = setTimeout(() => {
+      this.compactTimer = null
+      this.exclusive(async () => {
+        if (!this.stale || this.closing) return
+        this.stale = false
+        await this.store.compact()
+      }).catch(safetyCatch)
+    }, COMPACT_AFTER_MS)
   }
 
   /**
@@ -290,6 +322,7 @@ export class DmService extends ReadyResource {
         if (item.seq + 1 > (this.checkpoints.get(hex) ?? 0)) this.checkpoints.set(hex, item.seq + 1)
       }
       for (const [hex, list] of sessions) this.sessions.set(hex, list)
+      if (sessions.size > 0) this.staleSessions()
       this.counts.opened += events.length
       for (const ev of events) this.emit('message', ev)
     })

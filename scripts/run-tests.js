@@ -1,0 +1,67 @@
+// npm test / npm run test:bare — runs compiled brittle test files one process each (a test that
+// leaks a timer or a socket cannot stall or slow the files after it), prints each file's TAP as
+// it comes, and ends with one line summing brittle's own totals:
+//   node scripts/run-tests.js node [NAME ...]   → `# tests = PASS/TOTAL pass` (every dist/test file)
+//   node scripts/run-tests.js bare [NAME ...]   → `# bare tests = PASS/TOTAL pass` (the portable suites)
+// A file that dies before its totals counts its printed results plus one failure for the crash.
+// Exit status 1 on any failure. Run after `tsc -p .`.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const TIMEOUT = 180000
+
+// Portable layers under Bare: schema, views, swarm, fuzz, DM and rooms core, the wire, LAN packets,
+// the Bare example. (The Node-only files spawn processes, drive a browser or use the CLI.)
+const BARE_SUITES = [
+  'schema', 'views', 'views-keys', 'views-block', 'views-cost', 'views-order', 'fuzz',
+  'swarm', 'wire-caps', 'wire-vectors', 'wire-client', 'peer-handshake', 'peer-abuse', 'mdns-packet', 'lan-core',
+  'dm-box', 'dm-keys', 'dm-ratchet', 'dm-fuzz', 'dm-vectors', 'dm-reference',
+  'room-core', 'room-invites', 'room-permissions', 'room-removal', 'room-fuzz',
+  'bare-example'
+]
+
+const [runtime, ...only] = process.argv.slice(2)
+if (runtime !== 'node' && runtime !== 'bare') {
+  console.error('usage: node scripts/run-tests.js node|bare [NAME ...]')
+  process.exit(2)
+}
+const all = runtime === 'bare'
+  ? BARE_SUITES
+  : fs.readdirSync(path.join(ROOT, 'dist', 'test')).filter((f) => f.endsWith('.test.js')).map((f) => f.slice(0, -'.test.js'.length)).sort()
+const names = only.length > 0 ? only : all
+const label = runtime === 'bare' ? '# bare tests' : '# tests'
+
+let pass = 0
+let total = 0
+const failed = []
+for (const name of names) {
+  const file = path.join(ROOT, 'dist', 'test', `${name}.test.js`)
+  const { code, out } = runtime === 'bare'
+    ? await run(path.join(ROOT, 'node_modules', '.bin', 'bare'), [path.join(ROOT, 'test', 'bare', 'run-file.js'), String(TIMEOUT), file])
+    : await run(process.execPath, [path.join(ROOT, 'node_modules', 'brittle', 'brittle-node.js'), '-t', String(TIMEOUT), file])
+  const totals = /^# tests = (\d+)\/(\d+) pass/m.exec(out)
+  const p = totals ? Number(totals[1]) : (out.match(/^ok \d+/gm) ?? []).length
+  let n = totals ? Number(totals[2]) : p + (out.match(/^not ok \d+/gm) ?? []).length + 1 // +1: the crash itself
+  if (code !== 0 && p === n) n++ // exited badly after passing tests (an error at teardown)
+  pass += p
+  total += n
+  if (p !== n) failed.push(name)
+  console.log(`${label.slice(0, -'tests'.length)}file ${name}: ${p}/${n} pass`)
+}
+if (failed.length > 0) console.log(`${label.slice(0, -'tests'.length)}failed: ${failed.join(', ')}`)
+console.log(`${label} = ${pass}/${total} pass`)
+process.exitCode = failed.length > 0 ? 1 : 0
+
+function run (cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d) })
+    child.stderr.on('data', (d) => { out += d; process.stderr.write(d) })
+    child.on('error', (err) => { out += String(err); resolve({ code: 1, out }) })
+    child.on('close', (code) => resolve({ code: code ?? 1, out }))
+  })
+}

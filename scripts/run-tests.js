@@ -41,7 +41,7 @@ for (const name of names) {
   const file = path.join(ROOT, 'dist', 'test', `${name}.test.js`)
   const { code, out } = runtime === 'bare'
     ? await run(path.join(ROOT, 'node_modules', '.bin', 'bare'), [path.join(ROOT, 'test', 'bare', 'run-file.js'), String(TIMEOUT), file])
-    : await run(process.execPath, [path.join(ROOT, 'node_modules', 'brittle', 'brittle-node.js'), '-t', String(TIMEOUT), file])
+    : await run(process.execPath, [path.join(ROOT, 'node_modules', 'brittle', 'brittle-node.js'), '-t', String(TIMEOUT), path.relative(ROOT, file)])
   const totals = /^# tests = (\d+)\/(\d+) pass/m.exec(out)
   const p = totals ? Number(totals[1]) : (out.match(/^ok \d+/gm) ?? []).length
   let n = totals ? Number(totals[2]) : p + (out.match(/^not ok \d+/gm) ?? []).length + 1 // +1: the crash itself

@@ -12,6 +12,7 @@ import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { LanDiscovery, encodeAnnouncement, parseAnnouncements, DEFAULT_SERVICE, type LanAnnouncement, type LanConnectionInfo } from '../src/swarm/lan.js'
 import { identityTopic } from '../src/caps.js'
 import { namespaceSkip } from './helpers/netns.js'
+import { loopbackMulticast } from './helpers/multicast.js'
 import multicastDns from 'multicast-dns'
 import { Shoal } from '../src/node/shoal.js'
 
@@ -85,32 +86,6 @@ test('lan record – garbage, other services and malformed records are ignored',
   t.ok(decoded > 0, `${decoded} mutated packets decoded and parsed without throwing`)
 })
 
-/** Null when multicast over the loopback interface works here, else why not. Sends only on lo. */
-async function loopbackMulticast (port: number): Promise<string | null> {
-  const sockets: dgram.Socket[] = []
-  try {
-    for (let i = 0; i < 2; i++) {
-      const s = dgram.createSocket({ type: 'udp4', reuseAddr: true })
-      s.on('error', () => {}) // reported through bind/send below
-      sockets.push(s)
-      await new Promise<void>((resolve) => s.bind(port, '0.0.0.0', () => resolve()))
-      s.addMembership('224.0.0.251', '127.0.0.1')
-      s.setMulticastInterface('127.0.0.1')
-      s.setMulticastLoopback(true)
-    }
-  } catch (err) {
-    for (const s of sockets) s.close()
-    return `no multicast on loopback (${(err as Error).message})`
-  }
-  const got = new Promise<boolean>((resolve) => {
-    const guard = setTimeout(() => resolve(false), 2000)
-    sockets[1].once('message', () => { clearTimeout(guard); resolve(true) })
-  })
-  sockets[0].send('probe', port, '224.0.0.251')
-  const ok = await got
-  for (const s of sockets) s.close()
-  return ok ? null : 'loopback multicast is not delivered here'
-}
 
 function waitFor<T extends unknown[] = unknown[]> (emitter: { once: (ev: string, fn: (...args: any[]) => void) => unknown }, ev: string, ms = 15000): Promise<T> {
   return new Promise((resolve, reject) => {

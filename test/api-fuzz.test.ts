@@ -13,12 +13,14 @@ const METHODS = ['state', 'init', 'timeline', 'thread', 'mentions', 'profile', '
 const PARAMS = ['text', 'id', 'limit', 'before', 'author', 'name', 'bio', 'emoji', 'remove', 'reply', 'cw']
 
 /** A WebSocket client that collects answers by id. */
-function wsClient (ws: WebSocket): { send: (msg: unknown) => void, sendRaw: (s: string) => void, answer: (id: number) => Promise<any>, closed: Promise<number> } {
+function wsClient (ws: WebSocket): { send: (msg: unknown) => void, sendRaw: (s: string) => void, answer: (id: number) => Promise<any>, closed: Promise<number>, responses: any[] } {
   const answers = new Map<number, any[]>()
   const waiters = new Map<number, Array<(m: any) => void>>()
+  const responses: any[] = []
   ws.on('message', (d) => {
     const m = JSON.parse(String(d))
     if (m.type !== 'response') return
+    responses.push(m)
     const w = waiters.get(m.id)?.shift()
     if (w !== undefined) w(m)
     else answers.set(m.id, [...(answers.get(m.id) ?? []), m])
@@ -32,7 +34,8 @@ function wsClient (ws: WebSocket): { send: (msg: unknown) => void, sendRaw: (s: 
       if (queued !== undefined) return Promise.resolve(queued)
       return new Promise((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]))
     },
-    closed
+    closed,
+    responses
   }
 }
 
@@ -311,8 +314,9 @@ test('api fuzz – 10,000+ random request lines, headers, paths, bodies and WebS
     for (let i = 0; i < 16; i++) {
       id++
       if (rnd() < 0.1) {
-        c.sendRaw(callBody()) // maybe not a request at all: answered with id -1
-        ids.push(-1)
+        // Maybe not a request at all. Its answer carries -1 or whatever "id" the junk held, so it
+        // is not awaited by id: the requests after it are, and every answer is checked below.
+        c.sendRaw(callBody())
       } else {
         c.send({ type: 'request', id, method: rnd() < 0.95 ? pick(METHODS) : value(), params: Object.fromEntries(PARAMS.filter(() => rnd() < 0.4).map((k) => [k, value()])) })
         ids.push(id)
@@ -325,6 +329,7 @@ test('api fuzz – 10,000+ random request lines, headers, paths, bodies and WebS
     }
   }
   sent += counts.ws
+  for (const a of c.responses) if (a.error?.code === 'INTERNAL') internal.push(JSON.stringify(a).slice(0, 300))
 
   t.comment(`inputs: ${JSON.stringify(counts)}; HTTP statuses: ${JSON.stringify(Object.fromEntries(statusesSeen))}`)
   t.ok(sent >= 10_000, `${sent} inputs thrown at the server`)

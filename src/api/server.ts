@@ -37,6 +37,8 @@ const MAX_FRAME = 1024 * 1024
 export const MAX_IN_FLIGHT = 32
 /** Open connections in all; more are dropped at once (a browser window uses a handful). */
 export const MAX_CONNECTIONS = 256
+/** A request (headers and body) must arrive within this many ms (Node's default is 300,000). */
+export const REQUEST_TIMEOUT_MS = 10_000
 /** A WebSocket whose client has not read this much of what it was sent is closed. */
 const MAX_BUFFERED = 8 * 1024 * 1024
 const STATUS_INTERVAL = 1000
@@ -118,7 +120,10 @@ export class ApiServer extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
-    const server = http.createServer((req, res) => { this.onRequest(req, res).catch((err) => this.onRequestError(res, err)) })
+    // A request from this machine arrives whole in milliseconds: one that has not (a client that
+    // stops sending, or half-closes before the body its Content-Length promised) is cut off soon
+    // instead of holding a connection slot for Node's default five minutes.
+    const server = http.createServer({ headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => { this.onRequest(req, res).catch((err) => this.onRequestError(res, err)) })
     this.server = server
     server.maxConnections = MAX_CONNECTIONS
     server.on('connection', (socket: Socket) => {

@@ -8,7 +8,7 @@ import { identityToString } from '../src/ids.js'
 import { identifyPayload, knowledgeProof } from '../src/swarm/messages.js'
 import type { PeerDrop, Replicator } from '../src/swarm/replicator.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
-import { RawPeer, streamPair } from './helpers/raw-peer.js'
+import { RawPeer, streamPair, twoDrops } from './helpers/raw-peer.js'
 
 const hex = (k: Uint8Array): string => b4a.toString(k, 'hex')
 
@@ -119,18 +119,12 @@ test('handshake – sync and status report dropped peers with their reason', asy
   const testnet = await createLocalDht(t)
   const node = await createSwarmPeer(t, testnet, { join: { limits: { helloTimeoutMs: 1000 } } })
   const r = node.replicator!
-  // A peer that never opens the channel: the sync waits for its handshake, which ends in a drop.
-  const { node: end, peer: silent } = await streamPair(t)
-  r.connect(end)
-  const res = await node.sync({ timeout: 30_000 })
+  // A peer that never opens the channel (the sync waits for its handshake, which ends in a drop),
+  // then one on the old channel version.
+  const { sync: res, silent } = await twoDrops(t, node, r)
   t.is(res.peers, 0)
   t.alike(res.drops.map((d) => d.reason), ['PEER_TIMEOUT'], 'the sync says why it has no peer')
   t.is(res.drops[0].publicKey, identityToString(silent.publicKey as Uint8Array), 'the dropped peer\'s Noise key')
-
-  const dropped = nextDrop(r)
-  const old = await RawPeer.connect(t, r, { protocol: 'shoal/feeds/v1' })
-  old.channel.open({ version: 2, proofs: [] })
-  await dropped
   t.alike((await node.status()).drops.map((d) => d.reason).sort(), ['PEER_TIMEOUT', 'PROTOCOL_ERROR'])
 })
 

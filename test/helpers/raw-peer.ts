@@ -3,7 +3,7 @@ import b4a from 'b4a'
 import Protomux from 'protomux'
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import type c from 'compact-encoding'
-import type { Replicator } from '../../src/swarm/replicator.js'
+import type { Replicator, SyncResult } from '../../src/swarm/replicator.js'
 import {
   PROTOCOL, have, identify, identifyPayload, knowledgeProof, open, proofs, want,
   type Have, type Identify, type Open, type Proofs, type Want
@@ -86,4 +86,20 @@ export class RawPeer {
     this.waiters = []
     for (const fn of w) fn()
   }
+}
+
+/**
+ * Gives `r` two dropped peers and returns the sync that saw the first: a connection that never
+ * opens the channel (PEER_TIMEOUT, within `sync`) and an old-version channel (PROTOCOL_ERROR).
+ * The node must have joined with a short `helloTimeoutMs`.
+ */
+export async function twoDrops (t: Test, node: { sync (opts: { timeout: number }): Promise<SyncResult> }, r: Replicator): Promise<{ sync: SyncResult, silent: NoiseSecretStream }> {
+  const { node: end, peer: silent } = await streamPair(t)
+  r.connect(end)
+  const sync = await node.sync({ timeout: 30_000 })
+  const dropped = new Promise((resolve) => r.once('drop', resolve))
+  const old = await RawPeer.connect(t, r, { protocol: 'shoal/feeds/v1' })
+  old.channel.open({ version: 2, proofs: [] })
+  await dropped
+  return { sync, silent }
 }

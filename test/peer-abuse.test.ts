@@ -7,6 +7,7 @@ import { encodeRecord } from '../src/feeds/schema.js'
 import type { FeedKey } from '../src/ids.js'
 import type { Shoal } from '../src/node/shoal.js'
 import type { PeerDrop, Replicator } from '../src/swarm/replicator.js'
+import type { PeerLimits } from '../src/swarm/peer-limits.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { RawPeer, streamPair } from './helpers/raw-peer.js'
 
@@ -52,13 +53,19 @@ async function provenPeer (t: Parameters<Parameters<typeof test>[1]>[0], node: S
   return raw
 }
 
-test('peers – 20,480 attested device feeds of a followed identity: 16 tracked, the rest ignored without a signature check', async (t) => {
+/** A node (with these peer limits) that follows `friend`, and a raw peer proven to know `friend`. */
+async function followedFriendPeer (t: Parameters<Parameters<typeof test>[1]>[0], limits: Partial<PeerLimits> = {}): Promise<{ testnet: Awaited<ReturnType<typeof createLocalDht>>, node: Shoal, friend: IdentityKeyPair, raw: RawPeer }> {
   const testnet = await createLocalDht(t)
-  const node = await createSwarmPeer(t, testnet)
+  const node = await createSwarmPeer(t, testnet, { join: { limits } })
   const friend = keyPairFromSeed(createSeed())
   await node.follow(friend.publicKey)
   await node.replicator!.refresh()
   const raw = await provenPeer(t, node, friend, keyPairFromSeed(createSeed()))
+  return { testnet, node, friend, raw }
+}
+
+test('peers – 20,480 attested device feeds of a followed identity: 16 tracked, the rest ignored without a signature check', async (t) => {
+  const { node, friend, raw } = await followedFriendPeer(t)
   const headers = attestedHeaders(friend, 20_480)
   const done = accepted(node.replicator!, 5)
   raw.have.send({ round: 1, headers: headers.slice(0, 4096) })
@@ -76,12 +83,7 @@ test('peers – 20,480 attested device feeds of a followed identity: 16 tracked,
 })
 
 test('peers – the device-feed cap is configurable', async (t) => {
-  const testnet = await createLocalDht(t)
-  const node = await createSwarmPeer(t, testnet, { join: { limits: { feedsPerIdentity: 3 } } })
-  const friend = keyPairFromSeed(createSeed())
-  await node.follow(friend.publicKey)
-  await node.replicator!.refresh()
-  const raw = await provenPeer(t, node, friend, keyPairFromSeed(createSeed()))
+  const { node, friend, raw } = await followedFriendPeer(t, { feedsPerIdentity: 3 })
   const done = accepted(node.replicator!, 1)
   raw.have.send({ round: 1, headers: attestedHeaders(friend, 10) })
   await done
@@ -89,12 +91,7 @@ test('peers – the device-feed cap is configurable', async (t) => {
 })
 
 test('peers – 40 × 4,096 junk headers: dropped with PEER_ABUSE after the rejection budget', async (t) => {
-  const testnet = await createLocalDht(t)
-  const node = await createSwarmPeer(t, testnet)
-  const friend = keyPairFromSeed(createSeed())
-  await node.follow(friend.publicKey)
-  await node.replicator!.refresh()
-  const raw = await provenPeer(t, node, friend, keyPairFromSeed(createSeed()))
+  const { node, friend, raw } = await followedFriendPeer(t)
   const dropped = drops(node.replicator!, 1)
   // Validly encoded headers of identities never asked for, and forged ones of the friend.
   const stranger = keyPairFromSeed(createSeed())
@@ -110,12 +107,7 @@ test('peers – 40 × 4,096 junk headers: dropped with PEER_ABUSE after the reje
 })
 
 test('peers – message and byte budgets: a flood of wants is dropped with PEER_ABUSE', async (t) => {
-  const testnet = await createLocalDht(t)
-  const node = await createSwarmPeer(t, testnet, { join: { limits: { messages: 50 } } })
-  const friend = keyPairFromSeed(createSeed())
-  await node.follow(friend.publicKey)
-  await node.replicator!.refresh()
-  const raw = await provenPeer(t, node, friend, keyPairFromSeed(createSeed()))
+  const { testnet, node, friend, raw } = await followedFriendPeer(t, { messages: 50 })
   const dropped = drops(node.replicator!, 1)
   for (let i = 0; i < 200 && !raw.seen.closed; i++) raw.want.send({ round: i + 1, topics: [] })
   const [d] = await dropped
@@ -160,12 +152,7 @@ test('peers – 70 connections that never open the channel: dropped at the hello
 })
 
 test('peers – blocking untracks feeds the views never indexed', async (t) => {
-  const testnet = await createLocalDht(t)
-  const node = await createSwarmPeer(t, testnet)
-  const friend = keyPairFromSeed(createSeed())
-  await node.follow(friend.publicKey)
-  await node.replicator!.refresh()
-  const raw = await provenPeer(t, node, friend, keyPairFromSeed(createSeed()))
+  const { node, friend, raw } = await followedFriendPeer(t)
   const done = accepted(node.replicator!, 1)
   raw.have.send({ round: 1, headers: attestedHeaders(friend, 5) })
   await done

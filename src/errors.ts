@@ -41,6 +41,8 @@ export type ShoalErrorCode =
   | 'ROOM_KEY_MISSING'
   | 'ROOM_VERSION_UNSUPPORTED'
   | 'UNKNOWN_ROOM'
+  | 'NOT_MEMBER'
+  | 'LAST_ADMIN'
   | 'INVITE_TIMEOUT'
   | 'STORAGE_INSECURE'
   | 'NO_SPACE'
@@ -122,6 +124,10 @@ export class ShoalError extends Error {
   static ROOM_KEY_MISSING (msg: string): ShoalError { return new ShoalError('ROOM_KEY_MISSING', msg) }
   static ROOM_VERSION_UNSUPPORTED (msg: string): ShoalError { return new ShoalError('ROOM_VERSION_UNSUPPORTED', msg) }
   static UNKNOWN_ROOM (msg: string): ShoalError { return new ShoalError('UNKNOWN_ROOM', msg) }
+  /** This identity is not (or no longer) an active member of the room. */
+  static NOT_MEMBER (msg: string): ShoalError { return new ShoalError('NOT_MEMBER', msg) }
+  /** The last admin of a room cannot leave, be removed or be demoted while other members remain. */
+  static LAST_ADMIN (msg: string): ShoalError { return new ShoalError('LAST_ADMIN', msg) }
   static INVITE_TIMEOUT (msg: string): ShoalError { return new ShoalError('INVITE_TIMEOUT', msg) }
   /** The storage folder (or a file in it) can be written or read by another user. */
   static STORAGE_INSECURE (msg: string): ShoalError { return new ShoalError('STORAGE_INSECURE', msg) }

@@ -28,7 +28,8 @@ const HANDLERS: { [K in OpType]: Handler<OpBodies[K]> } = {
   [OP.mute]: c.mute,
   [OP.inviteAdd]: c.inviteAdd,
   [OP.inviteDel]: c.inviteDel,
-  [OP.roomVersion]: c.roomVersion
+  [OP.roomVersion]: c.roomVersion,
+  [OP.leave]: m.leave
 }
 
 async function resolveAuthor (batch: Hyperbee.Batch, writer: Uint8Array): Promise<Author | null> {

@@ -4,8 +4,15 @@
  */
 import { namespaceHash } from '../caps.js'
 
-/** Highest room version this build can apply. A `room-version` op above it stops the room. */
-export const ROOM_VERSION = 1
+/**
+ * Highest room version this build can apply. A `room-version` op above it stops the room.
+ * Version 2 adds the leave op. New rooms are raised to it right after create, and an admin device
+ * raises an older room to it when it opens the room (see docs/ROOMS.md, "Room versions").
+ */
+export const ROOM_VERSION = 2
+
+/** The room version that made the leave op live. */
+export const LEAVE_VERSION = 2
 
 /** Format version written in every op envelope. */
 export const OP_VERSION = 1

@@ -1,5 +1,5 @@
 /**
- * Handlers of the membership ops: create, add-member, add-device, remove-member, set-role,
+ * Handlers of the membership ops: create, add-member, add-device, remove-member, leave, set-role,
  * rotate-epoch. Each validates shape, permission and signatures against the view, then writes.
  */
 import b4a from 'b4a'
@@ -7,7 +7,7 @@ import { verifyReceipt } from 'blind-pairing-core'
 import { ROLE, ROOM_CAPS, isRole } from './room-caps.js'
 import { verifyAttestation, SEALED_KEY_BYTES } from './room-crypto.js'
 import {
-  decode, encode, joinRequest, inviteRecord, OP, type OpBodies, type EpochShare, type DeviceAttestation, type RoomInfo
+  decode, encode, joinRequest, inviteRecord, OP, type OpBodies, type EpochShare, type DeviceAttestation, type RoomInfo, type MemberRecord
 } from './room-schema.js'
 import { keys, keyTail, getMember, getDevice, getInvite, activeDevices } from './room-view.js'
 import { putInfo, putMember, putDevice, type ApplyContext, type Handler } from './room-apply-context.js'
@@ -102,11 +102,23 @@ export const removeMember: Handler<OpBodies[typeof OP.removeMember]> = async (ct
   if (info === null || !isAdmin(ctx)) return false
   const member = await getMember(ctx.batch, op.identity)
   if (member === null || member.removed) return false
+  return dropMember(ctx, info, op.identity, member)
+}
+
+/** A member (any role) removes itself; the last admin stays, as with remove-member. */
+export const leave: Handler<OpBodies[typeof OP.leave]> = async (ctx, op) => {
+  const info = ctx.info
+  if (info === null || ctx.author === null || !b4a.equals(ctx.author.identity, op.identity)) return false
+  return dropMember(ctx, info, op.identity, ctx.author.member)
+}
+
+/** Marks an active member and all its devices removed, removes the writers and asks for a rotation. */
+async function dropMember (ctx: ApplyContext, info: RoomInfo, identity: Uint8Array, member: MemberRecord): Promise<boolean> {
   const wasAdmin = member.role === ROLE.admin
   if (wasAdmin && info.admins <= 1) return false // the last admin stays
-  const devices = await memberDevices(ctx, op.identity)
+  const devices = await memberDevices(ctx, identity)
   for (const d of devices) if (!ctx.host.removeable(d)) return false
-  await putMember(ctx, op.identity, { ...member, removed: true })
+  await putMember(ctx, identity, { ...member, removed: true })
   for (const d of devices) {
     const rec = await getDevice(ctx.batch, d)
     await putDevice(ctx, d, { ...rec!, removed: true })

@@ -66,7 +66,8 @@ export const OP = {
   mute: 11,
   inviteAdd: 12,
   inviteDel: 13,
-  roomVersion: 14
+  roomVersion: 14,
+  leave: 15
 } as const
 export type OpType = typeof OP[keyof typeof OP]
 
@@ -84,6 +85,8 @@ export interface MuteOp { identity: Uint8Array, muted: boolean }
 export interface InviteAddOp { id: Uint8Array, publicKey: Uint8Array, role: Role, uses: number, expires: number }
 export interface InviteDelOp { id: Uint8Array }
 export interface RoomVersionOp { version: number }
+/** A member removes its own identity (all its devices); `identity` must be the author's. */
+export interface LeaveOp { identity: Uint8Array }
 
 /** The body of each op type, by type. */
 export interface OpBodies {
@@ -101,6 +104,7 @@ export interface OpBodies {
   [OP.inviteAdd]: InviteAddOp
   [OP.inviteDel]: InviteDelOp
   [OP.roomVersion]: RoomVersionOp
+  [OP.leave]: LeaveOp
 }
 
 const nonce = c.fixed(24)
@@ -120,7 +124,8 @@ export const OP_CODECS: { [K in OpType]: { since: number, enc: Enc<OpBodies[K]> 
   [OP.mute]: { since: 1, enc: struct<MuteOp>({ identity: c.fixed32, muted: c.bool }) },
   [OP.inviteAdd]: { since: 1, enc: struct<InviteAddOp>({ id: c.fixed32, publicKey: c.fixed32, role, uses: c.uint, expires: c.uint }) },
   [OP.inviteDel]: { since: 1, enc: struct<InviteDelOp>({ id: c.fixed32 }) },
-  [OP.roomVersion]: { since: 1, enc: struct<RoomVersionOp>({ version: c.uint }) }
+  [OP.roomVersion]: { since: 1, enc: struct<RoomVersionOp>({ version: c.uint }) },
+  [OP.leave]: { since: 2, enc: struct<LeaveOp>({ identity: c.fixed32 }) }
 }
 
 /** A decoded op: its type, envelope version and body. */

@@ -11,12 +11,12 @@ import Hyperbee from 'hyperbee'
 import type Corestore from 'corestore'
 import { createInvite, decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
-import { OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } from './room-caps.js'
+import { LEAVE_VERSION, OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } from './room-caps.js'
 import { checkKey, checkId, checkRole } from './room-args.js'
 import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, sealKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
 import type { RoomKeyStore } from './room-keys.js'
 import { encodeOp, encode, decode, joinRequest, messageBody, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
-import { getInfo, getMember, getInvite, viewHash } from './room-view.js'
+import { getInfo, getMember, getDevice, getInvite, viewHash } from './room-view.js'
 import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
 import { EpochKeys, rotation } from './room-epochs.js'
@@ -96,6 +96,8 @@ export class Room extends ReadyResource {
   readonly #opts: RoomOptions
   #base: Autobase<View> | null = null
   get #supportedVersion (): number { return this.#opts.supportedVersion ?? ROOM_VERSION }
+  /** The version an admin device raises the room to: this build's, or less when acting as an older build. */
+  get #targetVersion (): number { return Math.min(ROOM_VERSION, this.#supportedVersion) }
   #box: BoxKeyPair | null = null
   #epochs: EpochKeys | null = null
   #encryptionKey: Uint8Array | null = null
@@ -209,6 +211,8 @@ export class Room extends ReadyResource {
     const epochKey = randomKey()
     const device = attestDevice(this.#opts.identity, base.discoveryKey, base.local.key!, this.#box!.publicKey)
     await this.#append(OP.create, { name, device, shares: [{ epoch: 0, sealed: sealKey(epochKey, this.#box!.publicKey) }] })
+    // create records version 1 on every build; a new room is raised to this build's version at once
+    if (this.#targetVersion > 1) await this.#append(OP.roomVersion, { version: this.#targetVersion })
   }
 
   /** Appends an op; resolves with this writer's length after it (the op's message id length). */
@@ -322,6 +326,35 @@ export class Room extends ReadyResource {
     if (!Number.isInteger(version) || version < 1) throw ShoalError.INVALID_ARGUMENT('room versions are positive integers')
     if (version > this.#supportedVersion) throw ShoalError.ROOM_VERSION_UNSUPPORTED('this build applies room versions up to ' + this.#supportedVersion)
     await this.#append(OP.roomVersion, { version })
+  }
+
+  /**
+   * Leaves the room: appends a leave op for this identity (all its devices) and resolves once it is
+   * applied here; an admin device then rotates the epoch key, so this device reads nothing written
+   * after. A member alone in the room appends nothing (no one is left to tell). NOT_MEMBER when this
+   * identity is not an active member; LAST_ADMIN when it is the last admin and others remain;
+   * ROOM_VERSION_UNSUPPORTED when a member is in a version-1 room that no admin has raised yet.
+   */
+  async leave (): Promise<void> {
+    const base = this.#live()
+    await base.update()
+    const me = this.#opts.identity.publicKey
+    const members = await this.members()
+    const mine = members.find(m => b4a.equals(m.identity, me))
+    if (mine === undefined || mine.removed || !base.writable) throw ShoalError.NOT_MEMBER('not a member of this room')
+    if (!members.some(m => !m.removed && !b4a.equals(m.identity, me))) return
+    const info = (await this.info())!
+    if (mine.role === ROLE.admin && info.admins <= 1) throw ShoalError.LAST_ADMIN('the last admin cannot leave while others remain; make another member admin first')
+    if (info.version < LEAVE_VERSION) {
+      if (mine.role !== ROLE.admin || this.#targetVersion < LEAVE_VERSION) {
+        throw ShoalError.ROOM_VERSION_UNSUPPORTED('room version ' + info.version + ' has no leave; an admin device raises it when it opens the room')
+      }
+      await this.#append(OP.roomVersion, { version: this.#targetVersion }) // the admin raises the room when it first needs the op
+    }
+    await this.#append(OP.leave, { identity: me })
+    await base.update()
+    const after = await getMember(base.view, me)
+    if (after === null || !after.removed) throw ShoalError.LAST_ADMIN('the leave was not applied (the last admin of the room cannot leave)')
   }
 
   /** Appends a raw op envelope, as a newer or a hostile build might (tests of apply's validation). */
@@ -444,11 +477,26 @@ export class Room extends ReadyResource {
     } while (this.#recheck && this.closing === null)
   }
 
-  /** After a removal (or a join that lacks the current key), an admin device seals a new epoch key to every member device. */
+  /**
+   * After a removal or a leave (or a join that lacks the current key), an admin device seals a new
+   * epoch key to every member device; an admin device also raises an older room to this build's version.
+   */
   async #rotateIfNeeded (): Promise<void> {
     const base = this.#live()
     if (!base.writable || base.closing !== null) return
     const op = await rotation(base.view, this.writerKey)
     if (op !== null) await this.#append(OP.rotateEpoch, op)
+    const info = await getInfo(base.view)
+    if (info !== null && info.version < this.#targetVersion && await this.#isActiveAdmin()) {
+      await this.#append(OP.roomVersion, { version: this.#targetVersion })
+    }
+  }
+
+  async #isActiveAdmin (): Promise<boolean> {
+    const view = this.#live().view
+    const device = await getDevice(view, this.writerKey)
+    if (device === null || device.removed) return false
+    const member = await getMember(view, device.identity)
+    return member !== null && !member.removed && member.role === ROLE.admin
   }
 }

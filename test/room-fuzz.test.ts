@@ -2,6 +2,7 @@ import test from 'brittle'
 import b4a from 'b4a'
 import { ROLE, type Role } from '../src/groups/index.js'
 import type { MessageId, Room } from '../src/groups/index.js'
+import { encodeOp, OP } from '../src/groups/room-schema.js'
 import { makeDevice, openRoom, link, invite, converge, type Device } from './helpers/rooms.js'
 
 const SEEDS = 50
@@ -18,7 +19,7 @@ function rng (seed: number): () => number {
   }
 }
 
-test('rooms – convergence fuzz: random ops, partitions and heals, then rebuild from scratch', async t => {
+test('rooms – convergence fuzz: random ops (leaves included), partitions and heals, then rebuild from scratch', async t => {
   for (let seed = 1; seed <= SEEDS; seed++) {
     await t.test(`seed ${seed}`, async t => {
       const rand = rng(seed)
@@ -67,9 +68,14 @@ test('rooms – convergence fuzz: random ops, partitions and heals, then rebuild
           } else if (r < 0.9) {
             await room.setRole(pick(identities), pick([ROLE.member, ROLE.moderator, ROLE.admin] as Role[]))
             ops.push(`${actor}:role`)
-          } else if (r < 0.95) {
+          } else if (r < 0.93) {
             await room.removeMember(pick(identities))
             ops.push(`${actor}:remove`)
+          } else if (r < 0.97) {
+            // half through Room.leave (which refuses the last admin), half raw (apply must refuse it)
+            if (rand() < 0.5) await room.leave()
+            else await room.appendRaw(encodeOp(OP.leave, 1, { identity: identities[actor]! }))
+            ops.push(`${actor}:leave`)
           } else {
             if (room.base.isIndexer) await room.base.ack()
             ops.push(`${actor}:ack`)

@@ -456,23 +456,24 @@ export class RoomService extends ReadyResource {
   }
 
   /**
-   * Leaves a room: an admin (not the last one) removes itself first, which locks it out of new
-   * messages; a member or moderator cannot remove itself in room version 1, so it only stops
-   * replicating the room. Either way the room is closed and its keys are forgotten here; its
-   * blocks stay in cores/, encrypted under a key this device no longer has.
+   * Leaves a room: appends a leave op for my identity (every device of mine) and waits until it is
+   * applied here, after which an admin device rotates the epoch key so I read nothing written after;
+   * then closes the room and forgets its keys and state on this device (its blocks stay in cores/,
+   * encrypted under a key this device no longer has). A room I was removed from, or in which I am
+   * alone, is only forgotten. UNKNOWN_ROOM for a room not in my list, LAST_ADMIN while I am the last
+   * admin and others remain, ROOM_VERSION_UNSUPPORTED in a version-1 room no admin device raised yet
+   * (each changes nothing).
    */
   async leave (id: string): Promise<void> {
     const open = this.#get(id)
     const me = (await open.room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-    if (me !== undefined && !me.removed && me.role === ROLE.admin) {
-      const info = await open.room.info()
-      if ((info?.admins ?? 0) <= 1) throw ShoalError.INVALID_ARGUMENT('the last admin of a room cannot leave it; make someone else admin first')
-      await open.room.removeMember(this.#opts.identity.publicKey)
-    }
+    if (me !== undefined && !me.removed && open.room.writable) await open.room.leave()
     this.#rooms.delete(toHex(open.room.key))
     this.#network?.leaveTopic(open.room.discoveryKey)
+    this.#dht?.unserve(toHex(open.room.key))
     await open.room.close()
     await this.#state.removeRoom(open.localId)
+    this.emit('rooms')
   }
 
   /** Every open room (tests, benchmarks). */

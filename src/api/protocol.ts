@@ -155,7 +155,7 @@ export interface Methods {
   roomSetRole: { params: { room: string, member: string, role: string }, result: Record<string, never> }
   roomRemove: { params: { room: string, member: string }, result: Record<string, never> }
   roomMute: { params: { room: string, member: string, muted?: boolean }, result: Record<string, never> }
-  roomLeave: { params: { room: string }, result: Record<string, never> }
+  roomLeave: { params: { room: string }, result: { delivered: boolean } }
 }
 
 export type Method = keyof Methods

@@ -68,5 +68,5 @@ export const roomHandlers: { [M in Extract<Method, `room${string}`>]: Handler } 
   roomSetRole: async (app, p) => { await app.need().rooms.setRole(need(p, 'room'), need(p, 'member'), parseRole(need(p, 'role'))); return empty },
   roomRemove: async (app, p) => { await app.need().rooms.remove(need(p, 'room'), need(p, 'member')); return empty },
   roomMute: async (app, p) => { await app.need().rooms.mute(need(p, 'room'), need(p, 'member'), p.muted !== false); return empty },
-  roomLeave: async (app, p) => { await app.need().rooms.leave(need(p, 'room')); return empty }
+  roomLeave: (app, p) => app.need().rooms.leave(need(p, 'room'))
 }

@@ -139,7 +139,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'room role': { summary: 'set a member\'s role (admins)', positionals: ['ROOM', 'ID', 'ROLE'], flags: {} },
   'room remove': { summary: 'remove a member (admins); they read nothing written after it', positionals: ['ROOM', 'ID'], flags: {} },
   'room mute': { summary: 'mute a member (moderators and admins)', positionals: ['ROOM', 'ID'], flags: {} },
-  'room leave': { summary: 'leave a room (forget it on this device)', positionals: ['ROOM'], flags: {} },
+  'room leave': {
+    summary: 'leave a room: removes me (all my devices) from its members, then forgets it here',
+    positionals: ['ROOM'],
+    flags: { ...NETWORK_FLAGS },
+    notes: ['An admin device then changes the room key: I read nothing written after. The last admin must first make another member admin.']
+  },
   serve: {
     summary: 'run the node and its local API until Ctrl-C (other commands then talk to it)',
     positionals: [],

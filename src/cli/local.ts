@@ -18,7 +18,7 @@ import { print, type Io } from './output.js'
 export async function runLocal (p: Parsed, io: Io): Promise<number> {
   const parsed = p
   precheck(p)
-  if (p.command === 'serve' || p.command === 'desktop' || p.command === 'sync' || p.command === 'room join') joinOptions(p, io.env)
+  if (p.command === 'serve' || p.command === 'desktop' || p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') joinOptions(p, io.env)
   if (p.command === 'dht') {
     await dht(p, (r) => print(io, parsed, r))
     return 0
@@ -40,7 +40,7 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
   try {
     await shoal.ready()
     if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
-    if (p.command === 'sync' || p.command === 'room join') await shoal.joinNetwork(joinOptions(p, io.env))
+    if (p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') await shoal.joinNetwork(joinOptions(p, io.env))
     print(io, p, await commands[p.command](shoal, p))
   } finally {
     await shoal.close()

@@ -127,7 +127,10 @@ export async function roomCommand (shoal: Shoal, p: Parsed): Promise<Result> {
     case 'role': await rooms.setRole(a, b, parseRole(c)); return done('role changed')
     case 'remove': await rooms.remove(a, b); return done('removed')
     case 'mute': await rooms.mute(a, b); return done('muted')
-    case 'leave': await rooms.leave(a); return done('left the room')
+    case 'leave': {
+      const r = await rooms.leave(a)
+      return { json: r, text: r.delivered ? 'left the room' : 'left the room here; no peer has received the leave yet, so the others still count you as a member' }
+    }
   }
   throw ShoalError.USAGE(`unknown room subcommand "${sub}"`)
 }

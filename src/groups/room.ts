@@ -357,6 +357,27 @@ export class Room extends ReadyResource {
     if (after === null || !after.removed) throw ShoalError.LAST_ADMIN('the leave was not applied (the last admin of the room cannot leave)')
   }
 
+  /**
+   * Resolves true once a connected peer holds this device's writer up to its current length (say,
+   * a leave op reached someone who will pass it on), or with that answer after `timeout` ms.
+   */
+  async delivered (timeout: number): Promise<boolean> {
+    const core = this.#live().local
+    const length = core.length
+    const held = (): boolean => (core.peers as Array<{ remoteLength: number }>).some(p => p.remoteLength >= length)
+    if (length === 0 || held()) return true
+    return new Promise<boolean>(resolve => {
+      const onUpload = (index: number): void => { if (index === length - 1 || held()) done(true) }
+      const done = (v: boolean): void => {
+        clearTimeout(timer)
+        core.off('upload', onUpload)
+        resolve(v)
+      }
+      const timer = setTimeout(() => done(held()), timeout)
+      core.on('upload', onUpload)
+    })
+  }
+
   /** Appends a raw op envelope, as a newer or a hostile build might (tests of apply's validation). */
   appendRaw (buf: Uint8Array): Promise<number> { return this.#live().append(buf) }
 

@@ -462,18 +462,25 @@ export class RoomService extends ReadyResource {
    * encrypted under a key this device no longer has). A room I was removed from, or in which I am
    * alone, is only forgotten. UNKNOWN_ROOM for a room not in my list, LAST_ADMIN while I am the last
    * admin and others remain, ROOM_VERSION_UNSUPPORTED in a version-1 room no admin device raised yet
-   * (each changes nothing).
+   * (each changes nothing). On a network it first waits (up to `timeout` ms, default 20 s) until a
+   * peer holds the leave op, since the forgotten room is no longer served: `delivered` says whether one did.
    */
-  async leave (id: string): Promise<void> {
+  async leave (id: string, opts: { timeout?: number } = {}): Promise<{ delivered: boolean }> {
     const open = this.#get(id)
     const me = (await open.room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-    if (me !== undefined && !me.removed && open.room.writable) await open.room.leave()
+    let delivered = true
+    if (me !== undefined && !me.removed && open.room.writable) {
+      const before = open.room.base.local.length
+      await open.room.leave()
+      if (open.room.base.local.length > before) delivered = this.#network === null ? false : await open.room.delivered(opts.timeout ?? 20_000)
+    }
     this.#rooms.delete(toHex(open.room.key))
     this.#network?.leaveTopic(open.room.discoveryKey)
     this.#dht?.unserve(toHex(open.room.key))
     await open.room.close()
     await this.#state.removeRoom(open.localId)
     this.emit('rooms')
+    return { delivered }
   }
 
   /** Every open room (tests, benchmarks). */

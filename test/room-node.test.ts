@@ -113,6 +113,51 @@ test('room node – removal rotates the epoch key on the admin node; the removed
   await t.exception(c.rooms.post(id, 'still here?'), /ROOM_KEY_MISSING/)
 })
 
+/** Resolves once `check` holds, re-checking on every room update of `node` (no timers). */
+async function untilTrue (node: Shoal, check: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
+    if (await check()) return
+    await next
+  }
+}
+
+test('room node – a member leaves: gone for the others, the admin rotates, the leaver forgets the room; refusals change nothing', async t => {
+  const testnet = await createLocalDht(t)
+  const [a, b] = await pair(t, testnet)
+  const c = await createSwarmPeer(t, testnet, { name: 'carol' })
+  const { id } = await a.rooms.create('team')
+  await a.rooms.announced()
+  await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
+  await c.rooms.join((await a.rooms.invite(id, { role: ROLE.moderator })).code, { timeout: 60_000 })
+  const room = a.rooms.room(id)
+  await room.update()
+  const epoch0 = (await room.info())!.epoch
+  const hash0 = b4a.toString(await room.viewHash(), 'hex')
+
+  await t.exception(a.rooms.leave(id), /LAST_ADMIN/, 'the last admin cannot leave while others remain')
+  await t.exception(c.rooms.leave(z32.encode(b4a.alloc(32))), /UNKNOWN_ROOM/, 'a room I am not in')
+  await room.update()
+  t.is(b4a.toString(await room.viewHash(), 'hex'), hash0, 'the refusals appended nothing')
+  t.is((await a.rooms.list()).items.length, 1)
+
+  t.alike(await c.rooms.leave(id), { delivered: true }, 'the leave op reached a peer before the room was forgotten')
+  t.alike((await c.rooms.list()).items, [], 'the leaver forgot the room')
+  t.is((await (c as unknown as { stateInstance: { roomScan (p: Uint8Array): Promise<unknown[]> } }).stateInstance.roomScan(b4a.alloc(0))).length, 0, 'and its keys')
+  await t.exception(c.rooms.read(id), /UNKNOWN_ROOM/)
+
+  await untilTrue(a, async () => {
+    await room.update() // also waits for the rotation that follows the leave
+    return !(await a.rooms.members(id)).items.some(m => m.id === c.id) && (await room.info())!.epoch === epoch0 + 1
+  })
+  t.pass('the others see the leaver gone and the admin node rotated the epoch key')
+  t.alike((await a.rooms.members(id)).items.map(m => m.id).sort(), [a.id, b.id].sort())
+  t.is((await room.info())!.needsRotation, false)
+  t.is(await room.epochKey(epoch0 + 1) !== null, true)
+  const after = await a.rooms.post(id, 'after carol left')
+  await until(b, id, m => m.id === after.id && m.text === 'after carol left')
+})
+
 test('room node – room list and keys are primary state: they survive reindex and a wiped views folder', async t => {
   const testnet = await createLocalDht(t)
   const dir = await t.tmp()

@@ -1,6 +1,6 @@
 import test from 'brittle'
 import path from 'node:path'
-import { shoal } from './helpers/cli.js'
+import { shoal, spawnShoal } from './helpers/cli.js'
 
 test('room cli – create, list, post, reply, react, edit, read, members (--json); usage errors exit 2', async (t) => {
   const dir = path.join(await t.tmp(), 'a')
@@ -42,4 +42,39 @@ test('room cli – create, list, post, reply, react, edit, read, members (--json
     t.is(r.json?.error?.code ?? 'no error', code, args.join(' '))
     if (code === 'USAGE') t.is(r.code, 2)
   }
+})
+
+test('room cli – room leave through serve and on the network: the leaver is gone for the admin; refusals change nothing', async (t) => {
+  t.timeout(180_000)
+  const dht = spawnShoal(t, null, ['dht', '--json'])
+  const env = { SHOAL_BOOTSTRAP: JSON.parse(await dht.ready).bootstrap as string }
+  const a = path.join(await t.tmp(), 'a')
+  const b = path.join(await t.tmp(), 'b')
+  const ida = (await shoal(a, ['init', '--name', 'alice', '--json'], env)).json.id
+  const idb = (await shoal(b, ['init', '--name', 'bob', '--json'], env)).json.id
+  const room = (await shoal(a, ['room', 'create', 'leavers', '--json'], env)).json.id
+  const serving = spawnShoal(t, a, ['serve', '--json'], env)
+  await serving.ready
+  const invite = await shoal(a, ['room', 'invite', room, '--json'], env)
+  const join = await shoal(b, ['room', 'join', invite.json.code, '--timeout', '90', '--json'], env)
+  t.is(join.code, 0, join.stderr)
+  const members = async (): Promise<string[]> => (await shoal(a, ['room', 'members', room, '--json'], env)).json.items.map((m: any) => m.id).sort()
+  t.alike(await members(), [ida, idb].sort())
+
+  const last = await shoal(a, ['room', 'leave', room, '--json'], env)
+  t.is(last.json?.error?.code, 'LAST_ADMIN', 'the last admin cannot leave (through serve)')
+  t.is(last.code, 1)
+  const unknown = await shoal(b, ['room', 'leave', 'yyyy', '--json'], env)
+  t.is(unknown.json?.error?.code, 'UNKNOWN_ROOM', 'leaving a room I am not in')
+  t.alike(await members(), [ida, idb].sort(), 'nothing changed')
+
+  const left = await shoal(b, ['room', 'leave', room, '--json'], env)
+  t.is(left.code, 0, left.stderr)
+  t.alike(left.json, { delivered: true }, 'the leave op reached the serving admin before bob forgot the room')
+  t.alike((await shoal(b, ['room', 'list', '--json'], env)).json, { items: [] })
+  // the admin applies it as soon as the op arrives; each check is one CLI round trip, no timers
+  let now = await members()
+  for (let i = 0; i < 30 && now.length !== 1; i++) now = await members()
+  t.alike(now, [ida], 'bob is gone from the members on the admin')
+  t.is(await serving.stop('SIGTERM'), 0, 'serve exits cleanly')
 })

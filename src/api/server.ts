@@ -71,6 +71,8 @@ export class ApiServer extends ReadyResource {
     this.broadcast('dm', { conversation: conversationToString(ev.conversation), id: refToString(ev.ref) })
   }
   private readonly onDmRequest = (ev: { identity: Uint8Array }): void => { this.broadcast('dmRequest', { id: identityToString(ev.identity) }) }
+  private readonly onRoomUpdate = (room: string): void => { this.broadcast('roomChanged', { room }) }
+  private readonly onRooms = (): void => { this.broadcast('roomChanged', { room: null }) }
   private readonly onIdentity = (): void => this.attach()
   private attached = false
 
@@ -154,6 +156,8 @@ export class ApiServer extends ReadyResource {
     this.app.shoal?.off('indexed', this.onIndexed)
     this.app.shoal?.off('dm', this.onDm)
     this.app.shoal?.off('dm-request', this.onDmRequest)
+    this.app.shoal?.off('room-update', this.onRoomUpdate)
+    this.app.shoal?.off('rooms', this.onRooms)
     for (const ws of this.wss?.clients ?? []) ws.terminate()
     this.wss?.close()
     const server = this.server
@@ -171,8 +175,9 @@ export class ApiServer extends ReadyResource {
     shoal.on('indexed', this.onIndexed)
     shoal.on('dm', this.onDm)
     shoal.on('dm-request', this.onDmRequest)
-    shoal.rooms.on('update', (room: string) => this.broadcast('roomChanged', { room }))
-    shoal.rooms.on('rooms', () => this.broadcast('roomChanged', { room: null }))
+    // on the node, not on shoal.rooms: a storage reopen (after NO_SPACE) replaces the RoomService
+    shoal.on('room-update', this.onRoomUpdate)
+    shoal.on('rooms', this.onRooms)
     appState(this.app, this.opts.network).then((s) => this.broadcast('state', s), safetyCatch)
   }
 

@@ -229,6 +229,9 @@ export class Shoal extends ReadyResource {
     if (this.rolledBack === null) await this.dm.maintainKeys()
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
     this.roomsInstance = rooms
+    // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces
+    rooms.on('update', (room: string) => this.emit('room-update', room))
+    rooms.on('rooms', () => this.emit('rooms'))
     await rooms.ready()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
     for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)

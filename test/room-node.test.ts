@@ -64,6 +64,12 @@ test('room node – wrong, used and expired codes are refused with coded errors 
   const c = await createSwarmPeer(t, testnet, { name: 'carol' })
   const { id } = await a.rooms.create('club')
   await a.rooms.announced()
+  const cores = async (): Promise<number> => {
+    let n = 0
+    for await (const _ of (c as unknown as { storeInstance: { list (): AsyncIterable<unknown> } }).storeInstance.list()) n++
+    return n
+  }
+  const coresBefore = await cores()
 
   await t.exception(c.rooms.join('not-a-code'), /INVITE_INVALID/, 'malformed code')
   await t.exception(c.rooms.join(z32.encode(b4a.alloc(40))), /INVITE_INVALID/, 'garbage bytes')
@@ -86,6 +92,7 @@ test('room node – wrong, used and expired codes are refused with coded errors 
   t.is(b4a.toString(await room.viewHash(), 'hex'), afterInvite, 'refusals appended nothing')
   t.alike((await c.rooms.list()).items, [], 'the refused joiner recorded no room')
   t.is((await (c as unknown as { stateInstance: { roomScan (p: Uint8Array): Promise<unknown[]> } }).stateInstance.roomScan(b4a.alloc(0))).length, 0, 'and kept no room secret')
+  t.is(await cores(), coresBefore, 'and made no writer core in its store')
   t.is((await a.rooms.members(id)).items.length, 2)
   await t.exception(a.rooms.post('nope', 'x'), /INVALID_ID|UNKNOWN_ROOM/)
   await t.exception(a.rooms.post(z32.encode(b4a.alloc(32)), 'x'), /UNKNOWN_ROOM/)

@@ -31,6 +31,8 @@ declare module 'hypercore' {
     interface Download { done (): Promise<void>, destroy (): void }
   }
   class Hypercore extends EventEmitter {
+    /** The key of a core whose single signer is `publicKey` (default manifest). */
+    static key (publicKey: Uint8Array): Uint8Array
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null

@@ -8,6 +8,7 @@ import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import Autobase from 'autobase'
 import Hyperbee from 'hyperbee'
+import Hypercore from 'hypercore'
 import type Corestore from 'corestore'
 import { createInvite, decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
@@ -64,10 +65,14 @@ async function loadBoxKeyPair (store: RoomKeyStore): Promise<BoxKeyPair> {
   return kp
 }
 
+/**
+ * This device's writer key in the room's namespace: the key Autobase.getLocalKey gives, derived
+ * without creating the core, so a join that is refused leaves nothing behind in the store.
+ */
 async function localWriterKey (store: Corestore, namespace: string): Promise<Uint8Array> {
   const session = store.namespace(namespace)
   try {
-    return await Autobase.getLocalKey(session)
+    return Hypercore.key((await session.createKeyPair('local')).publicKey)
   } finally {
     await session.close()
   }

@@ -36,8 +36,8 @@ lanTest('room lan – join with a code over a LAN with no DHT (CLI, through serv
   t.alike(join.json, { id: room, name: 'lan party' })
 
   const read = await shoal(b, ['room', 'read', room, '--json'], env)
-  // authorName is null: names come from feeds, and B does not follow A
-  t.alike(read.json.items.map((i: any) => [i.text, i.author]), [['welcome, no internet needed', ida]])
+  // B does not follow A (no profile held): the name comes from the room's member data
+  t.alike(read.json.items.map((i: any) => [i.text, i.author, i.authorName]), [['welcome, no internet needed', ida, 'alice']])
   const members = await shoal(a, ['room', 'members', room, '--json'], env)
   t.alike(members.json.items.map((m: any) => m.role).sort(), ['admin', 'member'])
   t.ok(members.json.items.some((m: any) => m.id === idb))

@@ -151,3 +151,28 @@ test('room leave – a version-1 room ignores a leave op on old and new builds a
   t.ok((await rx.members()).find(mm => b4a.equals(mm.identity, m.identity.publicKey))!.removed, 'after the raise, the member leaves')
   t.is((await rx.info())!.epoch, 1, 'and the admin rotated')
 })
+
+test('room member names – a member sets only its own name, within the cap; a version-1 room skips the op', async t => {
+  const { m, ra, rm, rx, rooms } = await threeMembers(t)
+  await rm.setName('emm')
+  await converge(rooms)
+  const nameOf = async (r: Room, d: Device): Promise<string | null> => (await r.members()).find(mm => b4a.equals(mm.identity, d.identity.publicKey))!.name
+  t.is(await nameOf(rx, m), 'emm', 'every replica shows the name')
+  await t.exception(rm.setName('x'.repeat(200)), /INVALID_ARGUMENT/)
+  const before = await converge(rooms)
+  await rx.appendRaw(encodeOp(OP.memberName, 1, { name: 'y'.repeat(129) })) // over the cap
+  t.is(await converge(rooms), before, 'apply skips a name over the cap')
+  await rm.setName('')
+  await converge(rooms)
+  t.is(await nameOf(ra, m), null, 'an empty name clears it')
+
+  const a = await makeDevice(t)
+  const b = await makeDevice(t)
+  mesh(t, [a, b])
+  const old = await openRoom(t, a, null, { name: 'old', supportedVersion: 1 })
+  const rb = await invite(t, old, b)
+  const h = await converge([old, rb])
+  await t.exception(rb.setName('bee'), /ROOM_VERSION_UNSUPPORTED/)
+  await rb.appendRaw(encodeOp(OP.memberName, 1, { name: 'bee' }))
+  t.is(await converge([old, rb]), h, 'skipped in a version-1 room')
+})

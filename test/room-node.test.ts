@@ -52,6 +52,17 @@ test('room node – create, invite, join over the testnet, chat both ways', asyn
 
   const members = (await a.rooms.members(id)).items.map(m => [m.id, m.role]).sort()
   t.alike(members, [[a.id, 'admin'], [b.id, 'member']].sort())
+
+  // names: neither follows the other, so no profile is held; each wrote its name into the room
+  t.alike((await a.rooms.members(id)).items.map(m => m.name).sort(), ['alice', 'bob'], 'names from the room member data')
+  t.is((await a.rooms.read(id)).items.find(m => m.author === b.id)?.authorName, 'bob')
+  t.is((await b.rooms.read(id)).items.find(m => m.author === a.id)?.authorName, 'alice')
+  const nameless = await createSwarmPeer(t, testnet)
+  await nameless.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
+  const hi = await nameless.rooms.post(id, 'no name here')
+  const seenHi = await until(a, id, m => m.id === hi.id)
+  t.is(seenHi.authorName, nameless.id.slice(0, 8) + '…', 'no name anywhere: a short id, never null')
+  t.ok((await a.rooms.members(id)).items.every(m => typeof m.name === 'string' && m.name !== ''), 'every member has a name to show')
   const list = (await b.rooms.list()).items
   t.is(list.length, 1)
   t.is(list[0]!.role, 'member')

@@ -4,7 +4,7 @@
  */
 import { ShoalError } from '../errors.js'
 import type { Shoal } from '../node/shoal.js'
-import { parseRole, parseRoomMessageId, type RoomMessageItem } from '../node/room-service.js'
+import { parseRole, parseRoomMessageId, shortId, type RoomMessageItem } from '../node/room-service.js'
 import { parseIdentity } from '../ids.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
@@ -66,7 +66,7 @@ export function precheckRoom (p: Parsed): void {
 }
 
 function renderMessage (m: RoomMessageItem): string {
-  const who = m.authorName !== null ? `${escapeLine(m.authorName)} (${m.author.slice(0, 8)})` : m.author.slice(0, 8)
+  const who = m.authorName === shortId(m.author) ? m.authorName : `${escapeLine(m.authorName)} (${m.author.slice(0, 8)})`
   const when = m.timestamp === null ? '' : new Date(m.timestamp).toISOString().replace('T', ' ').slice(0, 16)
   const flags = [m.edited ? 'edited' : '', m.parent !== null ? `reply to ${m.parent.slice(0, 10)}…` : ''].filter(Boolean).join(', ')
   const reactions = Object.entries(m.reactions).map(([e, n]) => `${escapeLine(e)} ${n}`).join('  ')
@@ -122,7 +122,7 @@ export async function roomCommand (shoal: Shoal, p: Parsed): Promise<Result> {
     }
     case 'members': {
       const r = await rooms.members(a)
-      return { json: r, text: r.items.map((m) => `${m.name !== null ? escapeLine(m.name) : '(no name)'}  ${m.role}${m.muted ? '  muted' : ''}\n  id ${m.id}`).join('\n') }
+      return { json: r, text: r.items.map((m) => `${escapeLine(m.name)}  ${m.role}${m.muted ? '  muted' : ''}\n  id ${m.id}`).join('\n') }
     }
     case 'role': await rooms.setRole(a, b, parseRole(c)); return done('role changed')
     case 'remove': await rooms.remove(a, b); return done('removed')

@@ -29,7 +29,8 @@ const HANDLERS: { [K in OpType]: Handler<OpBodies[K]> } = {
   [OP.inviteAdd]: c.inviteAdd,
   [OP.inviteDel]: c.inviteDel,
   [OP.roomVersion]: c.roomVersion,
-  [OP.leave]: m.leave
+  [OP.leave]: m.leave,
+  [OP.memberName]: m.memberName
 }
 
 async function resolveAuthor (batch: Hyperbee.Batch, writer: Uint8Array): Promise<Author | null> {

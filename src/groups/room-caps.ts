@@ -14,6 +14,9 @@ export const ROOM_VERSION = 2
 /** The room version that made the leave op live. */
 export const LEAVE_VERSION = 2
 
+/** The room version that made the member-name op live. */
+export const MEMBER_NAME_VERSION = 2
+
 /** Format version written in every op envelope. */
 export const OP_VERSION = 1
 

@@ -1,6 +1,6 @@
 /**
  * Handlers of the membership ops: create, add-member, add-device, remove-member, leave, set-role,
- * rotate-epoch. Each validates shape, permission and signatures against the view, then writes.
+ * rotate-epoch, member-name. Each validates shape, permission and signatures against the view, then writes.
  */
 import b4a from 'b4a'
 import { verifyReceipt } from 'blind-pairing-core'
@@ -156,5 +156,13 @@ export const rotateEpoch: Handler<OpBodies[typeof OP.rotateEpoch]> = async (ctx,
   }
   for (const s of op.shares) await ctx.batch.put(keys.share(op.epoch, s.device), s.sealed)
   await putInfo(ctx, { ...info, epoch: op.epoch, needsRotation: false })
+  return true
+}
+
+export const memberName: Handler<OpBodies[typeof OP.memberName]> = async (ctx, op) => {
+  if (ctx.info === null || ctx.author === null) return false
+  if (b4a.byteLength(op.name) > ROOM_CAPS.name) return false
+  if (op.name === '') await ctx.batch.del(keys.memberName(ctx.author.identity))
+  else await ctx.batch.put(keys.memberName(ctx.author.identity), b4a.from(op.name))
   return true
 }

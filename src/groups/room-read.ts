@@ -7,7 +7,7 @@ import type Hyperbee from 'hyperbee'
 import type { Role } from './room-caps.js'
 import { openBody } from './room-crypto.js'
 import { decode, memberRecord, messageRecord, messageBody, type MessageId, type MessageBody } from './room-schema.js'
-import { keys, keyTail, logEntryId, getDevice } from './room-view.js'
+import { keys, keyTail, logEntryId, getDevice, getMemberName } from './room-view.js'
 
 /**
  * A message as read by a member; `text` and `timestamp` are null when this device has no key for
@@ -27,7 +27,8 @@ export interface RoomMessage {
   reactions: Array<{ identity: Uint8Array, emoji: string }>
 }
 
-export interface RoomMember { identity: Uint8Array, role: Role, muted: boolean, removed: boolean, devices: Uint8Array[] }
+/** A member; `name` is the display name it set in the room (member-name op), or null. */
+export interface RoomMember { identity: Uint8Array, name: string | null, role: Role, muted: boolean, removed: boolean, devices: Uint8Array[] }
 
 function decodeBody (plain: Uint8Array): MessageBody | null {
   try {
@@ -49,7 +50,7 @@ export async function readMembers (view: Hyperbee): Promise<RoomMember[]> {
       const rec = await getDevice(view, device)
       if (rec !== null && !rec.removed) devices.push(device)
     }
-    out.push({ identity, role: m.role, muted: m.muted, removed: m.removed, devices })
+    out.push({ identity, name: await getMemberName(view, identity), role: m.role, muted: m.muted, removed: m.removed, devices })
   }
   return out
 }

@@ -4,7 +4,7 @@
  * optional fields go at the end (older decoders ignore trailing bytes), new op types get new numbers.
  */
 import c from 'compact-encoding'
-import type { Role } from './room-caps.js'
+import { LEAVE_VERSION, MEMBER_NAME_VERSION, type Role } from './room-caps.js'
 
 type Enc<T> = c.Encoder<T>
 type Fields<T> = { [K in keyof T]: Enc<T[K]> }
@@ -67,7 +67,8 @@ export const OP = {
   inviteAdd: 12,
   inviteDel: 13,
   roomVersion: 14,
-  leave: 15
+  leave: 15,
+  memberName: 16
 } as const
 export type OpType = typeof OP[keyof typeof OP]
 
@@ -87,6 +88,8 @@ export interface InviteDelOp { id: Uint8Array }
 export interface RoomVersionOp { version: number }
 /** A member removes its own identity (all its devices); `identity` must be the author's. */
 export interface LeaveOp { identity: Uint8Array }
+/** A member sets the display name the room shows for it (its own identity only; '' clears it). */
+export interface MemberNameOp { name: string }
 
 /** The body of each op type, by type. */
 export interface OpBodies {
@@ -105,6 +108,7 @@ export interface OpBodies {
   [OP.inviteDel]: InviteDelOp
   [OP.roomVersion]: RoomVersionOp
   [OP.leave]: LeaveOp
+  [OP.memberName]: MemberNameOp
 }
 
 const nonce = c.fixed(24)
@@ -125,7 +129,8 @@ export const OP_CODECS: { [K in OpType]: { since: number, enc: Enc<OpBodies[K]> 
   [OP.inviteAdd]: { since: 1, enc: struct<InviteAddOp>({ id: c.fixed32, publicKey: c.fixed32, role, uses: c.uint, expires: c.uint }) },
   [OP.inviteDel]: { since: 1, enc: struct<InviteDelOp>({ id: c.fixed32 }) },
   [OP.roomVersion]: { since: 1, enc: struct<RoomVersionOp>({ version: c.uint }) },
-  [OP.leave]: { since: 2, enc: struct<LeaveOp>({ identity: c.fixed32 }) }
+  [OP.leave]: { since: LEAVE_VERSION, enc: struct<LeaveOp>({ identity: c.fixed32 }) },
+  [OP.memberName]: { since: MEMBER_NAME_VERSION, enc: struct<MemberNameOp>({ name: c.string }) }
 }
 
 /** A decoded op: its type, envelope version and body. */

@@ -10,7 +10,7 @@ import {
   type RoomInfo, type MemberRecord, type DeviceRecord, type MessageRecord, type InviteRecord, type MessageId
 } from './room-schema.js'
 
-const T = { info: 1, member: 2, device: 3, memberDevice: 4, message: 5, log: 6, reaction: 7, invite: 8, share: 9 } as const
+const T = { info: 1, member: 2, device: 3, memberDevice: 4, message: 5, log: 6, reaction: 7, invite: 8, share: 9, memberName: 10 } as const
 
 function u32 (n: number): Uint8Array {
   const b = b4a.alloc(4)
@@ -36,6 +36,7 @@ export const keys = {
   reactions: (id: MessageId) => ({ gt: key(T.reaction, id.writer, u32(id.length)), lt: key(T.reaction, id.writer, u32(id.length + 1)) }),
   invite: (id: Uint8Array) => key(T.invite, id),
   share: (epoch: number, device: Uint8Array) => key(T.share, u32(epoch), device),
+  memberName: (identity: Uint8Array) => key(T.memberName, identity),
   members: () => ({ gt: key(T.member), lt: key(T.member + 1) }),
   devices: () => ({ gt: key(T.device), lt: key(T.device + 1) })
 }
@@ -70,6 +71,12 @@ export const getMember = (v: ViewReader, identity: Uint8Array): Promise<MemberRe
 export const getDevice = (v: ViewReader, device: Uint8Array): Promise<DeviceRecord | null> => read(v, keys.device(device), deviceRecord)
 export const getMessage = (v: ViewReader, id: MessageId): Promise<MessageRecord | null> => read(v, keys.message(id), messageRecord)
 export const getInvite = (v: ViewReader, id: Uint8Array): Promise<InviteRecord | null> => read(v, keys.invite(id), inviteRecord)
+
+/** The display name a member set in the room (member-name op), or null. */
+export async function getMemberName (v: ViewReader, identity: Uint8Array): Promise<string | null> {
+  const e = await v.get(keys.memberName(identity))
+  return e === null ? null : b4a.toString(e.value)
+}
 
 /** The sealed epoch-key share of a device, or null. */
 export async function getShare (v: ViewReader, epoch: number, device: Uint8Array): Promise<Uint8Array | null> {

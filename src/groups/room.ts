@@ -16,7 +16,7 @@ import { LEAVE_VERSION, OP_VERSION, ROLE, ROOM_CAPS, ROOM_VERSION, type Role } f
 import { checkKey, checkId, checkRole } from './room-args.js'
 import { boxKeyPair, randomKey, attestDevice, verifyAttestation, sealBody, sealKey, type BoxKeyPair, type SignKeyPair } from './room-crypto.js'
 import type { RoomKeyStore } from './room-keys.js'
-import { encodeOp, encode, decode, joinRequest, messageBody, OP, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
+import { encodeOp, encode, decode, joinRequest, messageBody, OP, OP_CODECS, type OpType, type OpBodies, type MessageId, type RoomInfo, type DeviceAttestation, type EpochShare } from './room-schema.js'
 import { getInfo, getMember, getDevice, getInvite, viewHash } from './room-view.js'
 import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
@@ -331,6 +331,15 @@ export class Room extends ReadyResource {
     if (!Number.isInteger(version) || version < 1) throw ShoalError.INVALID_ARGUMENT('room versions are positive integers')
     if (version > this.#supportedVersion) throw ShoalError.ROOM_VERSION_UNSUPPORTED('this build applies room versions up to ' + this.#supportedVersion)
     await this.#append(OP.roomVersion, { version })
+  }
+
+  /** Sets the display name the room shows for this identity ('' clears it); room version 2 and later. */
+  async setName (name: string): Promise<void> {
+    if (typeof name !== 'string' || b4a.byteLength(name) > ROOM_CAPS.name) throw ShoalError.INVALID_ARGUMENT('a name is at most ' + ROOM_CAPS.name + ' bytes')
+    const info = await this.info()
+    const since = OP_CODECS[OP.memberName].since
+    if (info === null || info.version < since) throw ShoalError.ROOM_VERSION_UNSUPPORTED('member names need room version ' + since)
+    await this.#append(OP.memberName, { name })
   }
 
   /**

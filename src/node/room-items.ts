@@ -5,11 +5,13 @@ export interface RoomListItem { id: string, name: string, role: string, unread: 
 export interface RoomMessageItem {
   id: string
   author: string
-  authorName: string | null
+  /** The author's profile name if held, else the name it set in the room, else a short id. */
+  authorName: string
   text: string | null
   timestamp: number | null
   parent: string | null
   reactions: Record<string, number>
   edited: boolean
 }
-export interface RoomMemberItem { id: string, name: string | null, role: string, muted: boolean }
+/** A member; `name` as RoomMessageItem.authorName (never null). */
+export interface RoomMemberItem { id: string, name: string, role: string, muted: boolean }

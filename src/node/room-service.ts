@@ -12,7 +12,7 @@ import z32 from 'z32'
 import type Corestore from 'corestore'
 import { decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
-import { Room, ROLE, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
+import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
 import type { SignKeyPair } from '../groups/room-crypto.js'
 import { identityToString, parseIdentity, toHex } from '../ids.js'
 import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
@@ -80,6 +80,11 @@ export function parseRoomMessageId (s: string): MessageId {
 }
 
 export type { RoomListItem, RoomMessageItem, RoomMemberItem }
+
+/** The first characters of an id, where no name is known (as the UI's shortId). */
+export function shortId (id: string): string {
+  return id.length > 10 ? `${id.slice(0, 8)}…` : id
+}
 
 interface Open { localId: Uint8Array, room: Room }
 
@@ -275,6 +280,7 @@ export class RoomService extends ReadyResource {
     const localId = newLocalId()
     const room = await this.#openRoom(localId, null, name)
     await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
+    await this.#shareName(room)
     return { id: z32.encode(room.key) }
   }
 
@@ -369,8 +375,30 @@ export class RoomService extends ReadyResource {
     await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
     this.#add(localId, room)
     await room.whenWritable()
+    await this.#shareName(room)
     const info = await room.info()
     return { id: z32.encode(room.key), name: info?.name ?? '' }
+  }
+
+  /**
+   * Writes my profile name into the room's member data, so members who do not follow me (and so
+   * hold no profile of mine) see a name. Skipped without a profile name or in a version-1 room.
+   */
+  async #shareName (room: Room): Promise<void> {
+    const name = await this.#opts.nameOf?.(this.#opts.identity.publicKey) ?? null
+    const info = await room.info()
+    if (name === null || name.trim() === '' || info === null || info.version < MEMBER_NAME_VERSION) return
+    let n = name
+    while (b4a.byteLength(n) > ROOM_CAPS.name) n = n.slice(0, -1)
+    await room.setName(n)
+  }
+
+  /** The name shown for a member: its profile if held, else the name it set in the room, else a short id. */
+  async #nameOf (identity: Uint8Array, roomName: string | null): Promise<string> {
+    const profile = await this.#opts.nameOf?.(identity) ?? null
+    if (profile !== null && profile.trim() !== '') return profile
+    if (roomName !== null && roomName.trim() !== '') return roomName
+    return shortId(identityToString(identity))
   }
 
   /** Posts a message (optionally a reply); resolves with its id. */
@@ -407,22 +435,24 @@ export class RoomService extends ReadyResource {
     if (!Number.isInteger(end) || end < 0) throw ShoalError.INVALID_ARGUMENT('before is a cursor from a previous page')
     const start = Math.max(0, end - limit)
     const messages = end === 0 ? [] : await room.messages({ start, limit: end - start })
-    const names = new Map<string, string | null>()
+    const roomNames = new Map<string, string | null>()
+    for (const m of await room.members()) roomNames.set(identityToString(m.identity), m.name)
+    const names = new Map<string, string>()
     const items: RoomMessageItem[] = []
-    for (const m of messages.reverse()) items.push(await this.#item(m, names))
+    for (const m of messages.reverse()) items.push(await this.#item(m, names, roomNames))
     if (opts.before === undefined && total > await this.#state.readCount(localId)) await this.#state.setReadCount(localId, total)
     return { items, next: start > 0 ? start : null }
   }
 
-  async #item (m: RoomMessage, names: Map<string, string | null>): Promise<RoomMessageItem> {
+  async #item (m: RoomMessage, names: Map<string, string>, roomNames: Map<string, string | null>): Promise<RoomMessageItem> {
     const author = identityToString(m.author)
-    if (!names.has(author)) names.set(author, await this.#opts.nameOf?.(m.author) ?? null)
+    if (!names.has(author)) names.set(author, await this.#nameOf(m.author, roomNames.get(author) ?? null))
     const reactions: Record<string, number> = {}
     for (const r of m.reactions) reactions[r.emoji] = (reactions[r.emoji] ?? 0) + 1
     return {
       id: roomMessageIdToString(m.id),
       author,
-      authorName: names.get(author) ?? null,
+      authorName: names.get(author)!,
       text: m.deleted ? null : m.text,
       timestamp: m.timestamp,
       parent: m.replyTo === null ? null : roomMessageIdToString(m.replyTo),
@@ -436,7 +466,7 @@ export class RoomService extends ReadyResource {
     const items: RoomMemberItem[] = []
     for (const m of await this.#get(id).room.members()) {
       if (m.removed) continue
-      items.push({ id: identityToString(m.identity), name: await this.#opts.nameOf?.(m.identity) ?? null, role: ROLE_NAMES[m.role], muted: m.muted })
+      items.push({ id: identityToString(m.identity), name: await this.#nameOf(m.identity, m.name), role: ROLE_NAMES[m.role], muted: m.muted })
     }
     return { items }
   }

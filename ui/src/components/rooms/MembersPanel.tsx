@@ -1,5 +1,6 @@
 import { call } from '../../api-client.ts'
 import { useAction } from '../../hooks.ts'
+import { displayName } from '../../ids.ts'
 import type { RoomMemberItem } from '../../protocol.ts'
 import { InlineError } from '../InlineError.tsx'
 
@@ -15,7 +16,7 @@ export function MembersPanel ({ room, me, items }: { room: string, me: RoomMembe
       <ul>
         {items.map((m) => (
           <li key={m.id}>
-            {m.name ?? m.id.slice(0, 8)} <span className='muted'>{m.role}{m.muted ? ', muted' : ''}</span>
+            {displayName(m.name, m.id)} <span className='muted'>{m.role}{m.muted ? ', muted' : ''}</span>
             {me !== null && m.id !== me.id && myRank >= 1 && myRank > (RANK[m.role] ?? 0) && (
               <button type='button' onClick={() => { act.run(() => call('roomMute', { room, member: m.id, muted: !m.muted })) }}>{m.muted ? 'Unmute' : 'Mute'}</button>
             )}

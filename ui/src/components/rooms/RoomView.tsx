@@ -1,7 +1,9 @@
 import { useState } from 'react'
 import { call } from '../../api-client.ts'
 import { useAction, useEvent, useQuery } from '../../hooks.ts'
+import { displayName } from '../../ids.ts'
 import type { RoomMessageItem } from '../../protocol.ts'
+import { useNavigate } from '../../router.tsx'
 import { InlineError } from '../InlineError.tsx'
 import { InviteDialog } from './InviteDialog.tsx'
 import { MembersPanel } from './MembersPanel.tsx'
@@ -35,7 +37,24 @@ export function RoomView ({ id }: { id: string }) {
       </form>
       {me?.role === 'admin' && <InviteDialog room={id} />}
       {members.data !== undefined && <MembersPanel room={id} me={me ?? null} items={members.data.items} />}
+      <LeaveRoom room={id} />
     </section>
+  )
+}
+
+/** "Leave room", confirmed in place: the others then see me gone and I read nothing written after. */
+function LeaveRoom ({ room }: { room: string }) {
+  const [confirming, setConfirming] = useState(false)
+  const leave = useAction()
+  const navigate = useNavigate()
+  if (!confirming) return <button type='button' data-testid='room-leave' onClick={() => { setConfirming(true) }}>Leave room</button>
+  return (
+    <div role='alertdialog' aria-labelledby='leave-title' data-testid='room-leave-confirm'>
+      <p id='leave-title'>Leave this room? You are removed from its members on all your devices and will read nothing written after.</p>
+      <button type='button' data-testid='room-leave-yes' disabled={leave.pending} onClick={() => { leave.run(() => call('roomLeave', { room }), () => { navigate({ name: 'rooms' }) }) }}>{leave.pending ? 'Leaving…' : 'Leave'}</button>
+      <button type='button' onClick={() => { setConfirming(false) }}>Cancel</button>
+      {leave.error !== null && <InlineError error={leave.error} />}
+    </div>
   )
 }
 
@@ -44,7 +63,7 @@ function RoomMessage ({ room, m, mine, canModerate, onReply }: { room: string, m
   const [editing, setEditing] = useState<string | null>(null)
   return (
     <article className='post' data-testid='room-message' data-id={m.id}>
-      <header><strong>{m.authorName ?? m.author.slice(0, 8)}</strong>{m.edited && <span className='muted'> (edited)</span>}{m.parent !== null && <span className='muted'> (reply)</span>}</header>
+      <header><strong>{displayName(m.authorName, m.author)}</strong>{m.edited && <span className='muted'> (edited)</span>}{m.parent !== null && <span className='muted'> (reply)</span>}</header>
       {editing === null
         ? <p data-testid='room-message-text'>{m.text ?? <em className='muted'>deleted</em>}</p>
         : (

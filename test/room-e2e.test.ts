@@ -50,4 +50,19 @@ browserTest('room e2e – A creates a room and an invite in A\'s window, B joins
   t.pass('B\'s message appeared live in A\'s window')
   await pageA.screenshot({ path: outputPath('room-a.png') })
   await pageB.screenshot({ path: outputPath('room-b.png') })
+
+  // names: A and B do not follow each other; each window shows the other's name, never "null"
+  t.ok(await pageA.getByTestId('room-message').filter({ hasText: fromB }).getByText('bob').count() > 0, 'A sees bob\'s name from the room')
+  t.is(await pageA.getByText('null', { exact: true }).count(), 0, 'no "null" anywhere in A\'s window')
+
+  // B leaves with a confirm; A sees B gone from the members, live
+  await pageB.getByTestId('room-leave').click()
+  await pageB.getByTestId('room-leave-confirm').waitFor()
+  await pageB.getByTestId('room-leave-yes').click()
+  await pageB.getByTestId('room-list').waitFor({ timeout: 60_000 })
+  await pageB.getByTestId('room-list').getByText('You are in no rooms yet.').waitFor({ timeout: 60_000 })
+  t.pass('B is back on the rooms list, without the room')
+  await pageA.getByTestId('room-members').getByText('bob').waitFor({ state: 'detached', timeout: 60_000 })
+  t.pass('A\'s window shows B gone from the members')
+  await pageB.screenshot({ path: outputPath('room-b-left.png') })
 })

@@ -280,7 +280,7 @@ export class RoomService extends ReadyResource {
     const localId = newLocalId()
     const room = await this.#openRoom(localId, null, name)
     await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
-    await this.#shareName(room)
+    await this.#shareName(room).catch(safetyCatch) // a name the room lacks is shown as a short id; never fails the create or join
     return { id: z32.encode(room.key) }
   }
 
@@ -375,7 +375,7 @@ export class RoomService extends ReadyResource {
     await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
     this.#add(localId, room)
     await room.whenWritable()
-    await this.#shareName(room)
+    await this.#shareName(room).catch(safetyCatch) // a name the room lacks is shown as a short id; never fails the create or join
     const info = await room.info()
     return { id: z32.encode(room.key), name: info?.name ?? '' }
   }

@@ -1,4 +1,7 @@
 import test from 'brittle'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
 import { createLocalDht } from './helpers/swarm.js'
 import type WebSocket from 'ws'
 import { ApiServer } from '../src/api/server.js'
@@ -108,4 +111,48 @@ test('room api – live room events still arrive after the storage was reopened 
   } catch (err) {
     t.is((err as { code: string }).code, 'UNKNOWN_ROOM', 'leaving a room I am not in')
   }
+})
+
+/** Writes `file` until the file system is full (ENOSPC). */
+function fillDisk (file: string): void {
+  for (const size of [1024 * 1024, 4096, 1]) {
+    const fd = fs.openSync(file, 'a')
+    try {
+      for (;;) fs.writeSync(fd, Buffer.alloc(size))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+}
+
+test('room api – a real full disk: after NO_SPACE and the reopen once space is back, room events still reach the WebSocket', async (t) => {
+  const mnt = path.join(await t.tmp(), 'mnt')
+  fs.mkdirSync(mnt)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mnt], { stdio: 'pipe' })
+  } catch (err) {
+    t.comment(`skipped: cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]}); needs root`)
+    return
+  }
+  t.teardown(() => { execFileSync('umount', ['-l', mnt]) }, { order: 2 })
+  const testnet = await createLocalDht(t)
+  const { app, api } = await createApiNode(t, testnet, { name: 'alice', storage: path.join(mnt, 'store') })
+  const { id } = await call(api, 'roomCreate', { name: 'full disk' })
+  const ws = await openWs(t, api)
+  const shoal = app.need()
+  const fill = path.join(mnt, 'fill')
+  fillDisk(fill)
+  let code = 'resolved'
+  try { await shoal.post({ text: 'x'.repeat(4000) }) } catch (err) { code = (err as { code: string }).code }
+  t.is(code, 'NO_SPACE', 'the disk is full')
+  fs.rmSync(fill)
+  const before = shoal.rooms
+  await shoal.post({ text: 'space is back' }) // reopens the storage first
+  t.not(shoal.rooms, before, 'the storage was reopened (a new RoomService)')
+  const changed = roomChanged(ws, id)
+  await call(api, 'roomPost', { room: id, text: 'after the reopen' })
+  await changed
+  t.pass('a live room event after the reopen')
 })

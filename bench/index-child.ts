@@ -37,7 +37,9 @@ childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   const keys = feeds.map((hex) => b4a.from(hex, 'hex') as FeedKey)
   const before = rebuild === true ? shoal.feedLength - 1 : shoal.totals().messages
   const start = rebuild === true ? opened : performance.now()
-  for (const k of keys) await shoal.addFeed(k)
+  // A rebuild's feeds are tracked already: they are indexed from the open, a bounded number open at a time.
+  if (rebuild === true) await shoal.indexed()
+  else for (const k of keys) await shoal.addFeed(k)
   await Promise.all(keys.map((k) => shoal.waitForIndexed(k, length)))
   const ms = performance.now() - start
   const messages = shoal.totals().messages - before

@@ -29,8 +29,12 @@ declare module 'hypercore' {
   import { EventEmitter } from 'events'
   namespace Hypercore {
     interface Download { done (): Promise<void>, destroy (): void }
+    /** A hypercore-storage instance (RocksDB); Corestore closes it with itself. */
+    interface Storage { readonly __storage: true }
   }
   class Hypercore extends EventEmitter {
+    /** hypercore-storage on `dir`; `writeBufferSize` (bytes) is its RocksDB memtable size. */
+    static defaultStorage (dir: string, opts?: { writeBufferSize?: number }): Hypercore.Storage
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null
@@ -61,7 +65,7 @@ declare module 'corestore' {
   import Hypercore from 'hypercore'
   import { EventEmitter } from 'events'
   class Corestore extends EventEmitter {
-    constructor (storage: string, opts?: Record<string, unknown>)
+    constructor (storage: string | Hypercore.Storage, opts?: Record<string, unknown>)
     readonly opened: boolean
     readonly closed: boolean
     ready (): Promise<void>

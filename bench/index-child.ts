@@ -25,11 +25,15 @@ export interface IndexOutput {
   /** The kernel's high-water mark of the whole child process (getrusage ru_maxrss). */
   maxRss: number
   samples: number
+  /** RSS every 5 s from the open (bytes): whether the peak is a plateau or still growing. */
+  rssEvery5s: number[]
 }
 
 childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   const rss = new RssSampler()
   rss.start(5)
+  const rssEvery5s: number[] = []
+  const coarse = setInterval(() => rssEvery5s.push(process.memoryUsage().rss), 5000)
   const opened = performance.now()
   const shoal = new Shoal(dir)
   await shoal.ready()
@@ -44,6 +48,7 @@ childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   const ms = performance.now() - start
   const messages = shoal.totals().messages - before
   rss.stop()
+  clearInterval(coarse)
   await shoal.close()
-  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples }
+  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s }
 })

@@ -32,6 +32,7 @@ async function main (): Promise<void> {
     maxRssMiB: mib(result.maxRss),
     rssAfterOpenMiB: mib(result.rssBeforeIndex),
     peaksMiB: Object.fromEntries(Object.entries(result.sampled).map(([k, v]) => [k, mib(v)])),
+    rssEvery5sMiB: result.rssEvery5s.map((n) => Math.round(n / MiB)).join(' '),
     load: [load, os.loadavg()].map((l) => l.map((x) => x.toFixed(2)).join(' '))
   }))
 }

@@ -23,7 +23,6 @@ export class IndexBacklog extends ReadyResource {
    */
   constructor (feeds: FeedKey[], private readonly limit: number, private readonly turn: (feed: FeedKey, stopped: Promise<void>) => Promise<void>) {
     super()
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('indexingFeeds must be a positive integer')
     this.waiting = [...feeds]
   }
 

@@ -146,6 +146,8 @@ export class Shoal extends ReadyResource {
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
+    const bound = opts.indexingFeeds
+    if (bound !== undefined && (!Number.isInteger(bound) || bound < 1)) throw ShoalError.INVALID_ARGUMENT(`indexingFeeds is a whole number of feeds, at least 1 (not ${String(bound)})`)
     this.paths = storagePaths(storage)
     this.opts = opts
     this.watch = new FeedWatch({ storagePerIdentity: opts.storagePerIdentity, now: opts.now, onRefuse: (feed) => { this.untrack(feed).catch(safetyCatch) } })

@@ -33,8 +33,8 @@ declare module 'hypercore' {
     interface Storage { readonly __storage: true }
   }
   class Hypercore extends EventEmitter {
-    /** hypercore-storage on `dir`; the options go to its RocksDB (memtable bytes, background jobs). */
-    static defaultStorage (dir: string, opts?: { writeBufferSize?: number, maxBackgroundJobs?: number }): Hypercore.Storage
+    /** hypercore-storage on `dir`; `writeBufferSize` (bytes) is its RocksDB memtable size. */
+    static defaultStorage (dir: string, opts?: { writeBufferSize?: number }): Hypercore.Storage
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null

@@ -19,10 +19,9 @@ import { openFault, storageFault, type StoragePaths } from './storage.js'
 
 /**
  * RocksDB options of cores/ (hypercore-storage), bounded like the views database: its default
- * memtable is 64 MiB, which replication fills when a first sync writes many feeds at once, and
- * two background jobs instead of six.
+ * memtable is 64 MiB, which replication fills when a first sync writes many feeds at once.
  */
-export const CORES_ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxBackgroundJobs: 2 }
+export const CORES_ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024 }
 
 /** Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a full disk). */
 export async function openCorestore (paths: StoragePaths): Promise<Corestore> {

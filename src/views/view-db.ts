@@ -19,10 +19,9 @@ const FORCE_BOTTOMMOST = 2
 
 /**
  * Memory of the views database, bounded by configuration rather than by data: RocksDB's default
- * memtable (64 MiB, two of them) dominated the peak of a large first index. Two background jobs
- * (flush and compaction) instead of RocksDB's six, each compaction holding its own buffers.
+ * memtable (64 MiB, two of them) dominated the peak of a large first index.
  */
-const ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2, maxBackgroundJobs: 2 }
+const ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2 }
 
 export interface ScanRange {
   gt?: Uint8Array

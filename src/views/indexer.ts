@@ -158,11 +158,6 @@ export class Indexer extends ReadyResource {
     return f === undefined ? null : { ...f.checkpoint }
   }
 
-  /** How many feeds are tracked (each holds an open core). */
-  get size (): number {
-    return this.feeds.size
-  }
-
   /** Tracked device feeds whose header names `identity` (blocked ones included). */
   feedsOf (identity: Uint8Array): FeedKey[] {
     const out: FeedKey[] = []

@@ -6,6 +6,7 @@
 import b4a from 'b4a'
 import { Shoal } from '../src/node/shoal.js'
 import type { FeedKey } from '../src/ids.js'
+import { decodeRecord } from '../src/feeds/schema.js'
 import { childMain } from './child.js'
 import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
 
@@ -25,23 +26,44 @@ export interface IndexOutput {
   /** The kernel's high-water mark of the whole child process (getrusage ru_maxrss). */
   maxRss: number
   samples: number
+  /** RSS every 5 s from the open (bytes): whether the peak is a plateau or still growing. */
+  rssEvery5s: number[]
+}
+
+/** Records of my own feed that count as view messages (not the header, DM keys or boxes). */
+async function ownMessages (shoal: Shoal): Promise<number> {
+  const core = shoal.core(shoal.feedKey)
+  if (core === null) return 0
+  let n = 0
+  for (let i = 1; i < core.length; i++) {
+    const block = await core.get(i, { wait: false })
+    if (block === null) continue
+    const type = decodeRecord(block).type
+    if (type !== 'box' && type !== 'keys' && type !== 'unknown' && type !== 'header') n++
+  }
+  return n
 }
 
 childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   const rss = new RssSampler()
   rss.start(5)
+  const rssEvery5s: number[] = []
+  const coarse = setInterval(() => rssEvery5s.push(process.memoryUsage().rss), 5000)
   const opened = performance.now()
   const shoal = new Shoal(dir)
   await shoal.ready()
   const rssBeforeIndex = rss.sample()
   const keys = feeds.map((hex) => b4a.from(hex, 'hex') as FeedKey)
-  const before = rebuild === true ? shoal.feedLength - 1 : shoal.totals().messages
+  const before = rebuild === true ? await ownMessages(shoal) : shoal.totals().messages
   const start = rebuild === true ? opened : performance.now()
-  for (const k of keys) await shoal.addFeed(k)
+  // A rebuild's feeds are tracked already: they are indexed from the open, a bounded number open at a time.
+  if (rebuild === true) await shoal.indexed()
+  else for (const k of keys) await shoal.addFeed(k)
   await Promise.all(keys.map((k) => shoal.waitForIndexed(k, length)))
   const ms = performance.now() - start
   const messages = shoal.totals().messages - before
   rss.stop()
+  clearInterval(coarse)
   await shoal.close()
-  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples }
+  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s }
 })

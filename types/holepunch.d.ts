@@ -29,10 +29,14 @@ declare module 'hypercore' {
   import { EventEmitter } from 'events'
   namespace Hypercore {
     interface Download { done (): Promise<void>, destroy (): void }
+    /** A hypercore-storage instance (RocksDB); Corestore closes it with itself. */
+    interface Storage { readonly __storage: true }
   }
   class Hypercore extends EventEmitter {
     /** The key of a core whose single signer is `publicKey` (default manifest). */
     static key (publicKey: Uint8Array): Uint8Array
+    /** hypercore-storage on `dir`; `writeBufferSize` (bytes) is its RocksDB memtable size. */
+    static defaultStorage (dir: string, opts?: { writeBufferSize?: number }): Hypercore.Storage
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null
@@ -63,7 +67,7 @@ declare module 'corestore' {
   import Hypercore from 'hypercore'
   import { EventEmitter } from 'events'
   class Corestore extends EventEmitter {
-    constructor (storage: string, opts?: Record<string, unknown>)
+    constructor (storage: string | Hypercore.Storage, opts?: Record<string, unknown>)
     readonly opened: boolean
     readonly closed: boolean
     ready (): Promise<void>

@@ -36,6 +36,7 @@ import { NodeState } from './node-state.js'
 import { removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
+import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
 
 export interface ShoalOptions {
@@ -54,6 +55,11 @@ export interface ShoalOptions {
   dmKeyPolicy?: { rotateAfter: number, graceAfter: number }
   /** Rooms' Autobase ack interval in ms (tests: 0, explicit acks only); default Autobase's. */
   roomAckInterval?: number
+  /**
+   * Tracked feeds opened at once to index what they store when the node opens (default 16); each
+   * is closed again once indexed while the node is off the network. Bounds memory at many feeds.
+   */
+  indexingFeeds?: number
 }
 
 /** Problems with the local storage that the node noticed and how it dealt with them. */
@@ -122,6 +128,10 @@ export class Shoal extends ReadyResource {
    */
   private readonly lazy = new Map<string, { feed: FeedKey, checkpoint: Checkpoint }>()
   private lazyOpening: Promise<void> | null = null
+  /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
+  private backlog: IndexBacklog | null = null
+  /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
+  private readonly backlogged = new Set<string>()
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -136,6 +146,8 @@ export class Shoal extends ReadyResource {
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
+    const bound = opts.indexingFeeds
+    if (bound !== undefined && (!Number.isInteger(bound) || bound < 1)) throw ShoalError.INVALID_ARGUMENT(`indexingFeeds is a whole number of feeds, at least 1 (not ${String(bound)})`)
     this.paths = storagePaths(storage)
     this.opts = opts
     this.watch = new FeedWatch({ storagePerIdentity: opts.storagePerIdentity, now: opts.now, onRefuse: (feed) => { this.untrack(feed).catch(safetyCatch) } })
@@ -224,7 +236,7 @@ export class Shoal extends ReadyResource {
     await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
     const tracked = await this.stateInstance.trackedFeeds()
     await this.findLazy(this.stateInstance, this.db)
-    await Promise.all(tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex'))).map((feed) => this.openRemote(feed)))
+    await this.startBacklog(tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex'))))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
@@ -296,6 +308,49 @@ export class Shoal extends ReadyResource {
     })
   }
 
+  /**
+   * Leaves the tracked feeds that may hold unindexed blocks closed (lazy, with their checkpoints)
+   * and indexes them in the background, `indexingFeeds` open at a time (indexBacklogTurn).
+   */
+  private async startBacklog (feeds: FeedKey[]): Promise<void> {
+    if (feeds.length === 0) return
+    const raws = await this.need(this.db).getMany(feeds.map((feed) => viewKeys.checkpoint(feed)))
+    feeds.forEach((feed, i) => {
+      const raw = raws[i]
+      const hex = b4a.toString(feed, 'hex')
+      this.lazy.set(hex, { feed, checkpoint: raw === null ? { position: 0, messages: 0, malformed: 0, unknown: 0, clock: 0 } : decode(checkpointEnc, raw) })
+      this.backlogged.add(hex)
+    })
+    const backlog = new IndexBacklog(feeds, this.opts.indexingFeeds ?? DEFAULT_INDEXING_FEEDS, (feed, stopped) => this.indexBacklogTurn(feed, stopped))
+    backlog.on('error', (err: Error) => this.emit('error', err))
+    this.backlog = backlog
+    await backlog.ready()
+  }
+
+  /**
+   * One backlog turn: opens a closed feed, waits until what it stores is indexed, and closes it
+   * again, unless the network joined meanwhile or something it holds is not indexed (a block).
+   */
+  private async indexBacklogTurn (feed: FeedKey, stopped: Promise<void>): Promise<void> {
+    const hex = b4a.toString(feed, 'hex')
+    if (!this.lazy.has(hex)) return // opened meanwhile (the network, a read): indexed as an open feed
+    await this.openRemote(feed)
+    const core = this.remote.get(hex)
+    if (core === undefined || this.watch.isRefused(feed)) return
+    const indexed = this.indexer.waitFor(feed, core.contiguousLength)
+    indexed.catch(safetyCatch) // CLOSED once the node closes; the race below has ended by then
+    await Promise.race([indexed, stopped])
+    const checkpoint = this.indexer.checkpointOf(feed)
+    if (checkpoint === null || checkpoint.position < core.length || this.network !== null || this.remote.get(hex) !== core || this.closing) return
+    this.remote.delete(hex)
+    this.watch.remove(feed)
+    this.downloads.remove(core)
+    this.indexer.remove(feed)
+    this.backlogged.delete(hex)
+    this.lazy.set(hex, { feed, checkpoint })
+    await core.close()
+  }
+
   /** Opens every lazily closed feed (replication, reindex, unblock and status need them all). */
   private openLazy (): Promise<void> {
     if (this.lazy.size > 0) {
@@ -315,7 +370,7 @@ export class Shoal extends ReadyResource {
     const indexer = this.indexerInstance
     if (state === null || indexer === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
     const out: Array<{ feed: FeedKey, length: number }> = []
-    for (const l of this.lazy.values()) out.push({ feed: l.feed, length: l.checkpoint.position })
+    for (const [hex, l] of this.lazy) if (!this.backlogged.has(hex)) out.push({ feed: l.feed, length: l.checkpoint.position })
     for (const core of this.remote.values()) {
       if (!core.opened || core.closing) continue
       const feed = core.key as FeedKey
@@ -344,6 +399,7 @@ export class Shoal extends ReadyResource {
    * the closed parts so openStorage can open them again (keys stay readable after a final close).
    */
   private async closeStorage (forget = false): Promise<void> {
+    if (this.backlog !== null) await this.backlog.close()
     if (this.lazyOpening !== null) await this.lazyOpening.catch(safetyCatch)
     await this.recordSettled()
     if (this.dmTimer !== null) clearInterval(this.dmTimer)
@@ -355,6 +411,8 @@ export class Shoal extends ReadyResource {
     this.remote.clear()
     this.lazy.clear()
     this.lazyOpening = null
+    this.backlog = null
+    this.backlogged.clear()
     if (this.feedInstance) await this.feedInstance.close()
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
@@ -656,12 +714,14 @@ export class Shoal extends ReadyResource {
   /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication). */
   async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
     const lazy = this.lazy.get(b4a.toString(feed, 'hex'))
+    if (lazy !== undefined && lazy.checkpoint.position >= length) return // indexed that far while open
     if (lazy !== undefined) await this.openRemote(lazy.feed)
     return this.indexer.waitFor(feed, length)
   }
 
-  /** Resolves when every block stored locally is indexed. */
-  indexed (): Promise<void> {
+  /** Resolves when every block stored locally is indexed (the closed feeds' backlog included). */
+  async indexed (): Promise<void> {
+    if (this.backlog !== null) await this.backlog.done()
     return this.indexer.idle()
   }
 

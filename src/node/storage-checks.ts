@@ -5,6 +5,7 @@
  */
 import b4a from 'b4a'
 import Corestore from 'corestore'
+import Hypercore from 'hypercore'
 import { DEVICE_FEED_NAME } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
@@ -16,9 +17,16 @@ import type { NodeState } from './node-state.js'
 import { quarantineFolder } from './storage-repair.js'
 import { openFault, storageFault, type StoragePaths } from './storage.js'
 
+/**
+ * RocksDB options of cores/ (hypercore-storage), bounded like the views database: its default
+ * memtable is 64 MiB, which replication fills when a first sync writes many feeds at once.
+ */
+export const CORES_ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024 }
+
 /** Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a full disk). */
 export async function openCorestore (paths: StoragePaths): Promise<Corestore> {
-  const store = new Corestore(paths.cores)
+  // Corestore passes no RocksDB options to the storage it makes: Shoal makes the storage itself.
+  const store = new Corestore(Hypercore.defaultStorage(paths.cores, CORES_ROCKS_OPTIONS))
   try {
     await store.ready()
   } catch (err) {

@@ -25,6 +25,12 @@ export class DownloadQueue {
     this.pump()
   }
 
+  /** Drops a core that has not had its turn yet (it is being closed). */
+  remove (core: Hypercore): void {
+    const i = this.waiting.indexOf(core)
+    if (i !== -1) this.waiting.splice(i, 1)
+  }
+
   close (): void {
     this.closed = true
     this.waiting.length = 0

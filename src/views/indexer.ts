@@ -152,6 +152,12 @@ export class Indexer extends ReadyResource {
     return this.feeds.get(b4a.toString(feed, 'hex'))?.checkpoint.position ?? 0
   }
 
+  /** How far a tracked feed is indexed (a copy), or null when it is not tracked. */
+  checkpointOf (feed: Uint8Array): Checkpoint | null {
+    const f = this.feeds.get(b4a.toString(feed, 'hex'))
+    return f === undefined ? null : { ...f.checkpoint }
+  }
+
   /** Tracked device feeds whose header names `identity` (blocked ones included). */
   feedsOf (identity: Uint8Array): FeedKey[] {
     const out: FeedKey[] = []

@@ -23,7 +23,7 @@ import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION, keys as viewKeys } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type ThreadPage, type ThreadQuery, type TimelineQuery } from '../views/queries.js'
 import type { ViewDb } from '../views/view-db.js'
-import { checkpoint as checkpointEnc, decode, type Checkpoint, type StoredPost } from '../views/records.js'
+import { checkpoint as checkpointEnc, decode, feedIdentity as feedIdentityEnc, type Checkpoint, type StoredPost } from '../views/records.js'
 import { Replicator, type FeedStatus, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { FeedWatch } from '../swarm/feed-watch.js'
@@ -96,6 +96,12 @@ export interface JoinOptions {
 
 export interface WhoAmI { id: string, name: string | null, feeds: string[], feed: string }
 
+/**
+ * A tracked feed left closed (see findLazy): its checkpoint, and the identity (hex) its indexed
+ * header names, read on first need (undefined: not read yet; null: none indexed).
+ */
+interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | null }
+
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 
 export class Shoal extends ReadyResource {
@@ -120,7 +126,7 @@ export class Shoal extends ReadyResource {
    * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
    * until something replicates or reads them (openLazy). Their checkpoints count in totals().
    */
-  private readonly lazy = new Map<string, { feed: FeedKey, checkpoint: Checkpoint }>()
+  private readonly lazy = new Map<string, LazyFeed>()
   private lazyOpening: Promise<void> | null = null
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
@@ -301,6 +307,35 @@ export class Shoal extends ReadyResource {
       this.lazyOpening = Promise.all([before, ...feeds.map((feed) => this.openRemote(feed))]).then(() => {})
     }
     return this.lazyOpening ?? Promise.resolve()
+  }
+
+  /**
+   * Opens the lazily closed feeds that may be `identity`'s: those whose indexed header names it,
+   * and those with no header indexed any more (a block purges it). The owners are read once, in
+   * one batch; a header never changes, so they stay right for as long as the feed stays closed.
+   */
+  private async openLazyOf (identity: IdentityKey): Promise<void> {
+    const unread = [...this.lazy.values()].filter((l) => l.owner === undefined)
+    if (unread.length > 0) {
+      const raws = await this.need(this.db).getMany(unread.map((l) => viewKeys.feedIdentity(l.feed)))
+      unread.forEach((l, i) => {
+        const raw = raws[i]
+        const fi = raw === null ? null : decode(feedIdentityEnc, raw)
+        l.owner = fi?.identity == null ? null : b4a.toString(fi.identity, 'hex')
+      })
+    }
+    const hex = b4a.toString(identity, 'hex')
+    const feeds = [...this.lazy.values()].filter((l) => l.owner === hex || l.owner === null).map((l) => l.feed)
+    await Promise.all(feeds.map((feed) => this.openRemote(feed)))
+  }
+
+  /** A tracked feed's core, opening it first if it was left closed; null for a feed not tracked. */
+  async openFeed (feed: Uint8Array): Promise<Hypercore | null> {
+    const lazy = this.lazy.get(b4a.toString(feed, 'hex'))
+    if (lazy !== undefined) await this.openRemote(lazy.feed)
+    const core = this.core(feed)
+    if (core !== null && !core.opened) await core.ready() // another call is opening it
+    return core
   }
 
   /**
@@ -521,9 +556,17 @@ export class Shoal extends ReadyResource {
     return [...[...this.remote.values()].map((c) => c.key as FeedKey), ...[...this.lazy.values()].map((l) => l.feed)]
   }
 
-  /** The open tracked feeds (joinNetwork opens them all). */
+  /** The open tracked feeds (a lazily closed one opens when replicated or read). */
   trackedCores (): Hypercore[] {
     return [...this.remote.values()]
+  }
+
+  /** Blocks held over every tracked feed: open ones as stored, lazily closed ones as indexed. */
+  trackedBlocks (): number {
+    let n = 0
+    for (const core of this.remote.values()) n += core.contiguousLength
+    for (const l of this.lazy.values()) n += l.checkpoint.position
+    return n
   }
 
   /** This device's feed or a tracked feed, or null. */
@@ -545,7 +588,7 @@ export class Shoal extends ReadyResource {
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
-    await this.openLazy()
+    await this.openLazyOf(identity)
     // Every tracked feed whose header names it, whether or not the views have indexed it.
     for (const feed of [...this.watch.feedsOf(identity), ...this.indexer.feedsOf(identity)]) await this.untrack(feed)
   }
@@ -585,7 +628,8 @@ export class Shoal extends ReadyResource {
     const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
-    await this.openLazy() // replication serves and updates every tracked feed
+    // Lazily closed feeds stay closed: the replicator opens one when a peer offers it or asks for
+    // its identity (openFeed), so the cost of joining follows the peers found, not the feeds held.
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
@@ -772,12 +816,12 @@ export class Shoal extends ReadyResource {
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   /** Blocks `who`; their lazily closed feeds are opened first so the purge resets their checkpoints. */
   async block (who: IdentityKey): Promise<MessageRef> {
-    await this.openLazy()
+    await this.openLazyOf(who)
     return this.contact('block', who)
   }
   /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
   async unblock (who: IdentityKey): Promise<MessageRef> {
-    await this.openLazy() // their feeds are indexed again from block 0
+    await this.openLazyOf(who) // their feeds are indexed again from block 0
     const ref = await this.contact('unblock', who)
     await this.indexer.waitForIdentity(who)
     return ref

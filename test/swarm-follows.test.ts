@@ -1,8 +1,10 @@
 import test, { type Test } from 'brittle'
 import b4a from 'b4a'
 import { createHeader } from '../src/feeds/header.js'
-import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import { identityTopic } from '../src/caps.js'
+import { createSeed, keyPairFromSeed, seedToPhrase } from '../src/feeds/identity.js'
 import { encodeRecord } from '../src/feeds/schema.js'
+import { WIRE_CAPS } from '../src/swarm/messages.js'
 import type { FeedKey, IdentityKey } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
@@ -45,6 +47,7 @@ async function followsNode (t: Test, testnet: Awaited<ReturnType<typeof createLo
   await b.follow(friend.identity)
   const ghosts = await addGhosts(b, GHOSTS)
   await b.close() // clean close: every ghost feed is settled and stays closed on the next open
+  await friend.replicator?.flush()
   return { dir, friend, ghosts }
 }
 
@@ -118,4 +121,45 @@ test('swarm – unreachable follows: a feed left closed opens and is served once
   await friend.waitForIndexed(g.feed, 1)
   t.pass('the friend tracks and indexed a ghost feed it could only get from me')
   t.ok(openCores(b).has(hex(g.feed)), 'I opened that ghost feed to serve it')
+})
+
+test('swarm – more wants than one want list holds: a peer is asked first for the identities it proved it knows', async (t) => {
+  const testnet = await createLocalDht(t)
+  // The friend's identity sorts last among whom my contact follows, so a want list in scope
+  // order (capped at WIRE_CAPS.topics) would leave it out.
+  let seed = createSeed()
+  while (keyPairFromSeed(seed).publicKey[0] !== 0xff) seed = createSeed()
+  const friend = await createSwarmPeer(t, testnet, { restore: seedToPhrase(seed), join: { hops: 1 } })
+  const { shoal: b } = await Shoal.init(await t.tmp(), { name: 'bob' })
+  t.teardown(() => b.close(), { order: 1 })
+  // I follow one contact (a feed I hold) who follows the friend and more identities than the cap.
+  const contact = keyPairFromSeed(createSeed())
+  const core = b.store.get({ name: 'contact' })
+  await core.ready()
+  const blocks = [encodeRecord(createHeader(contact, core.key as FeedKey, 'contact', Date.now()))]
+  blocks.push(encodeRecord({ type: 'follow', timestamp: Date.now(), target: friend.identity }))
+  for (let i = 0; i < WIRE_CAPS.topics; i++) {
+    const target = createSeed() as IdentityKey // any 32 bytes sorting before the friend
+    target[0] = Math.min(target[0], 0xfe)
+    blocks.push(encodeRecord({ type: 'follow', timestamp: Date.now(), target }))
+  }
+  await core.append(blocks)
+  await core.close()
+  await b.addFeed(core.key as FeedKey)
+  await b.follow(contact.publicKey)
+  await b.indexed()
+  await friend.follow(b.identity) // it announces my topic: my sync finds it there
+  await friend.replicator?.flush()
+  await friend.post({ text: 'two hops away' })
+
+  await b.joinNetwork({ dht: testnet.createNode() })
+  const replicator = b.replicator
+  if (replicator === null) throw new Error('joined')
+  const friendTopic = hex(identityTopic(friend.identity))
+  t.ok(replicator.joinedTopics.size > WIRE_CAPS.topics, `${replicator.joinedTopics.size} identities in scope`)
+  t.absent(replicator.wantTopics().some((x) => hex(x) === friendTopic), 'a want list in scope order leaves the friend out')
+  const res = await b.sync({ timeout: 120_000 })
+  t.is(res.peers, 1)
+  t.ok(replicator.peers[0]?.asked.has(friendTopic), 'the friend was asked for itself')
+  t.is(b.core(friend.feedKey)?.contiguousLength, friend.feedLength, 'and its post arrived')
 })

@@ -154,14 +154,20 @@ test('shoal – lazy feeds: wiped views or a crash open every feed again', async
   t.alike((await rebuilt.timeline()).items.map((i) => i.text), ['hi'], 'rebuilt from the feed')
   await rebuilt.close()
 
-  // A process that dies while open never records its feeds as settled.
+  // A feed's settled record is dropped when it opens: a process that dies after that opens it again.
   const open1 = new Shoal(dir)
   await open1.ready()
   t.is(open1.trackedCores().length, 0, 'after a clean close it is left closed')
   const { NodeState } = await import('../src/node/node-state.js')
   const state = (open1 as unknown as { stateInstance: InstanceType<typeof NodeState> }).stateInstance
-  t.alike(await state.settledFeeds(), [], 'the record is cleared while open (a crash then opens every feed)')
+  t.is((await state.settledFeeds()).length, 1, 'a feed never opened keeps its record (nothing in it changed)')
+  await open1.openFeed(w.feedKey)
+  t.alike(await state.settledFeeds(), [], 'once opened, its record is gone until a clean close (a crash then opens it)')
   await open1.close()
+  const open2 = new Shoal(dir)
+  await open2.ready()
+  t.is(open2.trackedCores().length, 0, 'a clean close recorded it again: left closed')
+  await open2.close()
 })
 
 test('views – sparse home timeline: merging the followed authors\' indexes gives the scan\'s pages', async (t) => {

@@ -283,30 +283,40 @@ export class Shoal extends ReadyResource {
 
   /**
    * Which tracked feeds stay closed: those settled at the last clean close whose views checkpoint
-   * still reaches that length (a wiped or rebuilt view opens them all). The record is cleared until
-   * the next clean close, so after a crash every feed is opened and indexed as before.
+   * still reaches that length (a wiped or rebuilt view opens them all). A feed's record is dropped
+   * before it is opened (here, or in openRemote when it opens later), so after a crash every feed
+   * that was open is opened and indexed as before; one never opened was not changed.
    */
   private async findLazy (state: NodeState, db: ViewDb): Promise<void> {
     const settled = await state.settledFeeds()
     if (settled.length === 0) return
-    await state.setSettled([])
     const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))
+    const opened: FeedKey[] = []
     settled.forEach((s, i) => {
       const raw = raws[i]
-      if (raw === null) return
-      const checkpoint = decode(checkpointEnc, raw)
-      if (checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
+      const checkpoint = raw === null ? null : decode(checkpointEnc, raw)
+      if (checkpoint !== null && checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
+      else opened.push(s.feed)
     })
+    await state.dropSettled(opened)
   }
 
-  /** Opens every lazily closed feed (replication, reindex, unblock and status need them all). */
+  /** Opens every lazily closed feed (reindex, a views repair and status need them all). */
   private openLazy (): Promise<void> {
     if (this.lazy.size > 0) {
       const feeds = [...this.lazy.values()].map((l) => l.feed)
       const before = this.lazyOpening ?? Promise.resolve()
-      this.lazyOpening = Promise.all([before, ...feeds.map((feed) => this.openRemote(feed))]).then(() => {})
+      this.lazyOpening = Promise.all([before, this.openLazyFeeds(feeds)]).then(() => {})
     }
     return this.lazyOpening ?? Promise.resolve()
+  }
+
+  /** Opens lazily closed feeds, their settled records dropped first in one batch (see findLazy). */
+  private async openLazyFeeds (feeds: FeedKey[]): Promise<void> {
+    const list = feeds.filter((f) => this.lazy.has(b4a.toString(f, 'hex')))
+    if (list.length === 0) return
+    await this.need(this.stateInstance).dropSettled(list)
+    await Promise.all(list.map((feed) => this.openRemote(feed, null, true)))
   }
 
   /**
@@ -325,8 +335,7 @@ export class Shoal extends ReadyResource {
       })
     }
     const hex = b4a.toString(identity, 'hex')
-    const feeds = [...this.lazy.values()].filter((l) => l.owner === hex || l.owner === null).map((l) => l.feed)
-    await Promise.all(feeds.map((feed) => this.openRemote(feed)))
+    await this.openLazyFeeds([...this.lazy.values()].filter((l) => l.owner === hex || l.owner === null).map((l) => l.feed))
   }
 
   /** A tracked feed's core, opening it first if it was left closed; null for a feed not tracked. */
@@ -339,22 +348,22 @@ export class Shoal extends ReadyResource {
   }
 
   /**
-   * Records, at a clean close, the tracked feeds indexed up to their whole length (and those never
-   * opened), so the next open can leave them closed. A failure here only makes that open slower.
+   * Records, at a clean close, the open tracked feeds indexed up to their whole length, so the
+   * next open can leave them closed (the records of feeds never opened are still there): the
+   * cost follows the feeds opened in this run. A failure here only makes the next open slower.
    */
   private async recordSettled (): Promise<void> {
     const state = this.stateInstance
     const indexer = this.indexerInstance
     if (state === null || indexer === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
     const out: Array<{ feed: FeedKey, length: number }> = []
-    for (const l of this.lazy.values()) out.push({ feed: l.feed, length: l.checkpoint.position })
     for (const core of this.remote.values()) {
       if (!core.opened || core.closing) continue
       const feed = core.key as FeedKey
       if (!this.watch.isRefused(feed) && indexer.position(feed) >= core.length) out.push({ feed, length: core.length })
     }
     try {
-      await state.setSettled(out)
+      await state.putSettled(out)
     } catch {
       // Nothing recorded: the next open opens every feed, as without this record.
     }
@@ -537,12 +546,15 @@ export class Shoal extends ReadyResource {
     await this.openRemote(feed, owner)
   }
 
-  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
+  /** Opens a tracked feed; a lazily closed one loses its settled record first (unless `dropped` already). */
+  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null, dropped = false): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     if (this.remote.has(hex)) return
-    this.lazy.delete(hex)
+    const wasLazy = this.lazy.delete(hex)
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
+    // Before anything can download into it: a crash from here on must not leave it closed.
+    if (wasLazy && !dropped) await this.need(this.stateInstance).dropSettled([feed])
     await core.ready()
     this.watch.add(core, owner)
     if (this.watch.isRefused(feed)) return
@@ -816,11 +828,13 @@ export class Shoal extends ReadyResource {
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   /** Blocks `who`; their lazily closed feeds are opened first so the purge resets their checkpoints. */
   async block (who: IdentityKey): Promise<MessageRef> {
+    encodeRecord({ type: 'block', timestamp: 0, target: who }) // a 32-byte key, before it is used
     await this.openLazyOf(who)
     return this.contact('block', who)
   }
   /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
   async unblock (who: IdentityKey): Promise<MessageRef> {
+    encodeRecord({ type: 'unblock', timestamp: 0, target: who })
     await this.openLazyOf(who) // their feeds are indexed again from block 0
     const ref = await this.contact('unblock', who)
     await this.indexer.waitForIdentity(who)

@@ -343,11 +343,20 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.scope?.blocked.has(toHex(identity)) ?? false
   }
 
-  /** Topics of my want set, me first, at most WIRE_CAPS.topics. */
-  wantTopics (): Uint8Array[] {
+  /**
+   * Topics of my want set, at most WIRE_CAPS.topics: me first, then those of `first` (identities
+   * a peer proved it wants or holds: the ones it can answer for), then the rest. With more
+   * follows than the cap, a peer is still asked for everything it can have.
+   */
+  wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
     const want = this.current.want
-    const me = [this.host.identity, ...[...want.values()].filter((id) => !b4a.equals(id, this.host.identity))]
-    return me.slice(0, WIRE_CAPS.topics).map((id) => identityTopic(id))
+    const out = new Map<string, IdentityKey>([[toHex(this.host.identity), this.host.identity]])
+    for (const [h, id] of first) if (want.has(h)) out.set(h, id)
+    for (const [h, id] of want) {
+      if (out.size >= WIRE_CAPS.topics) break
+      out.set(h, id)
+    }
+    return [...out.values()].slice(0, WIRE_CAPS.topics).map((id) => identityTopic(id))
   }
 
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
@@ -359,6 +368,11 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (h !== mine) out.push(id)
     }
     return out
+  }
+
+  /** Every identity I want or hold, me first (what a remote's proofs are matched against). */
+  scopeIdentities (): IdentityKey[] {
+    return [this.host.identity, ...[...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
   }
 
   /** Signs a session's identify payload with the identity key. */

@@ -356,7 +356,8 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (out.size >= WIRE_CAPS.topics) break
       out.set(h, id)
     }
-    return [...out.values()].slice(0, WIRE_CAPS.topics).map((id) => identityTopic(id))
+    const topicOf = this.current.topicOf
+    return [...out].slice(0, WIRE_CAPS.topics).map(([h, id]) => topicOf.get(h) ?? identityTopic(id))
   }
 
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */

@@ -1,11 +1,16 @@
 /**
  * The unreachable-follows phase alone (`node dist/bench/unreachable-follows-main.js [N] [rounds]`,
  * default 5000 and 3): prints the machine, each round and the ratios; `npm run bench` runs the
- * same phase.
+ * same phase. With SHOAL_BENCH_PROFILE=DIR, the sync and the close of each loaded round are
+ * CPU-profiled into DIR/follows-N-sync.cpuprofile and DIR/follows-N-close.cpuprofile (the whole
+ * process: the testnet and the peer run in it too; open them in Chrome DevTools).
  */
+import fs from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
+import path from 'node:path'
 import { printMachine, readLoad, readMachine } from './machine.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
-import { unreachableFollows } from './unreachable-follows.js'
+import { unreachableFollows, type Around } from './unreachable-follows.js'
 
 const N = Number(process.argv[2] ?? 5000)
 const ROUNDS = Number(process.argv[3] ?? 3)
@@ -15,11 +20,35 @@ function log (msg: string): void {
 }
 
 const tmp = new TmpDirs()
+const PROFILE_DIR = process.env.SHOAL_BENCH_PROFILE
+
+/** Wraps a loaded round's sync and close in CPU profiles written to PROFILE_DIR (when set). */
+function profiler (): Around | undefined {
+  if (PROFILE_DIR === undefined || PROFILE_DIR === '') return undefined
+  let n = 0
+  return async (step, fn) => {
+    if (step === 'sync') n++
+    const session = new Session()
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+    try {
+      return await fn()
+    } finally {
+      const { profile } = await session.post('Profiler.stop')
+      await fs.mkdir(PROFILE_DIR, { recursive: true })
+      const file = path.join(PROFILE_DIR, `follows-${n}-${step}.cpuprofile`)
+      await fs.writeFile(file, JSON.stringify(profile))
+      log(`profile written: ${file}`)
+      session.disconnect()
+    }
+  }
+}
 
 async function main (): Promise<void> {
   printMachine(readMachine())
   try {
-    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log })
+    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler() })
     const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' / ')
     console.log(`1 follow:                 sync ${ms(r.base.map((x) => x.syncMs))} ms, close ${ms(r.base.map((x) => x.closeMs))} ms`)
     console.log(`${N} unreachable + 1: sync ${ms(r.loaded.map((x) => x.syncMs))} ms, close ${ms(r.loaded.map((x) => x.closeMs))} ms`)

@@ -5,6 +5,10 @@
  * Each round P posts once; B opens, joins a local HyperDHT testnet (127.0.0.1 only), syncs and
  * closes. Sync and close of the loaded node are compared with the same steps of a node that
  * follows P alone. Everything runs in this process.
+ *
+ * P replicates one hop (the identities it follows): with the default two it would want whom B
+ * follows, fetch the N feeds from B in the first round and serve them from then on, and they
+ * would no longer be unreachable.
  */
 import createTestnet from 'hyperdht/testnet.js'
 import { createHeader } from '../src/feeds/header.js'
@@ -30,9 +34,13 @@ export interface UnreachableFollowsRun {
 
 type Testnet = Awaited<ReturnType<typeof createTestnet>>
 
+const SETUP_BATCH = 8
+/** P's replication range: itself and whom it follows (see the top of this file). */
+const PEER_HOPS = 1
+
 /**
- * A storage folder whose node follows `peer` (who follows it back) and `unreachable` identities
- * it holds a header feed of.
+ * A storage folder whose node follows `peer` (who follows it back and holds its feed) and
+ * `unreachable` identities it holds a header feed of.
  */
 async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<void> {
   const { shoal } = await Shoal.init(dir, { name: 'reader' })
@@ -47,22 +55,40 @@ async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<
     await shoal.waitForIndexed(peer.feedKey, peer.feedLength)
     s1.destroy()
     s2.destroy()
-    for (let i = 0; i < unreachable; i++) {
-      const identity = keyPairFromSeed(createSeed())
-      const core = shoal.store.get({ name: `ghost-${i}` })
-      await core.ready()
-      await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, `ghost-${i}`, Date.now())))
-      await core.close()
-      await shoal.addFeed(core.key as FeedKey)
-      await shoal.follow(identity.publicKey)
+    // In batches: each follow waits for its record to be indexed, and a batch is indexed together.
+    for (let i = 0; i < unreachable; i += SETUP_BATCH) {
+      const batch = Array.from({ length: Math.min(SETUP_BATCH, unreachable - i) }, (_, j) => i + j)
+      await Promise.all(batch.map(async (n) => {
+        const identity = keyPairFromSeed(createSeed())
+        const core = shoal.store.get({ name: `ghost-${n}` })
+        await core.ready()
+        await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, `ghost-${n}`, Date.now())))
+        await core.close()
+        await shoal.addFeed(core.key as FeedKey)
+        await shoal.follow(identity.publicKey)
+      }))
     }
     await shoal.indexed()
+    // And P holds all of B's feed (its follow records): a round's sync has none of B's writes to
+    // deliver, so it measures finding P and fetching P's post, as with 1 follow.
+    const t1 = shoal.replicate(true)
+    const t2 = peer.replicate(false)
+    t1.pipe(t2).pipe(t1)
+    await peer.addFeed(shoal.feedKey)
+    await peer.waitForIndexed(shoal.feedKey, shoal.feedLength)
+    t1.destroy()
+    t2.destroy()
   } finally {
     await shoal.close()
   }
 }
 
-async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, timeoutMs: number): Promise<FollowsRound> {
+/** Wraps one timed step of a round ('sync' or 'close'); the standalone run profiles them with it. */
+export type Around = <T>(step: 'sync' | 'close', fn: () => Promise<T>) => Promise<T>
+
+const direct: Around = (_step, fn) => fn()
+
+async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, timeoutMs: number, around: Around = direct): Promise<FollowsRound> {
   await peer.post({ text: `round ${n}` })
   const node = new Shoal(dir)
   await node.ready()
@@ -72,12 +98,12 @@ async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, tim
     await node.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE) })
     const joinMs = performance.now() - t
     t = performance.now()
-    const r = await node.sync({ timeout: timeoutMs })
+    const r = await around('sync', () => node.sync({ timeout: timeoutMs }))
     const syncMs = performance.now() - t
     const got = node.core(peer.feedKey)?.contiguousLength
     if (got !== peer.feedLength) throw new Error(`sync returned without the peer's new post (${got} of ${peer.feedLength} blocks, ${r.peers} peers)`)
     t = performance.now()
-    await node.close()
+    await around('close', () => node.close())
     closed = true
     return { joinMs, syncMs, closeMs: performance.now() - t, blocks: r.blocks, peers: r.peers }
   } finally {
@@ -85,7 +111,11 @@ async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, tim
   }
 }
 
-export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void }): Promise<UnreachableFollowsRun> {
+/**
+ * Runs the phase: `rounds` rounds of the 1-follow node and the loaded node, alternating. `around`
+ * wraps the sync and the close of each loaded round (the standalone run profiles them with it).
+ */
+export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void, around?: Around }): Promise<UnreachableFollowsRun> {
   const log = opts.log ?? (() => {})
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
   const peers: Shoal[] = []
@@ -94,7 +124,7 @@ export async function unreachableFollows (opts: { unreachable: number, rounds: n
     for (const label of ['follows-peer-base', 'follows-peer-loaded']) {
       const { shoal } = await Shoal.init(await opts.makeDir(label), { name: 'online peer' })
       peers.push(shoal)
-      await shoal.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE) })
+      await shoal.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE), hops: PEER_HOPS })
     }
     const [peerBase, peerLoaded] = peers
     const baseDir = await opts.makeDir('follows-base')
@@ -110,7 +140,7 @@ export async function unreachableFollows (opts: { unreachable: number, rounds: n
     for (let i = 0; i < opts.rounds; i++) {
       base.push(await round(baseDir, testnet, peerBase, i, opts.timeoutMs))
       log(`1 follow: sync ${Math.round(base[i].syncMs)} ms, close ${Math.round(base[i].closeMs)} ms`)
-      loaded.push(await round(loadedDir, testnet, peerLoaded, i, opts.timeoutMs))
+      loaded.push(await round(loadedDir, testnet, peerLoaded, i, opts.timeoutMs, opts.around))
       log(`${opts.unreachable} unreachable + 1: sync ${Math.round(loaded[i].syncMs)} ms, close ${Math.round(loaded[i].closeMs)} ms`)
     }
     const m = (xs: FollowsRound[], k: 'syncMs' | 'closeMs'): number => median(xs.map((x) => x[k]))

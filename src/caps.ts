@@ -7,9 +7,17 @@ import sodium from 'sodium-universal'
 
 /** Hash `parts` under a named namespace so signatures and topics of different purposes never collide. */
 export function namespaceHash (name: string, ...parts: Uint8Array[]): Uint8Array {
-  const out = b4a.alloc(32)
-  sodium.crypto_generichash_batch(out, [b4a.from('shoal/' + name), ...parts])
-  return out
+  return namespaceHasher(name)(...parts)
+}
+
+/** namespaceHash under one name, the name encoded once (for hashing thousands of values). */
+export function namespaceHasher (name: string): (...parts: Uint8Array[]) => Uint8Array {
+  const prefix = b4a.from('shoal/' + name)
+  return (...parts) => {
+    const out = b4a.alloc(32)
+    sodium.crypto_generichash_batch(out, [prefix, ...parts])
+    return out
+  }
 }
 
 /** Namespace of the identity's signature over a device feed key in the feed header. */
@@ -38,5 +46,7 @@ export function deviceAttestationPayload (identity: Uint8Array, feed: Uint8Array
  * who knows the key can compute it (docs/SECURITY.md says what that reveals).
  */
 export function identityTopic (identity: Uint8Array): Uint8Array {
-  return namespaceHash(IDENTITY_TOPIC, identity)
+  return topicHash(identity)
 }
+
+const topicHash = namespaceHasher(IDENTITY_TOPIC)

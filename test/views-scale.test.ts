@@ -154,14 +154,20 @@ test('shoal – lazy feeds: wiped views or a crash open every feed again', async
   t.is(rebuilt.trackedCores().length, 0, 'and closed again once indexed (off the network)')
   await rebuilt.close()
 
-  // A process that dies while open never records its feeds as settled.
+  // A feed's settled record is dropped when it opens: a process that dies after that opens it again.
   const open1 = new Shoal(dir)
   await open1.ready()
   t.is(open1.trackedCores().length, 0, 'after a clean close it is left closed')
   const { NodeState } = await import('../src/node/node-state.js')
   const state = (open1 as unknown as { stateInstance: InstanceType<typeof NodeState> }).stateInstance
-  t.alike(await state.settledFeeds(), [], 'the record is cleared while open (a crash then opens every feed)')
+  t.is((await state.settledFeeds()).length, 1, 'a feed never opened keeps its record (nothing in it changed)')
+  await open1.openFeed(w.feedKey)
+  t.alike(await state.settledFeeds(), [], 'once opened, its record is gone until a clean close (a crash then opens it)')
   await open1.close()
+  const open2 = new Shoal(dir)
+  await open2.ready()
+  t.is(open2.trackedCores().length, 0, 'a clean close recorded it again: left closed')
+  await open2.close()
 })
 
 test('views – sparse home timeline: merging the followed authors\' indexes gives the scan\'s pages', async (t) => {
@@ -235,7 +241,7 @@ test('api – thread pages: limit and before, and what a request may carry inste
   }
 })
 
-test('swarm – lazy feeds: a reopened node joins the network, opens them all and syncs what is new', async (t) => {
+test('swarm – lazy feeds: a reopened node joins the network, opens the feed its peer offers and syncs what is new', async (t) => {
   const { createLocalDht, createSwarmPeer, reopenSwarmPeer } = await import('./helpers/swarm.js')
   const testnet = await createLocalDht(t)
   const a = await createSwarmPeer(t, testnet, { name: 'alice' })
@@ -250,7 +256,8 @@ test('swarm – lazy feeds: a reopened node joins the network, opens them all an
 
   await a.post({ text: 'while bob was away' })
   const again = await reopenSwarmPeer(t, testnet, dir)
-  t.is(again.trackedCores().length, 1, 'joining the network opened the lazily closed feed')
+  t.is(again.trackedCores().length, 0, 'joining the network opens no lazily closed feed')
   await again.sync({ timeout: 30_000 })
+  t.is(again.trackedCores().length, 1, 'alice offered her feed: it was opened')
   t.alike((await again.timeline()).items.map((i) => i.text), ['while bob was away', 'before'])
 })

@@ -111,6 +111,16 @@ export class NodeState extends ReadyResource implements ReceiptStore {
     }
   }
 
+  /** Records feeds as settled at these lengths (the others' records stay as they are). */
+  async putSettled (entries: Array<{ feed: FeedKey, length: number }>): Promise<void> {
+    await this.write(entries.map((e) => [settledKey(e.feed), u64(e.length)]))
+  }
+
+  /** Forgets that these feeds were settled (they are opened: a crash from now on must reopen them). */
+  async dropSettled (feeds: FeedKey[]): Promise<void> {
+    await this.write(feeds.map((f) => [settledKey(f), null]))
+  }
+
   /** First-receipt times (ms) of messages, null where none is recorded. */
   async get (refs: MessageRef[]): Promise<Array<number | null>> {
     if (refs.length === 0) return []
@@ -228,6 +238,10 @@ function roomsKey (key: Uint8Array): Uint8Array {
 
 function trackedKey (feed: Uint8Array): Uint8Array {
   return b4a.concat([b4a.from([TAG.tracked]), feed])
+}
+
+function settledKey (feed: Uint8Array): Uint8Array {
+  return b4a.concat([b4a.from([TAG.settled]), feed])
 }
 
 function u64 (n: number): Uint8Array {

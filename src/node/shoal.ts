@@ -23,7 +23,7 @@ import { Indexer, type IndexTotals } from '../views/indexer.js'
 import { META_VERSION, keys as viewKeys } from '../views/keys.js'
 import { Views, type Item, type Page, type Profile, type ThreadPage, type ThreadQuery, type TimelineQuery } from '../views/queries.js'
 import type { ViewDb } from '../views/view-db.js'
-import { checkpoint as checkpointEnc, decode, type Checkpoint, type StoredPost } from '../views/records.js'
+import { checkpoint as checkpointEnc, decode, feedIdentity as feedIdentityEnc, type Checkpoint, type StoredPost } from '../views/records.js'
 import { Replicator, type FeedStatus, type SyncResult, type Status } from '../swarm/replicator.js'
 import { DownloadQueue } from '../swarm/download-queue.js'
 import { FeedWatch } from '../swarm/feed-watch.js'
@@ -102,6 +102,12 @@ export interface JoinOptions {
 
 export interface WhoAmI { id: string, name: string | null, feeds: string[], feed: string }
 
+/**
+ * A tracked feed left closed (see findLazy): its checkpoint, and the identity (hex) its indexed
+ * header names, read on first need (undefined: not read yet; null: none indexed).
+ */
+interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | null }
+
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 
 export class Shoal extends ReadyResource {
@@ -126,12 +132,14 @@ export class Shoal extends ReadyResource {
    * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
    * until something replicates or reads them (openLazy). Their checkpoints count in totals().
    */
-  private readonly lazy = new Map<string, { feed: FeedKey, checkpoint: Checkpoint }>()
+  private readonly lazy = new Map<string, LazyFeed>()
   private lazyOpening: Promise<void> | null = null
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
   private readonly backlogged = new Set<string>()
+  /** Backlog feeds indexed and closed again in this run: recordSettled records them at a clean close. */
+  private readonly backlogDone = new Set<string>()
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -292,20 +300,22 @@ export class Shoal extends ReadyResource {
 
   /**
    * Which tracked feeds stay closed: those settled at the last clean close whose views checkpoint
-   * still reaches that length (a wiped or rebuilt view opens them all). The record is cleared until
-   * the next clean close, so after a crash every feed is opened and indexed as before.
+   * still reaches that length (a wiped or rebuilt view opens them all). A feed's record is dropped
+   * before it is opened (here, or in openRemote when it opens later), so after a crash every feed
+   * that was open is opened and indexed as before; one never opened was not changed.
    */
   private async findLazy (state: NodeState, db: ViewDb): Promise<void> {
     const settled = await state.settledFeeds()
     if (settled.length === 0) return
-    await state.setSettled([])
     const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))
+    const opened: FeedKey[] = []
     settled.forEach((s, i) => {
       const raw = raws[i]
-      if (raw === null) return
-      const checkpoint = decode(checkpointEnc, raw)
-      if (checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
+      const checkpoint = raw === null ? null : decode(checkpointEnc, raw)
+      if (checkpoint !== null && checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
+      else opened.push(s.feed)
     })
+    await state.dropSettled(opened)
   }
 
   /**
@@ -347,37 +357,78 @@ export class Shoal extends ReadyResource {
     this.downloads.remove(core)
     this.indexer.remove(feed)
     this.backlogged.delete(hex)
+    this.backlogDone.add(hex)
     this.lazy.set(hex, { feed, checkpoint })
     await core.close()
   }
 
-  /** Opens every lazily closed feed (replication, reindex, unblock and status need them all). */
+  /** Opens every lazily closed feed (reindex, a views repair and status need them all). */
   private openLazy (): Promise<void> {
     if (this.lazy.size > 0) {
       const feeds = [...this.lazy.values()].map((l) => l.feed)
       const before = this.lazyOpening ?? Promise.resolve()
-      this.lazyOpening = Promise.all([before, ...feeds.map((feed) => this.openRemote(feed))]).then(() => {})
+      this.lazyOpening = Promise.all([before, this.openLazyFeeds(feeds)]).then(() => {})
     }
     return this.lazyOpening ?? Promise.resolve()
   }
 
+  /** Opens lazily closed feeds, their settled records dropped first in one batch (see findLazy). */
+  private async openLazyFeeds (feeds: FeedKey[]): Promise<void> {
+    const list = feeds.filter((f) => this.lazy.has(b4a.toString(f, 'hex')))
+    if (list.length === 0) return
+    await this.need(this.stateInstance).dropSettled(list)
+    await Promise.all(list.map((feed) => this.openRemote(feed, null, true)))
+  }
+
   /**
-   * Records, at a clean close, the tracked feeds indexed up to their whole length (and those never
-   * opened), so the next open can leave them closed. A failure here only makes that open slower.
+   * Opens the lazily closed feeds that may be `identity`'s: those whose indexed header names it,
+   * and those with no header indexed any more (a block purges it). The owners are read once, in
+   * one batch; a header never changes, so they stay right for as long as the feed stays closed.
+   */
+  private async openLazyOf (identity: IdentityKey): Promise<void> {
+    const unread = [...this.lazy.values()].filter((l) => l.owner === undefined)
+    if (unread.length > 0) {
+      const raws = await this.need(this.db).getMany(unread.map((l) => viewKeys.feedIdentity(l.feed)))
+      unread.forEach((l, i) => {
+        const raw = raws[i]
+        const fi = raw === null ? null : decode(feedIdentityEnc, raw)
+        l.owner = fi?.identity == null ? null : b4a.toString(fi.identity, 'hex')
+      })
+    }
+    const hex = b4a.toString(identity, 'hex')
+    await this.openLazyFeeds([...this.lazy.values()].filter((l) => l.owner === hex || l.owner === null).map((l) => l.feed))
+  }
+
+  /** A tracked feed's core, opening it first if it was left closed; null for a feed not tracked. */
+  async openFeed (feed: Uint8Array): Promise<Hypercore | null> {
+    const lazy = this.lazy.get(b4a.toString(feed, 'hex'))
+    if (lazy !== undefined) await this.openRemote(lazy.feed)
+    const core = this.core(feed)
+    if (core !== null && !core.opened) await core.ready() // another call is opening it
+    return core
+  }
+
+  /**
+   * Records, at a clean close, the open tracked feeds indexed up to their whole length, so the
+   * next open can leave them closed (the records of feeds never opened are still there): the
+   * cost follows the feeds opened in this run. A failure here only makes the next open slower.
    */
   private async recordSettled (): Promise<void> {
     const state = this.stateInstance
     const indexer = this.indexerInstance
     if (state === null || indexer === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
     const out: Array<{ feed: FeedKey, length: number }> = []
-    for (const [hex, l] of this.lazy) if (!this.backlogged.has(hex)) out.push({ feed: l.feed, length: l.checkpoint.position })
+    for (const hex of this.backlogDone) {
+      const l = this.lazy.get(hex) // indexed and closed again by the backlog in this run
+      if (l !== undefined) out.push({ feed: l.feed, length: l.checkpoint.position })
+    }
     for (const core of this.remote.values()) {
       if (!core.opened || core.closing) continue
       const feed = core.key as FeedKey
       if (!this.watch.isRefused(feed) && indexer.position(feed) >= core.length) out.push({ feed, length: core.length })
     }
     try {
-      await state.setSettled(out)
+      await state.putSettled(out)
     } catch {
       // Nothing recorded: the next open opens every feed, as without this record.
     }
@@ -413,6 +464,7 @@ export class Shoal extends ReadyResource {
     this.lazyOpening = null
     this.backlog = null
     this.backlogged.clear()
+    this.backlogDone.clear()
     if (this.feedInstance) await this.feedInstance.close()
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
@@ -563,12 +615,15 @@ export class Shoal extends ReadyResource {
     await this.openRemote(feed, owner)
   }
 
-  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
+  /** Opens a tracked feed; a lazily closed one loses its settled record first (unless `dropped` already). */
+  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null, dropped = false): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     if (this.remote.has(hex)) return
-    this.lazy.delete(hex)
+    const wasLazy = this.lazy.delete(hex)
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
+    // Before anything can download into it: a crash from here on must not leave it closed.
+    if (wasLazy && !dropped) await this.need(this.stateInstance).dropSettled([feed])
     await core.ready()
     this.watch.add(core, owner)
     if (this.watch.isRefused(feed)) return
@@ -582,9 +637,17 @@ export class Shoal extends ReadyResource {
     return [...[...this.remote.values()].map((c) => c.key as FeedKey), ...[...this.lazy.values()].map((l) => l.feed)]
   }
 
-  /** The open tracked feeds (joinNetwork opens them all). */
+  /** The open tracked feeds (a lazily closed one opens when replicated or read). */
   trackedCores (): Hypercore[] {
     return [...this.remote.values()]
+  }
+
+  /** Blocks held over every tracked feed: open ones as stored, lazily closed ones as indexed. */
+  trackedBlocks (): number {
+    let n = 0
+    for (const core of this.remote.values()) n += core.contiguousLength
+    for (const l of this.lazy.values()) n += l.checkpoint.position
+    return n
   }
 
   /** This device's feed or a tracked feed, or null. */
@@ -606,7 +669,7 @@ export class Shoal extends ReadyResource {
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
-    await this.openLazy()
+    await this.openLazyOf(identity)
     // Every tracked feed whose header names it, whether or not the views have indexed it.
     for (const feed of [...this.watch.feedsOf(identity), ...this.indexer.feedsOf(identity)]) await this.untrack(feed)
   }
@@ -646,7 +709,8 @@ export class Shoal extends ReadyResource {
     const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
-    await this.openLazy() // replication serves and updates every tracked feed
+    // Lazily closed feeds stay closed: the replicator opens one when a peer offers it or asks for
+    // its identity (openFeed), so the cost of joining follows the peers found, not the feeds held.
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')
     const replicator = new Replicator(this, { hops: opts.hops, transports: network.transports, limits: opts.limits })
     replicator.on('error', (err: Error) => this.emit('error', err))
@@ -835,12 +899,14 @@ export class Shoal extends ReadyResource {
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
   /** Blocks `who`; their lazily closed feeds are opened first so the purge resets their checkpoints. */
   async block (who: IdentityKey): Promise<MessageRef> {
-    await this.openLazy()
+    encodeRecord({ type: 'block', timestamp: 0, target: who }) // a 32-byte key, before it is used
+    await this.openLazyOf(who)
     return this.contact('block', who)
   }
   /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
   async unblock (who: IdentityKey): Promise<MessageRef> {
-    await this.openLazy() // their feeds are indexed again from block 0
+    encodeRecord({ type: 'unblock', timestamp: 0, target: who })
+    await this.openLazyOf(who) // their feeds are indexed again from block 0
     const ref = await this.contact('unblock', who)
     await this.indexer.waitForIdentity(who)
     return ref

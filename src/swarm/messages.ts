@@ -15,7 +15,7 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import { namespaceHash } from '../caps.js'
+import { namespaceHash, namespaceHasher } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import type { IdentityKey } from '../ids.js'
 
@@ -41,12 +41,16 @@ export interface Request { conversations: Uint8Array[], headers: Uint8Array[] }
 
 /** The role byte: 1 for the side that started the Noise handshake, 0 for the other. */
 function role (initiator: boolean): Uint8Array {
-  return b4a.from([initiator ? 1 : 0])
+  return initiator ? ROLES[1] : ROLES[0]
 }
+
+const ROLES = [b4a.from([0]), b4a.from([1])]
+/** A node hashes a proof per identity it wants or holds on every connection: thousands. */
+const proofHash = namespaceHasher(PROOF_NAMESPACE)
 
 /** Proof that the sender (of Noise role `initiator`) knows `identity`, bound to this session. */
 export function knowledgeProof (handshakeHash: Uint8Array, initiator: boolean, identity: Uint8Array): Uint8Array {
-  return namespaceHash(PROOF_NAMESPACE, handshakeHash, role(initiator), identity)
+  return proofHash(handshakeHash, role(initiator), identity)
 }
 
 /** What the sender of `identify` (of Noise role `initiator`) signs with its identity key. */

@@ -23,9 +23,12 @@ export interface SessionHost {
   readonly limits: PeerLimits
   signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
-  /** The identities I want or hold, me first, at most WIRE_CAPS.proofs of them. */
+  /** The identities I want or hold, me first, at most WIRE_CAPS.proofs of them (my proofs). */
   knownIdentities (): IdentityKey[]
-  wantTopics (): Uint8Array[]
+  /** Every identity I want or hold, me first, uncapped: a remote's proofs are matched against these. */
+  scopeIdentities (): IdentityKey[]
+  /** My want topics, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
+  wantTopics (first?: Map<string, IdentityKey>): Uint8Array[]
   headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
   /** A message request from an identified peer (checked by the host). */
@@ -55,6 +58,11 @@ export class PeerSession {
   wanted = new Set<string>()
   /** Topics (hex) we ever asked this peer for; a header outside them is unsolicited. */
   readonly asked = new Set<string>()
+  /**
+   * Identities (hex) in my scope whose proofs the remote sent before I identified: it wants or
+   * holds them, so my want list asks for them first (it is capped, and my scope may be larger).
+   */
+  readonly common = new Map<string, IdentityKey>()
   /** When this side learnt of the connection (ms), for eviction order. */
   readonly since = Date.now()
   private round = 0
@@ -148,7 +156,7 @@ export class PeerSession {
   sendWant (): Promise<void> {
     if (!this.ready || this.wantMessage === null) return Promise.resolve()
     const round = ++this.round
-    const topics = this.host.wantTopics()
+    const topics = this.host.wantTopics(this.common)
     for (const t of topics) this.asked.add(toHex(t))
     this.wantMessage.send({ round, topics })
     return this.answeredUpTo(round)
@@ -247,26 +255,28 @@ export class PeerSession {
   }
 
   /**
-   * Identifies to the remote once its proofs name an identity I want or hold. The expected proofs
-   * are hashed once per scope, so a remote's list costs one lookup per entry.
+   * Identifies to the remote once its proofs name an identity I want or hold (the first one named
+   * is the shared identity; all of them are kept in `common`). The expected proofs are hashed once
+   * per scope, so a remote's list costs one lookup per entry.
    */
   private checkProofs (): void {
     const hash = this.conn.handshakeHash
     if (this.proven || hash === null || this.remoteProofs.length === 0) return
     if (this.expected === null) {
       this.expected = new Map()
-      for (const id of this.host.knownIdentities()) this.expected.set(toHex(knowledgeProof(hash, !this.conn.isInitiator, id)), id)
+      for (const id of this.host.scopeIdentities()) this.expected.set(toHex(knowledgeProof(hash, !this.conn.isInitiator, id)), id)
     }
     for (const proof of this.remoteProofs) {
       const id = this.expected.get(toHex(proof))
-      if (id === undefined) continue
-      this.sharedIdentity = id
-      this.remoteProofs = []
-      this.expected = null
-      this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
-      this.becomeReady()
-      return
+      if (id !== undefined) this.common.set(toHex(id), id)
     }
+    const shared = this.common.values().next()
+    if (shared.done === true) return
+    this.sharedIdentity = shared.value
+    this.remoteProofs = []
+    this.expected = null
+    this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
+    this.becomeReady()
   }
 
   private onidentify (m: Identify): void {

@@ -40,10 +40,16 @@ export interface SwarmHost {
   isRefused (feed: Uint8Array): boolean
   /** Stops holding and serving an identity's feeds (it was blocked). */
   dropIdentity (identity: IdentityKey): Promise<void>
-  /** This device's feed or a tracked feed, or null. */
+  /** This device's feed or an open tracked feed, or null (a lazily closed feed is not open). */
   core (feed: Uint8Array): Hypercore | null
+  /** A tracked feed's core, opening it if it was left closed; null for a feed not tracked. */
+  openFeed (feed: Uint8Array): Promise<Hypercore | null>
+  /** Every tracked feed besides this device's own, open or not. */
+  readonly trackedFeeds: FeedKey[]
+  /** Blocks held over every tracked feed (closed ones as indexed). */
+  trackedBlocks (): number
   waitForIndexed (feed: Uint8Array, length: number): Promise<void>
-  /** Every tracked feed's core besides this device's own. */
+  /** The open tracked feeds' cores besides this device's own. */
   trackedCores (): Hypercore[]
   on (ev: 'indexed', fn: (ev: { feed: Uint8Array }) => void): unknown
   off (ev: 'indexed', fn: (ev: { feed: Uint8Array }) => void): unknown
@@ -132,6 +138,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Attested feeds ignored because their identity already has `limits.feedsPerIdentity` feeds. */
   capped = 0
   private accepting: Promise<void> = Promise.resolve()
+  /** Upload counters of the syncs running (a feed opened meanwhile is counted too). */
+  private readonly uploads = new Set<UploadCounter>()
 
   private refreshTimer: ReturnType<typeof setTimeout> | null = null
   /** Indexing fires many times a second during a sync; the scope is recomputed at most every REFRESH_MS. */
@@ -335,11 +343,21 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.scope?.blocked.has(toHex(identity)) ?? false
   }
 
-  /** Topics of my want set, me first, at most WIRE_CAPS.topics. */
-  wantTopics (): Uint8Array[] {
+  /**
+   * Topics of my want set, at most WIRE_CAPS.topics: me first, then those of `first` (identities
+   * a peer proved it wants or holds: the ones it can answer for), then the rest. With more
+   * follows than the cap, a peer is still asked for everything it can have.
+   */
+  wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
     const want = this.current.want
-    const me = [this.host.identity, ...[...want.values()].filter((id) => !b4a.equals(id, this.host.identity))]
-    return me.slice(0, WIRE_CAPS.topics).map((id) => identityTopic(id))
+    const out = new Map<string, IdentityKey>([[toHex(this.host.identity), this.host.identity]])
+    for (const [h, id] of first) if (want.has(h)) out.set(h, id)
+    for (const [h, id] of want) {
+      if (out.size >= WIRE_CAPS.topics) break
+      out.set(h, id)
+    }
+    const topicOf = this.current.topicOf
+    return [...out].slice(0, WIRE_CAPS.topics).map(([h, id]) => topicOf.get(h) ?? identityTopic(id))
   }
 
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
@@ -351,6 +369,11 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (h !== mine) out.push(id)
     }
     return out
+  }
+
+  /** Every identity I want or hold, me first (what a remote's proofs are matched against). */
+  scopeIdentities (): IdentityKey[] {
+    return [this.host.identity, ...[...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
   }
 
   /** Signs a session's identify payload with the identity key. */
@@ -371,7 +394,7 @@ export class Replicator extends ReadyResource implements SessionHost {
   private async headersOf (identity: IdentityKey): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     for (const feed of await this.host.views.feedsOf(identity)) {
-      const core = this.host.core(feed)
+      const core = await this.openTracked(feed)
       const block = core === null ? null : await core.get(0, { wait: false })
       if (block !== null) out.push(block)
     }
@@ -417,7 +440,8 @@ export class Replicator extends ReadyResource implements SessionHost {
       const scope = this.current
       if (!scope.want.has(toHex(identity)) || scope.blocked.has(toHex(identity))) continue
       if (b4a.equals(feed, this.host.feedKey) || this.host.isRefused(feed)) continue
-      const known = this.host.core(feed)
+      // A tracked feed left closed opens here: this peer offered it for an identity I want.
+      const known = await this.openTracked(feed)
       if (known !== null) {
         this.offeredBy(from).add(toHex(feed))
         // Held already: a sync's update of it must still wait for this peer to attach to it.
@@ -444,6 +468,17 @@ export class Replicator extends ReadyResource implements SessionHost {
       const topic = toHex(identityTopic(id))
       for (const s of this.sessions) if (s !== from && s.wanted.has(topic)) s.push(headers)
     }
+  }
+
+  /**
+   * A tracked feed's core, opened if it was left closed. Called only for feeds a peer offered
+   * or whose identity a peer asked for (and mine): the feeds held but wanted by no peer found stay
+   * closed, so neither Corestore replication nor close does any work for them.
+   */
+  private async openTracked (feed: Uint8Array): Promise<Hypercore | null> {
+    const core = this.host.core(feed) ?? await this.host.openFeed(feed)
+    if (core !== null) for (const u of this.uploads) u.watch([core])
+    return core
   }
 
   /**
@@ -552,6 +587,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     const before = this.localBlocks()
     const started = this.now()
     const uploads = new UploadCounter()
+    this.uploads.add(uploads)
     let waiting: Undelivered[] = []
     let timer: ReturnType<typeof setTimeout> | null = null
     const expired = new Promise<never>((_resolve, reject) => {
@@ -571,6 +607,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       await Promise.race([run(), expired])
     } finally {
       if (timer !== null) clearTimeout(timer)
+      this.uploads.delete(uploads)
       uploads.stop()
     }
     const result = this.summary()
@@ -599,7 +636,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     const own = this.host.core(this.host.feedKey)
     if (own !== null) out.add(own)
     for (const feed of await this.host.views.feedsOf(this.host.identity)) {
-      const core = this.host.core(feed)
+      const core = await this.openTracked(feed)
       if (core !== null) out.add(core)
     }
     return [...out]
@@ -617,26 +654,27 @@ export class Replicator extends ReadyResource implements SessionHost {
       await this.refresh()
       await Promise.all(this.transports.map((t) => t.discover(batch)))
       await this.settled()
-      const feedsBefore = this.host.trackedCores().length
+      const feedsBefore = this.host.trackedFeeds.length
       const topicsBefore = new Set(this.current.topics.keys())
       await Promise.all(this.offeredCores().map((core) => this.catchUpFeed(core)))
       await this.refresh()
       await this.settled()
-      if (this.host.trackedCores().length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
+      if (this.host.trackedFeeds.length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
     }
   }
 
   /**
    * The tracked feeds some connected peer offered (it holds them): the only ones a sync waits on.
    * Every open core is attached to every connection, and waiting on the others would cost a round
-   * trip per feed held to learn that the peer does not have it.
+   * trip per open feed to learn that the peer does not have it.
    */
   private offeredCores (): Hypercore[] {
     const out = new Set<Hypercore>()
+    const mine = toHex(this.host.feedKey)
     for (const s of this.sessions) {
       for (const h of this.offered.get(s) ?? []) {
-        const core = this.host.core(b4a.from(h, 'hex'))
-        if (core !== null && !b4a.equals(core.key as Uint8Array, this.host.feedKey)) out.add(core)
+        const core = h === mine ? null : this.host.core(b4a.from(h, 'hex'))
+        if (core !== null) out.add(core)
       }
     }
     return [...out]
@@ -663,15 +701,12 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   private localBlocks (): number {
-    let n = 0
-    for (const core of this.host.trackedCores()) n += core.contiguousLength
-    return n
+    return this.host.trackedBlocks()
   }
 
   private summary (): Omit<SyncResult, 'blocks' | 'uploaded' | 'drops'> {
-    const cores = this.host.trackedCores()
     const pendingTopics = Math.max(0, ...this.transports.map((t) => t.pending))
-    return { peers: this.sessions.size, identities: this.current.held.size, feeds: cores.length + 1, topics: this.joined.size, pendingTopics }
+    return { peers: this.sessions.size, identities: this.current.held.size, feeds: this.host.trackedFeeds.length + 1, topics: this.joined.size, pendingTopics }
   }
 
   /** The peers connected now, with the identity each proved. */

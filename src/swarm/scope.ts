@@ -16,6 +16,8 @@ export interface Scope {
   blocked: Set<string>
   /** Topic (hex) → identity, for every identity wanted or held. */
   topics: Map<string, IdentityKey>
+  /** Identity (hex) → its topic: the inverse of `topics`, so a want list hashes nothing. */
+  topicOf: Map<string, Uint8Array>
 }
 
 export const DEFAULT_HOPS = 2
@@ -29,8 +31,13 @@ export async function computeScope (views: Views, me: IdentityKey, hops: number)
   const held = new Map<string, IdentityKey>()
   for (const id of await views.heldIdentities()) if (!blocked.has(toHex(id))) held.set(toHex(id), id)
   const topics = new Map<string, IdentityKey>()
-  for (const id of [...want.values(), ...held.values()]) topics.set(toHex(identityTopic(id)), id)
-  return { want, held, blocked, topics }
+  const topicOf = new Map<string, Uint8Array>()
+  for (const [h, id] of [...want, ...held]) {
+    const topic = identityTopic(id)
+    topics.set(toHex(topic), id)
+    topicOf.set(h, topic)
+  }
+  return { want, held, blocked, topics, topicOf }
 }
 
 export function sameKeys (a: Map<string, unknown> | Set<string>, b: Map<string, unknown> | Set<string>): boolean {

@@ -11,7 +11,8 @@ import { ShoalError } from '../errors.js'
 import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
-import { applyMessage, readsOf, type Applied, type BlockChange } from './apply.js'
+import { applyMessage, readsOf, type Applied, type ContactChange } from './apply.js'
+import { setHome } from './home.js'
 import { TAG, key, keys, u64 } from './keys.js'
 import { purgeIdentity } from './purge.js'
 import { checkpoint as checkpointEnc, decode, encode, feedIdentity, storedContact, type Checkpoint, type FeedIdentity } from './records.js'
@@ -320,7 +321,7 @@ export class Indexer extends ReadyResource {
         continue // not a view message: the DM service counts what it opens
       }
       const ref: MessageRef = { feed: f.key, seq }
-      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp } })
+      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false } })
       ck.messages++
     }
 
@@ -330,18 +331,27 @@ export class Indexer extends ReadyResource {
       if (p.at.ts < ck.clock) p.at.ts = ck.clock
       else ck.clock = p.at.ts
     }
+    const author = identity?.identity ?? null
+    const mine = author !== null && b4a.equals(author, this.me)
     const reads: Uint8Array[] = []
+    // Whether this feed's posts go to my home: my follow of its author (a chunk is one author's).
+    const homeKey = !mine && author !== null && pending.some((p) => p.rec.type === 'post') ? keys.contact(this.me, author) : null
+    if (homeKey !== null) reads.push(homeKey)
     for (const p of pending) for (const k of readsOf(p.rec, p.at)) reads.push(k)
     await txn.prefetch(reads)
+    const home = mine || (homeKey !== null && inHome(await txn.get(homeKey)))
+    for (const p of pending) p.at.home = home
     let contacts = false
-    const changes: BlockChange[] = []
+    const changes: ContactChange[] = []
     let purged = 0
     const purgedNow = new Set<string>()
-    const mine = identity !== null && identity.identity !== null && b4a.equals(identity.identity, this.me)
     for (const p of pending) {
       const change = await applyMessage(txn, p.rec, p.at)
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true
       if (change === null || !mine) continue
+      // A block purges the home rows with the rest; otherwise a follow adds them, an unfollow removes them.
+      if (change.homeChanged && !(change.blockChanged && change.blocking)) await setHome(txn, change.target, change.home)
+      if (!change.blockChanged) continue
       changes.push(change)
       if (change.blocking) {
         const hex = toHex(change.target)
@@ -366,7 +376,7 @@ export class Indexer extends ReadyResource {
   }
 
   /** After a block or unblock of mine is committed: stop or restart indexing that identity's feeds. */
-  private applyBlockChange ({ target, blocking }: BlockChange): void {
+  private applyBlockChange ({ target, blocking }: ContactChange): void {
     for (const g of this.feeds.values()) {
       const id = g.identity?.identity
       if (id == null || !b4a.equals(id, target)) continue
@@ -407,6 +417,13 @@ export class Indexer extends ReadyResource {
     this.waiters = []
     for (const fn of w) fn()
   }
+}
+
+/** Whether a contact row of mine puts its target in my home (followed and not blocked). */
+function inHome (raw: Uint8Array | null): boolean {
+  if (raw === null) return false
+  const c = decode(storedContact, raw)
+  return c.following && !c.blocking
 }
 
 function emptyCheckpoint (): Checkpoint {

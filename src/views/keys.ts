@@ -35,11 +35,12 @@ export const TAG = {
   about: 0x1c,
   contact: 0x1d,
   contactReverse: 0x1e,
-  reactionRank: 0x1f
+  reactionRank: 0x1f,
+  home: 0x20
 } as const
 
 export const FIRST_DERIVED_TAG = 0x10
-export const LAST_DERIVED_TAG = 0x1f
+export const LAST_DERIVED_TAG = 0x20
 
 /** A key: the tag byte, then the parts' bytes in order. One allocation (keys are built per row). */
 export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
@@ -114,6 +115,8 @@ export const keys = {
   /** Prefix of every message row of one feed. */
   messagesOf: (feed: Uint8Array) => key(TAG.message, feed),
   timeline: (ts: number, ref: MessageRef) => timedKey(TAG.timeline, null, ts, ref),
+  /** The local identity's home timeline: posts by me and by whom I follow (and do not block). */
+  home: (ts: number, ref: MessageRef) => timedKey(TAG.home, null, ts, ref),
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),
   thread: (root: MessageRef, ts: number, ref: MessageRef) => timedKey(TAG.thread, refBytes(root), ts, ref),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),

@@ -252,6 +252,13 @@ export class ViewTxn {
     return this.views.scanPrefix(prefix)
   }
 
+  /** Whether this batch deletes `key` (by del() or a deleted range, and writes it no more). */
+  deletes (key: Uint8Array): boolean {
+    const w = this.writes.get(toHex(key))
+    if (w !== undefined) return w === null
+    return this.inDeletedRange(key)
+  }
+
   private inDeletedRange (key: Uint8Array): boolean {
     for (const [gte, lt] of this.ranges) if (b4a.compare(key, gte) >= 0 && b4a.compare(key, lt) < 0) return true
     return false

@@ -13,6 +13,7 @@ import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
 import { applyMessage, readsOf, type Applied, type ContactChange } from './apply.js'
 import { setHome } from './home.js'
+import { readBlocks } from './read-blocks.js'
 import { TAG, key, keys, u64 } from './keys.js'
 import { purgeIdentity } from './purge.js'
 import { checkpoint as checkpointEnc, decode, encode, feedIdentity, storedContact, type Checkpoint, type FeedIdentity } from './records.js'
@@ -267,9 +268,7 @@ export class Indexer extends ReadyResource {
       if (f === null) return
       const start = f.checkpoint.position
       const end = Math.min(f.core.contiguousLength, start + CHUNK)
-      const gets: Array<Promise<Uint8Array | null>> = []
-      for (let i = start; i < end; i++) gets.push(f.core.get(i, { wait: false }))
-      const blocks = await Promise.all(gets)
+      const blocks = await readBlocks(f.core, start, end)
       if (this.feeds.get(f.hex) !== f) continue // removed meanwhile
       await this.indexChunk(f, start, blocks)
       if (this.isMine(f)) { this.own.add(f); this.queue.delete(f) } else if (this.hasWork(f)) this.queue.add(f) // to the back of the turn

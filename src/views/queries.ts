@@ -12,7 +12,7 @@ import {
   type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
-import type { ViewDb } from './view-db.js'
+import type { RocksStats, ViewDb } from './view-db.js'
 import type { Item, Notification, Page, Profile } from './types.js'
 
 export type { Item, Notification, Page, Profile } from './types.js'
@@ -39,6 +39,11 @@ export class Views {
   private mine: Promise<Contacts> | null = null
 
   constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
+
+  /** Native calls of the views database since it opened (reads and writes, for benchmarks). */
+  io (): RocksStats {
+    return this.db.stats
+  }
 
   /** Drops cached answers; the indexer calls it when follows or blocks change. */
   invalidate (): void {

@@ -34,6 +34,9 @@ export interface ScanRange {
   capacity?: number
 }
 
+/** Counters of native calls (see ViewDb.stats). */
+export interface RocksStats { gets: number, readBatches: number, puts: number, deletes: number, rangeDeletes: number, writeBatches: number }
+
 /** How ViewDb touches the file system (given by the Node side: the views code stays portable). */
 export interface ViewDbFiles {
   /** Moves a damaged database folder (or whatever is at its path) out of the way. */
@@ -93,6 +96,12 @@ export class ViewDb extends ReadyResource {
       this.emit('damaged', err)
     }
     return err
+  }
+
+  /** Native calls since open (rocksdb-native's counters: gets and puts, read and write batches), for benchmarks. */
+  get stats (): RocksStats {
+    const s = this.rocks.stats
+    return { gets: s.gets, readBatches: s.readBatches, puts: s.puts, deletes: s.deletes, rangeDeletes: s.rangeDeletes, writeBatches: s.writeBatches }
   }
 
   private get rocks (): RocksDB {

@@ -6,18 +6,17 @@
  *
  *   node dist/bench/home-timeline-main.js --cache DIR [--runs 300] [--index]
  *
- * `--index` first removes the reader's views and indexes it again in a child (needed once after a
- * VIEWS_VERSION change, which the child's open would otherwise do untimed).
+ * `--index` first removes the reader's views and indexes it again (needed once after a
+ * VIEWS_VERSION change).
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { followFirst, homeTimeline, type FollowChange, type HomeRun } from './home-phase.js'
-import { indexInChild } from './index-phase.js'
+import { Shoal } from '../src/node/shoal.js'
 import { printMachine, readLoad, readMachine } from './machine.js'
 import { RawPageRead } from './raw-page-read.js'
 import { fmt } from './report.js'
-import { MiB } from './rss-sampler.js'
 import { openSourceFeeds, type SourceMeta } from './source-feeds.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 
@@ -45,8 +44,14 @@ runBench('home-timeline', tmp, async () => {
   try {
     if (argv.index === true) {
       await fs.rm(path.join(reader, 'views'), { recursive: true, force: true })
-      const indexed = await indexInChild(reader, source, true)
-      log(`indexed ${fmt(indexed.messages)} msgs at ${fmt(indexed.perSec)} msgs/s, child max RSS ${fmt(indexed.maxRss / MiB)} MiB`)
+      const start = performance.now()
+      const shoal = new Shoal(reader)
+      await shoal.ready()
+      for (const f of source.feeds) await shoal.addFeed(f.key)
+      await Promise.all(source.feeds.map((f) => shoal.waitForIndexed(f.key, source.length)))
+      const messages = shoal.totals().messages
+      await shoal.close()
+      log(`indexed again (untimed row; see scale.ts): ${fmt(messages)} msgs in ${fmt(performance.now() - start)} ms`)
     }
     await raw.open(Math.min(source.messages, 100_000), 120)
     const rows: Array<{ follows: number, change: FollowChange, run: HomeRun }> = []

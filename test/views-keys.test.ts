@@ -17,6 +17,7 @@ test('views keys – one-buffer builders write the documented layout byte for by
       [keys.receipt(ref), key(TAG.receipt, refBytes(ref))],
       [keys.message(ref), key(TAG.message, refBytes(ref))],
       [keys.timeline(n, ref), key(TAG.timeline, u64(n), refBytes(ref))],
+      [keys.home(n, ref), key(TAG.home, u64(n), refBytes(ref))],
       [keys.byAuthor(who, n, ref), key(TAG.byAuthor, who, u64(n), refBytes(ref))],
       [keys.thread(root, n, ref), key(TAG.thread, refBytes(root), u64(n), refBytes(ref))],
       [keys.mention(who, n, ref), key(TAG.mention, who, u64(n), refBytes(ref))],

@@ -35,13 +35,18 @@ export interface ContactChange { target: IdentityKey, blocking: boolean, blockCh
 /** Keys a record will read, so a chunk can prefetch them in one native call. */
 export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   switch (rec.type) {
-    case 'post': return [keys.deletion(at.author, at.ref)]
+    case 'post': return [keys.deleter(at.author)]
     case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
     case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target)]
     case 'delete': return [keys.message(rec.target)]
   }
+}
+
+/** Keys a record reads once its author is known to have deleted something (see `keys.deleter`). */
+export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
+  return rec.type === 'post' ? [keys.deletion(at.author, at.ref)] : []
 }
 
 /** Applies one record; returns what changed in its author's blocks and follows, if anything. */
@@ -57,7 +62,7 @@ export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applie
 }
 
 async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts, home }: Applied): Promise<void> {
-  if (await txn.get(keys.deletion(author, ref)) !== null) return
+  if (await txn.get(keys.deleter(author)) !== null && await txn.get(keys.deletion(author, ref)) !== null) return
   txn.put(keys.message(ref), encode(storedPost, {
     author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions
   }))
@@ -159,6 +164,7 @@ async function applyEdit (txn: ViewTxn, rec: EditRecord, { author, ref, ts }: Ap
 
 async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied): Promise<void> {
   txn.put(keys.deletion(author, rec.target), EMPTY)
+  txn.put(keys.deleter(author), EMPTY)
   txn.del(keys.edit(author, rec.target))
   const raw = await txn.get(keys.message(rec.target))
   if (raw === null) return

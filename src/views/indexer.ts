@@ -11,7 +11,7 @@ import { ShoalError } from '../errors.js'
 import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
-import { applyMessage, readsOf, type Applied, type ContactChange } from './apply.js'
+import { applyMessage, deleterReadsOf, readsOf, type Applied, type ContactChange } from './apply.js'
 import { setHome } from './home.js'
 import { readBlocks } from './read-blocks.js'
 import { TAG, key, keys, u64 } from './keys.js'
@@ -334,10 +334,17 @@ export class Indexer extends ReadyResource {
     const mine = author !== null && b4a.equals(author, this.me)
     const reads: Uint8Array[] = []
     // Whether this feed's posts go to my home: my follow of its author (a chunk is one author's).
-    const homeKey = !mine && author !== null && pending.some((p) => p.rec.type === 'post') ? keys.contact(this.me, author) : null
+    const posts = author !== null && pending.some((p) => p.rec.type === 'post')
+    const homeKey = posts && !mine ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
     for (const p of pending) for (const k of readsOf(p.rec, p.at)) reads.push(k)
     await txn.prefetch(reads)
+    // Most authors never delete: then their posts need no lookup of a deletion marker each.
+    if (posts && await txn.get(keys.deleter(author)) !== null) {
+      const more: Uint8Array[] = []
+      for (const p of pending) for (const k of deleterReadsOf(p.rec, p.at)) more.push(k)
+      await txn.prefetch(more)
+    }
     const home = mine || (homeKey !== null && inHome(await txn.get(homeKey)))
     for (const p of pending) p.at.home = home
     let contacts = false

@@ -130,6 +130,8 @@ export const keys = {
   reactionSummary: (target: MessageRef) => refKey(TAG.reactionCount, null, target),
   edit: (editor: Uint8Array, target: MessageRef) => refKey(TAG.edit, editor, target),
   deletion: (deleter: Uint8Array, target: MessageRef) => refKey(TAG.deletion, deleter, target),
+  /** Whether `deleter` has any deletion row: if not, none of their posts needs a deletion lookup. */
+  deleter: (deleter: Uint8Array) => key(TAG.deletion, deleter),
   about: (identity: Uint8Array) => key(TAG.about, identity),
   contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
   contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from)

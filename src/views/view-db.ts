@@ -218,9 +218,14 @@ export class ViewTxn {
 
   /** Loads many keys at once so later get() calls resolve without a native round trip each. */
   async prefetch (keys: Uint8Array[]): Promise<void> {
-    const missing = keys.filter((k) => !this.cache.has(toHex(k)) && !this.writes.has(toHex(k)))
-    const values = await this.views.getMany(missing)
-    for (let i = 0; i < missing.length; i++) this.cache.set(toHex(missing[i]), values[i])
+    const missing = new Map<string, Uint8Array>()
+    for (const k of keys) {
+      const h = toHex(k)
+      if (!this.cache.has(h) && !this.writes.has(h)) missing.set(h, k)
+    }
+    const values = await this.views.getMany([...missing.values()])
+    let i = 0
+    for (const h of missing.keys()) this.cache.set(h, values[i++])
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {

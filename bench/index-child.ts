@@ -6,13 +6,15 @@
 import b4a from 'b4a'
 import { Shoal } from '../src/node/shoal.js'
 import type { FeedKey } from '../src/ids.js'
+import { decodeRecord } from '../src/feeds/schema.js'
 import { childMain } from './child.js'
 import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
 
 /**
  * `rebuild`: the storage was indexed before and its views/ removed (scale mode reuses one cached
  * storage; a copied storage refuses to open). Then indexing starts inside `ready()`, so the time
- * runs from the open and the count is everything but my own records.
+ * runs from the open and the count is everything but my own records (DM records of mine are no
+ * messages: a `keys` record appended at an open made the count one short).
  */
 export interface IndexInput { dir: string, feeds: string[], length: number, rebuild?: boolean }
 
@@ -27,6 +29,19 @@ export interface IndexOutput {
   samples: number
 }
 
+/** The records of my own feed the views count as messages (not its header, nor DM `box`/`keys` records). */
+async function ownMessages (shoal: Shoal): Promise<number> {
+  const core = shoal.core(shoal.feedKey)
+  if (core === null) throw new Error('index: my own feed is not open')
+  let n = 0
+  for (let i = 1; i < shoal.feedLength; i++) {
+    const block = await core.get(i)
+    const type = block === null ? 'missing' : decodeRecord(block).type
+    if (type !== 'box' && type !== 'keys' && type !== 'unknown' && type !== 'header' && type !== 'missing') n++
+  }
+  return n
+}
+
 childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   const rss = new RssSampler()
   rss.start(5)
@@ -35,7 +50,7 @@ childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   await shoal.ready()
   const rssBeforeIndex = rss.sample()
   const keys = feeds.map((hex) => b4a.from(hex, 'hex') as FeedKey)
-  const before = rebuild === true ? shoal.feedLength - 1 : shoal.totals().messages
+  const before = rebuild === true ? await ownMessages(shoal) : shoal.totals().messages
   const start = rebuild === true ? opened : performance.now()
   for (const k of keys) await shoal.addFeed(k)
   await Promise.all(keys.map((k) => shoal.waitForIndexed(k, length)))

@@ -66,7 +66,6 @@ async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts, home
   txn.put(keys.message(ref), encode(storedPost, {
     author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions
   }))
-  txn.put(keys.timeline(ts, ref), author)
   if (home) txn.put(keys.home(ts, ref), author)
   txn.put(keys.byAuthor(author, ts, ref), EMPTY)
   if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), EMPTY)
@@ -174,9 +173,8 @@ async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied
   unindexPost(txn, rec.target, post.author, post.timestamp, post.root, post.mentions)
 }
 
-/** Deletes the timeline, home, author, thread and mention rows of one post (not its message row). */
+/** Deletes the home, author, thread and mention rows of one post (not its message row). */
 export function unindexPost (txn: ViewTxn, ref: MessageRef, author: IdentityKey, ts: number, root: MessageRef | null, mentions: IdentityKey[]): void {
-  txn.del(keys.timeline(ts, ref))
   txn.del(keys.home(ts, ref))
   txn.del(keys.byAuthor(author, ts, ref))
   if (root !== null) txn.del(keys.thread(root, ts, ref))

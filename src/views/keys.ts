@@ -24,6 +24,7 @@ export const TAG = {
   feedIdentity: 0x11,
   device: 0x12,
   message: 0x13,
+  /** Retired in VIEWS_VERSION 3 (the shared timeline of every post held; the home index answers). */
   timeline: 0x14,
   byAuthor: 0x15,
   thread: 0x16,
@@ -114,7 +115,6 @@ export const keys = {
   message: (ref: MessageRef) => refKey(TAG.message, null, ref),
   /** Prefix of every message row of one feed. */
   messagesOf: (feed: Uint8Array) => key(TAG.message, feed),
-  timeline: (ts: number, ref: MessageRef) => timedKey(TAG.timeline, null, ts, ref),
   /** The local identity's home timeline: posts by me and by whom I follow (and do not block). */
   home: (ts: number, ref: MessageRef) => timedKey(TAG.home, null, ts, ref),
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),

@@ -22,6 +22,14 @@ import type { ViewDb, ViewTxn } from './view-db.js'
 /** Records per chunk: the most one feed is indexed before the others (and my own feed) get a turn. */
 const CHUNK = 512
 const CONTACT_TYPES = new Set(['follow', 'unfollow', 'block', 'unblock'])
+/**
+ * Home rows deleted (by unfollows) before the home range is compacted. Deleted rows stay in the
+ * files as tombstones until a compaction, and a home page scans across them: after unfollowing
+ * 2,999 of 3,000 authors a page of the one left crossed ~150,000 of them (0.5 s).
+ */
+const HOME_COMPACT_ROWS = 1000
+/** A home compaction waits this many times its last duration after it (at most a fifth of the time). */
+const HOME_COMPACT_SPACING = 4
 
 interface TrackedFeed {
   key: FeedKey
@@ -73,6 +81,9 @@ export class Indexer extends ReadyResource {
   /** Identities I block (hex), as the views say. */
   private readonly blocked = new Set<string>()
   private running: Promise<void> | null = null
+  /** Home rows deleted since the home range was last compacted, and when the next compaction may run (ms). */
+  private homeDeleted = 0
+  private homeCompactAfter = 0
   private paused = false
   private waiters: Array<() => void> = []
   private readonly now: () => number
@@ -95,6 +106,7 @@ export class Indexer extends ReadyResource {
   protected override async _close (): Promise<void> {
     this.paused = true
     while (this.running) await this.running
+    await this.compactHome(true).catch(safetyCatch) // tombstones left only slow pages down until a later compaction
     for (const f of this.feeds.values()) {
       f.core.off('append', f.onData)
       f.core.off('download', f.onData)
@@ -350,13 +362,17 @@ export class Indexer extends ReadyResource {
     let contacts = false
     const changes: ContactChange[] = []
     let purged = 0
+    let homeDeleted = 0
     const purgedNow = new Set<string>()
     for (const p of pending) {
       const change = await applyMessage(txn, p.rec, p.at)
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true
       if (change === null || !mine) continue
       // A block purges the home rows with the rest; otherwise a follow adds them, an unfollow removes them.
-      if (change.homeChanged && !(change.blockChanged && change.blocking)) await setHome(txn, change.target, change.home)
+      if (change.homeChanged && !(change.blockChanged && change.blocking)) {
+        const n = await setHome(txn, change.target, change.home)
+        if (!change.home) homeDeleted += n
+      }
       if (!change.blockChanged) continue
       changes.push(change)
       if (change.blocking) {
@@ -378,7 +394,22 @@ export class Indexer extends ReadyResource {
     f.identity = identity
     for (const change of changes) this.applyBlockChange(change)
     if (contacts) this.emit('contacts')
-    if (purged > 0) await this.db.compactDerived()
+    this.homeDeleted += homeDeleted
+    if (purged > 0) {
+      await this.db.compactDerived()
+      this.homeDeleted = 0
+    }
+    await this.compactHome(false)
+  }
+
+  /** Compacts the home range once enough of its rows were deleted (`force`: whenever any were). */
+  private async compactHome (force: boolean): Promise<void> {
+    if (this.homeDeleted === 0) return
+    if (!force && (this.homeDeleted < HOME_COMPACT_ROWS || Date.now() < this.homeCompactAfter)) return
+    const start = Date.now()
+    this.homeDeleted = 0
+    await this.db.compact(key(TAG.home), key(TAG.home + 1))
+    this.homeCompactAfter = Date.now() + HOME_COMPACT_SPACING * (Date.now() - start)
   }
 
   /** After a block or unblock of mine is committed: stop or restart indexing that identity's feeds. */

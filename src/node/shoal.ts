@@ -786,7 +786,7 @@ export class Shoal extends ReadyResource {
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
     encodeRecord({ type, timestamp: 0, target }) // a 32-byte key, before it is compared
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
-    if (type === 'follow' && (await this.read(() => this.views.blocking(this.identity))).some((b) => b4a.equals(b, target))) {
+    if (type === 'follow' && await this.read(() => this.views.blocks(this.identity, target))) {
       throw ShoalError.BLOCKED(`you block ${identityToString(target)}; unblock them first`)
     }
     return this.write({ type, timestamp: this.now(), target })

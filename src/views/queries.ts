@@ -81,6 +81,12 @@ export class Views {
     return (b4a.equals(who, this.me) ? await this.myContacts() : await this.contactsOf(who)).blocking
   }
 
+  /** Whether `who` blocks `target` (one row read; `blocking` lists them all). */
+  async blocks (who: Uint8Array, target: Uint8Array): Promise<boolean> {
+    const raw = await this.db.get(keys.contact(who, target))
+    return raw !== null && decode(storedContact, raw).blocking
+  }
+
   /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
   async hops (maxHops: number): Promise<Map<string, number>> {
     const blocked = hexSet(await this.blocking(this.me))

@@ -157,10 +157,14 @@ export class ViewDb extends ReadyResource {
     return new ViewTxn(this, this.rocks)
   }
 
-  /** Rewrites the keys in [start, end) on disk, so rows deleted there stop costing every scan that crosses them. */
+  /**
+   * Compacts the keys in [start, end) down to the last level, so rows deleted there (and their
+   * tombstones) stop costing every scan that crosses them. Unlike compactDerived, files already in
+   * the last level are not rewritten.
+   */
   async compact (start: Uint8Array, end: Uint8Array): Promise<void> {
     await this.rocks.flush()
-    await this.rocks.compactRange(start, end, { bottommostLevelCompaction: FORCE_BOTTOMMOST })
+    await this.rocks.compactRange(start, end)
   }
 
   /**

@@ -13,7 +13,8 @@ import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
 /**
  * `rebuild`: the storage was indexed before and its views/ removed (scale mode reuses one cached
  * storage; a copied storage refuses to open). Then indexing starts inside `ready()`, so the time
- * runs from the open and the count is everything but my own records.
+ * runs from the open and the count is everything but my own records (DM records of mine are no
+ * messages: a `keys` record appended at an open made the count one short).
  */
 export interface IndexInput { dir: string, feeds: string[], length: number, rebuild?: boolean }
 

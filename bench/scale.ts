@@ -14,10 +14,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import b4a from 'b4a'
 import { Shoal } from '../src/node/shoal.js'
 import { runChild } from './child.js'
 import type { ColdOpen } from './cold-open.js'
+import { followFirst, homeTimeline } from './home-phase.js'
 import { indexInChild, prepareIndexedShoal } from './index-phase.js'
 import { printMachine, readLoad, readMachine } from './machine.js'
 import { warmQueries } from './query.js'
@@ -106,36 +106,6 @@ async function timed (fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start
 }
 
-/** Home timeline first page, warm, after following only `keep` of the held authors. */
-async function homeTimeline (dir: string, runs: number): Promise<Summary> {
-  const shoal = new Shoal(dir)
-  await shoal.ready()
-  try {
-    for (let i = 0; i < 50; i++) await shoal.timeline({ limit: 50 })
-    const samples: number[] = []
-    for (let i = 0; i < runs; i++) samples.push(await timed(() => shoal.timeline({ limit: 50 })))
-    return summarize(samples)
-  } finally {
-    await shoal.close()
-  }
-}
-
-/** Follows exactly the first `keep` source identities (unfollows or follows the others). */
-async function followFirst (dir: string, source: SourceSet, keep: number): Promise<void> {
-  const shoal = new Shoal(dir)
-  await shoal.ready()
-  try {
-    const following = new Set((await shoal.views.following(shoal.identity)).map((k) => b4a.toString(k, 'hex')))
-    for (const [i, f] of source.feeds.entries()) {
-      const on = following.has(b4a.toString(f.identity, 'hex'))
-      if (i < keep && !on) await shoal.follow(f.identity)
-      if (i >= keep && on) await shoal.unfollow(f.identity)
-    }
-  } finally {
-    await shoal.close()
-  }
-}
-
 /** A thread's first page, then the page after it ("more replies"), warm. */
 async function threadPages (dir: string, source: SourceSet, runs: number): Promise<{ first: Summary, more: Summary }> {
   const shoal = new Shoal(dir)
@@ -204,9 +174,9 @@ async function main (): Promise<void> {
 
     // sparse home timelines (then every follow again, for the next run) --------------------------
     await followFirst(reader, source, 60)
-    const follow60 = await homeTimeline(reader, RUNS)
+    const follow60 = (await homeTimeline(reader, RUNS)).timeline
     await followFirst(reader, source, 1)
-    const follow1 = await homeTimeline(reader, RUNS)
+    const follow1 = (await homeTimeline(reader, RUNS)).timeline
     await followFirst(reader, source, FEEDS)
     log(`home timeline p50/p99: 60 follows ${fmt(follow60.p50, 2)}/${fmt(follow60.p99, 2)} ms, 1 follow ${fmt(follow1.p50, 2)}/${fmt(follow1.p99, 2)} ms`)
 

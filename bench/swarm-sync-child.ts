@@ -71,6 +71,23 @@ export interface SwarmChildOutput {
   maxRss: number
   samples: number
   peers: number
+  /** Native RocksDB calls while syncing: the Corestore's and (Shoal) the views database's. */
+  io: { cores: IoCounts, views: IoCounts | null }
+}
+
+/** rocksdb-native's counters of one database. */
+export type IoCounts = ReturnType<Shoal['views']['io']>
+
+/** The counters of a Corestore's RocksDB (hypercore-storage keeps it as `storage.rocks`). */
+function coreIo (store: Corestore): IoCounts {
+  return { ...(store as unknown as { storage: { rocks: { stats: IoCounts } } }).storage.rocks.stats }
+}
+
+/** What happened between two readings of the counters. */
+function ioSince (before: IoCounts, after: IoCounts): IoCounts {
+  const out = { ...after }
+  for (const k of Object.keys(out) as Array<keyof IoCounts>) out[k] -= before[k]
+  return out
 }
 
 type Stage = Exclude<keyof SwarmMarks, 'indexedAtDownloaded'>
@@ -108,6 +125,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     const wanted = new Set(input.feeds)
     const marks = emptyMarks()
     const rssBeforeJoin = rss.sample()
+    const ioBefore = { cores: coreIo(b.store), views: b.views.io() }
     const start = performance.now()
     const stop = watch(marks, start, () => {
       const cores = b.trackedCores().filter((c) => c.key !== null && wanted.has(b4a.toString(c.key, 'hex')))
@@ -144,6 +162,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
       stop()
     }
     const messages = b.totals().messages - before
+    const io = { cores: ioSince(ioBefore.cores, coreIo(b.store)), views: ioSince(ioBefore.views, b.views.io()) }
     const t = performance.now()
     const page = await b.timeline({ limit: 50 })
     const timelineMs = performance.now() - t
@@ -152,7 +171,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     for (const c of b.trackedCores()) blocks += c.contiguousLength
     const peers = b.replicator?.peers.length ?? 0
     rss.stop()
-    return { mode: 'shoal', concurrency: 0, ms, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers }
+    return { mode: 'shoal', concurrency: 0, ms, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await b.close()
   }
@@ -173,6 +192,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     const total = input.feeds.length * input.length
     const marks = emptyMarks()
     const rssBeforeJoin = rss.sample()
+    const ioBefore = coreIo(store)
     const start = performance.now()
     const cores = input.feeds.map((hex) => store.get({ key: b4a.from(hex, 'hex') as FeedKey }))
     const stop = watch(marks, start, () => {
@@ -201,7 +221,8 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     const peers = swarm.connections.size
     rss.stop()
     for (const c of cores) await c.close()
-    return { mode: 'raw', concurrency, ms, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers }
+    const io = { cores: ioSince(ioBefore, coreIo(store)), views: null }
+    return { mode: 'raw', concurrency, ms, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await swarm.destroy()
     await store.close()

@@ -5,7 +5,7 @@
  */
 import { buildSourceFeeds } from './source-feeds.js'
 import { MiB } from './rss-sampler.js'
-import { RAW_CONCURRENCY, describeMarks, prepareServingShoal, swarmSync } from './swarm-sync.js'
+import { RAW_CONCURRENCY, describeIo, describeMarks, prepareServingShoal, swarmSync } from './swarm-sync.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 
 const FEEDS = 100
@@ -28,7 +28,7 @@ async function main (): Promise<void> {
       const r = await swarmSync({ servingDir, source, makeDir: (label) => tmp.make(label), rounds: ROUNDS, timeoutMs: 600_000, log })
       for (const b of r.raw) console.log(`raw: all at once ${Math.round(b.all.ms)} ms (peak RSS ${Math.round(b.all.maxRss / MiB)} MiB), ${RAW_CONCURRENCY} at a time ${Math.round(b.bounded.ms)} ms (${Math.round(b.bounded.maxRss / MiB)} MiB)`)
       for (const x of r.rounds) {
-        console.log(`shoal ${Math.round(x.shoal.ms)} ms: ${x.ratio.toFixed(2)}x (like for like ${x.likeForLikeRatio.toFixed(2)}x); B peak RSS ${Math.round(x.shoal.maxRss / MiB)} MiB (${describeMarks(x.shoal)})`)
+        console.log(`shoal ${Math.round(x.shoal.ms)} ms: ${x.ratio.toFixed(2)}x (like for like ${x.likeForLikeRatio.toFixed(2)}x); B peak RSS ${Math.round(x.shoal.maxRss / MiB)} MiB (${describeMarks(x.shoal)}); ${describeIo(x.shoal)}`)
       }
       console.log(`ratio ${r.ratio.toFixed(2)}x (like for like ${r.likeForLikeRatio.toFixed(2)}x), mean of ${r.rounds.length} (target <= 1.5x)`)
       console.log(JSON.stringify(r))

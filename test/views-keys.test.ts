@@ -16,7 +16,7 @@ test('views keys – one-buffer builders write the documented layout byte for by
     const pairs: Array<[Uint8Array, Uint8Array]> = [
       [keys.receipt(ref), key(TAG.receipt, refBytes(ref))],
       [keys.message(ref), key(TAG.message, refBytes(ref))],
-      [keys.timeline(n, ref), key(TAG.timeline, u64(n), refBytes(ref))],
+      [keys.home(n, ref), key(TAG.home, u64(n), refBytes(ref))],
       [keys.byAuthor(who, n, ref), key(TAG.byAuthor, who, u64(n), refBytes(ref))],
       [keys.thread(root, n, ref), key(TAG.thread, refBytes(root), u64(n), refBytes(ref))],
       [keys.mention(who, n, ref), key(TAG.mention, who, u64(n), refBytes(ref))],
@@ -30,5 +30,5 @@ test('views keys – one-buffer builders write the documented layout byte for by
     for (const [fast, spelled] of pairs) if (!b4a.equals(fast, spelled)) mismatches++
   }
   t.is(mismatches, 0)
-  t.alike(keys.timeline(1, { feed, seq: 2 }).subarray(0, 9), b4a.from([TAG.timeline, 0, 0, 0, 0, 0, 0, 0, 1]), 'tag, then the time big-endian')
+  t.alike(keys.home(1, { feed, seq: 2 }).subarray(0, 9), b4a.from([TAG.home, 0, 0, 0, 0, 0, 0, 0, 1]), 'tag, then the time big-endian')
 })

@@ -124,6 +124,8 @@ declare module 'rocksdb-native' {
     snapshot (): RocksDB
     flush (): Promise<void>
     compactRange (start: Uint8Array, end: Uint8Array, opts?: { bottommostLevelCompaction?: number }): Promise<void>
+    /** Counters since open (rocksdb-native's own; more fields exist than declared). */
+    readonly stats: { gets: number, puts: number, deletes: number, rangeDeletes: number, readBatches: number, writeBatches: number }
   }
   export = RocksDB
 }

@@ -217,7 +217,8 @@ export class Shoal extends ReadyResource {
       me: this.keyPair.publicKey,
       now: this.opts.now,
       receipts: this.stateInstance,
-      dm: { receive: (items) => this.need(this.dmInstance).receive(items) }
+      // Not need(): the indexer drains its last chunks inside close, while the DM service is still open.
+      dm: { receive: (items) => { if (this.dmInstance === null) throw ShoalError.CLOSED('this Shoal is not open'); return this.dmInstance.receive(items) } }
     })
     this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
@@ -915,7 +916,7 @@ export class Shoal extends ReadyResource {
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {
     encodeRecord({ type, timestamp: 0, target }) // a 32-byte key, before it is compared
     if (b4a.equals(target, this.identity)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${type} yourself`)
-    if (type === 'follow' && (await this.read(() => this.views.blocking(this.identity))).some((b) => b4a.equals(b, target))) {
+    if (type === 'follow' && await this.read(() => this.views.blocks(this.identity, target))) {
       throw ShoalError.BLOCKED(`you block ${identityToString(target)}; unblock them first`)
     }
     return this.write({ type, timestamp: this.now(), target })

@@ -21,15 +21,21 @@ export interface Applied {
   ref: MessageRef
   /** The effective timestamp: the author's, clamped to when we received it, never below the feed's clock. */
   ts: number
+  /** Whether the author's posts belong to the local identity's home timeline (me, or followed and not blocked). */
+  home: boolean
 }
 
-/** A change of whether the record's author blocks `target`. */
-export interface BlockChange { target: IdentityKey, blocking: boolean }
+/**
+ * What a contact record changed in its author's register of `target`: whether the author blocks
+ * `target` (`blocking`, when `blockChanged`) and whether `target` is in the author's home (followed
+ * and not blocked: `home`, when `homeChanged`). Null when nothing changed.
+ */
+export interface ContactChange { target: IdentityKey, blocking: boolean, blockChanged: boolean, home: boolean, homeChanged: boolean }
 
 /** Keys a record will read, so a chunk can prefetch them in one native call. */
 export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   switch (rec.type) {
-    case 'post': return [keys.deletion(at.author, at.ref)]
+    case 'post': return [keys.deleter(at.author)]
     case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
@@ -38,8 +44,13 @@ export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   }
 }
 
-/** Applies one record; returns what changed in its author's blocks, if anything. */
-export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied): Promise<BlockChange | null> {
+/** Keys a record reads once its author is known to have deleted something (see `keys.deleter`). */
+export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
+  return rec.type === 'post' ? [keys.deletion(at.author, at.ref)] : []
+}
+
+/** Applies one record; returns what changed in its author's blocks and follows, if anything. */
+export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied): Promise<ContactChange | null> {
   switch (rec.type) {
     case 'post': await applyPost(txn, rec, at); return null
     case 'reaction': await applyReaction(txn, rec, at); return null
@@ -50,12 +61,12 @@ export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applie
   }
 }
 
-async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts }: Applied): Promise<void> {
-  if (await txn.get(keys.deletion(author, ref)) !== null) return
+async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts, home }: Applied): Promise<void> {
+  if (await txn.get(keys.deleter(author)) !== null && await txn.get(keys.deletion(author, ref)) !== null) return
   txn.put(keys.message(ref), encode(storedPost, {
     author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions
   }))
-  txn.put(keys.timeline(ts, ref), author)
+  if (home) txn.put(keys.home(ts, ref), author)
   txn.put(keys.byAuthor(author, ts, ref), EMPTY)
   if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), EMPTY)
   for (const m of uniqueKeys(rec.mentions)) txn.put(keys.mention(m, ts, ref), author)
@@ -101,13 +112,14 @@ async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, n
   else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest }))
 }
 
-async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<BlockChange | null> {
+async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<ContactChange | null> {
   if (b4a.equals(author, rec.target)) return null
   const stamp: Stamp = { ts, ref }
   const k = keys.contact(author, rec.target)
   const raw = await txn.get(k)
   const c: StoredContact = raw === null ? { following: false, followStamp: null, blocking: false, blockStamp: null } : decode(storedContact, raw)
   const wasBlocking = c.blocking
+  const wasHome = c.following && !c.blocking
   if (rec.type === 'follow' || rec.type === 'unfollow') {
     if (c.followStamp !== null && compareStamps(c.followStamp, stamp) >= 0) return null
     c.following = rec.type === 'follow'
@@ -119,7 +131,9 @@ async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts
   }
   txn.put(k, encode(storedContact, c))
   txn.put(keys.contactReverse(rec.target, author), encode(contactFlags, { following: c.following, blocking: c.blocking }))
-  return c.blocking === wasBlocking ? null : { target: rec.target, blocking: c.blocking }
+  const home = c.following && !c.blocking
+  if (c.blocking === wasBlocking && home === wasHome) return null
+  return { target: rec.target, blocking: c.blocking, blockChanged: c.blocking !== wasBlocking, home, homeChanged: home !== wasHome }
 }
 
 async function applyAbout (txn: ViewTxn, rec: AboutRecord, { author, ref, ts }: Applied): Promise<void> {
@@ -149,6 +163,7 @@ async function applyEdit (txn: ViewTxn, rec: EditRecord, { author, ref, ts }: Ap
 
 async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied): Promise<void> {
   txn.put(keys.deletion(author, rec.target), EMPTY)
+  txn.put(keys.deleter(author), EMPTY)
   txn.del(keys.edit(author, rec.target))
   const raw = await txn.get(keys.message(rec.target))
   if (raw === null) return
@@ -158,9 +173,9 @@ async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied
   unindexPost(txn, rec.target, post.author, post.timestamp, post.root, post.mentions)
 }
 
-/** Deletes the timeline, author, thread and mention rows of one post (not its message row). */
+/** Deletes the home, author, thread and mention rows of one post (not its message row). */
 export function unindexPost (txn: ViewTxn, ref: MessageRef, author: IdentityKey, ts: number, root: MessageRef | null, mentions: IdentityKey[]): void {
-  txn.del(keys.timeline(ts, ref))
+  txn.del(keys.home(ts, ref))
   txn.del(keys.byAuthor(author, ts, ref))
   if (root !== null) txn.del(keys.thread(root, ts, ref))
   for (const m of uniqueKeys(mentions)) txn.del(keys.mention(m, ts, ref))

@@ -24,6 +24,7 @@ export const TAG = {
   feedIdentity: 0x11,
   device: 0x12,
   message: 0x13,
+  /** Retired in VIEWS_VERSION 3 (the shared timeline of every post held; the home index answers). */
   timeline: 0x14,
   byAuthor: 0x15,
   thread: 0x16,
@@ -35,11 +36,12 @@ export const TAG = {
   about: 0x1c,
   contact: 0x1d,
   contactReverse: 0x1e,
-  reactionRank: 0x1f
+  reactionRank: 0x1f,
+  home: 0x20
 } as const
 
 export const FIRST_DERIVED_TAG = 0x10
-export const LAST_DERIVED_TAG = 0x1f
+export const LAST_DERIVED_TAG = 0x20
 
 /** A key: the tag byte, then the parts' bytes in order. One allocation (keys are built per row). */
 export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
@@ -113,7 +115,8 @@ export const keys = {
   message: (ref: MessageRef) => refKey(TAG.message, null, ref),
   /** Prefix of every message row of one feed. */
   messagesOf: (feed: Uint8Array) => key(TAG.message, feed),
-  timeline: (ts: number, ref: MessageRef) => timedKey(TAG.timeline, null, ts, ref),
+  /** The local identity's home timeline: posts by me and by whom I follow (and do not block). */
+  home: (ts: number, ref: MessageRef) => timedKey(TAG.home, null, ts, ref),
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),
   thread: (root: MessageRef, ts: number, ref: MessageRef) => timedKey(TAG.thread, refBytes(root), ts, ref),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),
@@ -127,6 +130,8 @@ export const keys = {
   reactionSummary: (target: MessageRef) => refKey(TAG.reactionCount, null, target),
   edit: (editor: Uint8Array, target: MessageRef) => refKey(TAG.edit, editor, target),
   deletion: (deleter: Uint8Array, target: MessageRef) => refKey(TAG.deletion, deleter, target),
+  /** Whether `deleter` has any deletion row: if not, none of their posts needs a deletion lookup. */
+  deleter: (deleter: Uint8Array) => key(TAG.deletion, deleter),
   about: (identity: Uint8Array) => key(TAG.about, identity),
   contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
   contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from)

@@ -1,6 +1,6 @@
 /**
  * Deletes every derived row an identity wrote (what a block does to the views): its posts with
- * their timeline, author, thread and mention rows, its reactions and their share of the counts,
+ * their home, author, thread and mention rows, its reactions and their share of the counts,
  * its edits and deletion markers, its profile, its follows and blocks (both directions of each
  * edge it wrote), and its feeds' device, header and checkpoint rows. Rows other identities wrote
  * about it (their follows of it, their replies to it, my block of it) are theirs and stay.

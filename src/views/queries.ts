@@ -12,7 +12,7 @@ import {
   type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
-import type { ViewDb } from './view-db.js'
+import type { RocksStats, ViewDb } from './view-db.js'
 import type { Item, Notification, Page, Profile } from './types.js'
 
 export type { Item, Notification, Page, Profile } from './types.js'
@@ -26,14 +26,6 @@ export interface ThreadQuery { limit?: number, before?: string | null }
 export interface ThreadPage { root: Item | null, replies: Item[], next: string | null }
 
 const MAX_LIMIT = 500
-/** Home timeline entries scanned before switching to per-author indexes (sparse follows). */
-const SCAN_BUDGET = 2000
-/** What opening one author's index costs, in timeline rows scanned (a seek and a first batch). */
-const SEEK_ROWS = 8
-/** Timeline queries answered before the count of held identities is taken again. */
-const HELD_RECOUNT = 256
-/** Rows one author's iterator reads at a time while merging. */
-const MERGE_BATCH = 8
 const CURSOR_BYTES = 48
 /** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
@@ -45,15 +37,17 @@ interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
 export class Views {
   /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
   private mine: Promise<Contacts> | null = null
-  /** How many identities we hold posts of (an estimate for choosing a plan), and its age in queries. */
-  private held: { count: number, age: number } | null = null
 
   constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
+
+  /** Native calls of the views database since it opened (reads and writes, for benchmarks). */
+  io (): RocksStats {
+    return this.db.stats
+  }
 
   /** Drops cached answers; the indexer calls it when follows or blocks change. */
   invalidate (): void {
     this.mine = null
-    this.held = null
   }
 
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
@@ -85,6 +79,12 @@ export class Views {
   /** Identities `who` blocks. */
   async blocking (who: Uint8Array): Promise<IdentityKey[]> {
     return (b4a.equals(who, this.me) ? await this.myContacts() : await this.contactsOf(who)).blocking
+  }
+
+  /** Whether `who` blocks `target` (one row read; `blocking` lists them all). */
+  async blocks (who: Uint8Array, target: Uint8Array): Promise<boolean> {
+    const raw = await this.db.get(keys.contact(who, target))
+    return raw !== null && decode(storedContact, raw).blocking
   }
 
   /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
@@ -144,103 +144,23 @@ export class Views {
     return raw !== null && decode(reactor, raw).on
   }
 
-  /** Home timeline (me and whom I follow) or one author's posts, newest first. */
+  /**
+   * Home timeline (me and whom I follow, not blocked: the home index, see home.ts) or one author's
+   * posts (their byAuthor rows), newest first: one scan of `limit + 1` rows either way.
+   */
   async timeline (q: TimelineQuery = {}): Promise<Page> {
     const limit = clampLimit(q.limit)
-    const mine = await this.myContacts()
-    const blocked = hexSet(mine.blocking)
-    let prefix: Uint8Array
-    let accept: (author: Uint8Array) => boolean
-    let authorOf: (k: Uint8Array, v: Uint8Array) => Uint8Array
-    let homeAuthors: IdentityKey[] | null = null
-    if (q.author) {
-      const author = q.author
-      if (blocked.has(toHex(author))) return { items: [], next: null }
-      prefix = key(TAG.byAuthor, author)
-      accept = () => true
-      authorOf = () => author
-    } else {
-      const home = hexSet(mine.following)
-      home.add(toHex(this.me))
-      for (const b of blocked) home.delete(b)
-      homeAuthors = [this.me, ...mine.following].filter((a) => !blocked.has(toHex(a)))
-      prefix = key(TAG.timeline)
-      accept = (a) => home.has(toHex(a))
-      authorOf = (_k, v) => v
-    }
+    const blocked = hexSet(await this.blocking(this.me))
+    if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
+    const prefix = q.author ? key(TAG.byAuthor, q.author) : key(TAG.home)
     const before = q.before ? parseCursor(q.before) : null
-    if (homeAuthors !== null && await this.sparse(homeAuthors.length, limit)) {
-      const found = await this.byAuthors(homeAuthors, before, limit + 1)
-      const page = found.slice(0, limit)
-      return { items: await this.items(page.map((p) => p.ref), blocked), next: found.length > limit ? z32.encode(page[page.length - 1].cursor) : null }
-    }
-    const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true }
-    let found: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
-    let scanned = 0
-    let last: Uint8Array | null = before
-    let sparse = false
-    for await (const { key: k, value } of this.db.scan(range)) {
-      if (++scanned > SCAN_BUDGET && homeAuthors !== null) { sparse = true; break }
-      const tail = k.subarray(k.byteLength - CURSOR_BYTES)
-      last = b4a.from(tail)
-      if (!accept(authorOf(k, value))) continue
-      found.push({ ref: refFromBytes(tail, 8), cursor: b4a.from(tail) })
-      if (found.length > limit) break
-    }
-    if (sparse && homeAuthors !== null) {
-      // Few of the posts held are by people I follow: walk their own indexes instead.
-      found = found.concat(await this.byAuthors(homeAuthors, last, limit + 1 - found.length))
-    }
-    const more = found.length > limit
-    const page = found.slice(0, limit)
-    const items = await this.items(page.map((p) => p.ref), blocked)
-    return { items, next: more ? z32.encode(page[page.length - 1].cursor) : null }
-  }
-
-  /**
-   * Whether a home timeline of `authors` identities is answered faster from their own indexes than
-   * by scanning the shared timeline: scanning costs about limit × held / authors rows (the posts of
-   * the people I do not follow are skipped), merging costs a seek per author.
-   */
-  private async sparse (authors: number, limit: number): Promise<boolean> {
-    if (this.held === null || this.held.age >= HELD_RECOUNT) {
-      let count = 0
-      let last: Uint8Array | null = null
-      for await (const { key: k } of this.db.scanPrefix(key(TAG.device))) {
-        const id = k.subarray(1, 33)
-        if (last === null || !b4a.equals(last, id)) { count++; last = b4a.from(id) }
-      }
-      this.held = { count, age: 0 }
-    }
-    this.held.age++
-    return authors * authors * SEEK_ROWS < (limit + 1) * this.held.count
-  }
-
-  /**
-   * The newest `n` posts before `before` (a cursor tail) by any of `authors`, newest first: a
-   * k-way merge of their byAuthor indexes, reading each a few rows at a time (a seek per author
-   * plus about `n` rows, however many posts each has).
-   */
-  private async byAuthors (authors: IdentityKey[], before: Uint8Array | null, n: number): Promise<Array<{ ref: MessageRef, cursor: Uint8Array }>> {
-    if (n <= 0) return []
-    const heads = await Promise.all(authors.map(async (a) => {
-      const prefix = key(TAG.byAuthor, a)
-      const it = this.db.scan({ gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: n, capacity: MERGE_BATCH })
-      const first = await it.next()
-      return first.done === true ? null : { it, tail: tailOf(first.value.key) }
-    }))
-    const heap = new TailHeap()
-    for (const h of heads) if (h !== null) heap.push(h)
-    const out: Array<{ ref: MessageRef, cursor: Uint8Array }> = []
-    while (out.length < n && heap.size > 0) {
-      const top = heap.pop()
-      out.push({ ref: refFromBytes(top.tail, 8), cursor: top.tail })
-      if (out.length === n) { await top.it.return(undefined); break }
-      const next = await top.it.next()
-      if (next.done !== true) heap.push({ it: top.it, tail: tailOf(next.value.key) })
-    }
-    while (heap.size > 0) await heap.pop().it.return(undefined)
-    return out
+    const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
+    const tails: Uint8Array[] = []
+    for await (const { key: k } of this.db.scan(range)) tails.push(tailOf(k))
+    const more = tails.length > limit
+    const page = tails.slice(0, limit)
+    const items = await this.items(page.map((t) => refFromBytes(t, 8)), blocked)
+    return { items, next: more ? z32.encode(page[page.length - 1]) : null }
   }
 
   /**
@@ -491,48 +411,4 @@ function hexSet (list: Uint8Array[]): Set<string> {
 
 function tailOf (k: Uint8Array): Uint8Array {
   return b4a.from(k.subarray(k.byteLength - CURSOR_BYTES))
-}
-
-interface Head { it: AsyncGenerator<{ key: Uint8Array, value: Uint8Array }>, tail: Uint8Array }
-
-/** A max-heap of iterator heads by cursor tail (timestamp, feed, seq): the newest on top. */
-class TailHeap {
-  private readonly items: Head[] = []
-
-  get size (): number {
-    return this.items.length
-  }
-
-  push (h: Head): void {
-    const a = this.items
-    a.push(h)
-    let i = a.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (b4a.compare(a[parent].tail, a[i].tail) >= 0) break
-      ;[a[parent], a[i]] = [a[i], a[parent]]
-      i = parent
-    }
-  }
-
-  pop (): Head {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop() as Head
-    if (a.length > 0) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && b4a.compare(a[l].tail, a[m].tail) > 0) m = l
-        if (r < a.length && b4a.compare(a[r].tail, a[m].tail) > 0) m = r
-        if (m === i) break
-        ;[a[m], a[i]] = [a[i], a[m]]
-        i = m
-      }
-    }
-    return top
-  }
 }

@@ -34,6 +34,9 @@ export interface ScanRange {
   capacity?: number
 }
 
+/** Counters of native calls (see ViewDb.stats). */
+export interface RocksStats { gets: number, readBatches: number, puts: number, deletes: number, rangeDeletes: number, writeBatches: number }
+
 /** How ViewDb touches the file system (given by the Node side: the views code stays portable). */
 export interface ViewDbFiles {
   /** Moves a damaged database folder (or whatever is at its path) out of the way. */
@@ -95,6 +98,12 @@ export class ViewDb extends ReadyResource {
     return err
   }
 
+  /** Native calls since open (rocksdb-native's counters: gets and puts, read and write batches), for benchmarks. */
+  get stats (): RocksStats {
+    const s = this.rocks.stats
+    return { gets: s.gets, readBatches: s.readBatches, puts: s.puts, deletes: s.deletes, rangeDeletes: s.rangeDeletes, writeBatches: s.writeBatches }
+  }
+
   private get rocks (): RocksDB {
     if (this.db === null) throw ShoalError.CLOSED('views database is not open')
     return this.db
@@ -146,6 +155,16 @@ export class ViewDb extends ReadyResource {
 
   txn (): ViewTxn {
     return new ViewTxn(this, this.rocks)
+  }
+
+  /**
+   * Compacts the keys in [start, end) down to the last level, so rows deleted there (and their
+   * tombstones) stop costing every scan that crosses them. Unlike compactDerived, files already in
+   * the last level are not rewritten.
+   */
+  async compact (start: Uint8Array, end: Uint8Array): Promise<void> {
+    await this.rocks.flush()
+    await this.rocks.compactRange(start, end)
   }
 
   /**
@@ -209,9 +228,14 @@ export class ViewTxn {
 
   /** Loads many keys at once so later get() calls resolve without a native round trip each. */
   async prefetch (keys: Uint8Array[]): Promise<void> {
-    const missing = keys.filter((k) => !this.cache.has(toHex(k)) && !this.writes.has(toHex(k)))
-    const values = await this.views.getMany(missing)
-    for (let i = 0; i < missing.length; i++) this.cache.set(toHex(missing[i]), values[i])
+    const missing = new Map<string, Uint8Array>()
+    for (const k of keys) {
+      const h = toHex(k)
+      if (!this.cache.has(h) && !this.writes.has(h)) missing.set(h, k)
+    }
+    const values = await this.views.getMany([...missing.values()])
+    let i = 0
+    for (const h of missing.keys()) this.cache.set(h, values[i++])
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {
@@ -250,6 +274,13 @@ export class ViewTxn {
   /** Committed entries under `prefix` (this batch's own pending writes are not seen). */
   scanCommitted (prefix: Uint8Array): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
     return this.views.scanPrefix(prefix)
+  }
+
+  /** Whether this batch deletes `key` (by del() or a deleted range, and writes it no more). */
+  deletes (key: Uint8Array): boolean {
+    const w = this.writes.get(toHex(key))
+    if (w !== undefined) return w === null
+    return this.inDeletedRange(key)
   }
 
   private inDeletedRange (key: Uint8Array): boolean {

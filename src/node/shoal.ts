@@ -32,9 +32,9 @@ import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
-import { NodeState } from './node-state.js'
+import { NodeState, type OpenRecord } from './node-state.js'
 import { removeCreated, snapshotCreated } from './storage-repair.js'
-import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
+import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, viewsGeneration } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
 import { RoomService } from './room-service.js'
 
@@ -221,10 +221,10 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
-    const tracked = await this.stateInstance.trackedFeeds()
-    await this.findLazy(this.stateInstance, this.db)
-    await Promise.all(tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex'))).map((feed) => this.openRemote(feed)))
+    const migrated = await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
+    const toOpen = await this.findLazy(this.stateInstance, this.db, !migrated)
+    if (check.replaced !== null) toOpen.push(check.replaced)
+    await Promise.all(toOpen.map((feed) => this.openRemote(feed)))
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
@@ -276,14 +276,22 @@ export class Shoal extends ReadyResource {
   }
 
   /**
-   * Which tracked feeds stay closed: those settled at the last clean close whose views checkpoint
-   * still reaches that length (a wiped or rebuilt view opens them all). The record is cleared until
-   * the next clean close, so after a crash every feed is opened and indexed as before.
+   * Which tracked feeds stay closed (lazy) and which to open now: those settled at the last clean
+   * close stay closed. The open record of that close answers in one row when it belongs to these
+   * views (`useRecord`, and the same views generation); else the tracked list and the legacy
+   * per-feed rows, checked against the views' checkpoints (a wiped or rebuilt view opens them
+   * all). The record is cleared until the next clean close, so after a crash every feed is opened.
    */
-  private async findLazy (state: NodeState, db: ViewDb): Promise<void> {
-    const settled = await state.settledFeeds()
-    if (settled.length === 0) return
-    await state.setSettled([])
+  private async findLazy (state: NodeState, db: ViewDb, useRecord: boolean): Promise<FeedKey[]> {
+    const [record, generation] = await Promise.all([state.openRecord(), viewsGeneration(db, false)])
+    if (useRecord && record !== null && generation !== null && b4a.equals(record.views, generation)) {
+      await state.setOpenRecord(null)
+      for (const s of record.settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
+      return record.unsettled
+    }
+    const settled = record === null ? await state.legacySettledFeeds() : []
+    await state.setOpenRecord(null)
+    const tracked = await state.trackedFeeds()
     const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))
     settled.forEach((s, i) => {
       const raw = raws[i]
@@ -291,6 +299,7 @@ export class Shoal extends ReadyResource {
       const checkpoint = decode(checkpointEnc, raw)
       if (checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
     })
+    return tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex')))
   }
 
   /** Opens every lazily closed feed (replication, reindex, unblock and status need them all). */
@@ -304,22 +313,26 @@ export class Shoal extends ReadyResource {
   }
 
   /**
-   * Records, at a clean close, the tracked feeds indexed up to their whole length (and those never
-   * opened), so the next open can leave them closed. A failure here only makes that open slower.
+   * Records, at a clean close, every tracked feed in one open record: those indexed up to their
+   * whole length (and those never opened) with their checkpoints, so the next open can leave them
+   * closed without reading a row per feed. A failure here only makes that open slower.
    */
   private async recordSettled (): Promise<void> {
     const state = this.stateInstance
     const indexer = this.indexerInstance
-    if (state === null || indexer === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
-    const out: Array<{ feed: FeedKey, length: number }> = []
-    for (const l of this.lazy.values()) out.push({ feed: l.feed, length: l.checkpoint.position })
+    const db = this.db
+    if (state === null || indexer === null || db === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
+    const settled: OpenRecord['settled'] = [...this.lazy.values()]
+    const unsettled: FeedKey[] = []
     for (const core of this.remote.values()) {
-      if (!core.opened || core.closing) continue
       const feed = core.key as FeedKey
-      if (!this.watch.isRefused(feed) && indexer.position(feed) >= core.length) out.push({ feed, length: core.length })
+      const checkpoint = core.opened && !core.closing && !this.watch.isRefused(feed) ? indexer.checkpointOf(feed) : null
+      if (checkpoint !== null && checkpoint.position >= core.length) settled.push({ feed, checkpoint })
+      else unsettled.push(feed)
     }
     try {
-      await state.setSettled(out)
+      const views = await viewsGeneration(db, true)
+      if (views !== null) await state.setOpenRecord({ views, settled, unsettled })
     } catch {
       // Nothing recorded: the next open opens every feed, as without this record.
     }

@@ -278,9 +278,9 @@ export class Shoal extends ReadyResource {
   /**
    * Which tracked feeds stay closed (lazy) and which to open now: those settled at the last clean
    * close stay closed. The open record of that close answers in one row when it belongs to these
-   * views (`useRecord`, and the same views generation); else the tracked list and the legacy
-   * per-feed rows, checked against the views' checkpoints (a wiped or rebuilt view opens them
-   * all). The record is cleared until the next clean close, so after a crash every feed is opened.
+   * views (`useRecord`, and the same views generation); else the tracked list, and the record's
+   * or the legacy per-feed rows' settled feeds checked against the views' checkpoints (a wiped
+   * view opens them all). The record is cleared until the next clean close, so after a crash every feed is opened.
    */
   private async findLazy (state: NodeState, db: ViewDb, useRecord: boolean): Promise<FeedKey[]> {
     const [record, generation] = await Promise.all([state.openRecord(), viewsGeneration(db, false)])
@@ -289,7 +289,8 @@ export class Shoal extends ReadyResource {
       for (const s of record.settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
       return record.unsettled
     }
-    const settled = record === null ? await state.legacySettledFeeds() : []
+    // Checked against the views' checkpoints, as versions before the record did.
+    const settled = record === null ? await state.legacySettledFeeds() : record.settled.map((s) => ({ feed: s.feed, length: s.checkpoint.position }))
     await state.setOpenRecord(null)
     const tracked = await state.trackedFeeds()
     const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))

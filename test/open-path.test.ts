@@ -107,14 +107,14 @@ test('open path – a folder with the per-feed settled rows of older versions op
   await state.close()
 
   const old = await reopenCounting(t, dir)
-  t.ok(old.lists.includes('legacySettledFeeds'), 'the old rows are read')
+  t.ok(old.lists.includes('trackedFeeds'), 'no record: the tracked list and the old rows are read')
   t.is(old.shoal.trackedCores().length, 0, 'and honoured: no feed is opened')
   t.alike((await old.shoal.timeline()).items.map((i) => i.text), timeline, 'the timeline reads the same')
   t.alike(old.shoal.totals(), totals, 'totals count the closed feeds')
   await old.shoal.close()
 
   const next = await reopenCounting(t, dir)
-  t.absent(next.lists.includes('legacySettledFeeds'), 'the next open reads the record, not the old rows')
+  t.absent(next.lists.includes('trackedFeeds'), 'the next open reads the record, not the tracked list')
   t.is(next.shoal.trackedCores().length, 0, 'no feed is opened')
   t.is(next.shoal.trackedFeeds.length, 2, 'both are tracked')
   t.alike(next.shoal.totals(), totals)

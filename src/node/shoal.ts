@@ -231,7 +231,7 @@ export class Shoal extends ReadyResource {
     this.roomsInstance = rooms
     await rooms.ready()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
-    for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
+    await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
     // With no umask (Bare) the databases just made their files with the default modes: fix them now.
     if (!hasUmask()) await secureStorage(this.paths.root)
   }
@@ -283,14 +283,15 @@ export class Shoal extends ReadyResource {
    * view opens them all). The record is cleared until the next clean close, so after a crash every feed is opened.
    */
   private async findLazy (state: NodeState, db: ViewDb, useRecord: boolean): Promise<FeedKey[]> {
-    const [record, generation] = await Promise.all([state.openRecord(), viewsGeneration(db, false)])
-    if (useRecord && record !== null && generation !== null && b4a.equals(record.views, generation)) {
+    // Legacy rows beside a record were written after it, by an older version: they win.
+    const [record, legacy, generation] = await Promise.all([state.openRecord(), state.legacySettledFeeds(), viewsGeneration(db, false)])
+    if (useRecord && legacy.length === 0 && record !== null && generation !== null && b4a.equals(record.views, generation)) {
       await state.setOpenRecord(null)
       for (const s of record.settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
       return record.unsettled
     }
     // Checked against the views' checkpoints, as versions before the record did.
-    const settled = record === null ? await state.legacySettledFeeds() : record.settled.map((s) => ({ feed: s.feed, length: s.checkpoint.position }))
+    const settled = legacy.length > 0 || record === null ? legacy : record.settled.map((s) => ({ feed: s.feed, length: s.checkpoint.position }))
     await state.setOpenRecord(null)
     const tracked = await state.trackedFeeds()
     const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))

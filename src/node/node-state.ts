@@ -1,8 +1,8 @@
 /**
  * Primary node state that cannot be recomputed from the feeds, kept apart from the derived views:
- * which device feed is mine and how long it has been (to notice a lost or rolled-back feed), and
- * which other feeds this node tracks. A small RocksDB in `<storage>/state/`; a views rebuild
- * never touches it.
+ * which device feed is mine and how long it has been (to notice a lost or rolled-back feed),
+ * which other feeds this node tracks (a row each), and the open record that a clean close leaves
+ * for the next open. A small RocksDB in `<storage>/state/`; a views rebuild never touches it.
  */
 import path from '#path'
 import b4a from 'b4a'

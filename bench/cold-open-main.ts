@@ -19,8 +19,8 @@ const out: Array<ColdOpen & { sinceProcessStartMs: number }> = []
 for (let i = 0; i < runs; i++) {
   const { result } = await runChild<ColdOpen & { sinceProcessStartMs: number }>('cold-open-child', { dir })
   out.push(result)
-  console.log(`run ${i + 1}: first page ${result.ms.toFixed(0)} ms, ready ${result.readyMs.toFixed(0)} ms, since process start ${result.sinceProcessStartMs.toFixed(0)} ms`)
+  console.log(`run ${i + 1}: first page ${result.ms.toFixed(0)} ms (cpu ${result.cpuMs.toFixed(0)} ms), ready ${result.readyMs.toFixed(0)} ms (cpu ${result.readyCpuMs.toFixed(0)} ms), since process start ${result.sinceProcessStartMs.toFixed(0)} ms`)
 }
 const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-console.log(`median: first page ${med(out.map((r) => r.ms)).toFixed(0)} ms, ready ${med(out.map((r) => r.readyMs)).toFixed(0)} ms`)
+console.log(`median: first page ${med(out.map((r) => r.ms)).toFixed(0)} ms (cpu ${med(out.map((r) => r.cpuMs)).toFixed(0)} ms), ready ${med(out.map((r) => r.readyMs)).toFixed(0)} ms (cpu ${med(out.map((r) => r.readyCpuMs)).toFixed(0)} ms)`)
 console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`)

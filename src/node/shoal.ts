@@ -280,7 +280,8 @@ export class Shoal extends ReadyResource {
    * close stay closed. The open record of that close answers in one row when it belongs to these
    * views (`useRecord`, and the same views generation); else the tracked list, and the record's
    * or the legacy per-feed rows' settled feeds checked against the views' checkpoints (a wiped
-   * view opens them all). The record is cleared until the next clean close, so after a crash every feed is opened.
+   * view opens them all). The record is cleared until the next clean close, so after a crash
+   * every feed is opened.
    */
   private async findLazy (state: NodeState, db: ViewDb, useRecord: boolean): Promise<FeedKey[]> {
     // Legacy rows beside a record were written after it, by an older version: they win.

@@ -1,19 +1,21 @@
 /**
  * Primary node state that cannot be recomputed from the feeds, kept apart from the derived views:
- * which device feed is mine and how long it has been (to notice a lost or rolled-back feed), and
- * which other feeds this node tracks. A small RocksDB in `<storage>/state/`; a views rebuild
- * never touches it.
+ * which device feed is mine and how long it has been (to notice a lost or rolled-back feed),
+ * which other feeds this node tracks (a row each), and the open record that a clean close leaves
+ * for the next open. A small RocksDB in `<storage>/state/`; a views rebuild never touches it.
  */
 import path from '#path'
 import b4a from 'b4a'
+import c from 'compact-encoding'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { ShoalError } from '../errors.js'
 import { refBytes, readUint64BE, writeUint64BE, type FeedKey, type MessageRef } from '../ids.js'
 import type { ReceiptStore } from '../views/indexer.js'
+import { checkpoint as checkpointEnc, type Checkpoint } from '../views/records.js'
 import { openFault, writeFault } from './storage.js'
 
-const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05, notificationsSeen: 0x06, rooms: 0x07, settled: 0x08 } as const
+const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05, notificationsSeen: 0x06, rooms: 0x07, settled: 0x08, openRecord: 0x09 } as const
 
 /** Rows read per native call when listing feeds (the iterator's default of 8 made 3,000 cost 375 calls). */
 const SCAN_CAPACITY = 512
@@ -22,6 +24,52 @@ const DEVICE_FEED = b4a.from([TAG.deviceFeed])
 const FEED_LENGTH = b4a.from([TAG.feedLength])
 const MIGRATED = b4a.from([TAG.migrated])
 const NOTIFICATIONS_SEEN = b4a.from([TAG.notificationsSeen])
+const OPEN_RECORD = b4a.from([TAG.openRecord])
+/** The legacy settled rows (one per feed, `settled | feed` → u64 length), read once after an upgrade. */
+const LEGACY_SETTLED = { gt: b4a.from([TAG.settled]), lt: b4a.from([TAG.settled + 1]) }
+
+/**
+ * What a clean close leaves for the next open, in one row, so that open reads no row per feed:
+ * every tracked feed, those fully indexed with their views checkpoint then (left closed), the
+ * others to open. Valid only for the views generation it names (a wiped or replaced views folder
+ * has another); cleared as soon as an open reads it, so after a crash every feed is opened.
+ */
+export interface OpenRecord {
+  /** The views generation (src/node/storage-checks.ts viewsGeneration) the checkpoints belong to. */
+  views: Uint8Array
+  settled: Array<{ feed: FeedKey, checkpoint: Checkpoint }>
+  unsettled: FeedKey[]
+}
+
+const settledEntry: c.Encoder<{ feed: FeedKey, checkpoint: Checkpoint }> = {
+  preencode (s, v) { c.fixed32.preencode(s, v.feed); checkpointEnc.preencode(s, v.checkpoint) },
+  encode (s, v) { c.fixed32.encode(s, v.feed); checkpointEnc.encode(s, v.checkpoint) },
+  decode (s) { return { feed: b4a.from(c.fixed32.decode(s)) as FeedKey, checkpoint: checkpointEnc.decode(s) } }
+}
+
+/** Version 1: views generation, settled feeds with checkpoints, unsettled feed keys. */
+const openRecordEnc: c.Encoder<OpenRecord> = {
+  preencode (s, v) {
+    c.uint.preencode(s, 1)
+    c.buffer.preencode(s, v.views)
+    c.array(settledEntry).preencode(s, v.settled)
+    c.array(c.fixed32).preencode(s, v.unsettled)
+  },
+  encode (s, v) {
+    c.uint.encode(s, 1)
+    c.buffer.encode(s, v.views)
+    c.array(settledEntry).encode(s, v.settled)
+    c.array(c.fixed32).encode(s, v.unsettled)
+  },
+  decode (s) {
+    const version = c.uint.decode(s)
+    if (version !== 1) throw ShoalError.STORAGE_ERROR(`unknown open record version ${version}`)
+    const views = b4a.from(c.buffer.decode(s) ?? b4a.alloc(0))
+    const settled = c.array(settledEntry).decode(s)
+    const unsettled = c.array(c.fixed32).decode(s).map((k) => b4a.from(k) as FeedKey)
+    return { views, settled, unsettled }
+  }
+}
 
 /**
  * Besides the feeds, the state keeps when each message with a future timestamp was first received
@@ -88,37 +136,43 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   }
 
   /**
-   * Tracked feeds that were fully indexed when the node last closed cleanly, with their length
-   * then (Shoal leaves them closed until something replicates or reads them).
+   * What the last clean close recorded for this open (see OpenRecord), or null: after a crash,
+   * on a fresh folder, or from a version that kept one row per feed (see legacySettledFeeds).
+   * A record that does not decode counts as none (every feed is then opened).
    */
-  async settledFeeds (): Promise<Array<{ feed: FeedKey, length: number }>> {
+  async openRecord (): Promise<OpenRecord | null> {
+    const raw = await this.rocks.get(OPEN_RECORD)
+    if (raw === null) return null
+    try {
+      return c.decode(openRecordEnc, raw)
+    } catch {
+      return null // only makes this open slower: every tracked feed is opened
+    }
+  }
+
+  /**
+   * Settled feeds as versions before the open record kept them (one row per feed with its
+   * length then), read only when there is no open record (the first open after an upgrade).
+   */
+  async legacySettledFeeds (): Promise<Array<{ feed: FeedKey, length: number }>> {
     const out: Array<{ feed: FeedKey, length: number }> = []
-    for await (const { key, value } of this.rocks.iterator({ gt: b4a.from([TAG.settled]), lt: b4a.from([TAG.settled + 1]), capacity: SCAN_CAPACITY })) {
+    for await (const { key, value } of this.rocks.iterator({ ...LEGACY_SETTLED, capacity: SCAN_CAPACITY })) {
       out.push({ feed: b4a.from(key.subarray(1)) as FeedKey, length: readUint64BE(value, 0) })
     }
     return out
   }
 
-  /** Replaces the settled feeds (an empty list clears them: after a crash every feed is opened). */
-  async setSettled (entries: Array<{ feed: FeedKey, length: number }>): Promise<void> {
-    const w = this.rocks.write({ capacity: entries.length + 1, autoDestroy: true })
-    w.tryDeleteRange(b4a.from([TAG.settled]), b4a.from([TAG.settled + 1]))
-    for (const e of entries) w.tryPut(b4a.concat([b4a.from([TAG.settled]), e.feed]), u64(e.length))
+  /** Replaces the open record (null clears it: after a crash every feed is opened); drops legacy rows. */
+  async setOpenRecord (record: OpenRecord | null): Promise<void> {
+    const w = this.rocks.write({ capacity: 2, autoDestroy: true })
+    w.tryDeleteRange(LEGACY_SETTLED.gt, LEGACY_SETTLED.lt)
+    if (record === null) w.tryDelete(OPEN_RECORD)
+    else w.tryPut(OPEN_RECORD, c.encode(openRecordEnc, record))
     try {
       await w.flush()
     } catch (err) {
       throw await writeFault(this.path, `cannot write the node state in ${this.path}`, err)
     }
-  }
-
-  /** Records feeds as settled at these lengths (the others' records stay as they are). */
-  async putSettled (entries: Array<{ feed: FeedKey, length: number }>): Promise<void> {
-    await this.write(entries.map((e) => [settledKey(e.feed), u64(e.length)]))
-  }
-
-  /** Forgets that these feeds were settled (they are opened: a crash from now on must reopen them). */
-  async dropSettled (feeds: FeedKey[]): Promise<void> {
-    await this.write(feeds.map((f) => [settledKey(f), null]))
   }
 
   /** First-receipt times (ms) of messages, null where none is recorded. */
@@ -238,10 +292,6 @@ function roomsKey (key: Uint8Array): Uint8Array {
 
 function trackedKey (feed: Uint8Array): Uint8Array {
   return b4a.concat([b4a.from([TAG.tracked]), feed])
-}
-
-function settledKey (feed: Uint8Array): Uint8Array {
-  return b4a.concat([b4a.from([TAG.settled]), feed])
 }
 
 function u64 (n: number): Uint8Array {

@@ -32,9 +32,9 @@ import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
-import { NodeState } from './node-state.js'
+import { NodeState, type OpenRecord } from './node-state.js'
 import { removeCreated, snapshotCreated } from './storage-repair.js'
-import { checkDeviceFeed, migrateNodeState, openCorestore, openViews } from './storage-checks.js'
+import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, viewsGeneration } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
@@ -138,8 +138,6 @@ export class Shoal extends ReadyResource {
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
   private readonly backlogged = new Set<string>()
-  /** Backlog feeds indexed and closed again in this run: recordSettled records them at a clean close. */
-  private readonly backlogDone = new Set<string>()
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -242,10 +240,10 @@ export class Shoal extends ReadyResource {
       await w.commit()
     }
     await this.indexerInstance.add(this.feedInstance.core)
-    await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
-    const tracked = await this.stateInstance.trackedFeeds()
-    await this.findLazy(this.stateInstance, this.db)
-    await this.startBacklog(tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex'))))
+    const migrated = await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
+    const toOpen = await this.findLazy(this.stateInstance, this.db, !migrated)
+    if (check.replaced !== null && !toOpen.some((f) => b4a.equals(f, check.replaced as FeedKey))) toOpen.push(check.replaced)
+    await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
@@ -255,7 +253,7 @@ export class Shoal extends ReadyResource {
     rooms.on('rooms', () => this.emit('rooms'))
     await rooms.ready()
     // RocksDB rotates its info log on every open; keep only the current one of each database.
-    for (const dir of [this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views]) await pruneRocksLogs(dir)
+    await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
     // With no umask (Bare) the databases just made their files with the default modes: fix them now.
     if (!hasUmask()) await secureStorage(this.paths.root)
   }
@@ -300,23 +298,32 @@ export class Shoal extends ReadyResource {
   }
 
   /**
-   * Which tracked feeds stay closed: those settled at the last clean close whose views checkpoint
-   * still reaches that length (a wiped or rebuilt view opens them all). A feed's record is dropped
-   * before it is opened (here, or in openRemote when it opens later), so after a crash every feed
-   * that was open is opened and indexed as before; one never opened was not changed.
+   * Which tracked feeds stay closed (lazy) and which to open now: those settled at the last clean
+   * close stay closed. The open record of that close answers in one row when it belongs to these
+   * views (`useRecord`, and the same views generation); else the tracked list, and the record's
+   * or the legacy per-feed rows' settled feeds checked against the views' checkpoints (a wiped
+   * view opens them all). The record is cleared until the next clean close, so after a crash
+   * every feed is opened.
    */
-  private async findLazy (state: NodeState, db: ViewDb): Promise<void> {
-    const settled = await state.settledFeeds()
-    if (settled.length === 0) return
+  private async findLazy (state: NodeState, db: ViewDb, useRecord: boolean): Promise<FeedKey[]> {
+    // Legacy rows beside a record were written after it, by an older version: they win.
+    const [record, legacy, generation] = await Promise.all([state.openRecord(), state.legacySettledFeeds(), viewsGeneration(db, false)])
+    if (useRecord && legacy.length === 0 && record !== null && generation !== null && b4a.equals(record.views, generation)) {
+      await state.setOpenRecord(null)
+      for (const s of record.settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
+      return record.unsettled
+    }
+    // Checked against the views' checkpoints, as versions before the record did.
+    const settled = legacy.length > 0 || record === null ? legacy : record.settled.map((s) => ({ feed: s.feed, length: s.checkpoint.position }))
+    await state.setOpenRecord(null)
+    const tracked = await state.trackedFeeds()
     const raws = await db.getMany(settled.map((s) => viewKeys.checkpoint(s.feed)))
-    const opened: FeedKey[] = []
     settled.forEach((s, i) => {
       const raw = raws[i]
       const checkpoint = raw === null ? null : decode(checkpointEnc, raw)
       if (checkpoint !== null && checkpoint.position >= s.length) this.lazy.set(b4a.toString(s.feed, 'hex'), { feed: s.feed, checkpoint })
-      else opened.push(s.feed)
     })
-    await state.dropSettled(opened)
+    return tracked.filter((feed) => !this.lazy.has(b4a.toString(feed, 'hex')))
   }
 
   /**
@@ -358,7 +365,6 @@ export class Shoal extends ReadyResource {
     this.downloads.remove(core)
     this.indexer.remove(feed)
     this.backlogged.delete(hex)
-    this.backlogDone.add(hex)
     this.lazy.set(hex, { feed, checkpoint })
     await core.close()
   }
@@ -373,12 +379,11 @@ export class Shoal extends ReadyResource {
     return this.lazyOpening ?? Promise.resolve()
   }
 
-  /** Opens lazily closed feeds, their settled records dropped first in one batch (see findLazy). */
+  /** Opens lazily closed feeds (the open record was cleared at open: a crash from here opens them all). */
   private async openLazyFeeds (feeds: FeedKey[]): Promise<void> {
     const list = feeds.filter((f) => this.lazy.has(b4a.toString(f, 'hex')))
     if (list.length === 0) return
-    await this.need(this.stateInstance).dropSettled(list)
-    await Promise.all(list.map((feed) => this.openRemote(feed, null, true)))
+    await Promise.all(list.map((feed) => this.openRemote(feed)))
   }
 
   /**
@@ -410,26 +415,30 @@ export class Shoal extends ReadyResource {
   }
 
   /**
-   * Records, at a clean close, the open tracked feeds indexed up to their whole length, so the
-   * next open can leave them closed (the records of feeds never opened are still there): the
-   * cost follows the feeds opened in this run. A failure here only makes the next open slower.
+   * Records, at a clean close, every tracked feed in one open record: those indexed up to their
+   * whole length (and those never opened) with their checkpoints, so the next open can leave them
+   * closed without reading a row per feed. A failure here only makes that open slower.
    */
   private async recordSettled (): Promise<void> {
     const state = this.stateInstance
     const indexer = this.indexerInstance
-    if (state === null || indexer === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
-    const out: Array<{ feed: FeedKey, length: number }> = []
-    for (const hex of this.backlogDone) {
-      const l = this.lazy.get(hex) // indexed and closed again by the backlog in this run
-      if (l !== undefined) out.push({ feed: l.feed, length: l.checkpoint.position })
+    const db = this.db
+    if (state === null || indexer === null || db === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
+    const settled: OpenRecord['settled'] = []
+    const unsettled: FeedKey[] = []
+    for (const [hex, l] of this.lazy) {
+      if (this.backlogged.has(hex)) unsettled.push(l.feed) // its backlog turn has not come: not indexed yet
+      else settled.push({ feed: l.feed, checkpoint: l.checkpoint })
     }
     for (const core of this.remote.values()) {
-      if (!core.opened || core.closing) continue
       const feed = core.key as FeedKey
-      if (!this.watch.isRefused(feed) && indexer.position(feed) >= core.length) out.push({ feed, length: core.length })
+      const checkpoint = core.opened && !core.closing && !this.watch.isRefused(feed) ? indexer.checkpointOf(feed) : null
+      if (checkpoint !== null && checkpoint.position >= core.length) settled.push({ feed, checkpoint })
+      else unsettled.push(feed)
     }
     try {
-      await state.putSettled(out)
+      const views = await viewsGeneration(db, true)
+      if (views !== null) await state.setOpenRecord({ views, settled, unsettled })
     } catch {
       // Nothing recorded: the next open opens every feed, as without this record.
     }
@@ -465,7 +474,6 @@ export class Shoal extends ReadyResource {
     this.lazyOpening = null
     this.backlog = null
     this.backlogged.clear()
-    this.backlogDone.clear()
     if (this.feedInstance) await this.feedInstance.close()
     if (this.storeInstance) await this.storeInstance.close()
     if (this.db) await this.db.close()
@@ -616,15 +624,13 @@ export class Shoal extends ReadyResource {
     await this.openRemote(feed, owner)
   }
 
-  /** Opens a tracked feed; a lazily closed one loses its settled record first (unless `dropped` already). */
-  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null, dropped = false): Promise<void> {
+  /** Opens a tracked feed (also one left closed: findLazy cleared the open record, so a crash reopens it). */
+  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     if (this.remote.has(hex)) return
-    const wasLazy = this.lazy.delete(hex)
+    this.lazy.delete(hex)
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
-    // Before anything can download into it: a crash from here on must not leave it closed.
-    if (wasLazy && !dropped) await this.need(this.stateInstance).dropSettled([feed])
     await core.ready()
     this.watch.add(core, owner)
     if (this.watch.isRefused(feed)) return

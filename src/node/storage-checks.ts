@@ -6,11 +6,12 @@
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import Hypercore from 'hypercore'
+import sodium from 'sodium-universal'
 import { DEVICE_FEED_NAME } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
 import { feedToString, type FeedKey } from '../ids.js'
-import { META_VERSION, keys, TAG, key } from '../views/keys.js'
+import { META_VERSION, VIEWS_GENERATION, keys, TAG, key } from '../views/keys.js'
 import { checkpoint as checkpointEnc, decode } from '../views/records.js'
 import { ViewDb } from '../views/view-db.js'
 import type { NodeState } from './node-state.js'
@@ -99,17 +100,34 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
 }
 
 /**
+ * The id of the views' current generation (a wipe, a rebuild or a new views folder starts a new
+ * one), so a record of their checkpoints kept elsewhere (the open record in state/) can tell
+ * whether it still describes them. With `create`, makes one where there is none; else null then.
+ */
+export async function viewsGeneration (db: ViewDb, create: boolean): Promise<Uint8Array | null> {
+  const id = await db.get(VIEWS_GENERATION)
+  if (id !== null || !create) return id === null ? null : b4a.from(id)
+  const fresh = b4a.alloc(16)
+  sodium.randombytes_buf(fresh)
+  const w = db.txn()
+  w.put(VIEWS_GENERATION, fresh)
+  await w.commit()
+  return fresh
+}
+
+/**
  * Moves the tracked-feed list and the first-receipt times out of views/ (where older versions
  * kept them) into the node state, once. The list also takes every other device feed stored in
  * cores/, so a views folder that was damaged or deleted before this migration loses no feed.
  */
-export async function migrateNodeState (state: NodeState, db: ViewDb, store: Corestore, mine: FeedKey): Promise<void> {
-  if (await state.migrated('views-node-state')) return
+export async function migrateNodeState (state: NodeState, db: ViewDb, store: Corestore, mine: FeedKey): Promise<boolean> {
+  if (await state.migrated('views-node-state')) return false
   const tracked: FeedKey[] = await deviceFeedsOnDisk(store, mine)
   for await (const { key: k } of db.scanPrefix(key(TAG.trackedFeed))) tracked.push(b4a.from(k.subarray(1)) as FeedKey)
   const receipts: Array<{ ref: Uint8Array, at: Uint8Array }> = []
   for await (const { key: k, value } of db.scanPrefix(key(TAG.receipt))) receipts.push({ ref: b4a.from(k.subarray(1)), at: b4a.from(value) })
   await state.finishMigration('views-node-state', tracked, receipts)
+  return true
 }
 
 /** Keys of every device feed stored in cores/ (a core whose block 0 is a valid feed header) but mine. */

@@ -124,21 +124,23 @@ async function fixModes (p: string, mode: number): Promise<void> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
     throw storageFault(`cannot read ${p}`, err)
   }
-  for (const name of entries) {
+  // Siblings are checked side by side (one file-system round trip per level, not per file); the
+  // first refusal or failure is what the open reports.
+  await Promise.all(entries.map(async (name) => {
     const child = path.join(p, name)
     let st
     try {
       st = await fs.lstat(child)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue // removed meanwhile (a RocksDB LOG rotation)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // removed meanwhile (a RocksDB LOG rotation)
       throw storageFault(`cannot read ${child}`, err)
     }
     if (uid() !== -1 && st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${child} belongs to another user (uid ${st.uid}); someone else wrote into this storage folder`)
     // Links are neither followed nor changed (the desktop browser profile keeps its Singleton*
     // links there); sockets are the serving node's, 0600 already (ipc.ts).
-    if (st.isSymbolicLink() || st.isSocket()) continue
+    if (st.isSymbolicLink() || st.isSocket()) return
     await fixModes(child, st.mode)
-  }
+  }))
 }
 
 /**

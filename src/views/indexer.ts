@@ -80,6 +80,8 @@ export class Indexer extends ReadyResource {
   private readonly own = new Set<TrackedFeed>()
   /** Identities I block (hex), as the views say. */
   private readonly blocked = new Set<string>()
+  /** Set once `blocked` has been read from the views (see loadBlocked). */
+  private blockedLoaded: Promise<void> | null = null
   private running: Promise<void> | null = null
   /** Home rows deleted since the home range was last compacted, and when the next compaction may run (ms). */
   private homeDeleted = 0
@@ -100,7 +102,8 @@ export class Indexer extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
-    await this.loadBlocked()
+    // My blocks are read when first needed (a chunk to index, or a feed of someone else added),
+    // not here: a node whose feeds are all indexed opens without reading its contact rows.
   }
 
   protected override async _close (): Promise<void> {
@@ -117,11 +120,29 @@ export class Indexer extends ReadyResource {
     this.wake()
   }
 
-  private async loadBlocked (): Promise<void> {
-    this.blocked.clear()
-    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, this.me))) {
-      if (decode(storedContact, value).blocking) this.blocked.add(toHex(k.subarray(33, 65)))
+  /**
+   * Reads which identities I block, once (later changes come from indexing my contact records).
+   * Before any chunk is indexed, so no block of mine is committed while it reads.
+   */
+  private loadBlocked (): Promise<void> {
+    if (this.blockedLoaded === null) {
+      const p: Promise<void> = this.readBlocked().then((blocked) => {
+        if (this.blockedLoaded !== p) return // a reindex emptied the views meanwhile
+        this.blocked.clear()
+        for (const b of blocked) this.blocked.add(b)
+      })
+      this.blockedLoaded = p
+      p.catch(() => { if (this.blockedLoaded === p) this.blockedLoaded = null }) // the caller reports it; the next need reads again
     }
+    return this.blockedLoaded
+  }
+
+  private async readBlocked (): Promise<Set<string>> {
+    const blocked = new Set<string>()
+    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, this.me))) {
+      if (decode(storedContact, value).blocking) blocked.add(toHex(k.subarray(33, 65)))
+    }
+    return blocked
   }
 
   /** Starts indexing a feed (idempotent). The core stays owned by the caller. */
@@ -134,6 +155,9 @@ export class Indexer extends ReadyResource {
     const [ckRaw, idRaw] = await this.db.getMany([keys.checkpoint(key), keys.feedIdentity(key)])
     if (this.feeds.has(hex)) return
     const identity = idRaw === null ? null : decode(feedIdentity, idRaw)
+    const id = identity?.identity
+    if (id != null && !b4a.equals(id, this.me)) await this.loadBlocked()
+    if (this.feeds.has(hex)) return
     const f: TrackedFeed = {
       key,
       hex,
@@ -162,14 +186,14 @@ export class Indexer extends ReadyResource {
     this.feeds.delete(hex)
   }
 
-  position (feed: Uint8Array): number {
-    return this.feeds.get(b4a.toString(feed, 'hex'))?.checkpoint.position ?? 0
-  }
-
-  /** How far a tracked feed is indexed (a copy), or null when it is not tracked. */
+  /** The checkpoint of a feed being indexed (a copy), or null when it is not tracked here. */
   checkpointOf (feed: Uint8Array): Checkpoint | null {
     const f = this.feeds.get(b4a.toString(feed, 'hex'))
     return f === undefined ? null : { ...f.checkpoint }
+  }
+
+  position (feed: Uint8Array): number {
+    return this.feeds.get(b4a.toString(feed, 'hex'))?.checkpoint.position ?? 0
   }
 
   /** Tracked device feeds whose header names `identity` (blocked ones included). */
@@ -221,6 +245,7 @@ export class Indexer extends ReadyResource {
       await this.idle()
       await this.db.wipeDerived()
       this.blocked.clear()
+      this.blockedLoaded = Promise.resolve() // nothing is blocked in empty views
       this.emit('contacts')
       for (const f of this.feeds.values()) {
         f.checkpoint = emptyCheckpoint()
@@ -284,6 +309,7 @@ export class Indexer extends ReadyResource {
     while (!this.paused && !this.closing) {
       const f = this.next()
       if (f === null) return
+      await this.loadBlocked()
       const start = f.checkpoint.position
       const end = Math.min(f.core.contiguousLength, start + CHUNK)
       const blocks = await readBlocks(f.core, start, end)

@@ -106,6 +106,13 @@ export function prefixEnd (prefix: Uint8Array): Uint8Array {
 
 export const META_VERSION = key(TAG.meta, b4a.from('views-version'))
 
+/**
+ * A random id of this generation of the derived views, written by the node (storage-checks.ts
+ * viewsGeneration). It sits in the checkpoints' tag (no feed key is 10 bytes, and checkpoints are
+ * only read by key), so every wipe of the derived views removes it with the checkpoints.
+ */
+export const VIEWS_GENERATION = key(TAG.checkpoint, b4a.from('generation'))
+
 export const keys = {
   trackedFeed: (feed: Uint8Array) => key(TAG.trackedFeed, feed),
   receipt: (ref: MessageRef) => refKey(TAG.receipt, null, ref),

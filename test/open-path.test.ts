@@ -1,0 +1,160 @@
+import test, { type Test } from 'brittle'
+import b4a from 'b4a'
+import { createPeer, replicate, syncFeed } from './helpers/peers.js'
+import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import type { FeedKey, IdentityKey } from '../src/ids.js'
+import { NodeState } from '../src/node/node-state.js'
+import { Shoal } from '../src/node/shoal.js'
+import { ViewDb } from '../src/views/view-db.js'
+
+/**
+ * Counts the rows an open reads from views/ (every scanned row, every key asked) and from state/
+ * (every row of a list), by wrapping the prototypes until the returned function is called.
+ */
+function countReads (t: Test): { rows: () => number, lists: string[], stop: () => void } {
+  let rows = 0
+  const lists: string[] = []
+  const vp = ViewDb.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
+  const sp = NodeState.prototype as unknown as Record<string, (...a: unknown[]) => unknown>
+  const saved: Array<[Record<string, unknown>, string, unknown]> = []
+  const wrap = (proto: Record<string, (...a: unknown[]) => unknown>, name: string, fn: (orig: (...a: unknown[]) => unknown) => (...a: unknown[]) => unknown): void => {
+    saved.push([proto, name, proto[name]])
+    proto[name] = fn(proto[name])
+  }
+  wrap(vp, 'scan', (orig) => async function * (this: unknown, ...a: unknown[]) {
+    for await (const e of orig.apply(this, a) as AsyncIterable<unknown>) { rows++; yield e }
+  })
+  wrap(vp, 'get', (orig) => function (this: unknown, ...a: unknown[]) { rows++; return orig.apply(this, a) })
+  wrap(vp, 'getMany', (orig) => function (this: unknown, ...a: unknown[]) { rows += (a[0] as unknown[]).length; return orig.apply(this, a) })
+  for (const name of ['trackedFeeds', 'legacySettledFeeds', 'scanRaw', 'roomScan']) {
+    wrap(sp, name, (orig) => async function (this: unknown, ...a: unknown[]) {
+      const out = await orig.apply(this, a) as unknown[]
+      rows += out.length
+      lists.push(name)
+      return out
+    })
+  }
+  const stop = (): void => { for (const [proto, name, fn] of saved.splice(0)) proto[name] = fn }
+  t.teardown(stop)
+  return { rows: () => rows, lists, stop }
+}
+
+async function reopenCounting (t: Test, dir: string): Promise<{ shoal: Shoal, rows: number, lists: string[] }> {
+  const shoal = new Shoal(dir)
+  t.teardown(() => shoal.close(), { order: 1 })
+  const count = countReads(t)
+  try {
+    await shoal.ready()
+  } finally {
+    count.stop()
+  }
+  return { shoal, rows: count.rows(), lists: count.lists }
+}
+
+function randomKey (): Uint8Array {
+  return keyPairFromSeed(createSeed()).publicKey
+}
+
+test('open path – a clean reopen reads as many rows with 60 follows and tracked feeds as with none', async (t) => {
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  await b.close()
+  const before = await reopenCounting(t, dir)
+  const n = 60
+  for (let i = 0; i < n; i++) {
+    await before.shoal.follow(keyPairFromSeed(createSeed()).publicKey as IdentityKey)
+    await before.shoal.addFeed(randomKey() as FeedKey)
+  }
+  await before.shoal.block(keyPairFromSeed(createSeed()).publicKey as IdentityKey)
+  await before.shoal.close()
+
+  const after = await reopenCounting(t, dir)
+  t.is(after.shoal.trackedFeeds.length, n, 'every feed is still tracked')
+  t.is(after.shoal.trackedCores().length, 0, 'none is opened')
+  t.is(after.rows, before.rows, `rows read by the open: ${after.rows} with ${n} follows and feeds, ${before.rows} with none`)
+  t.absent(after.lists.includes('trackedFeeds'), 'the tracked list is not scanned after a clean close')
+  t.is((await after.shoal.views.following(after.shoal.identity)).length, n, 'the follows are all there')
+  t.is((await after.shoal.views.blocking(after.shoal.identity)).length, 1, 'and the block')
+})
+
+test('open path – a folder with the per-feed settled rows of older versions opens lazily once, then uses one record', async (t) => {
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  for (let i = 0; i < 2; i++) {
+    const w = await createPeer(t, { name: `w${i}` })
+    await w.post({ text: `hello from w${i}` })
+    replicate(w, b, t)
+    await b.follow(w.identity)
+    await syncFeed(b, w)
+  }
+  const timeline = (await b.timeline()).items.map((i) => i.text)
+  const totals = b.totals()
+  await b.close()
+
+  // Rewrite what the close recorded in the layout of older versions: `0x08 | feed` → u64 length.
+  const state = new NodeState(b.paths.state)
+  await state.ready()
+  const record = await state.openRecord()
+  t.ok(record !== null, 'a clean close writes the open record')
+  t.is(record?.settled.length, 2, 'with both feeds settled')
+  const legacy: Array<[Uint8Array, Uint8Array | null]> = (record?.settled ?? []).map((s) => {
+    const len = b4a.alloc(8)
+    new DataView(len.buffer, len.byteOffset, 8).setBigUint64(0, BigInt(s.checkpoint.position))
+    return [b4a.concat([b4a.from([0x08]), s.feed]), len]
+  })
+  await state.writeRaw([...legacy, [b4a.from([0x09]), null]])
+  t.is((await state.legacySettledFeeds()).length, 2, 'the old layout is in place')
+  await state.close()
+
+  const old = await reopenCounting(t, dir)
+  t.ok(old.lists.includes('trackedFeeds'), 'no record: the tracked list and the old rows are read')
+  t.is(old.shoal.trackedCores().length, 0, 'and honoured: no feed is opened')
+  t.alike((await old.shoal.timeline()).items.map((i) => i.text), timeline, 'the timeline reads the same')
+  t.alike(old.shoal.totals(), totals, 'totals count the closed feeds')
+  await old.shoal.close()
+
+  const next = await reopenCounting(t, dir)
+  t.absent(next.lists.includes('trackedFeeds'), 'the next open reads the record, not the tracked list')
+  t.is(next.shoal.trackedCores().length, 0, 'no feed is opened')
+  t.is(next.shoal.trackedFeeds.length, 2, 'both are tracked')
+  t.alike(next.shoal.totals(), totals)
+  await next.shoal.close()
+  const after = new NodeState(b.paths.state)
+  await after.ready()
+  t.alike(await after.legacySettledFeeds(), [], 'the old rows are gone')
+  t.is(await after.trackedFeeds().then((f) => f.length), 2, 'the tracked list (primary) is intact')
+  await after.close()
+})
+
+test('open path – a record of other views (rebuilt by reindex) is not trusted but checked against the checkpoints', async (t) => {
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  const w = await createPeer(t, { name: 'w' })
+  await w.post({ text: 'one' })
+  replicate(w, b, t)
+  await b.follow(w.identity)
+  await syncFeed(b, w)
+  await b.close()
+
+  // Keep this close's record, then let a later session rebuild the views and die without a clean close.
+  const state = new NodeState(b.paths.state)
+  await state.ready()
+  const record = await state.openRecord()
+  await state.close()
+  const s2 = new Shoal(dir)
+  await s2.ready()
+  await s2.reindex()
+  await s2.close()
+  const put = new NodeState(b.paths.state)
+  await put.ready()
+  const { views } = record ?? { views: b4a.alloc(0) }
+  const next = await put.openRecord()
+  t.ok(next !== null && !b4a.equals(next.views, views), 'a rebuild starts a new views generation')
+  if (record !== null) await put.setOpenRecord(record) // the stale record, as if written before the rebuild
+  await put.close()
+
+  const again = await reopenCounting(t, dir)
+  t.ok(again.lists.includes('trackedFeeds'), 'a record of other views is ignored: the tracked list is read')
+  t.is(again.shoal.trackedCores().length, 0, 'the views checkpoints still say the feed is indexed: left closed')
+  t.alike((await again.shoal.timeline()).items.map((i) => i.text), ['one'])
+})

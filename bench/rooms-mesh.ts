@@ -2,6 +2,7 @@
  * What both sides of the rooms benchmark share: the in-process replication mesh, the wait for a
  * condition re-checked on `update`, and the writers' burst loop (so both sides append alike).
  */
+import safetyCatch from 'safety-catch'
 import type Corestore from 'corestore'
 
 /** Anything whose streams must join an Autobase wakeup protocol (a Room, or `base.wakeupProtocol`). */
@@ -42,16 +43,44 @@ export async function until (emitters: Emitter[], done: () => Promise<boolean>):
 
 /**
  * One writer's run: `n` messages in bursts of `burst` appends issued together (Autobase folds the
- * appends that arrive while it is busy into one batch), awaiting each burst before the next, and
- * `afterBurst` (the indexer's ack) after each.
+ * appends that arrive while it is busy into one batch), awaiting each burst before the next.
  */
-export async function writeBursts (n: number, burst: number, append: () => Promise<unknown>, afterBurst?: () => Promise<unknown>): Promise<void> {
+export async function writeBursts (n: number, burst: number, append: () => Promise<unknown>): Promise<void> {
   for (let done = 0; done < n; done += burst) {
     const size = Math.min(burst, n - done)
     const pending: Array<Promise<unknown>> = []
     for (let k = 0; k < size; k++) pending.push(append())
     await Promise.all(pending)
-    if (afterBurst !== undefined) await afterBurst()
+  }
+}
+
+interface Ackable { on (e: 'update', f: () => void): unknown, off (e: 'update', f: () => void): unknown, ack (): Promise<void> }
+
+/**
+ * Keeps an indexer acking while the others write: after every update of its base (which is how it
+ * learns of new nodes), one ack at a time; `ack` appends only when there are nodes to confirm.
+ * Without it, the nodes of writers that are still posting after the indexer stopped would stay
+ * unindexed (held in memory, and reordered) until the indexer's next append. Returns stop.
+ */
+export function ackOnUpdate (base: Ackable): () => Promise<void> {
+  let running: Promise<void> | null = null
+  let again = false
+  let stopped = false
+  const kick = (): void => {
+    if (stopped) return
+    if (running !== null) { again = true; return }
+    running = (async () => {
+      do {
+        again = false
+        await base.ack()
+      } while (again && !stopped)
+    })().catch(safetyCatch).finally(() => { running = null })
+  }
+  base.on('update', kick)
+  return async () => {
+    stopped = true
+    base.off('update', kick)
+    while (running !== null) await running
   }
 }
 

@@ -4,14 +4,14 @@
  * `{ indexer: false }`), the same encryption, ack and replication set-up. Its apply stores each
  * block under (writer, length) and counts them: one get and two puts per message, against the
  * room's three gets and three puts. A fourth writer, added before the run and offline for all of
- * it, then catches up.
+ * it, then catches up by applying every node (fast-forward off, as on the room side).
  */
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import Autobase from 'autobase'
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
-import { mesh, until, writeBursts, type SideResult } from './rooms-mesh.js'
+import { ackOnUpdate, mesh, until, writeBursts, type SideResult } from './rooms-mesh.js'
 
 const COUNT = b4a.from([0])
 
@@ -46,7 +46,7 @@ export async function rawSide (dirs: string[], n: number, burst: number, msgByte
     }
   }
   const mk = (i: number, key: Uint8Array | null): Autobase<Hyperbee> =>
-    new Autobase<Hyperbee>(stores[i]!.namespace('bench'), key, { open, apply: apply(i === 3), close: v => v.close(), encryptionKey, ackInterval: 0 })
+    new Autobase<Hyperbee>(stores[i]!.namespace('bench'), key, { open, apply: apply(i === 3), close: v => v.close(), encryptionKey, ackInterval: 0, ...(i === 3 ? { fastForward: false } : {}) })
   const first = mk(0, null)
   await first.ready()
   const bases = [first, mk(1, first.key), mk(2, first.key), mk(3, first.key)]
@@ -62,12 +62,14 @@ export async function rawSide (dirs: string[], n: number, burst: number, msgByte
   const stopWriters = mesh(stores.slice(0, 3), writers.map(b => [b.wakeupProtocol]))
   const msg = b4a.concat([b4a.from([1]), b4a.alloc(msgBytes - 1, 'x')])
   const start = performance.now()
-  await Promise.all(writers.map(async (b, i) => writeBursts(n, burst, async () => b.append(msg), i === 0 ? async () => b.ack() : undefined)))
+  const stopAcks = ackOnUpdate(first)
+  await Promise.all(writers.map(async b => writeBursts(n, burst, async () => b.append(msg))))
   await until(writers, async () => {
     for (const b of writers) if (await count(b.view) !== 3 * n) return false
     return true
   })
   const ms = performance.now() - start
+  await stopAcks()
   const appliedBefore = stats.applied
   const t0 = performance.now()
   const stops = [0, 1, 2].map(i => mesh([stores[i]!, stores[3]!], [[writers[i]!.wakeupProtocol], [late.wakeupProtocol]]))

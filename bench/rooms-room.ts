@@ -2,7 +2,9 @@
  * The rooms benchmark's Shoal side: a room made by the first of three members (its only indexer),
  * two more joined by invite, and a fourth invited before the run and offline for all of it. The
  * three post n messages each in bursts while replicating in-process; then the fourth connects to
- * all three and catches up. Its `stats` count the nodes its apply is given (a reorder re-applies).
+ * all three and catches up. It applies every node itself (fast-forward off: with it on, a member
+ * that missed a fully indexed history skips to the signed view and applies nothing), and its
+ * `stats` count the nodes its apply is given: 1 per message, plus what reorders apply again.
  */
 import b4a from 'b4a'
 import Corestore from 'corestore'
@@ -11,7 +13,7 @@ import { Room, MemoryRoomKeyStore, memoryChannelPair } from '../src/groups/index
 import { randomKey, sealBody, type SignKeyPair } from '../src/groups/room-crypto.js'
 import { OP_VERSION } from '../src/groups/room-caps.js'
 import { encode, encodeOp, messageBody, OP } from '../src/groups/room-schema.js'
-import { mesh, until, writeBursts, type Replicable, type SideResult } from './rooms-mesh.js'
+import { ackOnUpdate, mesh, until, writeBursts, type Replicable, type SideResult } from './rooms-mesh.js'
 
 function identity (): SignKeyPair {
   const publicKey = b4a.alloc(32)
@@ -34,7 +36,7 @@ export async function roomSide (dirs: string[], n: number, burst: number, text: 
   const ids = stores.map(() => identity())
   const keys = stores.map(() => new MemoryRoomKeyStore())
   const stats = { applied: 0 }
-  const opts = (i: number): ConstructorParameters<typeof Room>[2] => ({ namespace: 'bench', identity: ids[i]!, keys: keys[i]!, ackInterval: 0, name: 'bench', ...(i === 3 ? { stats } : {}) })
+  const opts = (i: number): ConstructorParameters<typeof Room>[2] => ({ namespace: 'bench', identity: ids[i]!, keys: keys[i]!, ackInterval: 0, name: 'bench', ...(i === 3 ? { stats, fastForward: false } : {}) })
   const creator = new Room(stores[0]!, null, opts(0))
   await creator.ready()
   const rooms: Room[] = [creator]
@@ -54,12 +56,14 @@ export async function roomSide (dirs: string[], n: number, burst: number, text: 
   const stopWriters = mesh(stores.slice(0, 3), writers.map(r => [r]))
   const before = (await creator.info())!.messages
   const start = performance.now()
-  await Promise.all(writers.map(async (r, i) => writeBursts(n, burst, async () => r.post(text), i === 0 ? async () => r.base.ack() : undefined)))
+  const stopAcks = ackOnUpdate(creator.base)
+  await Promise.all(writers.map(async r => writeBursts(n, burst, async () => r.post(text))))
   await until(writers, async () => {
     for (const r of writers) if ((await r.info())!.messages !== before + 3 * n) return false
     return true
   })
   const ms = performance.now() - start
+  await stopAcks()
   const appliedBefore = stats.applied
   const t0 = performance.now()
   const stops = [0, 1, 2].map(i => mesh([stores[i]!, stores[3]!], [[writers[i]!], [late]]))

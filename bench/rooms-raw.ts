@@ -26,8 +26,8 @@ async function count (view: Hyperbee | Hyperbee.Batch): Promise<number> {
   return c === null ? 0 : new DataView(c.value.buffer, c.value.byteOffset).getUint32(0)
 }
 
-/** Raw Autobase side: 3 writers x n messages in bursts, then the offline fourth replica catches up. */
-export async function rawSide (dirs: string[], n: number, burst: number, msgBytes: number): Promise<SideResult> {
+/** Raw Autobase side: 3 writers x n messages in bursts (`onWritten` when all hold them), then the offline fourth replica catches up. */
+export async function rawSide (dirs: string[], n: number, burst: number, msgBytes: number, onWritten: () => void): Promise<SideResult> {
   const stores = dirs.map(d => new Corestore(d))
   const encryptionKey = b4a.alloc(32)
   sodium.randombytes_buf(encryptionKey)
@@ -69,6 +69,7 @@ export async function rawSide (dirs: string[], n: number, burst: number, msgByte
     return true
   })
   const ms = performance.now() - start
+  onWritten()
   await stopAcks()
   const appliedBefore = stats.applied
   const t0 = performance.now()

@@ -30,8 +30,8 @@ export function postOpBytes (text: string): number {
   return encodeOp(OP.post, OP_VERSION, { epoch: 0, nonce, body, replyTo: null }).byteLength
 }
 
-/** Room side: 3 writers x n posts of `text` in bursts, then the offline fourth member catches up. */
-export async function roomSide (dirs: string[], n: number, burst: number, text: string): Promise<SideResult> {
+/** Room side: 3 writers x n posts of `text` in bursts (`onWritten` when all hold them), then the offline fourth member catches up. */
+export async function roomSide (dirs: string[], n: number, burst: number, text: string, onWritten: () => void): Promise<SideResult> {
   const stores = dirs.map(d => new Corestore(d))
   const ids = stores.map(() => identity())
   const keys = stores.map(() => new MemoryRoomKeyStore())
@@ -63,6 +63,7 @@ export async function roomSide (dirs: string[], n: number, burst: number, text: 
     return true
   })
   const ms = performance.now() - start
+  onWritten()
   await stopAcks()
   const appliedBefore = stats.applied
   const t0 = performance.now()

@@ -3,10 +3,11 @@
  * `npm run bench`): three writers each post N messages into one room while replicating
  * in-process, until all three replicas hold all 3N. Writers post in bursts (`burst` posts issued
  * together, then the next burst), as a chat client sends what was typed while it is busy; the
- * indexer acks after each burst. Baseline: a raw Autobase with the same view (a Hyperbee), the
- * same indexer layout, encryption, acks and replication, whose apply only stores each block. On
- * both sides a fourth replica, added before the run and offline for all of it, then connects to
- * the three and catches up: messages/s and how many nodes its apply was given per message.
+ * indexer (the creator) acks after every update. Baseline: a raw Autobase with the same view (a
+ * Hyperbee), the same indexer layout, encryption, acks and replication, whose apply only stores
+ * each block. On both sides a fourth replica, added before the run and offline for all of it,
+ * then connects to the three and catches up with fast-forward off: messages/s and how many nodes
+ * its apply was given per message (1 + what reorders re-apply). Results: docs/BENCHMARKS.md.
  * Each side runs in its own process, so each peak RSS is that side's alone.
  */
 import { runChild } from './child.js'

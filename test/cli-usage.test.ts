@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { shoal } from './helpers/cli.js'
 import { Shoal } from '../src/node/shoal.js'
-import { execArg, entryArgs, entryValue } from '../src/cli/desktop.js'
+import { NODE_FLAGS, execArg, entryArgs, entryValue } from '../src/cli/desktop.js'
 import { closest, editDistance } from '../src/cli/suggest.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -301,20 +301,20 @@ test('cli usage – desktop --install keeps --storage and SHOAL_BOOTSTRAP in a p
   t.is(r.code, 0, r.stderr)
   const entry = fs.readFileSync(path.join(share, 'applications', 'shoal.desktop'), 'utf8')
   const exec = entry.split('\n').find((l) => l.startsWith('Exec='))?.slice(5) ?? ''
-  t.alike(parseExec(exec), [process.execPath, BIN, 'desktop', '--storage', storage, '--bootstrap', '127.0.0.1:49737', '--hops', '3'], 'round-trips through the launcher\'s rules')
+  t.alike(parseExec(exec), [process.execPath, ...NODE_FLAGS, BIN, 'desktop', '--storage', storage, '--bootstrap', '127.0.0.1:49737', '--hops', '3'], 'round-trips through the launcher\'s rules')
   t.alike(r.json.exec, parseExec(exec))
   t.absent(fs.existsSync(storage), 'installing opens no storage')
 
   const env = await shoal(path.join(dir, 'env store'), ['desktop', '--install'], { XDG_DATA_HOME: share, SHOAL_BOOTSTRAP: 'none' })
   t.is(env.code, 0, env.stderr)
   const exec2 = fs.readFileSync(path.join(share, 'applications', 'shoal.desktop'), 'utf8').split('\n').find((l) => l.startsWith('Exec='))?.slice(5) ?? ''
-  t.alike(parseExec(exec2).slice(2), ['desktop', '--storage', path.join(dir, 'env store'), '--bootstrap', 'none'], '$SHOAL_STORAGE kept too')
+  t.alike(parseExec(exec2).slice(2 + NODE_FLAGS.length), ['desktop', '--storage', path.join(dir, 'env store'), '--bootstrap', 'none'], '$SHOAL_STORAGE kept too')
 
   t.is(execArg('plain/path-1.0'), 'plain/path-1.0', 'nothing to quote')
   t.is(execArg('a b'), '"a b"')
   t.is(entryValue(execArg('new\nline')), '"new\\nline"', 'a newline is a string escape')
   t.alike(parseExec(entryValue(entryArgs({ storage: 'x\ny', bootstrap: null, hops: null, port: null, keepRunning: true }, '/n', '/b').map(execArg).join(' '))),
-    ['/n', '/b', 'desktop', '--storage', 'x\ny', '--keep-running'])
+    ['/n', ...NODE_FLAGS, '/b', 'desktop', '--storage', 'x\ny', '--keep-running'])
 })
 
 test('cli usage – nested subcommands: a table key "group sub" parses, helps and suggests', async (t) => {

@@ -21,6 +21,9 @@ import { startNode, untilSignal } from './network-commands.js'
 const BROWSERS = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome', 'brave-browser', 'microsoft-edge', 'vivaldi']
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 
+/** Node flags of every Shoal launch, as in bin/shoal.js's shebang: a 2 MiB young generation (ARCHITECTURE.md "Memory"). */
+export const NODE_FLAGS = ['--max-semi-space-size=2']
+
 function which (cmd: string, env: NodeJS.ProcessEnv): string | null {
   if (cmd.includes('/')) return cmd
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
@@ -118,9 +121,9 @@ export function entryValue (s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t').replace(/\r/g, '\\r')
 }
 
-/** The Exec line's arguments: node, bin/shoal.js, desktop, then the storage and network given now. */
+/** The Exec line's arguments: node with bin/shoal.js's flags, bin/shoal.js, desktop, then the storage and network given now. */
 export function entryArgs (o: EntryOptions, execPath = process.execPath, bin = path.join(ROOT, 'bin', 'shoal.js')): string[] {
-  const args = [execPath, bin, 'desktop']
+  const args = [execPath, ...NODE_FLAGS, bin, 'desktop']
   if (o.storage !== null) args.push('--storage', o.storage)
   if (o.bootstrap !== null) args.push('--bootstrap', o.bootstrap)
   if (o.hops !== null) args.push('--hops', o.hops)

@@ -83,7 +83,7 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   }
 
   protected override async _open (): Promise<void> {
-    const db = new RocksDB(this.path)
+    const db = new RocksDB(this.path, { blockCache: false, tableCacheIndexAndFilterBlocks: false })
     try {
       await db.ready()
     } catch (err) {

@@ -21,7 +21,7 @@ const FORCE_BOTTOMMOST = 2
  * Memory of the views database, bounded by configuration rather than by data: RocksDB's default
  * memtable (64 MiB, two of them) dominated the peak of a large first index.
  */
-const ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2 }
+const ROCKS_OPTIONS = { writeBufferSize: 8 * 1024 * 1024, maxWriteBufferNumber: 2 }
 
 export interface ScanRange {
   gt?: Uint8Array

@@ -1,8 +1,8 @@
 import test from 'brittle'
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { createLocalDht } from './helpers/swarm.js'
+import { tmpfsMount } from './helpers/files.js'
 import type WebSocket from 'ws'
 import { ApiServer } from '../src/api/server.js'
 import { createApiNode, call as rawCall, tryUpgrade } from './helpers/api.js'
@@ -128,15 +128,8 @@ function fillDisk (file: string): void {
 }
 
 test('room api – a real full disk: after NO_SPACE and the reopen once space is back, room events still reach the WebSocket', async (t) => {
-  const mnt = path.join(await t.tmp(), 'mnt')
-  fs.mkdirSync(mnt)
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mnt], { stdio: 'pipe' })
-  } catch (err) {
-    t.comment(`skipped: cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]}); needs root`)
-    return
-  }
-  t.teardown(() => { execFileSync('umount', ['-l', mnt]) }, { order: 2 })
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
   const testnet = await createLocalDht(t)
   const { app, api } = await createApiNode(t, testnet, { name: 'alice', storage: path.join(mnt, 'store') })
   const { id } = await call(api, 'roomCreate', { name: 'full disk' })

@@ -109,7 +109,8 @@ test('room node – wrong, used and expired codes are refused with coded errors 
   await t.exception(a.rooms.post(z32.encode(b4a.alloc(32)), 'x'), /UNKNOWN_ROOM/)
 })
 
-test('room node – removal rotates the epoch key on the admin node; the removed member reads nothing new', async t => {
+/** Alice's room "team" with bob as a member and carol as a moderator, on a fresh testnet. */
+async function teamOfThree (t: Parameters<Parameters<typeof test>[1]>[0]): Promise<{ a: Shoal, b: Shoal, c: Shoal, id: string }> {
   const testnet = await createLocalDht(t)
   const [a, b] = await pair(t, testnet)
   const c = await createSwarmPeer(t, testnet, { name: 'carol' })
@@ -117,6 +118,11 @@ test('room node – removal rotates the epoch key on the admin node; the removed
   await a.rooms.announced()
   await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
   await c.rooms.join((await a.rooms.invite(id, { role: ROLE.moderator })).code, { timeout: 60_000 })
+  return { a, b, c, id }
+}
+
+test('room node – removal rotates the epoch key on the admin node; the removed member reads nothing new', async t => {
+  const { a, b, c, id } = await teamOfThree(t)
   const epoch0 = (await a.rooms.room(id).info())!.epoch
   await a.rooms.remove(id, c.id)
   const info = (await a.rooms.room(id).info())!
@@ -141,13 +147,7 @@ async function untilTrue (node: Shoal, check: () => Promise<boolean>): Promise<v
 }
 
 test('room node – a member leaves: gone for the others, the admin rotates, the leaver forgets the room; refusals change nothing', async t => {
-  const testnet = await createLocalDht(t)
-  const [a, b] = await pair(t, testnet)
-  const c = await createSwarmPeer(t, testnet, { name: 'carol' })
-  const { id } = await a.rooms.create('team')
-  await a.rooms.announced()
-  await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
-  await c.rooms.join((await a.rooms.invite(id, { role: ROLE.moderator })).code, { timeout: 60_000 })
+  const { a, b, c, id } = await teamOfThree(t)
   const room = a.rooms.room(id)
   await room.update()
   const epoch0 = (await room.info())!.epoch

@@ -1,5 +1,4 @@
 import test from 'brittle'
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import b4a from 'b4a'
@@ -11,7 +10,7 @@ import { keys } from '../src/views/keys.js'
 import { ViewDb } from '../src/views/view-db.js'
 import { createPeer, openPeer, replicate } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
-import { findFiles, snapshotTree } from './helpers/files.js'
+import { findFiles, snapshotTree, tmpfsMount } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
 import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
@@ -341,15 +340,8 @@ test('storage – "shoal sync" restores a rolled-back feed from a follower on th
 })
 
 test('storage – a full disk gives NO_SPACE, no hang, and works again once space is freed', async (t) => {
-  const mnt = path.join(await t.tmp(), 'mnt')
-  fs.mkdirSync(mnt)
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mnt], { stdio: 'pipe' })
-  } catch (err) {
-    t.comment(`skipped: cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]}); needs root`)
-    return
-  }
-  t.teardown(() => { execFileSync('umount', ['-l', mnt]) }, { order: 2 })
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
   const dir = path.join(mnt, 'store')
   const fill = path.join(mnt, 'fill')
   const { shoal } = await Shoal.init(dir)

@@ -7,6 +7,7 @@ import { encodeRecord } from '../src/feeds/schema.js'
 import { WIRE_CAPS } from '../src/swarm/messages.js'
 import type { FeedKey, IdentityKey } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
+import { addGhosts } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
 
 const GHOSTS = 40
@@ -19,23 +20,6 @@ function openCores (shoal: Shoal | Shoal['store']): Set<string> {
 }
 
 const hex = (k: Uint8Array): string => b4a.toString(k, 'hex')
-
-/** Makes `b` follow `n` identities whose header feeds it holds but nobody online serves. */
-async function addGhosts (b: Shoal, n: number): Promise<Array<{ identity: IdentityKey, feed: FeedKey }>> {
-  const out: Array<{ identity: IdentityKey, feed: FeedKey }> = []
-  for (let i = 0; i < n; i++) {
-    const identity = keyPairFromSeed(createSeed())
-    const core = b.store.get({ name: `ghost-${i}` })
-    await core.ready()
-    await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, 'ghost', Date.now())))
-    await core.close()
-    await b.addFeed(core.key as FeedKey)
-    await b.follow(identity.publicKey)
-    out.push({ identity: identity.publicKey, feed: core.key as FeedKey })
-  }
-  await b.indexed()
-  return out
-}
 
 /** A node following a friend online and GHOSTS identities nobody serves, closed cleanly once. */
 async function followsNode (t: Test, testnet: Awaited<ReturnType<typeof createLocalDht>>, friendHops: number): Promise<{ dir: string, friend: Shoal, ghosts: Array<{ identity: IdentityKey, feed: FeedKey }> }> {

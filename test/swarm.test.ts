@@ -8,6 +8,7 @@ import type { FeedKey } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 import type { PeerSession } from '../src/swarm/peer-session.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
+import { addGhosts } from './helpers/peers.js'
 
 const hex = (k: Uint8Array): string => b4a.toString(k, 'hex')
 
@@ -238,16 +239,7 @@ test('swarm – 300 unreachable follows: sync finds the online friend through my
   t.teardown(() => b.close(), { order: 1 })
   await p.follow(b.identity) // the friend announces my topic: it is how a sync of mine finds it
   await b.follow(p.identity)
-  for (let i = 0; i < 300; i++) {
-    const identity = keyPairFromSeed(createSeed())
-    const core = b.store.get({ name: `ghost-${i}` })
-    await core.ready()
-    await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, 'ghost', Date.now())))
-    await core.close()
-    await b.addFeed(core.key as FeedKey)
-    await b.follow(identity.publicKey)
-  }
-  await b.indexed()
+  await addGhosts(b, 300)
   await p.post({ text: 'from the one peer online' })
   await b.joinNetwork({ dht: testnet.createNode() })
   const res = await b.sync({ timeout: 60_000 })

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -35,4 +36,21 @@ export function notOwnerOnly (root: string): string[] {
 /** Folders and files (relative paths) under `root` matching a test. */
 export function findFiles (root: string, test: (name: string) => boolean): string[] {
   return Object.keys(snapshotTree(root)).filter((rel) => test(path.basename(rel)))
+}
+
+/**
+ * A fresh `size` tmpfs (e.g. '24m', owner-only) mounted in the test's temporary folder and
+ * unmounted at teardown, or null (with a comment saying why) when this process cannot mount.
+ */
+export async function tmpfsMount (t: { tmp: () => Promise<string>, comment: (m: string) => void, teardown: (fn: () => void, o?: { order?: number }) => void }, size: string): Promise<string | null> {
+  const mnt = path.join(await t.tmp(), 'mnt')
+  fs.mkdirSync(mnt)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', mnt], { stdio: 'pipe' })
+  } catch (err) {
+    t.comment(`skipped: cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]}); needs root`)
+    return null
+  }
+  t.teardown(() => { execFileSync('umount', ['-l', mnt]) }, { order: 2 })
+  return mnt
 }

@@ -1,5 +1,9 @@
 import type { Test } from 'brittle'
 import { Shoal, type InitOptions } from '../../src/node/shoal.js'
+import { createHeader } from '../../src/feeds/header.js'
+import { createSeed, keyPairFromSeed } from '../../src/feeds/identity.js'
+import { encodeRecord } from '../../src/feeds/schema.js'
+import type { FeedKey, IdentityKey } from '../../src/ids.js'
 
 /** A fresh node with its own identity in a temp folder, closed at teardown. */
 export async function createPeer (t: Test, opts: InitOptions = {}): Promise<Shoal> {
@@ -31,4 +35,21 @@ export function replicate (a: Shoal, b: Shoal, t: Test): () => void {
 export async function syncFeed (reader: Shoal, writer: Shoal): Promise<void> {
   await reader.addFeed(writer.feedKey)
   await reader.waitForIndexed(writer.feedKey, writer.feedLength)
+}
+
+/** Makes `b` follow `n` identities whose header feeds it holds but nobody online serves. */
+export async function addGhosts (b: Shoal, n: number): Promise<Array<{ identity: IdentityKey, feed: FeedKey }>> {
+  const out: Array<{ identity: IdentityKey, feed: FeedKey }> = []
+  for (let i = 0; i < n; i++) {
+    const identity = keyPairFromSeed(createSeed())
+    const core = b.store.get({ name: `ghost-${i}` })
+    await core.ready()
+    await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, 'ghost', Date.now())))
+    await core.close()
+    await b.addFeed(core.key as FeedKey)
+    await b.follow(identity.publicKey)
+    out.push({ identity: identity.publicKey, feed: core.key as FeedKey })
+  }
+  await b.indexed()
+  return out
 }

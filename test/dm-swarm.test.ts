@@ -80,7 +80,9 @@ test('dm swarm – kill -9 while receiving, then reopened: no DM lost or shown t
   await a.sync({ timeout: 30_000 })
   const bob = first.shoal.identity
   await first.shoal.close()
-  const total = 300
+  // More DMs than one indexing chunk (512 records): the receiver prints a chunk's DMs at once, so
+  // the kill at its first output lands before the last chunk whatever the machine's speed.
+  const total = 600
   for (let i = 0; i < total; i++) await a.dm.send({ to: [bob], text: `dm ${i}` })
 
   const child = spawn(process.execPath, [RECEIVER, dir, bootstrap], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -90,12 +92,12 @@ test('dm swarm – kill -9 while receiving, then reopened: no DM lost or shown t
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString()
       const n = buf.split('\n').filter((l) => l.startsWith('dm ')).length
-      if (n >= 40) { child.kill('SIGKILL'); resolve(n) }
+      if (n >= 1) { child.kill('SIGKILL'); resolve(n) }
     })
     child.on('exit', () => reject(new Error('receiver exited before it was killed')))
   })
   await new Promise((resolve) => child.once('exit', resolve))
-  t.ok(seen >= 40 && seen < total, `killed after ${seen} of ${total}`)
+  t.ok(seen >= 1 && seen < total, `killed after ${seen} of ${total}`)
 
   const b = await reopenSwarmPeer(t, testnet, dir)
   await b.sync({ timeout: 30_000 })

@@ -92,7 +92,10 @@ export class HyperswarmTransport implements Transport {
     const serverClosed = this.swarm.server.close()
     await settledWithin(serverClosed, ms)
     // Every discovery still joined is destroyed now (each holds a refresh timer that would keep the
-    // process alive for minutes); its unannounce is cut by the DHT's destroy.
+    // process alive for minutes), without its unannounce: hyperswarm 4 starts an unannounce query
+    // per topic in destroy, and the DHT's destroy below then aborts each of its requests (with
+    // thousands of follows, ~150 ms of making and failing requests that could never finish).
+    skipUnannounce(this.swarm)
     this.swarm.clear().catch(safetyCatch)
     await this.swarm.dht.destroy({ force: true })
     await this.swarm.destroy({ force: true })
@@ -135,6 +138,16 @@ export class HyperswarmTransport implements Transport {
     this.listeners.delete(fn)
     return this
   }
+}
+
+/**
+ * Marks every joined discovery of `swarm` as having nothing to unannounce (hyperswarm 4's
+ * PeerDiscovery `_needsUnannounce`, read in its `_abort`; a no-op if a version lacks the field).
+ */
+function skipUnannounce (swarm: Hyperswarm): void {
+  const discoveries = (swarm as unknown as { _discovery?: Map<string, { _needsUnannounce?: boolean }> })._discovery
+  if (discoveries === undefined) return
+  for (const d of discoveries.values()) if (d._needsUnannounce === true) d._needsUnannounce = false
 }
 
 /** True if `p` settles within `ms` (0: already settled, checked after pending callbacks run). */

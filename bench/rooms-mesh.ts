@@ -93,3 +93,48 @@ export interface SideResult {
   /** Nodes the offline replica's apply was given during catch-up, per message. */
   appliesPerMessage: number
 }
+
+/** One side of the benchmark: three writers, a fourth replica kept offline, and how to use them. */
+export interface Side<W extends Emitter> {
+  stores: Corestore[]
+  writers: W[]
+  late: W
+  /** What a replica's streams join (its base's wakeup protocol, or the room itself). */
+  links: (w: W) => Replicable[]
+  post: (w: W) => Promise<unknown>
+  /** Messages the replica's view holds from this run. */
+  messages: (w: W) => Promise<number>
+  /** The indexer, kept acking while the others write. */
+  indexer: Ackable
+  /** Nodes the offline replica's apply is given. */
+  stats: { applied: number }
+}
+
+/**
+ * Times the three writers' `n` messages each (in bursts) until all three hold all 3n
+ * (`onWritten` then), then the offline fourth replica's catch-up from all three, and stops
+ * every stream it made: what each side of the benchmark measures, done alike on both.
+ */
+export async function writeThenCatchUp<W extends Emitter> (side: Side<W>, n: number, burst: number, onWritten: () => void): Promise<SideResult> {
+  const { stores, writers, late } = side
+  const stopWriters = mesh(stores.slice(0, 3), writers.map(side.links))
+  const start = performance.now()
+  const stopAcks = ackOnUpdate(side.indexer)
+  await Promise.all(writers.map(async w => writeBursts(n, burst, async () => side.post(w))))
+  await until(writers, async () => {
+    for (const w of writers) if (await side.messages(w) !== 3 * n) return false
+    return true
+  })
+  const ms = performance.now() - start
+  onWritten()
+  await stopAcks()
+  const appliedBefore = side.stats.applied
+  const t0 = performance.now()
+  const stops = [0, 1, 2].map(i => mesh([stores[i]!, stores[3]!], [side.links(writers[i]!), side.links(late)]))
+  await until([late], async () => await side.messages(late) === 3 * n)
+  const catchupMs = performance.now() - t0
+  const appliesPerMessage = (side.stats.applied - appliedBefore) / (3 * n)
+  stopWriters()
+  for (const s of stops) s()
+  return { ms, catchupMs, appliesPerMessage }
+}

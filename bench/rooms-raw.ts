@@ -11,7 +11,7 @@ import Corestore from 'corestore'
 import Autobase from 'autobase'
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
-import { ackOnUpdate, mesh, until, writeBursts, type SideResult } from './rooms-mesh.js'
+import { mesh, writeThenCatchUp, type SideResult } from './rooms-mesh.js'
 
 const COUNT = b4a.from([0])
 
@@ -59,27 +59,18 @@ export async function rawSide (dirs: string[], n: number, burst: number, msgByte
     if (!b.writable) await new Promise<void>(resolve => b.once('writable', () => resolve()))
   }
   stop()
-  const stopWriters = mesh(stores.slice(0, 3), writers.map(b => [b.wakeupProtocol]))
   const msg = b4a.concat([b4a.from([1]), b4a.alloc(msgBytes - 1, 'x')])
-  const start = performance.now()
-  const stopAcks = ackOnUpdate(first)
-  await Promise.all(writers.map(async b => writeBursts(n, burst, async () => b.append(msg))))
-  await until(writers, async () => {
-    for (const b of writers) if (await count(b.view) !== 3 * n) return false
-    return true
-  })
-  const ms = performance.now() - start
-  onWritten()
-  await stopAcks()
-  const appliedBefore = stats.applied
-  const t0 = performance.now()
-  const stops = [0, 1, 2].map(i => mesh([stores[i]!, stores[3]!], [[writers[i]!.wakeupProtocol], [late.wakeupProtocol]]))
-  await until([late], async () => await count(late.view) === 3 * n)
-  const catchupMs = performance.now() - t0
-  const appliesPerMessage = (stats.applied - appliedBefore) / (3 * n)
-  stopWriters()
-  for (const s of stops) s()
+  const result = await writeThenCatchUp({
+    stores,
+    writers,
+    late,
+    links: b => [b.wakeupProtocol],
+    post: async b => b.append(msg),
+    messages: async b => count(b.view),
+    indexer: first,
+    stats
+  }, n, burst, onWritten)
   for (const b of bases) await b.close()
   for (const s of stores) await s.close()
-  return { ms, catchupMs, appliesPerMessage }
+  return result
 }

@@ -42,19 +42,27 @@ const PEER_HOPS = 1
  * A storage folder whose node follows `peer` (who follows it back and holds its feed) and
  * `unreachable` identities it holds a header feed of.
  */
+/** `to` fetches and indexes all of `from`'s feed over one in-process replication stream. */
+async function fetchFeed (to: Shoal, from: Shoal): Promise<void> {
+  const a = to.replicate(true)
+  const b = from.replicate(false)
+  a.pipe(b).pipe(a)
+  try {
+    await to.addFeed(from.feedKey)
+    await to.waitForIndexed(from.feedKey, from.feedLength)
+  } finally {
+    a.destroy()
+    b.destroy()
+  }
+}
+
 async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<void> {
   const { shoal } = await Shoal.init(dir, { name: 'reader' })
   await peer.follow(shoal.identity)
   try {
     await shoal.follow(peer.identity)
     // B has synced with P before: it holds P's feed (in-process replication, no swarm).
-    const s1 = shoal.replicate(true)
-    const s2 = peer.replicate(false)
-    s1.pipe(s2).pipe(s1)
-    await shoal.addFeed(peer.feedKey)
-    await shoal.waitForIndexed(peer.feedKey, peer.feedLength)
-    s1.destroy()
-    s2.destroy()
+    await fetchFeed(shoal, peer)
     // In batches: each follow waits for its record to be indexed, and a batch is indexed together.
     for (let i = 0; i < unreachable; i += SETUP_BATCH) {
       const batch = Array.from({ length: Math.min(SETUP_BATCH, unreachable - i) }, (_, j) => i + j)
@@ -71,13 +79,7 @@ async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<
     await shoal.indexed()
     // And P holds all of B's feed (its follow records): a round's sync has none of B's writes to
     // deliver, so it measures finding P and fetching P's post, as with 1 follow.
-    const t1 = shoal.replicate(true)
-    const t2 = peer.replicate(false)
-    t1.pipe(t2).pipe(t1)
-    await peer.addFeed(shoal.feedKey)
-    await peer.waitForIndexed(shoal.feedKey, shoal.feedLength)
-    t1.destroy()
-    t2.destroy()
+    await fetchFeed(peer, shoal)
   } finally {
     await shoal.close()
   }

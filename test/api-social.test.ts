@@ -2,6 +2,7 @@ import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ShoalApp } from '../src/node/app.js'
+import type { Shoal } from '../src/node/shoal.js'
 import { ApiServer } from '../src/api/server.js'
 import { call, createApiNode } from './helpers/api.js'
 import { replicate, syncFeed } from './helpers/peers.js'
@@ -37,13 +38,19 @@ test('api social – restore from a phrase: a bad phrase writes nothing, the rig
   t.ok(fs.existsSync(path.join(storage)), 'the folder exists')
 })
 
-test('api social – blocked list, following a blocked id is BLOCKED, followers, reactions with mine and who', async (t) => {
+/** Alice's and Bob's API nodes on one testnet, their nodes replicating in process. */
+async function aliceAndBob (t: Parameters<Parameters<typeof test>[1]>[0]): Promise<{ a: { app: ShoalApp, api: ApiServer }, b: { app: ShoalApp, api: ApiServer }, A: Shoal, B: Shoal }> {
   const testnet = await createLocalDht(t)
   const a = await createApiNode(t, testnet, { name: 'alice' })
   const b = await createApiNode(t, testnet, { name: 'bob' })
   const A = a.app.shoal!
   const B = b.app.shoal!
   replicate(A, B, t)
+  return { a, b, A, B }
+}
+
+test('api social – blocked list, following a blocked id is BLOCKED, followers, reactions with mine and who', async (t) => {
+  const { a, b, A, B } = await aliceAndBob(t)
 
   t.is((await call(a.api, 'block', { id: B.id })).error, undefined)
   t.alike((await call(a.api, 'blocked')).result.people, [{ id: B.id, name: null }], 'the blocked list names who I block')
@@ -93,12 +100,7 @@ test('api social – posts by id drop deleted ones; bad ids are coded errors', a
 })
 
 test('api social – notifications: replies, reactions, mentions and followers; the seen marker moves forward only', async (t) => {
-  const testnet = await createLocalDht(t)
-  const a = await createApiNode(t, testnet, { name: 'alice' })
-  const b = await createApiNode(t, testnet, { name: 'bob' })
-  const A = a.app.shoal!
-  const B = b.app.shoal!
-  replicate(A, B, t)
+  const { a, b, A, B } = await aliceAndBob(t)
   const post = (await call(a.api, 'post', { text: 'my post' })).result.id
   await call(a.api, 'follow', { id: B.id })
   await call(b.api, 'follow', { id: A.id })

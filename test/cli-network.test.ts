@@ -6,11 +6,10 @@ import { fileURLToPath } from 'node:url'
 import b4a from 'b4a'
 import { identityTopic } from '../src/caps.js'
 import { parseIdentity } from '../src/ids.js'
-import { shoal, spawnShoal } from './helpers/cli.js'
+import { shoal, spawnShoal, cliDht } from './helpers/cli.js'
 
 test('cli network – shoal dht, A serves, B follows and syncs, B reads A\'s post', async (t) => {
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const bootstrap = JSON.parse(await dht.ready).bootstrap as string
+  const { dht, bootstrap } = await cliDht(t)
   t.ok(/^127\.0\.0\.1:[0-9]+$/.test(bootstrap), `private DHT at ${bootstrap}`)
   const env = { SHOAL_BOOTSTRAP: bootstrap }
 
@@ -59,8 +58,7 @@ test('cli network – bad bootstrap and sync with nobody around', async (t) => {
   const bad = await shoal(a, ['sync', '--bootstrap', 'nonsense', '--json'])
   t.is(bad.code, 2)
   t.is(bad.json.error.code, 'USAGE')
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const bootstrap = JSON.parse(await dht.ready).bootstrap as string
+  const { dht, bootstrap } = await cliDht(t)
   const alone = await shoal(a, ['sync', '--timeout', '30', '--json'], { SHOAL_BOOTSTRAP: bootstrap })
   t.is(alone.code, 0, alone.stderr)
   t.is(alone.json.peers, 0)
@@ -68,8 +66,7 @@ test('cli network – bad bootstrap and sync with nobody around', async (t) => {
 })
 
 test('cli network – serve is ready at once while six dead peers are still announced on its topic', async (t) => {
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const bootstrap = JSON.parse(await dht.ready).bootstrap as string
+  const { dht, bootstrap } = await cliDht(t)
   const env = { SHOAL_BOOTSTRAP: bootstrap, SHOAL_DEBUG: '1' }
   const a = path.join(await t.tmp(), 'a')
   const ida = (await shoal(a, ['init', '--name', 'alice', '--json'], env)).json.id as string
@@ -99,8 +96,7 @@ test('cli network – serve is ready at once while six dead peers are still anno
 })
 
 test('cli network – a CLI-only node posts and syncs once: the serving peer that holds its feed has the post', async (t) => {
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const bootstrap = JSON.parse(await dht.ready).bootstrap as string
+  const { dht, bootstrap } = await cliDht(t)
   const env = { SHOAL_BOOTSTRAP: bootstrap }
   const a = path.join(await t.tmp(), 'a')
   const b = path.join(await t.tmp(), 'b')

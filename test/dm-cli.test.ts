@@ -1,12 +1,12 @@
 import test from 'brittle'
 import path from 'node:path'
-import { shoal, spawnShoal } from './helpers/cli.js'
+import { shoal, spawnShoal, cliDht } from './helpers/cli.js'
 
 const Z32 = /^[ybndrfg8ejkmcpqxot1uwisza345h769]{52}$/
 
 test('dm cli – A serves, B syncs: dm send, list, read and a reply, all --json', async (t) => {
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const env = { SHOAL_BOOTSTRAP: JSON.parse(await dht.ready).bootstrap as string }
+  const { dht, bootstrap } = await cliDht(t)
+  const env = { SHOAL_BOOTSTRAP: bootstrap }
   const a = path.join(await t.tmp(), 'a')
   const b = path.join(await t.tmp(), 'b')
   const ida = (await shoal(a, ['init', '--name', 'alice', '--json'], env)).json.id

@@ -1,6 +1,6 @@
 import test from 'brittle'
 import path from 'node:path'
-import { shoal, spawnShoal } from './helpers/cli.js'
+import { shoal, spawnShoal, cliDht } from './helpers/cli.js'
 
 test('room cli – create, list, post, reply, react, edit, read, members (--json); usage errors exit 2', async (t) => {
   const dir = path.join(await t.tmp(), 'a')
@@ -46,8 +46,8 @@ test('room cli – create, list, post, reply, react, edit, read, members (--json
 
 test('room cli – room leave through serve and on the network: the leaver is gone for the admin; refusals change nothing', async (t) => {
   t.timeout(180_000)
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const env = { SHOAL_BOOTSTRAP: JSON.parse(await dht.ready).bootstrap as string }
+  const { bootstrap } = await cliDht(t)
+  const env = { SHOAL_BOOTSTRAP: bootstrap }
   const a = path.join(await t.tmp(), 'a')
   const b = path.join(await t.tmp(), 'b')
   const ida = (await shoal(a, ['init', '--name', 'alice', '--json'], env)).json.id

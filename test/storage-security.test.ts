@@ -5,7 +5,7 @@ import b4a from 'b4a'
 import { Shoal } from '../src/node/shoal.js'
 import { storagePaths } from '../src/node/storage.js'
 import { identityToString } from '../src/ids.js'
-import { shoal, spawnShoal } from './helpers/cli.js'
+import { shoal, spawnShoal, cliDht } from './helpers/cli.js'
 import { findFiles, notOwnerOnly, snapshotTree } from './helpers/files.js'
 import { replicate } from './helpers/peers.js'
 
@@ -146,8 +146,8 @@ test('security – a deleted cores/ is refused by the CLI until "init --new-feed
 })
 
 test('security – a 200-byte storage path serves on a short socket', async (t) => {
-  const dht = spawnShoal(t, null, ['dht', '--json'])
-  const env = { SHOAL_BOOTSTRAP: JSON.parse(await dht.ready).bootstrap as string }
+  const { bootstrap } = await cliDht(t)
+  const env = { SHOAL_BOOTSTRAP: bootstrap }
   const base = await t.tmp()
   const dir = path.join(base, 'd'.repeat(200 - b4a.byteLength(base) - 1))
   t.is(b4a.byteLength(dir), 200)

@@ -64,3 +64,9 @@ export function spawnShoal (t: { teardown (fn: () => unknown, opts?: { order?: n
   t.teardown(() => stop('SIGKILL'), { order: -1 })
   return { ready, exited, stop, stderr: () => err }
 }
+
+/** A private loopback DHT run by `shoal dht` for this test (stopped at teardown), and its bootstrap. */
+export async function cliDht (t: Parameters<typeof spawnShoal>[0]): Promise<{ dht: LongRunning, bootstrap: string }> {
+  const dht = spawnShoal(t, null, ['dht', '--json'])
+  return { dht, bootstrap: JSON.parse(await dht.ready).bootstrap as string }
+}

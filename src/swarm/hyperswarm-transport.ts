@@ -15,6 +15,11 @@ import type { Transport } from './replicator.js'
 
 /** First discovery rounds in flight at once (background joins). */
 export const JOIN_CONCURRENCY = 4
+/**
+ * Topics still unannounced at close: the first ones started (mine first, then those a sync looked
+ * up). The others (thousands of follows nobody online looks up) are left to expire on the DHT.
+ */
+export const UNANNOUNCE_TOPICS = 64
 /** How long `discover` waits for dials in progress. */
 const DIAL_WAIT_MS = 1000
 
@@ -87,12 +92,16 @@ export class HyperswarmTransport implements Transport {
    * the DHT by themselves (and our next run uses a new key).
    */
   async close (ms: number): Promise<void> {
+    const unannounce = new Set([...this.started.keys()].slice(0, UNANNOUNCE_TOPICS)) // in start order
     this.queue.clear()
     this.started.clear()
     const serverClosed = this.swarm.server.close()
     await settledWithin(serverClosed, ms)
     // Every discovery still joined is destroyed now (each holds a refresh timer that would keep the
-    // process alive for minutes); its unannounce is cut by the DHT's destroy.
+    // process alive for minutes). Hyperswarm 4 starts an unannounce query per topic in destroy,
+    // and the DHT's destroy below aborts what has not finished: with thousands of follows that was
+    // ~150 ms of making and failing requests, so only the first UNANNOUNCE_TOPICS are unannounced.
+    skipUnannounce(this.swarm, unannounce)
     this.swarm.clear().catch(safetyCatch)
     await this.swarm.dht.destroy({ force: true })
     await this.swarm.destroy({ force: true })
@@ -135,6 +144,17 @@ export class HyperswarmTransport implements Transport {
     this.listeners.delete(fn)
     return this
   }
+}
+
+/**
+ * Marks the joined discoveries of `swarm` whose topic (hex) is not in `keep` as having nothing to
+ * unannounce (hyperswarm 4's PeerDiscovery `_needsUnannounce`, read in its `_abort`, in its
+ * `_discovery` map keyed by topic hex; a no-op if a version lacks them).
+ */
+function skipUnannounce (swarm: Hyperswarm, keep: Set<string>): void {
+  const discoveries = (swarm as unknown as { _discovery?: Map<string, { _needsUnannounce?: boolean }> })._discovery
+  if (discoveries === undefined) return
+  for (const [topic, d] of discoveries) if (d._needsUnannounce === true && !keep.has(topic)) d._needsUnannounce = false
 }
 
 /** True if `p` settles within `ms` (0: already settled, checked after pending callbacks run). */

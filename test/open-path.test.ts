@@ -158,3 +158,25 @@ test('open path – a record of other views (rebuilt by reindex) is not trusted 
   t.is(again.shoal.trackedCores().length, 0, 'the views checkpoints still say the feed is indexed: left closed')
   t.alike((await again.shoal.timeline()).items.map((i) => i.text), ['one'])
 })
+
+test('open path – entries read from the open record are written back unchanged, changed ones re-encoded', async (t) => {
+  const dir = await t.tmp()
+  const state = new NodeState(dir)
+  await state.ready()
+  t.teardown(() => state.close())
+  const feed = (i: number): FeedKey => b4a.alloc(32, i) as FeedKey
+  const checkpoint = (position: number): { position: number, messages: number, malformed: number, unknown: number, clock: number } => ({ position, messages: position, malformed: 0, unknown: 0, clock: 1_700_000_000_000 + position })
+  const views = b4a.alloc(16, 7)
+  const settled = Array.from({ length: 300 }, (_, i) => ({ feed: feed(i), checkpoint: checkpoint(i * 1000) }))
+  await state.setOpenRecord({ views, settled, unsettled: [feed(250)] })
+  const read = await state.openRecord()
+  if (read === null) return t.fail('the record reads back')
+  t.alike(read.settled, settled, 'entries decode to what was written')
+  t.ok(Object.isFrozen(read.settled[0]!.checkpoint), 'a read checkpoint is frozen: it cannot change under its cached bytes')
+  // Unchanged entries are copied; one entry replaced and one with a new checkpoint are encoded.
+  const next = [...read.settled.slice(0, 10), { feed: feed(10), checkpoint: checkpoint(99) }, { feed: read.settled[11]!.feed, checkpoint: checkpoint(7) }, ...read.settled.slice(12)]
+  next.push({ feed: feed(400), checkpoint: read.settled[1]!.checkpoint }) // a read checkpoint under another feed: encoded, not copied
+  await state.setOpenRecord({ views, settled: next, unsettled: [] })
+  const again = await state.openRecord()
+  t.alike(again?.settled, next.map((s) => ({ feed: s.feed, checkpoint: { ...s.checkpoint } })), 'the rewritten record holds the changed and the copied entries alike')
+})

@@ -37,14 +37,46 @@ const LEGACY_SETTLED = { gt: b4a.from([TAG.settled]), lt: b4a.from([TAG.settled 
 export interface OpenRecord {
   /** The views generation (src/node/storage-checks.ts viewsGeneration) the checkpoints belong to. */
   views: Uint8Array
-  settled: Array<{ feed: FeedKey, checkpoint: Checkpoint }>
+  settled: SettledFeed[]
   unsettled: FeedKey[]
 }
 
-const settledEntry: c.Encoder<{ feed: FeedKey, checkpoint: Checkpoint }> = {
-  preencode (s, v) { c.fixed32.preencode(s, v.feed); checkpointEnc.preencode(s, v.checkpoint) },
-  encode (s, v) { c.fixed32.encode(s, v.feed); checkpointEnc.encode(s, v.checkpoint) },
-  decode (s) { return { feed: b4a.from(c.fixed32.decode(s)) as FeedKey, checkpoint: checkpointEnc.decode(s) } }
+/** A settled feed of the open record: indexed up to `checkpoint` when the node closed. */
+export interface SettledFeed { feed: FeedKey, checkpoint: Checkpoint }
+
+/**
+ * Each settled entry as the open record read at open held it, by its (frozen) checkpoint: an entry
+ * still holding the same feed and checkpoint objects at the next close is copied back instead of
+ * encoded again, so closing a node that tracks thousands of feeds it never opened costs a copy
+ * per entry.
+ */
+const readEntries = new WeakMap<Checkpoint, { feed: FeedKey, bytes: Uint8Array }>()
+
+function unchanged (v: SettledFeed): Uint8Array | null {
+  const read = readEntries.get(v.checkpoint)
+  return read !== undefined && read.feed === v.feed ? read.bytes : null
+}
+
+const settledEntry: c.Encoder<SettledFeed> = {
+  preencode (s, v) {
+    const bytes = unchanged(v)
+    if (bytes !== null) { s.end += bytes.byteLength; return }
+    c.fixed32.preencode(s, v.feed)
+    checkpointEnc.preencode(s, v.checkpoint)
+  },
+  encode (s, v) {
+    const bytes = unchanged(v)
+    if (bytes !== null && s.buffer !== null) { s.buffer.set(bytes, s.start); s.start += bytes.byteLength; return }
+    c.fixed32.encode(s, v.feed)
+    checkpointEnc.encode(s, v.checkpoint)
+  },
+  decode (s) {
+    const start = s.start
+    const feed = b4a.from(c.fixed32.decode(s)) as FeedKey
+    const checkpoint = Object.freeze(checkpointEnc.decode(s))
+    if (s.buffer !== null) readEntries.set(checkpoint, { feed, bytes: s.buffer.subarray(start, s.start) })
+    return { feed, checkpoint }
+  }
 }
 
 /** Version 1: views generation, settled feeds with checkpoints, unsettled feed keys. */

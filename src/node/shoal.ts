@@ -428,7 +428,7 @@ export class Shoal extends ReadyResource {
     const unsettled: FeedKey[] = []
     for (const [hex, l] of this.lazy) {
       if (this.backlogged.has(hex)) unsettled.push(l.feed) // its backlog turn has not come: not indexed yet
-      else settled.push({ feed: l.feed, checkpoint: l.checkpoint })
+      else settled.push(l) // an entry unchanged since the open record was read is copied, not encoded
     }
     for (const core of this.remote.values()) {
       const feed = core.key as FeedKey

@@ -171,12 +171,16 @@ test('open path – entries read from the open record are written back unchanged
   await state.setOpenRecord({ views, settled, unsettled: [feed(250)] })
   const read = await state.openRecord()
   if (read === null) return t.fail('the record reads back')
-  t.alike(read.settled, settled, 'entries decode to what was written')
+  const plain = (list: Array<{ feed: FeedKey, checkpoint: object }>): unknown[] => list.map((s) => ({ feed: s.feed, checkpoint: { ...s.checkpoint } }))
+  t.alike(plain(read.settled), settled, 'entries decode to what was written')
   t.ok(Object.isFrozen(read.settled[0]!.checkpoint), 'a read checkpoint is frozen: it cannot change under its cached bytes')
-  // Unchanged entries are copied; one entry replaced and one with a new checkpoint are encoded.
-  const next = [...read.settled.slice(0, 10), { feed: feed(10), checkpoint: checkpoint(99) }, { feed: read.settled[11]!.feed, checkpoint: checkpoint(7) }, ...read.settled.slice(12)]
-  next.push({ feed: feed(400), checkpoint: read.settled[1]!.checkpoint }) // a read checkpoint under another feed: encoded, not copied
+  // Unchanged entries are copied; a read entry given another feed or checkpoint, and a read
+  // checkpoint under another feed, are encoded anew.
+  const next = [...read.settled]
+  next[10]!.feed = feed(210)
+  next[11]!.checkpoint = checkpoint(7)
+  next.push({ feed: feed(400), checkpoint: read.settled[1]!.checkpoint })
   await state.setOpenRecord({ views, settled: next, unsettled: [] })
   const again = await state.openRecord()
-  t.alike(again?.settled, next.map((s) => ({ feed: s.feed, checkpoint: { ...s.checkpoint } })), 'the rewritten record holds the changed and the copied entries alike')
+  t.alike(plain(again?.settled ?? []), plain(next), 'the rewritten record holds the changed and the copied entries alike')
 })

@@ -45,27 +45,37 @@ export interface OpenRecord {
 export interface SettledFeed { feed: FeedKey, checkpoint: Checkpoint }
 
 /**
- * Each settled entry as the open record read at open held it, by its (frozen) checkpoint: an entry
- * still holding the same feed and checkpoint objects at the next close is copied back instead of
- * encoded again, so closing a node that tracks thousands of feeds it never opened costs a copy
- * per entry.
+ * A settled entry as the open record read at open held it, with its bytes: while it still holds
+ * the feed and checkpoint it was read with (its checkpoint is frozen), the next close copies those
+ * bytes back instead of encoding it again, so closing a node that tracks thousands of feeds it
+ * never opened costs a copy per entry.
  */
-const readEntries = new WeakMap<Checkpoint, { feed: FeedKey, bytes: Uint8Array }>()
+class ReadEntry implements SettledFeed {
+  readonly #feed: FeedKey
+  readonly #checkpoint: Checkpoint
+  readonly #bytes: Uint8Array
 
-function unchanged (v: SettledFeed): Uint8Array | null {
-  const read = readEntries.get(v.checkpoint)
-  return read !== undefined && read.feed === v.feed ? read.bytes : null
+  constructor (public feed: FeedKey, public checkpoint: Checkpoint, bytes: Uint8Array) {
+    this.#feed = feed
+    this.#checkpoint = checkpoint
+    this.#bytes = bytes
+  }
+
+  /** The bytes `v` was read from, if it is a read entry still holding what it was read with. */
+  static unchanged (v: SettledFeed): Uint8Array | null {
+    return v instanceof ReadEntry && v.feed === v.#feed && v.checkpoint === v.#checkpoint ? v.#bytes : null
+  }
 }
 
 const settledEntry: c.Encoder<SettledFeed> = {
   preencode (s, v) {
-    const bytes = unchanged(v)
+    const bytes = ReadEntry.unchanged(v)
     if (bytes !== null) { s.end += bytes.byteLength; return }
     c.fixed32.preencode(s, v.feed)
     checkpointEnc.preencode(s, v.checkpoint)
   },
   encode (s, v) {
-    const bytes = unchanged(v)
+    const bytes = ReadEntry.unchanged(v)
     if (bytes !== null && s.buffer !== null) { s.buffer.set(bytes, s.start); s.start += bytes.byteLength; return }
     c.fixed32.encode(s, v.feed)
     checkpointEnc.encode(s, v.checkpoint)
@@ -74,8 +84,7 @@ const settledEntry: c.Encoder<SettledFeed> = {
     const start = s.start
     const feed = b4a.from(c.fixed32.decode(s)) as FeedKey
     const checkpoint = Object.freeze(checkpointEnc.decode(s))
-    if (s.buffer !== null) readEntries.set(checkpoint, { feed, bytes: s.buffer.subarray(start, s.start) })
-    return { feed, checkpoint }
+    return s.buffer === null ? { feed, checkpoint } : new ReadEntry(feed, checkpoint, s.buffer.subarray(start, s.start))
   }
 }
 

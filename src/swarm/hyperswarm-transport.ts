@@ -97,14 +97,13 @@ export class HyperswarmTransport implements Transport {
     const unannounce = new Set([...this.started.keys()].slice(0, UNANNOUNCE_TOPICS)) // in start order
     this.queue.clear()
     this.started.clear()
-    const serverClosed = this.swarm.server.close()
-    await settledWithin(serverClosed, ms)
     // Every discovery still joined is destroyed now (each holds a refresh timer that would keep the
-    // process alive for minutes). Hyperswarm 4 starts an unannounce query per topic in destroy,
-    // and the DHT's destroy below aborts what has not finished: with thousands of follows that was
-    // ~150 ms of making and failing requests, so only the first UNANNOUNCE_TOPICS are unannounced.
+    // process alive for minutes). Hyperswarm 4 unannounces each topic in destroy (a DHT query per
+    // topic): only the first UNANNOUNCE_TOPICS do, awaited with the server record's unannounce
+    // (the DHT's destroy below aborts whatever has not finished by then).
     skipUnannounce(this.swarm, unannounce)
-    this.swarm.clear().catch(safetyCatch)
+    const cleared = this.swarm.clear()
+    await settledWithin(Promise.all([this.swarm.server.close(), cleared]), ms)
     await this.swarm.dht.destroy({ force: true })
     await this.swarm.destroy({ force: true })
   }

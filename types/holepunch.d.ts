@@ -222,6 +222,8 @@ declare module 'hyperswarm' {
     readonly destroyed: boolean
     /** Dials in progress. */
     readonly connecting: number
+    /** Peers found or connected, by public key (hex); `topics` are those each was found on (hyperswarm 4 PeerInfo). */
+    readonly peers: Map<string, { topics: Uint8Array[] }>
     /** The DHT server: its close unannounces our key's server record. */
     readonly server: { close (): Promise<void> }
     flush (): Promise<void>

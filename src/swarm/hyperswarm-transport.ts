@@ -16,10 +16,9 @@ import type { Transport } from './replicator.js'
 /** First discovery rounds in flight at once (background joins). */
 export const JOIN_CONCURRENCY = 4
 /**
- * Topics still unannounced at close: the first ones started, that is mine and the sample a sync
- * looks up first (the replicator's SYNC_TOPICS), so a node with few follows unannounces all of
- * them. The others (thousands of follows nobody online looks up) are left to expire on the DHT:
- * an unannounce is a DHT query (about 0.15 ms of this process's CPU and a round trip each).
+ * At most this many topics are unannounced at close: mine, then those on which peers were found
+ * (others look those up). The others (thousands of follows nobody online serves) are left to
+ * expire on the DHT: an unannounce is a DHT query each, and close waits for them.
  */
 export const UNANNOUNCE_TOPICS = 16
 /** How long `discover` waits for dials in progress. */
@@ -90,11 +89,12 @@ export class HyperswarmTransport implements Transport {
   /**
    * Closes the swarm: our key's server record is unannounced (one query, waited on for at most
    * `ms`), so a peer that finds one of our stale announces fails fast instead of trying to
-   * holepunch a key that is gone; so are the first UNANNOUNCE_TOPICS topics. The other topic
-   * announces expire on the DHT by themselves (and our next run uses a new key).
+   * holepunch a key that is gone; so are mine and the topics peers were found on (topicsInUse),
+   * within the same wait. The other topic announces expire on the DHT by themselves (and our next
+   * run uses a new key).
    */
   async close (ms: number): Promise<void> {
-    const unannounce = new Set([...this.started.keys()].slice(0, UNANNOUNCE_TOPICS)) // in start order
+    const unannounce = this.topicsInUse()
     this.queue.clear()
     this.started.clear()
     // Every discovery still joined is destroyed now (each holds a refresh timer that would keep the
@@ -106,6 +106,20 @@ export class HyperswarmTransport implements Transport {
     await settledWithin(Promise.all([this.swarm.server.close(), cleared]), ms)
     await this.swarm.dht.destroy({ force: true })
     await this.swarm.destroy({ force: true })
+  }
+
+  /** Mine (the first topic started) and those on which peers were found, up to UNANNOUNCE_TOPICS. */
+  private topicsInUse (): Set<string> {
+    const out = new Set<string>()
+    const first = this.started.keys().next()
+    if (first.done !== true) out.add(first.value)
+    for (const peer of this.swarm.peers.values()) {
+      for (const topic of peer.topics) {
+        const h = b4a.toString(topic, 'hex')
+        if (out.size < UNANNOUNCE_TOPICS && this.started.has(h)) out.add(h)
+      }
+    }
+    return out
   }
 
   private pump (): void {

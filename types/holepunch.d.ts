@@ -188,6 +188,8 @@ declare module 'hyperdht' {
     fullyBootstrapped (): Promise<void>
     address (): { host: string, port: number }
     static keyPair (seed?: Uint8Array): { publicKey: Uint8Array, secretKey: Uint8Array }
+    /** A DHT query for the announces of `topic` (hyperdht README, `dht.lookup`). */
+    lookup (topic: Uint8Array): AsyncIterable<{ peers: Array<{ publicKey: Uint8Array }> }>
   }
   export = HyperDHT
 }

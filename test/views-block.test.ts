@@ -181,6 +181,21 @@ test('views – block: a feed of a blocked identity that arrives later writes no
   t.is((await b.profile(m.identity)).name, null)
 })
 
+test('views – block: after a restart, a feed of an identity I blocked before writes nothing (the block is read back from the views)', async (t) => {
+  const m = await createPeer(t, { name: 'mallory ' + SECRET })
+  const { shoal: b0, dir } = await openAt(t, 'bob')
+  await b0.block(m.identity)
+  const mine = b0.totals().messages
+  await b0.close()
+  const b = await openPeer(t, dir)
+  await m.post({ text: 'hello ' + SECRET })
+  replicate(m, b, t)
+  await syncFeed(b, m)
+  t.is(b.totals().messages, mine, 'nothing of theirs is indexed')
+  t.is((await b.profile(m.identity)).name, null, 'not even their name')
+  t.alike((await b.timeline()).items.filter((i) => i.text.includes(SECRET)), [], 'nor their post')
+})
+
 test('views – block by my other device purges too; a block by someone else purges nothing', async (t) => {
   const laptopDir = await t.tmp()
   const { shoal: laptop, phrase } = await Shoal.init(laptopDir, { name: 'bob' })

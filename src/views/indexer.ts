@@ -78,10 +78,12 @@ export class Indexer extends ReadyResource {
   private readonly queue = new Set<TrackedFeed>()
   /** Feeds whose header names me: indexed before any other feed gets a turn. */
   private readonly own = new Set<TrackedFeed>()
-  /** Identities I block (hex), as the views say. */
-  private readonly blocked = new Set<string>()
-  /** Set once `blocked` has been read from the views (see loadBlocked). */
-  private blockedLoaded: Promise<void> | null = null
+  /**
+   * Whether I block each identity asked about so far (hex): one view row read when first needed
+   * (isBlocked), then kept current by my contact records as they are indexed. Not every contact
+   * row at once: with thousands of follows that scan held up the first feed a sync opened.
+   */
+  private readonly blocked = new Map<string, boolean>()
   private running: Promise<void> | null = null
   /** Home rows deleted since the home range was last compacted, and when the next compaction may run (ms). */
   private homeDeleted = 0
@@ -120,31 +122,6 @@ export class Indexer extends ReadyResource {
     this.wake()
   }
 
-  /**
-   * Reads which identities I block, once (later changes come from indexing my contact records).
-   * Before any chunk is indexed, so no block of mine is committed while it reads.
-   */
-  private loadBlocked (): Promise<void> {
-    if (this.blockedLoaded === null) {
-      const p: Promise<void> = this.readBlocked().then((blocked) => {
-        if (this.blockedLoaded !== p) return // a reindex emptied the views meanwhile
-        this.blocked.clear()
-        for (const b of blocked) this.blocked.add(b)
-      })
-      this.blockedLoaded = p
-      p.catch(() => { if (this.blockedLoaded === p) this.blockedLoaded = null }) // the caller reports it; the next need reads again
-    }
-    return this.blockedLoaded
-  }
-
-  private async readBlocked (): Promise<Set<string>> {
-    const blocked = new Set<string>()
-    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, this.me))) {
-      if (decode(storedContact, value).blocking) blocked.add(toHex(k.subarray(33, 65)))
-    }
-    return blocked
-  }
-
   /** Starts indexing a feed (idempotent). The core stays owned by the caller. */
   async add (core: Hypercore): Promise<void> {
     await this.ready()
@@ -156,7 +133,7 @@ export class Indexer extends ReadyResource {
     if (this.feeds.has(hex)) return
     const identity = idRaw === null ? null : decode(feedIdentity, idRaw)
     const id = identity?.identity
-    if (id != null && !b4a.equals(id, this.me)) await this.loadBlocked()
+    const blocked = await this.isBlocked(identity)
     if (this.feeds.has(hex)) return
     const f: TrackedFeed = {
       key,
@@ -164,7 +141,7 @@ export class Indexer extends ReadyResource {
       core,
       checkpoint: ckRaw === null ? emptyCheckpoint() : decode(checkpointEnc, ckRaw),
       identity,
-      blocked: this.isBlocked(identity),
+      blocked,
       onData: () => this.markDirty(f)
     }
     this.feeds.set(hex, f)
@@ -244,8 +221,7 @@ export class Indexer extends ReadyResource {
     try {
       await this.idle()
       await this.db.wipeDerived()
-      this.blocked.clear()
-      this.blockedLoaded = Promise.resolve() // nothing is blocked in empty views
+      this.blocked.clear() // nothing is blocked in empty views: read again (absent) when asked
       this.emit('contacts')
       for (const f of this.feeds.values()) {
         f.checkpoint = emptyCheckpoint()
@@ -261,8 +237,17 @@ export class Indexer extends ReadyResource {
     return this.totals()
   }
 
-  private isBlocked (identity: FeedIdentity | null): boolean {
-    return identity !== null && identity.identity !== null && this.blocked.has(toHex(identity.identity))
+  /** Whether I block the identity a feed header names (one view row, read once; see `blocked`). */
+  private async isBlocked (identity: FeedIdentity | null): Promise<boolean> {
+    const id = identity?.identity
+    if (id == null || b4a.equals(id, this.me)) return false
+    const hex = toHex(id)
+    const known = this.blocked.get(hex)
+    if (known !== undefined) return known
+    const raw = await this.db.get(keys.contact(this.me, id))
+    // A contact record of mine indexed while this read ran has set the answer: it wins.
+    if (!this.blocked.has(hex)) this.blocked.set(hex, raw !== null && decode(storedContact, raw).blocking)
+    return this.blocked.get(hex) === true
   }
 
   private isMine (f: TrackedFeed): boolean {
@@ -309,7 +294,6 @@ export class Indexer extends ReadyResource {
     while (!this.paused && !this.closing) {
       const f = this.next()
       if (f === null) return
-      await this.loadBlocked()
       const start = f.checkpoint.position
       const end = Math.min(f.core.contiguousLength, start + CHUNK)
       const blocks = await readBlocks(f.core, start, end)
@@ -322,7 +306,7 @@ export class Indexer extends ReadyResource {
   }
 
   private async indexChunk (f: TrackedFeed, start: number, blocks: Array<Uint8Array | null>): Promise<void> {
-    if (this.isBlocked(f.identity)) { f.blocked = true; return }
+    if (await this.isBlocked(f.identity)) { f.blocked = true; return }
     const txn = this.db.txn()
     const ck: Checkpoint = { ...f.checkpoint }
     let identity = f.identity
@@ -335,7 +319,7 @@ export class Indexer extends ReadyResource {
       const seq = start + i
       if (seq === 0) {
         identity = headerIdentity(block, f.key)
-        if (this.isBlocked(identity)) {
+        if (await this.isBlocked(identity)) {
           // Someone I block: nothing of this feed is written, not even that it is theirs.
           f.identity = identity
           f.blocked = true
@@ -409,12 +393,12 @@ export class Indexer extends ReadyResource {
       changes.push(change)
       if (change.blocking) {
         const hex = toHex(change.target)
-        this.blocked.add(hex)
+        this.blocked.set(hex, true)
         // A second block in one chunk finds nothing new (their feeds are not indexed in between).
         if (!purgedNow.has(hex)) purged += await purgeIdentity(txn, change.target, this.feedsOf(change.target))
         purgedNow.add(hex)
       } else {
-        this.blocked.delete(toHex(change.target))
+        this.blocked.set(toHex(change.target), false)
       }
     }
 

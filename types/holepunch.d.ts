@@ -8,6 +8,7 @@ declare module 'safety-catch' {
 declare module 'z32' {
   export function encode (buf: Uint8Array): string
   export function decode (s: string): Uint8Array
+  export const ALPHABET: string
 }
 
 declare module 'sodium-universal' {

@@ -30,7 +30,7 @@ export interface ScanRange {
   lte?: Uint8Array
   reverse?: boolean
   limit?: number
-  /** Entries read per native call (default: from limit, at most 256). */
+  /** Entries read per native call (default: limit + 1, at most 256). */
   capacity?: number
 }
 
@@ -131,7 +131,9 @@ export class ViewDb extends ReadyResource {
   }
 
   async * scan (range: ScanRange): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
-    const capacity = range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit, 8), 256) : 128)
+    // One more than the limit: a read that returns fewer entries than the capacity ends the
+    // iterator, so a scan of `limit` entries costs one read call rather than two.
+    const capacity = range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit + 1, 8), 256) : 128)
     try {
       yield * this.rocks.iterator({ ...range, capacity })
     } catch (err) {

@@ -30,7 +30,7 @@ const RUNS = Number(argv.runs)
 const WARMUP = 50
 const tmp = new TmpDirs()
 
-interface Sample { start: number, ms: number, calls: number }
+interface Sample { start: number, ms: number, batches: number, gets: number }
 
 const gcs: PerformanceEntry[] = []
 const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcs.push(e) })
@@ -45,6 +45,13 @@ function withGc (samples: Sample[]): boolean[] {
   return samples.map((s) => gcs.some((g) => g.startTime < s.start + s.ms && g.startTime + g.duration > s.start))
 }
 
+/** GC time that fell inside one run (ms). */
+function gcTime (s: Sample): number {
+  let ms = 0
+  for (const g of gcs) ms += Math.max(0, Math.min(g.startTime + g.duration, s.start + s.ms) - Math.max(g.startTime, s.start))
+  return ms
+}
+
 function report (name: string, samples: Sample[]): Record<string, number> {
   const all = summarize(samples.map((s) => s.ms))
   const gc = withGc(samples)
@@ -52,10 +59,12 @@ function report (name: string, samples: Sample[]): Record<string, number> {
   const dirty = samples.filter((_, i) => gc[i]).map((s) => s.ms)
   const cleanS = clean.length > 0 ? summarize(clean) : null
   const dirtyS = dirty.length > 0 ? summarize(dirty) : null
-  const calls = samples.reduce((a, s) => a + s.calls, 0) / samples.length
-  log(`${name}: p50 ${fmt(all.p50, 2)} / p99 ${fmt(all.p99, 2)} / max ${fmt(all.max, 2)} ms; native calls ${fmt(calls, 1)}/page; ` +
+  const batches = samples.reduce((a, s) => a + s.batches, 0) / samples.length
+  const gets = samples.reduce((a, s) => a + s.gets, 0) / samples.length
+  const gcMs = samples.reduce((a, s) => a + gcTime(s), 0) / samples.length
+  log(`${name}: p50 ${fmt(all.p50, 2)} / p99 ${fmt(all.p99, 2)} / max ${fmt(all.max, 2)} ms; ${fmt(batches, 1)} read batches (${fmt(gets)} keys)/page; GC ${fmt(gcMs, 3)} ms/page; ` +
     `${dirty.length}/${samples.length} runs with a GC (their p50 ${dirtyS === null ? '-' : fmt(dirtyS.p50, 2)} ms), runs without: p99 ${cleanS === null ? '-' : fmt(cleanS.p99, 2)} ms`)
-  return { p50: all.p50, p99: all.p99, max: all.max, callsPerPage: calls, runsWithGc: dirty.length, p99WithoutGc: cleanS?.p99 ?? NaN }
+  return { p50: all.p50, p99: all.p99, max: all.max, readBatches: batches, gets, gcMsPerPage: gcMs, runsWithGc: dirty.length, p99WithoutGc: cleanS?.p99 ?? NaN }
 }
 
 runBench('query-tail', tmp, async () => {
@@ -97,8 +106,9 @@ runBench('query-tail', tmp, async () => {
             await queries[n]()
             const ms = performance.now() - start
             const after = n === 'raw' ? null : shoal.views.io()
-            const calls = before === null || after === null ? 2 : (after.gets - before.gets) + (after.readBatches - before.readBatches)
-            if (i >= WARMUP) samples[n].push({ start, ms, calls })
+            const batches = before === null || after === null ? 1 : after.readBatches - before.readBatches
+            const gets = before === null || after === null ? 50 : after.gets - before.gets
+            if (i >= WARMUP) samples[n].push({ start, ms, batches, gets })
           }
         }
         await new Promise((resolve) => setImmediate(resolve))

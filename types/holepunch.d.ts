@@ -112,7 +112,12 @@ declare module 'rocksdb-native' {
       capacity?: number
     }
     interface Entry { key: Uint8Array, value: Uint8Array }
-    interface Iterator extends AsyncIterable<Entry> { destroy (): void }
+    interface Iterator extends AsyncIterable<Entry> {
+      destroy (): void
+      on (event: 'data', fn: (entry: Entry) => void): this
+      on (event: 'end', fn: () => void): this
+      on (event: 'error', fn: (err: Error) => void): this
+    }
   }
   class RocksDB {
     constructor (path: string, opts?: Record<string, unknown>)

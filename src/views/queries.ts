@@ -155,8 +155,7 @@ export class Views {
     const prefix = q.author ? key(TAG.byAuthor, q.author) : key(TAG.home)
     const before = q.before ? parseCursor(q.before) : null
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
-    const tails: Uint8Array[] = []
-    for await (const { key: k } of this.db.scan(range)) tails.push(tailOf(k))
+    const tails = (await this.db.keysIn(range)).map(tailOf)
     const more = tails.length > limit
     const page = tails.slice(0, limit)
     const items = await this.items(page.map((t) => refFromBytes(t, 8)), blocked)
@@ -179,8 +178,7 @@ export class Views {
     const rootRef = start?.root ?? ref
     const prefix = key(TAG.thread, refBytes(rootRef))
     const range = { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
-    const tails: Uint8Array[] = []
-    for await (const { key: k } of this.db.scan(range)) tails.push(b4a.from(k.subarray(k.byteLength - CURSOR_BYTES)))
+    const tails = (await this.db.keysIn(range)).map(tailOf)
     const more = tails.length > limit
     const page = tails.slice(0, limit)
     // The root and the replies in one batch of reads (the root is the post already read when

@@ -7,11 +7,15 @@
  * perf_hooks `gc` observer) with the p99 of the runs without one. Leaves the follows as it found
  * them only when the last density given is every source identity.
  *
+ * With `--alloc`, it also prints the bytes each page allocates (V8's sampling heap profiler,
+ * counting objects a GC has already collected), measured after the timed runs.
+ *
  *   node --max-semi-space-size=2 dist/bench/query-tail-main.js --cache DIR [--runs 300]
- *        [--follows 3000,60,1,3000]
+ *        [--follows 3000,60,1,3000] [--alloc]
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { Session } from 'node:inspector/promises'
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { Shoal } from '../src/node/shoal.js'
@@ -23,7 +27,7 @@ import { openSourceFeeds, type SourceMeta } from './source-feeds.js'
 import { summarize } from './stats.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 
-const { values: argv } = parseArgs({ options: { cache: { type: 'string' }, runs: { type: 'string', default: '300' }, follows: { type: 'string' } } })
+const { values: argv } = parseArgs({ options: { cache: { type: 'string' }, runs: { type: 'string', default: '300' }, follows: { type: 'string' }, alloc: { type: 'boolean', default: false } } })
 if (argv.cache === undefined) throw new Error('--cache DIR is required (an indexed copy of a scale data set)')
 const CACHE = path.resolve(argv.cache)
 const RUNS = Number(argv.runs)
@@ -65,6 +69,25 @@ function report (name: string, samples: Sample[]): Record<string, number> {
   log(`${name}: p50 ${fmt(all.p50, 2)} / p99 ${fmt(all.p99, 2)} / max ${fmt(all.max, 2)} ms; ${fmt(batches, 1)} read batches (${fmt(gets)} keys)/page; GC ${fmt(gcMs, 3)} ms/page; ` +
     `${dirty.length}/${samples.length} runs with a GC (their p50 ${dirtyS === null ? '-' : fmt(dirtyS.p50, 2)} ms), runs without: p99 ${cleanS === null ? '-' : fmt(cleanS.p99, 2)} ms`)
   return { p50: all.p50, p99: all.p99, max: all.max, readBatches: batches, gets, gcMsPerPage: gcMs, runsWithGc: dirty.length, p99WithoutGc: cleanS?.p99 ?? NaN }
+}
+
+interface SamplingNode { selfSize: number, children: SamplingNode[] }
+
+/** Bytes allocated per call of `fn` (sampled every 256 bytes, collected objects included). */
+async function allocated (fn: () => Promise<unknown>, calls: number): Promise<number> {
+  const session = new Session()
+  session.connect()
+  try {
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    for (let i = 0; i < calls; i++) await fn()
+    const { profile } = await session.post('HeapProfiler.stopSampling') as { profile: { head: SamplingNode } }
+    let total = 0
+    const walk = (n: SamplingNode): void => { total += n.selfSize; for (const c of n.children) walk(c) }
+    walk(profile.head)
+    return total / calls
+  } finally {
+    session.disconnect()
+  }
 }
 
 runBench('query-tail', tmp, async () => {
@@ -114,6 +137,13 @@ runBench('query-tail', tmp, async () => {
         await new Promise((resolve) => setImmediate(resolve))
         const row: Record<string, unknown> = {}
         for (const n of names) row[n] = report(`${keep} followed, ${n}`, samples[n])
+        if (argv.alloc === true) {
+          for (const n of names) {
+            const bytes = await allocated(queries[n], 200)
+            log(`${keep} followed, ${n}: ${fmt(bytes / 1024)} KiB allocated per page`)
+            ;(row[n] as Record<string, number>).allocatedKiB = bytes / 1024
+          }
+        }
         out[String(keep)] = row
       } finally {
         await shoal.close()

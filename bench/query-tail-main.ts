@@ -63,11 +63,13 @@ function report (name: string, samples: Sample[]): Record<string, number> {
   const dirty = samples.filter((_, i) => gc[i]).map((s) => s.ms)
   const cleanS = clean.length > 0 ? summarize(clean) : null
   const dirtyS = dirty.length > 0 ? summarize(dirty) : null
+  const slowest = samples.map((s, i) => [s.ms, i]).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i + 1)
   const batches = samples.reduce((a, s) => a + s.batches, 0) / samples.length
   const gets = samples.reduce((a, s) => a + s.gets, 0) / samples.length
   const gcMs = samples.reduce((a, s) => a + gcTime(s), 0) / samples.length
   log(`${name}: p50 ${fmt(all.p50, 2)} / p99 ${fmt(all.p99, 2)} / max ${fmt(all.max, 2)} ms; ${fmt(batches, 1)} read batches (${fmt(gets)} keys)/page; GC ${fmt(gcMs, 3)} ms/page; ` +
-    `${dirty.length}/${samples.length} runs with a GC (their p50 ${dirtyS === null ? '-' : fmt(dirtyS.p50, 2)} ms), runs without: p99 ${cleanS === null ? '-' : fmt(cleanS.p99, 2)} ms`)
+    `${dirty.length}/${samples.length} runs with a GC (their p50 ${dirtyS === null ? '-' : fmt(dirtyS.p50, 2)} ms), runs without: p99 ${cleanS === null ? '-' : fmt(cleanS.p99, 2)} ms; ` +
+    `slowest runs: #${slowest.join(', #')} of ${samples.length} (early runs there would mean a cold start)`)
   return { p50: all.p50, p99: all.p99, max: all.max, readBatches: batches, gets, gcMsPerPage: gcMs, runsWithGc: dirty.length, p99WithoutGc: cleanS?.p99 ?? NaN }
 }
 

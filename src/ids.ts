@@ -43,8 +43,39 @@ function z32decode (s: string, what: string): Uint8Array {
   }
 }
 
+const Z32_ALPHABET = b4a.from(z32.ALPHABET)
+/** Scratch for z32Encode's characters and refToString's bytes (one string allocated per id). */
+const z32Chars = b4a.allocUnsafe(128)
+const refScratch = b4a.allocUnsafe(41)
+const refState = { start: 0, end: 41, buffer: refScratch }
+
+/**
+ * z-base32 of `buf` (its first `length` bytes), exactly as z32.encode spells it, built in a scratch buffer: z32.encode adds
+ * one character at a time (a string per character), which was most of what a page of 50 posts
+ * allocated (see docs/BENCHMARKS.md, "Thread pages and sparse timelines at p99").
+ */
+function z32Encode (buf: Uint8Array, length = buf.byteLength): string {
+  const max = length * 8
+  const chars = Math.ceil(max / 5)
+  const out = chars <= z32Chars.byteLength ? z32Chars : b4a.allocUnsafe(chars)
+  let n = 0
+  for (let p = 0; p < max; p += 5) {
+    const i = p >>> 3
+    const j = p & 7
+    if (j <= 3) {
+      out[n++] = Z32_ALPHABET[(buf[i] >>> (3 - j)) & 0b11111]
+      continue
+    }
+    const of = j - 3
+    const h = (buf[i] << of) & 0b11111
+    const l = i + 1 >= length ? 0 : buf[i + 1] >>> (8 - of)
+    out[n++] = Z32_ALPHABET[h | l]
+  }
+  return b4a.toString(out, 'latin1', 0, n)
+}
+
 export function identityToString (key: IdentityKey | Uint8Array): string {
-  return z32.encode(key)
+  return z32Encode(key)
 }
 
 export function parseIdentity (s: string): IdentityKey {
@@ -54,7 +85,7 @@ export function parseIdentity (s: string): IdentityKey {
 }
 
 export function feedToString (key: FeedKey | Uint8Array): string {
-  return z32.encode(key)
+  return z32Encode(key)
 }
 
 export function parseFeed (s: string): FeedKey {
@@ -64,7 +95,9 @@ export function parseFeed (s: string): FeedKey {
 }
 
 export function refToString (ref: MessageRef): string {
-  return z32.encode(c.encode(refEncoding, ref))
+  refState.start = 0
+  refEncoding.encode(refState, ref)
+  return z32Encode(refScratch, refState.start)
 }
 
 export function parseRef (s: string): MessageRef {

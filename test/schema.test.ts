@@ -2,6 +2,7 @@ import test from 'brittle'
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import sodium from 'sodium-universal'
+import z32 from 'z32'
 import { validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
 import { ShoalError } from '../src/errors.js'
@@ -10,7 +11,7 @@ import { createHeader, readHeader } from '../src/feeds/header.js'
 import { keyPairFromSeed, phraseToSeed, seedToPhrase } from '../src/feeds/identity.js'
 import { DEVICE_ATTESTATION, namespaceHash } from '../src/caps.js'
 import {
-  identityToString, parseFeed, parseIdentity, parseRef, refEncoding, refToString,
+  feedToString, identityToString, parseFeed, parseIdentity, parseRef, refEncoding, refToString,
   type FeedKey, type IdentityKey, type MessageRef
 } from '../src/ids.js'
 
@@ -258,6 +259,26 @@ test('ids – refs round-trip', (t) => {
   t.alike(parseIdentity(identityToString(id)), id, 'identity')
   t.is(identityToString(id).length, 52, 'identity is 52 z-base32 characters')
   t.alike(parseFeed(identityToString(key(4))), key(4), 'feed key')
+})
+
+test('ids – every id is spelled exactly as z32.encode spells it (lengths, bit patterns, seq sizes)', (t) => {
+  let wrong = 0
+  for (let n = 0; n <= 70; n++) {
+    for (const fill of [0x00, 0xff, 0xa5, -1]) {
+      const buf = b4a.alloc(n, fill < 0 ? 0 : fill)
+      if (fill < 0) sodium.randombytes_buf(buf)
+      if (identityToString(buf) !== z32.encode(buf) || feedToString(buf) !== z32.encode(buf)) wrong++
+    }
+  }
+  t.is(wrong, 0, 'identity and feed ids of 0 to 70 bytes')
+  const feed = b4a.alloc(32) as FeedKey
+  for (const seq of [1, 0xfc, 0xfd, 0xffff, 0x10000, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
+    sodium.randombytes_buf(feed)
+    const r = { feed, seq }
+    t.is(refToString(r), z32.encode(c.encode(refEncoding, r)), `ref with seq ${seq}`)
+  }
+  const long = b4a.alloc(200, 0x5a)
+  t.is(identityToString(long), z32.encode(long), 'longer than the scratch buffer')
 })
 
 test('ids – malformed and non-canonical strings are INVALID_ID', (t) => {

@@ -8,6 +8,7 @@ declare module 'safety-catch' {
 declare module 'z32' {
   export function encode (buf: Uint8Array): string
   export function decode (s: string): Uint8Array
+  export const ALPHABET: string
 }
 
 declare module 'sodium-universal' {
@@ -111,7 +112,12 @@ declare module 'rocksdb-native' {
       capacity?: number
     }
     interface Entry { key: Uint8Array, value: Uint8Array }
-    interface Iterator extends AsyncIterable<Entry> { destroy (): void }
+    interface Iterator extends AsyncIterable<Entry> {
+      destroy (): void
+      on (event: 'data', fn: (entry: Entry) => void): this
+      on (event: 'end', fn: () => void): this
+      on (event: 'error', fn: (err: Error) => void): this
+    }
   }
   class RocksDB {
     constructor (path: string, opts?: Record<string, unknown>)

@@ -155,8 +155,7 @@ export class Views {
     const prefix = q.author ? key(TAG.byAuthor, q.author) : key(TAG.home)
     const before = q.before ? parseCursor(q.before) : null
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
-    const tails: Uint8Array[] = []
-    for await (const { key: k } of this.db.scan(range)) tails.push(tailOf(k))
+    const tails = (await this.db.keysIn(range)).map(tailOf)
     const more = tails.length > limit
     const page = tails.slice(0, limit)
     const items = await this.items(page.map((t) => refFromBytes(t, 8)), blocked)
@@ -174,18 +173,26 @@ export class Views {
     const limit = clampLimit(q.limit)
     const after = q.before ? parseCursor(q.before) : null
     const blocked = hexSet(await this.blocking(this.me))
-    const start = await this.post(ref)
+    const startRaw = await this.db.get(keys.message(ref))
+    const start = startRaw === null ? null : decode(storedPost, startRaw)
     const rootRef = start?.root ?? ref
     const prefix = key(TAG.thread, refBytes(rootRef))
     const range = { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
-    const tails: Uint8Array[] = []
-    for await (const { key: k } of this.db.scan(range)) tails.push(b4a.from(k.subarray(k.byteLength - CURSOR_BYTES)))
+    const tails = (await this.db.keysIn(range)).map(tailOf)
     const more = tails.length > limit
     const page = tails.slice(0, limit)
-    const [root] = await this.items([rootRef], blocked)
-    const replies = parentsFirst(await this.items(page.map((t) => refFromBytes(t, 8)), blocked))
+    // The root and the replies in one batch of reads (the root is the post already read when
+    // `ref` is the root), then one batch for their edits, reactions and names.
+    const refs = [rootRef]
+    for (const t of page) refs.push(refFromBytes(t, 8))
+    const rootKnown = start !== null && start.root === null
+    const raws = await this.db.getMany(refs.slice(rootKnown ? 1 : 0).map((r) => keys.message(r)))
+    if (rootKnown) raws.unshift(startRaw)
+    const shown = await this.render(refs, raws, blocked)
+    const root = shown[0]
+    const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root: root ?? null, replies, next: more ? z32.encode(page[page.length - 1]) : null }
+    return { root, replies, next: more ? z32.encode(page[page.length - 1]) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */
@@ -292,53 +299,73 @@ export class Views {
    * emoji such as `__proto__` is an ordinary own key). `raw` is the post's summary row.
    */
   private async reactions (ref: MessageRef, raw: Uint8Array | null): Promise<Record<string, number>> {
-    const out: Record<string, number> = {}
-    if (raw === null) return out
-    let ranked: Array<[string, number]> | null = decode(reactionSummary, raw).entries
-    if (ranked === null) {
-      ranked = []
-      const prefix = keys.reactionRanks(ref)
-      for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
-        ranked.push([b4a.toString(k.subarray(prefix.byteLength + 8)), readUint64BE(k, prefix.byteLength)])
-      }
-    } else {
-      // The order of the ranked rows: count, then emoji bytes, both descending.
-      ranked.sort((x, y) => y[1] - x[1] || b4a.compare(b4a.from(y[0]), b4a.from(x[0])))
+    if (raw === null) return {}
+    const entries = decode(reactionSummary, raw).entries
+    if (entries !== null) return countsOf(entries)
+    const ranked: Array<[string, number]> = []
+    const prefix = keys.reactionRanks(ref)
+    for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
+      ranked.push([b4a.toString(k.subarray(prefix.byteLength + 8)), readUint64BE(k, prefix.byteLength)])
     }
-    for (const [emoji, n] of ranked) Object.defineProperty(out, emoji, { value: n, enumerable: true, writable: true, configurable: true })
-    return out
+    return ownKeys(ranked)
   }
 
   /** Renders posts in the given order, dropping missing, deleted and blocked ones. */
   private async items (refs: MessageRef[], blocked: Set<string>): Promise<Item[]> {
-    const raws = await this.db.getMany(refs.map((r) => keys.message(r)))
-    const posts: Array<{ ref: MessageRef, post: StoredPost }> = []
+    const shown = await this.render(refs, await this.db.getMany(refs.map((r) => keys.message(r))), blocked)
+    return shown.filter((r): r is Item => r !== null)
+  }
+
+  /**
+   * Renders the posts `raws` (their message rows, in the order of `refs`): null where missing,
+   * deleted or blocked. One native batch for their edits, reaction summaries and author names.
+   */
+  private async render (refs: MessageRef[], raws: Array<Uint8Array | null>, blocked: Set<string>): Promise<Array<Item | null>> {
+    const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: string }> = []
+    const authors = new Map<string, { key: IdentityKey, name: string | null }>()
     for (let i = 0; i < refs.length; i++) {
       const raw = raws[i]
       if (raw === null) continue
       const post = decode(storedPost, raw)
-      if (blocked.has(toHex(post.author))) continue
-      posts.push({ ref: refs[i], post })
+      const author = toHex(post.author)
+      if (blocked.has(author)) continue
+      posts.push({ at: i, ref: refs[i], post, author })
+      if (!authors.has(author)) authors.set(author, { key: post.author, name: null })
     }
-    const authors = [...new Map(posts.map((p) => [toHex(p.post.author), p.post.author])).values()]
-    // One native batch for everything the page needs besides the posts themselves.
     const n = posts.length
-    const extra = await this.db.getMany([
-      ...posts.map((p) => keys.edit(p.post.author, p.ref)),
-      ...posts.map((p) => keys.reactionSummary(p.ref)),
-      ...authors.map((a) => keys.about(a))
-    ])
-    const edits = extra.slice(0, n)
-    const counts = await Promise.all(posts.map((p, i) => this.reactions(p.ref, extra[n + i])))
-    const abouts = extra.slice(2 * n)
-    const names = new Map<string, string | null>()
-    authors.forEach((a, i) => { const r = abouts[i]; names.set(toHex(a), r === null ? null : decode(storedAbout, r).name) })
-    return posts.map(({ ref, post }, i) => {
-      const edit = edits[i] === null ? null : decode(storedEdit, edits[i] as Uint8Array)
-      return {
+    const reads: Uint8Array[] = []
+    for (const p of posts) reads.push(keys.edit(p.post.author, p.ref))
+    for (const p of posts) reads.push(keys.reactionSummary(p.ref))
+    for (const a of authors.values()) reads.push(keys.about(a.key))
+    const extra = await this.db.getMany(reads)
+    let k = 2 * n
+    for (const a of authors.values()) {
+      const r = extra[k++]
+      if (r !== null) a.name = decode(storedAbout, r).name
+    }
+    // Reaction counts come from the summary row; only a post with more kinds than a summary holds
+    // needs a scan of its ranked rows.
+    const counts: Array<Record<string, number>> = []
+    const ranked: Array<Promise<void>> = []
+    for (let i = 0; i < n; i++) {
+      const summary = extra[n + i]
+      const entries = summary === null ? [] : decode(reactionSummary, summary).entries
+      if (entries !== null) counts.push(countsOf(entries))
+      else {
+        counts.push({})
+        ranked.push(this.reactions(posts[i].ref, summary).then((c) => { counts[i] = c }))
+      }
+    }
+    if (ranked.length > 0) await Promise.all(ranked)
+    const out: Array<Item | null> = new Array(refs.length).fill(null)
+    for (let i = 0; i < n; i++) {
+      const { at, ref, post, author } = posts[i]
+      const raw = extra[i]
+      const edit = raw === null ? null : decode(storedEdit, raw)
+      out[at] = {
         id: refToString(ref),
         author: identityToString(post.author),
-        authorName: names.get(toHex(post.author)) ?? null,
+        authorName: authors.get(author)?.name ?? null,
         text: edit?.text ?? post.text,
         timestamp: post.timestamp,
         root: post.root ? refToString(post.root) : null,
@@ -348,8 +375,22 @@ export class Views {
         reactions: counts[i],
         edited: edit !== null
       }
-    })
+    }
+    return out
   }
+}
+
+/** A summary row's counts, most used first (the order of the ranked rows: count, then emoji bytes, both descending). */
+function countsOf (entries: Array<[string, number]>): Record<string, number> {
+  entries.sort((x, y) => y[1] - x[1] || b4a.compare(b4a.from(y[0]), b4a.from(x[0])))
+  return ownKeys(entries)
+}
+
+/** Counts by emoji as own keys (an emoji such as `__proto__` is an ordinary key). */
+function ownKeys (ranked: Array<[string, number]>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [emoji, n] of ranked) Object.defineProperty(out, emoji, { value: n, enumerable: true, writable: true, configurable: true })
+  return out
 }
 
 function clampLimit (limit: number | undefined): number {

@@ -40,7 +40,7 @@ export class PostQueue {
   push (text: string, replyTo: MessageId | null): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.#pending.push({ text, replyTo, resolve, reject })
-      if (this.#reading === null) this.#reading = this.#flush().finally(() => { this.#reading = null })
+      if (this.#reading === null) this.#reading = this.#flush()
     })
   }
 
@@ -49,17 +49,23 @@ export class PostQueue {
     while (this.#reading !== null) await this.#reading
   }
 
+  /** Takes every pending post; from here on, a new post starts a new key read. */
+  #take (): Pending[] {
+    this.#reading = null
+    return this.#pending.splice(0)
+  }
+
   async #flush (): Promise<void> {
     let current: { epoch: number, key: Uint8Array }
     try {
       current = await this.#sink.currentKey()
     } catch (err) {
-      for (const p of this.#pending.splice(0)) p.reject(err)
+      for (const p of this.#take()) p.reject(err)
       return
     }
     const posts: Pending[] = []
     const blocks: Uint8Array[] = []
-    for (const p of this.#pending.splice(0)) {
+    for (const p of this.#take()) {
       try {
         blocks.push(this.#sink.encode(current.epoch, current.key, p.text, p.replyTo))
         posts.push(p)

@@ -4,6 +4,7 @@
  * invalid op (or a handler failure) changes nothing and never throws (a throw closes the base).
  * No clock, randomness or local secrets: every replica computes the same view.
  */
+import b4a from 'b4a'
 import safetyCatch from 'safety-catch'
 import type Hyperbee from 'hyperbee'
 import type Autobase from 'autobase'
@@ -117,10 +118,28 @@ async function applyRun (run: Array<{ node: Autobase.Node, op: Op }>, view: Hype
   }
   const batch = view.batch()
   let written = false
+  // view-only ops write no member or device record, and only through putInfo the info: both are
+  // carried from op to op instead of read again
+  let current = info
+  let author: { writer: Uint8Array, author: Author | null } | null = null
   try {
     for (const { node, op } of run) {
-      const ctx = await context(batch, node, op, host, supportedVersion)
-      if (ctx !== null && await (HANDLERS[op.type] as Handler<typeof op.body>)(ctx, op.body)) written = true
+      if (OP_CODECS[op.type].since > current.version) continue
+      if (author === null || !b4a.equals(author.writer, node.from.key)) author = { writer: node.from.key, author: await resolveAuthor(batch, node.from.key) }
+      const ctx: ApplyContext = {
+        batch,
+        host,
+        discoveryKey: host.discoveryKey,
+        id: { writer: node.from.key, length: node.length },
+        info: current,
+        author: author.author,
+        supportedVersion,
+        interrupted: false
+      }
+      if (await (HANDLERS[op.type] as Handler<typeof op.body>)(ctx, op.body)) {
+        written = true
+        current = ctx.info!
+      }
     }
     if (written) await batch.flush()
   } catch {

@@ -6,16 +6,24 @@ import { namespaceHash } from '../caps.js'
 
 /**
  * Highest room version this build can apply. A `room-version` op above it stops the room.
- * Version 2 adds the leave op. New rooms are raised to it right after create, and an admin device
- * raises an older room to it when it opens the room (see docs/ROOMS.md, "Room versions").
+ * Version 2 adds the leave op; version 3 changes how apply writes the view (VIEW_RUNS_VERSION).
+ * New rooms are raised to it right after create, and an admin device raises an older room to it
+ * when it opens the room (see docs/ROOMS.md, "Room versions").
  */
-export const ROOM_VERSION = 2
+export const ROOM_VERSION = 3
 
 /** The room version that made the leave op live. */
 export const LEAVE_VERSION = 2
 
 /** The room version that made the member-name op live. */
 export const MEMBER_NAME_VERSION = 2
+
+/**
+ * The room version from which apply writes each run of consecutive view-only ops of one append
+ * batch in one view batch: the same entries as one batch per op, but other view blocks, so
+ * every replica of a room (every indexer above all) must switch at the same op.
+ */
+export const VIEW_RUNS_VERSION = 3
 
 /** Format version written in every op envelope. */
 export const OP_VERSION = 1

@@ -21,6 +21,7 @@ import { getInfo, getMember, getDevice, getInvite, viewHash } from './room-view.
 import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
 import { EpochKeys, rotation } from './room-epochs.js'
+import { PostQueue } from './room-posts.js'
 import { answerPairing, answerRequest, requestPairing, type MessageChannel, type RequestPairer } from './room-pairing.js'
 import type { MemberRequest } from 'blind-pairing-core'
 
@@ -107,6 +108,11 @@ export class Room extends ReadyResource {
   #epochs: EpochKeys | null = null
   #encryptionKey: Uint8Array | null = null
   #rotating: Promise<void> | null = null
+  readonly #posts = new PostQueue({
+    currentKey: async () => this.#currentKey(),
+    encode: (epoch, key, text, replyTo) => this.#encodeOp(OP.post, { epoch, ...this.#sealText(key, text), replyTo }),
+    append: async blocks => this.#live().append(blocks)
+  })
   #writers = 0
   #recheck = false
 
@@ -207,6 +213,7 @@ export class Room extends ReadyResource {
 
   override async _close (): Promise<void> {
     while (this.#rotating !== null) await this.#rotating
+    await this.#posts.idle()
     if (this.#base !== null) await this.#base.close()
   }
 
@@ -222,9 +229,13 @@ export class Room extends ReadyResource {
 
   /** Appends an op; resolves with this writer's length after it (the op's message id length). */
   async #append<K extends OpType> (type: K, body: OpBodies[K]): Promise<number> {
+    return this.#live().append(this.#encodeOp(type, body))
+  }
+
+  #encodeOp<K extends OpType> (type: K, body: OpBodies[K]): Uint8Array {
     const buf = encodeOp(type, OP_VERSION, body)
     if (buf.byteLength > ROOM_CAPS.op) throw ShoalError.MESSAGE_TOO_LARGE('room op over ' + ROOM_CAPS.op + ' bytes')
-    return this.#live().append(buf)
+    return buf
   }
 
   /**
@@ -275,14 +286,17 @@ export class Room extends ReadyResource {
 
   #now (): number { return (this.#opts.now ?? Date.now)() }
 
-
-  /** Posts an encrypted message (optionally a reply); resolves with its id (writer key, length). */
+  /**
+   * Posts an encrypted message (optionally a reply) under the current epoch key; resolves with its
+   * id (writer key, length). Posts made together (not awaited one by one) share one key read and
+   * one append, in call order. MESSAGE_TOO_LARGE, ROOM_KEY_MISSING.
+   */
   async post (text: string, opts: { replyTo?: MessageId } = {}): Promise<MessageId> {
     if (opts.replyTo !== undefined) checkId(opts.replyTo)
-    const { epoch, key } = await this.#currentKey()
-    const { nonce, body } = this.#sealText(key, text)
-    const length = await this.#append(OP.post, { epoch, nonce, body, replyTo: opts.replyTo ?? null })
-    return { writer: this.writerKey, length }
+    if (b4a.byteLength(text) > ROOM_CAPS.text) throw ShoalError.MESSAGE_TOO_LARGE('room message over ' + ROOM_CAPS.text + ' bytes')
+    const writer = this.writerKey
+    const length = await this.#posts.push(text, opts.replyTo ?? null)
+    return { writer, length }
   }
 
   /** Replaces the text of one of this identity's messages. */

@@ -56,6 +56,10 @@ export interface SwarmChildOutput {
   concurrency: number
   /** From join to complete (Shoal: sync resolved and every message indexed). */
   ms: number
+  /** CPU time of the whole process (every thread, user + system) over the same span: less load-dependent than `ms`. */
+  cpuMs: number
+  /** Set by the parent: its own CPU time while the child ran (the serving side and the testnet). */
+  servingCpuMs?: number
   marks: SwarmMarks
   blocks: number
   messages: number
@@ -88,6 +92,11 @@ function ioSince (before: IoCounts, after: IoCounts): IoCounts {
   const out = { ...after }
   for (const k of Object.keys(out) as Array<keyof IoCounts>) out[k] -= before[k]
   return out
+}
+
+function cpuSince (before: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(before)
+  return (d.user + d.system) / 1000
 }
 
 type Stage = Exclude<keyof SwarmMarks, 'indexedAtDownloaded'>
@@ -126,6 +135,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     const marks = emptyMarks()
     const rssBeforeJoin = rss.sample()
     const ioBefore = { cores: coreIo(b.store), views: b.views.io() }
+    const cpuBefore = process.cpuUsage()
     const start = performance.now()
     const stop = watch(marks, start, () => {
       const cores = b.trackedCores().filter((c) => c.key !== null && wanted.has(b4a.toString(c.key, 'hex')))
@@ -161,6 +171,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     } finally {
       stop()
     }
+    const cpuMs = cpuSince(cpuBefore)
     const messages = b.totals().messages - before
     const io = { cores: ioSince(ioBefore.cores, coreIo(b.store)), views: ioSince(ioBefore.views, b.views.io()) }
     const t = performance.now()
@@ -171,7 +182,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     for (const c of b.trackedCores()) blocks += c.contiguousLength
     const peers = b.replicator?.peers.length ?? 0
     rss.stop()
-    return { mode: 'shoal', concurrency: 0, ms, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
+    return { mode: 'shoal', concurrency: 0, ms, cpuMs, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await b.close()
   }
@@ -193,6 +204,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     const marks = emptyMarks()
     const rssBeforeJoin = rss.sample()
     const ioBefore = coreIo(store)
+    const cpuBefore = process.cpuUsage()
     const start = performance.now()
     const cores = input.feeds.map((hex) => store.get({ key: b4a.from(hex, 'hex') as FeedKey }))
     const stop = watch(marks, start, () => {
@@ -215,6 +227,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     } finally {
       stop()
     }
+    const cpuMs = cpuSince(cpuBefore)
     let blocks = 0
     for (const c of cores) blocks += c.contiguousLength
     if (blocks !== total) throw new Error(`raw swarm sync: ${blocks} of ${total} blocks`)
@@ -222,7 +235,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     rss.stop()
     for (const c of cores) await c.close()
     const io = { cores: ioSince(ioBefore, coreIo(store)), views: null }
-    return { mode: 'raw', concurrency, ms, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
+    return { mode: 'raw', concurrency, ms, cpuMs, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await swarm.destroy()
     await store.close()

@@ -137,9 +137,7 @@ async function shoalOnce (testnet: Testnet, servingDir: string, input: SwarmChil
     await replicator.flush()
     const servingReadyMs = performance.now() - start
     const cpu = process.cpuUsage()
-    // SHOAL_BENCH_CPU_PROF=DIR: a V8 CPU profile of each B run goes to DIR.
-    const prof = process.env.SHOAL_BENCH_CPU_PROF
-    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', input, prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])
+    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', input, profileArgs('shoal'))
     return { out: { ...result, servingCpuMs: cpuSince(cpu) }, servingReadyMs, topics: replicator.joinedTopics.size }
   } finally {
     await a.close()
@@ -158,11 +156,17 @@ async function rawOnce (testnet: Testnet, source: SourceSet, input: SwarmChildIn
     })
     await swarm.join(topic, { server: true, client: false }).flushed()
     const cpu = process.cpuUsage()
-    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', { ...input, topic: b4a.toString(topic, 'hex') })
+    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', { ...input, topic: b4a.toString(topic, 'hex') }, profileArgs(`raw-${input.concurrency ?? 0}`))
     return { ...result, servingCpuMs: cpuSince(cpu) }
   } finally {
     await swarm.destroy()
   }
+}
+
+/** SHOAL_BENCH_CPU_PROF=DIR: every child writes a V8 CPU profile to DIR, named after its mode. */
+function profileArgs (label: string): string[] {
+  const dir = process.env.SHOAL_BENCH_CPU_PROF
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`]
 }
 
 /** CPU time of this process (the serving side, and the testnet) since `before`, in ms. */

@@ -34,6 +34,14 @@ function opt<T> (enc: c.Encoder<T>): c.Encoder<T | null> {
   }
 }
 
+// Built once: an encoder made inside preencode/encode/decode is garbage per row (2 KB per post
+// indexed, most of a first sync's young-generation churn from the views).
+const optRef = opt(refEncoding)
+const optString = opt(c.string)
+const optKey = opt(c.fixed32)
+const optStamp = opt(stamp)
+const keyArray = c.array(c.fixed32)
+
 /** A post as the views keep it (the author is the identity, not the feed). */
 export interface StoredPost {
   author: IdentityKey
@@ -48,23 +56,23 @@ export interface StoredPost {
 export const storedPost: c.Encoder<StoredPost> = {
   preencode (s, v) {
     c.fixed32.preencode(s, v.author); c.uint.preencode(s, v.timestamp); c.string.preencode(s, v.text)
-    opt(refEncoding).preencode(s, v.root); opt(refEncoding).preencode(s, v.parent); opt(c.string).preencode(s, v.cw)
-    c.array(c.fixed32).preencode(s, v.mentions)
+    optRef.preencode(s, v.root); optRef.preencode(s, v.parent); optString.preencode(s, v.cw)
+    keyArray.preencode(s, v.mentions)
   },
   encode (s, v) {
     c.fixed32.encode(s, v.author); c.uint.encode(s, v.timestamp); c.string.encode(s, v.text)
-    opt(refEncoding).encode(s, v.root); opt(refEncoding).encode(s, v.parent); opt(c.string).encode(s, v.cw)
-    c.array(c.fixed32).encode(s, v.mentions)
+    optRef.encode(s, v.root); optRef.encode(s, v.parent); optString.encode(s, v.cw)
+    keyArray.encode(s, v.mentions)
   },
   decode (s) {
     return {
       author: c.fixed32.decode(s) as IdentityKey,
       timestamp: c.uint.decode(s),
       text: c.string.decode(s),
-      root: opt(refEncoding).decode(s),
-      parent: opt(refEncoding).decode(s),
-      cw: opt(c.string).decode(s),
-      mentions: c.array(c.fixed32).decode(s) as IdentityKey[]
+      root: optRef.decode(s),
+      parent: optRef.decode(s),
+      cw: optString.decode(s),
+      mentions: keyArray.decode(s) as IdentityKey[]
     }
   }
 }
@@ -85,9 +93,9 @@ export const checkpoint: c.Encoder<Checkpoint> = {
 export interface FeedIdentity { valid: boolean, identity: IdentityKey | null, device: string }
 
 export const feedIdentity: c.Encoder<FeedIdentity> = {
-  preencode (s, v) { c.bool.preencode(s, v.valid); opt(c.fixed32).preencode(s, v.identity); c.string.preencode(s, v.device) },
-  encode (s, v) { c.bool.encode(s, v.valid); opt(c.fixed32).encode(s, v.identity); c.string.encode(s, v.device) },
-  decode (s) { return { valid: c.bool.decode(s), identity: opt(c.fixed32).decode(s) as IdentityKey | null, device: c.string.decode(s) } }
+  preencode (s, v) { c.bool.preencode(s, v.valid); optKey.preencode(s, v.identity); c.string.preencode(s, v.device) },
+  encode (s, v) { c.bool.encode(s, v.valid); optKey.encode(s, v.identity); c.string.encode(s, v.device) },
+  decode (s) { return { valid: c.bool.decode(s), identity: optKey.decode(s) as IdentityKey | null, device: c.string.decode(s) } }
 }
 
 export interface Reactor { on: boolean, stamp: Stamp }
@@ -116,10 +124,12 @@ const summaryEntry: c.Encoder<[string, number]> = {
   decode (s) { return [c.string.decode(s), c.uint.decode(s)] }
 }
 
+const optSummary = opt(c.array(summaryEntry))
+
 export const reactionSummary: c.Encoder<ReactionSummary> = {
-  preencode (s, v) { opt(c.array(summaryEntry)).preencode(s, v.entries) },
-  encode (s, v) { opt(c.array(summaryEntry)).encode(s, v.entries) },
-  decode (s) { return { entries: opt(c.array(summaryEntry)).decode(s) } }
+  preencode (s, v) { optSummary.preencode(s, v.entries) },
+  encode (s, v) { optSummary.encode(s, v.entries) },
+  decode (s) { return { entries: optSummary.decode(s) } }
 }
 
 export interface StoredEdit { text: string, stamp: Stamp }
@@ -133,18 +143,18 @@ export const storedEdit: c.Encoder<StoredEdit> = {
 export interface StoredAbout { name: string | null, nameStamp: Stamp | null, bio: string | null, bioStamp: Stamp | null }
 
 export const storedAbout: c.Encoder<StoredAbout> = {
-  preencode (s, v) { opt(c.string).preencode(s, v.name); opt(stamp).preencode(s, v.nameStamp); opt(c.string).preencode(s, v.bio); opt(stamp).preencode(s, v.bioStamp) },
-  encode (s, v) { opt(c.string).encode(s, v.name); opt(stamp).encode(s, v.nameStamp); opt(c.string).encode(s, v.bio); opt(stamp).encode(s, v.bioStamp) },
-  decode (s) { return { name: opt(c.string).decode(s), nameStamp: opt(stamp).decode(s), bio: opt(c.string).decode(s), bioStamp: opt(stamp).decode(s) } }
+  preencode (s, v) { optString.preencode(s, v.name); optStamp.preencode(s, v.nameStamp); optString.preencode(s, v.bio); optStamp.preencode(s, v.bioStamp) },
+  encode (s, v) { optString.encode(s, v.name); optStamp.encode(s, v.nameStamp); optString.encode(s, v.bio); optStamp.encode(s, v.bioStamp) },
+  decode (s) { return { name: optString.decode(s), nameStamp: optStamp.decode(s), bio: optString.decode(s), bioStamp: optStamp.decode(s) } }
 }
 
 /** What one identity says about another: two independent last-writer-wins registers. */
 export interface StoredContact { following: boolean, followStamp: Stamp | null, blocking: boolean, blockStamp: Stamp | null }
 
 export const storedContact: c.Encoder<StoredContact> = {
-  preencode (s, v) { c.bool.preencode(s, v.following); opt(stamp).preencode(s, v.followStamp); c.bool.preencode(s, v.blocking); opt(stamp).preencode(s, v.blockStamp) },
-  encode (s, v) { c.bool.encode(s, v.following); opt(stamp).encode(s, v.followStamp); c.bool.encode(s, v.blocking); opt(stamp).encode(s, v.blockStamp) },
-  decode (s) { return { following: c.bool.decode(s), followStamp: opt(stamp).decode(s), blocking: c.bool.decode(s), blockStamp: opt(stamp).decode(s) } }
+  preencode (s, v) { c.bool.preencode(s, v.following); optStamp.preencode(s, v.followStamp); c.bool.preencode(s, v.blocking); optStamp.preencode(s, v.blockStamp) },
+  encode (s, v) { c.bool.encode(s, v.following); optStamp.encode(s, v.followStamp); c.bool.encode(s, v.blocking); optStamp.encode(s, v.blockStamp) },
+  decode (s) { return { following: c.bool.decode(s), followStamp: optStamp.decode(s), blocking: c.bool.decode(s), blockStamp: optStamp.decode(s) } }
 }
 
 /** The reverse edge kept for follower counts. */

@@ -7,6 +7,7 @@
  *
  * The DHT node (loopback-dht.ts) is bootstrapped before the clock starts, in both modes.
  */
+import { PerformanceObserver } from 'node:perf_hooks'
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
@@ -59,6 +60,8 @@ export interface SwarmChildOutput {
   ms: number
   /** CPU time of the whole process (every thread, user + system) over the same span: less load-dependent than `ms`. */
   cpuMs: number
+  /** Garbage collections in the same span (V8's gc performance entries): how many, and their total ms. */
+  gc: GcCounts
   /** Set by the parent: its own CPU time while the child ran (the serving side and the testnet). */
   servingCpuMs?: number
   marks: SwarmMarks
@@ -93,6 +96,18 @@ function ioSince (before: IoCounts, after: IoCounts): IoCounts {
   const out = { ...after }
   for (const k of Object.keys(out) as Array<keyof IoCounts>) out[k] -= before[k]
   return out
+}
+
+export interface GcCounts { count: number, ms: number }
+
+/** Counts V8's collections from now until stop() (scavenges dominate with a 2 MiB semi-space). */
+function gcCounter (): { stop: () => GcCounts } {
+  const counts: GcCounts = { count: 0, ms: 0 }
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { counts.count++; counts.ms += e.duration }
+  })
+  obs.observe({ entryTypes: ['gc'] })
+  return { stop: () => { obs.disconnect(); return { ...counts } } }
 }
 
 function cpuSince (before: NodeJS.CpuUsage): number {
@@ -137,6 +152,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     const rssBeforeJoin = rss.sample()
     const ioBefore = { cores: coreIo(b.store), views: b.views.io() }
     const cpuBefore = process.cpuUsage()
+    const gc = gcCounter()
     const start = performance.now()
     // The probe runs every 5 ms in B's own thread: each core's key is looked up once, not hex-encoded each time.
     const isWanted = new Map<Hypercore, boolean>()
@@ -180,6 +196,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
       stop()
     }
     const cpuMs = cpuSince(cpuBefore)
+    const gcs = gc.stop()
     const messages = b.totals().messages - before
     const io = { cores: ioSince(ioBefore.cores, coreIo(b.store)), views: ioSince(ioBefore.views, b.views.io()) }
     const t = performance.now()
@@ -190,7 +207,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     for (const c of b.trackedCores()) blocks += c.contiguousLength
     const peers = b.replicator?.peers.length ?? 0
     rss.stop()
-    return { mode: 'shoal', concurrency: 0, ms, cpuMs, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
+    return { mode: 'shoal', concurrency: 0, ms, cpuMs, gc: gcs, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await b.close()
   }
@@ -213,6 +230,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     const rssBeforeJoin = rss.sample()
     const ioBefore = coreIo(store)
     const cpuBefore = process.cpuUsage()
+    const gc = gcCounter()
     const start = performance.now()
     const cores = input.feeds.map((hex) => store.get({ key: b4a.from(hex, 'hex') as FeedKey }))
     const stop = watch(marks, start, () => {
@@ -236,6 +254,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
       stop()
     }
     const cpuMs = cpuSince(cpuBefore)
+    const gcs = gc.stop()
     let blocks = 0
     for (const c of cores) blocks += c.contiguousLength
     if (blocks !== total) throw new Error(`raw swarm sync: ${blocks} of ${total} blocks`)
@@ -243,7 +262,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     rss.stop()
     for (const c of cores) await c.close()
     const io = { cores: ioSince(ioBefore, coreIo(store)), views: null }
-    return { mode: 'raw', concurrency, ms, cpuMs, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
+    return { mode: 'raw', concurrency, ms, cpuMs, gc: gcs, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await swarm.destroy()
     await store.close()

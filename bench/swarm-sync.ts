@@ -95,7 +95,7 @@ export async function swarmSync (opts: SwarmSyncOptions): Promise<SwarmSyncRun> 
     const rawBlock = async (): Promise<SwarmRawBlock> => {
       const all = await rawOnce(testnet, source, { ...base, mode: 'raw', concurrency: 0, dir: await opts.makeDir('swarm-raw') })
       const bounded = await rawOnce(testnet, source, { ...base, mode: 'raw', concurrency: RAW_CONCURRENCY, dir: await opts.makeDir('swarm-raw') })
-      log(`swarm raw: all at once ${Math.round(all.ms)} ms (CPU ${Math.round(all.cpuMs)} ms, server ${Math.round(all.servingCpuMs ?? 0)} ms), ${RAW_CONCURRENCY} at a time ${Math.round(bounded.ms)} ms (CPU ${Math.round(bounded.cpuMs)} ms, server ${Math.round(bounded.servingCpuMs ?? 0)} ms); peak RSS ${Math.round(all.maxRss / MiB)} / ${Math.round(bounded.maxRss / MiB)} MiB; all at once ${describeIo(all)}; ${RAW_CONCURRENCY} at a time ${describeIo(bounded)}`)
+      log(`swarm raw: all at once ${Math.round(all.ms)} ms (CPU ${Math.round(all.cpuMs)} ms, GC ${all.gc.count} / ${Math.round(all.gc.ms)} ms, server ${Math.round(all.servingCpuMs ?? 0)} ms), ${RAW_CONCURRENCY} at a time ${Math.round(bounded.ms)} ms (CPU ${Math.round(bounded.cpuMs)} ms, GC ${bounded.gc.count} / ${Math.round(bounded.gc.ms)} ms, server ${Math.round(bounded.servingCpuMs ?? 0)} ms); peak RSS ${Math.round(all.maxRss / MiB)} / ${Math.round(bounded.maxRss / MiB)} MiB; all at once ${describeIo(all)}; ${RAW_CONCURRENCY} at a time ${describeIo(bounded)}`)
       return { all, bounded }
     }
 
@@ -108,7 +108,7 @@ export async function swarmSync (opts: SwarmSyncOptions): Promise<SwarmSyncRun> 
       if (r.out.messages !== source.messages) throw new Error(`swarm sync: B indexed ${r.out.messages} messages, expected ${source.messages}`)
       servingTopics = r.topics
       shoal.push(r)
-      log(`swarm shoal: ${Math.round(r.out.ms)} ms (CPU ${Math.round(r.out.cpuMs)} ms, server ${Math.round(r.out.servingCpuMs ?? 0)} ms), peak RSS ${Math.round(r.out.maxRss / MiB)} MiB (${describeMarks(r.out)}); ${describeIo(r.out)}`)
+      log(`swarm shoal: ${Math.round(r.out.ms)} ms (CPU ${Math.round(r.out.cpuMs)} ms, GC ${r.out.gc.count} / ${Math.round(r.out.gc.ms)} ms, server ${Math.round(r.out.servingCpuMs ?? 0)} ms), peak RSS ${Math.round(r.out.maxRss / MiB)} MiB (${describeMarks(r.out)}); ${describeIo(r.out)}`)
       if (withRaw) raw.push(await rawBlock())
     }
 

@@ -154,8 +154,8 @@ export class Replicator extends ReadyResource implements SessionHost {
     this.indexedFeeds.add(h)
     const check = this.host.views.identityOf(ev.feed).then((id) => {
       const scope = this.scope
-      const hex = id === null ? null : toHex(id)
-      if (id === null || hex === null || scope === null) { this.onContacts(); return }
+      if (id === null || scope === null) { this.onContacts(); return }
+      const hex = toHex(id)
       if (scope.held.has(hex)) return
       // Wanted already (its topic is joined, it is not blocked): now held too, and nothing else
       // changes. A first sync of N followed identities would otherwise recompute the whole

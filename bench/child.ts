@@ -11,15 +11,18 @@ import { fileURLToPath } from 'node:url'
 
 export interface ChildRun<T> { result: T, wallMs: number }
 
-/** Forks `dist/bench/<name>.js` with `input` written to a JSON file; resolves with its one message. */
-export function runChild<T> (name: string, input: unknown): Promise<ChildRun<T>> {
+/**
+ * Forks `dist/bench/<name>.js` with `input` written to a JSON file; resolves with its one message.
+ * `extraArgs`: node flags added to this process's own (e.g. `--cpu-prof`).
+ */
+export function runChild<T> (name: string, input: unknown, extraArgs: string[] = []): Promise<ChildRun<T>> {
   const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-bench-input-'))
   const file = path.join(dir, 'input.json')
   fs.writeFileSync(file, JSON.stringify(input), { mode: 0o600 })
   const start = performance.now()
   return new Promise<ChildRun<T>>((resolve, reject) => {
-    const child = fork(script, [file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(script, [file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extraArgs] })
     let result: { ok: true, value: T } | null = null
     child.on('message', (m: { ok: boolean, value?: T, error?: string }) => {
       if (m.ok) result = { ok: true, value: m.value as T }

@@ -7,8 +7,10 @@
  *
  * The DHT node (loopback-dht.ts) is bootstrapped before the clock starts, in both modes.
  */
+import { PerformanceObserver } from 'node:perf_hooks'
 import b4a from 'b4a'
 import Corestore from 'corestore'
+import type Hypercore from 'hypercore'
 import type HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { Shoal } from '../src/node/shoal.js'
@@ -56,6 +58,12 @@ export interface SwarmChildOutput {
   concurrency: number
   /** From join to complete (Shoal: sync resolved and every message indexed). */
   ms: number
+  /** CPU time of the whole process (every thread, user + system) over the same span: less load-dependent than `ms`. */
+  cpuMs: number
+  /** Garbage collections in the same span (V8's gc performance entries): how many, and their total ms. */
+  gc: GcCounts
+  /** Set by the parent: its own CPU time while the child ran (the serving side and the testnet). */
+  servingCpuMs?: number
   marks: SwarmMarks
   blocks: number
   messages: number
@@ -88,6 +96,23 @@ function ioSince (before: IoCounts, after: IoCounts): IoCounts {
   const out = { ...after }
   for (const k of Object.keys(out) as Array<keyof IoCounts>) out[k] -= before[k]
   return out
+}
+
+export interface GcCounts { count: number, ms: number }
+
+/** Counts V8's collections from now until stop() (scavenges dominate with a 2 MiB semi-space). */
+function gcCounter (): { stop: () => GcCounts } {
+  const counts: GcCounts = { count: 0, ms: 0 }
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) { counts.count++; counts.ms += e.duration }
+  })
+  obs.observe({ entryTypes: ['gc'] })
+  return { stop: () => { obs.disconnect(); return { ...counts } } }
+}
+
+function cpuSince (before: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(before)
+  return (d.user + d.system) / 1000
 }
 
 type Stage = Exclude<keyof SwarmMarks, 'indexedAtDownloaded'>
@@ -126,9 +151,18 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     const marks = emptyMarks()
     const rssBeforeJoin = rss.sample()
     const ioBefore = { cores: coreIo(b.store), views: b.views.io() }
+    const cpuBefore = process.cpuUsage()
+    const gc = gcCounter()
     const start = performance.now()
+    // The probe runs every 5 ms in B's own thread: each core's key is looked up once, not hex-encoded each time.
+    const isWanted = new Map<Hypercore, boolean>()
+    const wantedCore = (c: Hypercore): boolean => {
+      let w = isWanted.get(c)
+      if (w === undefined) { w = c.key !== null && wanted.has(b4a.toString(c.key, 'hex')); isWanted.set(c, w) }
+      return w
+    }
     const stop = watch(marks, start, () => {
-      const cores = b.trackedCores().filter((c) => c.key !== null && wanted.has(b4a.toString(c.key, 'hex')))
+      const cores = b.trackedCores().filter(wantedCore)
       let local = 0
       for (const c of cores) local += c.contiguousLength
       const indexed = b.totals().messages - before
@@ -161,6 +195,8 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     } finally {
       stop()
     }
+    const cpuMs = cpuSince(cpuBefore)
+    const gcs = gc.stop()
     const messages = b.totals().messages - before
     const io = { cores: ioSince(ioBefore.cores, coreIo(b.store)), views: ioSince(ioBefore.views, b.views.io()) }
     const t = performance.now()
@@ -171,7 +207,7 @@ async function shoalSide (input: SwarmChildInput, rss: RssSampler): Promise<Swar
     for (const c of b.trackedCores()) blocks += c.contiguousLength
     const peers = b.replicator?.peers.length ?? 0
     rss.stop()
-    return { mode: 'shoal', concurrency: 0, ms, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
+    return { mode: 'shoal', concurrency: 0, ms, cpuMs, gc: gcs, marks, blocks, messages, timelineItems: page.items.length, timelineMs, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await b.close()
   }
@@ -193,6 +229,8 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     const marks = emptyMarks()
     const rssBeforeJoin = rss.sample()
     const ioBefore = coreIo(store)
+    const cpuBefore = process.cpuUsage()
+    const gc = gcCounter()
     const start = performance.now()
     const cores = input.feeds.map((hex) => store.get({ key: b4a.from(hex, 'hex') as FeedKey }))
     const stop = watch(marks, start, () => {
@@ -215,6 +253,8 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     } finally {
       stop()
     }
+    const cpuMs = cpuSince(cpuBefore)
+    const gcs = gc.stop()
     let blocks = 0
     for (const c of cores) blocks += c.contiguousLength
     if (blocks !== total) throw new Error(`raw swarm sync: ${blocks} of ${total} blocks`)
@@ -222,7 +262,7 @@ async function rawSide (input: SwarmChildInput, rss: RssSampler): Promise<SwarmC
     rss.stop()
     for (const c of cores) await c.close()
     const io = { cores: ioSince(ioBefore, coreIo(store)), views: null }
-    return { mode: 'raw', concurrency, ms, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
+    return { mode: 'raw', concurrency, ms, cpuMs, gc: gcs, marks, blocks, messages: 0, timelineItems: 0, timelineMs: 0, bootstrapMs, rssBeforeJoin, sampled: rss.peak, rssPeakMs: rss.rssPeakAt - start, maxRss: 0, samples: rss.samples, peers, io }
   } finally {
     await swarm.destroy()
     await store.close()

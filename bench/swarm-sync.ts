@@ -57,6 +57,8 @@ export interface SwarmSyncOptions {
   rounds: number
   timeoutMs: number
   log?: (msg: string) => void
+  /** Run the raw baseline around the Shoal runs (default true); without it the ratios are NaN. */
+  raw?: boolean
 }
 
 type Testnet = Awaited<ReturnType<typeof createTestnet>>
@@ -93,11 +95,12 @@ export async function swarmSync (opts: SwarmSyncOptions): Promise<SwarmSyncRun> 
     const rawBlock = async (): Promise<SwarmRawBlock> => {
       const all = await rawOnce(testnet, source, { ...base, mode: 'raw', concurrency: 0, dir: await opts.makeDir('swarm-raw') })
       const bounded = await rawOnce(testnet, source, { ...base, mode: 'raw', concurrency: RAW_CONCURRENCY, dir: await opts.makeDir('swarm-raw') })
-      log(`swarm raw: all at once ${Math.round(all.ms)} ms, ${RAW_CONCURRENCY} at a time ${Math.round(bounded.ms)} ms; peak RSS ${Math.round(all.maxRss / MiB)} / ${Math.round(bounded.maxRss / MiB)} MiB; all at once ${describeIo(all)}`)
+      log(`swarm raw: all at once ${Math.round(all.ms)} ms (CPU ${Math.round(all.cpuMs)} ms, GC ${all.gc.count} / ${Math.round(all.gc.ms)} ms, server ${Math.round(all.servingCpuMs ?? 0)} ms), ${RAW_CONCURRENCY} at a time ${Math.round(bounded.ms)} ms (CPU ${Math.round(bounded.cpuMs)} ms, GC ${bounded.gc.count} / ${Math.round(bounded.gc.ms)} ms, server ${Math.round(bounded.servingCpuMs ?? 0)} ms); peak RSS ${Math.round(all.maxRss / MiB)} / ${Math.round(bounded.maxRss / MiB)} MiB; all at once ${describeIo(all)}; ${RAW_CONCURRENCY} at a time ${describeIo(bounded)}`)
       return { all, bounded }
     }
 
-    const raw = [await rawBlock()]
+    const withRaw = opts.raw ?? true
+    const raw: SwarmRawBlock[] = withRaw ? [await rawBlock()] : []
     const shoal: Array<{ out: SwarmChildOutput, servingReadyMs: number }> = []
     let servingTopics = 0
     for (let i = 0; i < opts.rounds; i++) {
@@ -105,11 +108,12 @@ export async function swarmSync (opts: SwarmSyncOptions): Promise<SwarmSyncRun> 
       if (r.out.messages !== source.messages) throw new Error(`swarm sync: B indexed ${r.out.messages} messages, expected ${source.messages}`)
       servingTopics = r.topics
       shoal.push(r)
-      log(`swarm shoal: ${Math.round(r.out.ms)} ms, peak RSS ${Math.round(r.out.maxRss / MiB)} MiB (${describeMarks(r.out)}); ${describeIo(r.out)}`)
-      raw.push(await rawBlock())
+      log(`swarm shoal: ${Math.round(r.out.ms)} ms (CPU ${Math.round(r.out.cpuMs)} ms, GC ${r.out.gc.count} / ${Math.round(r.out.gc.ms)} ms, server ${Math.round(r.out.servingCpuMs ?? 0)} ms), peak RSS ${Math.round(r.out.maxRss / MiB)} MiB (${describeMarks(r.out)}); ${describeIo(r.out)}`)
+      if (withRaw) raw.push(await rawBlock())
     }
 
     const rounds = shoal.map(({ out, servingReadyMs }, i): SwarmSyncRound => {
+      if (!withRaw) return { shoal: out, likeForLikeRatio: NaN, ratio: NaN, servingReadyMs }
       const around = [raw[i], raw[i + 1]]
       const likeForLike = Math.min(...around.map((b) => b.all.ms))
       const best = Math.min(likeForLike, ...around.map((b) => b.bounded.ms))
@@ -132,8 +136,9 @@ async function shoalOnce (testnet: Testnet, servingDir: string, input: SwarmChil
     const replicator = await a.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE) })
     await replicator.flush()
     const servingReadyMs = performance.now() - start
-    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', input)
-    return { out: result, servingReadyMs, topics: replicator.joinedTopics.size }
+    const cpu = process.cpuUsage()
+    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', input, profileArgs('shoal'))
+    return { out: { ...result, servingCpuMs: cpuSince(cpu) }, servingReadyMs, topics: replicator.joinedTopics.size }
   } finally {
     await a.close()
   }
@@ -150,11 +155,24 @@ async function rawOnce (testnet: Testnet, source: SourceSet, input: SwarmChildIn
       source.store.replicate(conn)
     })
     await swarm.join(topic, { server: true, client: false }).flushed()
-    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', { ...input, topic: b4a.toString(topic, 'hex') })
-    return result
+    const cpu = process.cpuUsage()
+    const { result } = await runChild<SwarmChildOutput>('swarm-sync-child', { ...input, topic: b4a.toString(topic, 'hex') }, profileArgs(`raw-${input.concurrency ?? 0}`))
+    return { ...result, servingCpuMs: cpuSince(cpu) }
   } finally {
     await swarm.destroy()
   }
+}
+
+/** SHOAL_BENCH_CPU_PROF=DIR: every child writes a V8 CPU profile to DIR, named after its mode. */
+function profileArgs (label: string): string[] {
+  const dir = process.env.SHOAL_BENCH_CPU_PROF
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`]
+}
+
+/** CPU time of this process (the serving side, and the testnet) since `before`, in ms. */
+function cpuSince (before: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(before)
+  return (d.user + d.system) / 1000
 }
 
 function mean (xs: number[]): number {

@@ -153,7 +153,15 @@ export class Replicator extends ReadyResource implements SessionHost {
     if (this.indexedFeeds.has(h)) return
     this.indexedFeeds.add(h)
     const check = this.host.views.identityOf(ev.feed).then((id) => {
-      if (id === null || this.scope === null || !this.scope.held.has(toHex(id))) this.onContacts()
+      const scope = this.scope
+      if (id === null || scope === null) { this.onContacts(); return }
+      const hex = toHex(id)
+      if (scope.held.has(hex)) return
+      // Wanted already (its topic is joined, it is not blocked): now held too, and nothing else
+      // changes. A first sync of N followed identities would otherwise recompute the whole
+      // scope (a follows scan per identity in range) about once per REFRESH_MS until all N are indexed.
+      if (scope.want.has(hex)) scope.held.set(hex, id)
+      else this.onContacts()
     }, safetyCatch).finally(() => this.checks.delete(check))
     this.checks.add(check)
   }

@@ -35,7 +35,7 @@ export interface ContactChange { target: IdentityKey, blocking: boolean, blockCh
 /** Keys a record will read, so a chunk can prefetch them in one native call. */
 export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   switch (rec.type) {
-    case 'post': return [keys.deleter(at.author)]
+    case 'post': return [] // its author's deleter marker: the indexer reads it once per chunk (one author)
     case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
@@ -182,6 +182,7 @@ export function unindexPost (txn: ViewTxn, ref: MessageRef, author: IdentityKey,
 }
 
 function uniqueKeys (list: Uint8Array[]): Uint8Array[] {
+  if (list.length <= 1) return list
   const seen = new Set<string>()
   const out: Uint8Array[] = []
   for (const k of list) {

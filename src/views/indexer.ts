@@ -365,6 +365,7 @@ export class Indexer extends ReadyResource {
     const posts = author !== null && pending.some((p) => p.rec.type === 'post')
     const homeKey = posts && !mine ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
+    if (posts && author !== null) reads.push(keys.deleter(author))
     for (const p of pending) for (const k of readsOf(p.rec, p.at)) reads.push(k)
     await txn.prefetch(reads)
     // Most authors never delete: then their posts need no lookup of a deletion marker each.

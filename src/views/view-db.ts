@@ -8,7 +8,6 @@
  * corruption marks it `damaged` so the next wipeDerived() starts a fresh one the same way.
  */
 import b4a from 'b4a'
-import { toHex } from '../ids.js'
 import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { ShoalError } from '../errors.js'
@@ -235,6 +234,14 @@ function isCorruption (err: unknown): boolean {
 }
 
 /**
+ * A key's slot in a batch's maps: its bytes as a latin1 string (one char per byte, so distinct keys
+ * stay distinct), half the size of hex and cheaper to make; a chunk makes several per message.
+ */
+function slot (key: Uint8Array): string {
+  return b4a.toString(key, 'latin1')
+}
+
+/**
  * A read-your-writes batch: reads see this batch's pending writes, and all writes land in one
  * atomic RocksDB write on commit (so a view and its checkpoint never disagree after a crash).
  */
@@ -251,7 +258,7 @@ export class ViewTxn {
   async prefetch (keys: Uint8Array[]): Promise<void> {
     const missing = new Map<string, Uint8Array>()
     for (const k of keys) {
-      const h = toHex(k)
+      const h = slot(k)
       if (!this.cache.has(h) && !this.writes.has(h)) missing.set(h, k)
     }
     const values = await this.views.getMany([...missing.values()])
@@ -260,7 +267,7 @@ export class ViewTxn {
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {
-    const h = toHex(key)
+    const h = slot(key)
     const w = this.writes.get(h)
     if (w !== undefined) return w
     if (this.inDeletedRange(key)) return null
@@ -272,13 +279,13 @@ export class ViewTxn {
   }
 
   put (key: Uint8Array, value: Uint8Array): void {
-    const h = toHex(key)
+    const h = slot(key)
     this.writes.set(h, value)
     this.writeKeys.set(h, key)
   }
 
   del (key: Uint8Array): void {
-    const h = toHex(key)
+    const h = slot(key)
     this.writes.set(h, null)
     this.writeKeys.set(h, key)
   }
@@ -299,7 +306,7 @@ export class ViewTxn {
 
   /** Whether this batch deletes `key` (by del() or a deleted range, and writes it no more). */
   deletes (key: Uint8Array): boolean {
-    const w = this.writes.get(toHex(key))
+    const w = this.writes.get(slot(key))
     if (w !== undefined) return w === null
     return this.inDeletedRange(key)
   }

@@ -16,11 +16,13 @@ import type { Transport } from './replicator.js'
 /** First discovery rounds in flight at once (background joins). */
 export const JOIN_CONCURRENCY = 4
 /**
- * At most this many topics are unannounced at close: mine, then those on which peers were found
- * (others look those up). The others (thousands of follows nobody online serves) are left to
+ * At most this many topics are unannounced at close: mine, then those on which a peer that
+ * connected was found (others look those up). The others (thousands of follows nobody online serves) are left to
  * expire on the DHT: an unannounce is a DHT query each, and close waits for them.
  */
 export const UNANNOUNCE_TOPICS = 16
+/** Connected peers whose topics close looks at (topicsInUse). */
+const REACHED_KEPT = 64
 /** How long `discover` waits for dials in progress. */
 const DIAL_WAIT_MS = 1000
 
@@ -33,7 +35,14 @@ export class HyperswarmTransport implements Transport {
   private inflight = 0
   private idle: Array<() => void> = []
 
-  constructor (readonly swarm: Hyperswarm) {}
+  /** Peers that connected (their topics are those they were found on), the first REACHED_KEPT. */
+  private readonly reached = new Set<{ topics: Uint8Array[] }>()
+
+  constructor (readonly swarm: Hyperswarm) {
+    swarm.on('connection', (_conn: unknown, peer: { topics: Uint8Array[] }) => {
+      if (this.reached.size < REACHED_KEPT) this.reached.add(peer)
+    })
+  }
 
   join (topic: Uint8Array): void {
     const h = b4a.toString(topic, 'hex')
@@ -108,12 +117,16 @@ export class HyperswarmTransport implements Transport {
     await this.swarm.destroy({ force: true })
   }
 
-  /** Mine (the first topic started) and those on which peers were found, up to UNANNOUNCE_TOPICS. */
+  /**
+   * Mine (the first topic started) and those on which a peer that connected was found, up to
+   * UNANNOUNCE_TOPICS: those are in use. A peer found but never reached (a stale announce of a node
+   * that is gone) does not count.
+   */
   private topicsInUse (): Set<string> {
     const out = new Set<string>()
     const first = this.started.keys().next()
     if (first.done !== true) out.add(first.value)
-    for (const peer of this.swarm.peers.values()) {
+    for (const peer of this.reached) {
       for (const topic of peer.topics) {
         const h = b4a.toString(topic, 'hex')
         if (out.size < UNANNOUNCE_TOPICS && this.started.has(h)) out.add(h)

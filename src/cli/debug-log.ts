@@ -1,6 +1,6 @@
 /**
- * `SHOAL_DEBUG`: what the network does, one line each on stderr with ms since the process started (serve and the
- * one-shot sync): connections, peers identified and gone, drops and feed lists accepted.
+ * `SHOAL_DEBUG`: what the network does, one line each on stderr with the ms since the process
+ * started (serve and the one-shot sync): connections, peers identified and gone, drops, feed lists.
  */
 import b4a from 'b4a'
 import { identityToString } from '../ids.js'

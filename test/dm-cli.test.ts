@@ -14,6 +14,7 @@ test('dm cli – A serves, B syncs: dm send, list, read and a reply, all --json'
   t.is((await shoal(b, ['follow', ida, '--json'], env)).code, 0)
   const serving = spawnShoal(t, a, ['serve', '--json'], env)
   await serving.ready
+  t.teardown(() => { if (process.env.SHOAL_DEBUG) console.error('A serving:\n' + serving.stderr()) })
   t.is((await shoal(a, ['follow', idb, '--json'], env)).code, 0)
 
   const first = await shoal(b, ['sync', '--timeout', '60', '--json'], env)
@@ -28,7 +29,8 @@ test('dm cli – A serves, B syncs: dm send, list, read and a reply, all --json'
   t.alike(Object.keys(sent.json).sort(), ['conversation', 'id'])
   t.ok(Z32.test(sent.json.conversation))
 
-  t.is((await shoal(b, ['sync', '--timeout', '60', '--json'], env)).code, 0)
+  const second = await shoal(b, ['sync', '--timeout', '60', '--json'], env)
+  t.is(second.code, 0, second.stderr)
   const list = await shoal(b, ['dm', 'list', '--json'], env)
   t.is(list.code, 0, list.stderr)
   t.is(list.json.items.length, 1)
@@ -47,7 +49,8 @@ test('dm cli – A serves, B syncs: dm send, list, read and a reply, all --json'
   const reply = await shoal(b, ['dm', 'send', ida, 'hi alice', '--reply', sent.json.id, '--json'], env)
   t.is(reply.code, 0, reply.stderr)
   t.is(reply.json.conversation, sent.json.conversation)
-  t.is((await shoal(b, ['sync', '--timeout', '60', '--json'], env)).code, 0)
+  const third = await shoal(b, ['sync', '--timeout', '60', '--json'], env)
+  t.is(third.code, 0, third.stderr)
   const onA = await shoal(a, ['dm', 'read', sent.json.conversation, '--limit', '1', '--json'], env)
   t.alike(onA.json.items.map((m: any) => [m.text, m.parent]), [['hi alice', sent.json.id]], 'newest first, with its parent')
   t.ok(typeof onA.json.next === 'string', 'a cursor to the older page')

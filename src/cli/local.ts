@@ -9,6 +9,7 @@ import { Shoal } from '../node/shoal.js'
 import { resolveStorage } from '../node/storage.js'
 import type { Parsed } from './args.js'
 import { commands, initResult, precheck, type Result } from './commands.js'
+import { debugLogger, watchNetwork } from './debug-log.js'
 import { escapeText } from './escape.js'
 import { dht, joinOptions, serve } from './network-commands.js'
 import { desktop } from './desktop.js'
@@ -40,7 +41,10 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
   try {
     await shoal.ready()
     if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
-    if (p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') await shoal.joinNetwork(joinOptions(p, io.env))
+    if (p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') {
+      await shoal.joinNetwork(joinOptions(p, io.env))
+      if (io.env.SHOAL_DEBUG) watchNetwork(shoal, debugLogger(io.stderr))
+    }
     print(io, p, await commands[p.command](shoal, p))
   } finally {
     await shoal.close()

@@ -4,8 +4,6 @@
  */
 import createTestnet from 'hyperdht/testnet.js'
 import { ShoalError } from '../errors.js'
-import { identityToString } from '../ids.js'
-import type { PeerSession } from '../swarm/peer-session.js'
 import safetyCatch from 'safety-catch'
 import { ApiServer } from '../api/server.js'
 import { ShoalApp } from '../node/app.js'
@@ -15,6 +13,7 @@ import { parseBootstrap, type Bootstrap } from '../node/network.js'
 import type { JoinOptions, Shoal } from '../node/shoal.js'
 import { intFlag, parse, type Parsed } from './args.js'
 import { commands, dhtHost, initResult, precheck, type Result } from './commands.js'
+import { debugLogger, watchNetwork } from './debug-log.js'
 import { escapeText } from './escape.js'
 
 export function joinOptions (p: Parsed, env: NodeJS.ProcessEnv): JoinOptions {
@@ -79,15 +78,9 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
   if (health?.viewsRebuilt) process.stderr.write('warning: the views were damaged; moved aside and rebuilt from the feeds\n')
   if (health?.rolledBack) process.stderr.write(`warning: my feed has ${health.rolledBack.length} blocks but had ${health.rolledBack.expected}; writing is paused until a peer restores them\n`)
   if (env.SHOAL_DEBUG) {
-    const t0 = Date.now()
-    const log = (msg: string): void => { process.stderr.write(`[${Date.now() - t0} ms] ${msg}\n`) }
-    const watch = (shoal: Shoal): void => {
-      shoal.replicator?.on('connection', () => log('connection'))
-      shoal.replicator?.on('peer', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} connected`))
-      shoal.replicator?.on('peer-close', (s: PeerSession) => log(`peer ${s.remoteIdentity ? identityToString(s.remoteIdentity) : '?'} left`))
-    }
+    const log = debugLogger((line) => process.stderr.write(line))
     let watched = false
-    const once = (shoal: Shoal): void => { if (!watched) { watched = true; watch(shoal) } }
+    const once = (shoal: Shoal): void => { if (!watched) { watched = true; watchNetwork(shoal, log) } }
     app.on('network', once)
     if (app.shoal?.replicator) once(app.shoal)
     app.networkReady().then(() => log('network flushed'), safetyCatch)

@@ -129,6 +129,11 @@ export class Shoal extends ReadyResource {
   private viewsInstance: Views | null = null
   private readonly remote = new Map<string, Hypercore>()
   /**
+   * Tracked feeds (hex) being opened (openRemote): in `remote` already, but not yet watched,
+   * downloading and handed to the indexer. Every caller that needs the feed open waits on this.
+   */
+  private readonly feedsOpening = new Map<string, Promise<void>>()
+  /**
    * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
    * until something replicates or reads them (openLazy). Their checkpoints count in totals().
    */
@@ -405,10 +410,15 @@ export class Shoal extends ReadyResource {
     await this.openLazyFeeds([...this.lazy.values()].filter((l) => l.owner === hex || l.owner === null).map((l) => l.feed))
   }
 
-  /** A tracked feed's core, opening it first if it was left closed; null for a feed not tracked. */
+  /**
+   * A tracked feed's core, opening it first if it was left closed (or waiting for an open in
+   * progress: it resolves once the feed is indexed as an open feed); null for a feed not tracked.
+   */
   async openFeed (feed: Uint8Array): Promise<Hypercore | null> {
-    const lazy = this.lazy.get(b4a.toString(feed, 'hex'))
+    const hex = b4a.toString(feed, 'hex')
+    const lazy = this.lazy.get(hex)
     if (lazy !== undefined) await this.openRemote(lazy.feed)
+    else await this.feedsOpening.get(hex)
     const core = this.core(feed)
     if (core !== null && !core.opened) await core.ready() // another call is opening it
     return core
@@ -618,16 +628,30 @@ export class Shoal extends ReadyResource {
   /** Starts replicating and indexing another device feed (idempotent, remembered across restarts). */
   async addFeed (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
     if (!(feed instanceof Uint8Array) || feed.byteLength !== 32) throw ShoalError.INVALID_ARGUMENT('a feed key is 32 bytes')
-    if (b4a.equals(feed, this.feedKey) || this.remote.has(b4a.toString(feed, 'hex')) || this.watch.isRefused(feed)) return
-    if (this.lazy.has(b4a.toString(feed, 'hex'))) return this.openRemote(feed, owner)
+    const hex = b4a.toString(feed, 'hex')
+    if (b4a.equals(feed, this.feedKey) || this.watch.isRefused(feed)) return
+    if (this.remote.has(hex)) return await this.feedsOpening.get(hex) // tracked: done once an open in progress is
+    if (this.lazy.has(hex)) return this.openRemote(feed, owner)
     await this.need(this.stateInstance).track([feed])
     await this.openRemote(feed, owner)
   }
 
-  /** Opens a tracked feed (also one left closed: findLazy cleared the open record, so a crash reopens it). */
-  private async openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
+  /**
+   * Opens a tracked feed (also one left closed: findLazy cleared the open record, so a crash
+   * reopens it). Resolves once it is watched, downloading and indexed as an open feed; a call
+   * while another is opening it waits for that one.
+   */
+  private openRemote (feed: FeedKey, owner: IdentityKey | null = null): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
-    if (this.remote.has(hex)) return
+    const inProgress = this.feedsOpening.get(hex)
+    if (inProgress !== undefined) return inProgress
+    if (this.remote.has(hex)) return Promise.resolve()
+    const opened = this.runOpenRemote(feed, hex, owner).finally(() => { this.feedsOpening.delete(hex) })
+    this.feedsOpening.set(hex, opened)
+    return opened
+  }
+
+  private async runOpenRemote (feed: FeedKey, hex: string, owner: IdentityKey | null): Promise<void> {
     this.lazy.delete(hex)
     const core = this.store.get({ key: feed })
     this.remote.set(hex, core)
@@ -784,9 +808,11 @@ export class Shoal extends ReadyResource {
 
   /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication). */
   async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
-    const lazy = this.lazy.get(b4a.toString(feed, 'hex'))
+    const hex = b4a.toString(feed, 'hex')
+    const lazy = this.lazy.get(hex)
     if (lazy !== undefined && lazy.checkpoint.position >= length) return // indexed that far while open
     if (lazy !== undefined) await this.openRemote(lazy.feed)
+    else await this.feedsOpening.get(hex) // the indexer knows the feed once it is open
     return this.indexer.waitFor(feed, length)
   }
 

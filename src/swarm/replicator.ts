@@ -13,7 +13,7 @@ import { identityTopic } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord } from '../feeds/schema.js'
-import { identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.js'
+import { feedToString, identityToString, toHex, type FeedKey, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
 import { DropLog, type PeerDrop } from './drop-log.js'
 import type { FeedIssue } from './feed-watch.js'
@@ -138,6 +138,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Attested feeds ignored because their identity already has `limits.feedsPerIdentity` feeds. */
   capped = 0
   private accepting: Promise<void> = Promise.resolve()
+  /** Where the running sync's catch-up is (for its SYNC_TIMEOUT message). */
+  private catchUpStep: string | (() => string) = 'starting'
   /** Upload counters of the syncs running (a feed opened meanwhile is counted too). */
   private readonly uploads = new Set<UploadCounter>()
 
@@ -600,7 +602,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     let timer: ReturnType<typeof setTimeout> | null = null
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        const missing = waiting.length > 0 ? `: ${describeUndelivered(waiting)}` : ' (still finding peers and downloading)'
+        const missing = waiting.length > 0 ? `: ${describeUndelivered(waiting)}` : ` (still finding peers and downloading: ${typeof this.catchUpStep === 'function' ? this.catchUpStep() : this.catchUpStep})`
         reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s${missing}`))
       }, timeout)
     })
@@ -656,15 +658,22 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   private async catchUp (): Promise<void> {
+    this.catchUpStep = 'refreshing the scope'
     await this.refresh()
     const batch = this.syncTopics()
     for (let round = 0; ; round++) {
       await this.refresh()
+      this.catchUpStep = `round ${round}: discovering ${batch.length} topics`
       await Promise.all(this.transports.map((t) => t.discover(batch)))
+      this.catchUpStep = `round ${round}: waiting for ${this.sessions.size + this.connecting.size} peers to answer wants`
       await this.settled()
       const feedsBefore = this.host.trackedFeeds.length
       const topicsBefore = new Set(this.current.topics.keys())
-      await Promise.all(this.offeredCores().map((core) => this.catchUpFeed(core)))
+      const feeds = this.offeredCores()
+      const steps = new Map<Hypercore, string>()
+      this.catchUpStep = () => `round ${round}: catching up ${[...steps].map(([core, step]) => `${feedToString(core.key as Uint8Array).slice(0, 12)}… ${step}`).join(', ')}`
+      await Promise.all(feeds.map((core) => this.catchUpFeed(core, (step) => steps.set(core, step))))
+      this.catchUpStep = `round ${round}: settling`
       await this.refresh()
       await this.settled()
       if (this.host.trackedFeeds.length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
@@ -699,13 +708,17 @@ export class Replicator extends ReadyResource implements SessionHost {
     await Promise.all([...this.connecting, ...this.sessions].map((s) => s.settled()))
   }
 
-  /** Waits for a feed to be downloaded (by the node's download queue) and indexed to its known length. */
-  private async catchUpFeed (core: Hypercore): Promise<void> {
+  /** Waits for a feed to be downloaded (by the node's download queue) and indexed to its known length; `step` hears where it is. */
+  private async catchUpFeed (core: Hypercore, step: (s: string) => void): Promise<void> {
+    step(`updating (${core.length} blocks)`)
     await core.update({ wait: true })
+    step(`downloading (${core.contiguousLength}/${core.length})`)
     await contiguous(core, core.length)
     // A feed untracked meanwhile (blocked, or refused by its caps) is never indexed: stop at its close.
-    if (core.closing || core.closed || this.host.core(core.key as Uint8Array) !== core) return
+    if (core.closing || core.closed || this.host.core(core.key as Uint8Array) !== core) { step('closed'); return }
+    step(`indexing to ${core.length}`)
     await Promise.race([this.host.waitForIndexed(core.key as Uint8Array, core.length), closed(core)])
+    step('done')
   }
 
   private localBlocks (): number {

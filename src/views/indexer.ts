@@ -149,6 +149,7 @@ export class Indexer extends ReadyResource {
     core.on('append', f.onData)
     core.on('download', f.onData)
     this.markDirty(f)
+    this.wake() // a waitFor that came before the add reads this feed's checkpoint now, indexed or not
   }
 
   /** Stops indexing a feed; what it contributed to the views stays. */

@@ -17,7 +17,7 @@ import { Shoal } from '../src/node/shoal.js'
 import { printMachine, readLoad, readMachine } from './machine.js'
 import { RawPageRead } from './raw-page-read.js'
 import { fmt } from './report.js'
-import { openSourceFeeds, type SourceMeta } from './source-feeds.js'
+import { openCachedScale } from './source-feeds.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 
 const { values: argv } = parseArgs({ options: { cache: { type: 'string' }, runs: { type: 'string', default: '300' }, index: { type: 'boolean', default: false } } })
@@ -37,9 +37,7 @@ function p (s: HomeRun['timeline'] | null): string {
 runBench('home-timeline', tmp, async () => {
   const machine = readMachine()
   printMachine(machine)
-  const meta = JSON.parse(await fs.readFile(path.join(CACHE, 'meta.json'), 'utf8')) as { feeds: number, source: SourceMeta }
-  const source = await openSourceFeeds(path.join(CACHE, 'source'), meta.source)
-  const reader = path.join(CACHE, 'reader')
+  const { meta, source, reader } = await openCachedScale(CACHE)
   const raw = new RawPageRead(await tmp.make('raw-page'))
   try {
     if (argv.index === true) {

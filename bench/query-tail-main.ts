@@ -13,7 +13,6 @@
  *   node --max-semi-space-size=2 dist/bench/query-tail-main.js --cache DIR [--runs 300]
  *        [--follows 3000,60,1,3000] [--alloc]
  */
-import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Session } from 'node:inspector/promises'
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
@@ -23,7 +22,7 @@ import { followFirst } from './home-phase.js'
 import { printMachine, readLoad, readMachine } from './machine.js'
 import { RawPageRead } from './raw-page-read.js'
 import { fmt } from './report.js'
-import { openSourceFeeds, type SourceMeta } from './source-feeds.js'
+import { openCachedScale } from './source-feeds.js'
 import { summarize } from './stats.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 
@@ -95,9 +94,7 @@ async function allocated (fn: () => Promise<unknown>, calls: number): Promise<nu
 runBench('query-tail', tmp, async () => {
   const machine = readMachine()
   printMachine(machine)
-  const meta = JSON.parse(await fs.readFile(path.join(CACHE, 'meta.json'), 'utf8')) as { feeds: number, source: SourceMeta }
-  const source = await openSourceFeeds(path.join(CACHE, 'source'), meta.source)
-  const reader = path.join(CACHE, 'reader')
+  const { meta, source, reader } = await openCachedScale(CACHE)
   const raw = new RawPageRead(await tmp.make('raw-page'))
   const densities = (argv.follows ?? String(meta.feeds)).split(',').map(Number)
   const out: Record<string, unknown> = {}

@@ -6,6 +6,8 @@
  * The source keeps a session open on every core while it serves: with 100 cores that corestore
  * has to open passively on request, in-process replication stalled (hypercore 11.39, corestore 7.12).
  */
+import fs from 'node:fs/promises'
+import path from 'node:path'
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
@@ -104,4 +106,11 @@ export async function openSourceFeeds (dir: string, meta: SourceMeta): Promise<S
   }
   const threadRoot = { feed: b4a.from(meta.threadRoot.feed, 'hex') as FeedKey, seq: meta.threadRoot.seq }
   return { store, feeds, length: meta.length, messages: meta.messages, threadRoot, threadReplies: meta.threadReplies, bytes: meta.bytes, close }
+}
+
+/** The scale data set cached in `cache` (scale.ts `--cache`): its meta, its source feeds opened, and the reader's folder. */
+export async function openCachedScale (cache: string): Promise<{ meta: { feeds: number, source: SourceMeta }, source: SourceSet, reader: string }> {
+  const meta = JSON.parse(await fs.readFile(path.join(cache, 'meta.json'), 'utf8')) as { feeds: number, source: SourceMeta }
+  const source = await openSourceFeeds(path.join(cache, 'source'), meta.source)
+  return { meta, source, reader: path.join(cache, 'reader') }
 }

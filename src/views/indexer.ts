@@ -132,7 +132,6 @@ export class Indexer extends ReadyResource {
     const [ckRaw, idRaw] = await this.db.getMany([keys.checkpoint(key), keys.feedIdentity(key)])
     if (this.feeds.has(hex)) return
     const identity = idRaw === null ? null : decode(feedIdentity, idRaw)
-    const id = identity?.identity
     const blocked = await this.isBlocked(identity)
     if (this.feeds.has(hex)) return
     const f: TrackedFeed = {

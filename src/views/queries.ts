@@ -299,9 +299,11 @@ export class Views {
    * emoji such as `__proto__` is an ordinary own key). `raw` is the post's summary row.
    */
   private async reactions (ref: MessageRef, raw: Uint8Array | null): Promise<Record<string, number>> {
-    if (raw === null) return {}
-    const entries = decode(reactionSummary, raw).entries
-    if (entries !== null) return countsOf(entries)
+    return summaryCounts(raw) ?? await this.rankedCounts(ref)
+  }
+
+  /** The counts of a post with more kinds than its summary row holds: a scan of its ranked rows. */
+  private async rankedCounts (ref: MessageRef): Promise<Record<string, number>> {
     const ranked: Array<[string, number]> = []
     const prefix = keys.reactionRanks(ref)
     for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
@@ -348,13 +350,9 @@ export class Views {
     const counts: Array<Record<string, number>> = []
     const ranked: Array<Promise<void>> = []
     for (let i = 0; i < n; i++) {
-      const summary = extra[n + i]
-      const entries = summary === null ? [] : decode(reactionSummary, summary).entries
-      if (entries !== null) counts.push(countsOf(entries))
-      else {
-        counts.push({})
-        ranked.push(this.reactions(posts[i].ref, summary).then((c) => { counts[i] = c }))
-      }
+      const c = summaryCounts(extra[n + i])
+      counts.push(c ?? {})
+      if (c === null) ranked.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
     }
     if (ranked.length > 0) await Promise.all(ranked)
     const out: Array<Item | null> = new Array(refs.length).fill(null)
@@ -378,6 +376,13 @@ export class Views {
     }
     return out
   }
+}
+
+/** The counts a post's summary row holds ({} with no row), or null when the post has more kinds than a row holds. */
+function summaryCounts (raw: Uint8Array | null): Record<string, number> | null {
+  if (raw === null) return {}
+  const entries = decode(reactionSummary, raw).entries
+  return entries === null ? null : countsOf(entries)
 }
 
 /** A summary row's counts, most used first (the order of the ranked rows: count, then emoji bytes, both descending). */

@@ -21,7 +21,7 @@ export const JOIN_CONCURRENCY = 4
  * expire on the DHT: an unannounce is a DHT query each, and close waits for them.
  */
 export const UNANNOUNCE_TOPICS = 16
-/** Connected peers whose topics close looks at (topicsInUse). */
+/** Connected peers whose topics close looks at (topicsInUse): the most recent ones. */
 const REACHED_KEPT = 64
 /** How long `discover` waits for dials in progress. */
 const DIAL_WAIT_MS = 1000
@@ -35,12 +35,18 @@ export class HyperswarmTransport implements Transport {
   private inflight = 0
   private idle: Array<() => void> = []
 
-  /** Peers that connected (their topics are those they were found on), the first REACHED_KEPT. */
+  /**
+   * Peers that connected, the REACHED_KEPT most recent (their topics are those they were found on;
+   * hyperswarm forgets a peer once it disconnects, and the replicator closes every connection
+   * before the transport closes).
+   */
   private readonly reached = new Set<{ topics: Uint8Array[] }>()
 
   constructor (readonly swarm: Hyperswarm) {
     swarm.on('connection', (_conn: unknown, peer: { topics: Uint8Array[] }) => {
-      if (this.reached.size < REACHED_KEPT) this.reached.add(peer)
+      this.reached.delete(peer) // to the back: most recent last
+      this.reached.add(peer)
+      if (this.reached.size > REACHED_KEPT) this.reached.delete(this.reached.values().next().value!)
     })
   }
 
@@ -126,10 +132,11 @@ export class HyperswarmTransport implements Transport {
     const out = new Set<string>()
     const first = this.started.keys().next()
     if (first.done !== true) out.add(first.value)
-    for (const peer of this.reached) {
+    for (const peer of [...this.reached].reverse()) { // the most recent first
       for (const topic of peer.topics) {
+        if (out.size >= UNANNOUNCE_TOPICS) return out
         const h = b4a.toString(topic, 'hex')
-        if (out.size < UNANNOUNCE_TOPICS && this.started.has(h)) out.add(h)
+        if (this.started.has(h)) out.add(h)
       }
     }
     return out

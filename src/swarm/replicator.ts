@@ -138,8 +138,6 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Attested feeds ignored because their identity already has `limits.feedsPerIdentity` feeds. */
   capped = 0
   private accepting: Promise<void> = Promise.resolve()
-  /** Where the running sync's catch-up is (for its SYNC_TIMEOUT message). */
-  private catchUpStep: string | (() => string) = 'starting'
   /** Upload counters of the syncs running (a feed opened meanwhile is counted too). */
   private readonly uploads = new Set<UploadCounter>()
 
@@ -599,17 +597,18 @@ export class Replicator extends ReadyResource implements SessionHost {
     const uploads = new UploadCounter()
     this.uploads.add(uploads)
     let waiting: Undelivered[] = []
+    const where: CatchUpStep = { step: () => 'starting' }
     let timer: ReturnType<typeof setTimeout> | null = null
     const expired = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        const missing = waiting.length > 0 ? `: ${describeUndelivered(waiting)}` : ` (still finding peers and downloading: ${typeof this.catchUpStep === 'function' ? this.catchUpStep() : this.catchUpStep})`
+        const missing = waiting.length > 0 ? `: ${describeUndelivered(waiting)}` : ` (still finding peers and downloading: ${where.step()})`
         reject(ShoalError.SYNC_TIMEOUT(`not caught up after ${Math.round(timeout / 1000)} s${missing}`))
       }, timeout)
     })
     expired.catch(safetyCatch)
     const run = async (): Promise<void> => {
       uploads.watch(this.allCores())
-      await this.catchUp()
+      await this.catchUp(where)
       uploads.watch(this.allCores())
       await this.delivered((list) => { waiting = list })
     }
@@ -657,23 +656,24 @@ export class Replicator extends ReadyResource implements SessionHost {
     return own === null ? this.host.trackedCores() : [own, ...this.host.trackedCores()]
   }
 
-  private async catchUp (): Promise<void> {
-    this.catchUpStep = 'refreshing the scope'
+  /** Catches up with the peers found; `where` says which step it is in (for this sync's SYNC_TIMEOUT). */
+  private async catchUp (where: CatchUpStep): Promise<void> {
+    where.step = () => 'refreshing the scope'
     await this.refresh()
     const batch = this.syncTopics()
     for (let round = 0; ; round++) {
       await this.refresh()
-      this.catchUpStep = `round ${round}: discovering ${batch.length} topics`
+      where.step = () => `round ${round}: discovering ${batch.length} topics`
       await Promise.all(this.transports.map((t) => t.discover(batch)))
-      this.catchUpStep = `round ${round}: waiting for ${this.sessions.size + this.connecting.size} peers to answer wants`
+      where.step = () => `round ${round}: waiting for ${this.sessions.size + this.connecting.size} peers to answer wants`
       await this.settled()
       const feedsBefore = this.host.trackedFeeds.length
       const topicsBefore = new Set(this.current.topics.keys())
       const feeds = this.offeredCores()
       const steps = new Map<Hypercore, string>()
-      this.catchUpStep = () => `round ${round}: catching up ${[...steps].map(([core, step]) => `${feedToString(core.key as Uint8Array).slice(0, 12)}… ${step}`).join(', ')}`
+      where.step = () => `round ${round}: catching up ${[...steps].map(([core, step]) => `${feedToString(core.key as Uint8Array).slice(0, 12)}… ${step}`).join(', ')}`
       await Promise.all(feeds.map((core) => this.catchUpFeed(core, (step) => steps.set(core, step))))
-      this.catchUpStep = `round ${round}: settling`
+      where.step = () => `round ${round}: settling`
       await this.refresh()
       await this.settled()
       if (this.host.trackedFeeds.length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
@@ -738,6 +738,9 @@ export class Replicator extends ReadyResource implements SessionHost {
     }))
   }
 }
+
+/** Where one sync's catch-up is, said by its SYNC_TIMEOUT message. */
+interface CatchUpStep { step: () => string }
 
 /** Resolves when `core` closes. */
 function closed (core: Hypercore): Promise<void> {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { call } from '../api-client.ts'
 import { useAction, useQuery } from '../hooks.ts'
 import type { Item, Thread } from '../protocol.ts'
@@ -6,18 +6,45 @@ import { InlineError } from './InlineError.tsx'
 import { PostCard } from './PostCard.tsx'
 import { ReplyTree } from './ReplyTree.tsx'
 
-/** Replies loaded by "more replies" after the first page, and where the next page starts. */
-interface Later { replies: Item[], next: string | null }
+/** The pages "more replies" loaded after the first: how many, their replies, where the next starts. */
+interface Later { pages: number, replies: Item[], next: string | null }
+
+/** `pages` pages of the thread from the cursor `next` on (fewer when the thread ends first). */
+async function walk (id: string, next: string | null, pages: number): Promise<Later> {
+  const replies: Item[] = []
+  let cursor = next
+  for (let i = 0; i < pages && cursor !== null; i++) {
+    const page = await call('thread', { id, before: cursor })
+    replies.push(...page.replies)
+    cursor = page.next
+  }
+  return { pages, replies, next: cursor }
+}
 
 /**
  * A conversation: its first post and its replies nested under the message they answer. The first
- * page is live; "more replies" appends the following pages.
+ * page is live; "more replies" appends the following pages, and each fresh first page (a change
+ * from the network, or a reply, reaction or edit made here) loads as many pages again after it, so
+ * the later pages are live too and a new reply at the end of the thread shows.
  */
 export function ThreadView ({ id, focus }: { id: string, focus: string | null }) {
   const thread = useQuery('thread', { id }, { live: true })
   const [later, setLater] = useState<Later | null>(null)
+  const pages = useRef(0)
   const more = useAction()
   const first = thread.data
+  useEffect(() => {
+    if (first === undefined || pages.current === 0) return
+    let cancelled = false
+    const asked = pages.current
+    walk(id, first.next, asked).then((l) => {
+      // a "more replies" meanwhile loaded from the older pages: the next change walks them all
+      if (!cancelled && pages.current === asked) setLater(l)
+    }, () => {
+      // the pages shown stay (a stale reaction count at worst); the next change walks again
+    })
+    return () => { cancelled = true }
+  }, [first, id])
   const data = useMemo<Thread | undefined>(() => {
     if (first === undefined || later === null) return first
     const seen = new Set(first.replies.map((r) => r.id))
@@ -29,7 +56,8 @@ export function ThreadView ({ id, focus }: { id: string, focus: string | null })
     const before = data?.next
     if (typeof before !== 'string') return
     more.run(() => call('thread', { id, before }), (page) => {
-      setLater((l) => ({ replies: [...(l?.replies ?? []), ...page.replies], next: page.next }))
+      pages.current++
+      setLater((l) => ({ pages: pages.current, replies: [...(l?.replies ?? []), ...page.replies], next: page.next }))
     })
   }
   const ready = data !== undefined

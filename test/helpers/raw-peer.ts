@@ -27,8 +27,8 @@ export async function streamPair (t: Test): Promise<{ node: NoiseSecretStream, p
 export interface RawEvents { open: Open | null, proofs: Uint8Array[][], identify: Identify[], want: Want[], have: Have[], closed: boolean }
 
 /**
- * A hand-driven `shoal/feeds/v2` peer over a stream pair to `replicator`: what an independent
- * client (or an attacker) could send. `protocol` and `handshake` override the channel's open.
+ * A hand-driven `shoal/feeds/v2` peer over a stream pair to `replicator` (or over any Noise
+ * stream, e.g. a Hyperswarm connection, either side): what an independent client (or an attacker) could send. `protocol` and `handshake` override the channel's open.
  */
 export class RawPeer {
   readonly seen: RawEvents = { open: null, proofs: [], identify: [], want: [], have: [], closed: false }
@@ -66,13 +66,13 @@ export class RawPeer {
 
   /** Opens the channel proving knowledge of `known` identities. */
   openWith (known: Uint8Array[]): void {
-    this.channel.open({ version: 2, proofs: known.map((id) => knowledgeProof(this.hash, true, id)) })
+    this.channel.open({ version: 2, proofs: known.map((id) => knowledgeProof(this.hash, this.stream.isInitiator, id)) })
   }
 
   /** Sends a valid identify for `keyPair`. */
   identifyAs (keyPair: IdentityKeyPair): void {
     const sig = b4a.alloc(64)
-    sodium.crypto_sign_detached(sig, identifyPayload(this.hash, true), keyPair.secretKey)
+    sodium.crypto_sign_detached(sig, identifyPayload(this.hash, this.stream.isInitiator), keyPair.secretKey)
     this.identify.send({ identity: keyPair.publicKey, signature: sig })
   }
 

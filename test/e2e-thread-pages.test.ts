@@ -73,4 +73,7 @@ browserTest('e2e thread – "more replies" loads every later page: each reply on
   await view.getByTestId('post').filter({ hasText: 'a late reply' }).waitFor({ timeout: 30_000 })
   t.alike(await shownIds(page), [...expected(n), refToString(late)], 'a reply written after the last page was loaded shows at its end, live')
   t.is(await view.getByTestId('more-replies').count(), 0, 'and still no "more replies"')
+  await shoal.edit(replies[69], 'reply 70, edited')
+  await view.getByTestId('post').filter({ hasText: 'reply 70, edited' }).waitFor({ timeout: 30_000 })
+  t.pass('an edit of a reply on a later page shows live too')
 })

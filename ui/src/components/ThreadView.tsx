@@ -9,11 +9,11 @@ import { ReplyTree } from './ReplyTree.tsx'
 /** The pages "more replies" loaded after the first: how many, their replies, where the next starts. */
 interface Later { pages: number, replies: Item[], next: string | null }
 
-/** `pages` pages of the thread from the cursor `next` on (fewer when the thread ends first). */
-async function walk (id: string, next: string | null, pages: number): Promise<Later> {
+/** `pages` pages of the thread from the cursor `next` on (fewer when the thread ends or `alive` turns false first). */
+async function walk (id: string, next: string | null, pages: number, alive: () => boolean): Promise<Later> {
   const replies: Item[] = []
   let cursor = next
-  for (let i = 0; i < pages && cursor !== null; i++) {
+  for (let i = 0; i < pages && cursor !== null && alive(); i++) {
     const page = await call('thread', { id, before: cursor })
     replies.push(...page.replies)
     cursor = page.next
@@ -37,7 +37,8 @@ export function ThreadView ({ id, focus }: { id: string, focus: string | null })
     if (first === undefined || pages.current === 0) return
     let cancelled = false
     const asked = pages.current
-    walk(id, first.next, asked).then((l) => {
+    // a newer first page cancels this walk: at most one more call each, however fast changes come
+    walk(id, first.next, asked, () => !cancelled).then((l) => {
       // a "more replies" meanwhile loaded from the older pages: the next change walks them all
       if (!cancelled && pages.current === asked) setLater(l)
     }, () => {

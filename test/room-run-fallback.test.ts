@@ -81,13 +81,13 @@ test('room apply – a handler throws in the middle of a run: the run is applied
     t.alike(msgs.map(m => m.seq), [before, before + 1], `${name}: the poison took no seq`)
     t.alike(msgs.map(m => m.id), [id(0), id(3)], `${name}: ids are (writer, length) of their place in the append`)
     t.alike(msgs[1]!.replyTo, id(0), `${name}: the reply after the poison points at the post before it`)
-    t.is(msgs[0]!.edits, 1)
+    t.is(msgs[0]!.edits, 1, `${name}: one edit`)
     t.alike(msgs[1]!.reactions.map(x => x.emoji), ['ok'], `${name}: the reaction after the poison applied`)
     const target = all.find(m => b4a.equals(m.id.writer, first.writer) && m.id.length === first.length)!
     t.alike(target.reactions.map(x => x.emoji), ['+1'], `${name}: the reaction before the poison applied`)
     t.absent(all.some(m => m.text === 'poison'), `${name}: the poison is skipped`)
   }
-  t.is((await ra.info())!.messages, before + 2)
+  t.is((await ra.info())!.messages, before + 2, 'the room counts two new messages')
 
   t.absent(ra.base.closing, 'the indexer\'s base stays open')
   t.absent(rb.base.closing, 'the writer\'s base stays open')

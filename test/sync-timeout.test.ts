@@ -53,9 +53,9 @@ test('sync timeout – a peer that never answers wants: SYNC_TIMEOUT names the s
   await raw.until((s) => s.want.length >= 1)
   t.is(node.replicator!.peers.length, 1, 'the peer is counted (it proved and identified)')
 
-  const err = await syncError(node, 3000)
-  t.is(err?.code, 'SYNC_TIMEOUT')
-  t.ok(err?.message.includes(`not caught up after 3 s (still finding peers and downloading: ${STALLED})`), `the message names the step: ${err?.message}`)
+  const err = await syncError(node, 4000)
+  t.is(err?.code, 'SYNC_TIMEOUT', 'the sync fails with SYNC_TIMEOUT')
+  t.ok(err?.message.includes(`not caught up after 4 s (still finding peers and downloading: ${STALLED})`), `the message names the step: ${err?.message}`)
   t.is(raw.seen.have.length, 0, 'the peer never sent a feed list')
 })
 
@@ -93,19 +93,19 @@ test('sync timeout – two syncs at once, stalled at different steps: each SYNC_
     }
   })
 
-  const first = syncError(node, 6000)
+  const first = syncError(node, 8000)
   raw.have.send({ round: raw.seen.want[0]!.round, headers: [header] })
   await catchingUp
   // A new want (my scope grew) that the peer never answers: a second sync stalls before the feeds.
   await node.follow(keyPairFromSeed(createSeed()).publicKey)
   await node.replicator!.refresh()
   await raw.until((s) => s.want.length >= 2)
-  const second = await syncError(node, 1500)
+  const second = await syncError(node, 3000)
 
-  t.is(second?.code, 'SYNC_TIMEOUT')
+  t.is(second?.code, 'SYNC_TIMEOUT', 'the second sync times out')
   t.ok(second?.message.endsWith(`(still finding peers and downloading: ${STALLED})`), `the second sync: waiting on the unanswered want (${second?.message})`)
   const one = await first
-  t.is(one?.code, 'SYNC_TIMEOUT')
+  t.is(one?.code, 'SYNC_TIMEOUT', 'the first sync times out')
   const own = new RegExp(`\\(still finding peers and downloading: round 0: catching up ${prefix}… downloading \\([01]/3\\)\\)$`)
   t.ok(one !== null && own.test(one.message), `the first sync: its own step, the feed it is downloading, not the second sync's (${one?.message})`)
 })

@@ -33,6 +33,8 @@ export interface IndexOutput {
   rssEvery5s: number[]
   /** With `probe`: the memory breakdown at the highest RSS the probe saw. */
   breakdown?: MemoryBreakdown | null
+  /** With `probe`: the breakdown every 5 s. */
+  breakdownEvery5s?: MemoryBreakdown[]
 }
 
 /** Records of my own feed that count as view messages (not the header, DM keys or boxes). */
@@ -73,5 +75,5 @@ childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild, probe }
   const breakdown = prober?.stop() ?? null
   clearInterval(coarse)
   await shoal.close()
-  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s, breakdown }
+  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s, breakdown, breakdownEvery5s: prober?.series ?? [] }
 })

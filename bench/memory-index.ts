@@ -45,6 +45,9 @@ async function main (): Promise<void> {
     peaksMiB: Object.fromEntries(Object.entries(result.sampled).map(([k, v]) => [k, mib(v)])),
     rssEvery5sMiB: result.rssEvery5s.map((n) => Math.round(n / MiB)).join(' '),
     ...(result.breakdown == null ? {} : { atPeakMiB: breakdownMiB(result.breakdown) }),
+    ...(result.breakdownEvery5s === undefined || result.breakdownEvery5s.length === 0
+      ? {}
+      : { every5sMiB: ['arenas', 'brkHeap', 'otherAnon', 'file'].map((k) => `${k} ${result.breakdownEvery5s?.map((b) => Math.round(b[k as 'arenas'] / MiB)).join(' ')}`) }),
     load: [load, os.loadavg()].map((l) => l.map((x) => x.toFixed(2)).join(' '))
   }))
 }

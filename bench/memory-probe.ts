@@ -73,12 +73,16 @@ export function breakdown (): MemoryBreakdown {
 /** Samples the breakdown on a timer and keeps the one with the highest RSS. */
 export class MemoryProbe {
   peak: MemoryBreakdown | null = null
+  /** Every 20th sample (5 s at the default rate): which term grows over a run. */
+  readonly series: MemoryBreakdown[] = []
   private timer: NodeJS.Timeout | null = null
+  private n = 0
 
   start (everyMs = 250): void {
     this.timer = setInterval(() => {
       const b = breakdown()
       if (this.peak === null || b.rss > this.peak.rss) this.peak = b
+      if (this.n++ % 20 === 19) this.series.push(b)
     }, everyMs)
   }
 

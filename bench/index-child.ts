@@ -15,9 +15,9 @@ import { MemoryProbe, type MemoryBreakdown } from './memory-probe.js'
  * `rebuild`: the storage was indexed before and its views/ removed (scale mode reuses one cached
  * storage; a copied storage refuses to open). Then indexing starts inside `ready()`, so the time
  * runs from the open and the count is everything but my own records (DM records of mine are no
- * messages: a `keys` record appended at an open made the count one short).
+ * messages: a `keys` record appended at an open made the count one short). `probe`: also read
+ * /proc/self/smaps every 250 ms and report where RSS sat at its peak (Linux; bench/memory-probe.ts).
  */
-/** `probe`: also read /proc/self/smaps every 250 ms and report where RSS sat at its peak (Linux). */
 export interface IndexInput { dir: string, feeds: string[], length: number, rebuild?: boolean, probe?: boolean }
 
 export interface IndexOutput {

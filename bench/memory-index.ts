@@ -1,7 +1,9 @@
 /**
  * The memory row alone: indexes a cached scale data set (`bench/scale.ts --cache DIR`) in a child
  * process and prints the child's peak memory. Its views/ are removed first, so run it only on your
- * own copy of the data (`node dist/bench/memory-index.js --cache DIR`).
+ * own copy of the data (`node dist/bench/memory-index.js --cache DIR [--probe] [--no-launch-flags]`).
+ * The child runs with the product's launch flags (NODE_FLAGS) after this process's own, unless
+ * `--no-launch-flags`; `--probe` adds where RSS sits at its peak and every 5 s (bench/memory-probe.ts).
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'

@@ -9,14 +9,16 @@ import type { FeedKey } from '../src/ids.js'
 import { decodeRecord } from '../src/feeds/schema.js'
 import { childMain } from './child.js'
 import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
+import { MemoryProbe, type MemoryBreakdown } from './memory-probe.js'
 
 /**
  * `rebuild`: the storage was indexed before and its views/ removed (scale mode reuses one cached
  * storage; a copied storage refuses to open). Then indexing starts inside `ready()`, so the time
  * runs from the open and the count is everything but my own records (DM records of mine are no
- * messages: a `keys` record appended at an open made the count one short).
+ * messages: a `keys` record appended at an open made the count one short). `probe`: also read
+ * /proc/self/smaps every 250 ms and report where RSS sat at its peak (Linux; bench/memory-probe.ts).
  */
-export interface IndexInput { dir: string, feeds: string[], length: number, rebuild?: boolean }
+export interface IndexInput { dir: string, feeds: string[], length: number, rebuild?: boolean, probe?: boolean }
 
 export interface IndexOutput {
   ms: number
@@ -29,6 +31,10 @@ export interface IndexOutput {
   samples: number
   /** RSS every 5 s from the open (bytes): whether the peak is a plateau or still growing. */
   rssEvery5s: number[]
+  /** With `probe`: the memory breakdown at the highest RSS the probe saw. */
+  breakdown?: MemoryBreakdown | null
+  /** With `probe`: the breakdown every 5 s. */
+  breakdownEvery5s?: MemoryBreakdown[]
 }
 
 /** Records of my own feed that count as view messages (not the header, DM keys or boxes). */
@@ -45,9 +51,11 @@ async function ownMessages (shoal: Shoal): Promise<number> {
   return n
 }
 
-childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
+childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild, probe }) => {
   const rss = new RssSampler()
   rss.start(5)
+  const prober = probe === true ? new MemoryProbe() : null
+  prober?.start()
   const rssEvery5s: number[] = []
   const coarse = setInterval(() => rssEvery5s.push(process.memoryUsage().rss), 5000)
   const opened = performance.now()
@@ -64,7 +72,8 @@ childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild }) => {
   const ms = performance.now() - start
   const messages = shoal.totals().messages - before
   rss.stop()
+  const breakdown = prober?.stop() ?? null
   clearInterval(coarse)
   await shoal.close()
-  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s }
+  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s, breakdown, breakdownEvery5s: prober?.series ?? [] }
 })

@@ -4,6 +4,7 @@
  * (index-child.ts) so that its peak RSS is measured alone.
  */
 import b4a from 'b4a'
+import { NODE_FLAGS } from '../src/cli/node-flags.js'
 import { Shoal } from '../src/node/shoal.js'
 import { runChild } from './child.js'
 import type { IndexInput, IndexOutput } from './index-child.js'
@@ -45,7 +46,7 @@ export interface IndexRun extends IndexOutput { perSec: number }
 /** Indexes every source feed in a child process; `rebuild`: see IndexInput. */
 export async function indexInChild (dir: string, source: SourceSet, rebuild = false): Promise<IndexRun> {
   const input: IndexInput = { dir, feeds: source.feeds.map((f) => b4a.toString(f.key, 'hex')), length: source.length, rebuild }
-  const { result } = await runChild<IndexOutput>('index-child', input)
+  const { result } = await runChild<IndexOutput>('index-child', input, NODE_FLAGS) // launched as bin/shoal.js launches the node
   if (result.messages !== source.messages) throw new Error(`index: ${result.messages} messages indexed, expected ${source.messages}`)
   return { ...result, perSec: result.messages / (result.ms / 1000) }
 }

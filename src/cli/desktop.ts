@@ -17,12 +17,12 @@ import { ShoalError } from '../errors.js'
 import type { Parsed } from './args.js'
 import type { Result } from './commands.js'
 import { startNode, untilSignal } from './network-commands.js'
+import { NODE_FLAGS } from './node-flags.js'
 
 const BROWSERS = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome', 'brave-browser', 'microsoft-edge', 'vivaldi']
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 
-/** Node flags of every Shoal launch, as in bin/shoal.js's shebang: a 2 MiB young generation (ARCHITECTURE.md "Memory"). */
-export const NODE_FLAGS = ['--max-semi-space-size=2']
+export { NODE_FLAGS }
 
 function which (cmd: string, env: NodeJS.ProcessEnv): string | null {
   if (cmd.includes('/')) return cmd

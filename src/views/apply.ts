@@ -63,12 +63,13 @@ export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applie
 
 async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts, home }: Applied): Promise<void> {
   if (await txn.get(keys.deleter(author)) !== null && await txn.get(keys.deletion(author, ref)) !== null) return
-  txn.put(keys.message(ref), encode(storedPost, {
-    author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions
-  }))
-  if (home) txn.put(keys.home(ts, ref), author)
-  txn.put(keys.byAuthor(author, ts, ref), EMPTY)
-  if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), EMPTY)
+  // The home, author and thread rows hold the post too (a message row never changes once written:
+  // edits and reactions live in rows of their own), so a page reads its posts in its scan.
+  const post = encode(storedPost, { author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions })
+  txn.put(keys.message(ref), post)
+  if (home) txn.put(keys.home(ts, ref), post)
+  txn.put(keys.byAuthor(author, ts, ref), post)
+  if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), post)
   for (const m of uniqueKeys(rec.mentions)) txn.put(keys.mention(m, ts, ref), author)
 }
 

@@ -12,7 +12,7 @@ import {
   type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
-import type { RocksStats, ViewDb } from './view-db.js'
+import type { RocksStats, ScanRange, ViewDb } from './view-db.js'
 import type { Item, Notification, Page, Profile } from './types.js'
 
 export type { Item, Notification, Page, Profile } from './types.js'
@@ -27,6 +27,7 @@ export interface ThreadPage { root: Item | null, replies: Item[], next: string |
 
 const MAX_LIMIT = 500
 const CURSOR_BYTES = 48
+const REF_BYTES = 40
 /** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
 /** Point reads per batch when asking who reacted. */
@@ -146,53 +147,55 @@ export class Views {
 
   /**
    * Home timeline (me and whom I follow, not blocked: the home index, see home.ts) or one author's
-   * posts (their byAuthor rows), newest first: one scan of `limit + 1` rows either way.
+   * posts (their byAuthor rows), newest first: one scan of `limit + 1` rows either way, which hold
+   * the posts, then one batch of reads for their edits, reactions and names.
    */
   async timeline (q: TimelineQuery = {}): Promise<Page> {
     const limit = clampLimit(q.limit)
-    const blocked = hexSet(await this.blocking(this.me))
-    if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
     const prefix = q.author ? key(TAG.byAuthor, q.author) : key(TAG.home)
     const before = q.before ? parseCursor(q.before) : null
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
-    const tails = (await this.db.keysIn(range)).map(tailOf)
-    const more = tails.length > limit
-    const page = tails.slice(0, limit)
-    const items = await this.items(page.map((t) => refFromBytes(t, 8)), blocked)
-    return { items, next: more ? z32.encode(page[page.length - 1]) : null }
+    const [mine, rows] = await Promise.all([this.myContacts(), this.db.entriesIn(range)])
+    const blocked = hexSet(mine.blocking)
+    if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
+    const more = rows.length > limit
+    const page = more ? rows.slice(0, limit) : rows
+    const shown = await this.render(page.map((r) => refFromBytes(r.key, r.key.byteLength - REF_BYTES)), page.map((r) => r.value), blocked)
+    return { items: shown.filter((r): r is Item => r !== null), next: more ? z32.encode(tailOf(page[page.length - 1].key)) : null }
   }
 
   /**
    * One page of a thread: its root and up to `limit` replies (default 50) in (timestamp, feed, seq)
    * order, each after the reply it answers when both are on the page or it is on an earlier one.
    * `before` is the previous page's `next` cursor; `next` is null on the last page. `ref` may be
-   * any message in the thread. Costs one seek and `limit` rows, however long the thread.
+   * any message in the thread. Costs one seek and `limit` rows (which hold the replies), however
+   * long the thread, read together with the root, then one batch for edits, reactions and names.
    * Throws UNKNOWN_MESSAGE when neither the root nor any reply is known, INVALID_ID for a bad cursor.
    */
   async thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {
     const limit = clampLimit(q.limit)
     const after = q.before ? parseCursor(q.before) : null
-    const blocked = hexSet(await this.blocking(this.me))
-    const startRaw = await this.db.get(keys.message(ref))
+    // `ref` is most often the root: its row and the replies under it are read at once, and read
+    // again under the real root only when `ref` turns out to be a reply.
+    const [mine, startRaw, guess] = await Promise.all([this.myContacts(), this.db.get(keys.message(ref)), this.db.entriesIn(threadRange(ref, after, limit))])
     const start = startRaw === null ? null : decode(storedPost, startRaw)
-    const rootRef = start?.root ?? ref
-    const prefix = key(TAG.thread, refBytes(rootRef))
-    const range = { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
-    const tails = (await this.db.keysIn(range)).map(tailOf)
-    const more = tails.length > limit
-    const page = tails.slice(0, limit)
-    // The root and the replies in one batch of reads (the root is the post already read when
-    // `ref` is the root), then one batch for their edits, reactions and names.
+    let rootRef = ref
+    let rootRaw = startRaw
+    let rows = guess
+    if (start !== null && start.root !== null) {
+      rootRef = start.root
+      ;[rootRaw, rows] = await Promise.all([this.db.get(keys.message(rootRef)), this.db.entriesIn(threadRange(rootRef, after, limit))])
+    }
+    const more = rows.length > limit
+    const page = more ? rows.slice(0, limit) : rows
     const refs = [rootRef]
-    for (const t of page) refs.push(refFromBytes(t, 8))
-    const rootKnown = start !== null && start.root === null
-    const raws = await this.db.getMany(refs.slice(rootKnown ? 1 : 0).map((r) => keys.message(r)))
-    if (rootKnown) raws.unshift(startRaw)
-    const shown = await this.render(refs, raws, blocked)
+    const raws = [rootRaw]
+    for (const r of page) { refs.push(refFromBytes(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
+    const shown = await this.render(refs, raws, hexSet(mine.blocking))
     const root = shown[0]
     const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root, replies, next: more ? z32.encode(page[page.length - 1]) : null }
+    return { root, replies, next: more ? z32.encode(tailOf(page[page.length - 1].key)) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */
@@ -449,6 +452,12 @@ function parentsFirst (replies: Item[]): Item[] {
   }
   for (const r of replies) if (!placed.has(r.id)) place(r)
   return out
+}
+
+/** The thread rows of `root` after the cursor `after` (or from the first), `limit + 1` of them. */
+function threadRange (root: MessageRef, after: Uint8Array | null, limit: number): ScanRange {
+  const prefix = key(TAG.thread, refBytes(root))
+  return { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
 }
 
 function hexSet (list: Uint8Array[]): Set<string> {

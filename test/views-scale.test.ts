@@ -3,7 +3,7 @@ import b4a from 'b4a'
 import z32 from 'z32'
 import { createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { shoal as cli } from './helpers/cli.js'
-import { refToString, type MessageRef } from '../src/ids.js'
+import { parseRef, refToString, type IdentityKey, type MessageRef } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 
 test('views – thread pages: limit, then "more replies" with the cursor, until next is null', async (t) => {
@@ -44,15 +44,43 @@ test('views – a thread page is one scan and two read batches, whatever the thr
     const after = a.views.io()
     return { scans: after.scans - before.scans, batches: after.readBatches - before.readBatches, gets: after.gets - before.gets, replies: page.replies.length }
   }
-  await a.thread(root, { limit: 10 }) // my follows and blocks are read once, then kept until they change
+  await a.thread(root, { limit: 10 }) // my follows and blocks, and alice's name, are read once, then kept until they change
   // At once: the post asked for (one read) and the thread rows under it, which hold the replies
-  // (one scan); then one batch: their edits, reaction summaries and author names (one author here).
-  // Asked by a reply, the root and its thread rows are read once more.
-  t.alike(await cost(root, { limit: 10 }), { scans: 1, batches: 2, gets: 1 + 2 * 11 + 1, replies: 10 }, 'first page of 10, by root')
-  t.alike(await cost(root, { limit: 30 }), { scans: 1, batches: 2, gets: 1 + 2 * 31 + 1, replies: 30 }, 'first page of 30, by root')
-  t.alike(await cost(replies[7], { limit: 10 }), { scans: 2, batches: 3, gets: 2 + 2 * 11 + 1, replies: 10 }, 'first page of 10, by a reply')
+  // (one scan); then one batch: their edits and reaction summaries. Asked by a reply, the root
+  // and its thread rows are read once more.
+  t.alike(await cost(root, { limit: 10 }), { scans: 1, batches: 2, gets: 1 + 2 * 11, replies: 10 }, 'first page of 10, by root')
+  t.alike(await cost(root, { limit: 30 }), { scans: 1, batches: 2, gets: 1 + 2 * 31, replies: 30 }, 'first page of 30, by root')
+  t.alike(await cost(replies[7], { limit: 10 }), { scans: 2, batches: 3, gets: 2 + 2 * 11, replies: 10 }, 'first page of 10, by a reply')
   const next = (await a.thread(root, { limit: 10 })).next
-  t.alike(await cost(root, { limit: 10, before: next }), { scans: 1, batches: 2, gets: 1 + 2 * 11 + 1, replies: 10 }, '"more replies"')
+  t.alike(await cost(root, { limit: 10, before: next }), { scans: 1, batches: 2, gets: 1 + 2 * 11, replies: 10 }, '"more replies"')
+})
+
+test('views – a home or author page is one scan and one read batch; author names are read once, then after a rename again', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  replicate(a, b, t)
+  for (let i = 0; i < 12; i++) await a.post({ text: `a${i}` })
+  await b.follow(a.identity)
+  await syncFeed(b, a)
+  const cost = async (q: { limit: number, author?: IdentityKey }): Promise<{ scans: number, batches: number, gets: number, names: Array<string | null> }> => {
+    const before = b.views.io()
+    const page = await b.timeline(q)
+    const after = b.views.io()
+    return { scans: after.scans - before.scans, batches: after.readBatches - before.readBatches, gets: after.gets - before.gets, names: [...new Set(page.items.map((i) => i.authorName))] }
+  }
+  await b.views.blocking(b.identity) // my follows and blocks are read once, then kept until they change
+  // The rows hold the posts; one batch: their edits and reaction summaries, and alice's name the first time only.
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 1, gets: 2 * 10 + 1, names: ['alice'] }, 'first home page: the name is read')
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 1, gets: 2 * 10, names: ['alice'] }, 'again: the name is cached')
+  t.alike(await cost({ limit: 5, author: a.identity }), { scans: 1, batches: 1, gets: 2 * 5, names: ['alice'] }, 'an author page uses the same cache')
+  await a.setProfile({ name: 'alicia' })
+  await syncFeed(b, a)
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 1, gets: 2 * 10 + 1, names: ['alicia'] }, 'after a rename is indexed the name is read again')
+  const root = (await b.timeline({ limit: 1 })).items[0]
+  t.is((await b.thread(parseRef(root.id))).root?.authorName, 'alicia', 'threads share the cache')
+  await b.setProfile({ name: 'robert' })
+  const mine = await b.post({ text: 'mine' })
+  t.is((await b.thread(mine)).root?.authorName, 'robert', 'my own rename shows at once')
 })
 
 test('views – thread pages: bad limits and cursors are coded errors', async (t) => {

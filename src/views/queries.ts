@@ -32,12 +32,18 @@ const REF_BYTES = 40
 const MAX_REACTION_KINDS = 100
 /** Point reads per batch when asking who reacted. */
 const REACTOR_BATCH = 1000
+/** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
+const NAME_CACHE = 4096
 
 interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
 
 export class Views {
   /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
   private mine: Promise<Contacts> | null = null
+  /** Author names by identity (hex), shared by pages: cached until an about record is indexed. */
+  private readonly names = new Map<string, string | null>()
+  /** Bumped by invalidateNames(): a name read before it is not kept (it may predate the change). */
+  private generation = 0
 
   constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
 
@@ -46,9 +52,21 @@ export class Views {
     return this.db.stats
   }
 
-  /** Drops cached answers; the indexer calls it when follows or blocks change. */
+  /** Drops cached answers; the node calls it when the indexer changes follows or blocks (or reindexes). */
   invalidate (): void {
     this.mine = null
+    this.invalidateNames()
+  }
+
+  /** Drops cached author names; the node calls it when the indexer indexed an about record. */
+  invalidateNames (): void {
+    this.names.clear()
+    this.generation++
+  }
+
+  private rememberName (hex: string, name: string | null): void {
+    if (this.names.size >= NAME_CACHE) this.names.delete(this.names.keys().next().value as string)
+    this.names.set(hex, name)
   }
 
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
@@ -323,30 +341,39 @@ export class Views {
 
   /**
    * Renders the posts `raws` (their message rows, in the order of `refs`): null where missing,
-   * deleted or blocked. One native batch for their edits, reaction summaries and author names.
+   * deleted or blocked. One native batch for their edits, reaction summaries and the author names
+   * not cached.
    */
   private async render (refs: MessageRef[], raws: Array<Uint8Array | null>, blocked: Set<string>): Promise<Array<Item | null>> {
-    const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: string }> = []
-    const authors = new Map<string, { key: IdentityKey, name: string | null }>()
+    const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: Author }> = []
+    const authors = new Map<string, Author>()
     for (let i = 0; i < refs.length; i++) {
       const raw = raws[i]
       if (raw === null) continue
       const post = decode(storedPost, raw)
-      const author = toHex(post.author)
-      if (blocked.has(author)) continue
+      const hex = toHex(post.author)
+      if (blocked.has(hex)) continue
+      let author = authors.get(hex)
+      if (author === undefined) {
+        const name = this.names.get(hex)
+        author = { hex, key: post.author, id: identityToString(post.author), name: name ?? null, cached: name !== undefined }
+        authors.set(hex, author)
+      }
       posts.push({ at: i, ref: refs[i], post, author })
-      if (!authors.has(author)) authors.set(author, { key: post.author, name: null })
     }
     const n = posts.length
     const reads: Uint8Array[] = []
     for (const p of posts) reads.push(keys.edit(p.post.author, p.ref))
     for (const p of posts) reads.push(keys.reactionSummary(p.ref))
-    for (const a of authors.values()) reads.push(keys.about(a.key))
+    const unnamed: Author[] = []
+    for (const a of authors.values()) if (!a.cached) { unnamed.push(a); reads.push(keys.about(a.key)) }
+    const generation = this.generation
     const extra = await this.db.getMany(reads)
-    let k = 2 * n
-    for (const a of authors.values()) {
-      const r = extra[k++]
+    for (let i = 0; i < unnamed.length; i++) {
+      const r = extra[2 * n + i]
+      const a = unnamed[i]
       if (r !== null) a.name = decode(storedAbout, r).name
+      if (generation === this.generation) this.rememberName(a.hex, a.name)
     }
     // Reaction counts come from the summary row; only a post with more kinds than a summary holds
     // needs a scan of its ranked rows.
@@ -359,17 +386,28 @@ export class Views {
     }
     if (ranked.length > 0) await Promise.all(ranked)
     const out: Array<Item | null> = new Array(refs.length).fill(null)
+    // A thread's replies share their root: its id is made once.
+    let lastRoot: MessageRef | null = null
+    let lastRootId = ''
     for (let i = 0; i < n; i++) {
       const { at, ref, post, author } = posts[i]
       const raw = extra[i]
       const edit = raw === null ? null : decode(storedEdit, raw)
+      let root: string | null = null
+      if (post.root !== null) {
+        if (lastRoot === null || lastRoot.seq !== post.root.seq || !b4a.equals(lastRoot.feed, post.root.feed)) {
+          lastRoot = post.root
+          lastRootId = refToString(post.root)
+        }
+        root = lastRootId
+      }
       out[at] = {
         id: refToString(ref),
-        author: identityToString(post.author),
-        authorName: authors.get(author)?.name ?? null,
+        author: author.id,
+        authorName: author.name,
         text: edit?.text ?? post.text,
         timestamp: post.timestamp,
-        root: post.root ? refToString(post.root) : null,
+        root,
         parent: post.parent ? refToString(post.parent) : null,
         cw: post.cw,
         mentions: post.mentions.map(identityToString),
@@ -380,6 +418,9 @@ export class Views {
     return out
   }
 }
+
+/** A page's author: its key, id and name, and whether the name came from the cache. */
+interface Author { hex: string, key: IdentityKey, id: string, name: string | null, cached: boolean }
 
 /** The counts a post's summary row holds ({} with no row), or null when the post has more kinds than a row holds. */
 function summaryCounts (raw: Uint8Array | null): Record<string, number> | null {

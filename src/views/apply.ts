@@ -39,7 +39,7 @@ export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
     case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
-    case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target)]
+    case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target), keys.reactionSummary(rec.target)]
     case 'delete': return [keys.message(rec.target)]
   }
 }
@@ -105,12 +105,12 @@ export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: strin
 async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, n: number): Promise<void> {
   const sk = keys.reactionSummary(target)
   const raw = await txn.get(sk)
-  const entries = raw === null ? [] : decode(reactionSummary, raw).entries
+  const { entries, edits } = raw === null ? { entries: [], edits: false } : decode(reactionSummary, raw)
   if (entries === null) return // more kinds than a summary holds: the ranked rows answer
   const rest = entries.filter(([e]) => e !== emoji)
   if (n > 0) rest.push([emoji, n])
-  if (rest.length === 0) txn.del(sk)
-  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest }))
+  if (rest.length === 0 && !edits) txn.del(sk)
+  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest, edits }))
 }
 
 async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<ContactChange | null> {
@@ -160,6 +160,11 @@ async function applyEdit (txn: ViewTxn, rec: EditRecord, { author, ref, ts }: Ap
   const raw = await txn.get(k)
   if (raw !== null && compareStamps(decode(storedEdit, raw).stamp, stamp) >= 0) return
   txn.put(k, encode(storedEdit, { text: rec.text, stamp }))
+  // Mark the post's summary row, so pages look for edits of this post only.
+  const sk = keys.reactionSummary(rec.target)
+  const sRaw = await txn.get(sk)
+  const summary = sRaw === null ? { entries: [], edits: false } : decode(reactionSummary, sRaw)
+  if (!summary.edits) txn.put(sk, encode(reactionSummary, { entries: summary.entries, edits: true }))
 }
 
 async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied): Promise<void> {

@@ -9,7 +9,7 @@ import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, ty
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
   contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
-  type StoredPost
+  type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
 import type { RocksStats, ScanRange, ViewDb } from './view-db.js'
@@ -341,8 +341,8 @@ export class Views {
 
   /**
    * Renders the posts `raws` (their message rows, in the order of `refs`): null where missing,
-   * deleted or blocked. One native batch for their edits, reaction summaries and the author names
-   * not cached.
+   * deleted or blocked. One native batch for their reaction summaries and the author names not
+   * cached, and one more only when a summary row says a post on the page was edited.
    */
   private async render (refs: MessageRef[], raws: Array<Uint8Array | null>, blocked: Set<string>): Promise<Array<Item | null>> {
     const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: Author }> = []
@@ -363,36 +363,44 @@ export class Views {
     }
     const n = posts.length
     const reads: Uint8Array[] = []
-    for (const p of posts) reads.push(keys.edit(p.post.author, p.ref))
     for (const p of posts) reads.push(keys.reactionSummary(p.ref))
     const unnamed: Author[] = []
     for (const a of authors.values()) if (!a.cached) { unnamed.push(a); reads.push(keys.about(a.key)) }
     const generation = this.generation
     const extra = await this.db.getMany(reads)
     for (let i = 0; i < unnamed.length; i++) {
-      const r = extra[2 * n + i]
+      const r = extra[n + i]
       const a = unnamed[i]
       if (r !== null) a.name = decode(storedAbout, r).name
       if (generation === this.generation) this.rememberName(a.hex, a.name)
     }
     // Reaction counts come from the summary row; only a post with more kinds than a summary holds
-    // needs a scan of its ranked rows.
+    // needs a scan of its ranked rows, and only a post whose row is marked edited a read of its edit.
     const counts: Array<Record<string, number>> = []
-    const ranked: Array<Promise<void>> = []
+    const edits: Array<StoredEdit | null> = new Array(n).fill(null)
+    const more: Array<Promise<void>> = []
+    const edited: number[] = []
     for (let i = 0; i < n; i++) {
-      const c = summaryCounts(extra[n + i])
+      const raw = extra[i]
+      const summary = raw === null ? null : decode(reactionSummary, raw)
+      const c = summary === null ? {} : summary.entries === null ? null : countsOf(summary.entries)
       counts.push(c ?? {})
-      if (c === null) ranked.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
+      if (c === null) more.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
+      if (summary?.edits === true) edited.push(i)
     }
-    if (ranked.length > 0) await Promise.all(ranked)
+    if (edited.length > 0) {
+      more.push(this.db.getMany(edited.map((i) => keys.edit(posts[i].post.author, posts[i].ref))).then((raws) => {
+        raws.forEach((r, j) => { if (r !== null) edits[edited[j]] = decode(storedEdit, r) })
+      }))
+    }
+    if (more.length > 0) await Promise.all(more)
     const out: Array<Item | null> = new Array(refs.length).fill(null)
     // A thread's replies share their root: its id is made once.
     let lastRoot: MessageRef | null = null
     let lastRootId = ''
     for (let i = 0; i < n; i++) {
       const { at, ref, post, author } = posts[i]
-      const raw = extra[i]
-      const edit = raw === null ? null : decode(storedEdit, raw)
+      const edit = edits[i]
       let root: string | null = null
       if (post.root !== null) {
         if (lastRoot === null || lastRoot.seq !== post.root.seq || !b4a.equals(lastRoot.feed, post.root.feed)) {

@@ -35,7 +35,8 @@ const REACTOR_BATCH = 1000
 /** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
 const NAME_CACHE = 4096
 
-interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
+/** Someone's follows and blocks; `blocked` is `blocking` as a set of hex keys (made once, kept with my own). */
+interface Contacts { following: IdentityKey[], blocking: IdentityKey[], blocked: Set<string> }
 
 export class Views {
   /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
@@ -78,7 +79,7 @@ export class Views {
       if (c.blocking) blocking.push(target)
       else if (c.following) following.push(target)
     }
-    return { following, blocking }
+    return { following, blocking, blocked: hexSet(blocking) }
   }
 
   private myContacts (): Promise<Contacts> {
@@ -174,7 +175,7 @@ export class Views {
     const before = q.before ? parseCursor(q.before) : null
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
     const [mine, rows] = await Promise.all([this.myContacts(), this.db.entriesIn(range)])
-    const blocked = hexSet(mine.blocking)
+    const blocked = mine.blocked
     if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
     const more = rows.length > limit
     const page = more ? rows.slice(0, limit) : rows
@@ -209,7 +210,7 @@ export class Views {
     const refs = [rootRef]
     const raws = [rootRaw]
     for (const r of page) { refs.push(refFromBytes(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
-    const shown = await this.render(refs, raws, hexSet(mine.blocking))
+    const shown = await this.render(refs, raws, mine.blocked)
     const root = shown[0]
     const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)

@@ -167,7 +167,8 @@ export class Views {
   /**
    * Home timeline (me and whom I follow, not blocked: the home index, see home.ts) or one author's
    * posts (their byAuthor rows), newest first: one scan of `limit + 1` rows either way, which hold
-   * the posts, then one batch of reads for their edits, reactions and names.
+   * the posts, then one batch of reads for their reaction summaries and uncached author names (and
+   * one for edits when a post on the page has any).
    */
   async timeline (q: TimelineQuery = {}): Promise<Page> {
     const limit = clampLimit(q.limit)
@@ -188,7 +189,7 @@ export class Views {
    * order, each after the reply it answers when both are on the page or it is on an earlier one.
    * `before` is the previous page's `next` cursor; `next` is null on the last page. `ref` may be
    * any message in the thread. Costs one seek and `limit` rows (which hold the replies), however
-   * long the thread, read together with the root, then one batch for edits, reactions and names.
+   * long the thread, read together with the root, then one batch as a timeline page does.
    * Throws UNKNOWN_MESSAGE when neither the root nor any reply is known, INVALID_ID for a bad cursor.
    */
   async thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {

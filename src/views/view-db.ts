@@ -141,24 +141,9 @@ export class ViewDb extends ReadyResource {
   }
 
   /**
-   * The keys in `range`, in one pass and without their values: what a page scans. Unlike scan(),
-   * no promise per row, and it resolves at the range's end, not after the iterator's native close.
-   */
-  keysIn (range: ScanRange): Promise<Uint8Array[]> {
-    return new Promise((resolve, reject) => {
-      const keys: Uint8Array[] = []
-      this.scans++
-      const it = this.rocks.iterator({ ...range, capacity: capacityOf(range), values: false })
-      it.on('data', (e) => { keys.push(e.key) })
-      it.on('end', () => resolve(keys))
-      it.on('error', (err) => reject(this.check(err)))
-    })
-  }
-
-  /**
-   * The entries in `range`, keys and values, as keysIn() reads keys: one pass, no promise per row,
-   * resolved at the range's end. A covering index row (the post it lists in its value) makes a page
-   * this one scan.
+   * The entries in `range`, in one pass: unlike scan(), no promise per row, and it resolves at the
+   * range's end, not after the iterator's native close. With covering rows (the post in the
+   * value), a page's posts come in this one scan.
    */
   entriesIn (range: ScanRange): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
     return new Promise((resolve, reject) => {

@@ -33,7 +33,7 @@ const RUNS = Number(argv.runs)
 const WARMUP = 50
 const tmp = new TmpDirs()
 
-interface Sample { start: number, ms: number, batches: number, gets: number }
+interface Sample { start: number, ms: number, batches: number, gets: number, scans: number }
 
 const gcs: PerformanceEntry[] = []
 const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcs.push(e) })
@@ -65,11 +65,12 @@ function report (name: string, samples: Sample[]): Record<string, number> {
   const slowest = samples.map((s, i) => [s.ms, i]).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i + 1)
   const batches = samples.reduce((a, s) => a + s.batches, 0) / samples.length
   const gets = samples.reduce((a, s) => a + s.gets, 0) / samples.length
+  const scans = samples.reduce((a, s) => a + s.scans, 0) / samples.length
   const gcMs = samples.reduce((a, s) => a + gcTime(s), 0) / samples.length
-  log(`${name}: p50 ${fmt(all.p50, 2)} / p99 ${fmt(all.p99, 2)} / max ${fmt(all.max, 2)} ms; ${fmt(batches, 1)} read batches (${fmt(gets)} keys)/page; GC ${fmt(gcMs, 3)} ms/page; ` +
+  log(`${name}: p50 ${fmt(all.p50, 2)} / p99 ${fmt(all.p99, 2)} / max ${fmt(all.max, 2)} ms; ${fmt(scans, 1)} scans + ${fmt(batches, 1)} read batches (${fmt(gets)} keys)/page; GC ${fmt(gcMs, 3)} ms/page; ` +
     `${dirty.length}/${samples.length} runs with a GC (their p50 ${dirtyS === null ? '-' : fmt(dirtyS.p50, 2)} ms), runs without: p99 ${cleanS === null ? '-' : fmt(cleanS.p99, 2)} ms; ` +
     `slowest runs: #${slowest.join(', #')} of ${samples.length} (early runs there would mean a cold start)`)
-  return { p50: all.p50, p99: all.p99, max: all.max, readBatches: batches, gets, gcMsPerPage: gcMs, runsWithGc: dirty.length, p99WithoutGc: cleanS?.p99 ?? NaN }
+  return { p50: all.p50, p99: all.p99, max: all.max, scans, readBatches: batches, gets, gcMsPerPage: gcMs, runsWithGc: dirty.length, p99WithoutGc: cleanS?.p99 ?? NaN }
 }
 
 interface SamplingNode { selfSize: number, children: SamplingNode[] }
@@ -130,7 +131,8 @@ runBench('query-tail', tmp, async () => {
             const after = n === 'raw' ? null : shoal.views.io()
             const batches = before === null || after === null ? 1 : after.readBatches - before.readBatches
             const gets = before === null || after === null ? 50 : after.gets - before.gets
-            if (i >= WARMUP) samples[n].push({ start, ms, batches, gets })
+            const scans = before === null || after === null ? 1 : after.scans - before.scans
+            if (i >= WARMUP) samples[n].push({ start, ms, batches, gets, scans })
           }
         }
         await new Promise((resolve) => setImmediate(resolve))

@@ -34,7 +34,7 @@ export const HEADER_VERSION = 1
 export const DEVICE_FEED_NAME = 'shoal/device-feed'
 
 /** Bump to rebuild every derived view on next open (the migration is the rebuild). */
-export const VIEWS_VERSION = 3
+export const VIEWS_VERSION = 4
 
 /** The message that an identity signs to say "this device feed speaks for me". */
 export function deviceAttestationPayload (identity: Uint8Array, feed: Uint8Array): Uint8Array {

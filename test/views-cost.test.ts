@@ -98,3 +98,43 @@ test('views – reaction counts stay right past 32 kinds and back (the one-row s
   await a.reindex()
   t.alike(Object.entries(await shown()), Object.entries(before), 'a rebuild shows the same counts in the same order')
 })
+
+test('views – an edit stays shown as reactions come and go (its mark on the summary row outlives the counts); a stranger\'s edit never shows', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  replicate(a, b, t)
+  const p = await a.post({ text: 'original' })
+  const q = await a.post({ text: 'second' })
+  const shown = async (): Promise<Array<[string, boolean, Record<string, number>]>> =>
+    (await a.timeline({ author: a.identity })).items.map((i) => [i.text, i.edited, i.reactions])
+  await syncFeed(b, a)
+  await b.react(p, '👍')
+  await syncFeed(a, b)
+  // A stranger's feed with an edit of alice's post (a node refuses to write one: NOT_OWN_MESSAGE):
+  // kept as the stranger's edit, it marks q's summary row but never shows.
+  const stranger = a.store.get({ name: 'a-strangers-feed' })
+  await stranger.ready()
+  t.teardown(() => stranger.close(), { order: 0 })
+  const now = Date.now()
+  await stranger.append([
+    createHeader(keyPairFromSeed(createSeed()), stranger.key as FeedKey, 'stranger', now),
+    { type: 'edit' as const, timestamp: now, target: q, text: 'hijacked' }
+  ].map(encodeRecord))
+  await a.addFeed(stranger.key as FeedKey)
+  await a.waitForIndexed(stranger.key as Uint8Array, stranger.length)
+  t.ok(await a.views.identityOf(stranger.key as Uint8Array) !== null, 'the stranger\'s feed is indexed')
+  await a.edit(p, 'edited')
+  t.alike(await shown(), [['second', false, {}], ['edited', true, { '👍': 1 }]], 'edited with a reaction; the stranger\'s edit is not shown')
+  await b.react(p, '👍', { remove: true })
+  await syncFeed(a, b)
+  t.alike(await shown(), [['second', false, {}], ['edited', true, {}]], 'the last reaction gone: still edited')
+  for (const k of Array.from({ length: 40 }, (_, i) => `k${i}`)) await b.react(p, k)
+  await syncFeed(a, b)
+  const many = await shown()
+  t.is(Object.keys(many[1][2]).length, 40, 'past 32 kinds')
+  t.alike(many[1].slice(0, 2), ['edited', true], 'past 32 kinds: still edited')
+  await a.edit(p, 'edited twice')
+  t.alike((await shown())[1].slice(0, 2), ['edited twice', true], 'an edit past 32 kinds shows')
+  await a.reindex()
+  t.alike((await shown()).map((i) => i.slice(0, 2)), [['second', false], ['edited twice', true]], 'a rebuild agrees')
+})

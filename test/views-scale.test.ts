@@ -3,7 +3,7 @@ import b4a from 'b4a'
 import z32 from 'z32'
 import { createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { shoal as cli } from './helpers/cli.js'
-import { refToString, type MessageRef } from '../src/ids.js'
+import { parseRef, refToString, type IdentityKey, type MessageRef } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 
 test('views – thread pages: limit, then "more replies" with the cursor, until next is null', async (t) => {
@@ -33,24 +33,60 @@ test('views – thread pages: limit, then "more replies" with the cursor, until 
   t.is((await a.thread(root)).replies.length, 23, 'default page (50) holds a short thread')
 })
 
-test('views – a thread page costs three read batches, whatever the thread length, page or ref given', async (t) => {
+test('views – a thread page is one scan and two read batches, whatever the thread length, page or ref given', async (t) => {
   const a = await createPeer(t, { name: 'alice' })
   const root = await a.post({ text: 'root' })
   const replies: MessageRef[] = []
   for (let i = 0; i < 40; i++) replies.push(await a.post({ text: `reply ${i}`, reply: i % 2 === 1 ? replies[i - 1] : root }))
-  const cost = async (ref: MessageRef, q: { limit: number, before?: string | null }): Promise<{ batches: number, gets: number, replies: number }> => {
+  const cost = async (ref: MessageRef, q: { limit: number, before?: string | null }): Promise<{ scans: number, batches: number, gets: number, replies: number }> => {
     const before = a.views.io()
     const page = await a.thread(ref, q)
     const after = a.views.io()
-    return { batches: after.readBatches - before.readBatches, gets: after.gets - before.gets, replies: page.replies.length }
+    return { scans: after.scans - before.scans, batches: after.readBatches - before.readBatches, gets: after.gets - before.gets, replies: page.replies.length }
   }
-  // One batch: the post asked for; one: the page's posts (the root with them when a reply was asked
-  // for); one: their edits, reaction summaries and author names (one author here).
-  t.alike(await cost(root, { limit: 10 }), { batches: 3, gets: 1 + 10 + 2 * 11 + 1, replies: 10 }, 'first page of 10, by root')
-  t.alike(await cost(root, { limit: 30 }), { batches: 3, gets: 1 + 30 + 2 * 31 + 1, replies: 30 }, 'first page of 30, by root')
-  t.alike(await cost(replies[7], { limit: 10 }), { batches: 3, gets: 1 + 11 + 2 * 11 + 1, replies: 10 }, 'first page of 10, by a reply')
+  await a.thread(root, { limit: 10 }) // my follows and blocks, and alice's name, are read once, then kept until they change
+  // At once: the post asked for (one read) and the thread rows under it, which hold the replies
+  // (one scan); then one batch: their reaction summaries (no post is edited). Asked by a reply,
+  // the root and its thread rows are read once more.
+  t.alike(await cost(root, { limit: 10 }), { scans: 1, batches: 2, gets: 1 + 11, replies: 10 }, 'first page of 10, by root')
+  t.alike(await cost(root, { limit: 30 }), { scans: 1, batches: 2, gets: 1 + 31, replies: 30 }, 'first page of 30, by root')
+  t.alike(await cost(replies[7], { limit: 10 }), { scans: 2, batches: 3, gets: 2 + 11, replies: 10 }, 'first page of 10, by a reply')
   const next = (await a.thread(root, { limit: 10 })).next
-  t.alike(await cost(root, { limit: 10, before: next }), { batches: 3, gets: 1 + 10 + 2 * 11 + 1, replies: 10 }, '"more replies"')
+  t.alike(await cost(root, { limit: 10, before: next }), { scans: 1, batches: 2, gets: 1 + 11, replies: 10 }, '"more replies"')
+})
+
+test('views – a home or author page is one scan and one read batch (two with an edited post); author names are read once, then after a rename again', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  replicate(a, b, t)
+  for (let i = 0; i < 12; i++) await a.post({ text: `a${i}` })
+  await b.follow(a.identity)
+  await syncFeed(b, a)
+  const cost = async (q: { limit: number, author?: IdentityKey }): Promise<{ scans: number, batches: number, gets: number, names: Array<string | null> }> => {
+    const before = b.views.io()
+    const page = await b.timeline(q)
+    const after = b.views.io()
+    return { scans: after.scans - before.scans, batches: after.readBatches - before.readBatches, gets: after.gets - before.gets, names: [...new Set(page.items.map((i) => i.authorName))] }
+  }
+  await b.views.blocking(b.identity) // my follows and blocks are read once, then kept until they change
+  // The rows hold the posts; one batch: their reaction summaries, and alice's name the first time only.
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 1, gets: 10 + 1, names: ['alice'] }, 'first home page: the name is read')
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 1, gets: 10, names: ['alice'] }, 'again: the name is cached')
+  t.alike(await cost({ limit: 5, author: a.identity }), { scans: 1, batches: 1, gets: 5, names: ['alice'] }, 'an author page uses the same cache')
+  // An edit marks its post's summary row: then, and only then, the page reads the edit too.
+  const newest = (await a.timeline({ limit: 2 })).items.map((i) => parseRef(i.id))
+  await a.edit(newest[1], 'a10, edited')
+  await syncFeed(b, a)
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 2, gets: 10 + 1, names: ['alice'] }, 'an edited post on the page: one more batch, of its edit')
+  t.alike((await b.timeline({ limit: 2 })).items.map((i) => [i.text, i.edited]), [['a11', false], ['a10, edited', true]], 'the edit shows on that post only')
+  await a.setProfile({ name: 'alicia' })
+  await syncFeed(b, a)
+  t.alike(await cost({ limit: 10 }), { scans: 1, batches: 2, gets: 10 + 1 + 1, names: ['alicia'] }, 'after a rename is indexed the name is read again')
+  const root = (await b.timeline({ limit: 1 })).items[0]
+  t.is((await b.thread(parseRef(root.id))).root?.authorName, 'alicia', 'threads share the cache')
+  await b.setProfile({ name: 'robert' })
+  const mine = await b.post({ text: 'mine' })
+  t.is((await b.thread(mine)).root?.authorName, 'robert', 'my own rename shows at once')
 })
 
 test('views – thread pages: bad limits and cursors are coded errors', async (t) => {

@@ -228,6 +228,7 @@ export class Shoal extends ReadyResource {
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
+    this.indexerInstance.on('profiles', () => views.invalidateNames())
     const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
     this.rolledBack = check.rolledBack
     if (check.replaced !== null) this.replacedFeed = feedToString(check.replaced)

@@ -39,7 +39,7 @@ export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
     case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
-    case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target)]
+    case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target), keys.reactionSummary(rec.target)]
     case 'delete': return [keys.message(rec.target)]
   }
 }
@@ -63,12 +63,13 @@ export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applie
 
 async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts, home }: Applied): Promise<void> {
   if (await txn.get(keys.deleter(author)) !== null && await txn.get(keys.deletion(author, ref)) !== null) return
-  txn.put(keys.message(ref), encode(storedPost, {
-    author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions
-  }))
-  if (home) txn.put(keys.home(ts, ref), author)
-  txn.put(keys.byAuthor(author, ts, ref), EMPTY)
-  if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), EMPTY)
+  // The home, author and thread rows hold the post too (a message row never changes once written:
+  // edits and reactions live in rows of their own), so a page reads its posts in its scan.
+  const post = encode(storedPost, { author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions })
+  txn.put(keys.message(ref), post)
+  if (home) txn.put(keys.home(ts, ref), post)
+  txn.put(keys.byAuthor(author, ts, ref), post)
+  if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), post)
   for (const m of uniqueKeys(rec.mentions)) txn.put(keys.mention(m, ts, ref), author)
 }
 
@@ -104,12 +105,12 @@ export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: strin
 async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, n: number): Promise<void> {
   const sk = keys.reactionSummary(target)
   const raw = await txn.get(sk)
-  const entries = raw === null ? [] : decode(reactionSummary, raw).entries
+  const { entries, edits } = raw === null ? { entries: [], edits: false } : decode(reactionSummary, raw)
   if (entries === null) return // more kinds than a summary holds: the ranked rows answer
   const rest = entries.filter(([e]) => e !== emoji)
   if (n > 0) rest.push([emoji, n])
-  if (rest.length === 0) txn.del(sk)
-  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest }))
+  if (rest.length === 0 && !edits) txn.del(sk)
+  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest, edits }))
 }
 
 async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<ContactChange | null> {
@@ -159,6 +160,11 @@ async function applyEdit (txn: ViewTxn, rec: EditRecord, { author, ref, ts }: Ap
   const raw = await txn.get(k)
   if (raw !== null && compareStamps(decode(storedEdit, raw).stamp, stamp) >= 0) return
   txn.put(k, encode(storedEdit, { text: rec.text, stamp }))
+  // Mark the post's summary row, so pages look for edits of this post only.
+  const sk = keys.reactionSummary(rec.target)
+  const sRaw = await txn.get(sk)
+  const summary = sRaw === null ? { entries: [], edits: false } : decode(reactionSummary, sRaw)
+  if (!summary.edits) txn.put(sk, encode(reactionSummary, { entries: summary.entries, edits: true }))
 }
 
 async function applyDelete (txn: ViewTxn, rec: DeleteRecord, { author }: Applied): Promise<void> {

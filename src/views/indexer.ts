@@ -69,6 +69,9 @@ export interface IndexerOptions {
 }
 
 /**
+ * Events: `indexed` (a chunk of a feed committed), `contacts` (follows or blocks changed, or a
+ * reindex began), `profiles` (an about record was indexed: cached names are stale).
+ *
  * Scheduling: one chunk at a time, my own identity's feeds first, the others in turn (round robin),
  * so my own appends are indexed within one chunk of work however large a remote backlog is.
  */
@@ -377,6 +380,7 @@ export class Indexer extends ReadyResource {
     const home = mine || (homeKey !== null && inHome(await txn.get(homeKey)))
     for (const p of pending) p.at.home = home
     let contacts = false
+    let profiles = false
     const changes: ContactChange[] = []
     let purged = 0
     let homeDeleted = 0
@@ -384,6 +388,7 @@ export class Indexer extends ReadyResource {
     for (const p of pending) {
       const change = await applyMessage(txn, p.rec, p.at)
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true
+      else if (p.rec.type === 'about') profiles = true
       if (change === null || !mine) continue
       // A block purges the home rows with the rest; otherwise a follow adds them, an unfollow removes them.
       if (change.homeChanged && !(change.blockChanged && change.blocking)) {
@@ -411,6 +416,7 @@ export class Indexer extends ReadyResource {
     f.identity = identity
     for (const change of changes) this.applyBlockChange(change)
     if (contacts) this.emit('contacts')
+    if (profiles) this.emit('profiles')
     this.homeDeleted += homeDeleted
     if (purged > 0) {
       await this.db.compactDerived()

@@ -5,11 +5,11 @@
  */
 import b4a from 'b4a'
 import { identityToString, refBytes, refFromBytes, refToString, toHex, type IdentityKey, type MessageRef } from '../ids.js'
-import { TAG, key, keys } from './keys.js'
-import { decode, storedContact, storedPost } from './records.js'
+import { TAG, key, keys, prefixEnd } from './keys.js'
+import { decode, reactionSummary, storedContact, storedPost } from './records.js'
 import type { Views } from './queries.js'
 import type { Notification } from './types.js'
-import type { ViewDb } from './view-db.js'
+import type { ScanRange, ViewDb } from './view-db.js'
 
 /** My newest posts whose replies and reactions are notifications. */
 const NOTIFY_OWN_POSTS = 100
@@ -22,36 +22,38 @@ const EXCERPT_CHARS = 140
 export async function listNotifications (db: ViewDb, views: Views, me: IdentityKey, limit: number): Promise<Notification[]> {
   const blocked = hexSet(await views.blocking(me))
   const out: Array<Omit<Notification, 'whoName'> & { whoKey: Uint8Array }> = []
+  // byAuthor and thread rows hold their posts (covering rows): the scans read the posts too.
   const mine: MessageRef[] = []
-  for await (const { key: k } of db.scanPrefix(key(TAG.byAuthor, me), { reverse: true, limit: NOTIFY_OWN_POSTS })) {
+  const myPosts: Uint8Array[] = []
+  for (const { key: k, value } of await db.entriesIn(prefixRange(key(TAG.byAuthor, me), { reverse: true, limit: NOTIFY_OWN_POSTS }))) {
     mine.push(refFromBytes(k, k.byteLength - 40))
+    myPosts.push(value)
   }
   const mineSet = new Set(mine.map((r) => refToString(r)))
-  const myPosts = await db.getMany(mine.map((r) => keys.message(r)))
   // Replies: the threads my posts are in, replies whose parent is mine.
   const roots = new Map<string, MessageRef>()
   myPosts.forEach((raw, i) => {
-    if (raw === null) return
     const root = decode(storedPost, raw).root ?? mine[i]
     roots.set(refToString(root), root)
   })
   for (const root of roots.values()) {
-    const refs: MessageRef[] = []
-    for await (const { key: k } of db.scanPrefix(key(TAG.thread, refBytes(root)), { reverse: true, limit: NOTIFY_THREAD_SCAN })) refs.push(refFromBytes(k, k.byteLength - 40))
-    const raws = await db.getMany(refs.map((r) => keys.message(r)))
-    raws.forEach((raw, i) => {
-      if (raw === null) return
-      const p = decode(storedPost, raw)
+    const rows = await db.entriesIn(prefixRange(key(TAG.thread, refBytes(root)), { reverse: true, limit: NOTIFY_THREAD_SCAN }))
+    rows.forEach(({ key: k, value }) => {
+      const p = decode(storedPost, value)
       if (p.parent === null || !mineSet.has(refToString(p.parent)) || b4a.equals(p.author, me) || blocked.has(toHex(p.author))) return
-      out.push({ kind: 'reply', at: p.timestamp, who: identityToString(p.author), whoKey: p.author, post: refToString(refs[i]), emoji: null, text: excerpt(p.text) })
+      out.push({ kind: 'reply', at: p.timestamp, who: identityToString(p.author), whoKey: p.author, post: refToString(refFromBytes(k, k.byteLength - 40)), emoji: null, text: excerpt(p.text) })
     })
   }
   // Reactions on my posts that have any.
-  const summaries = await db.getMany(mine.map((r) => keys.reactionSummary(r)))
-  const others = summaries.some((x) => x !== null) ? (await views.heldIdentities()).filter((p) => !blocked.has(toHex(p)) && !b4a.equals(p, me)) : []
+  // (A summary row with no counts is there for its edit mark only.)
+  const reacted = (await db.getMany(mine.map((r) => keys.reactionSummary(r)))).map((raw) => {
+    const entries = raw === null ? [] : decode(reactionSummary, raw).entries
+    return entries === null || entries.length > 0
+  })
+  const others = reacted.includes(true) ? (await views.heldIdentities()).filter((p) => !blocked.has(toHex(p)) && !b4a.equals(p, me)) : []
   for (let i = 0; i < mine.length; i++) {
-    if (summaries[i] === null || myPosts[i] === null) continue
-    const text = excerpt(decode(storedPost, myPosts[i] as Uint8Array).text)
+    if (!reacted[i]) continue
+    const text = excerpt(decode(storedPost, myPosts[i]).text)
     for (const r of await views.reactors(mine[i], others)) {
       out.push({ kind: 'reaction', at: r.at, who: identityToString(r.who), whoKey: r.who, post: refToString(mine[i]), emoji: r.emoji, text })
     }
@@ -87,6 +89,10 @@ export async function listNotifications (db: ViewDb, views: Views, me: IdentityK
 function excerpt (text: string): string {
   if (text.length <= EXCERPT_CHARS) return text
   return `${Array.from(text.slice(0, EXCERPT_CHARS + 1)).slice(0, -1).join('')}…` // whole code points
+}
+
+function prefixRange (prefix: Uint8Array, opts: { reverse: boolean, limit: number }): ScanRange {
+  return { gte: prefix, lt: prefixEnd(prefix), ...opts }
 }
 
 function hexSet (list: Uint8Array[]): Set<string> {

@@ -1,15 +1,15 @@
 /**
  * Deletes every derived row an identity wrote (what a block does to the views): its posts with
- * their home, author, thread and mention rows, its reactions and their share of the counts,
+ * their home, author, thread and mention rows and the edit marks on their summary rows, its reactions and their share of the counts,
  * its edits and deletion markers, its profile, its follows and blocks (both directions of each
  * edge it wrote), and its feeds' device, header and checkpoint rows. Rows other identities wrote
  * about it (their follows of it, their replies to it, my block of it) are theirs and stay.
  */
 import b4a from 'b4a'
-import { refFromBytes, toHex, type IdentityKey } from '../ids.js'
+import { refFromBytes, toHex, type IdentityKey, type MessageRef } from '../ids.js'
 import { addToCount, unindexPost } from './apply.js'
 import { TAG, key, keys } from './keys.js'
-import { decode, reactor, storedPost } from './records.js'
+import { decode, encode, reactionSummary, reactor, storedPost } from './records.js'
 import type { ViewTxn } from './view-db.js'
 
 const IDENTITY_BYTES = 32
@@ -30,11 +30,15 @@ export async function purgeIdentity (txn: ViewTxn, who: IdentityKey, feeds: Uint
   }
 
   for (const feed of all.values()) {
+    const posts: MessageRef[] = []
     for await (const { key: k, value } of txn.scanCommitted(keys.messagesOf(feed))) {
       found++
       const post = decode(storedPost, value)
-      unindexPost(txn, refFromBytes(k, 1), post.author, post.timestamp, post.root, post.mentions)
+      const ref = refFromBytes(k, 1)
+      unindexPost(txn, ref, post.author, post.timestamp, post.root, post.mentions)
+      posts.push(ref)
     }
+    await unmarkEdits(txn, posts)
     txn.delPrefix(keys.messagesOf(feed))
     txn.del(keys.checkpoint(feed))
     txn.del(keys.feedIdentity(feed))
@@ -58,4 +62,18 @@ export async function purgeIdentity (txn: ViewTxn, who: IdentityKey, feeds: Uint
   for (const tag of [TAG.byAuthor, TAG.reactor, TAG.edit, TAG.deletion, TAG.contact, TAG.device]) txn.delPrefix(key(tag, who))
   txn.del(keys.about(who))
   return found
+}
+
+/** Takes the edit mark (see ReactionSummary) off the summary rows of purged posts: their edits go with them. */
+async function unmarkEdits (txn: ViewTxn, posts: MessageRef[]): Promise<void> {
+  const rows = posts.map((r) => keys.reactionSummary(r))
+  await txn.prefetch(rows)
+  for (const k of rows) {
+    const raw = await txn.get(k)
+    if (raw === null) continue
+    const s = decode(reactionSummary, raw)
+    if (!s.edits) continue
+    if (s.entries !== null && s.entries.length === 0) txn.del(k)
+    else txn.put(k, encode(reactionSummary, { entries: s.entries, edits: false }))
+  }
 }

@@ -9,10 +9,10 @@ import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, ty
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
   contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
-  type StoredPost
+  type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
-import type { RocksStats, ViewDb } from './view-db.js'
+import type { RocksStats, ScanRange, ViewDb } from './view-db.js'
 import type { Item, Notification, Page, Profile } from './types.js'
 
 export type { Item, Notification, Page, Profile } from './types.js'
@@ -27,16 +27,24 @@ export interface ThreadPage { root: Item | null, replies: Item[], next: string |
 
 const MAX_LIMIT = 500
 const CURSOR_BYTES = 48
+const REF_BYTES = 40
 /** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
 /** Point reads per batch when asking who reacted. */
 const REACTOR_BATCH = 1000
+/** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
+const NAME_CACHE = 4096
 
-interface Contacts { following: IdentityKey[], blocking: IdentityKey[] }
+/** Someone's follows and blocks; `blocked` is `blocking` as a set of hex keys (made once, kept with my own). */
+interface Contacts { following: IdentityKey[], blocking: IdentityKey[], blocked: Set<string> }
 
 export class Views {
   /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
   private mine: Promise<Contacts> | null = null
+  /** Author names by identity (hex), shared by pages: cached until an about record is indexed. */
+  private readonly names = new Map<string, string | null>()
+  /** Bumped by invalidateNames(): a name read before it is not kept (it may predate the change). */
+  private generation = 0
 
   constructor (private readonly db: ViewDb, private readonly me: IdentityKey) {}
 
@@ -45,9 +53,21 @@ export class Views {
     return this.db.stats
   }
 
-  /** Drops cached answers; the indexer calls it when follows or blocks change. */
+  /** Drops cached answers; the node calls it when the indexer changes follows or blocks (or reindexes). */
   invalidate (): void {
     this.mine = null
+    this.invalidateNames()
+  }
+
+  /** Drops cached author names; the node calls it when the indexer indexed an about record. */
+  invalidateNames (): void {
+    this.names.clear()
+    this.generation++
+  }
+
+  private rememberName (hex: string, name: string | null): void {
+    if (this.names.size >= NAME_CACHE) this.names.delete(this.names.keys().next().value as string)
+    this.names.set(hex, name)
   }
 
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
@@ -59,7 +79,7 @@ export class Views {
       if (c.blocking) blocking.push(target)
       else if (c.following) following.push(target)
     }
-    return { following, blocking }
+    return { following, blocking, blocked: hexSet(blocking) }
   }
 
   private myContacts (): Promise<Contacts> {
@@ -146,53 +166,56 @@ export class Views {
 
   /**
    * Home timeline (me and whom I follow, not blocked: the home index, see home.ts) or one author's
-   * posts (their byAuthor rows), newest first: one scan of `limit + 1` rows either way.
+   * posts (their byAuthor rows), newest first: one scan of `limit + 1` rows either way, which hold
+   * the posts, then one batch of reads for their reaction summaries and uncached author names (and
+   * one for edits when a post on the page has any).
    */
   async timeline (q: TimelineQuery = {}): Promise<Page> {
     const limit = clampLimit(q.limit)
-    const blocked = hexSet(await this.blocking(this.me))
-    if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
     const prefix = q.author ? key(TAG.byAuthor, q.author) : key(TAG.home)
     const before = q.before ? parseCursor(q.before) : null
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
-    const tails = (await this.db.keysIn(range)).map(tailOf)
-    const more = tails.length > limit
-    const page = tails.slice(0, limit)
-    const items = await this.items(page.map((t) => refFromBytes(t, 8)), blocked)
-    return { items, next: more ? z32.encode(page[page.length - 1]) : null }
+    const [mine, rows] = await Promise.all([this.myContacts(), this.db.entriesIn(range)])
+    const blocked = mine.blocked
+    if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
+    const more = rows.length > limit
+    const page = more ? rows.slice(0, limit) : rows
+    const shown = await this.render(page.map((r) => refFromBytes(r.key, r.key.byteLength - REF_BYTES)), page.map((r) => r.value), blocked)
+    return { items: shown.filter((r): r is Item => r !== null), next: more ? z32.encode(tailOf(page[page.length - 1].key)) : null }
   }
 
   /**
    * One page of a thread: its root and up to `limit` replies (default 50) in (timestamp, feed, seq)
    * order, each after the reply it answers when both are on the page or it is on an earlier one.
    * `before` is the previous page's `next` cursor; `next` is null on the last page. `ref` may be
-   * any message in the thread. Costs one seek and `limit` rows, however long the thread.
+   * any message in the thread. Costs one seek and `limit` rows (which hold the replies), however
+   * long the thread, read together with the root, then one batch as a timeline page does.
    * Throws UNKNOWN_MESSAGE when neither the root nor any reply is known, INVALID_ID for a bad cursor.
    */
   async thread (ref: MessageRef, q: ThreadQuery = {}): Promise<ThreadPage> {
     const limit = clampLimit(q.limit)
     const after = q.before ? parseCursor(q.before) : null
-    const blocked = hexSet(await this.blocking(this.me))
-    const startRaw = await this.db.get(keys.message(ref))
+    // `ref` is most often the root: its row and the replies under it are read at once, and read
+    // again under the real root only when `ref` turns out to be a reply.
+    const [mine, startRaw, guess] = await Promise.all([this.myContacts(), this.db.get(keys.message(ref)), this.db.entriesIn(threadRange(ref, after, limit))])
     const start = startRaw === null ? null : decode(storedPost, startRaw)
-    const rootRef = start?.root ?? ref
-    const prefix = key(TAG.thread, refBytes(rootRef))
-    const range = { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
-    const tails = (await this.db.keysIn(range)).map(tailOf)
-    const more = tails.length > limit
-    const page = tails.slice(0, limit)
-    // The root and the replies in one batch of reads (the root is the post already read when
-    // `ref` is the root), then one batch for their edits, reactions and names.
+    let rootRef = ref
+    let rootRaw = startRaw
+    let rows = guess
+    if (start !== null && start.root !== null) {
+      rootRef = start.root
+      ;[rootRaw, rows] = await Promise.all([this.db.get(keys.message(rootRef)), this.db.entriesIn(threadRange(rootRef, after, limit))])
+    }
+    const more = rows.length > limit
+    const page = more ? rows.slice(0, limit) : rows
     const refs = [rootRef]
-    for (const t of page) refs.push(refFromBytes(t, 8))
-    const rootKnown = start !== null && start.root === null
-    const raws = await this.db.getMany(refs.slice(rootKnown ? 1 : 0).map((r) => keys.message(r)))
-    if (rootKnown) raws.unshift(startRaw)
-    const shown = await this.render(refs, raws, blocked)
+    const raws = [rootRaw]
+    for (const r of page) { refs.push(refFromBytes(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
+    const shown = await this.render(refs, raws, mine.blocked)
     const root = shown[0]
     const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root, replies, next: more ? z32.encode(page[page.length - 1]) : null }
+    return { root, replies, next: more ? z32.encode(tailOf(page[page.length - 1].key)) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */
@@ -320,53 +343,81 @@ export class Views {
 
   /**
    * Renders the posts `raws` (their message rows, in the order of `refs`): null where missing,
-   * deleted or blocked. One native batch for their edits, reaction summaries and author names.
+   * deleted or blocked. One native batch for their reaction summaries and the author names not
+   * cached, and one more only when a summary row says a post on the page was edited.
    */
   private async render (refs: MessageRef[], raws: Array<Uint8Array | null>, blocked: Set<string>): Promise<Array<Item | null>> {
-    const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: string }> = []
-    const authors = new Map<string, { key: IdentityKey, name: string | null }>()
+    const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: Author }> = []
+    const authors = new Map<string, Author>()
     for (let i = 0; i < refs.length; i++) {
       const raw = raws[i]
       if (raw === null) continue
       const post = decode(storedPost, raw)
-      const author = toHex(post.author)
-      if (blocked.has(author)) continue
+      const hex = toHex(post.author)
+      if (blocked.has(hex)) continue
+      let author = authors.get(hex)
+      if (author === undefined) {
+        const name = this.names.get(hex)
+        author = { hex, key: post.author, id: identityToString(post.author), name: name ?? null, cached: name !== undefined }
+        authors.set(hex, author)
+      }
       posts.push({ at: i, ref: refs[i], post, author })
-      if (!authors.has(author)) authors.set(author, { key: post.author, name: null })
     }
     const n = posts.length
     const reads: Uint8Array[] = []
-    for (const p of posts) reads.push(keys.edit(p.post.author, p.ref))
     for (const p of posts) reads.push(keys.reactionSummary(p.ref))
-    for (const a of authors.values()) reads.push(keys.about(a.key))
+    const unnamed: Author[] = []
+    for (const a of authors.values()) if (!a.cached) { unnamed.push(a); reads.push(keys.about(a.key)) }
+    const generation = this.generation
     const extra = await this.db.getMany(reads)
-    let k = 2 * n
-    for (const a of authors.values()) {
-      const r = extra[k++]
+    for (let i = 0; i < unnamed.length; i++) {
+      const r = extra[n + i]
+      const a = unnamed[i]
       if (r !== null) a.name = decode(storedAbout, r).name
+      if (generation === this.generation) this.rememberName(a.hex, a.name)
     }
     // Reaction counts come from the summary row; only a post with more kinds than a summary holds
-    // needs a scan of its ranked rows.
+    // needs a scan of its ranked rows, and only a post whose row is marked edited a read of its edit.
     const counts: Array<Record<string, number>> = []
-    const ranked: Array<Promise<void>> = []
+    const edits: Array<StoredEdit | null> = new Array(n).fill(null)
+    const more: Array<Promise<void>> = []
+    const edited: number[] = []
     for (let i = 0; i < n; i++) {
-      const c = summaryCounts(extra[n + i])
+      const raw = extra[i]
+      const summary = raw === null ? null : decode(reactionSummary, raw)
+      const c = summary === null ? {} : summary.entries === null ? null : countsOf(summary.entries)
       counts.push(c ?? {})
-      if (c === null) ranked.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
+      if (c === null) more.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
+      if (summary?.edits === true) edited.push(i)
     }
-    if (ranked.length > 0) await Promise.all(ranked)
+    if (edited.length > 0) {
+      more.push(this.db.getMany(edited.map((i) => keys.edit(posts[i].post.author, posts[i].ref))).then((raws) => {
+        raws.forEach((r, j) => { if (r !== null) edits[edited[j]] = decode(storedEdit, r) })
+      }))
+    }
+    if (more.length > 0) await Promise.all(more)
     const out: Array<Item | null> = new Array(refs.length).fill(null)
+    // A thread's replies share their root: its id is made once.
+    let lastRoot: MessageRef | null = null
+    let lastRootId = ''
     for (let i = 0; i < n; i++) {
       const { at, ref, post, author } = posts[i]
-      const raw = extra[i]
-      const edit = raw === null ? null : decode(storedEdit, raw)
+      const edit = edits[i]
+      let root: string | null = null
+      if (post.root !== null) {
+        if (lastRoot === null || lastRoot.seq !== post.root.seq || !b4a.equals(lastRoot.feed, post.root.feed)) {
+          lastRoot = post.root
+          lastRootId = refToString(post.root)
+        }
+        root = lastRootId
+      }
       out[at] = {
         id: refToString(ref),
-        author: identityToString(post.author),
-        authorName: authors.get(author)?.name ?? null,
+        author: author.id,
+        authorName: author.name,
         text: edit?.text ?? post.text,
         timestamp: post.timestamp,
-        root: post.root ? refToString(post.root) : null,
+        root,
         parent: post.parent ? refToString(post.parent) : null,
         cw: post.cw,
         mentions: post.mentions.map(identityToString),
@@ -377,6 +428,9 @@ export class Views {
     return out
   }
 }
+
+/** A page's author: its key, id and name, and whether the name came from the cache. */
+interface Author { hex: string, key: IdentityKey, id: string, name: string | null, cached: boolean }
 
 /** The counts a post's summary row holds ({} with no row), or null when the post has more kinds than a row holds. */
 function summaryCounts (raw: Uint8Array | null): Record<string, number> | null {
@@ -449,6 +503,12 @@ function parentsFirst (replies: Item[]): Item[] {
   }
   for (const r of replies) if (!placed.has(r.id)) place(r)
   return out
+}
+
+/** The thread rows of `root` after the cursor `after` (or from the first), `limit + 1` of them. */
+function threadRange (root: MessageRef, after: Uint8Array | null, limit: number): ScanRange {
+  const prefix = key(TAG.thread, refBytes(root))
+  return { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
 }
 
 function hexSet (list: Uint8Array[]): Set<string> {

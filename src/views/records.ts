@@ -112,9 +112,11 @@ export const count: c.Encoder<number> = c.uint
 /**
  * A post's reactions in one row, for pages to read in one batch: every kind's count while there
  * are at most SUMMARY_KINDS kinds; null once there were more, for good (readers then walk the
- * ranked rows, which give the same answer).
+ * ranked rows, which give the same answer). `edits` says someone wrote an edit row for the post
+ * (only its author's counts, and it may be gone since): pages read edit rows only for such posts.
+ * A row with no counts and no edit mark is no row.
  */
-export interface ReactionSummary { entries: Array<[string, number]> | null }
+export interface ReactionSummary { entries: Array<[string, number]> | null, edits: boolean }
 
 export const SUMMARY_KINDS = 32
 
@@ -127,9 +129,9 @@ const summaryEntry: c.Encoder<[string, number]> = {
 const optSummary = opt(c.array(summaryEntry))
 
 export const reactionSummary: c.Encoder<ReactionSummary> = {
-  preencode (s, v) { optSummary.preencode(s, v.entries) },
-  encode (s, v) { optSummary.encode(s, v.entries) },
-  decode (s) { return { entries: optSummary.decode(s) } }
+  preencode (s, v) { optSummary.preencode(s, v.entries); c.bool.preencode(s, v.edits) },
+  encode (s, v) { optSummary.encode(s, v.entries); c.bool.encode(s, v.edits) },
+  decode (s) { return { entries: optSummary.decode(s), edits: s.start < s.end ? c.bool.decode(s) : false } }
 }
 
 export interface StoredEdit { text: string, stamp: Stamp }

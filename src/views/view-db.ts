@@ -33,8 +33,8 @@ export interface ScanRange {
   capacity?: number
 }
 
-/** Counters of native calls (see ViewDb.stats). */
-export interface RocksStats { gets: number, readBatches: number, puts: number, deletes: number, rangeDeletes: number, writeBatches: number }
+/** Counters of native calls (see ViewDb.stats); `scans` counts iterators opened (each an open and one or more reads). */
+export interface RocksStats { gets: number, readBatches: number, puts: number, deletes: number, rangeDeletes: number, writeBatches: number, scans: number }
 
 /** How ViewDb touches the file system (given by the Node side: the views code stays portable). */
 export interface ViewDbFiles {
@@ -50,6 +50,8 @@ export class ViewDb extends ReadyResource {
   repaired: string | null = null
   /** A read or write hit corruption: the next wipeDerived() starts a fresh database. */
   damaged: string | null = null
+  /** Iterators opened since open (rocksdb-native counts batches, not iterators). */
+  private scans = 0
 
   constructor (path: string, opts: { files?: ViewDbFiles } = {}) {
     super()
@@ -100,7 +102,7 @@ export class ViewDb extends ReadyResource {
   /** Native calls since open (rocksdb-native's counters: gets and puts, read and write batches), for benchmarks. */
   get stats (): RocksStats {
     const s = this.rocks.stats
-    return { gets: s.gets, readBatches: s.readBatches, puts: s.puts, deletes: s.deletes, rangeDeletes: s.rangeDeletes, writeBatches: s.writeBatches }
+    return { gets: s.gets, readBatches: s.readBatches, puts: s.puts, deletes: s.deletes, rangeDeletes: s.rangeDeletes, writeBatches: s.writeBatches, scans: this.scans }
   }
 
   private get rocks (): RocksDB {
@@ -130,6 +132,7 @@ export class ViewDb extends ReadyResource {
   }
 
   async * scan (range: ScanRange): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
+    this.scans++
     try {
       yield * this.rocks.iterator({ ...range, capacity: capacityOf(range) })
     } catch (err) {
@@ -138,15 +141,17 @@ export class ViewDb extends ReadyResource {
   }
 
   /**
-   * The keys in `range`, in one pass and without their values: what a page scans. Unlike scan(),
-   * no promise per row, and it resolves at the range's end, not after the iterator's native close.
+   * The entries in `range`, in one pass: unlike scan(), no promise per row, and it resolves at the
+   * range's end, not after the iterator's native close. With covering rows (the post in the
+   * value), a page's posts come in this one scan.
    */
-  keysIn (range: ScanRange): Promise<Uint8Array[]> {
+  entriesIn (range: ScanRange): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
     return new Promise((resolve, reject) => {
-      const keys: Uint8Array[] = []
-      const it = this.rocks.iterator({ ...range, capacity: capacityOf(range), values: false })
-      it.on('data', (e) => { keys.push(e.key) })
-      it.on('end', () => resolve(keys))
+      const out: Array<{ key: Uint8Array, value: Uint8Array }> = []
+      this.scans++
+      const it = this.rocks.iterator({ ...range, capacity: capacityOf(range) })
+      it.on('data', (e) => { out.push(e) })
+      it.on('end', () => resolve(out))
       it.on('error', (err) => reject(this.check(err)))
     })
   }

@@ -69,6 +69,13 @@ export interface Transport {
    * queued ones, and the peers found are connected or failed. Costs follow `topics`, not all joins.
    */
   discover (topics: Uint8Array[]): Promise<void>
+  /**
+   * True if a lookup finds only the peers of the topics looked up (a DHT); false if one round finds
+   * every peer there is (the LAN), so looking up more topics finds nobody new.
+   */
+  readonly perTopic: boolean
+  /** Pauses background discovery (not `discover`'s) until the returned release is called. */
+  hold? (): () => void
   /** Topics joined whose first discovery round has not finished. */
   readonly pending: number
   on (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
@@ -77,9 +84,9 @@ export interface Transport {
 
 const EXPECT_PEER_MS = 10_000
 /**
- * Topics a sync waits to have looked up: my own (peers that want me or hold my feeds announce it)
- * and a random sample of the others; the rest are looked up in the background, a few at a time,
- * for as long as the node runs. Connected peers answer for every identity they hold either way.
+ * Topics a sync looks up when no peer is found on my own topic: mine and a random sample of the
+ * others (see findPeers); the rest are looked up in the background, a few at a time, for as long
+ * as the node runs. Connected peers answer for every identity they hold either way.
  */
 const SYNC_TOPICS = 16
 const REFRESH_MS = 200
@@ -660,11 +667,20 @@ export class Replicator extends ReadyResource implements SessionHost {
   private async catchUp (where: CatchUpStep): Promise<void> {
     where.step = () => 'refreshing the scope'
     await this.refresh()
-    const batch = this.syncTopics()
+    // Background lookups wait while this sync finds its peers and hears their answers.
+    const releases = this.transports.map((t) => t.hold?.() ?? (() => {}))
+    let batch: Uint8Array[]
+    try {
+      batch = await this.findPeers(where)
+    } finally {
+      for (const release of releases) release()
+    }
     for (let round = 0; ; round++) {
       await this.refresh()
-      where.step = () => `round ${round}: discovering ${batch.length} topics`
-      await Promise.all(this.transports.map((t) => t.discover(batch)))
+      if (round > 0) {
+        where.step = () => `round ${round}: discovering ${batch.length} topics`
+        await Promise.all(this.transports.map((t) => t.discover(batch)))
+      }
       where.step = () => `round ${round}: waiting for ${this.sessions.size + this.connecting.size} peers to answer wants`
       await this.settled()
       const feedsBefore = this.host.trackedFeeds.length
@@ -695,6 +711,27 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
     }
     return [...out]
+  }
+
+  /**
+   * A sync's first lookups, and the topics looked up (a later round looks them up again): my own
+   * topic first (peers that want me or hold my feeds announce it, and with the default two hops
+   * they hold whom I follow too). Only if no peer that shares an identity with me is connected
+   * after that, a random sample of the other topics in scope (SYNC_TOPICS in all, mine included),
+   * on the transports whose lookups are per topic. So the cost of a sync follows the peers found,
+   * not the follows held.
+   */
+  private async findPeers (where: CatchUpStep): Promise<Uint8Array[]> {
+    const mine = [identityTopic(this.host.identity)]
+    where.step = () => 'round 0: discovering my topic'
+    await Promise.all(this.transports.map((t) => t.discover(mine)))
+    where.step = () => `round 0: waiting for ${this.sessions.size + this.connecting.size} peers found on my topic to answer wants`
+    await this.settled()
+    if (this.sessions.size > 0) return mine
+    const batch = this.syncTopics()
+    where.step = () => `round 0: nobody on my topic, discovering ${batch.length} topics`
+    await Promise.all(this.transports.filter((t) => t.perTopic).map((t) => t.discover(batch)))
+    return batch
   }
 
   /** My own topic and a random sample of the other topics in scope (SYNC_TOPICS in all). */

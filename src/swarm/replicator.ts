@@ -200,6 +200,11 @@ export class Replicator extends ReadyResource implements SessionHost {
     for (const t of this.transports) t.on('connection', this.onConnection)
     this.host.on('indexed', this.onIndexed)
     this.host.on('contacts', this.onContacts)
+    // My topic needs no scope: its first round runs while the scope is computed (a read per
+    // identity in range), so a sync right after joining finds it done.
+    const mine = identityTopic(this.host.identity)
+    this.joined.add(toHex(mine))
+    for (const t of this.transports) t.join(mine)
     await this.refresh()
   }
 
@@ -364,15 +369,29 @@ export class Replicator extends ReadyResource implements SessionHost {
    * follows than the cap, a peer is still asked for everything it can have.
    */
   wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
-    const want = this.current.want
-    const out = new Map<string, IdentityKey>([[toHex(this.host.identity), this.host.identity]])
-    for (const [h, id] of first) if (want.has(h)) out.set(h, id)
-    for (const [h, id] of want) {
-      if (out.size >= WIRE_CAPS.topics) break
-      out.set(h, id)
+    return this.wantList(first).topics
+  }
+
+  /** wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing). */
+  wantList (first: Map<string, IdentityKey> = new Map()): { topics: Uint8Array[], hex: string[] } {
+    const { want, topicOf, topicHexOf } = this.current
+    const topics: Uint8Array[] = []
+    const hex: string[] = []
+    const seen = new Set<string>()
+    const add = (h: string, id: IdentityKey): void => {
+      if (seen.has(h) || topics.length >= WIRE_CAPS.topics) return
+      seen.add(h)
+      const topic = topicOf.get(h) ?? identityTopic(id)
+      topics.push(topic)
+      hex.push(topicHexOf.get(h) ?? toHex(topic))
     }
-    const topicOf = this.current.topicOf
-    return [...out].slice(0, WIRE_CAPS.topics).map(([h, id]) => topicOf.get(h) ?? identityTopic(id))
+    add(toHex(this.host.identity), this.host.identity)
+    for (const [h, id] of first) if (want.has(h)) add(h, id)
+    for (const [h, id] of want) {
+      if (topics.length >= WIRE_CAPS.topics) break
+      add(h, id)
+    }
+    return { topics, hex }
   }
 
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
@@ -396,10 +415,11 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.signIdentity(payload)
   }
 
-  async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
+  /** Attested headers of the feeds I hold of the identities of `topics` (`hex`: their hex, if known). */
+  async headersFor (topics: Uint8Array[], hex: string[] = topics.map(toHex)): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
-    for (const t of topics) {
-      const id = this.current.topics.get(toHex(t))
+    for (const h of hex) {
+      const id = this.current.topics.get(h)
       if (id === undefined || this.isBlocked(id)) continue
       out.push(...await this.headersOf(id))
     }

@@ -123,3 +123,26 @@ test('swarm discovery – background first rounds wait while a sync holds the tr
   t.ok(topics.every((topic) => swarm.status(topic) !== null), 'released: the background rounds start')
   await transport.flush()
 })
+
+// The handshake starts before the scope is computed (it reads every identity in range), proving
+// only me; a peer that knows only whom I follow must still get my full proofs once it is known.
+test('swarm discovery – a peer that connects while my scope is computed and knows only a follow of mine syncs', async (t) => {
+  const b = await createPeer(t, { name: 'b' })
+  const p = await createPeer(t, { name: 'p' })
+  await p.post({ text: 'p does not follow b' })
+  await b.follow(p.identity)
+  const pRep = new Replicator(p, { transports: [] })
+  await pRep.ready()
+  t.teardown(() => pRep.close(), { order: 0 })
+  const bRep = new Replicator(b, { transports: [] })
+  t.teardown(() => bRep.close(), { order: 0 })
+  const opening = bRep.ready()
+  const { node, peer } = await streamPair(t)
+  bRep.connect(node as unknown as Connection)
+  t.absent(bRep.scopeReady, 'connected before the scope was known')
+  pRep.connect(peer as unknown as Connection)
+  await opening
+  const r = await bRep.sync({ timeout: 20_000 })
+  t.is(r.peers, 1, 'the peer identified')
+  t.is(b.core(p.feedKey)?.contiguousLength, p.feedLength, 'and its post arrived')
+})

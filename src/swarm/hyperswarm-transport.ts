@@ -98,14 +98,28 @@ export class HyperswarmTransport implements Transport {
       if (first !== undefined) rounds.push(first)
     }
     await Promise.all(rounds)
+    // Not swarm.flush() while some peer is connected: it also waits for every other topic's round
+    // in flight (the background ones), not only for the dials these rounds caused.
     const flushed = this.swarm.flush()
     let done = false
     flushed.then(() => { done = true }, () => { done = true })
     while (!done && !this.swarm.destroyed) {
-      if (this.swarm.connections.size > 0) { await settledWithin(flushed, DIAL_GRACE_MS); return }
+      if (this.swarm.connections.size > 0) { await this.dialsWithin(DIAL_GRACE_MS); return }
       await this.nextUpdate(flushed)
     }
     while (this.swarm.connections.size === 0 && this.swarm.connecting > 0 && !this.swarm.destroyed) await this.nextUpdate(null)
+  }
+
+  /** Resolves when no dial is in progress, or after `ms`. */
+  private async dialsWithin (ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | null = null
+    let late = false
+    const grace = new Promise<void>((resolve) => { timer = setTimeout(() => { late = true; resolve() }, ms) })
+    try {
+      while (this.swarm.connecting > 0 && !late && !this.swarm.destroyed) await this.nextUpdate(grace)
+    } finally {
+      if (timer !== null) clearTimeout(timer)
+    }
   }
 
   /**

@@ -21,6 +21,8 @@ import { PeerBudget, type PeerLimits } from './peer-limits.js'
 /** What a session needs from its replicator. */
 export interface SessionHost {
   readonly identity: IdentityKey
+  /** False while my scope is not computed yet: my proofs and matches then cover only my identity. */
+  readonly scopeReady: boolean
   readonly limits: PeerLimits
   signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
@@ -29,7 +31,7 @@ export interface SessionHost {
   /** Every identity I want or hold, me first, uncapped: a remote's proofs are matched against these. */
   scopeIdentities (): IdentityKey[]
   /** My want topics and their hex, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
-  wantList (first?: Map<string, IdentityKey>): { topics: Uint8Array[], hex: string[] }
+  wantList (first?: Map<string, IdentityKey>): { topics: Uint8Array[], hex: string[] } | null
   /** Headers I hold for `topics` (`hex`: the same topics in hex). */
   headersFor (topics: Uint8Array[], hex: string[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
@@ -73,7 +75,11 @@ export class PeerSession {
   private closed = false
   private dropped = false
   private channelOpen = false
+  /** My scope changed before the channel opened: my proofs are sent again once it does. */
+  private proofsStale = false
   private remoteProofs: Uint8Array[] = []
+  /** The remote's proofs, if I identified before my scope was known: matched again once it is. */
+  private unmatched: Uint8Array[] | null = null
   /** The proofs the remote would send for what I want or hold, findable by proof; per scope. */
   private expected: ExpectedProofs | null = null
   private channel: Protomux.Channel | null = null
@@ -156,9 +162,11 @@ export class PeerSession {
 
   /** Sends our current want list; resolves when the peer has answered it (or the channel closed). */
   sendWant (): Promise<void> {
-    if (!this.ready || this.wantMessage === null) return Promise.resolve()
+    this.rematch()
+    const list = this.ready && this.wantMessage !== null ? this.host.wantList(this.common) : null
+    if (list === null || this.wantMessage === null) return Promise.resolve()
     const round = ++this.round
-    const { topics, hex } = this.host.wantList(this.common)
+    const { topics, hex } = list
     for (const h of hex) this.asked.add(h)
     this.wantMessage.send({ round, topics })
     return this.answeredUpTo(round)
@@ -170,12 +178,30 @@ export class PeerSession {
    */
   reprove (): void {
     const hash = this.conn.handshakeHash
-    if (this.closed || !this.channelOpen || hash === null) return
+    if (this.closed || hash === null) return
+    if (!this.channelOpen) { this.proofsStale = true; return } // the proofs I opened with are old: resent on open
     if (this.remoteIdentity === null) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
     if (!this.proven) {
       this.expected = null
       this.checkProofs()
     }
+    this.rematch()
+  }
+
+  /**
+   * If I identified before my scope was known, matches the remote's proofs against the whole
+   * scope now, so `common` (what my want list asks first) names all it proved.
+   */
+  private rematch (): void {
+    const hash = this.conn.handshakeHash
+    if (this.unmatched === null || !this.host.scopeReady || hash === null) return
+    const ids = this.host.scopeIdentities()
+    const expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+    for (const proof of this.unmatched) {
+      const id = expected.get(proof)
+      if (id !== undefined) this.common.set(toHex(id), id)
+    }
+    this.unmatched = null
   }
 
   /** Resolves when the handshake is decided and every want sent so far has been answered. */
@@ -246,6 +272,10 @@ export class PeerSession {
 
   private onopen (m: Open): void {
     this.channelOpen = true
+    if (this.proofsStale) {
+      this.proofsStale = false
+      this.reprove()
+    }
     this.onproofs(m.proofs)
     if (!this.proven) this.markOpened()
   }
@@ -275,6 +305,7 @@ export class PeerSession {
     const shared = this.common.values().next()
     if (shared.done === true) return
     this.sharedIdentity = shared.value
+    if (!this.host.scopeReady) this.unmatched = this.remoteProofs
     this.remoteProofs = []
     this.expected = null
     this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })

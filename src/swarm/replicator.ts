@@ -196,6 +196,11 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.identity
   }
 
+  /** False until the first scope is computed (a handshake meanwhile knows only my identity). */
+  get scopeReady (): boolean {
+    return this.scope !== null
+  }
+
   protected override async _open (): Promise<void> {
     for (const t of this.transports) t.on('connection', this.onConnection)
     this.host.on('indexed', this.onIndexed)
@@ -224,11 +229,6 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Replicates over one connection (from a transport, or a stream a test made). */
   connect (conn: Connection): void {
     if (this.closing) { conn.destroy(); return }
-    if (this.scope === null) {
-      // A peer can reach us (LAN discovery starts first) before we know our scope: wait for it.
-      this.refresh().then(() => this.connect(conn), (err) => { safetyCatch(err); conn.destroy() })
-      return
-    }
     this.emit('connection', conn)
     conn.on('error', safetyCatch)
     if (!this.makeRoom()) {
@@ -242,8 +242,24 @@ export class Replicator extends ReadyResource implements SessionHost {
     // The shoal/feeds channel opens before Corestore attaches every open core (one channel open
     // each): with thousands of feeds held it would otherwise wait behind all of them.
     session.open()
+    if (this.scope !== null) { this.replicateBlocks(conn); return }
+    // A peer can reach us before we know our scope (computing it reads every identity in range):
+    // the handshake runs meanwhile, proving only me; blocks flow once the scope is known and the
+    // first refresh has dropped blocked identities (their sessions and their feeds).
+    this.refresh().then(() => {
+      if (!session.isClosed && !this.closing) this.replicateBlocks(conn)
+    }, (err) => { safetyCatch(err); conn.destroy() })
+  }
+
+  private replicateBlocks (conn: Connection): void {
     this.host.store.replicate(conn)
     this.emit('replicating', conn)
+  }
+
+  /** The scope, computed first if a connection's handshake got here before it. */
+  private async scoped (): Promise<Scope> {
+    if (this.scope === null) await this.refresh()
+    return this.current
   }
 
   /**
@@ -344,7 +360,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       for (const b of next.blocked) {
         if (prev === null || !prev.blocked.has(b)) await this.host.dropIdentity(b4a.from(b, 'hex') as IdentityKey)
       }
-      for (const s of this.sessions) {
+      for (const s of [...this.sessions, ...this.connecting]) {
         if (s.remoteIdentity !== null && next.blocked.has(toHex(s.remoteIdentity))) s.conn.destroy()
       }
       if (prev === null || !sameKeys(prev.topics, next.topics)) {
@@ -369,12 +385,13 @@ export class Replicator extends ReadyResource implements SessionHost {
    * follows than the cap, a peer is still asked for everything it can have.
    */
   wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
-    return this.wantList(first).topics
+    return this.wantList(first)?.topics ?? []
   }
 
   /** wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing). */
-  wantList (first: Map<string, IdentityKey> = new Map()): { topics: Uint8Array[], hex: string[] } {
-    const { want, topicOf, topicHexOf } = this.current
+  wantList (first: Map<string, IdentityKey> = new Map()): { topics: Uint8Array[], hex: string[] } | null {
+    if (this.scope === null) return null // the first refresh sends every session its want list
+    const { want, topicOf, topicHexOf } = this.scope
     const topics: Uint8Array[] = []
     const hex: string[] = []
     const seen = new Set<string>()
@@ -397,8 +414,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
   knownIdentities (): IdentityKey[] {
     const out: IdentityKey[] = [this.host.identity]
+    if (this.scope === null) return out // the first refresh sends the rest (reprove)
     const mine = toHex(identityTopic(this.host.identity))
-    for (const [h, id] of this.current.topics) {
+    for (const [h, id] of this.scope.topics) {
       if (out.length >= WIRE_CAPS.proofs) break
       if (h !== mine) out.push(id)
     }
@@ -407,7 +425,8 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /** Every identity I want or hold, me first (what a remote's proofs are matched against). */
   scopeIdentities (): IdentityKey[] {
-    return [this.host.identity, ...[...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
+    if (this.scope === null) return [this.host.identity] // the first refresh checks again (reprove)
+    return [this.host.identity, ...[...this.scope.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
   }
 
   /** Signs a session's identify payload with the identity key. */
@@ -418,8 +437,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Attested headers of the feeds I hold of the identities of `topics` (`hex`: their hex, if known). */
   async headersFor (topics: Uint8Array[], hex: string[] = topics.map(toHex)): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
+    const scope = await this.scoped()
     for (const h of hex) {
-      const id = this.current.topics.get(h)
+      const id = scope.topics.get(h)
       if (id === undefined || this.isBlocked(id)) continue
       out.push(...await this.headersOf(id))
     }
@@ -553,7 +573,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       from.reject()
       return
     }
-    const scope = this.current
+    const scope = await this.scoped()
     if (this.isBlocked(sender) || scope.want.has(toHex(sender))) return
     this.emit('request', checked)
   }

@@ -707,15 +707,21 @@ export class Replicator extends ReadyResource implements SessionHost {
   private async catchUp (where: CatchUpStep): Promise<void> {
     where.step = () => 'refreshing the scope'
     await this.refresh()
-    // Background lookups wait while this sync finds its peers and hears their answers.
+    // Background lookups wait while this sync finds its peers and catches up with what they
+    // offered in its first round (a first sync that downloads for minutes holds them that long).
     const releases = this.transports.map((t) => t.hold?.() ?? (() => {}))
-    let batch: Uint8Array[]
+    const release = (): void => { for (const r of releases) r() }
     try {
-      batch = await this.findPeers(where)
+      await this.catchUpRounds(where, await this.findPeers(where), release)
     } finally {
-      for (const release of releases) release()
+      release()
     }
+  }
+
+  /** catchUp's rounds over the topics findPeers looked up; `firstDone` is called after round 0. */
+  private async catchUpRounds (where: CatchUpStep, batch: Uint8Array[], firstDone: () => void): Promise<void> {
     for (let round = 0; ; round++) {
+      if (round === 1) firstDone()
       await this.refresh()
       if (round > 0) {
         where.step = () => `round ${round}: discovering ${batch.length} topics`

@@ -98,8 +98,8 @@ export class HyperswarmTransport implements Transport {
       if (first !== undefined) rounds.push(first)
     }
     await Promise.all(rounds)
-    // Not swarm.flush() while some peer is connected: it also waits for every other topic's round
-    // in flight (the background ones), not only for the dials these rounds caused.
+    // Once some peer is connected, swarm.flush() is no longer waited for: it also waits for every
+    // other topic's round in flight (the background ones), not only for these rounds' dials.
     const flushed = this.swarm.flush()
     let done = false
     flushed.then(() => { done = true }, () => { done = true })

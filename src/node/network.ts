@@ -5,7 +5,7 @@
  *   none             no DHT: LAN only, peers found by multicast DNS
  *
  * The DHT Noise key is the storage's own (`keyPair`, stable across runs of one storage folder, see
- * docs/SYNC.md "Noise keys"): Hyperswarm never dials its own key, so a node does not dial the
+ * docs/SYNC.md "Transports"): Hyperswarm never dials its own key, so a node does not dial the
  * announces its previous runs left on the DHT, and its new announces replace them. The LAN key is
  * random per run: a LAN announcement (instance id, port, Noise key) of one run cannot be linked to
  * another run, nor the LAN presence to the DHT one. A peer proves its identity inside the channel

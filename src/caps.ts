@@ -33,6 +33,12 @@ export const HEADER_VERSION = 1
 /** Name of this device's feed inside the Corestore (one feed per storage folder). */
 export const DEVICE_FEED_NAME = 'shoal/device-feed'
 
+/**
+ * Name of this storage's Hyperswarm key pair, derived from the Corestore's primary key (one per
+ * storage folder, so per device; never sent anywhere but as the DHT Noise key).
+ */
+export const SWARM_KEY_NAME = 'shoal/swarm-key'
+
 /** Bump to rebuild every derived view on next open (the migration is the rebuild). */
 export const VIEWS_VERSION = 4
 

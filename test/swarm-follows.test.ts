@@ -43,8 +43,11 @@ test('swarm – unreachable follows: join opens no tracked feed; sync opens only
 
   const b = await reopenSwarmPeer(t, testnet, dir)
   const own = hex(b.feedKey)
-  t.is(b.trackedFeeds.length, GHOSTS, `${GHOSTS} ghost feeds tracked (the friend's feed is not held yet)`)
-  t.alike([...openCores(b)], [own], 'after joining, only my own feed is open')
+  // The friend may have connected while the node joined (the handshake runs while the scope is
+  // computed), so its feed may be held and open already; no ghost feed is.
+  const ghostFeeds = new Set(ghosts.map((g) => hex(g.feed)))
+  t.is(b.trackedFeeds.filter((f) => ghostFeeds.has(hex(f))).length, GHOSTS, `${GHOSTS} ghost feeds tracked`)
+  t.alike([...openCores(b)].filter((h) => h !== hex(friend.feedKey)), [own], 'after joining, no ghost feed is open')
 
   const res = await b.sync({ timeout: 60_000 })
   t.is(res.peers, 1)
@@ -74,8 +77,8 @@ test('swarm – unreachable follows: dropping blocked identities on join opens o
   // not open the feeds of the others.
   const b = await reopenSwarmPeer(t, testnet, dir)
   t.absent(b.trackedFeeds.some((f) => b4a.equals(f, ghosts[0].feed)), 'the blocked identity\'s feed is no longer tracked')
-  t.is(b.trackedFeeds.length, GHOSTS - 1)
-  t.alike([...openCores(b)], [hex(b.feedKey)], 'only my own feed is open after joining')
+  t.is(b.trackedFeeds.filter((f) => ghosts.some((g) => b4a.equals(f, g.feed))).length, GHOSTS - 1)
+  t.alike([...openCores(b)].filter((h) => h !== hex(friend.feedKey)), [hex(b.feedKey)], 'no other ghost feed is open after joining (the friend\'s may be)')
   await b.sync({ timeout: 60_000 })
   t.is(b.core(friend.feedKey)?.contiguousLength, friend.feedLength)
   t.absent(ghosts.some((g) => openCores(b).has(hex(g.feed))), 'no ghost feed opened')

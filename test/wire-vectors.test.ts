@@ -53,6 +53,8 @@ test('wire vectors – protocol name, message numbers and derived hashes', (t) =
   t.is(hex(identityTopic(alice.publicKey)), derived.get('identityTopic(alice)'))
   t.is(hex(m.knowledgeProof(hh, true, alice.publicKey)), derived.get('knowledgeProof(handshakeHash, initiator=true, alice)'))
   t.is(hex(m.knowledgeProof(hh, false, alice.publicKey)), derived.get('knowledgeProof(handshakeHash, initiator=false, alice)'))
+  t.alike(m.knowledgeProofs(hh, true, [alice.publicKey, bob.publicKey]).map(hex), [alice, bob].map((k) => hex(m.knowledgeProof(hh, true, k.publicKey))), 'knowledgeProofs: the same bytes for each identity')
+  t.is(hex(m.knowledgeProofs(hh, false, [alice.publicKey])[0]!), derived.get('knowledgeProof(handshakeHash, initiator=false, alice)'))
   t.is(hex(m.identifyPayload(hh, true)), derived.get('identifyPayload(handshakeHash, initiator=true)'))
   t.is(hex(m.identifyPayload(hh, false)), derived.get('identifyPayload(handshakeHash, initiator=false)'))
 })

@@ -235,6 +235,8 @@ declare module 'hyperswarm' {
     /** The DHT server: its close unannounces our key's server record. */
     readonly server: { close (): Promise<void> }
     flush (): Promise<void>
+    /** The discovery of a joined topic, or null if it is not joined. */
+    status (topic: Uint8Array): Hyperswarm.Discovery | null
     /** Leaves every topic (unannouncing each), in parallel. */
     clear (): Promise<unknown>
     destroy (opts?: { force?: boolean }): Promise<void>

@@ -4,10 +4,12 @@
  *   host:port[,…]    a private or test DHT (bound to 127.0.0.1 when every host is loopback)
  *   none             no DHT: LAN only, peers found by multicast DNS
  *
- * Noise keys are random per run and per transport, never derived from storage: a DHT announce or
- * a LAN announcement (instance id, port, Noise key) of one run cannot be linked to another run, nor
- * the LAN presence to the DHT one. Nothing needs them stable: a peer proves its identity inside
- * the channel (peer-session.ts hello), never by its Noise key.
+ * The DHT Noise key is the storage's own (`keyPair`, stable across runs of one storage folder, see
+ * docs/SYNC.md "Transports"): Hyperswarm never dials its own key, so a node does not dial the
+ * announces its previous runs left on the DHT, and its new announces replace them. The LAN key is
+ * random per run: a LAN announcement (instance id, port, Noise key) of one run cannot be linked to
+ * another run, nor the LAN presence to the DHT one. A peer proves its identity inside the channel
+ * (peer-session.ts hello), never by its Noise key.
  */
 import HyperDHT from 'hyperdht'
 import crypto from 'hypercore-crypto'
@@ -41,6 +43,8 @@ function isLoopback (host: string): boolean {
 }
 
 export interface NetworkOptions {
+  /** The DHT Noise key pair (the storage's, see Shoal.joinNetwork); random when absent. */
+  keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }
   /** An existing DHT node to use (tests use testnet.createNode()). Wins over `bootstrap`. */
   dht?: HyperDHT
   bootstrap?: Bootstrap
@@ -72,7 +76,7 @@ export function createNetwork (opts: NetworkOptions): Network {
       // guess, two processes' nodes here disagree on whether to holepunch and half-connect.
       dht = new HyperDHT({ bootstrap: bootstrap.nodes, ...(loopback ? { host: '127.0.0.1', ephemeral: true, firewalled: false } : {}) })
     }
-    const swarm = new Hyperswarm({ keyPair: crypto.keyPair(), ...(dht ? { dht } : {}) })
+    const swarm = new Hyperswarm({ keyPair: opts.keyPair ?? crypto.keyPair(), ...(dht ? { dht } : {}) })
     const transport = new HyperswarmTransport(swarm)
     // Unannounce what was announced for at most UNANNOUNCE_MS: announces expire on their own, and
     // a close must not take a DHT query per topic held.

@@ -10,7 +10,7 @@ import type Hypercore from 'hypercore'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
-import { VIEWS_VERSION } from '../caps.js'
+import { SWARM_KEY_NAME, VIEWS_VERSION } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { DeviceFeed } from '../feeds/device-feed.js'
 import { createSeed, keyPairFromSeed, phraseToSeed, seedToPhrase, type IdentityKeyPair } from '../feeds/identity.js'
@@ -737,8 +737,9 @@ export class Shoal extends ReadyResource {
     if (this.replicatorInstance) return this.replicatorInstance
     if (this.network !== null) throw ShoalError.NETWORK_ERROR('already joining the network')
     this.joined = opts
-    // Fresh Noise keys every run (network.ts): nothing announced links two runs of this node.
-    const network = createNetwork({ dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
+    // The storage's DHT key (stable, so our own stale announces are never dialled); LAN's is fresh.
+    const keyPair = await this.store.createKeyPair(SWARM_KEY_NAME)
+    const network = createNetwork({ keyPair, dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
     await network.ready()
     // Lazily closed feeds stay closed: the replicator opens one when a peer offers it or asks for

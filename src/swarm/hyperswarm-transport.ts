@@ -23,8 +23,12 @@ export const JOIN_CONCURRENCY = 4
 export const UNANNOUNCE_TOPICS = 16
 /** Connected peers whose topics close looks at (topicsInUse): the most recent ones. */
 const REACHED_KEPT = 64
-/** How long `discover` waits for dials in progress. */
-const DIAL_WAIT_MS = 1000
+/**
+ * How long `discover` still waits for dials in progress once some peer is connected: a peer that
+ * is announced but gone (it went offline; its announces outlive it) takes seconds to fail, and a
+ * sync that reached a peer must not wait on that. A dial that succeeds later still replicates.
+ */
+const DIAL_GRACE_MS = 250
 
 export class HyperswarmTransport implements Transport {
   private readonly listeners = new Map<(conn: Connection) => void, (conn: Connection) => void>()
@@ -34,6 +38,8 @@ export class HyperswarmTransport implements Transport {
   private readonly started = new Map<string, Promise<void>>()
   private inflight = 0
   private idle: Array<() => void> = []
+  /** Holds taken by syncs (see `hold`): while any is taken, no background first round starts. */
+  private holds = 0
 
   /**
    * Peers that connected, the REACHED_KEPT most recent (their topics are those they were found on;
@@ -75,12 +81,13 @@ export class HyperswarmTransport implements Transport {
     await this.swarm.flush()
   }
 
+  /** Per-topic discovery: a topic's lookup finds only the peers announcing it. */
+  readonly perTopic = true
+
   /**
    * Starts the first round of `topics` now (ahead of the queue) and resolves when those rounds are
-   * done and the peers found are connected, or after DIAL_WAIT_MS of dialling if some peer is
-   * connected by then: a peer that is announced but gone (a closed node's announces outlive it)
-   * takes many seconds to fail, and a sync must not wait on that; a dial that succeeds later
-   * still replicates.
+   * done and the peers found are connected, or, once some peer is connected, DIAL_GRACE_MS later
+   * (with no peer connected, every dial counts).
    */
   async discover (topics: Uint8Array[]): Promise<void> {
     const rounds: Array<Promise<void>> = []
@@ -91,13 +98,53 @@ export class HyperswarmTransport implements Transport {
       if (first !== undefined) rounds.push(first)
     }
     await Promise.all(rounds)
+    // Once some peer is connected, swarm.flush() is no longer waited for: it also waits for every
+    // other topic's round in flight (the background ones), not only for these rounds' dials.
     const flushed = this.swarm.flush()
-    if (await settledWithin(flushed, DIAL_WAIT_MS)) return
-    // Still dialling: stop waiting if some peer is connected; with none yet, every dial counts.
-    if (this.swarm.connections.size > 0) return
-    await flushed
-    while (this.swarm.connections.size === 0 && this.swarm.connecting > 0 && !this.swarm.destroyed) {
-      await new Promise<void>((resolve) => this.swarm.once('update', () => resolve()))
+    let done = false
+    flushed.then(() => { done = true }, () => { done = true })
+    while (!done && !this.swarm.destroyed) {
+      if (this.swarm.connections.size > 0) { await this.dialsWithin(DIAL_GRACE_MS); return }
+      await this.nextUpdate(flushed)
+    }
+    while (this.swarm.connections.size === 0 && this.swarm.connecting > 0 && !this.swarm.destroyed) await this.nextUpdate(null)
+  }
+
+  /** Resolves when no dial is in progress, or after `ms`. */
+  private async dialsWithin (ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | null = null
+    let late = false
+    const grace = new Promise<void>((resolve) => { timer = setTimeout(() => { late = true; resolve() }, ms) })
+    try {
+      while (this.swarm.connecting > 0 && !late && !this.swarm.destroyed) await this.nextUpdate(grace)
+    } finally {
+      if (timer !== null) clearTimeout(timer)
+    }
+  }
+
+  /**
+   * Pauses the background first rounds (those `discover` starts are not held) until the returned
+   * release is called: a sync's own lookups and handshakes go first.
+   */
+  hold (): () => void {
+    this.holds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.pump()
+    }
+  }
+
+  /** Resolves on the swarm's next update (a peer found, connected or gone), or when `p` settles. */
+  private async nextUpdate (p: Promise<unknown> | null): Promise<void> {
+    let fn: () => void = () => {}
+    const update = new Promise<void>((resolve) => { fn = resolve; this.swarm.once('update', fn) })
+    try {
+      await (p === null ? update : Promise.race([update, p.then(() => {}, () => {})]))
+    } finally {
+      this.swarm.off('update', fn)
     }
   }
 
@@ -144,7 +191,7 @@ export class HyperswarmTransport implements Transport {
 
   private pump (): void {
     for (const h of this.queue) {
-      if (this.inflight >= JOIN_CONCURRENCY) break
+      if (this.inflight >= JOIN_CONCURRENCY || this.holds > 0) break
       this.queue.delete(h)
       this.start(h)
     }

@@ -40,6 +40,8 @@ export class LanTransport implements Transport {
   }
 
   readonly pending = 0
+  /** One LAN round finds every Shoal node there is, whatever the topics. */
+  readonly perTopic = false
 
   on (_ev: 'connection', fn: Listener): this {
     this.listeners.add(fn)

@@ -5,6 +5,7 @@
  * to the peer's budget; a peer over budget, or one that does not finish the handshake in time,
  * is dropped with a coded reason.
  */
+import b4a from 'b4a'
 import Protomux from 'protomux'
 import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
@@ -12,7 +13,7 @@ import type c from 'compact-encoding'
 import { toHex, type IdentityKey } from '../ids.js'
 import { ShoalError } from '../errors.js'
 import {
-  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProof, open, proofs, request, want,
+  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, open, proofs, request, want,
   type Have, type Identify, type Open, type Proofs, type Request, type Want
 } from './messages.js'
 import { PeerBudget, type PeerLimits } from './peer-limits.js'
@@ -20,6 +21,8 @@ import { PeerBudget, type PeerLimits } from './peer-limits.js'
 /** What a session needs from its replicator. */
 export interface SessionHost {
   readonly identity: IdentityKey
+  /** False while my scope is not computed yet: my proofs and matches then cover only my identity. */
+  readonly scopeReady: boolean
   readonly limits: PeerLimits
   signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
@@ -27,9 +30,10 @@ export interface SessionHost {
   knownIdentities (): IdentityKey[]
   /** Every identity I want or hold, me first, uncapped: a remote's proofs are matched against these. */
   scopeIdentities (): IdentityKey[]
-  /** My want topics, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
-  wantTopics (first?: Map<string, IdentityKey>): Uint8Array[]
-  headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
+  /** My want topics and their hex, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
+  wantList (first?: Map<string, IdentityKey>): { topics: Uint8Array[], hex: string[] } | null
+  /** Headers I hold for `topics` (`hex`: the same topics in hex). */
+  headersFor (topics: Uint8Array[], hex: string[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
   /** A message request from an identified peer (checked by the host). */
   acceptRequest (req: Request, from: PeerSession): Promise<void>
@@ -71,9 +75,13 @@ export class PeerSession {
   private closed = false
   private dropped = false
   private channelOpen = false
+  /** My scope changed before the channel opened: my proofs are sent again once it does. */
+  private proofsStale = false
   private remoteProofs: Uint8Array[] = []
-  /** Proof (hex) → identity, as the remote would compute it for what I want or hold; per scope. */
-  private expected: Map<string, IdentityKey> | null = null
+  /** The remote's proofs, if I identified before my scope was known: matched again once it is. */
+  private unmatched: Uint8Array[] | null = null
+  /** The proofs the remote would send for what I want or hold, findable by proof; per scope. */
+  private expected: ExpectedProofs | null = null
   private channel: Protomux.Channel | null = null
   private proofsMessage: Protomux.Message<Proofs> | null = null
   private identifyMessage: Protomux.Message<Identify> | null = null
@@ -154,10 +162,12 @@ export class PeerSession {
 
   /** Sends our current want list; resolves when the peer has answered it (or the channel closed). */
   sendWant (): Promise<void> {
-    if (!this.ready || this.wantMessage === null) return Promise.resolve()
+    this.rematch()
+    const list = this.ready && this.wantMessage !== null ? this.host.wantList(this.common) : null
+    if (list === null || this.wantMessage === null) return Promise.resolve()
     const round = ++this.round
-    const topics = this.host.wantTopics(this.common)
-    for (const t of topics) this.asked.add(toHex(t))
+    const { topics, hex } = list
+    for (const h of hex) this.asked.add(h)
     this.wantMessage.send({ round, topics })
     return this.answeredUpTo(round)
   }
@@ -168,12 +178,30 @@ export class PeerSession {
    */
   reprove (): void {
     const hash = this.conn.handshakeHash
-    if (this.closed || !this.channelOpen || hash === null) return
+    if (this.closed || hash === null) return
+    if (!this.channelOpen) { this.proofsStale = true; return } // the proofs I opened with are old: resent on open
     if (this.remoteIdentity === null) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
     if (!this.proven) {
       this.expected = null
       this.checkProofs()
     }
+    this.rematch()
+  }
+
+  /**
+   * If I identified before my scope was known, matches the remote's proofs against the whole
+   * scope now, so `common` (what my want list asks first) names all it proved.
+   */
+  private rematch (): void {
+    const hash = this.conn.handshakeHash
+    if (this.unmatched === null || !this.host.scopeReady || hash === null) return
+    const ids = this.host.scopeIdentities()
+    const expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+    for (const proof of this.unmatched) {
+      const id = expected.get(proof)
+      if (id !== undefined) this.common.set(toHex(id), id)
+    }
+    this.unmatched = null
   }
 
   /** Resolves when the handshake is decided and every want sent so far has been answered. */
@@ -204,7 +232,7 @@ export class PeerSession {
   }
 
   private myProofs (hash: Uint8Array): Uint8Array[] {
-    return this.host.knownIdentities().slice(0, WIRE_CAPS.proofs).map((id) => knowledgeProof(hash, this.conn.isInitiator, id))
+    return knowledgeProofs(hash, this.conn.isInitiator, this.host.knownIdentities().slice(0, WIRE_CAPS.proofs))
   }
 
   /** Charges every received message to the budget before it is decoded; a failure drops the peer. */
@@ -244,6 +272,10 @@ export class PeerSession {
 
   private onopen (m: Open): void {
     this.channelOpen = true
+    if (this.proofsStale) {
+      this.proofsStale = false
+      this.reprove()
+    }
     this.onproofs(m.proofs)
     if (!this.proven) this.markOpened()
   }
@@ -263,16 +295,17 @@ export class PeerSession {
     const hash = this.conn.handshakeHash
     if (this.proven || hash === null || this.remoteProofs.length === 0) return
     if (this.expected === null) {
-      this.expected = new Map()
-      for (const id of this.host.scopeIdentities()) this.expected.set(toHex(knowledgeProof(hash, !this.conn.isInitiator, id)), id)
+      const ids = this.host.scopeIdentities()
+      this.expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
     }
     for (const proof of this.remoteProofs) {
-      const id = this.expected.get(toHex(proof))
+      const id = this.expected.get(proof)
       if (id !== undefined) this.common.set(toHex(id), id)
     }
     const shared = this.common.values().next()
     if (shared.done === true) return
     this.sharedIdentity = shared.value
+    if (!this.host.scopeReady) this.unmatched = this.remoteProofs
     this.remoteProofs = []
     this.expected = null
     this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
@@ -316,8 +349,9 @@ export class PeerSession {
   private async onwant (m: Want): Promise<void> {
     // A peer that has not been told who I am gets an empty answer, so its rounds still settle.
     if (!this.ready) { this.haveMessage?.send({ round: m.round, headers: [] }); return }
-    this.wanted = new Set(m.topics.map((t) => toHex(t)))
-    const headers = await this.host.headersFor(m.topics)
+    const hex = m.topics.map((t) => toHex(t))
+    this.wanted = new Set(hex)
+    const headers = await this.host.headersFor(m.topics, hex)
     if (!this.closed) this.haveMessage?.send({ round: m.round, headers })
   }
 
@@ -339,4 +373,34 @@ export class PeerSession {
     this.waiters = []
     for (const fn of w) fn()
   }
+}
+
+/**
+ * Proofs → identities, keyed by a proof's first 6 bytes as a number (thousands per connection: no
+ * string per proof); a full compare confirms a match, and the rare proofs whose key another took
+ * are checked one by one.
+ */
+class ExpectedProofs {
+  private readonly keys = new Map<number, number>()
+  private readonly clashes: number[] = []
+
+  constructor (private readonly proofs: Uint8Array[], private readonly ids: IdentityKey[]) {
+    for (let i = 0; i < proofs.length; i++) {
+      const k = proofKey(proofs[i])
+      if (this.keys.has(k)) this.clashes.push(i)
+      else this.keys.set(k, i)
+    }
+  }
+
+  get (proof: Uint8Array): IdentityKey | undefined {
+    if (proof.byteLength !== 32) return undefined
+    const i = this.keys.get(proofKey(proof))
+    if (i !== undefined && b4a.equals(this.proofs[i], proof)) return this.ids[i]
+    for (const j of this.clashes) if (b4a.equals(this.proofs[j], proof)) return this.ids[j]
+    return undefined
+  }
+}
+
+function proofKey (p: Uint8Array): number {
+  return p[0] + p[1] * 0x100 + p[2] * 0x10000 + p[3] * 0x1000000 + p[4] * 0x100000000 + p[5] * 0x10000000000
 }

@@ -69,6 +69,13 @@ export interface Transport {
    * queued ones, and the peers found are connected or failed. Costs follow `topics`, not all joins.
    */
   discover (topics: Uint8Array[]): Promise<void>
+  /**
+   * True if a lookup finds only the peers of the topics looked up (a DHT); false if one round finds
+   * every peer there is (the LAN), so looking up more topics finds nobody new.
+   */
+  readonly perTopic: boolean
+  /** Pauses background discovery (not `discover`'s) until the returned release is called. */
+  hold? (): () => void
   /** Topics joined whose first discovery round has not finished. */
   readonly pending: number
   on (ev: 'connection', fn: (conn: Connection & { pipe?: unknown }) => void): unknown
@@ -77,9 +84,9 @@ export interface Transport {
 
 const EXPECT_PEER_MS = 10_000
 /**
- * Topics a sync waits to have looked up: my own (peers that want me or hold my feeds announce it)
- * and a random sample of the others; the rest are looked up in the background, a few at a time,
- * for as long as the node runs. Connected peers answer for every identity they hold either way.
+ * Topics a sync looks up when no peer is found on my own topic: mine and a random sample of the
+ * others (see findPeers); the rest are looked up in the background, a few at a time, for as long
+ * as the node runs. Connected peers answer for every identity they hold either way.
  */
 const SYNC_TOPICS = 16
 const REFRESH_MS = 200
@@ -189,10 +196,20 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.identity
   }
 
+  /** False until the first scope is computed (a handshake meanwhile knows only my identity). */
+  get scopeReady (): boolean {
+    return this.scope !== null
+  }
+
   protected override async _open (): Promise<void> {
     for (const t of this.transports) t.on('connection', this.onConnection)
     this.host.on('indexed', this.onIndexed)
     this.host.on('contacts', this.onContacts)
+    // My topic needs no scope: its first round runs while the scope is computed (a read per
+    // identity in range), so a sync right after joining finds it done.
+    const mine = identityTopic(this.host.identity)
+    this.joined.add(toHex(mine))
+    for (const t of this.transports) t.join(mine)
     await this.refresh()
   }
 
@@ -212,11 +229,6 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Replicates over one connection (from a transport, or a stream a test made). */
   connect (conn: Connection): void {
     if (this.closing) { conn.destroy(); return }
-    if (this.scope === null) {
-      // A peer can reach us (LAN discovery starts first) before we know our scope: wait for it.
-      this.refresh().then(() => this.connect(conn), (err) => { safetyCatch(err); conn.destroy() })
-      return
-    }
     this.emit('connection', conn)
     conn.on('error', safetyCatch)
     if (!this.makeRoom()) {
@@ -230,8 +242,24 @@ export class Replicator extends ReadyResource implements SessionHost {
     // The shoal/feeds channel opens before Corestore attaches every open core (one channel open
     // each): with thousands of feeds held it would otherwise wait behind all of them.
     session.open()
+    if (this.scope !== null) { this.replicateBlocks(conn); return }
+    // A peer can reach us before we know our scope (computing it reads every identity in range):
+    // the handshake runs meanwhile, proving only me; blocks flow once the scope is known and the
+    // first refresh has dropped blocked identities (their sessions and their feeds).
+    this.refresh().then(() => {
+      if (!session.isClosed && !this.closing) this.replicateBlocks(conn)
+    }, (err) => { safetyCatch(err); conn.destroy() })
+  }
+
+  private replicateBlocks (conn: Connection): void {
     this.host.store.replicate(conn)
     this.emit('replicating', conn)
+  }
+
+  /** The scope, computed first if a connection's handshake got here before it. */
+  private async scoped (): Promise<Scope> {
+    if (this.scope === null) await this.refresh()
+    return this.current
   }
 
   /**
@@ -332,7 +360,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       for (const b of next.blocked) {
         if (prev === null || !prev.blocked.has(b)) await this.host.dropIdentity(b4a.from(b, 'hex') as IdentityKey)
       }
-      for (const s of this.sessions) {
+      for (const s of [...this.sessions, ...this.connecting]) {
         if (s.remoteIdentity !== null && next.blocked.has(toHex(s.remoteIdentity))) s.conn.destroy()
       }
       if (prev === null || !sameKeys(prev.topics, next.topics)) {
@@ -357,22 +385,38 @@ export class Replicator extends ReadyResource implements SessionHost {
    * follows than the cap, a peer is still asked for everything it can have.
    */
   wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
-    const want = this.current.want
-    const out = new Map<string, IdentityKey>([[toHex(this.host.identity), this.host.identity]])
-    for (const [h, id] of first) if (want.has(h)) out.set(h, id)
-    for (const [h, id] of want) {
-      if (out.size >= WIRE_CAPS.topics) break
-      out.set(h, id)
+    return this.wantList(first)?.topics ?? []
+  }
+
+  /** wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing). */
+  wantList (first: Map<string, IdentityKey> = new Map()): { topics: Uint8Array[], hex: string[] } | null {
+    if (this.scope === null) return null // the first refresh sends every session its want list
+    const { want, topicOf, topicHexOf } = this.scope
+    const topics: Uint8Array[] = []
+    const hex: string[] = []
+    const seen = new Set<string>()
+    const add = (h: string, id: IdentityKey): void => {
+      if (seen.has(h) || topics.length >= WIRE_CAPS.topics) return
+      seen.add(h)
+      const topic = topicOf.get(h) ?? identityTopic(id)
+      topics.push(topic)
+      hex.push(topicHexOf.get(h) ?? toHex(topic))
     }
-    const topicOf = this.current.topicOf
-    return [...out].slice(0, WIRE_CAPS.topics).map(([h, id]) => topicOf.get(h) ?? identityTopic(id))
+    add(toHex(this.host.identity), this.host.identity)
+    for (const [h, id] of first) if (want.has(h)) add(h, id)
+    for (const [h, id] of want) {
+      if (topics.length >= WIRE_CAPS.topics) break
+      add(h, id)
+    }
+    return { topics, hex }
   }
 
   /** Identities I want or hold, me first, at most WIRE_CAPS.proofs (what knowledge proofs cover). */
   knownIdentities (): IdentityKey[] {
     const out: IdentityKey[] = [this.host.identity]
+    if (this.scope === null) return out // the first refresh sends the rest (reprove)
     const mine = toHex(identityTopic(this.host.identity))
-    for (const [h, id] of this.current.topics) {
+    for (const [h, id] of this.scope.topics) {
       if (out.length >= WIRE_CAPS.proofs) break
       if (h !== mine) out.push(id)
     }
@@ -381,7 +425,8 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /** Every identity I want or hold, me first (what a remote's proofs are matched against). */
   scopeIdentities (): IdentityKey[] {
-    return [this.host.identity, ...[...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
+    if (this.scope === null) return [this.host.identity] // the first refresh checks again (reprove)
+    return [this.host.identity, ...[...this.scope.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
   }
 
   /** Signs a session's identify payload with the identity key. */
@@ -389,10 +434,12 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.signIdentity(payload)
   }
 
-  async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
+  /** Attested headers of the feeds I hold of the identities of `topics` (`hex`: their hex, if known). */
+  async headersFor (topics: Uint8Array[], hex: string[] = topics.map(toHex)): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
-    for (const t of topics) {
-      const id = this.current.topics.get(toHex(t))
+    const scope = await this.scoped()
+    for (const h of hex) {
+      const id = scope.topics.get(h)
       if (id === undefined || this.isBlocked(id)) continue
       out.push(...await this.headersOf(id))
     }
@@ -526,7 +573,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       from.reject()
       return
     }
-    const scope = this.current
+    const scope = await this.scoped()
     if (this.isBlocked(sender) || scope.want.has(toHex(sender))) return
     this.emit('request', checked)
   }
@@ -660,11 +707,26 @@ export class Replicator extends ReadyResource implements SessionHost {
   private async catchUp (where: CatchUpStep): Promise<void> {
     where.step = () => 'refreshing the scope'
     await this.refresh()
-    const batch = this.syncTopics()
+    // Background lookups wait while this sync finds its peers and catches up with what they
+    // offered in its first round (a first sync that downloads for minutes holds them that long).
+    const releases = this.transports.map((t) => t.hold?.() ?? (() => {}))
+    const release = (): void => { for (const r of releases) r() }
+    try {
+      await this.catchUpRounds(where, await this.findPeers(where), release)
+    } finally {
+      release()
+    }
+  }
+
+  /** catchUp's rounds over the topics findPeers looked up; `firstDone` is called after round 0. */
+  private async catchUpRounds (where: CatchUpStep, batch: Uint8Array[], firstDone: () => void): Promise<void> {
     for (let round = 0; ; round++) {
+      if (round === 1) firstDone()
       await this.refresh()
-      where.step = () => `round ${round}: discovering ${batch.length} topics`
-      await Promise.all(this.transports.map((t) => t.discover(batch)))
+      if (round > 0) {
+        where.step = () => `round ${round}: discovering ${batch.length} topics`
+        await Promise.all(this.transports.map((t) => t.discover(batch)))
+      }
       where.step = () => `round ${round}: waiting for ${this.sessions.size + this.connecting.size} peers to answer wants`
       await this.settled()
       const feedsBefore = this.host.trackedFeeds.length
@@ -695,6 +757,27 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
     }
     return [...out]
+  }
+
+  /**
+   * A sync's first lookups, and the topics looked up (a later round looks them up again): my own
+   * topic first (peers that want me or hold my feeds announce it, and with the default two hops
+   * they hold whom I follow too). Only if no peer that shares an identity with me is connected
+   * after that, a random sample of the other topics in scope (SYNC_TOPICS in all, mine included),
+   * on the transports whose lookups are per topic. So the cost of a sync follows the peers found,
+   * not the follows held.
+   */
+  private async findPeers (where: CatchUpStep): Promise<Uint8Array[]> {
+    const mine = [identityTopic(this.host.identity)]
+    where.step = () => 'round 0: discovering my topic'
+    await Promise.all(this.transports.map((t) => t.discover(mine)))
+    where.step = () => `round 0: waiting for ${this.sessions.size + this.connecting.size} peers found on my topic to answer wants`
+    await this.settled()
+    if (this.sessions.size > 0) return mine
+    const batch = this.syncTopics()
+    where.step = () => `round 0: nobody on my topic, discovering ${batch.length} topics`
+    await Promise.all(this.transports.filter((t) => t.perTopic).map((t) => t.discover(batch)))
+    return batch
   }
 
   /** My own topic and a random sample of the other topics in scope (SYNC_TOPICS in all). */

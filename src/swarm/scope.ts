@@ -18,6 +18,8 @@ export interface Scope {
   topics: Map<string, IdentityKey>
   /** Identity (hex) → its topic: the inverse of `topics`, so a want list hashes nothing. */
   topicOf: Map<string, Uint8Array>
+  /** Identity (hex) → its topic (hex), so a want list encodes nothing either. */
+  topicHexOf: Map<string, string>
 }
 
 export const DEFAULT_HOPS = 2
@@ -32,12 +34,15 @@ export async function computeScope (views: Views, me: IdentityKey, hops: number)
   for (const id of await views.heldIdentities()) if (!blocked.has(toHex(id))) held.set(toHex(id), id)
   const topics = new Map<string, IdentityKey>()
   const topicOf = new Map<string, Uint8Array>()
+  const topicHexOf = new Map<string, string>()
   for (const [h, id] of [...want, ...held]) {
     const topic = identityTopic(id)
-    topics.set(toHex(topic), id)
+    const topicHex = toHex(topic)
+    topics.set(topicHex, id)
     topicOf.set(h, topic)
+    topicHexOf.set(h, topicHex)
   }
-  return { want, held, blocked, topics, topicOf }
+  return { want, held, blocked, topics, topicOf, topicHexOf }
 }
 
 export function sameKeys (a: Map<string, unknown> | Set<string>, b: Map<string, unknown> | Set<string>): boolean {

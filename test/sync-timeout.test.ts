@@ -40,7 +40,7 @@ function syncError (node: Shoal, timeout: number): Promise<{ code?: string, mess
   return node.sync({ timeout }).then(() => null, (err: { code?: string, message: string }) => err)
 }
 
-const STALLED = 'round 0: waiting for 1 peers to answer wants'
+const STALLED = 'round 0: waiting for 1 peer found on my topic to answer wants'
 
 test('sync timeout – a peer that never answers wants: SYNC_TIMEOUT names the step the sync stalled in', async (t) => {
   const testnet = await createLocalDht(t)

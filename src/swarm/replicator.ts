@@ -727,7 +727,7 @@ export class Replicator extends ReadyResource implements SessionHost {
         where.step = () => `round ${round}: discovering ${batch.length} topics`
         await Promise.all(this.transports.map((t) => t.discover(batch)))
       }
-      where.step = () => `round ${round}: waiting for ${this.sessions.size + this.connecting.size} peers to answer wants`
+      where.step = () => `round ${round}: waiting for ${peerCount(this.sessions.size + this.connecting.size)} to answer wants`
       await this.settled()
       const feedsBefore = this.host.trackedFeeds.length
       const topicsBefore = new Set(this.current.topics.keys())
@@ -771,7 +771,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     const mine = [identityTopic(this.host.identity)]
     where.step = () => 'round 0: discovering my topic'
     await Promise.all(this.transports.map((t) => t.discover(mine)))
-    where.step = () => `round 0: waiting for ${this.sessions.size + this.connecting.size} peers found on my topic to answer wants`
+    where.step = () => `round 0: waiting for ${peerCount(this.sessions.size + this.connecting.size)} found on my topic to answer wants`
     await this.settled()
     if (this.sessions.size > 0) return mine
     const batch = this.syncTopics()
@@ -858,4 +858,9 @@ function shuffled<T> (list: T[]): T[] {
     out[j] = x
   }
   return out
+}
+
+/** "1 peer", "2 peers": for a sync's step text. */
+function peerCount (n: number): string {
+  return n === 1 ? '1 peer' : `${n} peers`
 }

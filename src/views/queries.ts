@@ -32,6 +32,8 @@ const REF_BYTES = 40
 const MAX_REACTION_KINDS = 100
 /** Point reads per batch when asking who reacted. */
 const REACTOR_BATCH = 1000
+/** Contact scans in flight at once when walking follow hops (each is a native iterator). */
+const HOP_READS = 64
 /** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
 const NAME_CACHE = 4096
 
@@ -109,17 +111,21 @@ export class Views {
 
   /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
   async hops (maxHops: number): Promise<Map<string, number>> {
-    const blocked = hexSet(await this.blocking(this.me))
+    const blocked = (await this.myContacts()).blocked
     const dist = new Map<string, number>([[toHex(this.me), 0]])
     let frontier: Uint8Array[] = [this.me]
     for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
       const next: Uint8Array[] = []
-      for (const id of frontier) {
-        for (const f of await this.following(id)) {
-          const h = toHex(f)
-          if (dist.has(h) || blocked.has(h)) continue
-          dist.set(h, hop)
-          next.push(f)
+      // HOP_READS contact scans in flight at once, merged in frontier order (the same map as one by one).
+      for (let i = 0; i < frontier.length; i += HOP_READS) {
+        const lists = await Promise.all(frontier.slice(i, i + HOP_READS).map((id) => this.following(id)))
+        for (const list of lists) {
+          for (const f of list) {
+            const h = toHex(f)
+            if (dist.has(h) || blocked.has(h)) continue
+            dist.set(h, hop)
+            next.push(f)
+          }
         }
       }
       frontier = next

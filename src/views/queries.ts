@@ -9,7 +9,7 @@ import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, ty
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
   contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
-  type StoredEdit, type StoredPost
+  type ReactionSummary, type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
 import type { RocksStats, ScanRange, ViewDb } from './view-db.js'
@@ -328,7 +328,7 @@ export class Views {
    * emoji such as `__proto__` is an ordinary own key). `raw` is the post's summary row.
    */
   private async reactions (ref: MessageRef, raw: Uint8Array | null): Promise<Record<string, number>> {
-    return summaryCounts(raw) ?? await this.rankedCounts(ref)
+    return summaryCounts(raw === null ? null : decode(reactionSummary, raw)) ?? await this.rankedCounts(ref)
   }
 
   /** The counts of a post with more kinds than its summary row holds: a scan of its ranked rows. */
@@ -391,7 +391,7 @@ export class Views {
     for (let i = 0; i < n; i++) {
       const raw = extra[i]
       const summary = raw === null ? null : decode(reactionSummary, raw)
-      const c = summary === null ? {} : summary.entries === null ? null : countsOf(summary.entries)
+      const c = summaryCounts(summary)
       counts.push(c ?? {})
       if (c === null) more.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
       if (summary?.edits === true) edited.push(i)
@@ -438,11 +438,10 @@ export class Views {
 /** A page's author: its key, id and name, and whether the name came from the cache. */
 interface Author { hex: string, key: IdentityKey, id: string, name: string | null, cached: boolean }
 
-/** The counts a post's summary row holds ({} with no row), or null when the post has more kinds than a row holds. */
-function summaryCounts (raw: Uint8Array | null): Record<string, number> | null {
-  if (raw === null) return {}
-  const entries = decode(reactionSummary, raw).entries
-  return entries === null ? null : countsOf(entries)
+/** The counts a post's (decoded) summary row holds ({} with no row), or null when the post has more kinds than a row holds. */
+function summaryCounts (summary: ReactionSummary | null): Record<string, number> | null {
+  if (summary === null) return {}
+  return summary.entries === null ? null : countsOf(summary.entries)
 }
 
 /** A summary row's counts, most used first (the order of the ranked rows: count, then emoji bytes, both descending). */

@@ -15,8 +15,7 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import sodium from 'sodium-universal'
-import { namespaceHash, namespaceHasher } from '../caps.js'
+import { namespaceHash, namespaceHasher, namespaceHashes } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import type { IdentityKey } from '../ids.js'
 
@@ -54,27 +53,12 @@ export function knowledgeProof (handshakeHash: Uint8Array, initiator: boolean, i
   return proofHash(handshakeHash, role(initiator), identity)
 }
 
-const PROOF_PREFIX = b4a.from('shoal/' + PROOF_NAMESPACE)
-
 /**
- * `knowledgeProof` of each of `identities` (32 bytes each), the same bytes, hashed as one input
- * buffer whose last 32 bytes change: thousands per connection, several times faster than one
- * hash of a list of parts each.
+ * `knowledgeProof` of each of `identities`, the same bytes, hashed from one reused input buffer
+ * (`namespaceHashes`): thousands per connection.
  */
 export function knowledgeProofs (handshakeHash: Uint8Array, initiator: boolean, identities: Uint8Array[]): Uint8Array[] {
-  const input = b4a.alloc(PROOF_PREFIX.byteLength + handshakeHash.byteLength + 1 + 32)
-  input.set(PROOF_PREFIX, 0)
-  input.set(handshakeHash, PROOF_PREFIX.byteLength)
-  input.set(role(initiator), PROOF_PREFIX.byteLength + handshakeHash.byteLength)
-  const at = input.byteLength - 32
-  const out = b4a.allocUnsafe(32 * identities.length)
-  return identities.map((identity, i) => {
-    if (identity.byteLength !== 32) return knowledgeProof(handshakeHash, initiator, identity)
-    input.set(identity, at)
-    const proof = out.subarray(i * 32, i * 32 + 32)
-    sodium.crypto_generichash(proof, input)
-    return proof
-  })
+  return namespaceHashes(PROOF_NAMESPACE, [handshakeHash, role(initiator)], identities)
 }
 
 /** What the sender of `identify` (of Noise role `initiator`) signs with its identity key. */

@@ -37,6 +37,7 @@ const label = runtime === 'bare' ? '# bare tests' : '# tests'
 let pass = 0
 let total = 0
 const failed = []
+const failures = []
 for (const name of names) {
   const file = path.join(ROOT, 'dist', 'test', `${name}.test.js`)
   const { code, out } = runtime === 'bare'
@@ -48,12 +49,33 @@ for (const name of names) {
   if (code !== 0 && p === n) n++ // exited badly after passing tests (an error at teardown)
   pass += p
   total += n
-  if (p !== n) failed.push(name)
+  if (p !== n) { failed.push(name); failures.push({ name, detail: failureDetail(out) }) }
   console.log(`${label.slice(0, -'tests'.length)}file ${name}: ${p}/${n} pass`)
 }
+// The failures again at the end, so a log cut to its tail (CI) still shows what failed and why.
+for (const { name, detail } of failures) console.log(`${label.slice(0, -'tests'.length)}failure in ${name}:\n${detail}`)
 if (failed.length > 0) console.log(`${label.slice(0, -'tests'.length)}failed: ${failed.join(', ')}`)
 console.log(`${label} = ${pass}/${total} pass`)
 process.exitCode = failed.length > 0 ? 1 : 0
+
+/**
+ * A failed file's `not ok` lines with their YAML diagnostics and the test headers they sit under
+ * (the header carries a random test's seed), or, if it printed none (a crash), its last 30 lines.
+ */
+function failureDetail (out) {
+  const lines = out.split('\n')
+  const keep = []
+  let header = null
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('# ')) header = lines[i]
+    if (!/^\s*not ok \d+/.test(lines[i])) continue
+    if (header !== null) { keep.push(header); header = null }
+    keep.push(lines[i])
+    const indent = /^\s*/.exec(lines[i])[0].length
+    while (i + 1 < lines.length && (/^\s*$/.test(lines[i + 1]) === false) && /^\s*/.exec(lines[i + 1])[0].length > indent) keep.push(lines[++i])
+  }
+  return (keep.length > 0 ? keep : lines.filter((l) => l.trim() !== '').slice(-30)).map((l) => '  ' + l).join('\n')
+}
 
 function run (cmd, args) {
   return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import test from 'brittle'
-import { createPeer, replicate, syncFeed } from './helpers/peers.js'
+import { createPeer, openPeer, replicate, syncFeed } from './helpers/peers.js'
 import { refToString } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
@@ -86,6 +86,49 @@ test('views – order: between feeds, timestamps decide (two devices of one iden
   await syncFeed(b, phone)
   await syncFeed(b, laptop)
   t.is((await b.profile(laptop.identity)).name, 'from the laptop, later', 'the record with the later timestamp wins across feeds')
+})
+
+test('views – order: a message clamped when it claimed the future keeps that time in a rebuild made once the future has passed', async (t) => {
+  // Found by the random block history (seed 39): my phone's unblock, dated ahead of my laptop's
+  // clock, was clamped to when the laptop received it and lost to a later block; a reindex made
+  // after that date had passed no longer saw it as "future", took its own date, and the unblock won.
+  const laptopClock = handClock()
+  const phoneClock = handClock()
+  const dir = await t.tmp()
+  const first = await Shoal.init(dir, { name: 'start', now: laptopClock.now })
+  const laptop = first.shoal
+  t.teardown(() => laptop.close(), { order: 1 })
+  const phone = await createPeer(t, { restore: first.phrase as string, now: phoneClock.now })
+  const x = await createPeer(t, { name: 'xavier' })
+  replicate(laptop, phone, t)
+  replicate(laptop, x, t)
+  await laptop.follow(x.identity)
+  await x.post({ text: 'x speaks' })
+  await syncFeed(laptop, x)
+
+  laptopClock.set(3_000)
+  phoneClock.set(5_000)
+  await phone.setProfile({ name: 'from the phone, dated ahead' })
+  await phone.unblock(x.identity)
+  await syncFeed(laptop, phone) // received at 3 s: both clamped to 3 s
+  laptopClock.set(4_000)
+  await laptop.setProfile({ name: 'from the laptop at 4 s' })
+  await laptop.block(x.identity)
+  const snapshot = async (): Promise<unknown> => ({
+    name: (await laptop.profile(laptop.identity)).name,
+    blocking: (await laptop.views.blocking(laptop.identity)).length,
+    xs: (await laptop.timeline({ author: x.identity })).items.length
+  })
+  const incremental = await snapshot()
+  t.alike(incremental, { name: 'from the laptop at 4 s', blocking: 1, xs: 0 }, 'the laptop\'s records at 4 s win over the phone\'s clamped to 3 s')
+
+  laptopClock.set(60_000) // the phone's 5 s is no longer ahead of the laptop's clock
+  await laptop.reindex()
+  t.alike(await snapshot(), incremental, 'a reindex after that time agrees: the phone\'s records keep their clamped time')
+  await laptop.close()
+  const reopened = await openPeer(t, dir, { now: () => laptopClock.base + 120_000 })
+  await reopened.reindex()
+  t.is((await reopened.profile(reopened.identity)).name, 'from the laptop at 4 s', 'and after a restart (the feed\'s receipts are looked up again)')
 })
 
 test('views – order: a thread lists every reply after its parent, whatever the clocks', async (t) => {

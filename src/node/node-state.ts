@@ -225,6 +225,13 @@ export class NodeState extends ReadyResource implements ReceiptStore {
     return (await Promise.all(all)).map((v) => v === null ? null : readUint64BE(v, 0))
   }
 
+  /** Whether any first-receipt time is recorded for a message of `feed` (one seek). */
+  async hasReceipts (feed: FeedKey): Promise<boolean> {
+    const gte = b4a.concat([b4a.from([TAG.receipt]), feed])
+    for await (const _ of this.rocks.iterator({ gte, lt: b4a.concat([gte, b4a.alloc(8, 0xff)]), limit: 1 })) return true
+    return false
+  }
+
   /** Records first-receipt times (ms). */
   async put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void> {
     await this.write(entries.map((e): [Uint8Array, Uint8Array] => [receiptKey(e.ref), u64(e.at)]))

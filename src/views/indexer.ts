@@ -40,6 +40,8 @@ interface TrackedFeed {
   identity: FeedIdentity | null
   /** Written by an identity I block: nothing of it is indexed until I unblock it. */
   blocked: boolean
+  /** Whether a first-receipt time is recorded for any of its messages (null: not looked up yet). */
+  receipts: boolean | null
   onData: () => void
 }
 
@@ -51,6 +53,8 @@ export interface IndexTotals { messages: number, malformed: number, unknown: num
 export interface ReceiptStore {
   get (refs: MessageRef[]): Promise<Array<number | null>>
   put (entries: Array<{ ref: MessageRef, at: number }>): Promise<void>
+  /** Whether any receipt is recorded for a message of `feed`. */
+  hasReceipts (feed: FeedKey): Promise<boolean>
 }
 
 /** A `box` or `keys` record for the DM service, with its place and the identity its feed names. */
@@ -144,6 +148,7 @@ export class Indexer extends ReadyResource {
       checkpoint: ckRaw === null ? emptyCheckpoint() : decode(checkpointEnc, ckRaw),
       identity,
       blocked,
+      receipts: null,
       onData: () => this.markDirty(f)
     }
     this.feeds.set(hex, f)
@@ -355,7 +360,7 @@ export class Indexer extends ReadyResource {
       ck.messages++
     }
 
-    await this.clampTimestamps(txn, pending)
+    await this.clampTimestamps(txn, f, pending)
     // Within one feed time never goes backwards: the later record is the later one.
     for (const p of pending) {
       if (p.at.ts < ck.clock) p.at.ts = ck.clock
@@ -449,27 +454,41 @@ export class Indexer extends ReadyResource {
 
   /**
    * A timestamp claimed in the future is clamped to the time we first received the message.
-   * That receipt is node state (kept across reindex) so a rebuild gives identical results.
+   * That receipt is node state (kept across reindex) so a rebuild gives identical results: once a
+   * feed has any receipt, every message of it is looked up, since a rebuild runs later, when a
+   * message clamped then may no longer claim the future.
    */
-  private async clampTimestamps (txn: ViewTxn, pending: Array<{ rec: MessageRecord, at: Applied }>): Promise<void> {
+  private async clampTimestamps (txn: ViewTxn, f: TrackedFeed, pending: Pending[]): Promise<void> {
+    if (pending.length === 0) return
     const now = this.now()
-    const future = pending.filter((p) => p.at.ts > now)
-    if (future.length === 0) return
-    const refs = future.map((p) => p.at.ref)
+    if (f.receipts === null) f.receipts = await this.hasReceipts(f.key)
+    const asked = f.receipts ? pending : pending.filter((p) => p.at.ts > now)
+    if (asked.length === 0) return
+    const refs = asked.map((p) => p.at.ref)
     const receipts = this.receipts !== null
       ? await this.receipts.get(refs)
       : (await this.db.getMany(refs.map((r) => keys.receipt(r)))).map((r) => r === null ? null : readUint64BE(r, 0))
     const fresh: Array<{ ref: MessageRef, at: number }> = []
-    for (let i = 0; i < future.length; i++) {
-      const receivedAt = receipts[i] ?? now
-      if (receipts[i] === null) {
+    for (let i = 0; i < asked.length; i++) {
+      let receivedAt = receipts[i]
+      if (receivedAt === null) {
+        if (asked[i].at.ts <= now) continue // never claimed the future when it arrived
+        receivedAt = now
         if (this.receipts !== null) fresh.push({ ref: refs[i], at: receivedAt })
         else txn.put(keys.receipt(refs[i]), u64(receivedAt))
+        f.receipts = true
       }
-      future[i].at.ts = Math.min(future[i].at.ts, receivedAt)
+      asked[i].at.ts = Math.min(asked[i].at.ts, receivedAt)
     }
     // Stored before the views commit: a crash in between leaves a receipt a rebuild reuses.
     if (fresh.length > 0 && this.receipts !== null) await this.receipts.put(fresh)
+  }
+
+  /** Whether a receipt is recorded for any message of `feed` (node state, or the views' own rows). */
+  private async hasReceipts (feed: FeedKey): Promise<boolean> {
+    if (this.receipts !== null) return await this.receipts.hasReceipts(feed)
+    for await (const _ of this.db.scanPrefix(keys.receiptsOf(feed), { limit: 1 })) return true
+    return false
   }
 
   private wake (): void {

@@ -11,7 +11,7 @@
  * however much came before it.
  */
 import b4a from 'b4a'
-import { refBytes, writeUint64BE, type MessageRef } from '../ids.js'
+import { refBytes, writeUint64BE, type FeedKey, type MessageRef } from '../ids.js'
 
 export const TAG = {
   // kept across reindex
@@ -116,6 +116,8 @@ export const VIEWS_GENERATION = key(TAG.checkpoint, b4a.from('generation'))
 export const keys = {
   trackedFeed: (feed: Uint8Array) => key(TAG.trackedFeed, feed),
   receipt: (ref: MessageRef) => refKey(TAG.receipt, null, ref),
+  /** The prefix of every receipt row of one feed's messages. */
+  receiptsOf: (feed: FeedKey) => b4a.concat([b4a.from([TAG.receipt]), feed]),
   checkpoint: (feed: Uint8Array) => key(TAG.checkpoint, feed),
   feedIdentity: (feed: Uint8Array) => key(TAG.feedIdentity, feed),
   device: (identity: Uint8Array, feed: Uint8Array) => key(TAG.device, identity, feed),

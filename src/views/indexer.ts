@@ -43,7 +43,8 @@ interface TrackedFeed {
   onData: () => void
 }
 
-interface Pending { rec: MessageRecord, at: Applied }
+/** A record to apply, with the keys it reads (readsOf). */
+interface Pending { rec: MessageRecord, at: Applied, reads: Uint8Array[] }
 
 export interface IndexTotals { messages: number, malformed: number, unknown: number }
 
@@ -351,7 +352,7 @@ export class Indexer extends ReadyResource {
         continue // not a view message: the DM service counts what it opens
       }
       const ref: MessageRef = { feed: f.key, seq }
-      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false } })
+      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false }, reads: [] })
       ck.messages++
     }
 
@@ -369,7 +370,10 @@ export class Indexer extends ReadyResource {
     const homeKey = posts && !mine ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
     if (posts && author !== null) reads.push(keys.deleter(author))
-    for (const p of pending) for (const k of readsOf(p.rec, p.at)) reads.push(k)
+    for (const p of pending) {
+      p.reads = readsOf(p.rec, p.at)
+      for (const k of p.reads) reads.push(k)
+    }
     await txn.prefetch(reads)
     // Most authors never delete: then their posts need no lookup of a deletion marker each.
     if (posts && await txn.get(keys.deleter(author)) !== null) {
@@ -386,7 +390,8 @@ export class Indexer extends ReadyResource {
     let homeDeleted = 0
     const purgedNow = new Set<string>()
     for (const p of pending) {
-      const change = await applyMessage(txn, p.rec, p.at)
+      const applying = applyMessage(txn, p.rec, p.at, p.reads)
+      const change = applying === null ? null : await applying
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true
       else if (p.rec.type === 'about') profiles = true
       if (change === null || !mine) continue

@@ -95,6 +95,20 @@ function refKey (tag: number, prefix: Uint8Array | null, ref: MessageRef, suffix
   return out
 }
 
+/** `reactionRank | target | u64(n) | emoji` in one buffer, from `reactionCount | target | emoji`. */
+function rankKey (countKey: Uint8Array, n: number): Uint8Array {
+  const out = b4a.allocUnsafe(countKey.byteLength + 8)
+  out[0] = TAG.reactionRank
+  b4a.copy(countKey, out, 1, 1, 1 + REF)
+  writeUint64BE(out, 1 + REF, n)
+  b4a.copy(countKey, out, 1 + REF + 8, 1 + REF)
+  return out
+}
+
+function emojiBytes (emoji: string | Uint8Array): Uint8Array {
+  return typeof emoji === 'string' ? b4a.from(emoji) : emoji
+}
+
 /** The smallest key greater than every key that starts with `prefix`. */
 export function prefixEnd (prefix: Uint8Array): Uint8Array {
   const out = b4a.from(prefix)
@@ -127,11 +141,13 @@ export const keys = {
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),
   thread: (root: MessageRef, ts: number, ref: MessageRef) => timedKey(TAG.thread, refBytes(root), ts, ref),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),
-  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string) => refKey(TAG.reactor, reactor, target, b4a.from(emoji)),
+  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactor, reactor, target, emojiBytes(emoji)),
   /** One row per (post, emoji): the number of identities whose reaction is on. */
-  reactionCount: (target: MessageRef, emoji: string) => refKey(TAG.reactionCount, null, target, b4a.from(emoji)),
+  reactionCount: (target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactionCount, null, target, emojiBytes(emoji)),
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
-  reactionRank: (target: MessageRef, n: number, emoji: string) => key(TAG.reactionRank, refBytes(target), u64(n), b4a.from(emoji)),
+  reactionRank: (target: MessageRef, n: number, emoji: string) => rankKey(keys.reactionCount(target, emoji), n),
+  /** The reactionRank key of count `n` for the (post, emoji) whose reactionCount key is `countKey`. */
+  reactionRankOf: (countKey: Uint8Array, n: number) => rankKey(countKey, n),
   reactionRanks: (target: MessageRef) => refKey(TAG.reactionRank, null, target),
   /** A post's reactions in one row (an emoji is never empty, so this is no reactionCount key). */
   reactionSummary: (target: MessageRef) => refKey(TAG.reactionCount, null, target),

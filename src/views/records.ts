@@ -134,6 +134,11 @@ export const reactionSummary: c.Encoder<ReactionSummary> = {
   decode (s) { return { entries: optSummary.decode(s), edits: s.start < s.end ? c.bool.decode(s) : false } }
 }
 
+/** Whether a stored summary row has overflowed (entries null), read without decoding it: its first byte is opt's flag. */
+export function summaryOverflowed (raw: Uint8Array): boolean {
+  return raw.byteLength > 0 && raw[0] === 0
+}
+
 export interface StoredEdit { text: string, stamp: Stamp }
 
 export const storedEdit: c.Encoder<StoredEdit> = {

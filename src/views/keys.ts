@@ -84,6 +84,16 @@ function timedKey (tag: number, prefix: Uint8Array | null, ts: number, ref: Mess
   return out
 }
 
+/** `thread | root | u64(ts) | ref` in one buffer (timedKey with the root written in place). */
+function threadKey (root: MessageRef, ts: number, ref: MessageRef): Uint8Array {
+  const out = b4a.allocUnsafe(1 + REF + 8 + REF)
+  out[0] = TAG.thread
+  const o = putRef(out, 1, root)
+  writeUint64BE(out, o, ts)
+  putRef(out, o + 8, ref)
+  return out
+}
+
 /** `tag | prefix? | ref | suffix?` in one buffer. */
 function refKey (tag: number, prefix: Uint8Array | null, ref: MessageRef, suffix: Uint8Array | null = null): Uint8Array {
   const p = prefix === null ? 0 : prefix.byteLength
@@ -139,7 +149,7 @@ export const keys = {
   /** The local identity's home timeline: posts by me and by whom I follow (and do not block). */
   home: (ts: number, ref: MessageRef) => timedKey(TAG.home, null, ts, ref),
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),
-  thread: (root: MessageRef, ts: number, ref: MessageRef) => timedKey(TAG.thread, refBytes(root), ts, ref),
+  thread: (root: MessageRef, ts: number, ref: MessageRef) => threadKey(root, ts, ref),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),
   reactor: (reactor: Uint8Array, target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactor, reactor, target, emojiBytes(emoji)),
   /** One row per (post, emoji): the number of identities whose reaction is on. */

@@ -37,12 +37,14 @@ export interface ContactChange { target: IdentityKey, blocking: boolean, blockCh
  * Keys a record will read, so a chunk can prefetch them in one native call; applyMessage takes
  * the same list back, so each key is made once (a reaction: reactor, count, summary).
  */
-export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
+export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRecord, reads: Uint8Array[] } | null = null): Uint8Array[] {
   switch (rec.type) {
     case 'post': return NO_READS // its author's deleter marker: the indexer reads it once per chunk (one author)
     case 'reaction': {
       const emoji = b4a.from(rec.emoji)
-      return [keys.reactor(at.author, rec.target, emoji), keys.reactionCount(rec.target, emoji), keys.reactionSummary(rec.target)]
+      // Reactions in a row on one post share its summary key (`prev`: the record before, with its reads).
+      const summary = prev !== null && prev.rec.type === 'reaction' && sameRef(prev.rec.target, rec.target) ? prev.reads[2] : keys.reactionSummary(rec.target)
+      return [keys.reactor(at.author, rec.target, emoji), keys.reactionCount(rec.target, emoji), summary]
     }
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
@@ -214,6 +216,10 @@ export function unindexPost (txn: ViewTxn, ref: MessageRef, author: IdentityKey,
   txn.del(keys.byAuthor(author, ts, ref))
   if (root !== null) txn.del(keys.thread(root, ts, ref))
   for (const m of uniqueKeys(mentions)) txn.del(keys.mention(m, ts, ref))
+}
+
+function sameRef (a: MessageRef, b: MessageRef): boolean {
+  return a.seq === b.seq && b4a.equals(a.feed, b.feed)
 }
 
 function uniqueKeys (list: Uint8Array[]): Uint8Array[] {

@@ -370,9 +370,11 @@ export class Indexer extends ReadyResource {
     const homeKey = posts && !mine ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
     if (posts && author !== null) reads.push(keys.deleter(author))
+    let prev: Pending | null = null
     for (const p of pending) {
-      p.reads = readsOf(p.rec, p.at)
+      p.reads = readsOf(p.rec, p.at, prev)
       for (const k of p.reads) reads.push(k)
+      prev = p
     }
     await txn.prefetch(reads)
     // Most authors never delete: then their posts need no lookup of a deletion marker each.

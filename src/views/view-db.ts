@@ -255,38 +255,57 @@ function slot (key: Uint8Array): string {
   return b4a.toString(key, 'latin1')
 }
 
+/** A committed row this batch has read (`value` null: absent), as opposed to one it writes. */
+interface Read { value: Uint8Array | null }
+
+const ABSENT: Read = { value: null }
+/** A prefetch in flight has claimed the slot (so a key given twice is read once). */
+const READING: Read = { value: null }
+
+function isRead (v: Uint8Array | null | Read): v is Read {
+  return v !== null && !(v instanceof Uint8Array)
+}
+
 /**
  * A read-your-writes batch: reads see this batch's pending writes, and all writes land in one
  * atomic RocksDB write on commit (so a view and its checkpoint never disagree after a crash).
  *
  * What a batch holds lives until its commit, so it is what the young-generation collector copies
- * on every pass while a chunk is indexed: the batch keeps one map entry per row it may read back
- * (the slot string is the key: the key's buffer is made again at commit), and index rows that
- * nothing reads back (putIndex) in two plain arrays, without a slot each.
+ * on every pass while a chunk is indexed: the batch keeps one map entry per row it reads or may
+ * read back (the slot string is the key: the key's buffer is made again at commit), and index
+ * rows that nothing reads back (putIndex) in two plain arrays, without a slot each.
  */
 export class ViewTxn {
-  /** The last write of each row put or deleted with put() or del(), by slot (null: deleted). */
-  private readonly writes = new Map<string, Uint8Array | null>()
-  /** Committed values read so far (by prefetch or get), by slot. */
-  private readonly cache = new Map<string, Uint8Array | null>()
+  /** Per slot: the row's last write (a value, or null: deleted), or what was read of it (a Read). */
+  private readonly rows = new Map<string, Uint8Array | null | Read>()
+  /** Entries of `rows` that are writes. */
+  private writes = 0
   /** Rows put with putIndex, in order. */
   private indexKeys: Uint8Array[] = []
   private indexValues: Uint8Array[] = []
   /** Key ranges deleted by this batch, [gte, lt); writes made after a range delete win. */
   private readonly ranges: Array<[Uint8Array, Uint8Array]> = []
 
-  /** The last key given and its slot: a handler reads a row and then writes it with the same key buffer. */
-  private lastKey: Uint8Array | null = null
-  private lastSlot = ''
+  /**
+   * The last few key buffers given and their slots: a handler reads its rows and then writes them
+   * with the same key buffers, and a chunk's records share some (a post's summary row). A key
+   * buffer is never changed once made.
+   */
+  private readonly recentKeys: Array<Uint8Array | null> = [null, null, null, null]
+  private readonly recentSlots = ['', '', '', '']
+  private recentNext = 0
 
   constructor (private readonly views: ViewDb, private readonly rocks: RocksDB) {}
 
   private slot (key: Uint8Array): string {
-    if (key !== this.lastKey) {
-      this.lastKey = key
-      this.lastSlot = slot(key)
-    }
-    return this.lastSlot
+    const keys = this.recentKeys
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.recentSlots[i]
+    const h = slot(key)
+    const i = this.recentNext
+    keys[i] = key
+    this.recentSlots[i] = h
+    this.recentNext = (i + 1) & 3
+    return h
   }
 
   /** Loads many keys at once so later get() calls resolve without a native round trip each. */
@@ -294,9 +313,9 @@ export class ViewTxn {
     const want: Uint8Array[] = []
     const slots: string[] = []
     for (const k of keys) {
-      const h = slot(k)
-      if (this.cache.has(h) || this.writes.has(h)) continue
-      this.cache.set(h, null) // claims the slot, so a key given twice is read once
+      const h = this.slot(k)
+      if (this.rows.has(h)) continue
+      this.rows.set(h, READING)
       want.push(k)
       slots.push(h)
     }
@@ -305,35 +324,35 @@ export class ViewTxn {
     try {
       values = await this.views.getMany(want)
     } catch (err) {
-      for (const h of slots) this.cache.delete(h)
+      for (const h of slots) if (this.rows.get(h) === READING) this.rows.delete(h)
       throw err
     }
-    for (let i = 0; i < slots.length; i++) this.cache.set(slots[i], values[i])
+    for (let i = 0; i < slots.length; i++) {
+      if (this.rows.get(slots[i]) !== READING) continue // written (or read) meanwhile: that stands
+      const v = values[i]
+      this.rows.set(slots[i], v === null ? ABSENT : { value: v })
+    }
   }
 
   /** A row's value when this batch knows it (written, or read before): no native call; else undefined. */
   peek (key: Uint8Array): Uint8Array | null | undefined {
-    const h = this.slot(key)
-    const w = this.writes.get(h)
-    if (w !== undefined) return w
-    if (this.ranges.length > 0 && this.inDeletedRange(key)) return null
-    return this.cache.get(h)
+    const r = this.rows.get(this.slot(key))
+    if (r === undefined || r === READING) return this.ranges.length > 0 && this.inDeletedRange(key) ? null : undefined
+    if (!isRead(r)) return r
+    return this.ranges.length > 0 && this.inDeletedRange(key) ? null : r.value
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {
-    const h = this.slot(key)
-    const w = this.writes.get(h)
-    if (w !== undefined) return w
-    if (this.inDeletedRange(key)) return null
-    const cached = this.cache.get(h)
-    if (cached !== undefined) return cached
+    const known = this.peek(key)
+    if (known !== undefined) return known
     const v = await this.views.get(key)
-    this.cache.set(h, v)
+    const h = this.slot(key)
+    if (this.rows.get(h) === undefined) this.rows.set(h, v === null ? ABSENT : { value: v })
     return v
   }
 
   put (key: Uint8Array, value: Uint8Array): void {
-    this.writes.set(this.slot(key), value)
+    this.write(this.slot(key), value)
   }
 
   /**
@@ -347,7 +366,13 @@ export class ViewTxn {
   }
 
   del (key: Uint8Array): void {
-    this.writes.set(this.slot(key), null)
+    this.write(this.slot(key), null)
+  }
+
+  private write (h: string, value: Uint8Array | null): void {
+    const r = this.rows.get(h)
+    if (r === undefined || isRead(r)) this.writes++
+    this.rows.set(h, value)
   }
 
   /** Deletes every key that starts with `prefix`, including this batch's earlier writes. */
@@ -355,8 +380,12 @@ export class ViewTxn {
     const end = prefixEnd(prefix)
     const lo = slot(prefix)
     const hi = slot(end)
-    // A slot orders as its key does (one char per byte).
-    for (const h of this.writes.keys()) if (h >= lo && h < hi) this.writes.delete(h)
+    // A slot orders as its key does (one char per byte). What was read in the range is gone too.
+    for (const [h, r] of this.rows) {
+      if (h < lo || h >= hi || r === READING) continue
+      if (!isRead(r)) this.writes--
+      this.rows.delete(h)
+    }
     const keys: Uint8Array[] = []
     const values: Uint8Array[] = []
     for (let i = 0; i < this.indexKeys.length; i++) {
@@ -377,8 +406,8 @@ export class ViewTxn {
 
   /** Whether this batch deletes `key` (by del() or a deleted range, and writes it no more). */
   deletes (key: Uint8Array): boolean {
-    const w = this.writes.get(this.slot(key))
-    if (w !== undefined) return w === null
+    const r = this.rows.get(this.slot(key))
+    if (r !== undefined && !isRead(r)) return r === null
     return this.inDeletedRange(key)
   }
 
@@ -388,7 +417,7 @@ export class ViewTxn {
   }
 
   get size (): number {
-    return this.writes.size + this.indexKeys.length + this.ranges.length
+    return this.writes + this.indexKeys.length + this.ranges.length
   }
 
   async commit (): Promise<void> {
@@ -398,14 +427,13 @@ export class ViewTxn {
     // ones); then index rows, so a del() of one of them (a post deleted in its own chunk) wins.
     for (const [gte, lt] of this.ranges) w.tryDeleteRange(gte, lt)
     for (let i = 0; i < this.indexKeys.length; i++) w.tryPut(this.indexKeys[i], this.indexValues[i])
-    for (const [h, value] of this.writes) {
-      const key = b4a.from(h, 'latin1')
-      if (value === null) w.tryDelete(key)
-      else w.tryPut(key, value)
+    for (const [h, r] of this.rows) {
+      if (r === null) w.tryDelete(b4a.from(h, 'latin1'))
+      else if (!isRead(r)) w.tryPut(b4a.from(h, 'latin1'), r)
     }
     await this.views.flushWrite(w)
-    this.writes.clear()
-    this.cache.clear()
+    this.rows.clear()
+    this.writes = 0
     this.indexKeys = []
     this.indexValues = []
     this.ranges.length = 0

@@ -109,9 +109,10 @@ function refKey (tag: number, prefix: Uint8Array | null, ref: MessageRef, suffix
 function rankKey (countKey: Uint8Array, n: number): Uint8Array {
   const out = b4a.allocUnsafe(countKey.byteLength + 8)
   out[0] = TAG.reactionRank
-  b4a.copy(countKey, out, 1, 1, 1 + REF)
+  // Byte by byte: no view of countKey is made (a typed array each), and the parts are short.
+  for (let i = 1; i < 1 + REF; i++) out[i] = countKey[i]
   writeUint64BE(out, 1 + REF, n)
-  b4a.copy(countKey, out, 1 + REF + 8, 1 + REF)
+  for (let i = 1 + REF; i < countKey.byteLength; i++) out[i + 8] = countKey[i]
   return out
 }
 

@@ -255,16 +255,18 @@ function slot (key: Uint8Array): string {
   return b4a.toString(key, 'latin1')
 }
 
-/** A committed row this batch has read (`value` null: absent), as opposed to one it writes. */
-interface Read { value: Uint8Array | null }
-
-const ABSENT: Read = { value: null }
-/** A prefetch in flight has claimed the slot (so a key given twice is read once). */
-const READING: Read = { value: null }
-
-function isRead (v: Uint8Array | null | Read): v is Read {
-  return v !== null && !(v instanceof Uint8Array)
+/**
+ * A row this batch knows: what it read of the committed row (`written` false; `value` null when
+ * absent), or its last write (`value` null: deleted) with the key buffer to write it under.
+ */
+class Row {
+  constructor (public key: Uint8Array | null, public value: Uint8Array | null, public written: boolean) {}
 }
+
+/** Read and absent (shared: a write replaces it, never changes it). */
+const ABSENT = new Row(null, null, false)
+/** A prefetch in flight has claimed the slot, so a key given twice is read once (shared likewise). */
+const READING = new Row(null, null, false)
 
 /**
  * A read-your-writes batch: reads see this batch's pending writes, and all writes land in one
@@ -272,12 +274,12 @@ function isRead (v: Uint8Array | null | Read): v is Read {
  *
  * What a batch holds lives until its commit, so it is what the young-generation collector copies
  * on every pass while a chunk is indexed: the batch keeps one map entry per row it reads or may
- * read back (the slot string is the key: the key's buffer is made again at commit), and index
- * rows that nothing reads back (putIndex) in two plain arrays, without a slot each.
+ * read back, and index rows that nothing reads back (putIndex) in two plain arrays, without a
+ * slot each.
  */
 export class ViewTxn {
-  /** Per slot: the row's last write (a value, or null: deleted), or what was read of it (a Read). */
-  private readonly rows = new Map<string, Uint8Array | null | Read>()
+  /** What this batch knows of each row, by slot. */
+  private readonly rows = new Map<string, Row>()
   /** Entries of `rows` that are writes. */
   private writes = 0
   /** Rows put with putIndex, in order. */
@@ -330,16 +332,16 @@ export class ViewTxn {
     for (let i = 0; i < slots.length; i++) {
       if (this.rows.get(slots[i]) !== READING) continue // written (or read) meanwhile: that stands
       const v = values[i]
-      this.rows.set(slots[i], v === null ? ABSENT : { value: v })
+      this.rows.set(slots[i], v === null ? ABSENT : new Row(null, v, false))
     }
   }
 
   /** A row's value when this batch knows it (written, or read before): no native call; else undefined. */
   peek (key: Uint8Array): Uint8Array | null | undefined {
     const r = this.rows.get(this.slot(key))
-    if (r === undefined || r === READING) return this.ranges.length > 0 && this.inDeletedRange(key) ? null : undefined
-    if (!isRead(r)) return r
-    return this.ranges.length > 0 && this.inDeletedRange(key) ? null : r.value
+    if (r !== undefined && r.written) return r.value
+    if (this.ranges.length > 0 && this.inDeletedRange(key)) return null
+    return r === undefined || r === READING ? undefined : r.value
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {
@@ -347,12 +349,12 @@ export class ViewTxn {
     if (known !== undefined) return known
     const v = await this.views.get(key)
     const h = this.slot(key)
-    if (this.rows.get(h) === undefined) this.rows.set(h, v === null ? ABSENT : { value: v })
+    if (this.rows.get(h) === undefined) this.rows.set(h, v === null ? ABSENT : new Row(null, v, false))
     return v
   }
 
   put (key: Uint8Array, value: Uint8Array): void {
-    this.write(this.slot(key), value)
+    this.write(key, value)
   }
 
   /**
@@ -366,13 +368,24 @@ export class ViewTxn {
   }
 
   del (key: Uint8Array): void {
-    this.write(this.slot(key), null)
+    this.write(key, null)
   }
 
-  private write (h: string, value: Uint8Array | null): void {
+  private write (key: Uint8Array, value: Uint8Array | null): void {
+    const h = this.slot(key)
     const r = this.rows.get(h)
-    if (r === undefined || isRead(r)) this.writes++
-    this.rows.set(h, value)
+    if (r !== undefined && r.written) {
+      r.value = value
+      return
+    }
+    this.writes++
+    if (r === undefined || r === ABSENT || r === READING) {
+      this.rows.set(h, new Row(key, value, true))
+    } else {
+      r.key = key
+      r.value = value
+      r.written = true
+    }
   }
 
   /** Deletes every key that starts with `prefix`, including this batch's earlier writes. */
@@ -383,7 +396,7 @@ export class ViewTxn {
     // A slot orders as its key does (one char per byte). What was read in the range is gone too.
     for (const [h, r] of this.rows) {
       if (h < lo || h >= hi || r === READING) continue
-      if (!isRead(r)) this.writes--
+      if (r.written) this.writes--
       this.rows.delete(h)
     }
     const keys: Uint8Array[] = []
@@ -407,7 +420,7 @@ export class ViewTxn {
   /** Whether this batch deletes `key` (by del() or a deleted range, and writes it no more). */
   deletes (key: Uint8Array): boolean {
     const r = this.rows.get(this.slot(key))
-    if (r !== undefined && !isRead(r)) return r === null
+    if (r !== undefined && r.written) return r.value === null
     return this.inDeletedRange(key)
   }
 
@@ -427,9 +440,10 @@ export class ViewTxn {
     // ones); then index rows, so a del() of one of them (a post deleted in its own chunk) wins.
     for (const [gte, lt] of this.ranges) w.tryDeleteRange(gte, lt)
     for (let i = 0; i < this.indexKeys.length; i++) w.tryPut(this.indexKeys[i], this.indexValues[i])
-    for (const [h, r] of this.rows) {
-      if (r === null) w.tryDelete(b4a.from(h, 'latin1'))
-      else if (!isRead(r)) w.tryPut(b4a.from(h, 'latin1'), r)
+    for (const r of this.rows.values()) {
+      if (!r.written) continue
+      if (r.value === null) w.tryDelete(r.key as Uint8Array)
+      else w.tryPut(r.key as Uint8Array, r.value)
     }
     await this.views.flushWrite(w)
     this.rows.clear()

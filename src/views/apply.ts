@@ -53,6 +53,29 @@ export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRe
   }
 }
 
+/**
+ * The keys of `reads` (readsOf) a chunk prefetches first: all but a reaction's reactor row, which
+ * reactorReadOf reads or infers once the count rows are known.
+ */
+export function firstReadsOf (rec: MessageRecord, reads: Uint8Array[]): Uint8Array[] {
+  return rec.type === 'reaction' ? reads.slice(1) : reads
+}
+
+/**
+ * After the first reads, before any record of the chunk is applied: a reaction's reactor row is
+ * absent when its author has taken no reaction back (`removed`: their reactionRemover row) and
+ * no one's reaction with this emoji on this post is on (no count row), since a row of theirs
+ * would be on and counted. Then it is noted absent in `txn` and null returned; else its key, to read.
+ */
+export function reactorReadOf (txn: ViewTxn, rec: MessageRecord, reads: Uint8Array[], removed: boolean): Uint8Array | null {
+  if (rec.type !== 'reaction') return null
+  if (!removed && txn.peek(reads[1]) === null) {
+    txn.assumeAbsent(reads[0])
+    return null
+  }
+  return reads[0]
+}
+
 /** Keys a record reads once its author is known to have deleted something (see `keys.deleter`). */
 export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   return rec.type === 'post' ? [keys.deletion(at.author, at.ref)] : []
@@ -102,6 +125,8 @@ function applyReaction (txn: ViewTxn, rec: ReactionRecord, at: Applied, reads: U
   const summaryRaw = txn.peek(sk)
   // After a prefetch of the three keys the batch holds each (read, written or deleted): this runs once more at most.
   if (prevRaw === undefined || countRaw === undefined || summaryRaw === undefined) return txn.prefetch(reads).then(() => applyReaction(txn, rec, at, reads))
+  // Whether it wins or not: the marker is then the same whatever order feeds arrive in.
+  if (rec.remove) txn.put(keys.reactionRemover(at.author), EMPTY)
   const stamp: Stamp = { ts: at.ts, ref: at.ref }
   const prev = prevRaw === null ? null : decode(reactor, prevRaw)
   if (prev !== null && compareStamps(prev.stamp, stamp) >= 0) return null

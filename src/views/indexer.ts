@@ -11,7 +11,7 @@ import { ShoalError } from '../errors.js'
 import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
-import { applyMessage, deleterReadsOf, readsOf, type Applied, type ContactChange } from './apply.js'
+import { applyMessage, deleterReadsOf, firstReadsOf, reactorReadOf, readsOf, type Applied, type ContactChange } from './apply.js'
 import { setHome } from './home.js'
 import { readBlocks } from './read-blocks.js'
 import { TAG, key, keys, u64 } from './keys.js'
@@ -370,13 +370,26 @@ export class Indexer extends ReadyResource {
     const homeKey = posts && !mine ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
     if (posts && author !== null) reads.push(keys.deleter(author))
+    const reactions = author !== null && pending.some((p) => p.rec.type === 'reaction')
+    const removerKey = reactions && author !== null ? keys.reactionRemover(author) : null
+    if (removerKey !== null) reads.push(removerKey)
     let prev: Pending | null = null
     for (const p of pending) {
       p.reads = readsOf(p.rec, p.at, prev)
-      for (const k of p.reads) reads.push(k)
+      for (const k of firstReadsOf(p.rec, p.reads)) reads.push(k)
       prev = p
     }
     await txn.prefetch(reads)
+    // Reactor rows: read only where one may exist (most reactions are someone's first of their kind).
+    if (removerKey !== null) {
+      const removed = txn.peek(removerKey) !== null
+      const more: Uint8Array[] = []
+      for (const p of pending) {
+        const k = reactorReadOf(txn, p.rec, p.reads, removed)
+        if (k !== null) more.push(k)
+      }
+      await txn.prefetch(more)
+    }
     // Most authors never delete: then their posts need no lookup of a deletion marker each.
     if (posts && await txn.get(keys.deleter(author)) !== null) {
       const more: Uint8Array[] = []

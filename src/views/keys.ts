@@ -153,6 +153,11 @@ export const keys = {
   thread: (root: MessageRef, ts: number, ref: MessageRef) => threadKey(root, ts, ref),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),
   reactor: (reactor: Uint8Array, target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactor, reactor, target, emojiBytes(emoji)),
+  /**
+   * Whether `reactor` has taken a reaction back (a remove record of theirs was indexed): if not,
+   * every reactor row of theirs is on, so one is absent wherever its count row is (no read).
+   */
+  reactionRemover: (reactor: Uint8Array) => key(TAG.reactor, reactor),
   /** One row per (post, emoji): the number of identities whose reaction is on. */
   reactionCount: (target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactionCount, null, target, emojiBytes(emoji)),
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */

@@ -336,6 +336,12 @@ export class ViewTxn {
     }
   }
 
+  /** Records that the committed row `key` is absent, known without a read (by an invariant of the caller's rows). */
+  assumeAbsent (key: Uint8Array): void {
+    const h = this.slot(key)
+    if (!this.rows.has(h)) this.rows.set(h, ABSENT)
+  }
+
   /** A row's value when this batch knows it (written, or read before): no native call; else undefined. */
   peek (key: Uint8Array): Uint8Array | null | undefined {
     const r = this.rows.get(this.slot(key))

@@ -320,6 +320,7 @@ export class Indexer extends ReadyResource {
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
       if (block === null) break
+      blocks[i] = null // decoded: not kept (with the records below) through the chunk's collections
       const seq = start + i
       if (seq === 0) {
         identity = headerIdentity(block, f.key)
@@ -380,6 +381,7 @@ export class Indexer extends ReadyResource {
       prev = p
     }
     await txn.prefetch(reads)
+    reads.length = 0
     // Reactor rows: read only where one may exist (most reactions are someone's first of their kind).
     if (removerKey !== null) {
       const removed = txn.peek(removerKey) !== null
@@ -404,7 +406,12 @@ export class Indexer extends ReadyResource {
     let purged = 0
     let homeDeleted = 0
     const purgedNow = new Set<string>()
-    for (const p of pending) {
+    // What a chunk holds until its commit is copied by each young collection meanwhile: a record
+    // applied is let go (its rows are in the batch).
+    const applied = pending as Array<Pending | null>
+    for (let i = 0; i < applied.length; i++) {
+      const p = applied[i] as Pending
+      applied[i] = null
       const applying = applyMessage(txn, p.rec, p.at, p.reads)
       const change = applying === null ? null : await applying
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true

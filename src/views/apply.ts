@@ -9,7 +9,7 @@ import type { IdentityKey, MessageRef } from '../ids.js'
 import type { AboutRecord, ContactRecord, DeleteRecord, EditRecord, MessageRecord, PostRecord, ReactionRecord } from '../feeds/schema.js'
 import { keys } from './keys.js'
 import {
-  SUMMARY_KINDS, compareStamps, summaryOverflowed, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost, summaryOverflowed,
   type Stamp, type StoredAbout, type StoredContact
 } from './records.js'
 import type { ViewTxn } from './view-db.js'

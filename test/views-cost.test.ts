@@ -1,10 +1,16 @@
 import test from 'brittle'
+import b4a from 'b4a'
+import Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import { createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { createHeader } from '../src/feeds/header.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
-import { encodeRecord, type FeedRecord } from '../src/feeds/schema.js'
-import type { FeedKey, MessageRef } from '../src/ids.js'
+import { encodeRecord, type FeedRecord, type ReactionRecord } from '../src/feeds/schema.js'
+import type { FeedKey, IdentityKey, MessageRef } from '../src/ids.js'
+import { Indexer } from '../src/views/indexer.js'
+import { keys } from '../src/views/keys.js'
+import { count, decode } from '../src/views/records.js'
+import { ViewDb } from '../src/views/view-db.js'
 
 const PROTO_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', '__defineGetter__']
 
@@ -137,4 +143,40 @@ test('views – an edit stays shown as reactions come and go (its mark on the su
   t.alike((await shown())[1].slice(0, 2), ['edited twice', true], 'an edit past 32 kinds shows')
   await a.reindex()
   t.alike((await shown()).map((i) => i.slice(0, 2)), [['second', false], ['edited twice', true]], 'a rebuild agrees')
+})
+
+// An identity's reactor row is read only when it may exist: when they have taken a reaction back
+// somewhere, or someone's reaction of that kind is on. A remove from one device (newer) must beat
+// an add from another (older) whichever is indexed first, and a second add never counts twice.
+test('views – a reaction taken back on one device beats an older add on another, in either order; adds count once', async (t) => {
+  const identity = keyPairFromSeed(createSeed())
+  const me = keyPairFromSeed(createSeed()).publicKey
+  const now = Date.now() - 3_600_000
+  const target: MessageRef = { feed: b4a.alloc(32, 7) as FeedKey, seq: 1 }
+  const store = new Corestore(await t.tmp())
+  t.teardown(() => store.close())
+  async function feed (name: string, recs: Array<Omit<ReactionRecord, 'type' | 'target'>>): Promise<Hypercore> {
+    const core = store.get({ name })
+    await core.ready()
+    const key = core.key as FeedKey
+    await core.append([createHeader(identity, key, name, now), ...recs.map((r) => ({ type: 'reaction' as const, target, ...r }))].map(encodeRecord))
+    return core
+  }
+  const adds = await feed('adds', [{ timestamp: now + 2, emoji: '👍', remove: false }, { timestamp: now + 4, emoji: '👋', remove: false }, { timestamp: now + 5, emoji: '👋', remove: false }])
+  const removes = await feed('removes', [{ timestamp: now + 3, emoji: '👍', remove: true }])
+  const again = await feed('again', [{ timestamp: now + 6, emoji: '👋', remove: false }])
+  for (const order of [[removes, adds, again], [adds, again, removes], [again, adds, removes]]) {
+    const db = new ViewDb(await t.tmp())
+    await db.ready()
+    const indexer = new Indexer(db, { me: me as IdentityKey })
+    for (const core of order) {
+      await indexer.add(core)
+      await indexer.waitFor(core.key as Uint8Array, core.length)
+    }
+    const [thumbs, wave] = await db.getMany([keys.reactionCount(target, '👍'), keys.reactionCount(target, '👋')])
+    t.is(thumbs, null, `👍 taken back (order ${order.map((c) => c === adds ? 'adds' : c === removes ? 'removes' : 'again').join(', ')})`)
+    t.is(wave === null ? 0 : decode(count, wave), 1, '👋 counted once')
+    await indexer.close()
+    await db.close()
+  }
 })

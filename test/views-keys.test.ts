@@ -2,6 +2,8 @@ import test from 'brittle'
 import b4a from 'b4a'
 import { refBytes, type FeedKey, type MessageRef } from '../src/ids.js'
 import { TAG, key, keys, u64 } from '../src/views/keys.js'
+import { decode, encode, storedPost, type StoredPost } from '../src/views/records.js'
+import { ViewDb } from '../src/views/view-db.js'
 
 // The one-buffer key builders must write exactly the bytes of the part-by-part layout (the
 // on-disk format), whatever the numbers: 0, 2^32 boundaries, the largest safe integer.
@@ -23,6 +25,8 @@ test('views keys – one-buffer builders write the documented layout byte for by
       [keys.reactor(who, ref, '👍'), key(TAG.reactor, who, refBytes(ref), b4a.from('👍'))],
       [keys.reactionCount(ref, '🎉'), key(TAG.reactionCount, refBytes(ref), b4a.from('🎉'))],
       [keys.reactionRanks(ref), key(TAG.reactionRank, refBytes(ref))],
+      [keys.reactionRank(ref, n, '🎉'), key(TAG.reactionRank, refBytes(ref), u64(n), b4a.from('🎉'))],
+      [keys.reactionRankOf(keys.reactionCount(ref, 'r1'), n), key(TAG.reactionRank, refBytes(ref), u64(n), b4a.from('r1'))],
       [keys.reactionSummary(ref), key(TAG.reactionCount, refBytes(ref))],
       [keys.edit(who, ref), key(TAG.edit, who, refBytes(ref))],
       [keys.deletion(who, ref), key(TAG.deletion, who, refBytes(ref))]
@@ -32,3 +36,56 @@ test('views keys – one-buffer builders write the documented layout byte for by
   t.is(mismatches, 0)
   t.alike(keys.home(1, { feed, seq: 2 }).subarray(0, 9), b4a.from([TAG.home, 0, 0, 0, 0, 0, 0, 0, 1]), 'tag, then the time big-endian')
 })
+
+test('views records – a stored post decodes to what was encoded, whichever optional fields it has; a parent that is the root is written once', (t) => {
+  const author = b4a.alloc(32, 0x11) as StoredPost['author']
+  const root: MessageRef = { feed: b4a.alloc(32, 0x22) as FeedKey, seq: 7 }
+  const sameAsRoot: MessageRef = { feed: b4a.alloc(32, 0x22) as FeedKey, seq: 7 }
+  const otherSeq: MessageRef = { feed: b4a.alloc(32, 0x22) as FeedKey, seq: 8 }
+  const otherFeed: MessageRef = { feed: b4a.alloc(32, 0x23) as FeedKey, seq: 7 }
+  const mentions = [b4a.alloc(32, 0x33), b4a.alloc(32, 0x44)] as StoredPost['mentions']
+  let wrong = 0
+  for (const r of [null, root]) {
+    for (const parent of [null, sameAsRoot, otherSeq, otherFeed]) {
+      for (const cw of [null, '', 'spoilers']) {
+        for (const m of [[], mentions]) {
+          const post: StoredPost = { author, timestamp: 2 ** 40 + 3, text: 'héllo', root: r, parent, cw, mentions: m }
+          if (!isSame(decode(storedPost, encode(storedPost, post)), post)) wrong++
+        }
+      }
+    }
+  }
+  t.is(wrong, 0)
+  const reply = (parent: MessageRef): number => encode(storedPost, { author, timestamp: 1, text: 'x', root, parent, cw: null, mentions: [] }).byteLength
+  t.is(reply(otherSeq) - reply(sameAsRoot), 33, 'a reply to the root holds its ref once')
+})
+
+test('views txn – index rows: a later del() and a later delPrefix() win over them, a put after a delPrefix stays', async (t) => {
+  const db = new ViewDb(await t.tmp())
+  await db.ready()
+  t.teardown(() => db.close())
+  const feed = b4a.alloc(32, 0xab) as FeedKey
+  const who = b4a.alloc(32, 0x5c)
+  const k = (seq: number): Uint8Array => keys.byAuthor(who, 100, { feed, seq })
+  const v = b4a.from('v')
+  const txn = db.txn()
+  txn.putIndex(k(1), v)
+  txn.putIndex(k(2), v)
+  txn.del(k(1))
+  txn.putIndex(k(3), v)
+  txn.delPrefix(key(TAG.byAuthor, who))
+  txn.putIndex(k(4), v)
+  txn.put(k(5), v)
+  t.is(txn.peek(k(5)), v, 'a put() row is read back')
+  t.is(txn.deletes(k(1)), true)
+  await txn.commit()
+  const rows: number[] = []
+  for await (const e of db.scanPrefix(key(TAG.byAuthor, who))) rows.push(Number(e.key[e.key.byteLength - 1]))
+  t.alike(rows, [4, 5])
+})
+
+function isSame (a: StoredPost, b: StoredPost): boolean {
+  const ref = (x: MessageRef | null, y: MessageRef | null): boolean => x === null ? y === null : y !== null && x.seq === y.seq && b4a.equals(x.feed, y.feed)
+  return b4a.equals(a.author, b.author) && a.timestamp === b.timestamp && a.text === b.text && ref(a.root, b.root) && ref(a.parent, b.parent) &&
+    a.cw === b.cw && a.mentions.length === b.mentions.length && a.mentions.every((m, i) => b4a.equals(m, b.mentions[i]))
+}

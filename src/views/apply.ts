@@ -9,12 +9,13 @@ import type { IdentityKey, MessageRef } from '../ids.js'
 import type { AboutRecord, ContactRecord, DeleteRecord, EditRecord, MessageRecord, PostRecord, ReactionRecord } from '../feeds/schema.js'
 import { keys } from './keys.js'
 import {
-  SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost, summaryOverflowed,
   type Stamp, type StoredAbout, type StoredContact
 } from './records.js'
 import type { ViewTxn } from './view-db.js'
 
 const EMPTY = b4a.alloc(0)
+const NO_READS: Uint8Array[] = []
 
 export interface Applied {
   author: IdentityKey
@@ -32,11 +33,19 @@ export interface Applied {
  */
 export interface ContactChange { target: IdentityKey, blocking: boolean, blockChanged: boolean, home: boolean, homeChanged: boolean }
 
-/** Keys a record will read, so a chunk can prefetch them in one native call. */
-export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
+/**
+ * Keys a record will read, so a chunk can prefetch them in one native call; applyMessage takes
+ * the same list back, so each key is made once (a reaction: reactor, count, summary).
+ */
+export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRecord, reads: Uint8Array[] } | null = null): Uint8Array[] {
   switch (rec.type) {
-    case 'post': return [] // its author's deleter marker: the indexer reads it once per chunk (one author)
-    case 'reaction': return [keys.reactor(at.author, rec.target, rec.emoji), keys.reactionCount(rec.target, rec.emoji), keys.reactionSummary(rec.target)]
+    case 'post': return NO_READS // its author's deleter marker: the indexer reads it once per chunk (one author)
+    case 'reaction': {
+      const emoji = b4a.from(rec.emoji)
+      // Reactions in a row on one post share its summary key (`prev`: the record before, with its reads).
+      const summary = prev !== null && prev.rec.type === 'reaction' && sameRef(prev.rec.target, rec.target) ? prev.reads[2] : keys.reactionSummary(rec.target)
+      return [keys.reactor(at.author, rec.target, emoji), keys.reactionCount(rec.target, emoji), summary]
+    }
     case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
     case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target), keys.reactionSummary(rec.target)]
@@ -44,16 +53,47 @@ export function readsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   }
 }
 
+/**
+ * The keys of `reads` (readsOf) a chunk prefetches first: all but a reaction's reactor row, which
+ * reactorReadOf reads or infers once the count rows are known.
+ */
+export function firstReadsOf (rec: MessageRecord, reads: Uint8Array[]): Uint8Array[] {
+  return rec.type === 'reaction' ? reads.slice(1) : reads
+}
+
+/**
+ * After the first reads, before any record of the chunk is applied: a reaction's reactor row is
+ * absent when its author has taken no reaction back (`removed`: their reactionRemover row) and
+ * no one's reaction with this emoji on this post is on (no count row), since a row of theirs
+ * would be on and counted. Then it is noted absent in `txn` and null returned; else its key, to read.
+ */
+export function reactorReadOf (txn: ViewTxn, rec: MessageRecord, reads: Uint8Array[], removed: boolean): Uint8Array | null {
+  if (rec.type !== 'reaction') return null
+  if (!removed && txn.peek(reads[1]) === null) {
+    txn.assumeAbsent(reads[0])
+    return null
+  }
+  return reads[0]
+}
+
 /** Keys a record reads once its author is known to have deleted something (see `keys.deleter`). */
 export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
   return rec.type === 'post' ? [keys.deletion(at.author, at.ref)] : []
 }
 
-/** Applies one record; returns what changed in its author's blocks and follows, if anything. */
-export async function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied): Promise<ContactChange | null> {
+/**
+ * Applies one record (`reads`: its readsOf list); returns what changed in its author's blocks and
+ * follows, if anything. A reaction whose rows this batch already holds (prefetched) is applied at
+ * once, with no promise: null then.
+ */
+export function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied, reads = readsOf(rec, at)): Promise<ContactChange | null> | null {
+  if (rec.type === 'reaction') return applyReaction(txn, rec, at, reads)
+  return applyOther(txn, rec, at)
+}
+
+async function applyOther (txn: ViewTxn, rec: Exclude<MessageRecord, ReactionRecord>, at: Applied): Promise<ContactChange | null> {
   switch (rec.type) {
     case 'post': await applyPost(txn, rec, at); return null
-    case 'reaction': await applyReaction(txn, rec, at); return null
     case 'follow': case 'unfollow': case 'block': case 'unblock': return applyContact(txn, rec, at)
     case 'about': await applyAbout(txn, rec, at); return null
     case 'edit': await applyEdit(txn, rec, at); return null
@@ -66,47 +106,63 @@ async function applyPost (txn: ViewTxn, rec: PostRecord, { author, ref, ts, home
   // The home, author and thread rows hold the post too (a message row never changes once written:
   // edits and reactions live in rows of their own), so a page reads its posts in its scan.
   const post = encode(storedPost, { author, timestamp: ts, text: rec.text, root: rec.root, parent: rec.parent, cw: rec.cw, mentions: rec.mentions })
+  // Only the message row is read back in a chunk (a deletion of it); the others are index rows.
   txn.put(keys.message(ref), post)
-  if (home) txn.put(keys.home(ts, ref), post)
-  txn.put(keys.byAuthor(author, ts, ref), post)
-  if (rec.root !== null) txn.put(keys.thread(rec.root, ts, ref), post)
-  for (const m of uniqueKeys(rec.mentions)) txn.put(keys.mention(m, ts, ref), author)
+  if (home) txn.putIndex(keys.home(ts, ref), post)
+  txn.putIndex(keys.byAuthor(author, ts, ref), post)
+  if (rec.root !== null) txn.putIndex(keys.thread(rec.root, ts, ref), post)
+  for (const m of uniqueKeys(rec.mentions)) txn.putIndex(keys.mention(m, ts, ref), author)
 }
 
-async function applyReaction (txn: ViewTxn, rec: ReactionRecord, { author, ref, ts }: Applied): Promise<void> {
-  const stamp: Stamp = { ts, ref }
-  const k = keys.reactor(author, rec.target, rec.emoji)
-  const prevRaw = await txn.get(k)
+/**
+ * `reads`: the reactor, count and summary keys (readsOf). Synchronous when the batch holds the
+ * three rows (the indexer prefetches them for the chunk); otherwise reads them first.
+ */
+function applyReaction (txn: ViewTxn, rec: ReactionRecord, at: Applied, reads: Uint8Array[]): Promise<null> | null {
+  const [k, ck, sk] = reads
+  const prevRaw = txn.peek(k)
+  const countRaw = txn.peek(ck)
+  const summaryRaw = txn.peek(sk)
+  // After a prefetch of the three keys the batch holds each (read, written or deleted): this runs once more at most.
+  if (prevRaw === undefined || countRaw === undefined || summaryRaw === undefined) return txn.prefetch(reads).then(() => applyReaction(txn, rec, at, reads))
+  // Whether it wins or not: the marker is then the same whatever order feeds arrive in.
+  if (rec.remove) txn.put(keys.reactionRemover(at.author), EMPTY)
+  const stamp: Stamp = { ts: at.ts, ref: at.ref }
   const prev = prevRaw === null ? null : decode(reactor, prevRaw)
-  if (prev !== null && compareStamps(prev.stamp, stamp) >= 0) return
+  if (prev !== null && compareStamps(prev.stamp, stamp) >= 0) return null
   const wasOn = prev?.on ?? false
   const on = !rec.remove
   txn.put(k, encode(reactor, { on, stamp }))
-  if (wasOn !== on) await addToCount(txn, rec.target, rec.emoji, on ? 1 : -1)
+  if (wasOn !== on) changeCount(txn, ck, countRaw, sk, summaryRaw, rec.emoji, on ? 1 : -1)
+  return null
 }
 
 /** Adds `delta` to the count of one emoji on one post; a count of 0 is no row. */
 export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: string, delta: number): Promise<void> {
   const ck = keys.reactionCount(target, emoji)
-  const raw = await txn.get(ck)
-  const old = raw === null ? 0 : decode(count, raw)
+  const sk = keys.reactionSummary(target)
+  changeCount(txn, ck, await txn.get(ck), sk, await txn.get(sk), emoji, delta)
+}
+
+/** addToCount with the count row (`ck`, `countRaw`) and the summary row (`sk`, `summaryRaw`) read. */
+function changeCount (txn: ViewTxn, ck: Uint8Array, countRaw: Uint8Array | null, sk: Uint8Array, summaryRaw: Uint8Array | null, emoji: string, delta: number): void {
+  const old = countRaw === null ? 0 : decode(count, countRaw)
   const n = old + delta
-  if (old > 0) txn.del(keys.reactionRank(target, old, emoji))
+  if (old > 0) txn.del(keys.reactionRankOf(ck, old))
   if (n > 0) {
     txn.put(ck, encode(count, n))
-    txn.put(keys.reactionRank(target, n, emoji), EMPTY)
+    txn.put(keys.reactionRankOf(ck, n), EMPTY)
   } else {
     txn.del(ck)
   }
-  await updateSummary(txn, target, emoji, n)
+  updateSummary(txn, sk, summaryRaw, emoji, n)
 }
 
-/** Keeps a post's summary row in step with one count change (bounded work: SUMMARY_KINDS entries). */
-async function updateSummary (txn: ViewTxn, target: MessageRef, emoji: string, n: number): Promise<void> {
-  const sk = keys.reactionSummary(target)
-  const raw = await txn.get(sk)
+/** Keeps a post's summary row (`sk`, now `raw`) in step with one count change (bounded work: SUMMARY_KINDS entries). */
+function updateSummary (txn: ViewTxn, sk: Uint8Array, raw: Uint8Array | null, emoji: string, n: number): void {
+  if (raw !== null && summaryOverflowed(raw)) return // more kinds than a summary holds: the ranked rows answer
   const { entries, edits } = raw === null ? { entries: [], edits: false } : decode(reactionSummary, raw)
-  if (entries === null) return // more kinds than a summary holds: the ranked rows answer
+  if (entries === null) return
   const rest = entries.filter(([e]) => e !== emoji)
   if (n > 0) rest.push([emoji, n])
   if (rest.length === 0 && !edits) txn.del(sk)
@@ -185,6 +241,10 @@ export function unindexPost (txn: ViewTxn, ref: MessageRef, author: IdentityKey,
   txn.del(keys.byAuthor(author, ts, ref))
   if (root !== null) txn.del(keys.thread(root, ts, ref))
   for (const m of uniqueKeys(mentions)) txn.del(keys.mention(m, ts, ref))
+}
+
+function sameRef (a: MessageRef, b: MessageRef): boolean {
+  return a.seq === b.seq && b4a.equals(a.feed, b.feed)
 }
 
 function uniqueKeys (list: Uint8Array[]): Uint8Array[] {

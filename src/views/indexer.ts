@@ -11,7 +11,7 @@ import { ShoalError } from '../errors.js'
 import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
-import { applyMessage, deleterReadsOf, readsOf, type Applied, type ContactChange } from './apply.js'
+import { applyMessage, deleterReadsOf, firstReadsOf, reactorReadOf, readsOf, type Applied, type ContactChange } from './apply.js'
 import { setHome } from './home.js'
 import { readBlocks } from './read-blocks.js'
 import { TAG, key, keys, u64 } from './keys.js'
@@ -45,7 +45,8 @@ interface TrackedFeed {
   onData: () => void
 }
 
-interface Pending { rec: MessageRecord, at: Applied }
+/** A record to apply, with the keys it reads (readsOf). */
+interface Pending { rec: MessageRecord, at: Applied, reads: Uint8Array[] }
 
 export interface IndexTotals { messages: number, malformed: number, unknown: number }
 
@@ -324,6 +325,7 @@ export class Indexer extends ReadyResource {
     for (let i = 0; i < blocks.length; i++) {
       const block = blocks[i]
       if (block === null) break
+      blocks[i] = null // decoded: not kept (with the records below) through the chunk's collections
       const seq = start + i
       if (seq === 0) {
         identity = headerIdentity(block, f.key)
@@ -356,7 +358,7 @@ export class Indexer extends ReadyResource {
         continue // not a view message: the DM service counts what it opens
       }
       const ref: MessageRef = { feed: f.key, seq }
-      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false } })
+      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false }, reads: [] })
       ck.messages++
     }
 
@@ -374,8 +376,27 @@ export class Indexer extends ReadyResource {
     const homeKey = posts && !mine ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
     if (posts && author !== null) reads.push(keys.deleter(author))
-    for (const p of pending) for (const k of readsOf(p.rec, p.at)) reads.push(k)
+    const reactions = author !== null && pending.some((p) => p.rec.type === 'reaction')
+    const removerKey = reactions && author !== null ? keys.reactionRemover(author) : null
+    if (removerKey !== null) reads.push(removerKey)
+    let prev: Pending | null = null
+    for (const p of pending) {
+      p.reads = readsOf(p.rec, p.at, prev)
+      for (const k of firstReadsOf(p.rec, p.reads)) reads.push(k)
+      prev = p
+    }
     await txn.prefetch(reads)
+    reads.length = 0
+    // Reactor rows: read only where one may exist (most reactions are someone's first of their kind).
+    if (removerKey !== null) {
+      const removed = txn.peek(removerKey) !== null
+      const more: Uint8Array[] = []
+      for (const p of pending) {
+        const k = reactorReadOf(txn, p.rec, p.reads, removed)
+        if (k !== null) more.push(k)
+      }
+      await txn.prefetch(more)
+    }
     // Most authors never delete: then their posts need no lookup of a deletion marker each.
     if (posts && await txn.get(keys.deleter(author)) !== null) {
       const more: Uint8Array[] = []
@@ -390,8 +411,14 @@ export class Indexer extends ReadyResource {
     let purged = 0
     let homeDeleted = 0
     const purgedNow = new Set<string>()
-    for (const p of pending) {
-      const change = await applyMessage(txn, p.rec, p.at)
+    // What a chunk holds until its commit is copied by each young collection meanwhile: a record
+    // applied is let go (its rows are in the batch).
+    const applied = pending as Array<Pending | null>
+    for (let i = 0; i < applied.length; i++) {
+      const p = applied[i] as Pending
+      applied[i] = null
+      const applying = applyMessage(txn, p.rec, p.at, p.reads)
+      const change = applying === null ? null : await applying
       if (CONTACT_TYPES.has(p.rec.type)) contacts = true
       else if (p.rec.type === 'about') profiles = true
       if (change === null || !mine) continue

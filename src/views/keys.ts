@@ -84,6 +84,16 @@ function timedKey (tag: number, prefix: Uint8Array | null, ts: number, ref: Mess
   return out
 }
 
+/** `thread | root | u64(ts) | ref` in one buffer (timedKey with the root written in place). */
+function threadKey (root: MessageRef, ts: number, ref: MessageRef): Uint8Array {
+  const out = b4a.allocUnsafe(1 + REF + 8 + REF)
+  out[0] = TAG.thread
+  const o = putRef(out, 1, root)
+  writeUint64BE(out, o, ts)
+  putRef(out, o + 8, ref)
+  return out
+}
+
 /** `tag | prefix? | ref | suffix?` in one buffer. */
 function refKey (tag: number, prefix: Uint8Array | null, ref: MessageRef, suffix: Uint8Array | null = null): Uint8Array {
   const p = prefix === null ? 0 : prefix.byteLength
@@ -93,6 +103,21 @@ function refKey (tag: number, prefix: Uint8Array | null, ref: MessageRef, suffix
   const o = putRef(out, 1 + p, ref)
   if (suffix !== null) out.set(suffix, o)
   return out
+}
+
+/** `reactionRank | target | u64(n) | emoji` in one buffer, from `reactionCount | target | emoji`. */
+function rankKey (countKey: Uint8Array, n: number): Uint8Array {
+  const out = b4a.allocUnsafe(countKey.byteLength + 8)
+  out[0] = TAG.reactionRank
+  // Byte by byte: no view of countKey is made (a typed array each), and the parts are short.
+  for (let i = 1; i < 1 + REF; i++) out[i] = countKey[i]
+  writeUint64BE(out, 1 + REF, n)
+  for (let i = 1 + REF; i < countKey.byteLength; i++) out[i + 8] = countKey[i]
+  return out
+}
+
+function emojiBytes (emoji: string | Uint8Array): Uint8Array {
+  return typeof emoji === 'string' ? b4a.from(emoji) : emoji
 }
 
 /** The smallest key greater than every key that starts with `prefix`. */
@@ -127,13 +152,20 @@ export const keys = {
   /** The local identity's home timeline: posts by me and by whom I follow (and do not block). */
   home: (ts: number, ref: MessageRef) => timedKey(TAG.home, null, ts, ref),
   byAuthor: (author: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.byAuthor, author, ts, ref),
-  thread: (root: MessageRef, ts: number, ref: MessageRef) => timedKey(TAG.thread, refBytes(root), ts, ref),
+  thread: (root: MessageRef, ts: number, ref: MessageRef) => threadKey(root, ts, ref),
   mention: (who: Uint8Array, ts: number, ref: MessageRef) => timedKey(TAG.mention, who, ts, ref),
-  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string) => refKey(TAG.reactor, reactor, target, b4a.from(emoji)),
+  reactor: (reactor: Uint8Array, target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactor, reactor, target, emojiBytes(emoji)),
+  /**
+   * Whether `reactor` has taken a reaction back (a remove record of theirs was indexed): if not,
+   * every reactor row of theirs is on, so one is absent wherever its count row is (no read).
+   */
+  reactionRemover: (reactor: Uint8Array) => key(TAG.reactor, reactor),
   /** One row per (post, emoji): the number of identities whose reaction is on. */
-  reactionCount: (target: MessageRef, emoji: string) => refKey(TAG.reactionCount, null, target, b4a.from(emoji)),
+  reactionCount: (target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactionCount, null, target, emojiBytes(emoji)),
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
-  reactionRank: (target: MessageRef, n: number, emoji: string) => key(TAG.reactionRank, refBytes(target), u64(n), b4a.from(emoji)),
+  reactionRank: (target: MessageRef, n: number, emoji: string) => rankKey(keys.reactionCount(target, emoji), n),
+  /** The reactionRank key of count `n` for the (post, emoji) whose reactionCount key is `countKey`. */
+  reactionRankOf: (countKey: Uint8Array, n: number) => rankKey(countKey, n),
   reactionRanks: (target: MessageRef) => refKey(TAG.reactionRank, null, target),
   /** A post's reactions in one row (an emoji is never empty, so this is no reactionCount key). */
   reactionSummary: (target: MessageRef) => refKey(TAG.reactionCount, null, target),

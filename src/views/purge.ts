@@ -46,6 +46,7 @@ export async function purgeIdentity (txn: ViewTxn, who: IdentityKey, feeds: Uint
 
   for await (const { key: k, value } of txn.scanCommitted(key(TAG.reactor, who))) {
     found++
+    if (k.byteLength === 1 + IDENTITY_BYTES) continue // their reactionRemover marker, not a reaction
     if (!decode(reactor, value).on) continue
     const target = refFromBytes(k, 1 + IDENTITY_BYTES)
     const emoji = b4a.toString(k.subarray(1 + IDENTITY_BYTES + REF_BYTES))

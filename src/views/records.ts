@@ -36,7 +36,6 @@ function opt<T> (enc: c.Encoder<T>): c.Encoder<T | null> {
 
 // Made once: an encoder made per call was garbage per row (a good part of what decoding a page of
 // posts allocated, and about 2 KB per post indexed).
-const optRef = opt(refEncoding)
 const optString = opt(c.string)
 const optFixed32 = opt(c.fixed32)
 const optStamp = opt(stamp)
@@ -53,27 +52,55 @@ export interface StoredPost {
   mentions: IdentityKey[]
 }
 
+/** storedPost's flags: which optional fields follow, and a parent that is the root (written once). */
+const POST_ROOT = 1
+const POST_PARENT = 2
+const POST_PARENT_IS_ROOT = 4
+const POST_CW = 8
+
+function postFlags (v: StoredPost): number {
+  let f = 0
+  if (v.root !== null) f |= POST_ROOT
+  if (v.parent !== null) f |= v.root !== null && sameRef(v.parent, v.root) ? POST_PARENT_IS_ROOT : POST_PARENT
+  if (v.cw !== null) f |= POST_CW
+  return f
+}
+
+function sameRef (a: MessageRef, b: MessageRef): boolean {
+  return a.seq === b.seq && b4a.equals(a.feed, b.feed)
+}
+
+/**
+ * author, timestamp, text, flags, then the root, the parent (unless it is the root: a reply to
+ * the thread's first post, the most common one, holds its ref once) and the content warning when
+ * present, then the mentions. Covering rows copy this value, so every byte here is paid three times.
+ */
 export const storedPost: c.Encoder<StoredPost> = {
   preencode (s, v) {
-    c.fixed32.preencode(s, v.author); c.uint.preencode(s, v.timestamp); c.string.preencode(s, v.text)
-    optRef.preencode(s, v.root); optRef.preencode(s, v.parent); optString.preencode(s, v.cw)
+    const f = postFlags(v)
+    c.fixed32.preencode(s, v.author); c.uint.preencode(s, v.timestamp); c.string.preencode(s, v.text); c.uint.preencode(s, f)
+    if ((f & POST_ROOT) !== 0) refEncoding.preencode(s, v.root as MessageRef)
+    if ((f & POST_PARENT) !== 0) refEncoding.preencode(s, v.parent as MessageRef)
+    if ((f & POST_CW) !== 0) c.string.preencode(s, v.cw as string)
     fixed32Array.preencode(s, v.mentions)
   },
   encode (s, v) {
-    c.fixed32.encode(s, v.author); c.uint.encode(s, v.timestamp); c.string.encode(s, v.text)
-    optRef.encode(s, v.root); optRef.encode(s, v.parent); optString.encode(s, v.cw)
+    const f = postFlags(v)
+    c.fixed32.encode(s, v.author); c.uint.encode(s, v.timestamp); c.string.encode(s, v.text); c.uint.encode(s, f)
+    if ((f & POST_ROOT) !== 0) refEncoding.encode(s, v.root as MessageRef)
+    if ((f & POST_PARENT) !== 0) refEncoding.encode(s, v.parent as MessageRef)
+    if ((f & POST_CW) !== 0) c.string.encode(s, v.cw as string)
     fixed32Array.encode(s, v.mentions)
   },
   decode (s) {
-    return {
-      author: c.fixed32.decode(s) as IdentityKey,
-      timestamp: c.uint.decode(s),
-      text: c.string.decode(s),
-      root: optRef.decode(s),
-      parent: optRef.decode(s),
-      cw: optString.decode(s),
-      mentions: fixed32Array.decode(s) as IdentityKey[]
-    }
+    const author = c.fixed32.decode(s) as IdentityKey
+    const timestamp = c.uint.decode(s)
+    const text = c.string.decode(s)
+    const f = c.uint.decode(s)
+    const root = (f & POST_ROOT) !== 0 ? refEncoding.decode(s) : null
+    const parent = (f & POST_PARENT) !== 0 ? refEncoding.decode(s) : (f & POST_PARENT_IS_ROOT) !== 0 ? { feed: (root as MessageRef).feed, seq: (root as MessageRef).seq } : null
+    const cw = (f & POST_CW) !== 0 ? c.string.decode(s) : null
+    return { author, timestamp, text, root, parent, cw, mentions: fixed32Array.decode(s) as IdentityKey[] }
   }
 }
 
@@ -132,6 +159,11 @@ export const reactionSummary: c.Encoder<ReactionSummary> = {
   preencode (s, v) { optSummary.preencode(s, v.entries); c.bool.preencode(s, v.edits) },
   encode (s, v) { optSummary.encode(s, v.entries); c.bool.encode(s, v.edits) },
   decode (s) { return { entries: optSummary.decode(s), edits: s.start < s.end ? c.bool.decode(s) : false } }
+}
+
+/** Whether a stored summary row has overflowed (entries null), read without decoding it: its first byte is opt's flag. */
+export function summaryOverflowed (raw: Uint8Array): boolean {
+  return raw.byteLength > 0 && raw[0] === 0
 }
 
 export interface StoredEdit { text: string, stamp: Stamp }

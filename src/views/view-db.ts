@@ -124,11 +124,18 @@ export class ViewDb extends ReadyResource {
     const batch = this.rocks.read({ capacity: keys.length, autoDestroy: true })
     const all = keys.map((k) => batch.get(k))
     batch.tryFlush()
-    try {
-      return await Promise.all(all)
-    } catch (err) {
-      throw this.check(err)
+    // The batch settles its reads in order, in one pass: awaiting each in turn costs no closure
+    // per read (Promise.all's), which a chunk of reactions made a thousand of.
+    const out: Array<Uint8Array | null> = new Array(all.length)
+    for (let i = 0; i < all.length; i++) {
+      try {
+        out[i] = await all[i]
+      } catch (err) {
+        for (let j = i + 1; j < all.length; j++) all[j].catch(noop) // settled with the same failure: this throw reports it
+        throw this.check(err)
+      }
     }
+    return out
   }
 
   async * scan (range: ScanRange): AsyncGenerator<{ key: Uint8Array, value: Uint8Array }> {
@@ -238,6 +245,8 @@ function isCorruption (err: unknown): boolean {
   return /corrupt|checksum|bad (block|magic|table)|truncated|No such file|\.sst|MANIFEST|CURRENT/i.test(errorText(err))
 }
 
+function noop (): void {}
+
 /**
  * A key's slot in a batch's maps: its bytes as a latin1 string (one char per byte, so distinct keys
  * stay distinct), half the size of hex and cheaper to make; a chunk makes several per message.
@@ -247,60 +256,165 @@ function slot (key: Uint8Array): string {
 }
 
 /**
+ * A row this batch knows: what it read of the committed row (`written` false; `value` null when
+ * absent), or its last write (`value` null: deleted) with the key buffer to write it under.
+ */
+class Row {
+  constructor (public key: Uint8Array | null, public value: Uint8Array | null, public written: boolean) {}
+}
+
+/** Read and absent (shared: a write replaces it, never changes it). */
+const ABSENT = new Row(null, null, false)
+/** A prefetch in flight has claimed the slot, so a key given twice is read once (shared likewise). */
+const READING = new Row(null, null, false)
+
+/**
  * A read-your-writes batch: reads see this batch's pending writes, and all writes land in one
  * atomic RocksDB write on commit (so a view and its checkpoint never disagree after a crash).
+ *
+ * What a batch holds lives until its commit, so it is what the young-generation collector copies
+ * on every pass while a chunk is indexed: the batch keeps one map entry per row it reads or may
+ * read back, and index rows that nothing reads back (putIndex) in two plain arrays, without a
+ * slot each.
  */
 export class ViewTxn {
-  private readonly writes = new Map<string, Uint8Array | null>()
-  private readonly writeKeys = new Map<string, Uint8Array>()
-  private readonly cache = new Map<string, Uint8Array | null>()
+  /** What this batch knows of each row, by slot. */
+  private readonly rows = new Map<string, Row>()
+  /** Entries of `rows` that are writes. */
+  private writes = 0
+  /** Rows put with putIndex, in order. */
+  private indexKeys: Uint8Array[] = []
+  private indexValues: Uint8Array[] = []
   /** Key ranges deleted by this batch, [gte, lt); writes made after a range delete win. */
   private readonly ranges: Array<[Uint8Array, Uint8Array]> = []
 
+  /**
+   * The last few key buffers given and their slots: a handler reads its rows and then writes them
+   * with the same key buffers, and a chunk's records share some (a post's summary row). A key
+   * buffer is never changed once made.
+   */
+  private readonly recentKeys: Array<Uint8Array | null> = [null, null, null, null]
+  private readonly recentSlots = ['', '', '', '']
+  private recentNext = 0
+
   constructor (private readonly views: ViewDb, private readonly rocks: RocksDB) {}
+
+  private slot (key: Uint8Array): string {
+    const keys = this.recentKeys
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.recentSlots[i]
+    const h = slot(key)
+    const i = this.recentNext
+    keys[i] = key
+    this.recentSlots[i] = h
+    this.recentNext = (i + 1) & 3
+    return h
+  }
 
   /** Loads many keys at once so later get() calls resolve without a native round trip each. */
   async prefetch (keys: Uint8Array[]): Promise<void> {
-    const missing = new Map<string, Uint8Array>()
+    const want: Uint8Array[] = []
+    const slots: string[] = []
     for (const k of keys) {
-      const h = slot(k)
-      if (!this.cache.has(h) && !this.writes.has(h)) missing.set(h, k)
+      const h = this.slot(k)
+      if (this.rows.has(h)) continue
+      this.rows.set(h, READING)
+      want.push(k)
+      slots.push(h)
     }
-    const values = await this.views.getMany([...missing.values()])
-    let i = 0
-    for (const h of missing.keys()) this.cache.set(h, values[i++])
+    if (want.length === 0) return
+    let values: Array<Uint8Array | null>
+    try {
+      values = await this.views.getMany(want)
+    } catch (err) {
+      for (const h of slots) if (this.rows.get(h) === READING) this.rows.delete(h)
+      throw err
+    }
+    for (let i = 0; i < slots.length; i++) {
+      if (this.rows.get(slots[i]) !== READING) continue // written (or read) meanwhile: that stands
+      const v = values[i]
+      this.rows.set(slots[i], v === null ? ABSENT : new Row(null, v, false))
+    }
+  }
+
+  /** Records that the committed row `key` is absent, known without a read (by an invariant of the caller's rows). */
+  assumeAbsent (key: Uint8Array): void {
+    const h = this.slot(key)
+    if (!this.rows.has(h)) this.rows.set(h, ABSENT)
+  }
+
+  /** A row's value when this batch knows it (written, or read before): no native call; else undefined. */
+  peek (key: Uint8Array): Uint8Array | null | undefined {
+    const r = this.rows.get(this.slot(key))
+    if (r !== undefined && r.written) return r.value
+    if (this.ranges.length > 0 && this.inDeletedRange(key)) return null
+    return r === undefined || r === READING ? undefined : r.value
   }
 
   async get (key: Uint8Array): Promise<Uint8Array | null> {
-    const h = slot(key)
-    const w = this.writes.get(h)
-    if (w !== undefined) return w
-    if (this.inDeletedRange(key)) return null
-    const cached = this.cache.get(h)
-    if (cached !== undefined) return cached
+    const known = this.peek(key)
+    if (known !== undefined) return known
     const v = await this.views.get(key)
-    this.cache.set(h, v)
+    const h = this.slot(key)
+    if (this.rows.get(h) === undefined) this.rows.set(h, v === null ? ABSENT : new Row(null, v, false))
     return v
   }
 
   put (key: Uint8Array, value: Uint8Array): void {
-    const h = slot(key)
-    this.writes.set(h, value)
-    this.writeKeys.set(h, key)
+    this.write(key, value)
+  }
+
+  /**
+   * Puts an index row that this batch never reads back (get() and deletes() do not see it), and
+   * that it writes no other way before this put: a post's home, author, thread and mention rows.
+   * A later del() of the same key still wins.
+   */
+  putIndex (key: Uint8Array, value: Uint8Array): void {
+    this.indexKeys.push(key)
+    this.indexValues.push(value)
   }
 
   del (key: Uint8Array): void {
-    const h = slot(key)
-    this.writes.set(h, null)
-    this.writeKeys.set(h, key)
+    this.write(key, null)
+  }
+
+  private write (key: Uint8Array, value: Uint8Array | null): void {
+    const h = this.slot(key)
+    const r = this.rows.get(h)
+    if (r !== undefined && r.written) {
+      r.value = value
+      return
+    }
+    this.writes++
+    if (r === undefined || r === ABSENT || r === READING) {
+      this.rows.set(h, new Row(key, value, true))
+    } else {
+      r.key = key
+      r.value = value
+      r.written = true
+    }
   }
 
   /** Deletes every key that starts with `prefix`, including this batch's earlier writes. */
   delPrefix (prefix: Uint8Array): void {
     const end = prefixEnd(prefix)
-    for (const [h, k] of this.writeKeys) {
-      if (b4a.compare(k, prefix) >= 0 && b4a.compare(k, end) < 0) { this.writes.delete(h); this.writeKeys.delete(h) }
+    const lo = slot(prefix)
+    const hi = slot(end)
+    // A slot orders as its key does (one char per byte). What was read in the range is gone too.
+    for (const [h, r] of this.rows) {
+      if (h < lo || h >= hi || r === READING) continue
+      if (r.written) this.writes--
+      this.rows.delete(h)
     }
+    const keys: Uint8Array[] = []
+    const values: Uint8Array[] = []
+    for (let i = 0; i < this.indexKeys.length; i++) {
+      const k = this.indexKeys[i]
+      if (b4a.compare(k, prefix) >= 0 && b4a.compare(k, end) < 0) continue
+      keys.push(k)
+      values.push(this.indexValues[i])
+    }
+    this.indexKeys = keys
+    this.indexValues = values
     this.ranges.push([prefix, end])
   }
 
@@ -311,8 +425,8 @@ export class ViewTxn {
 
   /** Whether this batch deletes `key` (by del() or a deleted range, and writes it no more). */
   deletes (key: Uint8Array): boolean {
-    const w = this.writes.get(slot(key))
-    if (w !== undefined) return w === null
+    const r = this.rows.get(this.slot(key))
+    if (r !== undefined && r.written) return r.value === null
     return this.inDeletedRange(key)
   }
 
@@ -322,23 +436,26 @@ export class ViewTxn {
   }
 
   get size (): number {
-    return this.writes.size + this.ranges.length
+    return this.writes + this.indexKeys.length + this.ranges.length
   }
 
   async commit (): Promise<void> {
     if (this.size === 0) return
-    const w = this.rocks.write({ capacity: this.writes.size + this.ranges.length, autoDestroy: true })
-    // Ranges first: every pending write inside a range was made after it (delPrefix drops earlier ones).
+    const w = this.rocks.write({ capacity: this.size, autoDestroy: true })
+    // Ranges first: every pending write inside a range was made after it (delPrefix drops earlier
+    // ones); then index rows, so a del() of one of them (a post deleted in its own chunk) wins.
     for (const [gte, lt] of this.ranges) w.tryDeleteRange(gte, lt)
-    for (const [h, value] of this.writes) {
-      const key = this.writeKeys.get(h) as Uint8Array
-      if (value === null) w.tryDelete(key)
-      else w.tryPut(key, value)
+    for (let i = 0; i < this.indexKeys.length; i++) w.tryPut(this.indexKeys[i], this.indexValues[i])
+    for (const r of this.rows.values()) {
+      if (!r.written) continue
+      if (r.value === null) w.tryDelete(r.key as Uint8Array)
+      else w.tryPut(r.key as Uint8Array, r.value)
     }
     await this.views.flushWrite(w)
-    this.writes.clear()
-    this.writeKeys.clear()
-    this.cache.clear()
+    this.rows.clear()
+    this.writes = 0
+    this.indexKeys = []
+    this.indexValues = []
     this.ranges.length = 0
   }
 }

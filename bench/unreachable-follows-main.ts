@@ -14,6 +14,8 @@ import { unreachableFollows, type Around } from './unreachable-follows.js'
 
 const N = Number(process.argv[2] ?? 5000)
 const ROUNDS = Number(process.argv[3] ?? 3)
+/** `--one-process`: the testnet and the peers in this process too (see unreachable-follows.ts). */
+const LAYOUT = process.argv.includes('--one-process') ? 'one-process' : 'peer-process'
 
 function log (msg: string): void {
   process.stderr.write(`[follows ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
@@ -48,10 +50,11 @@ function profiler (): Around | undefined {
 async function main (): Promise<void> {
   printMachine(readMachine())
   try {
-    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler() })
+    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler(), layout: LAYOUT })
     const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' / ')
     console.log(`1 follow:                 sync ${ms(r.base.map((x) => x.syncMs))} ms, close ${ms(r.base.map((x) => x.closeMs))} ms`)
     console.log(`${N} unreachable + 1: sync ${ms(r.loaded.map((x) => x.syncMs))} ms, close ${ms(r.loaded.map((x) => x.closeMs))} ms`)
+    console.log(`layout   ${r.layout}`)
     console.log(`sync ${r.syncRatio.toFixed(2)}x, close ${r.closeRatio.toFixed(2)}x of 1 follow (medians of ${ROUNDS}; target <= 2x each)`)
     console.log(`load     ${readLoad().join(' ')} (1/5/15 min, at the end)`)
     console.log(JSON.stringify(r))

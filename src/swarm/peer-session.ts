@@ -16,6 +16,7 @@ import {
   PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, open, proofs, request, want,
   type Have, type Identify, type Open, type Proofs, type Request, type Want
 } from './messages.js'
+import { KeyIndex } from './key-index.js'
 import { PeerBudget, type PeerLimits } from './peer-limits.js'
 
 /** What a session needs from its replicator. */
@@ -32,8 +33,8 @@ export interface SessionHost {
   scopeIdentities (): IdentityKey[]
   /** My want topics and their hex, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
   wantList (first?: Map<string, IdentityKey>): { topics: Uint8Array[], hex: string[] } | null
-  /** Headers I hold for `topics` (`hex`: the same topics in hex). */
-  headersFor (topics: Uint8Array[], hex: string[]): Promise<Uint8Array[]>
+  /** Headers I hold for `topics`. */
+  headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
   /** A message request from an identified peer (checked by the host). */
   acceptRequest (req: Request, from: PeerSession): Promise<void>
@@ -58,8 +59,9 @@ export class PeerSession {
   remoteIdentity: IdentityKey | null = null
   /** An identity both sides know, proven by the remote; set when we identified ourselves. */
   sharedIdentity: IdentityKey | null = null
-  /** Topics (hex) the remote asked for; unasked pushes go only there. */
-  wanted = new Set<string>()
+  /** Topics the remote asked for in its latest want (hexed only when `wanted` is read). */
+  private wantedTopics: Uint8Array[] = []
+  private wantedHex: Set<string> | null = null
   /** Topics (hex) we ever asked this peer for; a header outside them is unsolicited. */
   readonly asked = new Set<string>()
   /**
@@ -81,7 +83,7 @@ export class PeerSession {
   /** The remote's proofs, if I identified before my scope was known: matched again once it is. */
   private unmatched: Uint8Array[] | null = null
   /** The proofs the remote would send for what I want or hold, findable by proof; per scope. */
-  private expected: ExpectedProofs | null = null
+  private expected: KeyIndex<IdentityKey> | null = null
   private channel: Protomux.Channel | null = null
   private proofsMessage: Protomux.Message<Proofs> | null = null
   private identifyMessage: Protomux.Message<Identify> | null = null
@@ -118,6 +120,12 @@ export class PeerSession {
   /** The remote proved it knows an identity I want or hold. */
   get proven (): boolean {
     return this.sharedIdentity !== null
+  }
+
+  /** Topics (hex) the remote asked for; unasked pushes go only there. */
+  get wanted (): Set<string> {
+    if (this.wantedHex === null) this.wantedHex = new Set(this.wantedTopics.map(toHex))
+    return this.wantedHex
   }
 
   /** Opens the channel; a peer that has not finished the handshake by `limits.helloTimeoutMs` is dropped. */
@@ -196,7 +204,7 @@ export class PeerSession {
     const hash = this.conn.handshakeHash
     if (this.unmatched === null || !this.host.scopeReady || hash === null) return
     const ids = this.host.scopeIdentities()
-    const expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+    const expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
     for (const proof of this.unmatched) {
       const id = expected.get(proof)
       if (id !== undefined) this.common.set(toHex(id), id)
@@ -296,7 +304,7 @@ export class PeerSession {
     if (this.proven || hash === null || this.remoteProofs.length === 0) return
     if (this.expected === null) {
       const ids = this.host.scopeIdentities()
-      this.expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+      this.expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
     }
     for (const proof of this.remoteProofs) {
       const id = this.expected.get(proof)
@@ -349,9 +357,9 @@ export class PeerSession {
   private async onwant (m: Want): Promise<void> {
     // A peer that has not been told who I am gets an empty answer, so its rounds still settle.
     if (!this.ready) { this.haveMessage?.send({ round: m.round, headers: [] }); return }
-    const hex = m.topics.map((t) => toHex(t))
-    this.wanted = new Set(hex)
-    const headers = await this.host.headersFor(m.topics, hex)
+    this.wantedTopics = m.topics
+    this.wantedHex = null
+    const headers = await this.host.headersFor(m.topics)
     if (!this.closed) this.haveMessage?.send({ round: m.round, headers })
   }
 
@@ -373,34 +381,4 @@ export class PeerSession {
     this.waiters = []
     for (const fn of w) fn()
   }
-}
-
-/**
- * Proofs → identities, keyed by a proof's first 6 bytes as a number (thousands per connection: no
- * string per proof); a full compare confirms a match, and the rare proofs whose key another took
- * are checked one by one.
- */
-class ExpectedProofs {
-  private readonly keys = new Map<number, number>()
-  private readonly clashes: number[] = []
-
-  constructor (private readonly proofs: Uint8Array[], private readonly ids: IdentityKey[]) {
-    for (let i = 0; i < proofs.length; i++) {
-      const k = proofKey(proofs[i])
-      if (this.keys.has(k)) this.clashes.push(i)
-      else this.keys.set(k, i)
-    }
-  }
-
-  get (proof: Uint8Array): IdentityKey | undefined {
-    if (proof.byteLength !== 32) return undefined
-    const i = this.keys.get(proofKey(proof))
-    if (i !== undefined && b4a.equals(this.proofs[i], proof)) return this.ids[i]
-    for (const j of this.clashes) if (b4a.equals(this.proofs[j], proof)) return this.ids[j]
-    return undefined
-  }
-}
-
-function proofKey (p: Uint8Array): number {
-  return p[0] + p[1] * 0x100 + p[2] * 0x10000 + p[3] * 0x1000000 + p[4] * 0x100000000 + p[5] * 0x10000000000
 }

@@ -434,12 +434,12 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.signIdentity(payload)
   }
 
-  /** Attested headers of the feeds I hold of the identities of `topics` (`hex`: their hex, if known). */
-  async headersFor (topics: Uint8Array[], hex: string[] = topics.map(toHex)): Promise<Uint8Array[]> {
+  /** Attested headers of the feeds I hold of the identities of `topics` (32 bytes each; others name nobody). */
+  async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     const scope = await this.scoped()
-    for (const h of hex) {
-      const id = scope.topics.get(h)
+    for (const topic of topics) {
+      const id = scope.byTopic.get(topic)
       if (id === undefined || this.isBlocked(id)) continue
       out.push(...await this.headersOf(id))
     }

@@ -24,6 +24,10 @@ export interface SessionHost {
   readonly identity: IdentityKey
   /** False while my scope is not computed yet: my proofs and matches then cover only my identity. */
   readonly scopeReady: boolean
+  /** Changes whenever my scope is computed again (a narrow session then matches the remote's proofs again). */
+  readonly scopeVersion: number
+  /** The identity of `topic` if it is one I want (in hop range, not blocked), else undefined. */
+  wantedIdentity (topic: Uint8Array): IdentityKey | undefined
   readonly limits: PeerLimits
   signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
@@ -31,8 +35,11 @@ export interface SessionHost {
   knownIdentities (): IdentityKey[]
   /** Every identity I want or hold, me first, uncapped: a remote's proofs are matched against these. */
   scopeIdentities (): IdentityKey[]
-  /** My want topics and their hex, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
-  wantList (first?: Map<string, IdentityKey>): { topics: Uint8Array[], hex: string[] } | null
+  /**
+   * My want topics and their hex, me first, then the identities in `first` (at most
+   * WIRE_CAPS.topics); with `only`, me and those of `first` alone.
+   */
+  wantList (first?: Map<string, IdentityKey>, only?: boolean): { topics: Uint8Array[], hex: string[] } | null
   /** Headers I hold for `topics`. */
   headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
@@ -80,8 +87,22 @@ export class PeerSession {
   /** My scope changed before the channel opened: my proofs are sent again once it does. */
   private proofsStale = false
   private remoteProofs: Uint8Array[] = []
-  /** The remote's proofs, if I identified before my scope was known: matched again once it is. */
-  private unmatched: Uint8Array[] | null = null
+  /**
+   * The remote's latest proofs since I identified, while they must be matched against my scope
+   * again: my scope was not known when I identified, or the session is narrow (then on every
+   * scope change: an identity I start wanting may be one they named).
+   */
+  private provenList: Uint8Array[] | null = null
+  /** The scope version `provenList` was last matched against (-1: none). */
+  private matchedAt = -1
+  /**
+   * The remote's proofs, when I identified, were a complete list (see `isComplete`): they name every
+   * identity it wants or holds, so my wants name only those (and me), and grow with the identities
+   * its later proofs and wants name (docs/SYNC.md, "The exchange", step 4).
+   */
+  private narrow = false
+  /** The last proofs I sent were a complete list: the remote may ask me narrowly, so I send new ones on every scope change. */
+  private sentComplete = false
   /** The proofs the remote would send for what I want or hold, findable by proof; per scope. */
   private expected: KeyIndex<IdentityKey> | null = null
   private channel: Protomux.Channel | null = null
@@ -171,7 +192,7 @@ export class PeerSession {
   /** Sends our current want list; resolves when the peer has answered it (or the channel closed). */
   sendWant (): Promise<void> {
     this.rematch()
-    const list = this.ready && this.wantMessage !== null ? this.host.wantList(this.common) : null
+    const list = this.ready && this.wantMessage !== null ? this.host.wantList(this.common, this.narrow) : null
     if (list === null || this.wantMessage === null) return Promise.resolve()
     const round = ++this.round
     const { topics, hex } = list
@@ -182,13 +203,15 @@ export class PeerSession {
 
   /**
    * My scope changed: a remote that has not identified gets my new proofs (it may now find an
-   * identity we share), and if it has not proven one yet, its latest proofs are checked again.
+   * identity we share), and so does one that may ask me narrowly (my last proofs were complete);
+   * if I have not found an identity we share, its latest proofs are checked again. (An open
+   * session sends its new want first: these proofs must not delay its answer.)
    */
   reprove (): void {
     const hash = this.conn.handshakeHash
     if (this.closed || hash === null) return
     if (!this.channelOpen) { this.proofsStale = true; return } // the proofs I opened with are old: resent on open
-    if (this.remoteIdentity === null) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
+    if (this.remoteIdentity === null || this.sentComplete) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
     if (!this.proven) {
       this.expected = null
       this.checkProofs()
@@ -197,19 +220,20 @@ export class PeerSession {
   }
 
   /**
-   * If I identified before my scope was known, matches the remote's proofs against the whole
-   * scope now, so `common` (what my want list asks first) names all it proved.
+   * Matches the remote's proofs against my whole scope again if it changed since (or was not known
+   * when I identified), so `common` (what my want list asks first, or alone) names all it proved.
    */
   private rematch (): void {
     const hash = this.conn.handshakeHash
-    if (this.unmatched === null || !this.host.scopeReady || hash === null) return
+    if (this.provenList === null || !this.host.scopeReady || hash === null || this.matchedAt === this.host.scopeVersion) return
     const ids = this.host.scopeIdentities()
     const expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
-    for (const proof of this.unmatched) {
+    for (const proof of this.provenList) {
       const id = expected.get(proof)
       if (id !== undefined) this.common.set(toHex(id), id)
     }
-    this.unmatched = null
+    this.matchedAt = this.host.scopeVersion
+    if (!this.narrow) this.provenList = null
   }
 
   /** Resolves when the handshake is decided and every want sent so far has been answered. */
@@ -240,7 +264,9 @@ export class PeerSession {
   }
 
   private myProofs (hash: Uint8Array): Uint8Array[] {
-    return knowledgeProofs(hash, this.conn.isInitiator, this.host.knownIdentities().slice(0, WIRE_CAPS.proofs))
+    const ids = this.host.knownIdentities().slice(0, WIRE_CAPS.proofs)
+    this.sentComplete = isComplete(ids.length)
+    return knowledgeProofs(hash, this.conn.isInitiator, ids)
   }
 
   /** Charges every received message to the budget before it is decoded; a failure drops the peer. */
@@ -290,6 +316,7 @@ export class PeerSession {
 
   private onproofs (list: Uint8Array[]): void {
     if (this.closed) return
+    if (this.proven) { this.onlaterProofs(list); return }
     this.remoteProofs = list
     this.checkProofs()
   }
@@ -313,11 +340,28 @@ export class PeerSession {
     const shared = this.common.values().next()
     if (shared.done === true) return
     this.sharedIdentity = shared.value
-    if (!this.host.scopeReady) this.unmatched = this.remoteProofs
+    this.narrow = isComplete(this.remoteProofs.length)
+    this.matchedAt = this.host.scopeReady ? this.host.scopeVersion : -1
+    if (this.narrow || !this.host.scopeReady) this.provenList = this.remoteProofs
     this.remoteProofs = []
     this.expected = null
     this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
     this.becomeReady()
+  }
+
+  /**
+   * Proofs after I identified (a remote whose scope changed): a narrow session matches them (the
+   * new ones are asked for at once); a list that is not complete ends narrowing (all is asked).
+   * A session that is not narrow has nothing to learn from them.
+   */
+  private onlaterProofs (list: Uint8Array[]): void {
+    if (!this.narrow) return
+    this.narrow = isComplete(list.length)
+    this.provenList = list
+    this.matchedAt = -1
+    const before = this.common.size
+    this.rematch()
+    if (this.common.size > before || !this.narrow) this.sendWant().catch(safetyCatch)
   }
 
   private onidentify (m: Identify): void {
@@ -359,8 +403,20 @@ export class PeerSession {
     if (!this.ready) { this.haveMessage?.send({ round: m.round, headers: [] }); return }
     this.wantedTopics = m.topics
     this.wantedHex = null
+    // Narrow: an identity it wants now that I want too (its scope grew; an older peer sends no new
+    // proofs after identifying) is asked for from now on, so I also get its feeds once it has them.
+    let grew = false
+    if (this.narrow) {
+      for (const topic of m.topics) {
+        const id = this.host.wantedIdentity(topic)
+        if (id === undefined) continue
+        const h = toHex(id)
+        if (!this.common.has(h)) { this.common.set(h, id); grew = true }
+      }
+    }
     const headers = await this.host.headersFor(m.topics)
     if (!this.closed) this.haveMessage?.send({ round: m.round, headers })
+    if (grew) this.sendWant().catch(safetyCatch)
   }
 
   private async onhave (m: Have): Promise<void> {
@@ -381,4 +437,12 @@ export class PeerSession {
     this.waiters = []
     for (const fn of w) fn()
   }
+}
+
+/**
+ * A proof list names every identity its sender wants or holds: it has 2 or more entries (a node
+ * whose scope is not computed yet proves only itself) and fewer than the cap.
+ */
+function isComplete (proofs: number): boolean {
+  return proofs >= 2 && proofs < WIRE_CAPS.proofs
 }

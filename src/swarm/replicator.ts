@@ -125,6 +125,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly drops: DropLog
   private readonly transports: Transport[]
   private scope: Scope | null = null
+  /** Scopes computed so far (see scopeVersion). */
+  private scopes = 0
   private readonly joined = new Set<string>()
   private readonly sessions = new Set<PeerSession>()
   /** Per session, the feeds it told us about that still wait for it to attach (see expectPeer). */
@@ -199,6 +201,17 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** False until the first scope is computed (a handshake meanwhile knows only my identity). */
   get scopeReady (): boolean {
     return this.scope !== null
+  }
+
+  /** Changes whenever the scope is computed again. */
+  get scopeVersion (): number {
+    return this.scopes
+  }
+
+  /** The identity of `topic` if I want it (in hop range, not blocked), else undefined. */
+  wantedIdentity (topic: Uint8Array): IdentityKey | undefined {
+    const id = this.scope?.byTopic.get(topic)
+    return id !== undefined && this.scope?.want.has(toHex(id)) === true ? id : undefined
   }
 
   protected override async _open (): Promise<void> {
@@ -344,6 +357,7 @@ export class Replicator extends ReadyResource implements SessionHost {
       const prev = this.scope
       const next = await computeScope(this.host.views, this.host.identity, this.hops)
       this.scope = next
+      this.scopes++
       // Joined in this order (transports look topics up a few at a time): mine first, the rest
       // shuffled so that nodes that run briefly do not look up the same few every time.
       const fresh = shuffled([...next.topics].filter(([h]) => !this.joined.has(h)))
@@ -364,7 +378,10 @@ export class Replicator extends ReadyResource implements SessionHost {
         if (s.remoteIdentity !== null && next.blocked.has(toHex(s.remoteIdentity))) s.conn.destroy()
       }
       if (prev === null || !sameKeys(prev.topics, next.topics)) {
-        for (const s of this.sessions) s.sendWant().catch(safetyCatch)
+        for (const s of this.sessions) {
+          s.sendWant().catch(safetyCatch)
+          s.reprove() // after the want: a remote that asks me narrowly needs my new proofs
+        }
         for (const s of this.connecting) s.reprove()
       }
     } while (this.refreshAgain)
@@ -382,14 +399,18 @@ export class Replicator extends ReadyResource implements SessionHost {
   /**
    * Topics of my want set, at most WIRE_CAPS.topics: me first, then those of `first` (identities
    * a peer proved it wants or holds: the ones it can answer for), then the rest. With more
-   * follows than the cap, a peer is still asked for everything it can have.
+   * follows than the cap, a peer is still asked for everything it can have. (A narrow session
+   * asks with wantList's `only`.)
    */
   wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
     return this.wantList(first)?.topics ?? []
   }
 
-  /** wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing). */
-  wantList (first: Map<string, IdentityKey> = new Map()): { topics: Uint8Array[], hex: string[] } | null {
+  /**
+   * wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing);
+   * with `only`, me and the wanted identities of `first` alone (a peer whose proofs were complete).
+   */
+  wantList (first: Map<string, IdentityKey> = new Map(), only = false): { topics: Uint8Array[], hex: string[] } | null {
     if (this.scope === null) return null // the first refresh sends every session its want list
     const { want, topicOf, topicHexOf } = this.scope
     const topics: Uint8Array[] = []
@@ -404,6 +425,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     }
     add(toHex(this.host.identity), this.host.identity)
     for (const [h, id] of first) if (want.has(h)) add(h, id)
+    if (only) return { topics, hex }
     for (const [h, id] of want) {
       if (topics.length >= WIRE_CAPS.topics) break
       add(h, id)

@@ -1,9 +1,11 @@
 /**
- * The unreachable-follows phase alone (`node dist/bench/unreachable-follows-main.js [N] [rounds]`,
- * default 5000 and 3): prints the machine, each round and the ratios; `npm run bench` runs the
- * same phase. With SHOAL_BENCH_PROFILE=DIR, the sync and the close of each loaded round are
- * CPU-profiled into DIR/follows-N-sync.cpuprofile and DIR/follows-N-close.cpuprofile (the whole
- * process: the testnet and the peer run in it too; open them in Chrome DevTools).
+ * The unreachable-follows phase alone (`node dist/bench/unreachable-follows-main.js [N] [rounds]
+ * [--one-process]`, default 5000 and 3): prints the machine, each round and the ratios; `npm run
+ * bench` runs the same phase. The testnet and the online peers run in a child process unless
+ * `--one-process` is given (see unreachable-follows.ts). With SHOAL_BENCH_PROFILE=DIR, the sync
+ * and the close of each loaded round are CPU-profiled into DIR/follows-N-sync.cpuprofile and
+ * DIR/follows-N-close.cpuprofile (this process: the measured node, and with --one-process the
+ * testnet and the peers too; open them in Chrome DevTools).
  */
 import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'

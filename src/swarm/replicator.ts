@@ -46,6 +46,8 @@ export interface SwarmHost {
   openFeed (feed: Uint8Array): Promise<Hypercore | null>
   /** Every tracked feed besides this device's own, open or not. */
   readonly trackedFeeds: FeedKey[]
+  /** trackedFeeds.length, without building the list. */
+  readonly trackedCount: number
   /** Blocks held over every tracked feed (closed ones as indexed). */
   trackedBlocks (): number
   waitForIndexed (feed: Uint8Array, length: number): Promise<void>
@@ -751,8 +753,9 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
       where.step = () => `round ${round}: waiting for ${peerCount(this.sessions.size + this.connecting.size)} to answer wants`
       await this.settled()
-      const feedsBefore = this.host.trackedFeeds.length
-      const topicsBefore = new Set(this.current.topics.keys())
+      // Counted and compared, not copied: both grow with the follows held.
+      const feedsBefore = this.host.trackedCount
+      const scopeBefore = this.current
       const feeds = this.offeredCores()
       const steps = new Map<Hypercore, string>()
       where.step = () => `round ${round}: catching up ${[...steps].map(([core, step]) => `${feedToString(core.key as Uint8Array).slice(0, 12)}… ${step}`).join(', ')}`
@@ -760,7 +763,8 @@ export class Replicator extends ReadyResource implements SessionHost {
       where.step = () => `round ${round}: settling`
       await this.refresh()
       await this.settled()
-      if (this.host.trackedFeeds.length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
+      const scope = this.current
+      if (this.host.trackedCount === feedsBefore && (scope === scopeBefore || sameKeys(scopeBefore.topics, scope.topics))) return
     }
   }
 
@@ -832,7 +836,7 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   private summary (): Omit<SyncResult, 'blocks' | 'uploaded' | 'drops'> {
     const pendingTopics = Math.max(0, ...this.transports.map((t) => t.pending))
-    return { peers: this.sessions.size, identities: this.current.held.size, feeds: this.host.trackedFeeds.length + 1, topics: this.joined.size, pendingTopics }
+    return { peers: this.sessions.size, identities: this.current.held.size, feeds: this.host.trackedCount + 1, topics: this.joined.size, pendingTopics }
   }
 
   /** The peers connected now, with the identity each proved. */

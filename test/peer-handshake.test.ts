@@ -159,7 +159,7 @@ test('handshake – a scope change re-runs the proofs: a peer met before the fol
 test('handshake – a peer whose proofs were complete is asked only for what they name, then for what its later proofs and wants name', async (t) => {
   const testnet = await createLocalDht(t)
   const node = await createSwarmPeer(t, testnet)
-  const [friend, other, third, fourth] = Array.from({ length: 4 }, () => keyPairFromSeed(createSeed()).publicKey)
+  const [friend, other, third, fourth, fifth] = Array.from({ length: 5 }, () => keyPairFromSeed(createSeed()).publicKey)
   for (const id of [friend, other, third]) await node.follow(id)
   await node.replicator!.refresh()
   const topicsOf = (list: Uint8Array[]): string[] => list.map(hex).sort()
@@ -191,8 +191,18 @@ test('handshake – a peer whose proofs were complete is asked only for what the
   await raw.until((s) => s.proofs.length > proofsBefore)
   t.ok(raw.seen.proofs.at(-1)?.some((p) => hex(p) === hex(knowledgeProof(raw.hash, false, fourth))), 'my new proofs, sent after it identified')
 
+  // Its proofs name `fifth`, whom I do not follow: nothing asked. Once I follow `fifth`, asked.
+  raw.proofs.send({ proofs: proofsFor(raw, [node.identity, friend, other, fifth]) })
+  raw.want.send({ round: 2, topics: [] }) // answered after the proofs above were handled
+  await raw.until((s) => s.have.some((h) => h.round === 2))
+  t.absent(raw.seen.want.some((w) => w.topics.some((x) => hex(x) === topic(fifth))), 'a named identity I do not want is not asked for')
+  await node.follow(fifth)
+  await node.replicator!.refresh()
+  await raw.until((s) => s.want.some((w) => w.topics.some((x) => hex(x) === topic(fifth))))
+  t.pass('after I follow it, the identity its latest proofs named is asked for')
+
   // One proof (a node whose scope is not known yet proves only itself), or a capped list: asked for everything.
-  const all = [node.identity, friend, other, third, fourth].map(topic).sort()
+  const all = [node.identity, friend, other, third, fourth, fifth].map(topic).sort()
   const one = await RawPeer.connect(t, node.replicator!)
   one.openWith([node.identity])
   await one.until((s) => s.identify.length === 1)

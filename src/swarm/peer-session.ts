@@ -24,8 +24,12 @@ export interface SessionHost {
   readonly identity: IdentityKey
   /** False while my scope is not computed yet: my proofs and matches then cover only my identity. */
   readonly scopeReady: boolean
-  /** Changes whenever my scope is computed again (a narrow session then matches the remote's proofs again). */
-  readonly scopeVersion: number
+  /**
+   * Topic (hex) → identity of everything I want or hold, one map per scope computed (never
+   * changed after), or null before the first: a narrow session matches the remote's proofs
+   * against the identities a new scope added.
+   */
+  scopeTopics (): Map<string, IdentityKey> | null
   /** The identity of `topic` if it is one I want (in hop range, not blocked), else undefined. */
   wantedIdentity (topic: Uint8Array): IdentityKey | undefined
   readonly limits: PeerLimits
@@ -93,8 +97,8 @@ export class PeerSession {
    * scope change: an identity I start wanting may be one they named).
    */
   private provenList: Uint8Array[] | null = null
-  /** The scope version `provenList` was last matched against (-1: none). */
-  private matchedAt = -1
+  /** The scope `provenList` was last matched against (null: none, or new proofs). */
+  private matchedTopics: Map<string, IdentityKey> | null = null
   /**
    * The remote's proofs, when I identified, were a complete list (see `isComplete`): they name every
    * identity it wants or holds, so my wants name only those (and me), and grow with the identities
@@ -225,14 +229,18 @@ export class PeerSession {
    */
   private rematch (): void {
     const hash = this.conn.handshakeHash
-    if (this.provenList === null || !this.host.scopeReady || hash === null || this.matchedAt === this.host.scopeVersion) return
-    const ids = this.host.scopeIdentities()
+    const topics = this.host.scopeTopics()
+    if (this.provenList === null || topics === null || hash === null || this.matchedTopics === topics) return
+    // Only the identities the last match did not cover: a scope change costs a hash per identity added.
+    const before = this.matchedTopics
+    const ids: IdentityKey[] = []
+    for (const [h, id] of topics) if (before === null || !before.has(h)) ids.push(id)
     const expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
     for (const proof of this.provenList) {
       const id = expected.get(proof)
       if (id !== undefined) this.common.set(toHex(id), id)
     }
-    this.matchedAt = this.host.scopeVersion
+    this.matchedTopics = topics
     if (!this.narrow) this.provenList = null
   }
 
@@ -341,7 +349,7 @@ export class PeerSession {
     if (shared.done === true) return
     this.sharedIdentity = shared.value
     this.narrow = isComplete(this.remoteProofs.length)
-    this.matchedAt = this.host.scopeReady ? this.host.scopeVersion : -1
+    this.matchedTopics = this.host.scopeReady ? this.host.scopeTopics() : null
     if (this.narrow || !this.host.scopeReady) this.provenList = this.remoteProofs
     this.remoteProofs = []
     this.expected = null
@@ -358,7 +366,7 @@ export class PeerSession {
     if (!this.narrow) return
     this.narrow = isComplete(list.length)
     this.provenList = list
-    this.matchedAt = -1
+    this.matchedTopics = null
     const before = this.common.size
     this.rematch()
     if (this.common.size > before || !this.narrow) this.sendWant().catch(safetyCatch)

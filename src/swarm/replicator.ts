@@ -127,8 +127,6 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly drops: DropLog
   private readonly transports: Transport[]
   private scope: Scope | null = null
-  /** Scopes computed so far (see scopeVersion). */
-  private scopes = 0
   private readonly joined = new Set<string>()
   private readonly sessions = new Set<PeerSession>()
   /** Per session, the feeds it told us about that still wait for it to attach (see expectPeer). */
@@ -205,9 +203,9 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.scope !== null
   }
 
-  /** Changes whenever the scope is computed again. */
-  get scopeVersion (): number {
-    return this.scopes
+  /** Topic (hex) → identity of the current scope (a new map per scope computed), or null before the first. */
+  scopeTopics (): Map<string, IdentityKey> | null {
+    return this.scope?.topics ?? null
   }
 
   /** The identity of `topic` if I want it (in hop range, not blocked), else undefined. */
@@ -359,7 +357,6 @@ export class Replicator extends ReadyResource implements SessionHost {
       const prev = this.scope
       const next = await computeScope(this.host.views, this.host.identity, this.hops)
       this.scope = next
-      this.scopes++
       // Joined in this order (transports look topics up a few at a time): mine first, the rest
       // shuffled so that nodes that run briefly do not look up the same few every time.
       const fresh = shuffled([...next.topics].filter(([h]) => !this.joined.has(h)))

@@ -224,8 +224,9 @@ export class PeerSession {
   }
 
   /**
-   * Matches the remote's proofs against my whole scope again if it changed since (or was not known
-   * when I identified), so `common` (what my want list asks first, or alone) names all it proved.
+   * Matches the remote's proofs against the identities my scope added since the last match (all
+   * of them if my scope was not known when I identified, or the proofs are new), so `common`
+   * (what my want list asks first, or alone) names all it proved.
    */
   private rematch (): void {
     const hash = this.conn.handshakeHash

@@ -1,9 +1,11 @@
 /**
- * The unreachable-follows phase alone (`node dist/bench/unreachable-follows-main.js [N] [rounds]`,
- * default 5000 and 3): prints the machine, each round and the ratios; `npm run bench` runs the
- * same phase. With SHOAL_BENCH_PROFILE=DIR, the sync and the close of each loaded round are
- * CPU-profiled into DIR/follows-N-sync.cpuprofile and DIR/follows-N-close.cpuprofile (the whole
- * process: the testnet and the peer run in it too; open them in Chrome DevTools).
+ * The unreachable-follows phase alone (`node dist/bench/unreachable-follows-main.js [N] [rounds]
+ * [--one-process]`, default 5000 and 3): prints the machine, each round and the ratios; `npm run
+ * bench` runs the same phase. The testnet and the online peers run in a child process unless
+ * `--one-process` is given (see unreachable-follows.ts). With SHOAL_BENCH_PROFILE=DIR, the sync
+ * and the close of each loaded round are CPU-profiled into DIR/follows-N-sync.cpuprofile and
+ * DIR/follows-N-close.cpuprofile (this process: the measured node, and with --one-process the
+ * testnet and the peers too; open them in Chrome DevTools).
  */
 import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
@@ -14,6 +16,8 @@ import { unreachableFollows, type Around } from './unreachable-follows.js'
 
 const N = Number(process.argv[2] ?? 5000)
 const ROUNDS = Number(process.argv[3] ?? 3)
+/** `--one-process`: the testnet and the peers in this process too (see unreachable-follows.ts). */
+const LAYOUT = process.argv.includes('--one-process') ? 'one-process' : 'peer-process'
 
 function log (msg: string): void {
   process.stderr.write(`[follows ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
@@ -48,10 +52,11 @@ function profiler (): Around | undefined {
 async function main (): Promise<void> {
   printMachine(readMachine())
   try {
-    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler() })
+    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler(), layout: LAYOUT })
     const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' / ')
     console.log(`1 follow:                 sync ${ms(r.base.map((x) => x.syncMs))} ms, close ${ms(r.base.map((x) => x.closeMs))} ms`)
     console.log(`${N} unreachable + 1: sync ${ms(r.loaded.map((x) => x.syncMs))} ms, close ${ms(r.loaded.map((x) => x.closeMs))} ms`)
+    console.log(`layout   ${r.layout}`)
     console.log(`sync ${r.syncRatio.toFixed(2)}x, close ${r.closeRatio.toFixed(2)}x of 1 follow (medians of ${ROUNDS}; target <= 2x each)`)
     console.log(`load     ${readLoad().join(' ')} (1/5/15 min, at the end)`)
     console.log(JSON.stringify(r))

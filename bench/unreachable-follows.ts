@@ -4,25 +4,37 @@
  * feeds B holds (a header each) but whom no peer serves.
  * Each round P posts once; B opens, joins a local HyperDHT testnet (127.0.0.1 only), syncs and
  * closes. Sync and close of the loaded node are compared with the same steps of a node that
- * follows P alone. Everything runs in this process.
+ * follows P alone.
+ *
+ * Layout: by default the testnet and both online peers run in a child process
+ * (unreachable-follows-peers.ts), as a real peer runs on another machine, and this process runs
+ * only the measured node; with `layout: 'one-process'` (the layout of the runs before
+ * 2026-11-30 12:00) everything runs in this process, so the peer's and the testnet's work (answering
+ * a 4,096-topic want list, verifying the loaded node's background announces) competes with the
+ * measured node's on one event loop. Both nodes are measured the same way in either layout.
  *
  * P replicates one hop (the identities it follows): with the default two it would want whom B
  * follows, fetch the N feeds from B in the first round and serve them from then on, and they
  * would no longer be unreachable.
  */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type HyperDHT from 'hyperdht'
+import b4a from 'b4a'
 import createTestnet from 'hyperdht/testnet.js'
 import { createHeader } from '../src/feeds/header.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 import { encodeRecord } from '../src/feeds/schema.js'
 import type { FeedKey } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
-import { LOOPBACK_NODE } from './loopback-dht.js'
+import { LOOPBACK_NODE, loopbackNode, type Bootstrap } from './loopback-dht.js'
 import { median } from './stats.js'
 
 export interface FollowsRound { joinMs: number, syncMs: number, closeMs: number, blocks: number, peers: number }
 
 export interface UnreachableFollowsRun {
   unreachable: number
+  layout: Layout
   base: FollowsRound[]
   loaded: FollowsRound[]
   /** Medians: loaded / base. */
@@ -33,6 +45,26 @@ export interface UnreachableFollowsRun {
 }
 
 type Testnet = Awaited<ReturnType<typeof createTestnet>>
+
+/** Where the testnet and the two online peers run (see the top of this file). */
+export type Layout = 'peer-process' | 'one-process'
+
+/**
+ * The testnet and the online peers, wherever they run: `prepare` makes a measured node's storage
+ * folder (peer `i` is its friend), `post` has peer `i` post once and says its feed's length.
+ */
+export interface Peers {
+  feedKey (i: number): FeedKey
+  prepare (dir: string, i: number, unreachable: number): Promise<void>
+  /** Each peer announces the topic of the node it follows. */
+  flush (): Promise<void>
+  post (i: number, text: string): Promise<number>
+  /** A DHT node on the testnet for a measured node. */
+  dhtNode (): HyperDHT
+  /** The testnet's bootstrap nodes (on 127.0.0.1). */
+  bootstrap (): Bootstrap
+  close (): Promise<void>
+}
 
 const SETUP_BATCH = 8
 /** P's replication range: itself and whom it follows (see the top of this file). */
@@ -56,7 +88,7 @@ async function fetchFeed (to: Shoal, from: Shoal): Promise<void> {
   }
 }
 
-async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<void> {
+export async function prepare (dir: string, peer: Shoal, unreachable: number): Promise<void> {
   const { shoal } = await Shoal.init(dir, { name: 'reader' })
   await peer.follow(shoal.identity)
   try {
@@ -90,20 +122,20 @@ export type Around = <T>(step: 'sync' | 'close', fn: () => Promise<T>) => Promis
 
 const direct: Around = (_step, fn) => fn()
 
-async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, timeoutMs: number, around: Around = direct): Promise<FollowsRound> {
-  await peer.post({ text: `round ${n}` })
+async function round (dir: string, peers: Peers, i: number, n: number, timeoutMs: number, around: Around = direct): Promise<FollowsRound> {
+  const length = await peers.post(i, `round ${n}`)
   const node = new Shoal(dir)
   await node.ready()
   let closed = false
   try {
     let t = performance.now()
-    await node.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE) })
+    await node.joinNetwork({ dht: peers.dhtNode() })
     const joinMs = performance.now() - t
     t = performance.now()
     const r = await around('sync', () => node.sync({ timeout: timeoutMs }))
     const syncMs = performance.now() - t
-    const got = node.core(peer.feedKey)?.contiguousLength
-    if (got !== peer.feedLength) throw new Error(`sync returned without the peer's new post (${got} of ${peer.feedLength} blocks, ${r.peers} peers)`)
+    const got = node.core(peers.feedKey(i))?.contiguousLength
+    if (got !== length) throw new Error(`sync returned without the peer's new post (${got} of ${length} blocks, ${r.peers} peers)`)
     t = performance.now()
     await around('close', () => node.close())
     closed = true
@@ -113,42 +145,120 @@ async function round (dir: string, testnet: Testnet, peer: Shoal, n: number, tim
   }
 }
 
-/**
- * Runs the phase: `rounds` rounds of the 1-follow node and the loaded node, alternating. `around`
- * wraps the sync and the close of each loaded round (the standalone run profiles them with it).
- */
-export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void, around?: Around }): Promise<UnreachableFollowsRun> {
-  const log = opts.log ?? (() => {})
-  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+/** The testnet and the peers in this process. */
+export async function localPeers (makeDir: (label: string) => Promise<string>): Promise<Peers> {
+  const testnet: Testnet = await createTestnet(3, { host: '127.0.0.1' })
   const peers: Shoal[] = []
   try {
     // One online peer per node measured, so that neither node is in the other's follow range.
     for (const label of ['follows-peer-base', 'follows-peer-loaded']) {
-      const { shoal } = await Shoal.init(await opts.makeDir(label), { name: 'online peer' })
+      const { shoal } = await Shoal.init(await makeDir(label), { name: 'online peer' })
       peers.push(shoal)
       await shoal.joinNetwork({ dht: testnet.createNode(LOOPBACK_NODE), hops: PEER_HOPS })
     }
-    const [peerBase, peerLoaded] = peers
+  } catch (err) {
+    for (const p of peers) await p.close()
+    await testnet.destroy()
+    throw err
+  }
+  return {
+    feedKey: (i) => peers[i].feedKey,
+    prepare: (dir, i, unreachable) => prepare(dir, peers[i], unreachable),
+    async flush () { for (const p of peers) await p.replicator?.flush() },
+    async post (i, text) { await peers[i].post({ text }); return peers[i].feedLength },
+    dhtNode: () => testnet.createNode(LOOPBACK_NODE),
+    bootstrap: () => testnet.bootstrap as Bootstrap,
+    async close () {
+      for (const p of peers) await p.close()
+      await testnet.destroy()
+    }
+  }
+}
+
+/** The testnet and the peers in a child process (unreachable-follows-peers.js), driven over IPC. */
+export async function childPeers (makeDir: (label: string) => Promise<string>): Promise<Peers> {
+  const script = fileURLToPath(new URL('./unreachable-follows-peers.js', import.meta.url))
+  const dirs = [await makeDir('follows-peer-base'), await makeDir('follows-peer-loaded')]
+  const child = fork(script, [JSON.stringify(dirs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv })
+  const rpc = new ChildRpc(child)
+  const { bootstrap, feedKeys } = await rpc.call<{ bootstrap: Bootstrap, feedKeys: string[] }>('start')
+  const keys = feedKeys.map((h) => b4a.from(h, 'hex') as FeedKey)
+  return {
+    feedKey: (i) => keys[i],
+    prepare: (dir, i, unreachable) => rpc.call('prepare', { dir, i, unreachable }),
+    flush: () => rpc.call('flush'),
+    post: (i, text) => rpc.call<number>('post', { i, text }),
+    dhtNode: () => loopbackNode(bootstrap),
+    bootstrap: () => bootstrap,
+    close: () => rpc.close()
+  }
+}
+
+/** Calls into the peers' child process: one request at a time, answered in order. */
+class ChildRpc {
+  private next = 0
+  private readonly waiting = new Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>()
+  private exited: Promise<void>
+
+  constructor (private readonly child: ChildProcess) {
+    child.on('message', (m: { id: number, ok: boolean, value?: unknown, error?: string }) => {
+      const w = this.waiting.get(m.id)
+      this.waiting.delete(m.id)
+      if (m.ok) w?.resolve(m.value)
+      else w?.reject(new Error(`peers process: ${m.error}`))
+    })
+    this.exited = new Promise((resolve) => child.once('exit', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`peers process exited (code ${code})`))
+      this.waiting.clear()
+      resolve()
+    }))
+  }
+
+  call<T = void> (cmd: string, args: unknown = null): Promise<T> {
+    const id = this.next++
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject })
+      this.child.send({ id, cmd, args })
+    })
+  }
+
+  async close (): Promise<void> {
+    try {
+      await this.call('close')
+    } finally {
+      await this.exited
+    }
+  }
+}
+
+/**
+ * Runs the phase: `rounds` rounds of the 1-follow node and the loaded node, alternating. `around`
+ * wraps the sync and the close of each loaded round (the standalone run profiles them with it).
+ */
+export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void, around?: Around, layout?: Layout }): Promise<UnreachableFollowsRun> {
+  const log = opts.log ?? (() => {})
+  const layout = opts.layout ?? 'peer-process'
+  const peers = layout === 'one-process' ? await localPeers(opts.makeDir) : await childPeers(opts.makeDir)
+  try {
     const baseDir = await opts.makeDir('follows-base')
     const loadedDir = await opts.makeDir('follows-loaded')
-    await prepare(baseDir, peerBase, 0)
+    await peers.prepare(baseDir, 0, 0)
     const t = performance.now()
-    await prepare(loadedDir, peerLoaded, opts.unreachable)
+    await peers.prepare(loadedDir, 1, opts.unreachable)
     const setupMs = performance.now() - t
-    for (const p of peers) await p.replicator?.flush() // each announces the topic of the node it follows
-    log(`prepared a node with ${opts.unreachable} unreachable follows in ${Math.round(setupMs)} ms`)
+    await peers.flush()
+    log(`prepared a node with ${opts.unreachable} unreachable follows in ${Math.round(setupMs)} ms (layout: ${layout})`)
     const base: FollowsRound[] = []
     const loaded: FollowsRound[] = []
     for (let i = 0; i < opts.rounds; i++) {
-      base.push(await round(baseDir, testnet, peerBase, i, opts.timeoutMs))
+      base.push(await round(baseDir, peers, 0, i, opts.timeoutMs))
       log(`1 follow: sync ${Math.round(base[i].syncMs)} ms, close ${Math.round(base[i].closeMs)} ms`)
-      loaded.push(await round(loadedDir, testnet, peerLoaded, i, opts.timeoutMs, opts.around))
+      loaded.push(await round(loadedDir, peers, 1, i, opts.timeoutMs, opts.around))
       log(`${opts.unreachable} unreachable + 1: sync ${Math.round(loaded[i].syncMs)} ms, close ${Math.round(loaded[i].closeMs)} ms`)
     }
     const m = (xs: FollowsRound[], k: 'syncMs' | 'closeMs'): number => median(xs.map((x) => x[k]))
-    return { unreachable: opts.unreachable, base, loaded, setupMs, syncRatio: m(loaded, 'syncMs') / m(base, 'syncMs'), closeRatio: m(loaded, 'closeMs') / m(base, 'closeMs') }
+    return { unreachable: opts.unreachable, layout, base, loaded, setupMs, syncRatio: m(loaded, 'syncMs') / m(base, 'syncMs'), closeRatio: m(loaded, 'closeMs') / m(base, 'closeMs') }
   } finally {
-    for (const p of peers) await p.close()
-    await testnet.destroy()
+    await peers.close()
   }
 }

@@ -5,7 +5,7 @@ import sodium from 'sodium-universal'
 import { identityTopic } from '../src/caps.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 import { identityToString } from '../src/ids.js'
-import { identifyPayload, knowledgeProof } from '../src/swarm/messages.js'
+import { WIRE_CAPS, identifyPayload, knowledgeProof } from '../src/swarm/messages.js'
 import type { PeerDrop, Replicator } from '../src/swarm/replicator.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { RawPeer, streamPair, twoDrops } from './helpers/raw-peer.js'
@@ -154,4 +154,65 @@ test('handshake – a scope change re-runs the proofs: a peer met before the fol
   await node.replicator!.refresh()
   await raw2.until((s) => s.proofs.some((list) => list.some((p) => hex(p) === hex(knowledgeProof(raw2.hash, false, friend2.publicKey)))))
   t.pass('new proofs reach a peer that has not identified yet')
+})
+
+test('handshake – a peer whose proofs were complete is asked only for what they name, then for what its later proofs and wants name', async (t) => {
+  const testnet = await createLocalDht(t)
+  const node = await createSwarmPeer(t, testnet)
+  const [friend, other, third, fourth, fifth] = Array.from({ length: 5 }, () => keyPairFromSeed(createSeed()).publicKey)
+  for (const id of [friend, other, third]) await node.follow(id)
+  await node.replicator!.refresh()
+  const topicsOf = (list: Uint8Array[]): string[] => list.map(hex).sort()
+  const topic = (id: Uint8Array): string => hex(identityTopic(id))
+  const proofsFor = (raw: RawPeer, ids: Uint8Array[]): Uint8Array[] => ids.map((id) => knowledgeProof(raw.hash, true, id))
+
+  // Two proofs (complete: fewer than the cap, more than a node whose scope is not known yet).
+  const raw = await RawPeer.connect(t, node.replicator!)
+  raw.openWith([node.identity, friend])
+  await raw.until((s) => s.identify.length === 1)
+  raw.identifyAs(keyPairFromSeed(createSeed()))
+  await raw.until((s) => s.want.length === 1)
+  t.is(hex(raw.seen.want[0].topics[0]), topic(node.identity), 'me first')
+  t.alike(topicsOf(raw.seen.want[0].topics), [node.identity, friend].map(topic).sort(), 'only the identities its proofs named, not every follow')
+
+  // Its scope grew: new proofs name `other`, a later want names `third`. Each is asked for next.
+  raw.proofs.send({ proofs: proofsFor(raw, [node.identity, friend, other]) })
+  await raw.until((s) => s.want.length === 2)
+  t.alike(topicsOf(raw.seen.want[1].topics), [node.identity, friend, other].map(topic).sort(), 'its new proofs named `other`: asked for')
+  raw.want.send({ round: 1, topics: [identityTopic(third), identityTopic(fourth)] })
+  await raw.until((s) => s.want.length === 3 && s.have.length >= 1)
+  t.alike(topicsOf(raw.seen.want[2].topics), [node.identity, friend, other, third].map(topic).sort(), 'its want named `third`, whom I follow: asked for (not `fourth`, whom I do not)')
+  t.is(raw.seen.have.find((h) => h.round === 1)?.round, 1, 'and its want is answered as before')
+
+  // My scope grows: the narrow peer gets my new proofs after my new want.
+  const proofsBefore = raw.seen.proofs.length
+  await node.follow(fourth)
+  await node.replicator!.refresh()
+  await raw.until((s) => s.proofs.length > proofsBefore)
+  t.ok(raw.seen.proofs.at(-1)?.some((p) => hex(p) === hex(knowledgeProof(raw.hash, false, fourth))), 'my new proofs, sent after it identified')
+
+  // Its proofs name `fifth`, whom I do not follow: nothing asked. Once I follow `fifth`, asked.
+  raw.proofs.send({ proofs: proofsFor(raw, [node.identity, friend, other, fifth]) })
+  raw.want.send({ round: 2, topics: [] }) // answered after the proofs above were handled
+  await raw.until((s) => s.have.some((h) => h.round === 2))
+  t.absent(raw.seen.want.some((w) => w.topics.some((x) => hex(x) === topic(fifth))), 'a named identity I do not want is not asked for')
+  await node.follow(fifth)
+  await node.replicator!.refresh()
+  await raw.until((s) => s.want.some((w) => w.topics.some((x) => hex(x) === topic(fifth))))
+  t.pass('after I follow it, the identity its latest proofs named is asked for')
+
+  // One proof (a node whose scope is not known yet proves only itself), or a capped list: asked for everything.
+  const all = [node.identity, friend, other, third, fourth, fifth].map(topic).sort()
+  const one = await RawPeer.connect(t, node.replicator!)
+  one.openWith([node.identity])
+  await one.until((s) => s.identify.length === 1)
+  one.identifyAs(keyPairFromSeed(createSeed()))
+  await one.until((s) => s.want.length === 1)
+  t.alike(topicsOf(one.seen.want[0].topics), all, 'one proof: every identity I want')
+  const capped = await RawPeer.connect(t, node.replicator!)
+  capped.channel.open({ version: 2, proofs: [...proofsFor(capped, [friend]), ...Array.from({ length: WIRE_CAPS.proofs - 1 }, () => b4a.alloc(32, 9))] })
+  await capped.until((s) => s.identify.length === 1)
+  capped.identifyAs(keyPairFromSeed(createSeed()))
+  await capped.until((s) => s.want.length === 1)
+  t.alike(topicsOf(capped.seen.want[0].topics), all, 'a list at the cap: every identity I want')
 })

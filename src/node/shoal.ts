@@ -669,6 +669,11 @@ export class Shoal extends ReadyResource {
     return [...[...this.remote.values()].map((c) => c.key as FeedKey), ...[...this.lazy.values()].map((l) => l.feed)]
   }
 
+  /** How many feeds trackedFeeds lists, without listing them (a sync checks it every round). */
+  get trackedCount (): number {
+    return this.remote.size + this.lazy.size
+  }
+
   /** The open tracked feeds (a lazily closed one opens when replicated or read). */
   trackedCores (): Hypercore[] {
     return [...this.remote.values()]

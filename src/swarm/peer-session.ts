@@ -16,6 +16,7 @@ import {
   PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, open, proofs, request, want,
   type Have, type Identify, type Open, type Proofs, type Request, type Want
 } from './messages.js'
+import { KeyIndex } from './key-index.js'
 import { PeerBudget, type PeerLimits } from './peer-limits.js'
 
 /** What a session needs from its replicator. */
@@ -23,6 +24,14 @@ export interface SessionHost {
   readonly identity: IdentityKey
   /** False while my scope is not computed yet: my proofs and matches then cover only my identity. */
   readonly scopeReady: boolean
+  /**
+   * Topic (hex) → identity of everything I want or hold, one map per scope computed (never
+   * changed after), or null before the first: a narrow session matches the remote's proofs
+   * against the identities a new scope added.
+   */
+  scopeTopics (): Map<string, IdentityKey> | null
+  /** The identity of `topic` if it is one I want (in hop range, not blocked), else undefined. */
+  wantedIdentity (topic: Uint8Array): IdentityKey | undefined
   readonly limits: PeerLimits
   signIdentify (payload: Uint8Array): Uint8Array
   isBlocked (identity: Uint8Array): boolean
@@ -30,10 +39,13 @@ export interface SessionHost {
   knownIdentities (): IdentityKey[]
   /** Every identity I want or hold, me first, uncapped: a remote's proofs are matched against these. */
   scopeIdentities (): IdentityKey[]
-  /** My want topics and their hex, me first, then the identities in `first` (at most WIRE_CAPS.topics). */
-  wantList (first?: Map<string, IdentityKey>): { topics: Uint8Array[], hex: string[] } | null
-  /** Headers I hold for `topics` (`hex`: the same topics in hex). */
-  headersFor (topics: Uint8Array[], hex: string[]): Promise<Uint8Array[]>
+  /**
+   * My want topics and their hex, me first, then the identities in `first` (at most
+   * WIRE_CAPS.topics); with `only`, me and those of `first` alone.
+   */
+  wantList (first?: Map<string, IdentityKey>, only?: boolean): { topics: Uint8Array[], hex: string[] } | null
+  /** Headers I hold for `topics`. */
+  headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
   /** A message request from an identified peer (checked by the host). */
   acceptRequest (req: Request, from: PeerSession): Promise<void>
@@ -58,8 +70,9 @@ export class PeerSession {
   remoteIdentity: IdentityKey | null = null
   /** An identity both sides know, proven by the remote; set when we identified ourselves. */
   sharedIdentity: IdentityKey | null = null
-  /** Topics (hex) the remote asked for; unasked pushes go only there. */
-  wanted = new Set<string>()
+  /** Topics the remote asked for in its latest want (hexed only when `wanted` is read). */
+  private wantedTopics: Uint8Array[] = []
+  private wantedHex: Set<string> | null = null
   /** Topics (hex) we ever asked this peer for; a header outside them is unsolicited. */
   readonly asked = new Set<string>()
   /**
@@ -78,10 +91,24 @@ export class PeerSession {
   /** My scope changed before the channel opened: my proofs are sent again once it does. */
   private proofsStale = false
   private remoteProofs: Uint8Array[] = []
-  /** The remote's proofs, if I identified before my scope was known: matched again once it is. */
-  private unmatched: Uint8Array[] | null = null
+  /**
+   * The remote's latest proofs since I identified, while they must be matched against my scope
+   * again: my scope was not known when I identified, or the session is narrow (then on every
+   * scope change: an identity I start wanting may be one they named).
+   */
+  private provenList: Uint8Array[] | null = null
+  /** The scope `provenList` was last matched against (null: none, or new proofs). */
+  private matchedTopics: Map<string, IdentityKey> | null = null
+  /**
+   * The remote's proofs, when I identified, were a complete list (see `isComplete`): they name every
+   * identity it wants or holds, so my wants name only those (and me), and grow with the identities
+   * its later proofs and wants name (docs/SYNC.md, "The exchange", step 4).
+   */
+  private narrow = false
+  /** The last proofs I sent were a complete list: the remote may ask me narrowly, so I send new ones on every scope change. */
+  private sentComplete = false
   /** The proofs the remote would send for what I want or hold, findable by proof; per scope. */
-  private expected: ExpectedProofs | null = null
+  private expected: KeyIndex<IdentityKey> | null = null
   private channel: Protomux.Channel | null = null
   private proofsMessage: Protomux.Message<Proofs> | null = null
   private identifyMessage: Protomux.Message<Identify> | null = null
@@ -118,6 +145,12 @@ export class PeerSession {
   /** The remote proved it knows an identity I want or hold. */
   get proven (): boolean {
     return this.sharedIdentity !== null
+  }
+
+  /** Topics (hex) the remote asked for; unasked pushes go only there. */
+  get wanted (): Set<string> {
+    if (this.wantedHex === null) this.wantedHex = new Set(this.wantedTopics.map(toHex))
+    return this.wantedHex
   }
 
   /** Opens the channel; a peer that has not finished the handshake by `limits.helloTimeoutMs` is dropped. */
@@ -163,7 +196,7 @@ export class PeerSession {
   /** Sends our current want list; resolves when the peer has answered it (or the channel closed). */
   sendWant (): Promise<void> {
     this.rematch()
-    const list = this.ready && this.wantMessage !== null ? this.host.wantList(this.common) : null
+    const list = this.ready && this.wantMessage !== null ? this.host.wantList(this.common, this.narrow) : null
     if (list === null || this.wantMessage === null) return Promise.resolve()
     const round = ++this.round
     const { topics, hex } = list
@@ -174,13 +207,15 @@ export class PeerSession {
 
   /**
    * My scope changed: a remote that has not identified gets my new proofs (it may now find an
-   * identity we share), and if it has not proven one yet, its latest proofs are checked again.
+   * identity we share), and so does one that may ask me narrowly (my last proofs were complete);
+   * if I have not found an identity we share, its latest proofs are checked again. (An open
+   * session sends its new want first: these proofs must not delay its answer.)
    */
   reprove (): void {
     const hash = this.conn.handshakeHash
     if (this.closed || hash === null) return
     if (!this.channelOpen) { this.proofsStale = true; return } // the proofs I opened with are old: resent on open
-    if (this.remoteIdentity === null) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
+    if (this.remoteIdentity === null || this.sentComplete) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
     if (!this.proven) {
       this.expected = null
       this.checkProofs()
@@ -189,19 +224,25 @@ export class PeerSession {
   }
 
   /**
-   * If I identified before my scope was known, matches the remote's proofs against the whole
-   * scope now, so `common` (what my want list asks first) names all it proved.
+   * Matches the remote's proofs against the identities my scope added since the last match (all
+   * of them if my scope was not known when I identified, or the proofs are new), so `common`
+   * (what my want list asks first, or alone) names all it proved.
    */
   private rematch (): void {
     const hash = this.conn.handshakeHash
-    if (this.unmatched === null || !this.host.scopeReady || hash === null) return
-    const ids = this.host.scopeIdentities()
-    const expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
-    for (const proof of this.unmatched) {
+    const topics = this.host.scopeTopics()
+    if (this.provenList === null || topics === null || hash === null || this.matchedTopics === topics) return
+    // Only the identities the last match did not cover: a scope change costs a hash per identity added.
+    const before = this.matchedTopics
+    const ids: IdentityKey[] = []
+    for (const [h, id] of topics) if (before === null || !before.has(h)) ids.push(id)
+    const expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+    for (const proof of this.provenList) {
       const id = expected.get(proof)
       if (id !== undefined) this.common.set(toHex(id), id)
     }
-    this.unmatched = null
+    this.matchedTopics = topics
+    if (!this.narrow) this.provenList = null
   }
 
   /** Resolves when the handshake is decided and every want sent so far has been answered. */
@@ -232,7 +273,9 @@ export class PeerSession {
   }
 
   private myProofs (hash: Uint8Array): Uint8Array[] {
-    return knowledgeProofs(hash, this.conn.isInitiator, this.host.knownIdentities().slice(0, WIRE_CAPS.proofs))
+    const ids = this.host.knownIdentities().slice(0, WIRE_CAPS.proofs)
+    this.sentComplete = isComplete(ids.length)
+    return knowledgeProofs(hash, this.conn.isInitiator, ids)
   }
 
   /** Charges every received message to the budget before it is decoded; a failure drops the peer. */
@@ -282,6 +325,7 @@ export class PeerSession {
 
   private onproofs (list: Uint8Array[]): void {
     if (this.closed) return
+    if (this.proven) { this.onlaterProofs(list); return }
     this.remoteProofs = list
     this.checkProofs()
   }
@@ -296,7 +340,7 @@ export class PeerSession {
     if (this.proven || hash === null || this.remoteProofs.length === 0) return
     if (this.expected === null) {
       const ids = this.host.scopeIdentities()
-      this.expected = new ExpectedProofs(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+      this.expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
     }
     for (const proof of this.remoteProofs) {
       const id = this.expected.get(proof)
@@ -305,11 +349,28 @@ export class PeerSession {
     const shared = this.common.values().next()
     if (shared.done === true) return
     this.sharedIdentity = shared.value
-    if (!this.host.scopeReady) this.unmatched = this.remoteProofs
+    this.narrow = isComplete(this.remoteProofs.length)
+    this.matchedTopics = this.host.scopeReady ? this.host.scopeTopics() : null
+    if (this.narrow || !this.host.scopeReady) this.provenList = this.remoteProofs
     this.remoteProofs = []
     this.expected = null
     this.identifyMessage?.send({ identity: this.host.identity, signature: this.host.signIdentify(identifyPayload(hash, this.conn.isInitiator)) })
     this.becomeReady()
+  }
+
+  /**
+   * Proofs after I identified (a remote whose scope changed): a narrow session matches them (the
+   * new ones are asked for at once); a list that is not complete ends narrowing (all is asked).
+   * A session that is not narrow has nothing to learn from them.
+   */
+  private onlaterProofs (list: Uint8Array[]): void {
+    if (!this.narrow) return
+    this.narrow = isComplete(list.length)
+    this.provenList = list
+    this.matchedTopics = null
+    const before = this.common.size
+    this.rematch()
+    if (this.common.size > before || !this.narrow) this.sendWant().catch(safetyCatch)
   }
 
   private onidentify (m: Identify): void {
@@ -349,10 +410,22 @@ export class PeerSession {
   private async onwant (m: Want): Promise<void> {
     // A peer that has not been told who I am gets an empty answer, so its rounds still settle.
     if (!this.ready) { this.haveMessage?.send({ round: m.round, headers: [] }); return }
-    const hex = m.topics.map((t) => toHex(t))
-    this.wanted = new Set(hex)
-    const headers = await this.host.headersFor(m.topics, hex)
+    this.wantedTopics = m.topics
+    this.wantedHex = null
+    // Narrow: an identity it wants now that I want too (its scope grew; an older peer sends no new
+    // proofs after identifying) is asked for from now on, so I also get its feeds once it has them.
+    let grew = false
+    if (this.narrow) {
+      for (const topic of m.topics) {
+        const id = this.host.wantedIdentity(topic)
+        if (id === undefined) continue
+        const h = toHex(id)
+        if (!this.common.has(h)) { this.common.set(h, id); grew = true }
+      }
+    }
+    const headers = await this.host.headersFor(m.topics)
     if (!this.closed) this.haveMessage?.send({ round: m.round, headers })
+    if (grew) this.sendWant().catch(safetyCatch)
   }
 
   private async onhave (m: Have): Promise<void> {
@@ -376,31 +449,9 @@ export class PeerSession {
 }
 
 /**
- * Proofs → identities, keyed by a proof's first 6 bytes as a number (thousands per connection: no
- * string per proof); a full compare confirms a match, and the rare proofs whose key another took
- * are checked one by one.
+ * A proof list names every identity its sender wants or holds: it has 2 or more entries (a node
+ * whose scope is not computed yet proves only itself) and fewer than the cap.
  */
-class ExpectedProofs {
-  private readonly keys = new Map<number, number>()
-  private readonly clashes: number[] = []
-
-  constructor (private readonly proofs: Uint8Array[], private readonly ids: IdentityKey[]) {
-    for (let i = 0; i < proofs.length; i++) {
-      const k = proofKey(proofs[i])
-      if (this.keys.has(k)) this.clashes.push(i)
-      else this.keys.set(k, i)
-    }
-  }
-
-  get (proof: Uint8Array): IdentityKey | undefined {
-    if (proof.byteLength !== 32) return undefined
-    const i = this.keys.get(proofKey(proof))
-    if (i !== undefined && b4a.equals(this.proofs[i], proof)) return this.ids[i]
-    for (const j of this.clashes) if (b4a.equals(this.proofs[j], proof)) return this.ids[j]
-    return undefined
-  }
-}
-
-function proofKey (p: Uint8Array): number {
-  return p[0] + p[1] * 0x100 + p[2] * 0x10000 + p[3] * 0x1000000 + p[4] * 0x100000000 + p[5] * 0x10000000000
+function isComplete (proofs: number): boolean {
+  return proofs >= 2 && proofs < WIRE_CAPS.proofs
 }

@@ -46,6 +46,8 @@ export interface SwarmHost {
   openFeed (feed: Uint8Array): Promise<Hypercore | null>
   /** Every tracked feed besides this device's own, open or not. */
   readonly trackedFeeds: FeedKey[]
+  /** trackedFeeds.length, without building the list. */
+  readonly trackedCount: number
   /** Blocks held over every tracked feed (closed ones as indexed). */
   trackedBlocks (): number
   waitForIndexed (feed: Uint8Array, length: number): Promise<void>
@@ -199,6 +201,17 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** False until the first scope is computed (a handshake meanwhile knows only my identity). */
   get scopeReady (): boolean {
     return this.scope !== null
+  }
+
+  /** Topic (hex) → identity of the current scope (a new map per scope computed), or null before the first. */
+  scopeTopics (): Map<string, IdentityKey> | null {
+    return this.scope?.topics ?? null
+  }
+
+  /** The identity of `topic` if I want it (in hop range, not blocked), else undefined. */
+  wantedIdentity (topic: Uint8Array): IdentityKey | undefined {
+    const id = this.scope?.byTopic.get(topic)
+    return id !== undefined && this.scope?.want.has(toHex(id)) === true ? id : undefined
   }
 
   protected override async _open (): Promise<void> {
@@ -364,7 +377,10 @@ export class Replicator extends ReadyResource implements SessionHost {
         if (s.remoteIdentity !== null && next.blocked.has(toHex(s.remoteIdentity))) s.conn.destroy()
       }
       if (prev === null || !sameKeys(prev.topics, next.topics)) {
-        for (const s of this.sessions) s.sendWant().catch(safetyCatch)
+        for (const s of this.sessions) {
+          s.sendWant().catch(safetyCatch)
+          s.reprove() // after the want: a remote that asks me narrowly needs my new proofs
+        }
         for (const s of this.connecting) s.reprove()
       }
     } while (this.refreshAgain)
@@ -382,14 +398,18 @@ export class Replicator extends ReadyResource implements SessionHost {
   /**
    * Topics of my want set, at most WIRE_CAPS.topics: me first, then those of `first` (identities
    * a peer proved it wants or holds: the ones it can answer for), then the rest. With more
-   * follows than the cap, a peer is still asked for everything it can have.
+   * follows than the cap, a peer is still asked for everything it can have. (A narrow session
+   * asks with wantList's `only`.)
    */
   wantTopics (first: Map<string, IdentityKey> = new Map()): Uint8Array[] {
     return this.wantList(first)?.topics ?? []
   }
 
-  /** wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing). */
-  wantList (first: Map<string, IdentityKey> = new Map()): { topics: Uint8Array[], hex: string[] } | null {
+  /**
+   * wantTopics, with each topic's hex (from the scope: a want list hashes and encodes nothing);
+   * with `only`, me and the wanted identities of `first` alone (a peer whose proofs were complete).
+   */
+  wantList (first: Map<string, IdentityKey> = new Map(), only = false): { topics: Uint8Array[], hex: string[] } | null {
     if (this.scope === null) return null // the first refresh sends every session its want list
     const { want, topicOf, topicHexOf } = this.scope
     const topics: Uint8Array[] = []
@@ -404,6 +424,7 @@ export class Replicator extends ReadyResource implements SessionHost {
     }
     add(toHex(this.host.identity), this.host.identity)
     for (const [h, id] of first) if (want.has(h)) add(h, id)
+    if (only) return { topics, hex }
     for (const [h, id] of want) {
       if (topics.length >= WIRE_CAPS.topics) break
       add(h, id)
@@ -434,12 +455,12 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.signIdentity(payload)
   }
 
-  /** Attested headers of the feeds I hold of the identities of `topics` (`hex`: their hex, if known). */
-  async headersFor (topics: Uint8Array[], hex: string[] = topics.map(toHex)): Promise<Uint8Array[]> {
+  /** Attested headers of the feeds I hold of the identities of `topics` (32 bytes each; others name nobody). */
+  async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     const scope = await this.scoped()
-    for (const h of hex) {
-      const id = scope.topics.get(h)
+    for (const topic of topics) {
+      const id = scope.byTopic.get(topic)
       if (id === undefined || this.isBlocked(id)) continue
       out.push(...await this.headersOf(id))
     }
@@ -729,8 +750,9 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
       where.step = () => `round ${round}: waiting for ${peerCount(this.sessions.size + this.connecting.size)} to answer wants`
       await this.settled()
-      const feedsBefore = this.host.trackedFeeds.length
-      const topicsBefore = new Set(this.current.topics.keys())
+      // Counted and compared, not copied: both grow with the follows held.
+      const feedsBefore = this.host.trackedCount
+      const scopeBefore = this.current
       const feeds = this.offeredCores()
       const steps = new Map<Hypercore, string>()
       where.step = () => `round ${round}: catching up ${[...steps].map(([core, step]) => `${feedToString(core.key as Uint8Array).slice(0, 12)}… ${step}`).join(', ')}`
@@ -738,7 +760,8 @@ export class Replicator extends ReadyResource implements SessionHost {
       where.step = () => `round ${round}: settling`
       await this.refresh()
       await this.settled()
-      if (this.host.trackedFeeds.length === feedsBefore && sameKeys(topicsBefore, this.current.topics)) return
+      const scope = this.current
+      if (this.host.trackedCount === feedsBefore && (scope === scopeBefore || sameKeys(scopeBefore.topics, scope.topics))) return
     }
   }
 
@@ -810,7 +833,7 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   private summary (): Omit<SyncResult, 'blocks' | 'uploaded' | 'drops'> {
     const pendingTopics = Math.max(0, ...this.transports.map((t) => t.pending))
-    return { peers: this.sessions.size, identities: this.current.held.size, feeds: this.host.trackedFeeds.length + 1, topics: this.joined.size, pendingTopics }
+    return { peers: this.sessions.size, identities: this.current.held.size, feeds: this.host.trackedCount + 1, topics: this.joined.size, pendingTopics }
   }
 
   /** The peers connected now, with the identity each proved. */

@@ -6,6 +6,7 @@ import b4a from 'b4a'
 import { identityTopic } from '../caps.js'
 import { toHex, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
+import { KeyIndex } from './key-index.js'
 
 export interface Scope {
   /** Identities in hop range (hex → key), blocked ones removed. */
@@ -20,6 +21,8 @@ export interface Scope {
   topicOf: Map<string, Uint8Array>
   /** Identity (hex) → its topic (hex), so a want list encodes nothing either. */
   topicHexOf: Map<string, string>
+  /** Topic (bytes, as a peer's want names it) → identity: a want list is answered with no hex per topic. */
+  byTopic: KeyIndex<IdentityKey>
 }
 
 export const DEFAULT_HOPS = 2
@@ -35,14 +38,17 @@ export async function computeScope (views: Views, me: IdentityKey, hops: number)
   const topics = new Map<string, IdentityKey>()
   const topicOf = new Map<string, Uint8Array>()
   const topicHexOf = new Map<string, string>()
+  const byTopic = new KeyIndex<IdentityKey>()
   for (const [h, id] of [...want, ...held]) {
+    if (topicOf.has(h)) continue // wanted and held
     const topic = identityTopic(id)
     const topicHex = toHex(topic)
-    topics.set(topicHex, id)
     topicOf.set(h, topic)
     topicHexOf.set(h, topicHex)
+    topics.set(topicHex, id)
+    byTopic.add(topic, id)
   }
-  return { want, held, blocked, topics, topicOf, topicHexOf }
+  return { want, held, blocked, topics, topicOf, topicHexOf, byTopic }
 }
 
 export function sameKeys (a: Map<string, unknown> | Set<string>, b: Map<string, unknown> | Set<string>): boolean {

@@ -2,7 +2,7 @@
  * Primary node state that cannot be recomputed from the feeds, kept apart from the derived views:
  * which device feed is mine and how long it has been (to notice a lost or rolled-back feed),
  * which other feeds this node tracks (a row each), and the open record that a clean close leaves
- * for the next open. A small RocksDB in `<storage>/state/`; a views rebuild never touches it.
+ * for the next open (a head and 16 shards). A small RocksDB in `<storage>/state/`; a views rebuild never touches it.
  */
 import path from '#path'
 import b4a from 'b4a'
@@ -24,15 +24,25 @@ const DEVICE_FEED = b4a.from([TAG.deviceFeed])
 const FEED_LENGTH = b4a.from([TAG.feedLength])
 const MIGRATED = b4a.from([TAG.migrated])
 const NOTIFICATIONS_SEEN = b4a.from([TAG.notificationsSeen])
+/** The open record as one row (version 1), as versions before the shards wrote it: read, never written. */
 const OPEN_RECORD = b4a.from([TAG.openRecord])
+/** The open record's head: its layout version and the views generation its checkpoints belong to. */
+const OPEN_HEAD = b4a.from([TAG.openRecord, 0x00])
+/** Written when an open has read the record: until the next clean close it is not valid. */
+const OPEN_MARK = b4a.from([TAG.openRecord, 0xff])
+/** The open record's entries, in shards by the feed key's first byte (a close rewrites the shards that changed). */
+const OPEN_SHARDS = 16
+const OPEN_SHARD_KEYS = Array.from({ length: OPEN_SHARDS }, (_, i) => b4a.from([TAG.openRecord, 0x01 + i]))
 /** The legacy settled rows (one per feed, `settled | feed` → u64 length), read once after an upgrade. */
 const LEGACY_SETTLED = { gt: b4a.from([TAG.settled]), lt: b4a.from([TAG.settled + 1]) }
 
 /**
- * What a clean close leaves for the next open, in one row, so that open reads no row per feed:
- * every tracked feed, those fully indexed with their views checkpoint then (left closed), the
- * others to open. Valid only for the views generation it names (a wiped or replaced views folder
- * has another); cleared as soon as an open reads it, so after a crash every feed is opened.
+ * What a clean close leaves for the next open, in a head row and 16 shard rows (by the feed
+ * key's first byte), so that open reads no row per feed and a close rewrites only the shards
+ * whose feeds changed: every tracked feed, those fully indexed with their views checkpoint then
+ * (left closed), the others to open. Valid only for the views generation it names (a wiped or
+ * replaced views folder has another); marked invalid as soon as an open reads it, so after a
+ * crash every feed is opened.
  */
 export interface OpenRecord {
   /** The views generation (src/node/storage-checks.ts viewsGeneration) the checkpoints belong to. */
@@ -112,12 +122,51 @@ const openRecordEnc: c.Encoder<OpenRecord> = {
   }
 }
 
+/** One shard of the open record: the settled and unsettled feeds whose key's first byte falls in it. */
+const openShardEnc: c.Encoder<{ settled: SettledFeed[], unsettled: FeedKey[] }> = {
+  preencode (s, v) {
+    c.array(settledEntry).preencode(s, v.settled)
+    c.array(c.fixed32).preencode(s, v.unsettled)
+  },
+  encode (s, v) {
+    c.array(settledEntry).encode(s, v.settled)
+    c.array(c.fixed32).encode(s, v.unsettled)
+  },
+  decode (s) {
+    const settled = c.array(settledEntry).decode(s)
+    const unsettled = c.array(c.fixed32).decode(s).map((k) => b4a.from(k) as FeedKey)
+    return { settled, unsettled }
+  }
+}
+
+/** The open record's head row: layout version 2 (sharded) and the views generation. */
+const openHeadEnc: c.Encoder<Uint8Array> = {
+  preencode (s, views) { c.uint.preencode(s, 2); c.buffer.preencode(s, views) },
+  encode (s, views) { c.uint.encode(s, 2); c.buffer.encode(s, views) },
+  decode (s) {
+    const version = c.uint.decode(s)
+    if (version !== 2) throw ShoalError.STORAGE_ERROR(`unknown open record version ${version}`)
+    return b4a.from(c.buffer.decode(s) ?? b4a.alloc(0))
+  }
+}
+
+function shardOf (feed: FeedKey): number {
+  return feed[0] % OPEN_SHARDS
+}
+
+/** What the open record's rows on disk hold, as the last read or write left them. */
+interface OnDisk { views: Uint8Array, settled: number[], unsettled: number[] }
+
 /**
  * Besides the feeds, the state keeps when each message with a future timestamp was first received
  * (the indexer clamps such timestamps to it), so a views rebuild gives the same timeline.
  */
 export class NodeState extends ReadyResource implements ReceiptStore {
   private db: RocksDB | null = null
+  /** The open record's shards on disk (null: unknown, so the next record is written whole). */
+  private onDisk: OnDisk | null = null
+  /** Whether legacy settled rows may exist (false once a scan found none). */
+  private legacyRows = true
 
   constructor (readonly path: string) {
     super()
@@ -177,15 +226,32 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   }
 
   /**
-   * What the last clean close recorded for this open (see OpenRecord), or null: after a crash,
-   * on a fresh folder, or from a version that kept one row per feed (see legacySettledFeeds).
+   * What the last clean close recorded for this open (see OpenRecord), or null: after a crash
+   * (an open read it and no clean close followed), on a fresh folder, or from a version that kept
+   * one row per feed (see legacySettledFeeds). One read batch: the head, the shards and the mark.
    * A record that does not decode counts as none (every feed is then opened).
    */
   async openRecord (): Promise<OpenRecord | null> {
-    const raw = await this.rocks.get(OPEN_RECORD)
-    if (raw === null) return null
+    this.onDisk = null
+    const batch = this.rocks.read({ capacity: OPEN_SHARDS + 3, autoDestroy: true })
+    const reads = [batch.get(OPEN_MARK), batch.get(OPEN_HEAD), batch.get(OPEN_RECORD), ...OPEN_SHARD_KEYS.map((k) => batch.get(k))]
+    batch.tryFlush()
+    const [mark, head, single, ...shards] = await Promise.all(reads)
+    if (mark !== null) return null
     try {
-      return c.decode(openRecordEnc, raw)
+      if (head === null) return single === null ? null : c.decode(openRecordEnc, single)
+      const views = c.decode(openHeadEnc, head)
+      const record: OpenRecord = { views, settled: [], unsettled: [] }
+      const onDisk: OnDisk = { views, settled: [], unsettled: [] }
+      for (const raw of shards) {
+        const shard = raw === null ? { settled: [], unsettled: [] } : c.decode(openShardEnc, raw)
+        for (const e of shard.settled) record.settled.push(e)
+        for (const f of shard.unsettled) record.unsettled.push(f)
+        onDisk.settled.push(shard.settled.length)
+        onDisk.unsettled.push(shard.unsettled.length)
+      }
+      this.onDisk = onDisk
+      return record
     } catch {
       return null // only makes this open slower: every tracked feed is opened
     }
@@ -200,20 +266,54 @@ export class NodeState extends ReadyResource implements ReceiptStore {
     for await (const { key, value } of this.rocks.iterator({ ...LEGACY_SETTLED, capacity: SCAN_CAPACITY })) {
       out.push({ feed: b4a.from(key.subarray(1)) as FeedKey, length: readUint64BE(value, 0) })
     }
+    this.legacyRows = out.length > 0
     return out
   }
 
-  /** Replaces the open record (null clears it: after a crash every feed is opened); drops legacy rows. */
+  /**
+   * Replaces the open record (null marks it invalid: after a crash every feed is opened) and drops
+   * legacy rows. A record for the same views generation as the one on disk rewrites only the
+   * shards whose entries changed (an entry read by openRecord and untouched since is unchanged);
+   * others are written whole. One atomic write either way.
+   */
   async setOpenRecord (record: OpenRecord | null): Promise<void> {
-    const w = this.rocks.write({ capacity: 2, autoDestroy: true })
-    w.tryDeleteRange(LEGACY_SETTLED.gt, LEGACY_SETTLED.lt)
-    if (record === null) w.tryDelete(OPEN_RECORD)
-    else w.tryPut(OPEN_RECORD, c.encode(openRecordEnc, record))
+    const w = this.rocks.write({ capacity: OPEN_SHARDS + 4, autoDestroy: true })
+    if (this.legacyRows) w.tryDeleteRange(LEGACY_SETTLED.gt, LEGACY_SETTLED.lt)
+    let onDisk = this.onDisk
+    if (record === null) {
+      w.tryPut(OPEN_MARK, b4a.alloc(0))
+    } else {
+      const shards = OPEN_SHARD_KEYS.map(() => ({ settled: [] as SettledFeed[], unsettled: [] as FeedKey[], changed: false }))
+      for (const e of record.settled) {
+        const shard = shards[shardOf(e.feed)]
+        shard.settled.push(e)
+        if (!shard.changed && ReadEntry.unchanged(e) === null) shard.changed = true
+      }
+      for (const f of record.unsettled) shards[shardOf(f)].unsettled.push(f)
+      const whole = onDisk === null || !b4a.equals(onDisk.views, record.views)
+      if (whole) {
+        w.tryPut(OPEN_HEAD, c.encode(openHeadEnc, record.views))
+        w.tryDelete(OPEN_RECORD)
+      }
+      shards.forEach((shard, i) => {
+        // Same entries as on disk: every settled one unchanged, none added or gone, none unsettled.
+        const same = !whole && onDisk !== null && !shard.changed && shard.unsettled.length === 0 &&
+          onDisk.unsettled[i] === 0 && onDisk.settled[i] === shard.settled.length
+        if (same) return
+        if (shard.settled.length === 0 && shard.unsettled.length === 0) w.tryDelete(OPEN_SHARD_KEYS[i])
+        else w.tryPut(OPEN_SHARD_KEYS[i], c.encode(openShardEnc, shard))
+      })
+      w.tryDelete(OPEN_MARK)
+      onDisk = { views: record.views, settled: shards.map((s) => s.settled.length), unsettled: shards.map((s) => s.unsettled.length) }
+    }
     try {
       await w.flush()
     } catch (err) {
+      this.onDisk = null
       throw await writeFault(this.path, `cannot write the node state in ${this.path}`, err)
     }
+    this.onDisk = onDisk
+    this.legacyRows = false
   }
 
   /** First-receipt times (ms) of messages, null where none is recorded. */

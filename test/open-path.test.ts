@@ -1,11 +1,13 @@
 import test, { type Test } from 'brittle'
 import b4a from 'b4a'
+import c from 'compact-encoding'
 import { createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 import type { FeedKey, IdentityKey } from '../src/ids.js'
 import { NodeState } from '../src/node/node-state.js'
 import { Shoal } from '../src/node/shoal.js'
 import { ViewDb } from '../src/views/view-db.js'
+import { checkpoint as checkpointEnc } from '../src/views/records.js'
 
 /**
  * Counts the rows an open reads from views/ (every scanned row, every key asked) and from state/
@@ -249,4 +251,29 @@ test('open path – a close rewrites only the open record\'s shards whose feeds 
   const whole = written()
   await state.setOpenRecord({ views, settled, unsettled: [] })
   t.is(whole.puts.length, 17, 'the head and every shard')
+})
+
+test('open path – an open record written whole by an older version (one row) is read, and the next close writes it in shards', async (t) => {
+  const dir = await t.tmp()
+  let state = new NodeState(dir)
+  await state.ready()
+  t.teardown(() => state.close())
+  const views = b4a.alloc(16, 3)
+  const feeds = Array.from({ length: 40 }, (_, i) => b4a.alloc(32, i) as FeedKey)
+  const entry = { preencode (s: c.State, v: FeedKey) { c.fixed32.preencode(s, v); checkpointEnc.preencode(s, cp) }, encode (s: c.State, v: FeedKey) { c.fixed32.encode(s, v); checkpointEnc.encode(s, cp) }, decode (): never { throw new Error('unused') } }
+  const cp = { position: 5, messages: 4, malformed: 0, unknown: 0, clock: 1_700_000_000_000 }
+  const v1 = { preencode (s: c.State): void { c.uint.preencode(s, 1); c.buffer.preencode(s, views); c.array(entry).preencode(s, feeds); c.array(c.fixed32).preencode(s, [feeds[0]]) }, encode (s: c.State): void { c.uint.encode(s, 1); c.buffer.encode(s, views); c.array(entry).encode(s, feeds); c.array(c.fixed32).encode(s, [feeds[0]]) }, decode (): never { throw new Error('unused') } }
+  await state.writeRaw([[b4a.from([0x09]), c.encode(v1, null)]])
+  const read = await state.openRecord()
+  t.is(read?.settled.length, 40, 'the one-row record reads')
+  t.alike(read?.unsettled, [feeds[0]])
+  t.alike({ ...read?.settled[7].checkpoint }, cp)
+  await state.setOpenRecord(null)
+  await state.setOpenRecord({ views, settled: read?.settled ?? [], unsettled: [] })
+  await state.close()
+  state = new NodeState(dir)
+  await state.ready()
+  const again = await state.openRecord()
+  t.is(again?.settled.length, 40, 'rewritten in shards: every feed')
+  t.alike(again?.unsettled, [])
 })

@@ -180,3 +180,59 @@ test('views – a reaction taken back on one device beats an older add on anothe
     await db.close()
   }
 })
+
+test('views – a chunk applied a group at a time gives the rows that one record per chunk gives (deletes, reactions, edits, follows across groups)', async (t) => {
+  const identity = keyPairFromSeed(createSeed())
+  const me = identity.publicKey as IdentityKey
+  const now = Date.now() - 3_600_000
+  const store = new Corestore(await t.tmp())
+  t.teardown(() => store.close())
+  const core = store.get({ name: 'mine' })
+  await core.ready()
+  const feed = core.key as FeedKey
+  const first: MessageRef = { feed, seq: 1 }
+  const others = [0, 1, 2].map(() => keyPairFromSeed(createSeed()).publicKey as IdentityKey)
+  const recs: FeedRecord[] = [{ type: 'post', timestamp: now, text: 'first', root: null, parent: null, cw: null, mentions: [] }]
+  for (let i = 0; i < 400; i++) {
+    const timestamp = now + 1 + i
+    const seq = i + 2
+    switch (i % 10) {
+      case 0: recs.push({ type: 'post', timestamp, text: `post ${i}`, root: null, parent: null, cw: null, mentions: [] }); break
+      case 1: recs.push({ type: 'post', timestamp, text: `reply ${i}`, root: first, parent: first, cw: null, mentions: [me] }); break
+      case 2: recs.push({ type: 'reaction', timestamp, target: first, emoji: `e${i % 7}`, remove: i % 20 === 12 }); break
+      case 3: recs.push({ type: 'reaction', timestamp, target: first, emoji: '👍', remove: i % 30 === 13 }); break
+      case 4: recs.push({ type: 'delete', timestamp, target: { feed, seq: seq + 66 } }); break // a post more than a group later
+      case 5: recs.push({ type: 'edit', timestamp, target: i % 20 === 5 ? first : { feed, seq: seq - 5 }, text: `edit ${i}` }); break
+      case 6: recs.push({ type: i % 20 === 6 ? 'follow' : 'unfollow', timestamp, target: others[i % 3] }); break
+      case 7: recs.push({ type: 'post', timestamp, text: `reply ${i}`, root: { feed, seq: seq - 7 }, parent: { feed, seq: seq - 7 }, cw: null, mentions: [] }); break
+      case 8: recs.push({ type: 'reaction', timestamp, target: first, emoji: `e${i % 7}`, remove: true }); break
+      case 9: recs.push({ type: 'about', timestamp, name: `name ${i}`, bio: null }); break
+    }
+  }
+  const blocks = [createHeader(identity, feed, 'mine', now), ...recs].map(encodeRecord)
+  const rows = async (db: ViewDb): Promise<string[]> => (await db.entriesIn({ gte: b4a.from([0]), lt: b4a.from([0xff]) }))
+    .map((e) => b4a.toString(e.key, 'hex') + '=' + b4a.toString(e.value, 'hex'))
+  // One record per chunk: each appended block is indexed before the next is appended.
+  const one = new ViewDb(await t.tmp())
+  await one.ready()
+  const oneIndexer = new Indexer(one, { me })
+  await oneIndexer.add(core)
+  for (const block of blocks) {
+    await core.append(block)
+    await oneIndexer.waitFor(feed, core.length)
+  }
+  await oneIndexer.close()
+  const each = await rows(one)
+  await one.close()
+  // The whole feed in one chunk, applied a group at a time.
+  const all = new ViewDb(await t.tmp())
+  await all.ready()
+  const allIndexer = new Indexer(all, { me })
+  await allIndexer.add(core)
+  await allIndexer.waitFor(feed, core.length)
+  await allIndexer.close()
+  const grouped = await rows(all)
+  await all.close()
+  t.ok(each.length > 400, `${each.length} rows`)
+  t.alike(grouped, each, 'the same rows, byte for byte')
+})

@@ -21,6 +21,8 @@ import type { ViewDb, ViewTxn } from './view-db.js'
 
 /** Records per chunk: the most one feed is indexed before the others (and my own feed) get a turn. */
 const CHUNK = 512
+/** Records of a chunk decoded and applied at a time (one batch and one commit for the whole chunk). */
+const GROUP = 64
 const CONTACT_TYPES = new Set(['follow', 'unfollow', 'block', 'unblock'])
 /**
  * Home rows deleted (by unfollows) before the home range is compacted. Deleted rows stay in the
@@ -47,6 +49,20 @@ interface TrackedFeed {
 
 /** A record to apply, with the keys it reads (readsOf). */
 interface Pending { rec: MessageRecord, at: Applied, reads: Uint8Array[] }
+
+/** What a chunk's groups found so far, applied together at its commit. */
+interface ChunkRun {
+  /** Whether the feed's posts go to my home, once a group with posts has read it. */
+  home: boolean | null
+  /** The last record applied (readsOf shares a reaction's summary key with the record before). */
+  prev: Pending | null
+  contacts: boolean
+  profiles: boolean
+  changes: ContactChange[]
+  purged: number
+  homeDeleted: number
+  purgedNow: Set<string>
+}
 
 export interface IndexTotals { messages: number, malformed: number, unknown: number }
 
@@ -319,75 +335,103 @@ export class Indexer extends ReadyResource {
     const txn = this.db.txn()
     const ck: Checkpoint = { ...f.checkpoint }
     let identity = f.identity
-    const pending: Pending[] = []
     const dmItems: DmItem[] = []
-
-    for (let i = 0; i < blocks.length; i++) {
-      const block = blocks[i]
-      if (block === null) break
-      blocks[i] = null // decoded: not kept (with the records below) through the chunk's collections
-      const seq = start + i
-      if (seq === 0) {
-        identity = headerIdentity(block, f.key)
-        if (await this.isBlocked(identity)) {
-          // Someone I block: nothing of this feed is written, not even that it is theirs.
-          f.identity = identity
-          f.blocked = true
-          return
+    const run: ChunkRun = { home: null, prev: null, contacts: false, profiles: false, changes: [], purged: 0, homeDeleted: 0, purgedNow: new Set() }
+    let i = 0
+    let done = false
+    while (!done && i < blocks.length) {
+      // Decoded and applied a group at a time, all in the chunk's one batch: a decoded record is held
+      // only until its group is applied, not through the whole chunk's young collections.
+      const pending: Pending[] = []
+      for (; i < blocks.length && pending.length < GROUP; i++) {
+        const block = blocks[i]
+        if (block === null) { done = true; break }
+        blocks[i] = null // decoded: not kept (with the records below) through the chunk's collections
+        const seq = start + i
+        if (seq === 0) {
+          identity = headerIdentity(block, f.key)
+          if (await this.isBlocked(identity)) {
+            // Someone I block: nothing of this feed is written, not even that it is theirs.
+            f.identity = identity
+            f.blocked = true
+            return
+          }
+          ck.position = 1
+          txn.put(keys.feedIdentity(f.key), encode(feedIdentity, identity))
+          if (identity.valid && identity.identity !== null) txn.put(keys.device(identity.identity, f.key), b4a.alloc(0))
+          else ck.malformed++
+          continue
         }
-        ck.position = 1
-        txn.put(keys.feedIdentity(f.key), encode(feedIdentity, identity))
-        if (identity.valid && identity.identity !== null) txn.put(keys.device(identity.identity, f.key), b4a.alloc(0))
-        else ck.malformed++
-        continue
+        ck.position = seq + 1
+        if (identity === null || !identity.valid || identity.identity === null) { ck.malformed++; continue }
+        let rec
+        try {
+          rec = decodeRecord(block)
+        } catch (err) {
+          if (!(err instanceof ShoalError)) throw err
+          ck.malformed++
+          continue
+        }
+        if (rec.type === 'unknown') { ck.unknown++; continue }
+        if (rec.type === 'header') { ck.malformed++; continue }
+        if (rec.type === 'box' || rec.type === 'keys') {
+          dmItems.push({ feed: f.key, seq, author: identity.identity as IdentityKey, rec })
+          continue // not a view message: the DM service counts what it opens
+        }
+        const ref: MessageRef = { feed: f.key, seq }
+        pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false }, reads: [] })
+        ck.messages++
       }
-      ck.position = seq + 1
-      if (identity === null || !identity.valid || identity.identity === null) { ck.malformed++; continue }
-      let rec
-      try {
-        rec = decodeRecord(block)
-      } catch (err) {
-        if (!(err instanceof ShoalError)) throw err
-        ck.malformed++
-        continue
-      }
-      if (rec.type === 'unknown') { ck.unknown++; continue }
-      if (rec.type === 'header') { ck.malformed++; continue }
-      if (rec.type === 'box' || rec.type === 'keys') {
-        dmItems.push({ feed: f.key, seq, author: identity.identity as IdentityKey, rec })
-        continue // not a view message: the DM service counts what it opens
-      }
-      const ref: MessageRef = { feed: f.key, seq }
-      pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false }, reads: [] })
-      ck.messages++
+      if (pending.length > 0) await this.applyGroup(txn, f, ck, identity?.identity ?? null, pending, run)
     }
 
+    txn.put(keys.checkpoint(f.key), encode(checkpointEnc, ck))
+    // The DM service commits (exactly once per (feed, seq), by its own checkpoint) before the views do.
+    if (this.dm !== null && dmItems.length > 0) await this.dm.receive(dmItems)
+    await txn.commit()
+    f.checkpoint = ck
+    f.identity = identity
+    for (const change of run.changes) this.applyBlockChange(change)
+    if (run.contacts) this.emit('contacts')
+    if (run.profiles) this.emit('profiles')
+    this.homeDeleted += run.homeDeleted
+    if (run.purged > 0) {
+      await this.db.compactDerived()
+      this.homeDeleted = 0
+    }
+    await this.compactHome(false)
+  }
+
+  /** Applies one group of a chunk's records (in feed order) to the chunk's batch; what it changed goes in `run`. */
+  private async applyGroup (txn: ViewTxn, f: TrackedFeed, ck: Checkpoint, author: IdentityKey | null, pending: Pending[], run: ChunkRun): Promise<void> {
     await this.clampTimestamps(txn, f, pending)
     // Within one feed time never goes backwards: the later record is the later one.
     for (const p of pending) {
       if (p.at.ts < ck.clock) p.at.ts = ck.clock
       else ck.clock = p.at.ts
     }
-    const author = identity?.identity ?? null
     const mine = author !== null && b4a.equals(author, this.me)
     const reads: Uint8Array[] = []
-    // Whether this feed's posts go to my home: my follow of its author (a chunk is one author's).
+    // Whether this feed's posts go to my home: my follow of its author (a chunk is one author's;
+    // only my own records write that row, and then the posts are mine: the same for every group).
     const posts = author !== null && pending.some((p) => p.rec.type === 'post')
-    const homeKey = posts && !mine ? keys.contact(this.me, author) : null
+    const homeKey = posts && !mine && run.home === null ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
     if (posts && author !== null) reads.push(keys.deleter(author))
     const reactions = author !== null && pending.some((p) => p.rec.type === 'reaction')
     const removerKey = reactions && author !== null ? keys.reactionRemover(author) : null
     if (removerKey !== null) reads.push(removerKey)
-    let prev: Pending | null = null
+    let prev = run.prev
     for (const p of pending) {
       p.reads = readsOf(p.rec, p.at, prev)
       for (const k of firstReadsOf(p.rec, p.reads)) reads.push(k)
       prev = p
     }
+    run.prev = prev
     await txn.prefetch(reads)
     reads.length = 0
     // Reactor rows: read only where one may exist (most reactions are someone's first of their kind).
+    // The batch holds the groups applied before: their rows are seen as written.
     if (removerKey !== null) {
       const removed = txn.peek(removerKey) !== null
       const more: Uint8Array[] = []
@@ -403,58 +447,37 @@ export class Indexer extends ReadyResource {
       for (const p of pending) for (const k of deleterReadsOf(p.rec, p.at)) more.push(k)
       await txn.prefetch(more)
     }
-    const home = mine || (homeKey !== null && inHome(await txn.get(homeKey)))
+    if (run.home === null && (mine || homeKey !== null)) run.home = mine || inHome(await txn.get(homeKey as Uint8Array))
+    const home = run.home === true
     for (const p of pending) p.at.home = home
-    let contacts = false
-    let profiles = false
-    const changes: ContactChange[] = []
-    let purged = 0
-    let homeDeleted = 0
-    const purgedNow = new Set<string>()
-    // What a chunk holds until its commit is copied by each young collection meanwhile: a record
-    // applied is let go (its rows are in the batch).
+    // What a group holds until the chunk's commit is copied by each young collection meanwhile: a
+    // record applied is let go (its rows are in the batch).
     const applied = pending as Array<Pending | null>
     for (let i = 0; i < applied.length; i++) {
       const p = applied[i] as Pending
       applied[i] = null
       const applying = applyMessage(txn, p.rec, p.at, p.reads)
       const change = applying === null ? null : await applying
-      if (CONTACT_TYPES.has(p.rec.type)) contacts = true
-      else if (p.rec.type === 'about') profiles = true
+      if (CONTACT_TYPES.has(p.rec.type)) run.contacts = true
+      else if (p.rec.type === 'about') run.profiles = true
       if (change === null || !mine) continue
       // A block purges the home rows with the rest; otherwise a follow adds them, an unfollow removes them.
       if (change.homeChanged && !(change.blockChanged && change.blocking)) {
         const n = await setHome(txn, change.target, change.home)
-        if (!change.home) homeDeleted += n
+        if (!change.home) run.homeDeleted += n
       }
       if (!change.blockChanged) continue
-      changes.push(change)
+      run.changes.push(change)
       if (change.blocking) {
         const hex = toHex(change.target)
         this.blocked.set(hex, true)
         // A second block in one chunk finds nothing new (their feeds are not indexed in between).
-        if (!purgedNow.has(hex)) purged += await purgeIdentity(txn, change.target, this.feedsOf(change.target))
-        purgedNow.add(hex)
+        if (!run.purgedNow.has(hex)) run.purged += await purgeIdentity(txn, change.target, this.feedsOf(change.target))
+        run.purgedNow.add(hex)
       } else {
         this.blocked.set(toHex(change.target), false)
       }
     }
-
-    txn.put(keys.checkpoint(f.key), encode(checkpointEnc, ck))
-    // The DM service commits (exactly once per (feed, seq), by its own checkpoint) before the views do.
-    if (this.dm !== null && dmItems.length > 0) await this.dm.receive(dmItems)
-    await txn.commit()
-    f.checkpoint = ck
-    f.identity = identity
-    for (const change of changes) this.applyBlockChange(change)
-    if (contacts) this.emit('contacts')
-    if (profiles) this.emit('profiles')
-    this.homeDeleted += homeDeleted
-    if (purged > 0) {
-      await this.db.compactDerived()
-      this.homeDeleted = 0
-    }
-    await this.compactHome(false)
   }
 
   /** Compacts the home range once enough of its rows were deleted (`force`: whenever any were). */

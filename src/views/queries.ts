@@ -228,7 +228,7 @@ export class Views {
     for (const r of page) { refs.push(refAt(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
     const shown = await this.render(refs, raws, mine.blockedIds)
     const root = shown[0]
-    const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null))
+    const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null), root?.id ?? refToString(rootRef))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
     return { root, replies, next: more ? cursorOf(page[page.length - 1].key) : null }
   }
@@ -383,9 +383,9 @@ export class Views {
       posts.push({ at: i, ref: refs[i], post, author })
     }
     const n = posts.length
-    const reads: Uint8Array[] = []
-    for (const p of posts) reads.push(keys.reactionSummary(p.ref))
-    for (const a of unnamed) reads.push(keys.about(a.key))
+    const reads: Uint8Array[] = new Array(n + unnamed.length)
+    for (let i = 0; i < n; i++) reads[i] = keys.reactionSummary(posts[i].ref)
+    for (let i = 0; i < unnamed.length; i++) reads[n + i] = keys.about(unnamed[i].key)
     const generation = this.generation
     const extra = await this.db.getMany(reads)
     for (let i = 0; i < unnamed.length; i++) {
@@ -396,7 +396,7 @@ export class Views {
     }
     // Reaction counts come from the summary row; only a post with more kinds than a summary holds
     // needs a scan of its ranked rows, and only a post whose row is marked edited a read of its edit.
-    const counts: Array<Record<string, number>> = []
+    const counts: Array<Record<string, number>> = new Array(n)
     const edits: Array<StoredEdit | null> = new Array(n).fill(null)
     const more: Array<Promise<void>> = []
     const edited: number[] = []
@@ -404,7 +404,7 @@ export class Views {
       const raw = extra[i]
       const summary = raw === null ? null : decode(reactionSummary, raw)
       const c = summaryCounts(summary)
-      counts.push(c ?? {})
+      counts[i] = c ?? {}
       if (c === null) more.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
       if (summary?.edits === true) edited.push(i)
     }
@@ -491,7 +491,9 @@ export function parseCursor (s: string): Uint8Array {
  * Reorders replies (given in stamp order) so that each comes after its parent when the parent is
  * in the list, keeping stamp order otherwise. Replies whose parents form a cycle keep stamp order.
  */
-function parentsFirst (replies: Item[]): Item[] {
+function parentsFirst (replies: Item[], rootId: string): Item[] {
+  // Most pages answer only the root, which is not a reply: nothing moves, and no set or map is made.
+  if (replies.every((r) => r.id !== rootId && (r.parent === null || r.parent === rootId))) return replies
   const present = new Set(replies.map((r) => r.id))
   const waiting = new Map<string, Item[]>()
   const placed = new Set<string>()

@@ -3,9 +3,13 @@
  * turn with two controls that show how much of a tail is the machine's: a CPU-only task of about
  * the timeline's median duration, and the raw RocksDB analog of a timeline page.
  */
+import b4a from 'b4a'
 import { Shoal } from '../src/node/shoal.js'
 import type { MessageRef } from '../src/ids.js'
+import { runChild } from './child.js'
 import { CpuControl } from './cpu-control.js'
+import type { PageRows } from './page-rows.js'
+import type { PageRowsInput } from './page-rows-child.js'
 import { RawPageRead } from './raw-page-read.js'
 import { median, summarize, type Summary } from './stats.js'
 
@@ -54,4 +58,23 @@ export async function warmQueries (dir: string, rawDir: string, root: MessageRef
     await shoal.close()
     await raw.close()
   }
+}
+
+/**
+ * The same rows (timeline, thread's first page, then the CPU and raw page controls, in turn) timed
+ * in a child process that opens only the reader (page-rows-child.ts), as `shoal serve` would: not
+ * in the bench process, which holds the source feeds and the garbage of the data set's build. The
+ * raw control's database is written and settled (flushed and compacted) before.
+ */
+export async function childQueries (dir: string, rawDir: string, root: MessageRef, opts: { warmup: number, runs: number, replies: number, messages: number }): Promise<QueryRun & { rows: PageRows }> {
+  const raw = new RawPageRead(rawDir)
+  await raw.open(opts.messages, 120)
+  await raw.settle()
+  await raw.close()
+  const input: PageRowsInput = { pages: ['home', 'thread'], warmup: opts.warmup, runs: opts.runs, replies: opts.replies, dir, rawDir, root: { feed: b4a.toString(root.feed, 'hex'), seq: root.seq } }
+  const rows = (await runChild<PageRows>('page-rows-child', input)).result
+  const home = rows.pages.home
+  const thread = rows.pages.thread
+  if (home === undefined || thread === undefined) throw new Error('page-rows-child: missing rows')
+  return { timeline: home, thread, cpu: rows.cpu, rawPage: rows.rawPage, rows }
 }

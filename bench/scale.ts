@@ -3,7 +3,8 @@
  * (default 3,000 × 333, about 1M messages; a thread of about F × P / 100 replies) once into a
  * cached folder (default /tmp/shoal-scale-FxP), then measures, in one run and beside their raw
  * baselines: indexing time and peak memory, the first page of the big thread and its next page,
- * the home timeline with every, 60 and 1 of the authors followed, cold open to the first page
+ * the home timeline with every, 60 and 1 of the authors followed (page-rows.ts: in a child that
+ * opens only the reader, and in this process), cold open to the first page
  * (fresh process), one-shot CLI `whoami`/`feed` against an empty node, the thin client through a
  * running `serve` against `node -e 0`, and optionally (--swarm-rounds) the swarm first sync at
  * 100 × 1,000. Prints a table and one JSON line (with the load average at start and end).
@@ -11,22 +12,25 @@
  *   node dist/bench/scale.js [--feeds 3000] [--posts 333] [--reply-every 100] [--cache DIR]
  *                            [--runs 500] [--swarm-rounds 0] [--fresh]
  */
+import b4a from 'b4a'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { Shoal } from '../src/node/shoal.js'
 import { runChild } from './child.js'
 import type { ColdOpen } from './cold-open.js'
-import { followFirst, homeTimeline } from './home-phase.js'
+import { followFirst } from './home-phase.js'
 import { indexInChild, prepareIndexedShoal } from './index-phase.js'
 import { printMachine, readLoad, readMachine } from './machine.js'
-import { warmQueries } from './query.js'
+import { pageRowsIn, type PageName, type PageRow, type PageRows } from './page-rows.js'
+import type { PageRowsInput } from './page-rows-child.js'
+import { RawPageRead } from './raw-page-read.js'
 import { rawReplication } from './raw-replication.js'
 import { fmt, formatTable, type Row } from './report.js'
 import { MiB } from './rss-sampler.js'
 import { cliWall, nodeFloor, thinClient } from './scale-cli.js'
 import { buildSourceFeeds, openSourceFeeds, sourceMeta, type SourceMeta, type SourceSet } from './source-feeds.js'
-import { median, round, summarize, type Summary } from './stats.js'
+import { median, round, type Summary } from './stats.js'
 import { swarmSync } from './swarm-sync.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
 
@@ -100,31 +104,28 @@ async function cachedReader (): Promise<{ dir: string, rebuild: boolean }> {
   return { dir, rebuild }
 }
 
-async function timed (fn: () => Promise<unknown>): Promise<number> {
-  const start = performance.now()
-  await fn()
-  return performance.now() - start
-}
-
-/** A thread's first page, then the page after it ("more replies"), warm. */
-async function threadPages (dir: string, source: SourceSet, runs: number): Promise<{ first: Summary, more: Summary }> {
-  const shoal = new Shoal(dir)
-  await shoal.ready()
+/**
+ * The page rows twice: in this process (which holds the source feeds open and the heap of the
+ * phases before) and in a child that opens only the reader, as `shoal serve` would. The raw
+ * control's database (`rawDir`, built and settled once) goes with each.
+ */
+async function pageRows (reader: string, rawDir: string, source: SourceSet, pages: PageName[]): Promise<{ here: PageRows, child: PageRows }> {
+  const opts = { pages, warmup: 100, runs: RUNS, replies: source.threadReplies }
+  const raw = new RawPageRead(rawDir)
+  await raw.open(0, 0)
+  let here: PageRows
   try {
-    const first = await shoal.thread(source.threadRoot, { limit: 50 })
-    if (first.next === null) throw new Error('thread: expected more than one page')
-    const next = first.next
-    const a: number[] = []
-    const b: number[] = []
-    for (let i = 0; i < 50; i++) { await shoal.thread(source.threadRoot, { limit: 50 }); await shoal.thread(source.threadRoot, { limit: 50, before: next }) }
-    for (let i = 0; i < runs; i++) {
-      a.push(await timed(() => shoal.thread(source.threadRoot, { limit: 50 })))
-      b.push(await timed(() => shoal.thread(source.threadRoot, { limit: 50, before: next })))
-    }
-    return { first: summarize(a), more: summarize(b) }
+    here = await pageRowsIn(reader, raw, source.threadRoot, opts)
   } finally {
-    await shoal.close()
+    await raw.close()
   }
+  const input: PageRowsInput = { ...opts, dir: reader, rawDir, root: { feed: b4a.toString(source.threadRoot.feed, 'hex'), seq: source.threadRoot.seq } }
+  const child = (await runChild<PageRows>('page-rows-child', input)).result
+  for (const [where, r] of [['this process', here], ['child', child]] as const) {
+    const rows = Object.entries(r.pages).map(([n, row]) => `${n} ${fmt(row.p50, 2)}/${fmt(row.p99, 2)} (GC ${row.gcRuns}, RocksDB busy ${row.busyRuns}, neither p99 ${row.quietP99 === null ? '-' : fmt(row.quietP99, 2)})`)
+    log(`pages in ${where}, p50/p99 ms: ${rows.join('; ')}; raw page ${fmt(r.rawPage.p50, 2)}/${fmt(r.rawPage.p99, 2)}; CPU control ${fmt(r.cpu.p50, 2)}/${fmt(r.cpu.p99, 2)}; GCs minor ${r.gc.minor}, major ${r.gc.major} (${fmt(r.gc.ms, 1)} ms); heap ${fmt(r.heapUsedMiB)} MiB`)
+  }
+  return { here, child }
 }
 
 async function main (): Promise<void> {
@@ -149,10 +150,12 @@ async function main (): Promise<void> {
     log(`cold open + first page (fresh process): ${cold.map((c) => fmt(c.ms)).join(' / ')} ms (ready ${cold.map((c) => fmt(c.readyMs)).join(' / ')} ms)`)
 
     // queries -----------------------------------------------------------------------------------
-    const query = await warmQueries(reader, await tmp.make('raw-page'), source.threadRoot, { warmup: 100, runs: RUNS, replies: source.threadReplies, messages: source.messages })
-    log(`home timeline (all ${FEEDS} followed) p99 ${fmt(query.timeline.p99, 2)} ms, thread first page p99 ${fmt(query.thread.p99, 2)} ms, raw page p99 ${fmt(query.rawPage.p99, 2)} ms`)
-    const thread = await threadPages(reader, source, RUNS)
-    log(`thread of ${fmt(source.threadReplies)} replies: first page p99 ${fmt(thread.first.p99, 2)} ms, more replies p99 ${fmt(thread.more.p99, 2)} ms`)
+    const rawDir = await tmp.make('raw-page')
+    const rawPage = new RawPageRead(rawDir)
+    await rawPage.open(source.messages, 120)
+    await rawPage.settle()
+    await rawPage.close()
+    const all = await pageRows(reader, rawDir, source, ['thread', 'more', 'home'])
 
     // one-shot CLI: my node with every feed against a node with none ----------------------------
     const empty = await tmp.make('empty')
@@ -174,11 +177,10 @@ async function main (): Promise<void> {
 
     // sparse home timelines (then every follow again, for the next run) --------------------------
     await followFirst(reader, source, 60)
-    const follow60 = (await homeTimeline(reader, RUNS)).timeline
+    const follow60 = await pageRows(reader, rawDir, source, ['home'])
     await followFirst(reader, source, 1)
-    const follow1 = (await homeTimeline(reader, RUNS)).timeline
+    const follow1 = await pageRows(reader, rawDir, source, ['home'])
     await followFirst(reader, source, FEEDS)
-    log(`home timeline p50/p99: 60 follows ${fmt(follow60.p50, 2)}/${fmt(follow60.p99, 2)} ms, 1 follow ${fmt(follow1.p50, 2)}/${fmt(follow1.p99, 2)} ms`)
 
     // swarm first sync at today's size (optional: it takes minutes) -------------------------------
     let swarm: Awaited<ReturnType<typeof swarmSync>> | null = null
@@ -198,14 +200,22 @@ async function main (): Promise<void> {
     const coldMs = median(cold.map((c) => c.ms))
     const peakMiB = indexed.maxRss / MiB
     const p = (s: Summary): string => `p50 ${fmt(s.p50, 2)} / p99 ${fmt(s.p99, 2)} ms`
+    // A page row is measured in a process that opens only the reader (page-rows-child.ts); the
+    // same pages timed in this process, and the controls timed beside them, are the baseline.
+    const pageRow = (metric: string, r: { here: PageRows, child: PageRows }, n: PageName): Row => {
+      const c = r.child.pages[n] as PageRow
+      const h = r.here.pages[n] as PageRow
+      return { metric: `${metric}, reader-only process`, shoal: p(c), baseline: `in the bench process ${p(h)}; raw page ${p(r.child.rawPage)}; CPU control ${p(r.child.cpu)}`, ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: c.p99 <= TARGET.p99Ms }
+    }
+    const rowsJson = (r: { here: PageRows, child: PageRows }): unknown => ({ child: roundDeep(r.child), benchProcess: roundDeep(r.here) })
     const ms = (xs: number[]): string => `${fmt(median(xs))} ms`
     const rows: Row[] = [
       { metric: `index only (${fmt(source.messages)} msgs, ${FEEDS} local feeds)`, shoal: `${fmt(indexed.perSec)} msgs/s`, baseline: `${fmt(rawSeq.blocksPerSec)} blocks/s (raw replication, one core after another, ${Math.min(RAW_FEEDS, FEEDS)} feeds)`, ratio: `${fmt(indexRatio, 2)}x`, target: `>= ${TARGET.indexRatio}x`, met: indexRatio >= TARGET.indexRatio },
-      { metric: `thread of ${fmt(source.threadReplies)} replies, first page of 50 (${RUNS} runs)`, shoal: p(thread.first), baseline: `raw RocksDB page ${p(query.rawPage)}`, ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: thread.first.p99 <= TARGET.p99Ms },
-      { metric: 'thread, "more replies" (second page of 50)', shoal: p(thread.more), baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: thread.more.p99 <= TARGET.p99Ms },
-      { metric: `home timeline, all ${FEEDS} followed`, shoal: p(query.timeline), baseline: `CPU control ${p(query.cpu)}`, ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: query.timeline.p99 <= TARGET.p99Ms },
-      { metric: `home timeline, 60 of ${FEEDS} followed`, shoal: p(follow60), baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: follow60.p99 <= TARGET.p99Ms },
-      { metric: `home timeline, 1 of ${FEEDS} followed`, shoal: p(follow1), baseline: '-', ratio: '-', target: `p99 <= ${TARGET.p99Ms} ms`, met: follow1.p99 <= TARGET.p99Ms },
+      pageRow(`thread of ${fmt(source.threadReplies)} replies, first page of 50 (${RUNS} runs)`, all, 'thread'),
+      pageRow('thread, "more replies" (second page of 50)', all, 'more'),
+      pageRow(`home timeline, all ${FEEDS} followed`, all, 'home'),
+      pageRow(`home timeline, 60 of ${FEEDS} followed`, follow60, 'home'),
+      pageRow(`home timeline, 1 of ${FEEDS} followed`, follow1, 'home'),
       { metric: `cold open + first page, fresh process (median of ${COLD_RUNS})`, shoal: `${fmt(coldMs)} ms (ready ${fmt(median(cold.map((c) => c.readyMs)))} ms; ${fmt(median(cold.map((c) => c.sinceProcessStartMs)))} ms incl. node start + imports)`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldMs <= TARGET.coldMs },
       { metric: `one-shot \`shoal whoami\`, ${FEEDS} feeds (median of ${CLI_RUNS})`, shoal: ms(oneShot.whoami), baseline: `node with no feeds ${ms(oneShot.whoamiEmpty)}; node -e 0 ${ms(oneShot.node)}`, ratio: `${fmt(whoamiRatio, 2)}x`, target: `<= ${TARGET.oneShotRatio}x (independent of feeds)`, met: whoamiRatio <= TARGET.oneShotRatio },
       { metric: `one-shot \`shoal feed\`, ${FEEDS} feeds (median of ${CLI_RUNS})`, shoal: ms(oneShot.feed), baseline: `node with no feeds ${ms(oneShot.feedEmpty)}`, ratio: `${fmt(feedRatio, 2)}x`, target: `<= ${TARGET.oneShotRatio}x (independent of feeds)`, met: feedRatio <= TARGET.oneShotRatio },
@@ -223,8 +233,7 @@ async function main (): Promise<void> {
       command: `node dist/bench/scale.js --feeds ${FEEDS} --posts ${POSTS} --reply-every ${REPLY_EVERY} --runs ${RUNS} --swarm-rounds ${SWARM_ROUNDS}`,
       dataSet: { feeds: FEEDS, posts: POSTS, messages: source.messages, threadReplies: source.threadReplies, recordBytes: source.bytes, builtMs: round(meta.builtMs), prepareMs: round(meta.prepareMs) },
       index: { ms: round(indexed.ms), perSec: round(indexed.perSec), rawSequentialBlocksPerSec: round(rawSeq.blocksPerSec), ratio: round(indexRatio), peakRssMiB: round(peakMiB), rssAfterOpenMiB: round(indexed.rssBeforeIndex / MiB) },
-      thread: { first: roundAll(thread.first), more: roundAll(thread.more), firstViaQueryPhase: roundAll(query.thread) },
-      timeline: { all: roundAll(query.timeline), follow60: roundAll(follow60), follow1: roundAll(follow1), rawPage: roundAll(query.rawPage), cpu: roundAll(query.cpu) },
+      pages: { all: rowsJson(all), follow60: rowsJson(follow60), follow1: rowsJson(follow1) },
       coldOpen: { ms: cold.map((c) => round(c.ms)), readyMs: cold.map((c) => round(c.readyMs)), sinceProcessStartMs: cold.map((c) => round(c.sinceProcessStartMs)) },
       oneShot: Object.fromEntries(Object.entries(oneShot).map(([k, v]) => [k, v.map(round)])),
       thinClient: { nodeMs: thin.nodeMs.map(round), whoamiMs: thin.whoamiMs.map(round), feedMs: thin.feedMs.map(round), ratio: round(thin.ratio) },
@@ -236,10 +245,10 @@ async function main (): Promise<void> {
   }
 }
 
-function roundAll<T extends object> (o: T): T {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(o)) out[k] = typeof v === 'number' ? round(v) : v
-  return out as T
+function roundDeep (o: unknown): unknown {
+  if (typeof o === 'number') return round(o)
+  if (o === null || typeof o !== 'object') return o
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, roundDeep(v)]))
 }
 
 runBench('bench:scale', tmp, main)

@@ -74,6 +74,11 @@ function z32Encode (buf: Uint8Array, length = buf.byteLength): string {
   return b4a.toString(out, 'latin1', 0, n)
 }
 
+/** z-base32 of any bytes (a page cursor), spelled as z32.encode spells it. */
+export function z32String (buf: Uint8Array): string {
+  return z32Encode(buf)
+}
+
 export function identityToString (key: IdentityKey | Uint8Array): string {
   return z32Encode(key)
 }

@@ -11,7 +11,7 @@ import { createHeader, readHeader } from '../src/feeds/header.js'
 import { keyPairFromSeed, phraseToSeed, seedToPhrase } from '../src/feeds/identity.js'
 import { DEVICE_ATTESTATION, namespaceHash } from '../src/caps.js'
 import {
-  feedToString, identityToString, parseFeed, parseIdentity, parseRef, refEncoding, refToString,
+  feedToString, identityToString, parseFeed, parseIdentity, parseRef, refEncoding, refToString, z32String,
   type FeedKey, type IdentityKey, type MessageRef
 } from '../src/ids.js'
 
@@ -267,10 +267,13 @@ test('ids – every id is spelled exactly as z32.encode spells it (lengths, bit 
     for (const fill of [0x00, 0xff, 0xa5, -1]) {
       const buf = b4a.alloc(n, fill < 0 ? 0 : fill)
       if (fill < 0) sodium.randombytes_buf(buf)
-      if (identityToString(buf) !== z32.encode(buf) || feedToString(buf) !== z32.encode(buf)) wrong++
+      if (identityToString(buf) !== z32.encode(buf) || feedToString(buf) !== z32.encode(buf) || z32String(buf) !== z32.encode(buf)) wrong++
     }
   }
-  t.is(wrong, 0, 'identity and feed ids of 0 to 70 bytes')
+  t.is(wrong, 0, 'identity and feed ids and cursors of 0 to 70 bytes')
+  const row = b4a.alloc(100)
+  sodium.randombytes_buf(row)
+  t.is(z32String(row.subarray(52)), z32.encode(b4a.from(row.subarray(52))), 'a cursor taken as a view of a row key')
   const feed = b4a.alloc(32) as FeedKey
   for (const seq of [1, 0xfc, 0xfd, 0xffff, 0x10000, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) {
     sodium.randombytes_buf(feed)

@@ -130,6 +130,8 @@ declare module 'rocksdb-native' {
     snapshot (): RocksDB
     flush (): Promise<void>
     compactRange (start: Uint8Array, end: Uint8Array, opts?: { bottommostLevelCompaction?: number }): Promise<void>
+    /** A RocksDB property (`rocksdb.num-running-compactions`, ...) as its string. */
+    getProperty (name: string): Promise<string>
     /** Counters since open (rocksdb-native's own; more fields exist than declared). */
     readonly stats: { gets: number, puts: number, deletes: number, rangeDeletes: number, readBatches: number, writeBatches: number }
   }

@@ -5,7 +5,7 @@
 import b4a from 'b4a'
 import z32 from 'z32'
 import { ShoalError } from '../errors.js'
-import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef } from '../ids.js'
+import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef, z32String } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
   contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
@@ -37,13 +37,16 @@ const HOP_READS = 64
 /** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
 const NAME_CACHE = 4096
 
-/** Someone's follows and blocks; `blocked` is `blocking` as a set of hex keys (made once, kept with my own). */
-interface Contacts { following: IdentityKey[], blocking: IdentityKey[], blocked: Set<string> }
+/**
+ * Someone's follows and blocks; `blocked` is `blocking` as a set of hex keys and `blockedIds` as
+ * a set of ids (z-base32, as pages name authors), each made once and kept with my own.
+ */
+interface Contacts { following: IdentityKey[], blocking: IdentityKey[], blocked: Set<string>, blockedIds: Set<string> }
 
 export class Views {
   /** My own follows and blocks, asked by every query: cached until a contact record is indexed. */
   private mine: Promise<Contacts> | null = null
-  /** Author names by identity (hex), shared by pages: cached until an about record is indexed. */
+  /** Author names by identity id (z-base32), shared by pages: cached until an about record is indexed. */
   private readonly names = new Map<string, string | null>()
   /** Bumped by invalidateNames(): a name read before it is not kept (it may predate the change). */
   private generation = 0
@@ -53,6 +56,11 @@ export class Views {
   /** Native calls of the views database since it opened (reads and writes, for benchmarks). */
   io (): RocksStats {
     return this.db.stats
+  }
+
+  /** RocksDB's background work now (compactions, flushes), for benchmarks. */
+  background (): Promise<{ compactions: number, flushes: number, pending: boolean }> {
+    return this.db.background()
   }
 
   /** Drops cached answers; the node calls it when the indexer changes follows or blocks (or reindexes). */
@@ -67,9 +75,9 @@ export class Views {
     this.generation++
   }
 
-  private rememberName (hex: string, name: string | null): void {
+  private rememberName (id: string, name: string | null): void {
     if (this.names.size >= NAME_CACHE) this.names.delete(this.names.keys().next().value as string)
-    this.names.set(hex, name)
+    this.names.set(id, name)
   }
 
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
@@ -81,7 +89,7 @@ export class Views {
       if (c.blocking) blocking.push(target)
       else if (c.following) following.push(target)
     }
-    return { following, blocking, blocked: hexSet(blocking) }
+    return { following, blocking, blocked: hexSet(blocking), blockedIds: idSet(blocking) }
   }
 
   private myContacts (): Promise<Contacts> {
@@ -182,12 +190,13 @@ export class Views {
     const before = q.before ? parseCursor(q.before) : null
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
     const [mine, rows] = await Promise.all([this.myContacts(), this.db.entriesIn(range)])
-    const blocked = mine.blocked
-    if (q.author && blocked.has(toHex(q.author))) return { items: [], next: null }
-    const more = rows.length > limit
-    const page = more ? rows.slice(0, limit) : rows
-    const shown = await this.render(page.map((r) => refFromBytes(r.key, r.key.byteLength - REF_BYTES)), page.map((r) => r.value), blocked)
-    return { items: shown.filter((r): r is Item => r !== null), next: more ? z32.encode(tailOf(page[page.length - 1].key)) : null }
+    if (q.author && mine.blocked.has(toHex(q.author))) return { items: [], next: null }
+    const n = Math.min(rows.length, limit)
+    const refs: MessageRef[] = new Array(n)
+    const raws: Uint8Array[] = new Array(n)
+    for (let i = 0; i < n; i++) { refs[i] = refAt(rows[i].key, rows[i].key.byteLength - REF_BYTES); raws[i] = rows[i].value }
+    const shown = await this.render(refs, raws, mine.blockedIds)
+    return { items: shown.filter((r): r is Item => r !== null), next: rows.length > limit ? cursorOf(rows[n - 1].key) : null }
   }
 
   /**
@@ -216,12 +225,12 @@ export class Views {
     const page = more ? rows.slice(0, limit) : rows
     const refs = [rootRef]
     const raws = [rootRaw]
-    for (const r of page) { refs.push(refFromBytes(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
-    const shown = await this.render(refs, raws, mine.blocked)
+    for (const r of page) { refs.push(refAt(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
+    const shown = await this.render(refs, raws, mine.blockedIds)
     const root = shown[0]
-    const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null))
+    const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null), root?.id ?? refToString(rootRef))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root, replies, next: more ? z32.encode(tailOf(page[page.length - 1].key)) : null }
+    return { root, replies, next: more ? cursorOf(page[page.length - 1].key) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */
@@ -234,7 +243,7 @@ export class Views {
       refs.push(refFromBytes(k, k.byteLength - 40))
       if (refs.length >= limit) break
     }
-    return { items: await this.items(refs, blocked) }
+    return { items: await this.items(refs, idSet(await this.blocking(this.me))) }
   }
 
   async profile (who: IdentityKey): Promise<Profile> {
@@ -272,7 +281,7 @@ export class Views {
 
   /** Posts by ref in the given order, as timelines show them; deleted, missing and blocked ones are left out. */
   async itemsOf (refs: MessageRef[]): Promise<Item[]> {
-    return this.items(refs, hexSet(await this.blocking(this.me)))
+    return this.items(refs, idSet(await this.blocking(this.me)))
   }
 
   /** For each ref, the emoji the local identity has on it (its reactor rows that are on). */
@@ -341,7 +350,7 @@ export class Views {
     return ownKeys(ranked)
   }
 
-  /** Renders posts in the given order, dropping missing, deleted and blocked ones. */
+  /** Renders posts in the given order, dropping missing, deleted and blocked ones (`blocked`: ids). */
   private async items (refs: MessageRef[], blocked: Set<string>): Promise<Item[]> {
     const shown = await this.render(refs, await this.db.getMany(refs.map((r) => keys.message(r))), blocked)
     return shown.filter((r): r is Item => r !== null)
@@ -349,42 +358,45 @@ export class Views {
 
   /**
    * Renders the posts `raws` (their message rows, in the order of `refs`): null where missing,
-   * deleted or blocked. One native batch for their reaction summaries and the author names not
-   * cached, and one more only when a summary row says a post on the page was edited.
+   * deleted or blocked (`blocked` holds ids, z-base32). One native batch for their reaction
+   * summaries and the author names not cached, and one more only when a summary row says a post
+   * on the page was edited.
    */
   private async render (refs: MessageRef[], raws: Array<Uint8Array | null>, blocked: Set<string>): Promise<Array<Item | null>> {
     const posts: Array<{ at: number, ref: MessageRef, post: StoredPost, author: Author }> = []
     const authors = new Map<string, Author>()
+    const unnamed: Author[] = []
     for (let i = 0; i < refs.length; i++) {
       const raw = raws[i]
       if (raw === null) continue
       const post = decode(storedPost, raw)
-      const hex = toHex(post.author)
-      if (blocked.has(hex)) continue
-      let author = authors.get(hex)
+      // The author's id names them on the page and keys the maps: no second string (hex) per post.
+      const id = identityToString(post.author)
+      if (blocked.has(id)) continue
+      let author = authors.get(id)
       if (author === undefined) {
-        const name = this.names.get(hex)
-        author = { hex, key: post.author, id: identityToString(post.author), name: name ?? null, cached: name !== undefined }
-        authors.set(hex, author)
+        const name = this.names.get(id)
+        author = { key: post.author, id, name: name ?? null }
+        authors.set(id, author)
+        if (name === undefined) unnamed.push(author)
       }
       posts.push({ at: i, ref: refs[i], post, author })
     }
     const n = posts.length
-    const reads: Uint8Array[] = []
-    for (const p of posts) reads.push(keys.reactionSummary(p.ref))
-    const unnamed: Author[] = []
-    for (const a of authors.values()) if (!a.cached) { unnamed.push(a); reads.push(keys.about(a.key)) }
+    const reads: Uint8Array[] = new Array(n + unnamed.length)
+    for (let i = 0; i < n; i++) reads[i] = keys.reactionSummary(posts[i].ref)
+    for (let i = 0; i < unnamed.length; i++) reads[n + i] = keys.about(unnamed[i].key)
     const generation = this.generation
     const extra = await this.db.getMany(reads)
     for (let i = 0; i < unnamed.length; i++) {
       const r = extra[n + i]
       const a = unnamed[i]
       if (r !== null) a.name = decode(storedAbout, r).name
-      if (generation === this.generation) this.rememberName(a.hex, a.name)
+      if (generation === this.generation) this.rememberName(a.id, a.name)
     }
     // Reaction counts come from the summary row; only a post with more kinds than a summary holds
     // needs a scan of its ranked rows, and only a post whose row is marked edited a read of its edit.
-    const counts: Array<Record<string, number>> = []
+    const counts: Array<Record<string, number>> = new Array(n)
     const edits: Array<StoredEdit | null> = new Array(n).fill(null)
     const more: Array<Promise<void>> = []
     const edited: number[] = []
@@ -392,7 +404,7 @@ export class Views {
       const raw = extra[i]
       const summary = raw === null ? null : decode(reactionSummary, raw)
       const c = summaryCounts(summary)
-      counts.push(c ?? {})
+      counts[i] = c ?? {}
       if (c === null) more.push(this.rankedCounts(posts[i].ref).then((r) => { counts[i] = r }))
       if (summary?.edits === true) edited.push(i)
     }
@@ -435,8 +447,8 @@ export class Views {
   }
 }
 
-/** A page's author: its key, id and name, and whether the name came from the cache. */
-interface Author { hex: string, key: IdentityKey, id: string, name: string | null, cached: boolean }
+/** A page's author: its key, id and name. */
+interface Author { key: IdentityKey, id: string, name: string | null }
 
 /** The counts a post's (decoded) summary row holds ({} with no row), or null when the post has more kinds than a row holds. */
 function summaryCounts (summary: ReactionSummary | null): Record<string, number> | null {
@@ -479,7 +491,9 @@ export function parseCursor (s: string): Uint8Array {
  * Reorders replies (given in stamp order) so that each comes after its parent when the parent is
  * in the list, keeping stamp order otherwise. Replies whose parents form a cycle keep stamp order.
  */
-function parentsFirst (replies: Item[]): Item[] {
+function parentsFirst (replies: Item[], rootId: string): Item[] {
+  // Most pages answer only the root, which is not a reply: nothing moves, and no set or map is made.
+  if (replies.every((r) => r.id !== rootId && (r.parent === null || r.parent === rootId))) return replies
   const present = new Set(replies.map((r) => r.id))
   const waiting = new Map<string, Item[]>()
   const placed = new Set<string>()
@@ -520,6 +534,19 @@ function hexSet (list: Uint8Array[]): Set<string> {
   return new Set(list.map(toHex))
 }
 
-function tailOf (k: Uint8Array): Uint8Array {
-  return b4a.from(k.subarray(k.byteLength - CURSOR_BYTES))
+function idSet (list: Uint8Array[]): Set<string> {
+  return new Set(list.map(identityToString))
+}
+
+/**
+ * The ref at `offset` of a row key read for one page, as a view of the key (refFromBytes copies
+ * the feed key): the page's refs are dropped with its rows, and the row keys are never written.
+ */
+function refAt (k: Uint8Array, offset: number): MessageRef {
+  return { feed: k.subarray(offset, offset + 32) as FeedKey, seq: readUint64BE(k, offset + 32) }
+}
+
+/** The `next` cursor after a page's last row: its key's (timestamp, ref) tail. */
+function cursorOf (k: Uint8Array): string {
+  return z32String(k.subarray(k.byteLength - CURSOR_BYTES))
 }

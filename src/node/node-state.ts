@@ -328,7 +328,7 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   /** Whether any first-receipt time is recorded for a message of `feed` (one seek). */
   async hasReceipts (feed: FeedKey): Promise<boolean> {
     const gte = b4a.concat([b4a.from([TAG.receipt]), feed])
-    for await (const _ of this.rocks.iterator({ gte, lt: b4a.concat([gte, b4a.alloc(8, 0xff)]), limit: 1 })) return true
+    for await (const _ of this.rocks.iterator({ gte, lte: b4a.concat([gte, b4a.alloc(8, 0xff)]), limit: 1 })) return true
     return false
   }
 

@@ -172,6 +172,14 @@ export class ViewDb extends ReadyResource {
     })
   }
 
+  /**
+   * Every entry whose key starts with `prefix`, in one pass (entriesIn, BULK_CAPACITY rows per
+   * native read): for lists of thousands, where scanPrefix's promise per row costs most.
+   */
+  entriesWithPrefix (prefix: Uint8Array): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
+    return this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY })
+  }
+
   /** Writes one batch (used by ViewTxn); a corruption error marks the database damaged. */
   async flushWrite (w: RocksDB.WriteBatch): Promise<void> {
     try {
@@ -233,6 +241,9 @@ export class ViewDb extends ReadyResource {
  * Entries read per native call: one more than the limit, because a read that returns fewer
  * entries than the capacity ends the iterator (a scan of `limit` rows is one read call, not two).
  */
+/** Entries per native read of entriesWithPrefix. */
+const BULK_CAPACITY = 1024
+
 function capacityOf (range: ScanRange): number {
   return range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit + 1, 8), 256) : 128)
 }

@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef, z32String } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, contactFlagsOf, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type ReactionSummary, type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
@@ -84,7 +84,7 @@ export class Views {
     const following: IdentityKey[] = []
     const blocking: IdentityKey[] = []
     for (const { key: k, value } of await this.db.entriesWithPrefix(key(TAG.contact, who))) {
-      const c = decode(storedContact, value)
+      const c = contactFlagsOf(value)
       const target = b4a.from(k.subarray(33, 65)) as IdentityKey
       if (c.blocking) blocking.push(target)
       else if (c.following) following.push(target)
@@ -162,7 +162,7 @@ export class Views {
   /** The identities of `ids` that have followed someone here (a follower marker), in order. */
   private async withFollows (ids: Uint8Array[]): Promise<Uint8Array[]> {
     const marked = new Set<string>()
-    for (const { key: k } of await this.db.entriesWithPrefix(keys.followers())) marked.add(toHex(k.subarray(1)))
+    for (const k of await this.db.keysWithPrefix(keys.followers())) marked.add(toHex(k.subarray(1)))
     return ids.filter((id) => marked.has(toHex(id)))
   }
 
@@ -182,7 +182,7 @@ export class Views {
   async held (): Promise<Map<string, IdentityKey>> {
     const out = new Map<string, IdentityKey>()
     let last: Uint8Array | null = null
-    for (const { key: k } of await this.db.entriesWithPrefix(key(TAG.device))) {
+    for (const k of await this.db.keysWithPrefix(key(TAG.device))) {
       const id = k.subarray(1, 33)
       if (last !== null && b4a.equals(last, id)) continue
       last = id

@@ -31,6 +31,8 @@ export interface ScanRange {
   limit?: number
   /** Entries read per native call (default: limit + 1, at most 256). */
   capacity?: number
+  /** false: keys only (each entry's value is null; no buffer per value). Default true. */
+  values?: boolean
 }
 
 /** Counters of native calls (see ViewDb.stats); `scans` counts iterators opened (each an open and one or more reads). */
@@ -178,6 +180,12 @@ export class ViewDb extends ReadyResource {
    */
   entriesWithPrefix (prefix: Uint8Array): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
     return this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY })
+  }
+
+  /** The keys that start with `prefix`, as entriesWithPrefix reads them but with no value read. */
+  async keysWithPrefix (prefix: Uint8Array): Promise<Uint8Array[]> {
+    const rows = await this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY, values: false })
+    return rows.map((r) => r.key)
   }
 
   /** Writes one batch (used by ViewTxn); a corruption error marks the database damaged. */

@@ -18,6 +18,9 @@ const N = Number(process.argv[2] ?? 5000)
 const ROUNDS = Number(process.argv[3] ?? 3)
 /** `--one-process`: the testnet and the peers in this process too (see unreachable-follows.ts). */
 const LAYOUT = process.argv.includes('--one-process') ? 'one-process' : 'peer-process'
+/** `--cli-rounds K`: rounds of the `shoal sync` command per node (default: as many as the other rounds). */
+const CLI_AT = process.argv.indexOf('--cli-rounds')
+const CLI_ROUNDS = CLI_AT === -1 ? ROUNDS : Number(process.argv[CLI_AT + 1])
 
 function log (msg: string): void {
   process.stderr.write(`[follows ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
@@ -31,7 +34,7 @@ function profiler (): Around | undefined {
   if (PROFILE_DIR === undefined || PROFILE_DIR === '') return undefined
   let n = 0
   return async (step, fn) => {
-    if (step === 'sync') n++
+    if (step === 'join') n++
     const session = new Session()
     session.connect()
     await session.post('Profiler.enable')
@@ -52,12 +55,14 @@ function profiler (): Around | undefined {
 async function main (): Promise<void> {
   printMachine(readMachine())
   try {
-    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler(), layout: LAYOUT })
+    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler(), layout: LAYOUT, cliRounds: CLI_ROUNDS })
     const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' / ')
     console.log(`1 follow:                 sync ${ms(r.base.map((x) => x.syncMs))} ms, close ${ms(r.base.map((x) => x.closeMs))} ms`)
     console.log(`${N} unreachable + 1: sync ${ms(r.loaded.map((x) => x.syncMs))} ms, close ${ms(r.loaded.map((x) => x.closeMs))} ms`)
+    console.log(`1 follow:                 join ${ms(r.base.map((x) => x.joinMs))} ms; \`shoal sync\` ${ms(r.cliBase.map((x) => x.ms))} ms`)
+    console.log(`${N} unreachable + 1: join ${ms(r.loaded.map((x) => x.joinMs))} ms; \`shoal sync\` ${ms(r.cliLoaded.map((x) => x.ms))} ms`)
     console.log(`layout   ${r.layout}`)
-    console.log(`sync ${r.syncRatio.toFixed(2)}x, close ${r.closeRatio.toFixed(2)}x of 1 follow (medians of ${ROUNDS}; target <= 2x each)`)
+    console.log(`sync ${r.syncRatio.toFixed(2)}x, join + sync ${r.joinSyncRatio.toFixed(2)}x, close ${r.closeRatio.toFixed(2)}x, \`shoal sync\` ${r.cliRatio === null ? '-' : r.cliRatio.toFixed(2) + 'x'} of 1 follow (medians of ${ROUNDS}; target <= 2x each)`)
     console.log(`load     ${readLoad().join(' ')} (1/5/15 min, at the end)`)
     console.log(JSON.stringify(r))
   } finally {

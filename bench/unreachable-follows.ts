@@ -17,7 +17,7 @@
  * follows, fetch the N feeds from B in the first round and serve them from then on, and they
  * would no longer be unreachable.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFile, fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type HyperDHT from 'hyperdht'
 import b4a from 'b4a'
@@ -32,6 +32,9 @@ import { median } from './stats.js'
 
 export interface FollowsRound { joinMs: number, syncMs: number, closeMs: number, blocks: number, peers: number }
 
+/** One `shoal sync` run as a user types it: a process that opens, joins, syncs, closes and exits. */
+export interface CliRound { ms: number, blocks: number, peers: number }
+
 export interface UnreachableFollowsRun {
   unreachable: number
   layout: Layout
@@ -40,6 +43,12 @@ export interface UnreachableFollowsRun {
   /** Medians: loaded / base. */
   syncRatio: number
   closeRatio: number
+  /** Join + sync (what `Shoal.joinNetwork` then `sync` cost together), medians: loaded / base. */
+  joinSyncRatio: number
+  /** `shoal sync` as a command (wall time of the process), when measured. */
+  cliBase: CliRound[]
+  cliLoaded: CliRound[]
+  cliRatio: number | null
   /** B's setup with N unreachable follows (writes and indexing), not part of the measurement. */
   setupMs: number
 }
@@ -118,7 +127,7 @@ export async function prepare (dir: string, peer: Shoal, unreachable: number): P
 }
 
 /** Wraps one timed step of a round ('sync' or 'close'); the standalone run profiles them with it. */
-export type Around = <T>(step: 'sync' | 'close', fn: () => Promise<T>) => Promise<T>
+export type Around = <T>(step: 'join' | 'sync' | 'close', fn: () => Promise<T>) => Promise<T>
 
 const direct: Around = (_step, fn) => fn()
 
@@ -129,7 +138,7 @@ async function round (dir: string, peers: Peers, i: number, n: number, timeoutMs
   let closed = false
   try {
     let t = performance.now()
-    await node.joinNetwork({ dht: peers.dhtNode() })
+    await around('join', () => node.joinNetwork({ dht: peers.dhtNode() }))
     const joinMs = performance.now() - t
     t = performance.now()
     const r = await around('sync', () => node.sync({ timeout: timeoutMs }))
@@ -143,6 +152,28 @@ async function round (dir: string, peers: Peers, i: number, n: number, timeoutMs
   } finally {
     if (!closed) await node.close()
   }
+}
+
+const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url))
+
+/**
+ * One `shoal sync` command against the testnet (its launch flags: bin/shoal.js's shebang), timed
+ * from spawn to exit; it must have fetched the peer's new post.
+ */
+async function cliRound (dir: string, peers: Peers, i: number, n: number, timeoutMs: number): Promise<CliRound> {
+  await peers.post(i, `cli round ${n}`)
+  const bootstrap = peers.bootstrap().map((b) => `${b.host}:${b.port}`).join(',')
+  const t = performance.now()
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(SHOAL_BIN, ['sync', '--storage', dir, '--bootstrap', bootstrap, '--timeout', String(Math.ceil(timeoutMs / 1000)), '--json'], { timeout: timeoutMs + 30_000 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`shoal sync failed: ${stderr || err.message}`))
+      else resolve(stdout)
+    })
+  })
+  const ms = performance.now() - t
+  const r = JSON.parse(out) as { blocks: number, peers: number }
+  if (r.blocks < 1) throw new Error(`shoal sync returned without the peer's new post (${r.blocks} blocks, ${r.peers} peers)`)
+  return { ms, blocks: r.blocks, peers: r.peers }
 }
 
 /** The testnet and the peers in this process. */
@@ -235,7 +266,7 @@ class ChildRpc {
  * Runs the phase: `rounds` rounds of the 1-follow node and the loaded node, alternating. `around`
  * wraps the sync and the close of each loaded round (the standalone run profiles them with it).
  */
-export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void, around?: Around, layout?: Layout }): Promise<UnreachableFollowsRun> {
+export async function unreachableFollows (opts: { unreachable: number, rounds: number, timeoutMs: number, makeDir: (label: string) => Promise<string>, log?: (msg: string) => void, around?: Around, layout?: Layout, cliRounds?: number }): Promise<UnreachableFollowsRun> {
   const log = opts.log ?? (() => {})
   const layout = opts.layout ?? 'peer-process'
   const peers = layout === 'one-process' ? await localPeers(opts.makeDir) : await childPeers(opts.makeDir)
@@ -256,8 +287,30 @@ export async function unreachableFollows (opts: { unreachable: number, rounds: n
       loaded.push(await round(loadedDir, peers, 1, i, opts.timeoutMs, opts.around))
       log(`${opts.unreachable} unreachable + 1: sync ${Math.round(loaded[i].syncMs)} ms, close ${Math.round(loaded[i].closeMs)} ms`)
     }
+    const cliBase: CliRound[] = []
+    const cliLoaded: CliRound[] = []
+    for (let i = 0; i < (opts.cliRounds ?? 0); i++) {
+      cliBase.push(await cliRound(baseDir, peers, 0, i, opts.timeoutMs))
+      log(`shoal sync, 1 follow: ${Math.round(cliBase[i].ms)} ms`)
+      cliLoaded.push(await cliRound(loadedDir, peers, 1, i, opts.timeoutMs))
+      log(`shoal sync, ${opts.unreachable} unreachable + 1: ${Math.round(cliLoaded[i].ms)} ms`)
+    }
     const m = (xs: FollowsRound[], k: 'syncMs' | 'closeMs'): number => median(xs.map((x) => x[k]))
-    return { unreachable: opts.unreachable, layout, base, loaded, setupMs, syncRatio: m(loaded, 'syncMs') / m(base, 'syncMs'), closeRatio: m(loaded, 'closeMs') / m(base, 'closeMs') }
+    const joinSync = (xs: FollowsRound[]): number => median(xs.map((x) => x.joinMs + x.syncMs))
+    const cli = (xs: CliRound[]): number => median(xs.map((x) => x.ms))
+    return {
+      unreachable: opts.unreachable,
+      layout,
+      base,
+      loaded,
+      setupMs,
+      syncRatio: m(loaded, 'syncMs') / m(base, 'syncMs'),
+      closeRatio: m(loaded, 'closeMs') / m(base, 'closeMs'),
+      joinSyncRatio: joinSync(loaded) / joinSync(base),
+      cliBase,
+      cliLoaded,
+      cliRatio: cliBase.length === 0 ? null : cli(cliLoaded) / cli(cliBase)
+    }
   } finally {
     await peers.close()
   }

@@ -66,7 +66,7 @@ export const DEVICE_FEED_NAME = 'shoal/device-feed'
 export const SWARM_KEY_NAME = 'shoal/swarm-key'
 
 /** Bump to rebuild every derived view on next open (the migration is the rebuild). */
-export const VIEWS_VERSION = 5
+export const VIEWS_VERSION = 6
 
 /** The message that an identity signs to say "this device feed speaks for me". */
 export function deviceAttestationPayload (identity: Uint8Array, feed: Uint8Array): Uint8Array {
@@ -82,3 +82,8 @@ export function identityTopic (identity: Uint8Array): Uint8Array {
 }
 
 const topicHash = namespaceHasher(IDENTITY_TOPIC)
+
+/** identityTopic of each of `identities` (32 bytes each), hashed in one pass (see namespaceHashes). */
+export function identityTopics (identities: Uint8Array[]): Uint8Array[] {
+  return namespaceHashes(IDENTITY_TOPIC, [], identities)
+}

@@ -2,7 +2,7 @@ import test from 'brittle'
 import b4a from 'b4a'
 import { refBytes, type FeedKey, type MessageRef } from '../src/ids.js'
 import { TAG, key, keys, u64 } from '../src/views/keys.js'
-import { decode, encode, storedPost, type StoredPost } from '../src/views/records.js'
+import { contactFlagsOf, decode, encode, storedContact, storedPost, type StoredPost } from '../src/views/records.js'
 import { ViewDb } from '../src/views/view-db.js'
 
 // The one-buffer key builders must write exactly the bytes of the part-by-part layout (the
@@ -89,3 +89,23 @@ function isSame (a: StoredPost, b: StoredPost): boolean {
   return b4a.equals(a.author, b.author) && a.timestamp === b.timestamp && a.text === b.text && ref(a.root, b.root) && ref(a.parent, b.parent) &&
     a.cw === b.cw && a.mentions.length === b.mentions.length && a.mentions.every((m, i) => b4a.equals(m, b.mentions[i]))
 }
+
+test('views keys – a contact row\'s flags read without its stamps are the flags of the whole decode', (t) => {
+  const feed = b4a.alloc(32, 0x7e) as FeedKey
+  let checked = 0
+  for (const following of [false, true]) {
+    for (const blocking of [false, true]) {
+      for (const ts of [0, 1, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {
+        for (const stamps of [0, 1, 2, 3]) {
+          const stamp = { ts, ref: { feed, seq: ts === 0 ? 0 : ts - 1 } }
+          const raw = encode(storedContact, { following, followStamp: (stamps & 1) !== 0 ? stamp : null, blocking, blockStamp: (stamps & 2) !== 0 ? stamp : null })
+          const whole = decode(storedContact, raw)
+          t.alike(contactFlagsOf(raw), { following: whole.following, blocking: whole.blocking })
+          checked++
+        }
+      }
+    }
+  }
+  t.is(checked, 64)
+  t.exception(() => contactFlagsOf(encode(storedContact, { following: true, followStamp: { ts: 5, ref: { feed, seq: 1 } }, blocking: false, blockStamp: null }).subarray(0, 20)), undefined, 'a truncated row throws')
+})

@@ -397,3 +397,56 @@ test('views – home timeline when few of the posts held are by people I follow'
   t.is(second.next, null)
   t.is((await b.timeline({ author: c.identity, limit: 1 })).items[0].text, 'carol 2499')
 })
+
+test('views – the hop walk reads the follows only of identities that follow someone: 300 follows who follow nobody cost no scan each', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  const c = await createPeer(t, { name: 'carol' })
+  replicate(a, b, t)
+  await a.follow(c.identity)
+  await b.follow(a.identity)
+  const quiet = Array.from({ length: 300 }, () => keyPairFromSeed(createSeed()).publicKey)
+  for (const q of quiet) await b.follow(q)
+  await syncFeed(b, a)
+  const hex = (k: Uint8Array): string => b4a.toString(k, 'hex')
+
+  // The walk as it was: every identity of the frontier's follows read, one scan each.
+  const reference = async (maxHops: number): Promise<Map<string, number>> => {
+    const dist = new Map<string, number>([[hex(b.identity), 0]])
+    let frontier: Uint8Array[] = [b.identity]
+    for (let hop = 1; hop <= maxHops; hop++) {
+      const next: Uint8Array[] = []
+      for (const id of frontier) {
+        for (const f of await b.views.following(id)) {
+          if (dist.has(hex(f))) continue
+          dist.set(hex(f), hop)
+          next.push(f)
+        }
+      }
+      frontier = next
+    }
+    return dist
+  }
+
+  await b.views.hops(2) // my own follows are read once, then kept until they change
+  const before = b.views.io()
+  const hops = await b.views.hops(2)
+  const scans = b.views.io().scans - before.scans
+  t.is(hops.get(hex(c.identity)), 2, 'carol, followed by alice, is two hops away')
+  t.is(hops.get(hex(quiet[0])), 1)
+  t.is(hops.size, 1 + 1 + 300 + 1, 'me, alice, the 300, carol')
+  t.alike([...hops].sort(), [...await reference(2)].sort(), 'the same map as a scan of every follow list')
+  t.ok(scans <= 2, `one scan of the follower markers and one of alice's follows (${scans} scans)`)
+
+  await a.unfollow(c.identity)
+  await syncFeed(b, a)
+  t.is((await b.views.hops(2)).has(hex(c.identity)), false, 'an unfollow takes carol out (the marker stays, the row says no)')
+  await a.follow(c.identity)
+  await syncFeed(b, a)
+  t.is((await b.views.hops(2)).get(hex(c.identity)), 2, 'a follow again brings her back')
+
+  await b.block(a.identity)
+  const blocked = await b.views.hops(2)
+  t.is(blocked.has(hex(c.identity)), false, 'a blocked identity\'s follows are out of the graph')
+  t.alike([...blocked].sort(), [...await reference(2)].filter(([h]) => h !== hex(a.identity)).sort(), 'and the walk agrees with a scan of every list')
+})

@@ -38,16 +38,20 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
   // A background failure (the indexer on a full disk) fails the command through the call that
   // waits on it; here it is only reported, never an unhandled 'error' event.
   shoal.on('error', (err: Error) => { if (io.env.SHOAL_DEBUG) io.stderr(`warning: ${ShoalError.from(err).message}\n`) })
+  const debug = io.env.SHOAL_DEBUG ? debugLogger(io.stderr) : null
   try {
     await shoal.ready()
+    debug?.('storage open')
     if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
     if (p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') {
       await shoal.joinNetwork(joinOptions(p, io.env))
-      if (io.env.SHOAL_DEBUG) watchNetwork(shoal, debugLogger(io.stderr))
+      if (debug !== null) { debug('joined the network'); watchNetwork(shoal, debug) }
     }
     print(io, p, await commands[p.command](shoal, p))
+    debug?.(`${p.command} done`)
   } finally {
     await shoal.close()
+    debug?.('closed')
   }
   return 0
 }

@@ -56,8 +56,8 @@ export class HyperswarmTransport implements Transport {
     })
   }
 
-  join (topic: Uint8Array): void {
-    const h = b4a.toString(topic, 'hex')
+  join (topic: Uint8Array, hex?: string): void {
+    const h = hex ?? b4a.toString(topic, 'hex')
     if (this.started.has(h) || this.queue.has(h)) return
     this.queue.add(h)
     this.pump()

@@ -62,7 +62,8 @@ export interface SwarmHost {
 
 /** A way to meet peers: Hyperswarm on a DHT, or LAN discovery. */
 export interface Transport {
-  join (topic: Uint8Array): void
+  /** Joins `topic` (32 bytes); `hex` is its hex when the caller has it (thousands joined at once). */
+  join (topic: Uint8Array, hex?: string): void
   leave (topic: Uint8Array): void
   /** Resolves when discovery for the joined topics has run and found peers are connected. */
   flush (): Promise<void>
@@ -355,16 +356,19 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (!this.viewsChanged && this.scope !== null) return
       this.viewsChanged = false
       const prev = this.scope
-      const next = await computeScope(this.host.views, this.host.identity, this.hops)
+      const next = await computeScope(this.host.views, this.host.identity, this.hops, prev)
       this.scope = next
       // Joined in this order (transports look topics up a few at a time): mine first, the rest
       // shuffled so that nodes that run briefly do not look up the same few every time.
-      const fresh = shuffled([...next.topics].filter(([h]) => !this.joined.has(h)))
-      fresh.sort(([, a], [, b]) => Number(b4a.equals(b, this.host.identity)) - Number(b4a.equals(a, this.host.identity)))
-      for (const [h, id] of fresh) {
-        this.joined.add(h)
-        for (const t of this.transports) t.join(identityTopic(id))
+      const mine = toHex(this.host.identity)
+      const fresh: Array<[string, Uint8Array]> = []
+      for (const [h, topicHex] of next.topicHexOf) {
+        if (this.joined.has(topicHex)) continue
+        const entry: [string, Uint8Array] = [topicHex, next.topicOf.get(h)!]
+        if (h === mine) this.joinScopeTopic(entry)
+        else fresh.push(entry)
       }
+      for (const entry of shuffled(fresh)) this.joinScopeTopic(entry)
       for (const h of [...this.joined]) {
         if (next.topics.has(h)) continue
         this.joined.delete(h)
@@ -384,6 +388,12 @@ export class Replicator extends ReadyResource implements SessionHost {
         for (const s of this.connecting) s.reprove()
       }
     } while (this.refreshAgain)
+  }
+
+  /** Joins one topic of the scope (its hex, its bytes) on every transport. */
+  private joinScopeTopic ([topicHex, topic]: [string, Uint8Array]): void {
+    this.joined.add(topicHex)
+    for (const t of this.transports) t.join(topic, topicHex)
   }
 
   private get current (): Scope {

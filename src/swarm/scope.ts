@@ -2,8 +2,7 @@
  * Who is replicated: me, whom I follow, and their follows up to a hop limit; never a blocked
  * identity. Identities whose feeds we hold are also announced, so their posts travel through us.
  */
-import b4a from 'b4a'
-import { identityTopic } from '../caps.js'
+import { identityTopics } from '../caps.js'
 import { toHex, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
 import { KeyIndex } from './key-index.js'
@@ -27,29 +26,39 @@ export interface Scope {
 
 export const DEFAULT_HOPS = 2
 
-export async function computeScope (views: Views, me: IdentityKey, hops: number): Promise<Scope> {
+/**
+ * The scope of `me` now, from the views (a read per identity in range that follows someone, see
+ * Views.hops). Topics of identities `prev` knew are taken from it; the rest are hashed in one pass.
+ */
+export async function computeScope (views: Views, me: IdentityKey, hops: number, prev: Scope | null = null): Promise<Scope> {
   const blocked = new Set((await views.blocking(me)).map(toHex))
-  const want = new Map<string, IdentityKey>()
-  const dist = await views.hops(hops)
-  for (const h of dist.keys()) if (!blocked.has(h)) want.set(h, b4a.from(h, 'hex') as IdentityKey)
-  want.set(toHex(me), me)
-  const held = new Map<string, IdentityKey>()
-  for (const id of await views.heldIdentities()) if (!blocked.has(toHex(id))) held.set(toHex(id), id)
+  const want = await views.inRange(hops) // me included, blocked ones never
+  const held = await views.held()
+  for (const h of blocked) held.delete(h)
   const topics = new Map<string, IdentityKey>()
   const topicOf = new Map<string, Uint8Array>()
   const topicHexOf = new Map<string, string>()
   const byTopic = new KeyIndex<IdentityKey>()
-  for (const [h, id] of [...want, ...held]) {
-    if (topicOf.has(h)) continue // wanted and held
-    const topic = identityTopic(id)
-    const topicHex = toHex(topic)
+  const add = (h: string, id: IdentityKey, topic: Uint8Array, topicHex: string): void => {
     topicOf.set(h, topic)
     topicHexOf.set(h, topicHex)
     topics.set(topicHex, id)
     byTopic.add(topic, id)
   }
+  const unknown: Array<[string, IdentityKey]> = []
+  for (const map of [want, held]) {
+    for (const [h, id] of map) {
+      if (topicOf.has(h)) continue // wanted and held
+      const known = prev?.topicOf.get(h)
+      if (known === undefined) { topicOf.set(h, EMPTY); unknown.push([h, id]) } else add(h, id, known, prev!.topicHexOf.get(h)!)
+    }
+  }
+  const hashed = identityTopics(unknown.map(([, id]) => id))
+  for (let i = 0; i < unknown.length; i++) add(unknown[i][0], unknown[i][1], hashed[i], toHex(hashed[i]))
   return { want, held, blocked, topics, topicOf, topicHexOf, byTopic }
 }
+
+const EMPTY = new Uint8Array(0)
 
 export function sameKeys (a: Map<string, unknown> | Set<string>, b: Map<string, unknown> | Set<string>): boolean {
   if (a.size !== b.size) return false

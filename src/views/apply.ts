@@ -181,6 +181,7 @@ async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts
     if (c.followStamp !== null && compareStamps(c.followStamp, stamp) >= 0) return null
     c.following = rec.type === 'follow'
     c.followStamp = stamp
+    if (c.following) txn.put(keys.follower(author), EMPTY)
   } else {
     if (c.blockStamp !== null && compareStamps(c.blockStamp, stamp) >= 0) return null
     c.blocking = rec.type === 'block'

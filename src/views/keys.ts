@@ -37,11 +37,13 @@ export const TAG = {
   contact: 0x1d,
   contactReverse: 0x1e,
   reactionRank: 0x1f,
-  home: 0x20
+  home: 0x20,
+  /** Identities with a follow row here: a marker row each (see keys.follower). */
+  follower: 0x21
 } as const
 
 export const FIRST_DERIVED_TAG = 0x10
-export const LAST_DERIVED_TAG = 0x20
+export const LAST_DERIVED_TAG = 0x21
 
 /** A key: the tag byte, then the parts' bytes in order. One allocation (keys are built per row). */
 export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
@@ -175,5 +177,13 @@ export const keys = {
   deleter: (deleter: Uint8Array) => key(TAG.deletion, deleter),
   about: (identity: Uint8Array) => key(TAG.about, identity),
   contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
-  contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from)
+  contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from),
+  /**
+   * Marks that `who` has followed someone (written with their first follow row, kept after an
+   * unfollow, deleted with their rows by a block): the hop walk scans only the follows of the
+   * identities marked, so follows that follow nobody cost it nothing.
+   */
+  follower: (who: Uint8Array) => key(TAG.follower, who),
+  /** The prefix of every follower marker. */
+  followers: () => key(TAG.follower)
 }

@@ -62,6 +62,7 @@ export async function purgeIdentity (txn: ViewTxn, who: IdentityKey, feeds: Uint
   if (await txn.get(keys.about(who)) !== null) found++
   for (const tag of [TAG.byAuthor, TAG.reactor, TAG.edit, TAG.deletion, TAG.contact, TAG.device]) txn.delPrefix(key(tag, who))
   txn.del(keys.about(who))
+  txn.del(keys.follower(who))
   return found
 }
 

@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef, z32String } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  contactFlags, contactFlagsOf, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type ReactionSummary, type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
@@ -83,8 +83,8 @@ export class Views {
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
     const following: IdentityKey[] = []
     const blocking: IdentityKey[] = []
-    for await (const { key: k, value } of this.db.scanPrefix(key(TAG.contact, who))) {
-      const c = decode(storedContact, value)
+    for (const { key: k, value } of await this.db.entriesWithPrefix(key(TAG.contact, who))) {
+      const c = contactFlagsOf(value)
       const target = b4a.from(k.subarray(33, 65)) as IdentityKey
       if (c.blocking) blocking.push(target)
       else if (c.following) following.push(target)
@@ -119,26 +119,51 @@ export class Views {
 
   /** Hop distance from me along follow edges, up to `maxHops`; identities I block are excluded. */
   async hops (maxHops: number): Promise<Map<string, number>> {
+    const dist = new Map<string, number>()
+    await this.walk(maxHops, (h, _id, hop) => dist.set(h, hop))
+    return dist
+  }
+
+  /** The identities of hops(maxHops) (hex → key, me included), with no hex decoded per identity. */
+  async inRange (maxHops: number): Promise<Map<string, IdentityKey>> {
+    const out = new Map<string, IdentityKey>()
+    await this.walk(maxHops, (h, id) => out.set(h, id as IdentityKey))
+    return out
+  }
+
+  /** Visits me, then each identity within `maxHops` follow edges once, nearest first; blocked ones excluded. */
+  private async walk (maxHops: number, visit: (hex: string, id: Uint8Array, hop: number) => void): Promise<void> {
     const blocked = (await this.myContacts()).blocked
-    const dist = new Map<string, number>([[toHex(this.me), 0]])
+    const dist = new Set<string>([toHex(this.me)])
+    visit(toHex(this.me), this.me, 0)
     let frontier: Uint8Array[] = [this.me]
     for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
       const next: Uint8Array[] = []
+      // Only identities with a follower marker have follow rows: past one round of reads, one scan
+      // of the markers costs less than a scan per identity (most follows may follow nobody here).
+      const walk = frontier.length > HOP_READS ? await this.withFollows(frontier) : frontier
       // HOP_READS contact scans in flight at once, merged in frontier order (the same map as one by one).
-      for (let i = 0; i < frontier.length; i += HOP_READS) {
-        const lists = await Promise.all(frontier.slice(i, i + HOP_READS).map((id) => this.following(id)))
+      for (let i = 0; i < walk.length; i += HOP_READS) {
+        const lists = await Promise.all(walk.slice(i, i + HOP_READS).map((id) => this.following(id)))
         for (const list of lists) {
           for (const f of list) {
             const h = toHex(f)
             if (dist.has(h) || blocked.has(h)) continue
-            dist.set(h, hop)
+            dist.add(h)
+            visit(h, f, hop)
             next.push(f)
           }
         }
       }
       frontier = next
     }
-    return dist
+  }
+
+  /** The identities of `ids` that have followed someone here (a follower marker), in order. */
+  private async withFollows (ids: Uint8Array[]): Promise<Uint8Array[]> {
+    const marked = new Set<string>()
+    for (const k of await this.db.keysWithPrefix(keys.followers())) marked.add(toHex(k.subarray(1)))
+    return ids.filter((id) => marked.has(toHex(id)))
   }
 
   /** Device feeds attested by `identity` that we hold. */
@@ -150,13 +175,20 @@ export class Views {
 
   /** Every identity with at least one attested device feed we hold (me included). */
   async heldIdentities (): Promise<IdentityKey[]> {
+    return [...(await this.held()).values()]
+  }
+
+  /** heldIdentities, keyed by hex (device rows sort by identity: one hex per identity). */
+  async held (): Promise<Map<string, IdentityKey>> {
     const out = new Map<string, IdentityKey>()
-    for await (const { key: k } of this.db.scanPrefix(key(TAG.device))) {
+    let last: Uint8Array | null = null
+    for (const k of await this.db.keysWithPrefix(key(TAG.device))) {
       const id = k.subarray(1, 33)
-      const h = toHex(id)
-      if (!out.has(h)) out.set(h, b4a.from(id) as IdentityKey)
+      if (last !== null && b4a.equals(last, id)) continue
+      last = id
+      out.set(toHex(id), b4a.from(id) as IdentityKey)
     }
-    return [...out.values()]
+    return out
   }
 
   /** The identity a feed's header attests, or null when unknown or invalid. */

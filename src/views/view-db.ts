@@ -31,6 +31,8 @@ export interface ScanRange {
   limit?: number
   /** Entries read per native call (default: limit + 1, at most 256). */
   capacity?: number
+  /** false: keys only (each entry's value is null; no buffer per value). Default true. */
+  values?: boolean
 }
 
 /** Counters of native calls (see ViewDb.stats); `scans` counts iterators opened (each an open and one or more reads). */
@@ -172,6 +174,20 @@ export class ViewDb extends ReadyResource {
     })
   }
 
+  /**
+   * Every entry whose key starts with `prefix`, in one pass (entriesIn, BULK_CAPACITY rows per
+   * native read): for lists of thousands, where scanPrefix's promise per row costs most.
+   */
+  entriesWithPrefix (prefix: Uint8Array): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
+    return this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY })
+  }
+
+  /** The keys that start with `prefix`, as entriesWithPrefix reads them but with no value read. */
+  async keysWithPrefix (prefix: Uint8Array): Promise<Uint8Array[]> {
+    const rows = await this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY, values: false })
+    return rows.map((r) => r.key)
+  }
+
   /** Writes one batch (used by ViewTxn); a corruption error marks the database damaged. */
   async flushWrite (w: RocksDB.WriteBatch): Promise<void> {
     try {
@@ -233,6 +249,9 @@ export class ViewDb extends ReadyResource {
  * Entries read per native call: one more than the limit, because a read that returns fewer
  * entries than the capacity ends the iterator (a scan of `limit` rows is one read call, not two).
  */
+/** Entries per native read of entriesWithPrefix. */
+const BULK_CAPACITY = 1024
+
 function capacityOf (range: ScanRange): number {
   return range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit + 1, 8), 256) : 128)
 }

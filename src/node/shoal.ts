@@ -375,7 +375,7 @@ export class Shoal extends ReadyResource {
     await core.close()
   }
 
-  /** Opens every lazily closed feed (reindex, a views repair and status need them all). */
+  /** Opens every lazily closed feed (reindex and a views repair need them all). */
   private openLazy (): Promise<void> {
     if (this.lazy.size > 0) {
       const feeds = [...this.lazy.values()].map((l) => l.feed)
@@ -779,12 +779,12 @@ export class Shoal extends ReadyResource {
   }
 
   private async readStatus (): Promise<Status> {
-    await this.openLazy()
     const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     const identities: Status['identities'] = []
-    for (const id of await this.views.heldIdentities()) {
-      if (blocked.has(b4a.toString(id, 'hex'))) continue
-      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
+    for (const [hex, feeds] of await this.views.devicesByIdentity()) {
+      if (blocked.has(hex)) continue
+      const id = b4a.from(hex, 'hex') as IdentityKey
+      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id, feeds) })
     }
     // Identities whose only feeds were refused (oversize, storage cap) are listed with the reason.
     for (const hex of this.watch.flaggedOwners()) {
@@ -796,16 +796,36 @@ export class Shoal extends ReadyResource {
   }
 
   /** Progress and wire issues of an identity's feeds; refused ones stay listed with their reason. */
-  private async feedStatus (id: IdentityKey): Promise<FeedStatus[]> {
-    const keys = new Set([...(await this.views.feedsOf(id)).map((f) => b4a.toString(f, 'hex')), ...this.watch.flaggedOf(b4a.toString(id, 'hex'))])
+  private async feedStatus (id: IdentityKey, devices?: FeedKey[]): Promise<FeedStatus[]> {
+    const keys = new Set([...(devices ?? await this.views.feedsOf(id)).map((f) => b4a.toString(f, 'hex')), ...this.watch.flaggedOf(b4a.toString(id, 'hex'))])
     const feeds: FeedStatus[] = []
     for (const hex of keys) {
       const feed = b4a.from(hex, 'hex')
       const core = this.core(feed)
       const issues = this.watch.issues(feed)
-      if (core !== null || issues.length > 0) feeds.push({ key: feedToString(feed), local: core?.contiguousLength ?? 0, remote: core?.length ?? 0, issues })
+      const lengths = core !== null ? { local: core.contiguousLength, remote: core.length } : await this.closedLengths(hex)
+      if (lengths !== null || issues.length > 0) feeds.push({ key: feedToString(feed), local: lengths?.local ?? 0, remote: lengths?.remote ?? 0, issues })
     }
     return feeds
+  }
+
+  /**
+   * The lengths of a feed left closed, without opening it for good (status must not open thousands
+   * of feeds): one settled at the last clean close was indexed to its whole length, its checkpoint's
+   * position; one still waiting for its backlog turn is read from a session closed right after.
+   * Null for a feed that is not lazily closed.
+   */
+  private async closedLengths (hex: string): Promise<{ local: number, remote: number } | null> {
+    const lazy = this.lazy.get(hex)
+    if (lazy === undefined) return null
+    if (!this.backlogged.has(hex)) return { local: lazy.checkpoint.position, remote: lazy.checkpoint.position }
+    const session = this.store.get({ key: lazy.feed })
+    try {
+      await session.ready()
+      return { local: session.contiguousLength, remote: session.length }
+    } finally {
+      await session.close()
+    }
   }
 
   /** Corestore replication over a stream (or a new one, given which side initiates). */

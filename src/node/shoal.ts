@@ -135,10 +135,9 @@ export class Shoal extends ReadyResource {
   private readonly feedsOpening = new Map<string, Promise<void>>()
   /**
    * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
-   * until something replicates or reads them (openLazy). Their checkpoints count in totals().
+   * until something replicates or reads them (openFeed). Their checkpoints count in totals().
    */
   private readonly lazy = new Map<string, LazyFeed>()
-  private lazyOpening: Promise<void> | null = null
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
@@ -375,14 +374,20 @@ export class Shoal extends ReadyResource {
     await core.close()
   }
 
-  /** Opens every lazily closed feed (reindex and a views repair need them all). */
-  private openLazy (): Promise<void> {
-    if (this.lazy.size > 0) {
-      const feeds = [...this.lazy.values()].map((l) => l.feed)
-      const before = this.lazyOpening ?? Promise.resolve()
-      this.lazyOpening = Promise.all([before, this.openLazyFeeds(feeds)]).then(() => {})
+  /**
+   * Wipes the derived views and indexes every tracked feed again: the open ones first (my own
+   * before anyone's, see Indexer.reindex), then the closed ones through a backlog, `indexingFeeds`
+   * open at a time, so a rebuild holds as many feeds open as the bound, not as the node tracks.
+   */
+  private async rebuildViews (): Promise<void> {
+    if (this.backlog !== null) { // replaced by one over every closed feed
+      await this.backlog.close()
+      this.backlog = null
     }
-    return this.lazyOpening ?? Promise.resolve()
+    await this.indexer.reindex({ compact: false })
+    await this.startBacklog([...this.lazy.values()].map((l) => l.feed))
+    await this.indexed()
+    await this.need(this.db).compactDerived()
   }
 
   /** Opens lazily closed feeds (the open record was cleared at open: a crash from here opens them all). */
@@ -472,7 +477,6 @@ export class Shoal extends ReadyResource {
    */
   private async closeStorage (forget = false): Promise<void> {
     if (this.backlog !== null) await this.backlog.close()
-    if (this.lazyOpening !== null) await this.lazyOpening.catch(safetyCatch)
     await this.recordSettled()
     if (this.dmTimer !== null) clearInterval(this.dmTimer)
     this.dmTimer = null
@@ -482,7 +486,6 @@ export class Shoal extends ReadyResource {
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
     this.lazy.clear()
-    this.lazyOpening = null
     this.backlog = null
     this.backlogged.clear()
     if (this.feedInstance) await this.feedInstance.close()
@@ -538,8 +541,7 @@ export class Shoal extends ReadyResource {
       const db = this.need(this.db)
       const reason = db.damaged
       this.repairing = (async () => {
-        await this.openLazy()
-        await this.indexer.reindex()
+        await this.rebuildViews()
         const w = db.txn()
         w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
         await w.commit()
@@ -1042,8 +1044,8 @@ export class Shoal extends ReadyResource {
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
     if (this.repairing !== null) await this.repairing
-    await this.openLazy()
-    const totals = await this.indexer.reindex()
+    await this.rebuildViews()
+    const totals = this.totals()
     const db = this.need(this.db)
     if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
     if ((await db.get(META_VERSION)) === null) {

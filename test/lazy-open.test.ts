@@ -1,5 +1,7 @@
 import test from 'brittle'
+import fs from 'node:fs/promises'
 import { createPeer, openPeer, replicate, syncFeed } from './helpers/peers.js'
+import { feedToString } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 
 /** True if `p` has settled once the microtasks queued now have run (checked on the next macrotask). */
@@ -59,4 +61,50 @@ test('lazy open – addFeed of a feed being opened resolves once it is open', as
   indexed.catch(() => {})
   t.ok(await settledNow(indexed), 'indexed to its length as soon as addFeed returns')
   await opening
+})
+
+// `status` opened every lazily closed feed: with 5,000 follows, a `shoal status` took 19 s and
+// 557 MB, and a serving node kept them all open from then on.
+test('lazy open – status lists a closed feed with its lengths and leaves it closed', async (t) => {
+  const { dir, w } = await folderWithSettledFeed(t)
+  const b = await openPeer(t, dir)
+  t.is(b.trackedCores().length, 0, 'the settled feed is left closed')
+  const status = await b.status()
+  const mine = status.identities.flatMap((i) => i.feeds).find((f) => f.key === feedToString(w.feedKey))
+  t.alike(mine && { local: mine.local, remote: mine.remote }, { local: w.feedLength, remote: w.feedLength }, 'listed at its whole length')
+  t.is(b.trackedCores().length, 0, 'and still closed')
+})
+
+test('lazy open – status while feeds wait to be indexed opens none beyond the backlog\'s, and lists each at its length', async (t) => {
+  const dir = await t.tmp()
+  const { shoal: first } = await Shoal.init(dir, { name: 'bob' })
+  const writers: Shoal[] = []
+  for (let i = 0; i < 4; i++) {
+    const w = await createPeer(t, { name: `w${i}` })
+    for (let j = 0; j < 3; j++) await w.post({ text: `w${i} ${j}` })
+    const stop = replicate(w, first, t)
+    await first.follow(w.identity)
+    await syncFeed(first, w)
+    stop()
+    writers.push(w)
+  }
+  await first.close()
+  await fs.rm(first.paths.views, { recursive: true }) // every feed goes to the backlog
+  const b = new Shoal(dir, { indexingFeeds: 1 })
+  t.teardown(() => b.close(), { order: 1 })
+  await b.ready()
+  // A feed is listed under its identity once its header is indexed; each one listed has its length.
+  const early = (await b.status()).identities.flatMap((i) => i.feeds)
+  for (const f of early) {
+    const w = writers.find((x) => feedToString(x.feedKey) === f.key)
+    if (w !== undefined) t.alike({ local: f.local, remote: f.remote }, { local: w.feedLength, remote: w.feedLength }, `${f.key.slice(0, 8)} listed at its length while the backlog runs`)
+  }
+  t.ok(b.trackedCores().length <= 1, `no more open than the backlog's one (${b.trackedCores().length})`)
+  await b.indexed()
+  const feeds = (await b.status()).identities.flatMap((i) => i.feeds)
+  for (const w of writers) {
+    const f = feeds.find((x) => x.key === feedToString(w.feedKey))
+    t.alike(f && { local: f.local, remote: f.remote }, { local: w.feedLength, remote: w.feedLength }, `${feedToString(w.feedKey).slice(0, 8)} listed at its length once indexed`)
+  }
+  t.is(b.trackedCores().length, 0, 'and none is open')
 })

@@ -135,10 +135,9 @@ export class Shoal extends ReadyResource {
   private readonly feedsOpening = new Map<string, Promise<void>>()
   /**
    * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
-   * until something replicates or reads them (openLazy). Their checkpoints count in totals().
+   * until something replicates or reads them (openFeed). Their checkpoints count in totals().
    */
   private readonly lazy = new Map<string, LazyFeed>()
-  private lazyOpening: Promise<void> | null = null
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
@@ -375,14 +374,20 @@ export class Shoal extends ReadyResource {
     await core.close()
   }
 
-  /** Opens every lazily closed feed (reindex, a views repair and status need them all). */
-  private openLazy (): Promise<void> {
-    if (this.lazy.size > 0) {
-      const feeds = [...this.lazy.values()].map((l) => l.feed)
-      const before = this.lazyOpening ?? Promise.resolve()
-      this.lazyOpening = Promise.all([before, this.openLazyFeeds(feeds)]).then(() => {})
+  /**
+   * Wipes the derived views and indexes every tracked feed again: the open ones first (my own
+   * before anyone's, see Indexer.reindex), then the closed ones through a backlog, `indexingFeeds`
+   * open at a time, so a rebuild holds as many feeds open as the bound, not as the node tracks.
+   */
+  private async rebuildViews (): Promise<void> {
+    if (this.backlog !== null) { // replaced by one over every closed feed
+      await this.backlog.close()
+      this.backlog = null
     }
-    return this.lazyOpening ?? Promise.resolve()
+    await this.indexer.reindex({ compact: false })
+    await this.startBacklog([...this.lazy.values()].map((l) => l.feed))
+    await this.indexed()
+    await this.need(this.db).compactDerived()
   }
 
   /** Opens lazily closed feeds (the open record was cleared at open: a crash from here opens them all). */
@@ -472,7 +477,6 @@ export class Shoal extends ReadyResource {
    */
   private async closeStorage (forget = false): Promise<void> {
     if (this.backlog !== null) await this.backlog.close()
-    if (this.lazyOpening !== null) await this.lazyOpening.catch(safetyCatch)
     await this.recordSettled()
     if (this.dmTimer !== null) clearInterval(this.dmTimer)
     this.dmTimer = null
@@ -482,7 +486,6 @@ export class Shoal extends ReadyResource {
     for (const core of this.remote.values()) await core.close()
     this.remote.clear()
     this.lazy.clear()
-    this.lazyOpening = null
     this.backlog = null
     this.backlogged.clear()
     if (this.feedInstance) await this.feedInstance.close()
@@ -538,8 +541,7 @@ export class Shoal extends ReadyResource {
       const db = this.need(this.db)
       const reason = db.damaged
       this.repairing = (async () => {
-        await this.openLazy()
-        await this.indexer.reindex()
+        await this.rebuildViews()
         const w = db.txn()
         w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
         await w.commit()
@@ -779,12 +781,12 @@ export class Shoal extends ReadyResource {
   }
 
   private async readStatus (): Promise<Status> {
-    await this.openLazy()
     const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     const identities: Status['identities'] = []
-    for (const id of await this.views.heldIdentities()) {
-      if (blocked.has(b4a.toString(id, 'hex'))) continue
-      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
+    for (const [hex, feeds] of await this.views.devicesByIdentity()) {
+      if (blocked.has(hex)) continue
+      const id = b4a.from(hex, 'hex') as IdentityKey
+      identities.push({ id: identityToString(id), feeds: await this.feedStatus(id, feeds) })
     }
     // Identities whose only feeds were refused (oversize, storage cap) are listed with the reason.
     for (const hex of this.watch.flaggedOwners()) {
@@ -796,16 +798,36 @@ export class Shoal extends ReadyResource {
   }
 
   /** Progress and wire issues of an identity's feeds; refused ones stay listed with their reason. */
-  private async feedStatus (id: IdentityKey): Promise<FeedStatus[]> {
-    const keys = new Set([...(await this.views.feedsOf(id)).map((f) => b4a.toString(f, 'hex')), ...this.watch.flaggedOf(b4a.toString(id, 'hex'))])
+  private async feedStatus (id: IdentityKey, devices?: FeedKey[]): Promise<FeedStatus[]> {
+    const keys = new Set([...(devices ?? await this.views.feedsOf(id)).map((f) => b4a.toString(f, 'hex')), ...this.watch.flaggedOf(b4a.toString(id, 'hex'))])
     const feeds: FeedStatus[] = []
     for (const hex of keys) {
       const feed = b4a.from(hex, 'hex')
       const core = this.core(feed)
       const issues = this.watch.issues(feed)
-      if (core !== null || issues.length > 0) feeds.push({ key: feedToString(feed), local: core?.contiguousLength ?? 0, remote: core?.length ?? 0, issues })
+      const lengths = core !== null ? { local: core.contiguousLength, remote: core.length } : await this.closedLengths(hex)
+      if (lengths !== null || issues.length > 0) feeds.push({ key: feedToString(feed), local: lengths?.local ?? 0, remote: lengths?.remote ?? 0, issues })
     }
     return feeds
+  }
+
+  /**
+   * The lengths of a feed left closed, without opening it for good (status must not open thousands
+   * of feeds): one settled at the last clean close was indexed to its whole length, its checkpoint's
+   * position; one still waiting for its backlog turn is read from a session closed right after.
+   * Null for a feed that is not lazily closed.
+   */
+  private async closedLengths (hex: string): Promise<{ local: number, remote: number } | null> {
+    const lazy = this.lazy.get(hex)
+    if (lazy === undefined) return null
+    if (!this.backlogged.has(hex)) return { local: lazy.checkpoint.position, remote: lazy.checkpoint.position }
+    const session = this.store.get({ key: lazy.feed })
+    try {
+      await session.ready()
+      return { local: session.contiguousLength, remote: session.length }
+    } finally {
+      await session.close()
+    }
   }
 
   /** Corestore replication over a stream (or a new one, given which side initiates). */
@@ -1022,8 +1044,8 @@ export class Shoal extends ReadyResource {
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
     if (this.repairing !== null) await this.repairing
-    await this.openLazy()
-    const totals = await this.indexer.reindex()
+    await this.rebuildViews()
+    const totals = this.totals()
     const db = this.need(this.db)
     if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
     if ((await db.get(META_VERSION)) === null) {

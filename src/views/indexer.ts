@@ -240,8 +240,11 @@ export class Indexer extends ReadyResource {
     while (this.running) await this.running
   }
 
-  /** Wipes all derived views and indexes every tracked feed again from block 0. */
-  async reindex (): Promise<IndexTotals> {
+  /**
+   * Wipes all derived views and indexes every tracked feed again from block 0, then compacts
+   * them (`compact: false` leaves that to a caller that indexes more feeds after).
+   */
+  async reindex (opts: { compact?: boolean } = {}): Promise<IndexTotals> {
     this.paused = true
     try {
       await this.idle()
@@ -258,7 +261,7 @@ export class Indexer extends ReadyResource {
     }
     this.kick()
     await this.idle()
-    await this.db.compactDerived()
+    if (opts.compact !== false) await this.db.compactDerived()
     return this.totals()
   }
 

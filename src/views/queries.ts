@@ -178,6 +178,23 @@ export class Views {
     return [...(await this.held()).values()]
   }
 
+  /** Every attested device feed we hold, by identity (hex → feeds), in one scan of the device rows. */
+  async devicesByIdentity (): Promise<Map<string, FeedKey[]>> {
+    const out = new Map<string, FeedKey[]>()
+    let last: Uint8Array | null = null
+    let feeds: FeedKey[] = []
+    for (const k of await this.db.keysWithPrefix(key(TAG.device))) {
+      const id = k.subarray(1, 33)
+      if (last === null || !b4a.equals(last, id)) {
+        last = id
+        feeds = []
+        out.set(toHex(id), feeds)
+      }
+      feeds.push(b4a.from(k.subarray(33, 65)) as FeedKey)
+    }
+    return out
+  }
+
   /** heldIdentities, keyed by hex (device rows sort by identity: one hex per identity). */
   async held (): Promise<Map<string, IdentityKey>> {
     const out = new Map<string, IdentityKey>()

@@ -1,6 +1,7 @@
 import test from 'brittle'
 import { createPeer, openPeer, replicate, syncFeed } from './helpers/peers.js'
-import { refToString } from '../src/ids.js'
+import { identityToString, refToString, type MessageRef } from '../src/ids.js'
+import { Rng, seedFrom } from './helpers/rng.js'
 import { Shoal } from '../src/node/shoal.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 
@@ -158,4 +159,120 @@ test('views – order: a thread lists every reply after its parent, whatever the
   t.alike([...ids].sort(), [r1, r2, r3, r4].map(refToString).sort(), 'bob: every reply listed')
   t.ok(ids.indexOf(refToString(r1)) < ids.indexOf(refToString(r2)), 'bob: his answer after alice\'s reply')
   t.ok(ids.indexOf(refToString(r2)) < ids.indexOf(refToString(r3)), 'bob: his second answer after his first')
+})
+
+test('views – order: a reply goes in its parent\'s thread; a parent deleted, blocked or not known here is refused, not made a thread of its own', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const x = await createPeer(t, { name: 'xavier' })
+  replicate(a, x, t)
+  const root = await a.post({ text: 'root' })
+  const r1 = await a.post({ text: 'r1', reply: root })
+  const r2 = await a.post({ text: 'r2 to r1', reply: r1 })
+  await a.edit(r1, 'r1 edited')
+  const r3 = await a.post({ text: 'r3 to the edited r1', reply: r1 })
+  await a.delete(r2)
+  const before = a.feedLength
+  await t.exception(a.post({ text: 'to the deleted r2', reply: r2 }), /UNKNOWN_MESSAGE/, 'a deleted parent: refused')
+  await t.exception(a.post({ text: 'to a message never seen', reply: { feed: x.feedKey, seq: 1 } }), /UNKNOWN_MESSAGE/, 'an unknown parent: refused')
+  const xp = await x.post({ text: 'xavier' })
+  await syncFeed(a, x)
+  t.is(a.feedLength, before, 'nothing refused was written')
+  await a.block(x.identity)
+  await t.exception(a.post({ text: 'to a blocked author', reply: xp }), /UNKNOWN_MESSAGE/, 'a blocked author\'s post: refused')
+  t.is(a.feedLength, before + 1, 'nothing but the block was written')
+  t.alike((await a.thread(root)).replies.map((r) => r.text), ['r1 edited', 'r3 to the edited r1'], 'the thread: the reply to the edited post, nothing else')
+})
+
+const SEED = seedFrom('SHOAL_VIEWS_SEED')
+
+/** Refusals a random history may meet (a reaction not there to take back, a post deleted meanwhile): nothing written. */
+function refused (err: { code?: string }): void {
+  if (!['NOT_REACTED', 'UNKNOWN_MESSAGE', 'NOT_OWN_MESSAGE', 'BLOCKED'].includes(err.code ?? '')) throw err
+}
+
+test(`views – order: random histories of two devices per identity with skewed clocks; every node agrees, and so do reindex and a restart (SHOAL_VIEWS_SEED=${SEED})`, async (t) => {
+  const rng = new Rng(SEED)
+  // Alice's and carol's clocks run behind the real one (skewed at random), mine are real, so
+  // nothing reaches my devices from the future and no timestamp is clamped there: both my
+  // devices must come to the same answers (the writers clamp each other's records: not compared).
+  const base = Date.now() - 60 * MINUTE
+  const clocks = new Map<Shoal, number>()
+  const clockOf = (): { now: () => number, shoal?: Shoal } => {
+    const c: { now: () => number, shoal?: Shoal } = { now: () => clocks.get(c.shoal as Shoal) ?? base }
+    return c
+  }
+  const make = async (opts: { name?: string, restore?: string }, real = false): Promise<{ shoal: Shoal, dir: string, phrase: string | null }> => {
+    const c = clockOf()
+    const dir = await t.tmp()
+    const r = await Shoal.init(dir, { ...opts, now: real ? Date.now : c.now })
+    c.shoal = r.shoal
+    clocks.set(r.shoal, base)
+    t.teardown(() => r.shoal.close(), { order: 1 })
+    return { shoal: r.shoal, dir, phrase: r.phrase ?? null }
+  }
+  const a1 = await make({ name: 'alice' })
+  const a2 = (await make({ restore: a1.phrase as string })).shoal
+  const m1 = await make({ name: 'me' }, true)
+  const m2 = (await make({ restore: m1.phrase as string }, true)).shoal
+  const c = (await make({ name: 'carol' })).shoal
+  const alice = [a1.shoal, a2]
+  const mine = [m1.shoal, m2]
+  const all = [...alice, ...mine, c]
+  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) replicate(all[i], all[j], t)
+  for (const p of all) for (const q of all) if (p !== q) await syncFeed(p, q)
+  const cRoot = await c.post({ text: 'carol root' })
+  const posts: MessageRef[] = [cRoot]
+  const alicePosts: MessageRef[] = []
+  for (const p of all) await syncFeed(p, c)
+  // A device's clock: unchanged, reset, at 0, or a few minutes ahead or behind (never in the real future).
+  const skew = (s: Shoal): void => {
+    const cur = clocks.get(s) as number
+    const choice = rng.int(7)
+    const moved = cur + (rng.int(2) === 0 ? -1 : 1) * rng.int(10 * MINUTE)
+    clocks.set(s, choice === 0 ? cur : choice === 1 ? base : choice === 2 ? 0 : Math.min(base + 30 * MINUTE, Math.max(0, moved)))
+  }
+  for (let step = 0; step < 50; step++) {
+    const a = rng.pick(alice)
+    skew(a)
+    switch (rng.int(12)) {
+      case 0: await a.setProfile(rng.int(3) === 0 ? { name: `n${step}`, bio: `b${step}` } : rng.int(2) === 0 ? { name: `n${step}` } : { bio: `b${step}` }); break
+      case 1: await (rng.int(2) === 0 ? a.follow(c.identity) : a.unfollow(c.identity)).catch(refused); break
+      case 2: await (rng.int(2) === 0 ? a.block(c.identity) : a.unblock(c.identity)); break
+      case 3: await a.react(rng.pick(posts), rng.pick(['👍', '🔥']), { remove: rng.int(2) === 0 }).catch(refused); break
+      case 4: if (alicePosts.length > 0) await a.edit(rng.pick(alicePosts), `edit ${step}`).catch(refused); break
+      case 5: if (alicePosts.length > 1) await a.delete(alicePosts.splice(rng.int(alicePosts.length), 1)[0]).catch(refused); break
+      case 6: case 7: {
+        const r = await a.post({ text: `a ${step}`, reply: rng.pick(posts) }).catch((err) => { refused(err); return null })
+        if (r !== null) { alicePosts.push(r); posts.push(r) }
+        break
+      }
+      case 8: { skew(c); const r = await c.post({ text: `c ${step}`, reply: rng.pick(posts) }).catch((err) => { refused(err); return null }); if (r !== null) posts.push(r); break }
+      case 9: { const m = rng.pick(mine); await [() => m.block(a.identity), () => m.unblock(a.identity), () => m.follow(a.identity), () => m.unfollow(a.identity)][rng.int(4)]().catch(refused); break }
+      case 10: case 11: { const reader = rng.pick(all); const writer = rng.pick(all); if (reader !== writer) await syncFeed(reader, writer); break }
+    }
+  }
+  for (const p of all) for (const q of all) if (p !== q) await syncFeed(p, q)
+  for (const p of all) await p.indexed()
+  const snapshot = async (node: Shoal): Promise<unknown> => ({
+    profile: await node.profile(a1.shoal.identity),
+    following: (await node.views.following(a1.shoal.identity)).map(identityToString),
+    blocking: (await node.views.blocking(a1.shoal.identity)).map(identityToString),
+    posts: (await node.timeline({ author: a1.shoal.identity, limit: 500 })).items,
+    carol: (await node.timeline({ author: c.identity, limit: 500 })).items,
+    thread: await node.thread(cRoot, { limit: 500 }),
+    carolFollowers: (await node.views.followers(c.identity)).map(identityToString)
+  })
+  const expected = await snapshot(m1.shoal)
+  t.alike(await snapshot(m2), expected, 'my other device: the same answers')
+  const th = (expected as { thread: { replies: Array<{ id: string, parent: string | null }> } }).thread.replies
+  const at = new Map(th.map((r, i) => [r.id, i]))
+  t.ok(th.every((r, i) => r.parent === null || !at.has(r.parent) || (at.get(r.parent) as number) < i), 'every reply after its parent')
+  await m1.shoal.reindex()
+  t.alike(await snapshot(m1.shoal), expected, 'reindex agrees')
+  await m1.shoal.close()
+  const reopened = await openPeer(t, m1.dir)
+  await reopened.indexed()
+  t.alike(await snapshot(reopened), expected, 'after a restart')
+  await reopened.reindex()
+  t.alike(await snapshot(reopened), expected, 'after a restart and a reindex')
 })

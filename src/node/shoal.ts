@@ -886,14 +886,17 @@ export class Shoal extends ReadyResource {
     return (this.opts.now ?? Date.now)()
   }
 
+  /** Posts, or replies to `reply` in its thread (UNKNOWN_MESSAGE when that message is not known here or was deleted). */
   async post (input: PostInput): Promise<MessageRef> {
     blankText(input.text, 'a post')
     let root: MessageRef | null = null
     let parent: MessageRef | null = null
     if (input.reply) {
       parent = input.reply
-      const p = await this.read(() => this.views.post(parent as MessageRef))
-      root = p?.root ?? parent
+      encodeRecord({ type: 'post', timestamp: 0, text: input.text, root: parent, parent, cw: input.cw ?? null, mentions: [] }) // shape and caps before the lookup
+      // Its thread is the parent's: a parent not known here (not yet held, deleted, or by someone I
+      // block) would make the reply the root of a thread of its own, listed under no thread.
+      root = (await this.known(parent)).root ?? parent
     }
     const mentions = new Map<string, IdentityKey>()
     for (const m of input.mentions ?? []) mentions.set(b4a.toString(m, 'hex'), m)

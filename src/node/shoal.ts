@@ -275,7 +275,8 @@ export class Shoal extends ReadyResource {
       // A rolled-back feed still had its lost blocks (a peer restores them): keep their DMs.
       feedLength: () => Math.max(feed.length, this.rolledBack?.expected ?? 0),
       now: () => this.now(),
-      appendAt: (build) => this.writeWith(build)
+      appendAt: (build) => this.writeWith(build),
+      blocked: async () => new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     }, { policy: this.opts.dmKeyPolicy })
     this.dmInstance.on('message', (ev) => this.emit('dm', ev))
     await this.dmInstance.ready()

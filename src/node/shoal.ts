@@ -252,7 +252,8 @@ export class Shoal extends ReadyResource {
     await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
-    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
+    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey),
+      blocked: async () => new Set((await views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex'))) })
     this.roomsInstance = rooms
     // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces
     rooms.on('update', (room: string) => this.emit('room-update', room))

@@ -3,7 +3,9 @@ import { createPeer, openPeer, replicate, syncFeed } from './helpers/peers.js'
 import { identityToString, refToString, type MessageRef } from '../src/ids.js'
 import { Rng, seedFrom } from './helpers/rng.js'
 import { Shoal } from '../src/node/shoal.js'
-import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
+import b4a from 'b4a'
+import { createSeed, keyPairFromSeed, seedToPhrase } from '../src/feeds/identity.js'
+import { encodeKeysBlock, keyPairSigner, signKeysRecord } from '../src/dm/keys-record.js'
 
 const MINUTE = 60_000
 
@@ -181,6 +183,28 @@ test('views – order: a reply goes in its parent\'s thread; a parent deleted, b
   await t.exception(a.post({ text: 'to a blocked author', reply: xp }), /UNKNOWN_MESSAGE/, 'a blocked author\'s post: refused')
   t.is(a.feedLength, before + 1, 'nothing but the block was written')
   t.alike((await a.thread(root)).replies.map((r) => r.text), ['r1 edited', 'r3 to the edited r1'], 'the thread: the reply to the edited post, nothing else')
+})
+
+test('views – order: of a device\'s DM keys records the later in its feed wins, whatever their dates; reindex and unblock keep it', async (t) => {
+  const seed = createSeed()
+  const a = await createPeer(t, { name: 'alice', restore: seedToPhrase(seed) })
+  const b = await createPeer(t, { name: 'bob' })
+  replicate(a, b, t)
+  const signer = keyPairSigner(keyPairFromSeed(seed), a.feedKey)
+  const record = (prekeyId: number, createdAt: number): Uint8Array => encodeKeysBlock(signKeysRecord(signer, {
+    identityKey: b4a.alloc(32, prekeyId), prekeyId, prekey: b4a.alloc(32, prekeyId + 1), createdAt
+  }))
+  const now = Date.now()
+  // The device's clock was a minute ahead for the first record, then fixed.
+  await a.core(a.feedKey)?.append([record(7, now + MINUTE), record(8, now)])
+  await syncFeed(b, a)
+  const prekeyIds = (): number[] => b.dm.devicesOf(a.identity).map((d) => d.keys.prekeyId)
+  t.alike(prekeyIds(), [8], 'the later record wins')
+  await b.reindex()
+  t.alike(prekeyIds(), [8], 'after a reindex')
+  await b.block(a.identity)
+  await b.unblock(a.identity)
+  t.alike(prekeyIds(), [8], 'after a block and an unblock (the feed indexed again from block 0)')
 })
 
 const SEED = seedFrom('SHOAL_VIEWS_SEED')

@@ -303,10 +303,15 @@ export class DmService extends ReadyResource {
       const sessions = new Map<string, Session[]>()
       const checkpoints = new Map<string, Entry>()
       for (const item of items) {
-        if (item.rec.type === 'keys') { await this.receiveKeys(item); continue }
-        if (b4a.equals(item.feed, this.host.feedKey)) continue
         const hex = b4a.toString(item.feed, 'hex')
         if (item.seq < (this.checkpoints.get(hex) ?? 0)) continue
+        if (item.rec.type === 'keys') {
+          // Once each, in feed order (the checkpoint): the later record of a feed wins, whatever its date.
+          await this.receiveKeys(item)
+          checkpoints.set(hex, [dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)])
+          continue
+        }
+        if (b4a.equals(item.feed, this.host.feedKey)) continue
         const opened = this.openOne(item, hex, sessions.get(hex))
         if (opened !== null) {
           const mine = b4a.equals(item.author, this.host.identity)
@@ -320,7 +325,7 @@ export class DmService extends ReadyResource {
       if (checkpoints.size === 0) return
       await this.store.write([...batch, ...checkpoints.values()]) // one checkpoint per feed, after its DMs
       for (const item of items) {
-        if (item.rec.type !== 'box' || b4a.equals(item.feed, this.host.feedKey)) continue
+        if (item.rec.type === 'box' && b4a.equals(item.feed, this.host.feedKey)) continue
         const hex = b4a.toString(item.feed, 'hex')
         if (item.seq + 1 > (this.checkpoints.get(hex) ?? 0)) this.checkpoints.set(hex, item.seq + 1)
       }
@@ -341,8 +346,6 @@ export class DmService extends ReadyResource {
       return
     }
     const hex = b4a.toString(item.feed, 'hex')
-    const known = this.remote.get(hex)
-    if (known !== undefined && known.keys.createdAt >= item.rec.keys.createdAt) return
     const d: RemoteDevice = { feed: item.feed, owner: item.author, keys: item.rec.keys }
     await this.store.write([[dmKeys.remote(item.feed), encodeRemote(d)]])
     this.remote.set(hex, d)

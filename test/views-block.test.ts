@@ -323,3 +323,43 @@ test('views – block: DMs and DM reactions of a blocked identity are hidden (ke
   await b.unblock(a.identity)
   t.alike(await shown(), before, 'unblocked: everything is back')
 })
+
+test('views – block by my other device reaches feeds left closed after a restart; its unblock brings everything back with no reindex', async (t) => {
+  const dir = await t.tmp()
+  const first = await Shoal.init(dir, { name: 'me' })
+  const phone = await createPeer(t, { restore: first.phrase as string })
+  const x = await createPeer(t, { name: 'xavier' })
+  let stops = [replicate(first.shoal, x, t), replicate(first.shoal, phone, t)]
+  await first.shoal.follow(x.identity)
+  await x.post({ text: 'x1' })
+  await x.post({ text: `x2 @${first.shoal.id}` })
+  await syncFeed(first.shoal, x)
+  await syncFeed(first.shoal, phone)
+  await syncFeed(phone, first.shoal)
+  const texts = async (s: Shoal): Promise<unknown> => ({
+    home: (await s.timeline()).items.map((i) => i.text),
+    mentions: (await s.mentions()).items.length,
+    name: (await s.profile(x.identity)).name
+  })
+  const before = await texts(first.shoal)
+  t.alike(before, { home: [`x2 @${first.shoal.id}`, 'x1'], mentions: 1, name: 'xavier' })
+  for (const stop of stops) stop()
+  await first.shoal.close()
+
+  // Reopened: x's feed is settled, so it stays closed.
+  let laptop = await openPeer(t, dir)
+  stops = [replicate(laptop, phone, t)]
+  await phone.block(x.identity)
+  await syncFeed(laptop, phone)
+  await laptop.indexed()
+  t.alike(await texts(laptop), { home: [], mentions: 0, name: null }, 'the phone\'s block purged x on the laptop')
+  for (const stop of stops) stop()
+  await laptop.close()
+
+  laptop = await openPeer(t, dir)
+  replicate(laptop, phone, t)
+  await phone.unblock(x.identity)
+  await syncFeed(laptop, phone)
+  await laptop.indexed()
+  t.alike(await texts(laptop), before, 'the phone\'s unblock, after another restart: everything back, no reindex')
+})

@@ -139,6 +139,8 @@ export class Shoal extends ReadyResource {
    */
   private readonly lazy = new Map<string, LazyFeed>()
   private lazyOpening: Promise<void> | null = null
+  /** Opens of lazily closed feeds that a block or unblock of mine (any device) started. */
+  private readonly blockOpens = new Set<Promise<void>>()
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
@@ -229,6 +231,13 @@ export class Shoal extends ReadyResource {
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
     this.indexerInstance.on('profiles', () => views.invalidateNames())
+    // A block or unblock from any of my devices: that identity's lazily closed feeds are opened, so
+    // a block resets their checkpoints and an unblock indexes them again (indexed() waits for it).
+    this.indexerInstance.on('block-change', ({ target }: { target: IdentityKey }) => {
+      const opening = this.openLazyOf(target).catch(safetyCatch)
+      this.blockOpens.add(opening)
+      opening.finally(() => this.blockOpens.delete(opening)).catch(safetyCatch)
+    })
     const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
     this.rolledBack = check.rolledBack
     if (check.replaced !== null) this.replacedFeed = feedToString(check.replaced)
@@ -827,6 +836,7 @@ export class Shoal extends ReadyResource {
 
   /** Resolves when every block stored locally is indexed (the closed feeds' backlog included). */
   async indexed (): Promise<void> {
+    while (this.blockOpens.size > 0) await Promise.all(this.blockOpens)
     if (this.backlog !== null) await this.backlog.done()
     return this.indexer.idle()
   }

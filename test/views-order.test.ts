@@ -251,14 +251,33 @@ async function randomHistory (t: Test, clamped: boolean): Promise<void> {
   const a1 = await make({ name: 'alice' })
   const a2 = (await make({ restore: a1.phrase as string })).shoal
   const m1 = await make({ name: 'me' }, !clamped)
-  const m2 = (await make({ restore: m1.phrase as string }, !clamped)).shoal
-  const myClock = (at: number): void => { clocks.set(m1.shoal, at); clocks.set(m2, at) }
+  const phone = await make({ restore: m1.phrase as string }, !clamped)
+  let m2 = phone.shoal
+  let myAt = base
+  const myClock = (at: number): void => { myAt = at; clocks.set(m1.shoal, at); clocks.set(m2, at) }
   myClock(base + 20 * MINUTE)
   const c = (await make({ name: 'carol' })).shoal
   const alice = [a1.shoal, a2]
   const mine = [m1.shoal, m2]
   const all = [...alice, ...mine, c]
-  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) replicate(all[i], all[j], t)
+  const links = new Map<Shoal, Array<() => void>>(all.map((p) => [p, []]))
+  const link = (p: Shoal, q: Shoal): void => {
+    const stop = replicate(p, q, t)
+    links.get(p)?.push(stop)
+    links.get(q)?.push(stop)
+  }
+  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) link(all[i], all[j])
+  /** My phone restarts: feeds it had indexed stay closed until something needs them. */
+  const restartPhone = async (): Promise<void> => {
+    for (const stop of links.get(m2) ?? []) stop()
+    await m2.close()
+    const reopened = await openPeer(t, phone.dir, { now: clamped ? () => myAt : Date.now })
+    mine[1] = reopened
+    all[all.indexOf(m2)] = reopened
+    links.set(reopened, [])
+    m2 = reopened
+    for (const p of all) if (p !== reopened) link(p, reopened)
+  }
   for (const p of all) for (const q of all) if (p !== q) await syncFeed(p, q)
   const cRoot = await c.post({ text: 'carol root' })
   const posts: MessageRef[] = [cRoot]
@@ -275,7 +294,7 @@ async function randomHistory (t: Test, clamped: boolean): Promise<void> {
     myClock(base + 20 * MINUTE + step * 20_000)
     const a = rng.pick(alice)
     skew(a)
-    switch (rng.int(12)) {
+    switch (rng.int(13)) {
       case 0: await a.setProfile(rng.int(3) === 0 ? { name: `n${step}`, bio: `b${step}` } : rng.int(2) === 0 ? { name: `n${step}` } : { bio: `b${step}` }); break
       case 1: await (rng.int(2) === 0 ? a.follow(c.identity) : a.unfollow(c.identity)).catch(refused); break
       case 2: await (rng.int(2) === 0 ? a.block(c.identity) : a.unblock(c.identity)); break
@@ -289,6 +308,7 @@ async function randomHistory (t: Test, clamped: boolean): Promise<void> {
       }
       case 8: { skew(c); const r = await c.post({ text: `c ${step}`, reply: rng.pick(posts) }).catch((err) => { refused(err); return null }); if (r !== null) posts.push(r); break }
       case 9: { const m = rng.pick(mine); await [() => m.block(a.identity), () => m.unblock(a.identity), () => m.follow(a.identity), () => m.unfollow(a.identity)][rng.int(4)]().catch(refused); break }
+      case 12: await restartPhone(); break
       case 10: case 11: { const reader = rng.pick(all); const writer = rng.pick(all); if (reader !== writer) await syncFeed(reader, writer); break }
     }
   }

@@ -58,3 +58,22 @@ test('dm requests – declined: nothing replicated, later requests ignored; a bl
   t.absent(b.trackedFeeds.some((f) => b4a.equals(f, a.feedKey) || b4a.equals(f, m.feedKey)), 'neither feed replicated')
   t.is((await b.dm.conversations()).length, 0, 'nothing shown')
 })
+
+test('dm requests – a pending request of someone I then block is hidden and cannot be accepted; an unblock brings it back', async (t) => {
+  const testnet = await createLocalDht(t)
+  const b = await createSwarmPeer(t, testnet, { name: 'bob' })
+  const a = await createSwarmPeer(t, testnet, { name: 'alice' })
+  await a.follow(b.identity)
+  await a.sync({ timeout: 30_000 })
+  const requested = once(b, 'dm-request')
+  await a.dm.send({ to: [b.identity], text: 'hello from a stranger' })
+  await requested
+  t.is((await b.dmRequests.pending()).length, 1, 'pending')
+  await b.block(a.identity)
+  t.is((await b.dmRequests.pending()).length, 0, 'blocked: not listed')
+  const err = await b.dmRequests.accept(a.identity).catch((e) => e)
+  t.is(err.code, 'BLOCKED', 'blocked: accepting is refused')
+  t.absent(b.trackedFeeds.some((f) => b4a.equals(f, a.feedKey)), 'nothing of hers tracked')
+  await b.unblock(a.identity)
+  t.is((await b.dmRequests.pending()).length, 1, 'unblocked: pending again')
+})

@@ -287,3 +287,79 @@ test(`views – block: random block/unblock histories (two of my devices) among 
   if (blocked) t.is((await laptop.timeline({ author: x.identity })).items.length, 0, 'blocked: nothing of theirs')
   else t.ok((await laptop.timeline({ author: x.identity })).items.length > 0, 'not blocked: their posts are back')
 })
+
+test('views – block: DMs and DM reactions of a blocked identity are hidden (kept, and back on unblock)', async (t) => {
+  const a = await createPeer(t, { name: 'alice' })
+  const b = await createPeer(t, { name: 'bob' })
+  const c = await createPeer(t, { name: 'carol' })
+  for (const [p, q] of [[a, b], [a, c], [b, c]] as const) replicate(p, q, t)
+  for (const p of [a, b, c]) for (const q of [a, b, c]) if (p !== q) await syncFeed(p, q)
+  const one = await a.dm.send({ to: [b.identity], text: 'alice to bob' })
+  const group = await c.dm.send({ to: [a.identity, b.identity], text: 'carol to both' })
+  await syncFeed(b, c)
+  await syncFeed(a, c)
+  await a.dm.send({ to: [b.identity, c.identity], text: 'alice in the group' })
+  const own = await b.dm.send({ to: [a.identity], text: 'bob to alice' })
+  await syncFeed(a, b)
+  await a.dm.react(own.ref, '👍')
+  await syncFeed(b, a)
+  const shown = async (): Promise<unknown> => {
+    const convs = await b.dm.conversations()
+    const out: Record<string, unknown> = {}
+    for (const cv of convs) {
+      const page = await b.dm.read(cv.id)
+      out[b4a.toString(cv.id, 'hex')] = { last: cv.lastDm?.text ?? null, texts: page.items.map((m) => m.text), reactions: page.items.map((m) => m.reactions) }
+    }
+    return out
+  }
+  const before = await shown()
+  t.is(Object.keys(before as object).length, 2, 'bob: a conversation with alice and the group')
+  await b.block(a.identity)
+  const blocked = await shown() as Record<string, { last: string | null, texts: string[], reactions: unknown[] }>
+  t.absent(blocked[b4a.toString(one.conversation, 'hex')], 'the conversation with only alice is not listed')
+  t.alike(blocked[b4a.toString(group.conversation, 'hex')], { last: 'carol to both', texts: ['carol to both'], reactions: [{}] }, 'the group shows carol\'s DM, not alice\'s')
+  const page = (await b.dm.read(one.conversation)).items
+  t.alike([page.map((m) => m.text), page.map((m) => m.reactions)], [['bob to alice'], [{}]], 'reading the conversation with alice: only my DM, without her reaction')
+  await b.unblock(a.identity)
+  t.alike(await shown(), before, 'unblocked: everything is back')
+})
+
+test('views – block by my other device reaches feeds left closed after a restart; its unblock brings everything back with no reindex', async (t) => {
+  const dir = await t.tmp()
+  const first = await Shoal.init(dir, { name: 'me' })
+  const phone = await createPeer(t, { restore: first.phrase as string })
+  const x = await createPeer(t, { name: 'xavier' })
+  let stops = [replicate(first.shoal, x, t), replicate(first.shoal, phone, t)]
+  await first.shoal.follow(x.identity)
+  await x.post({ text: 'x1' })
+  await x.post({ text: `x2 @${first.shoal.id}` })
+  await syncFeed(first.shoal, x)
+  await syncFeed(first.shoal, phone)
+  await syncFeed(phone, first.shoal)
+  const texts = async (s: Shoal): Promise<unknown> => ({
+    home: (await s.timeline()).items.map((i) => i.text),
+    mentions: (await s.mentions()).items.length,
+    name: (await s.profile(x.identity)).name
+  })
+  const before = await texts(first.shoal)
+  t.alike(before, { home: [`x2 @${first.shoal.id}`, 'x1'], mentions: 1, name: 'xavier' })
+  for (const stop of stops) stop()
+  await first.shoal.close()
+
+  // Reopened: x's feed is settled, so it stays closed.
+  let laptop = await openPeer(t, dir)
+  stops = [replicate(laptop, phone, t)]
+  await phone.block(x.identity)
+  await syncFeed(laptop, phone)
+  await laptop.indexed()
+  t.alike(await texts(laptop), { home: [], mentions: 0, name: null }, 'the phone\'s block purged x on the laptop')
+  for (const stop of stops) stop()
+  await laptop.close()
+
+  laptop = await openPeer(t, dir)
+  replicate(laptop, phone, t)
+  await phone.unblock(x.identity)
+  await syncFeed(laptop, phone)
+  await laptop.indexed()
+  t.alike(await texts(laptop), before, 'the phone\'s unblock, after another restart: everything back, no reindex')
+})

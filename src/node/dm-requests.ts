@@ -102,18 +102,19 @@ export class DmRequests extends EventEmitter {
     })
   }
 
-  /** Pending requests, the oldest first. */
+  /** Pending requests, the oldest first; those of someone I block now are left out (they come back on an unblock). */
   async pending (): Promise<StoredRequest[]> {
     const out: StoredRequest[] = []
     for (const { value } of await this.store.scan(dmKeys.request(b4a.alloc(0)))) {
       const r = decodeRequest(value)
-      if (r.status === 'pending') out.push(r)
+      if (r.status === 'pending' && !(await this.host.isBlocked(r.identity))) out.push(r)
     }
     return out.sort((a, b) => a.at - b.at)
   }
 
-  /** Accepts `identity`'s request: its device feeds are tracked (replicated and indexed from now on). */
+  /** Accepts `identity`'s request: its device feeds are tracked (replicated and indexed from now on). BLOCKED while I block them. */
   async accept (identity: IdentityKey): Promise<void> {
+    if (await this.host.isBlocked(identity)) throw ShoalError.BLOCKED(`you block ${identityToString(identity)}; unblock them first`)
     const r = await this.decide(identity, 'accepted')
     for (const f of r.feeds) await this.host.addFeed(f, identity)
   }

@@ -35,6 +35,8 @@ export interface DmHost {
   now: () => number
   /** Appends one record built for the seq it will get, with no other append in between. */
   appendAt: (build: (seq: number) => Promise<DmRecord>) => Promise<MessageRef>
+  /** The identities I block now (hex): their DMs and reactions are kept but not shown. */
+  blocked?: () => Promise<Set<string>>
 }
 
 export interface DmOptions { policy?: KeyPolicy }
@@ -260,9 +262,10 @@ export class DmService extends ReadyResource {
     return [[dmKeys.reaction(target, dm.author), b4a.concat([encodeU64(dm.timestamp), b4a.from(dm.text)])]]
   }
 
-  private async reactionsOf (ref: MessageRef): Promise<Record<string, number>> {
+  private async reactionsOf (ref: MessageRef, blocked: Set<string>): Promise<Record<string, number>> {
     const out: Record<string, number> = {}
-    for (const { value } of await this.store.scan(dmKeys.reactionsOf(ref))) {
+    for (const { key, value } of await this.store.scan(dmKeys.reactionsOf(ref))) {
+      if (blocked.has(b4a.toString(key.subarray(key.byteLength - 32), 'hex'))) continue // the reactor (the key's tail)
       const emoji = b4a.toString(value.subarray(8))
       out[emoji] = (out[emoji] ?? 0) + 1
     }
@@ -300,10 +303,15 @@ export class DmService extends ReadyResource {
       const sessions = new Map<string, Session[]>()
       const checkpoints = new Map<string, Entry>()
       for (const item of items) {
-        if (item.rec.type === 'keys') { await this.receiveKeys(item); continue }
-        if (b4a.equals(item.feed, this.host.feedKey)) continue
         const hex = b4a.toString(item.feed, 'hex')
         if (item.seq < (this.checkpoints.get(hex) ?? 0)) continue
+        if (item.rec.type === 'keys') {
+          // Once each, in feed order (the checkpoint): the later record of a feed wins, whatever its date.
+          await this.receiveKeys(item)
+          checkpoints.set(hex, [dmKeys.checkpoint(item.feed), encodeU64(item.seq + 1)])
+          continue
+        }
+        if (b4a.equals(item.feed, this.host.feedKey)) continue
         const opened = this.openOne(item, hex, sessions.get(hex))
         if (opened !== null) {
           const mine = b4a.equals(item.author, this.host.identity)
@@ -317,7 +325,7 @@ export class DmService extends ReadyResource {
       if (checkpoints.size === 0) return
       await this.store.write([...batch, ...checkpoints.values()]) // one checkpoint per feed, after its DMs
       for (const item of items) {
-        if (item.rec.type !== 'box' || b4a.equals(item.feed, this.host.feedKey)) continue
+        if (item.rec.type === 'box' && b4a.equals(item.feed, this.host.feedKey)) continue
         const hex = b4a.toString(item.feed, 'hex')
         if (item.seq + 1 > (this.checkpoints.get(hex) ?? 0)) this.checkpoints.set(hex, item.seq + 1)
       }
@@ -338,8 +346,6 @@ export class DmService extends ReadyResource {
       return
     }
     const hex = b4a.toString(item.feed, 'hex')
-    const known = this.remote.get(hex)
-    if (known !== undefined && known.keys.createdAt >= item.rec.keys.createdAt) return
     const d: RemoteDevice = { feed: item.feed, owner: item.author, keys: item.rec.keys }
     await this.store.write([[dmKeys.remote(item.feed), encodeRemote(d)]])
     this.remote.set(hex, d)
@@ -379,13 +385,34 @@ export class DmService extends ReadyResource {
     }
   }
 
-  /** Conversations, the latest first. */
+  /** Identities I block (hex), whose DMs and reactions are not shown. */
+  private async blocked (): Promise<Set<string>> {
+    return this.host.blocked === undefined ? new Set() : await this.host.blocked()
+  }
+
+  /**
+   * Conversations, the latest first. One whose other participants I all block is not listed, and
+   * `lastDm` is the last DM not written by someone I block (their DMs come back on an unblock).
+   */
   async conversations (): Promise<Array<StoredConversation & { lastDm: StoredDm | null }>> {
     const out: Array<StoredConversation & { lastDm: StoredDm | null }> = []
+    const blocked = await this.blocked()
     for (const { value } of await this.store.scan(dmKeys.conversation(b4a.alloc(0)))) {
       const conv = decodeConversation(value)
-      const last = await this.store.scan(dmKeys.messagesOf(conv.id), { reverse: true, limit: 1 })
-      out.push({ ...conv, lastDm: last.length > 0 ? decodeDm(last[0].value) : null })
+      const others = conv.participants.filter((p) => !b4a.equals(p, this.host.identity))
+      if (others.length > 0 && others.every((p) => blocked.has(b4a.toString(p, 'hex')))) continue
+      let lastDm: StoredDm | null = null
+      let lt: Uint8Array | undefined
+      while (lastDm === null) {
+        const rows = await this.store.scan(dmKeys.messagesOf(conv.id), { reverse: true, limit: 16, lt })
+        for (const r of rows) {
+          const dm = decodeDm(r.value)
+          if (!blocked.has(b4a.toString(dm.author, 'hex'))) { lastDm = dm; break }
+        }
+        if (rows.length < 16) break
+        lt = rows[rows.length - 1].key
+      }
+      out.push({ ...conv, lastDm })
     }
     return out.sort((a, b) => b.last - a.last)
   }
@@ -396,7 +423,7 @@ export class DmService extends ReadyResource {
     return raw === null ? null : decodeConversation(raw)
   }
 
-  /** DMs of a conversation, newest first; `before` is the `next` cursor of the previous page. */
+  /** DMs of a conversation, newest first, but those of someone I block; `before` is the `next` cursor of the previous page. */
   async read (id: Uint8Array, opts: { limit?: number, before?: string | null } = {}): Promise<DmPage> {
     const limit = opts.limit ?? 50
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) throw ShoalError.INVALID_ARGUMENT('limit must be an integer from 1 to 500')
@@ -407,8 +434,10 @@ export class DmService extends ReadyResource {
       lt = b4a.concat([prefix, b4a.from(opts.before, 'hex')])
     }
     const rows = await this.store.scan(prefix, { reverse: true, limit: limit + 1, lt })
-    const items = rows.slice(0, limit).map((r) => decodeDm(r.value))
-    for (const m of items) m.reactions = await this.reactionsOf(m.ref)
+    const blocked = await this.blocked()
+    // DMs of someone I block are left out (a page may then hold fewer than `limit`).
+    const items = rows.slice(0, limit).map((r) => decodeDm(r.value)).filter((m) => !blocked.has(b4a.toString(m.author, 'hex')))
+    for (const m of items) m.reactions = await this.reactionsOf(m.ref, blocked)
     const next = rows.length > limit ? b4a.toString(rows[limit - 1].key.subarray(prefix.byteLength), 'hex') : null
     return { items, next }
   }

@@ -46,6 +46,8 @@ export interface RoomServiceOptions {
   ackInterval?: number
   /** Names of identities for display (the views' profile names), or null. */
   nameOf?: (identity: Uint8Array) => Promise<string | null>
+  /** The identities I block now (hex): their messages and reactions are not shown. */
+  blocked?: () => Promise<Set<string>>
 }
 
 export const ROLE_NAMES: Record<Role, string> = { [ROLE.member]: 'member', [ROLE.moderator]: 'moderator', [ROLE.admin]: 'admin' }
@@ -423,7 +425,8 @@ export class RoomService extends ReadyResource {
 
   /**
    * Messages newest first: at most `limit` (default 50) before the cursor `before` (a position
-   * in room order, from a previous page's `next`); marks them read.
+   * in room order, from a previous page's `next`); marks them read. Messages and reactions of
+   * identities I block are left out (a page may then hold fewer).
    */
   async read (id: string, opts: { limit?: number, before?: number } = {}): Promise<{ items: RoomMessageItem[], next: number | null }> {
     const { localId, room } = this.#get(id)
@@ -439,7 +442,11 @@ export class RoomService extends ReadyResource {
     for (const m of await room.members()) roomNames.set(identityToString(m.identity), m.name)
     const names = new Map<string, string>()
     const items: RoomMessageItem[] = []
-    for (const m of messages.reverse()) items.push(await this.#item(m, names, roomNames))
+    const blocked = await this.#opts.blocked?.() ?? new Set<string>()
+    const shown = (who: Uint8Array): boolean => !blocked.has(b4a.toString(who, 'hex'))
+    for (const m of messages.reverse()) {
+      if (shown(m.author)) items.push(await this.#item({ ...m, reactions: m.reactions.filter((r) => shown(r.identity)) }, names, roomNames))
+    }
     if (opts.before === undefined && total > await this.#state.readCount(localId)) await this.#state.setReadCount(localId, total)
     return { items, next: start > 0 ? start : null }
   }

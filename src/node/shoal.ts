@@ -138,6 +138,8 @@ export class Shoal extends ReadyResource {
    * until something replicates or reads them (openFeed). Their checkpoints count in totals().
    */
   private readonly lazy = new Map<string, LazyFeed>()
+  /** Opens of lazily closed feeds that a block or unblock of mine (any device) started. */
+  private readonly blockOpens = new Set<Promise<void>>()
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
@@ -228,6 +230,13 @@ export class Shoal extends ReadyResource {
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
     this.indexerInstance.on('profiles', () => views.invalidateNames())
+    // A block or unblock from any of my devices: that identity's lazily closed feeds are opened, so
+    // a block resets their checkpoints and an unblock indexes them again (indexed() waits for it).
+    this.indexerInstance.on('block-change', ({ target }: { target: IdentityKey }) => {
+      const opening = this.openLazyOf(target).catch(safetyCatch)
+      this.blockOpens.add(opening)
+      opening.finally(() => this.blockOpens.delete(opening)).catch(safetyCatch)
+    })
     const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
     this.rolledBack = check.rolledBack
     if (check.replaced !== null) this.replacedFeed = feedToString(check.replaced)
@@ -251,7 +260,8 @@ export class Shoal extends ReadyResource {
     await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
-    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
+    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey),
+      blocked: async () => new Set((await views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex'))) })
     this.roomsInstance = rooms
     // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces
     rooms.on('update', (room: string) => this.emit('room-update', room))
@@ -274,7 +284,8 @@ export class Shoal extends ReadyResource {
       // A rolled-back feed still had its lost blocks (a peer restores them): keep their DMs.
       feedLength: () => Math.max(feed.length, this.rolledBack?.expected ?? 0),
       now: () => this.now(),
-      appendAt: (build) => this.writeWith(build)
+      appendAt: (build) => this.writeWith(build),
+      blocked: async () => new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
     }, { policy: this.opts.dmKeyPolicy })
     this.dmInstance.on('message', (ev) => this.emit('dm', ev))
     await this.dmInstance.ready()
@@ -847,6 +858,7 @@ export class Shoal extends ReadyResource {
 
   /** Resolves when every block stored locally is indexed (the closed feeds' backlog included). */
   async indexed (): Promise<void> {
+    while (this.blockOpens.size > 0) await Promise.all(this.blockOpens)
     if (this.backlog !== null) await this.backlog.done()
     return this.indexer.idle()
   }
@@ -908,14 +920,17 @@ export class Shoal extends ReadyResource {
     return (this.opts.now ?? Date.now)()
   }
 
+  /** Posts, or replies to `reply` in its thread (UNKNOWN_MESSAGE when that message is not known here or was deleted). */
   async post (input: PostInput): Promise<MessageRef> {
     blankText(input.text, 'a post')
     let root: MessageRef | null = null
     let parent: MessageRef | null = null
     if (input.reply) {
       parent = input.reply
-      const p = await this.read(() => this.views.post(parent as MessageRef))
-      root = p?.root ?? parent
+      encodeRecord({ type: 'post', timestamp: 0, text: input.text, root: parent, parent, cw: input.cw ?? null, mentions: [] }) // shape and caps before the lookup
+      // Its thread is the parent's: a parent not known here (not yet held, deleted, or by someone I
+      // block) would make the reply the root of a thread of its own, listed under no thread.
+      root = (await this.known(parent)).root ?? parent
     }
     const mentions = new Map<string, IdentityKey>()
     for (const m of input.mentions ?? []) mentions.set(b4a.toString(m, 'hex'), m)

@@ -91,7 +91,9 @@ export interface IndexerOptions {
 
 /**
  * Events: `indexed` (a chunk of a feed committed), `contacts` (follows or blocks changed, or a
- * reindex began), `profiles` (an about record was indexed: cached names are stale).
+ * reindex began), `profiles` (an about record was indexed: cached names are stale),
+ * `block-change` ({ target, blocking }: a block or unblock of mine, from any of my devices, was
+ * committed; the feeds of `target` tracked here are reset, and those not open here need opening).
  *
  * Scheduling: one chunk at a time, my own identity's feeds first, the others in turn (round robin),
  * so my own appends are indexed within one chunk of work however large a remote backlog is.
@@ -394,7 +396,10 @@ export class Indexer extends ReadyResource {
     await txn.commit()
     f.checkpoint = ck
     f.identity = identity
-    for (const change of run.changes) this.applyBlockChange(change)
+    for (const change of run.changes) {
+      this.applyBlockChange(change)
+      this.emit('block-change', { target: change.target, blocking: change.blocking })
+    }
     if (run.contacts) this.emit('contacts')
     if (run.profiles) this.emit('profiles')
     this.homeDeleted += run.homeDeleted

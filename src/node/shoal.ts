@@ -261,7 +261,7 @@ export class Shoal extends ReadyResource {
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.dm.maintainKeys()
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey),
-      blocked: async () => new Set((await views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex'))) })
+      blocked: () => this.blockedHex() })
     this.roomsInstance = rooms
     // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces
     rooms.on('update', (room: string) => this.emit('room-update', room))
@@ -285,7 +285,7 @@ export class Shoal extends ReadyResource {
       feedLength: () => Math.max(feed.length, this.rolledBack?.expected ?? 0),
       now: () => this.now(),
       appendAt: (build) => this.writeWith(build),
-      blocked: async () => new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
+      blocked: () => this.blockedHex()
     }, { policy: this.opts.dmKeyPolicy })
     this.dmInstance.on('message', (ev) => this.emit('dm', ev))
     await this.dmInstance.ready()
@@ -791,8 +791,13 @@ export class Shoal extends ReadyResource {
     return this.read(() => this.readStatus())
   }
 
+  /** The identities I block (hex), as the views say now. */
+  private async blockedHex (): Promise<Set<string>> {
+    return new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
+  }
+
   private async readStatus (): Promise<Status> {
-    const blocked = new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
+    const blocked = await this.blockedHex()
     const identities: Status['identities'] = []
     for (const [hex, feeds] of await this.views.devicesByIdentity()) {
       if (blocked.has(hex)) continue

@@ -364,26 +364,31 @@ test('views – block by my other device reaches feeds left closed after a resta
   t.alike(await texts(laptop), before, 'the phone\'s unblock, after another restart: everything back, no reindex')
 })
 
-test('views – block: unread DM counts leave out what a blocked identity wrote (back on unblock)', async (t) => {
-  const a = await createPeer(t, { name: 'alice' })
-  const b = await createPeer(t, { name: 'bob' })
-  const c = await createPeer(t, { name: 'carol' })
+test('views – block: unread DM counts and the inbox order leave out what a blocked identity wrote (back on unblock)', async (t) => {
+  let clock = Date.now()
+  const now = (): number => (clock += 10) // one clock for all three, always moving: no two DMs share a time
+  const a = await createPeer(t, { name: 'alice', now })
+  const b = await createPeer(t, { name: 'bob', now })
+  const c = await createPeer(t, { name: 'carol', now })
   for (const [p, q] of [[a, b], [a, c], [b, c]] as const) replicate(p, q, t)
   for (const p of [a, b, c]) for (const q of [a, b, c]) if (p !== q) await syncFeed(p, q)
   const group = await c.dm.send({ to: [a.identity, b.identity], text: 'carol to both' })
+  await syncFeed(b, c)
+  await b.dm.send({ to: [a.identity, c.identity], text: 'bob in the group' })
+  const pair = await c.dm.send({ to: [b.identity], text: 'carol to bob' })
   await syncFeed(a, c)
   await a.dm.send({ to: [b.identity, c.identity], text: 'alice in the group' })
   await a.dm.send({ to: [b.identity, c.identity], text: 'alice again' })
-  await b.dm.send({ to: [a.identity, c.identity], text: 'bob in the group' })
-  await c.dm.send({ to: [a.identity, b.identity], text: 'carol again' })
   await syncFeed(b, a)
   await syncFeed(b, c)
-  const unread = async (): Promise<number | undefined> => (await b.dm.conversations()).find((cv) => b4a.equals(cv.id, group.conversation))?.unread
-  t.is(await unread(), 4, 'bob: 4 unread in the group, 2 by alice and 2 by carol (his own not counted)')
+  const inbox = async (): Promise<Array<[string, number, string | undefined]>> => (await b.dm.conversations()).map((cv) =>
+    [b4a.equals(cv.id, group.conversation) ? 'group' : b4a.equals(cv.id, pair.conversation) ? 'carol' : '?', cv.unread, cv.lastDm?.text])
+  const before = await inbox()
+  t.alike(before, [['group', 3, 'alice again'], ['carol', 1, 'carol to bob']], 'bob: the group first, 3 unread (2 by alice, 1 by carol; his own not counted)')
   await b.block(a.identity)
-  t.is(await unread(), 2, 'alice blocked: only carol\'s 2 count')
+  t.alike(await inbox(), [['carol', 1, 'carol to bob'], ['group', 1, 'bob in the group']], 'alice blocked: only carol\'s DM counts, and alice\'s DMs do not move the group up')
   await b.unblock(a.identity)
-  t.is(await unread(), 4, 'unblocked: hers count again')
+  t.alike(await inbox(), before, 'unblocked: hers count again')
 })
 
 test('views – block: a DM to someone I block is refused (BLOCKED) before anything is written, also in a group and as a reaction', async (t) => {

@@ -396,8 +396,9 @@ export class DmService extends ReadyResource {
 
   /**
    * Conversations, the latest first. One whose other participants I all block is not listed,
-   * `lastDm` is the last DM not written by someone I block, and `unread` counts none of theirs
-   * (their DMs come back, and count again, on an unblock).
+   * `lastDm` is the last DM not written by someone I block (and `last` its time: their DMs do not
+   * move a conversation up), and `unread` counts none of theirs (their DMs come back, and count
+   * again, on an unblock).
    */
   async conversations (): Promise<Array<StoredConversation & { lastDm: StoredDm | null }>> {
     const out: Array<StoredConversation & { lastDm: StoredDm | null }> = []
@@ -417,8 +418,10 @@ export class DmService extends ReadyResource {
         if (rows.length < 16) break
         lt = rows[rows.length - 1].key
       }
-      const unread = conv.unread > 0 && others.some((p) => blocked.has(b4a.toString(p, 'hex'))) ? await this.unreadShown(conv, blocked) : conv.unread
-      out.push({ ...conv, unread, lastDm })
+      if (!others.some((p) => blocked.has(b4a.toString(p, 'hex')))) { out.push({ ...conv, lastDm }); continue }
+      // With someone I block in it, it sorts by the last DM shown, not by theirs.
+      const unread = conv.unread > 0 ? await this.unreadShown(conv, blocked) : 0
+      out.push({ ...conv, last: lastDm?.timestamp ?? 0, unread, lastDm })
     }
     return out.sort((a, b) => b.last - a.last)
   }

@@ -101,7 +101,7 @@ export class Views {
     return this.mine
   }
 
-  /** Identities `who` follows (and does not block), as far as we know, but those I block. */
+  /** Identities `who` follows (and does not block), as far as we know, leaving out those I block. */
   async following (who: Uint8Array): Promise<IdentityKey[]> {
     if (b4a.equals(who, this.me)) return (await this.myContacts()).following // never someone I block
     const [mine, theirs] = await Promise.all([this.myContacts(), this.contactsOf(who)])
@@ -315,7 +315,7 @@ export class Views {
     return raw === null ? null : decode(storedAbout, raw).name
   }
 
-  /** Identities that follow `who` (and do not block them), as far as we know, but those I block. */
+  /** Identities that follow `who` (and do not block them), as far as we know, leaving out those I block. */
   async followers (who: Uint8Array): Promise<IdentityKey[]> {
     const out: IdentityKey[] = []
     const { blocked } = await this.myContacts()

@@ -5,7 +5,7 @@ import { ShoalApp } from '../src/node/app.js'
 import type { Shoal } from '../src/node/shoal.js'
 import { ApiServer } from '../src/api/server.js'
 import { call, createApiNode } from './helpers/api.js'
-import { replicate, syncFeed } from './helpers/peers.js'
+import { createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { createLocalDht } from './helpers/swarm.js'
 
 test('api social – restore from a phrase: a bad phrase writes nothing, the right one brings the same id back', async (t) => {
@@ -125,4 +125,28 @@ test('api social – notifications: replies, reactions, mentions and followers; 
 
   await call(a.api, 'block', { id: B.id })
   t.alike((await call(a.api, 'notifications')).result.items, [], 'nothing from someone I block')
+})
+
+test('api social – profile counts and follower lists leave out someone I block, of anyone', async (t) => {
+  const { a, b, A, B } = await aliceAndBob(t)
+  const z = await createPeer(t, { name: 'zed' })
+  replicate(A, z, t)
+  await B.follow(z.identity)
+  await B.follow(A.identity)
+  await z.follow(B.identity)
+  await z.follow(A.identity)
+  await syncFeed(A, B)
+  await syncFeed(A, z)
+  const counts = async (id?: string): Promise<[number, number]> => {
+    const p = (await call(a.api, 'profile', id === undefined ? {} : { id })).result
+    return [p.following, p.followers]
+  }
+  t.alike([await counts(B.id), await counts()], [[2, 1], [0, 2]], 'before: bob follows zed and me, zed follows bob; bob and zed follow me')
+  t.is((await call(a.api, 'block', { id: z.id })).error, undefined)
+  t.alike(await counts(B.id), [1, 0], 'bob\'s follow of zed and zed\'s follow of bob are not counted')
+  t.alike(await counts(), [0, 1], 'my followers: bob only')
+  t.alike((await call(a.api, 'followers')).result.people.map((p: { id: string }) => p.id), [B.id], 'my follower list: bob only')
+  t.is((await call(b.api, 'profile', { id: B.id })).result.following, 2, 'bob\'s own node, which blocks no one, counts both')
+  t.is((await call(a.api, 'unblock', { id: z.id })).error, undefined)
+  t.alike(await counts(B.id), [2, 1], 'unblocked: counted again')
 })

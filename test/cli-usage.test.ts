@@ -243,6 +243,40 @@ test('cli usage – follow, unfollow, block and unblock print whom; following so
   t.is((await shoal(a, ['profile', '--json'])).json.following, 1)
 })
 
+test('cli usage – profile counts, text and --json, leave out someone I block', async (t) => {
+  const dir = await t.tmp()
+  const a = path.join(dir, 'a')
+  const nodes: Shoal[] = []
+  { // alice holds bob's and zed's feeds: bob follows zed and alice, zed follows bob
+    const sa = (await Shoal.init(a, { name: 'alice' })).shoal
+    const sb = (await Shoal.init(path.join(dir, 'b'), { name: 'bob' })).shoal
+    const sz = (await Shoal.init(path.join(dir, 'z'), { name: 'zed' })).shoal
+    nodes.push(sb, sz)
+    await sb.follow(sz.identity)
+    await sb.follow(sa.identity)
+    await sz.follow(sb.identity)
+    for (const other of [sb, sz]) {
+      const s1 = sa.replicate(true)
+      const s2 = other.replicate(false)
+      s1.pipe(s2).pipe(s1)
+      await sa.addFeed(other.feedKey)
+      await sa.waitForIndexed(other.feedKey, other.feedLength)
+      s1.destroy()
+      s2.destroy()
+    }
+    await sa.close()
+    for (const n of nodes) await n.close()
+  }
+  const [idb, idz] = nodes.map((n) => n.id)
+  const before = await shoal(a, ['profile', idb, '--json'])
+  t.alike([before.json.following, before.json.followers], [2, 1], 'bob follows 2, 1 follows him')
+  t.is((await shoal(a, ['block', idz])).code, 0)
+  const json = await shoal(a, ['profile', idb, '--json'])
+  t.alike([json.json.following, json.json.followers], [1, 0], '--json: zed counts neither way')
+  const text = await shoal(a, ['profile', idb])
+  t.ok(text.stdout.includes('\nfollowing 1\nfollowers 0'), text.stdout)
+})
+
 test('cli usage – status with no node running says so and shows local state', async (t) => {
   const a = path.join(await t.tmp(), 'a')
   const id = (await shoal(a, ['init', '--json'])).json.id

@@ -48,4 +48,14 @@ test('dm api – dmSend, a live dm event at the recipient, dmList, dmRead, dmSaf
   t.is((await call(a.api, 'dmSend', { to: ['nope'], text: 'x' })).error.code, 'INVALID_ID')
   t.is((await call(a.api, 'dmRead', { conversation: 'nope' })).error.code, 'INVALID_ID')
   t.is((await call(a.api, 'dmSend', { to: [sb.id], text: 'x'.repeat(5000) })).error.code, 'MESSAGE_TOO_LARGE')
+
+  // A DM to someone I block is refused before anything is written; unblocking lets it go.
+  t.is((await call(a.api, 'block', { id: sb.id })).error, undefined)
+  const length = sa.feedLength
+  const refused = await call(a.api, 'dmSend', { to: [sb.id], text: 'while blocked' })
+  t.is(refused.error?.code, 'BLOCKED', 'dmSend to someone I block is BLOCKED')
+  t.is(sa.feedLength, length, 'nothing written')
+  t.is((await call(a.api, 'dmReact', { id: sent.result.id, emoji: '👍' })).error?.code, 'BLOCKED', 'so is a reaction in our conversation')
+  t.is((await call(a.api, 'unblock', { id: sb.id })).error, undefined)
+  t.is((await call(a.api, 'dmSend', { to: [sb.id], text: 'unblocked' })).error, undefined, 'unblocked: it goes')
 })

@@ -59,6 +59,16 @@ test('dm cli – A serves, B syncs: dm send, list, read and a reply, all --json'
 
   const bad = await shoal(b, ['dm', 'send', ida, 'x', '--reply', 'nonsense', '--json'], env)
   t.is(bad.code, 2, 'a bad reply id is a usage error')
+
+  t.is((await shoal(b, ['block', ida, '--json'], env)).code, 0)
+  const refused = await shoal(b, ['dm', 'send', ida, 'while blocked', '--json'], env)
+  t.is(refused.code, 1, 'a DM to someone I block fails')
+  t.is(refused.json.error.code, 'BLOCKED')
+  t.ok(refused.stderr.startsWith(`error: BLOCKED: you block ${ida}; unblock them first`), refused.stderr)
+  const unchanged = await shoal(b, ['dm', 'read', sent.json.conversation, '--json'], env)
+  t.absent(unchanged.json.items.some((m: any) => m.text === 'while blocked'), 'nothing stored')
+  t.is((await shoal(b, ['unblock', ida, '--json'], env)).code, 0)
+  t.is((await shoal(b, ['dm', 'send', ida, 'unblocked', '--json'], env)).code, 0, 'unblocked: it goes')
   await serving.stop('SIGINT')
   await dht.stop('SIGTERM')
 })

@@ -57,3 +57,29 @@ browserTest('e2e dm – A writes a DM in A\'s window, B reads it in B\'s window 
   await pageA.screenshot({ path: outputPath('dm-a.png') })
   await pageB.screenshot({ path: outputPath('dm-b.png') })
 })
+
+browserTest('e2e dm – blocking the sender takes their DMs out of the unread badge, live', async (t) => {
+  t.timeout(180_000)
+  const testnet = await createLocalDht(t)
+  const a = await createApiNode(t, testnet, { name: 'alice' })
+  const b = await createApiNode(t, testnet, { name: 'bob' })
+  const idA = a.app.shoal!.id
+  const idB = b.app.shoal!.id
+  await call(a.api, 'follow', { id: idB })
+  await call(b.api, 'follow', { id: idA })
+  await a.app.need().sync({ timeout: 30_000 })
+  await b.app.need().sync({ timeout: 30_000 })
+
+  const browser = await launchBrowser(t)
+  const page = await (await browser.newContext({ viewport: { width: 900, height: 1000 } })).newPage()
+  await page.goto(b.api.url)
+  await page.getByTestId('nav-home').waitFor()
+  t.is((await call(a.api, 'dmSend', { to: [idB], text: 'one from alice' })).error, undefined)
+  const badge = page.getByTestId('dm-unread-total')
+  await badge.waitFor({ timeout: 60_000 })
+  t.is(await badge.textContent(), '1', 'bob\'s nav shows 1 unread DM')
+  t.is((await call(b.api, 'block', { id: idA })).error, undefined)
+  await badge.waitFor({ state: 'detached', timeout: 30_000 })
+  t.pass('blocked: the badge is gone without a reload or a new DM')
+  t.is((await call(b.api, 'dmSend', { to: [idA], text: 'while blocked' })).error?.code, 'BLOCKED')
+})

@@ -271,3 +271,27 @@ test('room node – messages and reactions of a member I block are not shown (ke
   await a.unblock(b.identity)
   t.alike(await a.rooms.read(id), before, 'unblocked: all back')
 })
+
+test('room node – the unread count of a room leaves out messages of a member I block (back on unblock)', async t => {
+  const testnet = await createLocalDht(t)
+  const [a, b] = await pair(t, testnet)
+  const c = await createSwarmPeer(t, testnet, { name: 'carol' })
+  const { id } = await a.rooms.create('friends')
+  await a.rooms.announced()
+  await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
+  await c.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
+  await b.rooms.post(id, 'one from bob')
+  await c.rooms.post(id, 'one from carol')
+  await b.rooms.post(id, 'two from bob')
+  const unread = async (): Promise<number | undefined> => (await a.rooms.list()).items.find(r => r.id === id)?.unread
+  for (;;) {
+    const next = new Promise<void>(resolve => a.rooms.once('update', () => resolve()))
+    if (await unread() === 3) break
+    await next
+  }
+  t.pass('alice: 3 unread, 2 by bob and 1 by carol')
+  await a.block(b.identity)
+  t.is(await unread(), 1, 'bob blocked: only carol\'s counts')
+  await a.unblock(b.identity)
+  t.is(await unread(), 3, 'unblocked: his count again')
+})

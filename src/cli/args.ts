@@ -97,7 +97,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'send an end-to-end encrypted direct message to 1-15 people',
     positionals: ['IDS', 'TEXT'],
     flags: { reply: { type: 'string', value: 'REF', help: 'reply to the DM REF in that conversation' } },
-    notes: ['Prints the DM\'s REF and its CONVERSATION. Someone who does not follow you gets it as a message request while you are both online.']
+    notes: ['Prints the DM\'s REF and its CONVERSATION. Someone who does not follow you gets it as a message request while you are both online.', 'A DM to someone I block, alone or in a group, is refused (BLOCKED): unblock them first.']
   },
   'dm list': { summary: 'list conversations, with unread counts', positionals: [], flags: {} },
   'dm read': {

@@ -202,7 +202,8 @@ export class DmService extends ReadyResource {
   /**
    * Seals one DM for every device of every participant (my other devices included) and appends
    * it. Participants are `to` plus me: 2 to 16 identities (DM_TOO_MANY_RECIPIENTS beyond). Throws
-   * DM_NO_DEVICES when a participant has no known device keys, INVALID_ARGUMENT for bad input.
+   * DM_NO_DEVICES when a participant has no known device keys, BLOCKED when I block one of them
+   * (unblock first; nothing is written), INVALID_ARGUMENT for bad input.
    */
   async send (input: DmSendInput): Promise<{ ref: MessageRef, conversation: Uint8Array }> {
     if (!Array.isArray(input.to)) throw ShoalError.INVALID_ARGUMENT('recipients must be a list')
@@ -210,6 +211,9 @@ export class DmService extends ReadyResource {
     const participants = sortedUnique([...input.to, this.host.identity])
     if (participants.length < 2) throw ShoalError.INVALID_ARGUMENT('a DM needs at least one recipient besides yourself')
     if (participants.length > DM_CAPS.recipients) throw ShoalError.DM_TOO_MANY_RECIPIENTS(`${participants.length} identities, the cap is ${DM_CAPS.recipients} (you included)`)
+    const blocked = await this.blocked()
+    const refused = input.to.find((p) => blocked.has(b4a.toString(p, 'hex')))
+    if (refused !== undefined) throw ShoalError.BLOCKED(`you block ${identityToString(refused)}; unblock them first`)
     const devices: RemoteDevice[] = []
     for (const p of participants) {
       const ds = this.devicesOf(p)
@@ -391,8 +395,10 @@ export class DmService extends ReadyResource {
   }
 
   /**
-   * Conversations, the latest first. One whose other participants I all block is not listed, and
-   * `lastDm` is the last DM not written by someone I block (their DMs come back on an unblock).
+   * Conversations, the latest first. One whose other participants I all block is not listed,
+   * `lastDm` is the last DM not written by someone I block (and `last` its time: their DMs do not
+   * move a conversation up), and `unread` counts none of theirs (their DMs come back, and count
+   * again, on an unblock).
    */
   async conversations (): Promise<Array<StoredConversation & { lastDm: StoredDm | null }>> {
     const out: Array<StoredConversation & { lastDm: StoredDm | null }> = []
@@ -412,9 +418,34 @@ export class DmService extends ReadyResource {
         if (rows.length < 16) break
         lt = rows[rows.length - 1].key
       }
-      out.push({ ...conv, lastDm })
+      if (!others.some((p) => blocked.has(b4a.toString(p, 'hex')))) { out.push({ ...conv, lastDm }); continue }
+      // With someone I block in it, it sorts by the last DM shown, not by theirs.
+      const unread = conv.unread > 0 ? await this.unreadShown(conv, blocked) : 0
+      out.push({ ...conv, last: lastDm?.timestamp ?? 0, unread, lastDm })
     }
     return out.sort((a, b) => b.last - a.last)
+  }
+
+  /**
+   * The unread DMs of `conv` not written by someone I block. The stored count says how many DMs
+   * from others arrived since it was last read; they are taken as its newest DMs from others.
+   */
+  private async unreadShown (conv: StoredConversation, blocked: Set<string>): Promise<number> {
+    let seen = 0
+    let shown = 0
+    let lt: Uint8Array | undefined
+    while (seen < conv.unread) {
+      const rows = await this.store.scan(dmKeys.messagesOf(conv.id), { reverse: true, limit: 64, lt })
+      for (const r of rows) {
+        const dm = decodeDm(r.value)
+        if (b4a.equals(dm.author, this.host.identity)) continue
+        if (!blocked.has(b4a.toString(dm.author, 'hex'))) shown++
+        if (++seen === conv.unread) break
+      }
+      if (rows.length < 64) break
+      lt = rows[rows.length - 1].key
+    }
+    return shown
   }
 
   /** One conversation or null. */

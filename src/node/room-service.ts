@@ -88,6 +88,9 @@ export function shortId (id: string): string {
   return id.length > 10 ? `${id.slice(0, 8)}…` : id
 }
 
+/** Messages read at once when counting the unread ones of a room with someone I block in it. */
+const UNREAD_PAGE = 500
+
 interface Open { localId: Uint8Array, room: Room }
 
 export class RoomService extends ReadyResource {
@@ -288,18 +291,22 @@ export class RoomService extends ReadyResource {
 
   #now (): number { return (this.#opts.now ?? Date.now)() }
 
-  /** Rooms with my role and unread count. */
+  /** Rooms with my role and unread count (messages of someone I block are not counted). */
   async list (): Promise<{ items: RoomListItem[] }> {
     const items: RoomListItem[] = []
+    const blocked = await this.#opts.blocked?.() ?? new Set<string>()
     for (const { localId, room } of this.#rooms.values()) {
       const info = await room.info()
-      const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+      const members = await room.members()
+      const me = members.find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
       const read = await this.#state.readCount(localId)
+      const total = info?.messages ?? 0
+      const withBlocked = members.some(m => blocked.has(b4a.toString(m.identity, 'hex')))
       items.push({
         id: z32.encode(room.key),
         name: info?.name ?? '',
         role: me === undefined ? 'pending' : me.removed ? 'removed' : ROLE_NAMES[me.role],
-        unread: Math.max(0, (info?.messages ?? 0) - read)
+        unread: withBlocked && total > read ? await unreadShown(room, read, total, blocked) : Math.max(0, total - read)
       })
     }
     return { items }
@@ -525,4 +532,15 @@ export class RoomService extends ReadyResource {
 
   /** Rooms with their discovery keys (for the network). */
   topics (): Uint8Array[] { return this.rooms.map(r => r.discoveryKey) }
+}
+
+/** Messages `read`..`total` of `room` not written by someone I block (`blocked`: hex), read in pages. */
+async function unreadShown (room: Room, read: number, total: number, blocked: Set<string>): Promise<number> {
+  let shown = 0
+  for (let start = read; start < total; start += UNREAD_PAGE) {
+    for (const m of await room.messages({ start, limit: Math.min(UNREAD_PAGE, total - start) })) {
+      if (!blocked.has(b4a.toString(m.author, 'hex'))) shown++
+    }
+  }
+  return shown
 }

@@ -101,9 +101,11 @@ export class Views {
     return this.mine
   }
 
-  /** Identities `who` follows (and does not block), as far as we know. */
+  /** Identities `who` follows (and does not block), as far as we know, leaving out those I block. */
   async following (who: Uint8Array): Promise<IdentityKey[]> {
-    return (b4a.equals(who, this.me) ? await this.myContacts() : await this.contactsOf(who)).following
+    if (b4a.equals(who, this.me)) return (await this.myContacts()).following // never someone I block
+    const [mine, theirs] = await Promise.all([this.myContacts(), this.contactsOf(who)])
+    return mine.blocked.size === 0 ? theirs.following : theirs.following.filter((f) => !mine.blocked.has(toHex(f)))
   }
 
   /** Identities `who` blocks. */
@@ -295,20 +297,16 @@ export class Views {
     return { items: await this.items(refs, idSet(await this.blocking(this.me))) }
   }
 
+  /** `who`'s name, bio and counts of follows and followers, none of them someone I block. */
   async profile (who: IdentityKey): Promise<Profile> {
     const raw = await this.db.get(keys.about(who))
     const about = raw === null ? null : decode(storedAbout, raw)
-    let followers = 0
-    for await (const { value } of this.db.scanPrefix(key(TAG.contactReverse, who))) {
-      const f = decode(contactFlags, value)
-      if (f.following && !f.blocking) followers++
-    }
     return {
       id: identityToString(who),
       name: about?.name ?? null,
       bio: about?.bio ?? null,
       following: (await this.following(who)).length,
-      followers
+      followers: (await this.followers(who)).length
     }
   }
 
@@ -317,13 +315,15 @@ export class Views {
     return raw === null ? null : decode(storedAbout, raw).name
   }
 
-  /** Identities that follow `who` (and do not block them), as far as we know. */
+  /** Identities that follow `who` (and do not block them), as far as we know, leaving out those I block. */
   async followers (who: Uint8Array): Promise<IdentityKey[]> {
     const out: IdentityKey[] = []
+    const { blocked } = await this.myContacts()
     const prefix = key(TAG.contactReverse, who)
     for await (const { key: k, value } of this.db.scanPrefix(prefix)) {
       const f = decode(contactFlags, value)
-      if (f.following && !f.blocking) out.push(b4a.from(k.subarray(prefix.byteLength, prefix.byteLength + 32)) as IdentityKey)
+      const follower = k.subarray(prefix.byteLength, prefix.byteLength + 32)
+      if (f.following && !f.blocking && !blocked.has(toHex(follower))) out.push(b4a.from(follower) as IdentityKey)
     }
     return out
   }

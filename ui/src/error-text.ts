@@ -18,7 +18,7 @@ const SENTENCES: Record<string, string> = {
   MESSAGE_TOO_LARGE: 'That is too long to post. Shorten it until the counter is under the limit.',
   UNKNOWN_MESSAGE: 'That post is not here any more: it was deleted, or its author is blocked. The list refreshes by itself.',
   NOT_OWN_MESSAGE: 'Only the author can change or delete that post.',
-  BLOCKED: 'You block this person. Unblock them in People → Blocked before following them.',
+  BLOCKED: 'You block this person. Unblock them first (on their profile, or in People → Blocked) to follow them or send them a message.',
   FEED_ROLLED_BACK: 'Your node lost some of your recent posts and is getting them back from peers. Writing is paused until then.',
   STORAGE_ERROR: 'Your node could not read or write its storage. Check the disk, then restart the node.',
   NO_SPACE: 'The disk is full. Free some space, then try again.',

@@ -4,7 +4,9 @@
  */
 import { ShoalError } from '../errors.js'
 import type { Shoal } from '../node/shoal.js'
-import { parseRole, parseRoomMessageId, shortId, type RoomMessageItem } from '../node/room-service.js'
+import { parseInviteCode, parseRole, parseRoomMessageId, shortId, type RoomMessageItem } from '../node/room-service.js'
+import { checkTyped } from '../node/input-checks.js'
+import { ROOM_CAPS } from '../groups/room-caps.js'
 import { parseIdentity } from '../ids.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
@@ -54,6 +56,11 @@ export function precheckRoom (p: Parsed): void {
   if (sub === undefined || spec === undefined) throw ShoalError.USAGE('usage: shoal room ' + Object.keys(ROOM_SUBCOMMANDS).join('|') + ' ...')
   if (args.length !== spec.length) throw ShoalError.USAGE(`usage: shoal room ${sub} ${spec.join(' ')} (quote text that has spaces)`)
   if (['react', 'edit', 'delete'].includes(sub)) parseRoomMessageId(args[1]!)
+  if (sub === 'create') checkTyped(args[0], ROOM_CAPS.name, 'a room name')
+  if (sub === 'join') parseInviteCode(args[0]!)
+  if (sub === 'post') checkTyped(args[1], ROOM_CAPS.text, 'a room message')
+  if (sub === 'edit') checkTyped(args[2], ROOM_CAPS.text, 'a room message')
+  if (sub === 'react') checkTyped(args[2], ROOM_CAPS.emoji, 'an emoji')
   if (['role', 'remove', 'mute'].includes(sub)) parseIdentity(args[1]!)
   if (sub === 'role') parseRole(args[2]!)
   if (typeof p.flags.role === 'string') parseRole(p.flags.role)

@@ -23,6 +23,7 @@ import type { Connection } from '../swarm/peer-session.js'
 import type { NodeState } from './node-state.js'
 import { RoomState, newLocalId, roomNamespace } from './room-state.js'
 import type { RoomListItem, RoomMessageItem, RoomMemberItem } from './room-items.js'
+import { checkTyped } from './input-checks.js'
 
 /** Where rooms meet peers: join and leave a discovery topic, and see every connection. */
 export interface RoomNetwork {
@@ -80,6 +81,16 @@ export function parseRoomMessageId (s: string): MessageId {
 }
 
 export type { RoomListItem, RoomMessageItem, RoomMemberItem }
+
+/** An invite code's bytes and the room's discovery key; INVITE_INVALID for anything else. */
+export function parseInviteCode (code: string): { invite: Uint8Array, discoveryKey: Uint8Array } {
+  try {
+    const invite = z32.decode(code)
+    return { invite, discoveryKey: decodeInvite(invite).discoveryKey }
+  } catch (err) {
+    throw ShoalError.INVITE_INVALID('not an invite code', err)
+  }
+}
 
 /** The first characters of an id, where no name is known (as the UI's shortId). */
 export function shortId (id: string): string {
@@ -276,7 +287,7 @@ export class RoomService extends ReadyResource {
 
   /** Creates a room named `name`; resolves with its id (z-base32 room key). */
   async create (name: string): Promise<{ id: string }> {
-    if (typeof name !== 'string' || name.length === 0) throw ShoalError.INVALID_ARGUMENT('a room needs a name')
+    checkTyped(name, ROOM_CAPS.name, 'a room name')
     const localId = newLocalId()
     const room = await this.#openRoom(localId, null, name)
     await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
@@ -316,14 +327,7 @@ export class RoomService extends ReadyResource {
    * `timeout` ms with no answer (nothing is recorded then).
    */
   async join (code: string, opts: { timeout?: number } = {}): Promise<{ id: string, name: string }> {
-    let invite: Uint8Array
-    let discoveryKey: Uint8Array
-    try {
-      invite = z32.decode(code)
-      discoveryKey = decodeInvite(invite).discoveryKey
-    } catch (err) {
-      throw ShoalError.INVITE_INVALID('not an invite code', err)
-    }
+    const { invite, discoveryKey } = parseInviteCode(code)
     if ([...this.#rooms.values()].some(o => b4a.equals(o.room.discoveryKey, discoveryKey))) throw ShoalError.INVITE_INVALID('already in this room')
     const network = this.#network
     if (network === null) throw ShoalError.NETWORK_ERROR('joining a room needs the network (run it through "shoal serve")')
@@ -403,6 +407,7 @@ export class RoomService extends ReadyResource {
 
   /** Posts a message (optionally a reply); resolves with its id. */
   async post (id: string, text: string, opts: { reply?: string } = {}): Promise<{ id: string }> {
+    checkTyped(text, ROOM_CAPS.text, 'a room message')
     const room = this.#get(id).room
     const replyTo = opts.reply === undefined ? undefined : parseRoomMessageId(opts.reply)
     const mid = await room.post(text, replyTo === undefined ? {} : { replyTo })
@@ -410,10 +415,12 @@ export class RoomService extends ReadyResource {
   }
 
   async react (id: string, target: string, emoji: string, add = true): Promise<void> {
+    checkTyped(emoji, ROOM_CAPS.emoji, 'an emoji')
     await this.#get(id).room.react(parseRoomMessageId(target), emoji, add)
   }
 
   async edit (id: string, target: string, text: string): Promise<void> {
+    checkTyped(text, ROOM_CAPS.text, 'a room message')
     await this.#get(id).room.edit(parseRoomMessageId(target), text)
   }
 

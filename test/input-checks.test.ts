@@ -46,6 +46,8 @@ test('input – a command aimed at myself, a blank or over-cap field, a bad curs
     [['room', 'post', room, '  '], 'INVALID_ARGUMENT'],
     [['room', 'post', room, 'x'.repeat(4097)], 'MESSAGE_TOO_LARGE'],
     [['room', 'react', room, 'y'.repeat(63) + 'b', '👩‍👩‍👧‍👦👩‍👩‍👧‍👦'], 'MESSAGE_TOO_LARGE'],
+    [['room', 'invite', room, '--expires', '0m'], 'USAGE'], // an invite expired at once
+    [['room', 'invite', room, '--expires', '99999999999d'], 'USAGE'], // past any timestamp
     [['--storage', '', 'whoami'], 'USAGE']
   ]
   for (const [args, code] of cases) {
@@ -141,6 +143,16 @@ test('input – API: wrong types, blank text and moderation that apply would ski
   t.is(base.local.length, writes, 'the room: no op appended')
   t.is((await call(api, 'roomSetRole', { room, member: shoal.id, role: 'admin' })).error, undefined, 'a role it has already: done, with nothing to write')
   t.is(base.local.length, writes)
+  const msg = (await call(api, 'roomPost', { room, text: 'hi' })).result.id as string
+  await base.update()
+  const posted = base.local.length
+  t.is((await call(api, 'roomReact', { room, id: msg, emoji: '👍', remove: true })).error?.code, 'NOT_REACTED', 'no reaction to remove')
+  t.is((await call(api, 'roomReact', { room, id: msg, emoji: '👍' })).error, undefined)
+  await base.update()
+  t.is(base.local.length, posted + 1, 'one reaction op')
+  t.is((await call(api, 'roomReact', { room, id: msg, emoji: '👍' })).error, undefined, 'reacting twice: done, with nothing to write')
+  await base.update()
+  t.is(base.local.length, posted + 1)
   const members = (await call(api, 'roomMembers', { room })).result.items
   t.alike(members.map((m: { role: string }) => m.role), ['admin'], 'still the admin')
 })

@@ -6,8 +6,8 @@
  */
 import { ShoalError } from '../errors.js'
 import { Shoal } from '../node/shoal.js'
-import { readSeed } from '../node/storage.js'
-import { cliStorage } from './storage-path.js'
+import { readSeed, resolveStorage } from '../node/storage.js'
+import { realStorage } from '../node/socket-path.js'
 import { keyPairFromSeed } from '../feeds/identity.js'
 import type { IdentityKey } from '../ids.js'
 import type { Parsed } from './args.js'
@@ -27,7 +27,7 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
     await dht(p, (r) => print(io, parsed, r))
     return 0
   }
-  const storage = cliStorage(p.storage, io.env)
+  const storage = await realStorage(resolveStorage(p.storage, io.env))
   if (p.command === 'serve') {
     await serve(storage, p, io.env, (r) => print(io, parsed, r))
     return 0

@@ -10,10 +10,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ShoalError } from '../errors.js'
 import { callServer } from '../node/ipc-client.js'
-import { socketPath } from '../node/socket-path.js'
+import { realStorage, resolveStorage, socketPath } from '../node/socket-path.js'
 import { parse, type Parsed } from './args.js'
 import { commandHelp, helpText } from './help.js'
-import { cliStorage } from './storage-path.js'
 import { fail, print, type Io } from './output.js'
 
 export type { Io } from './output.js'
@@ -47,7 +46,7 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
     }
     if (!LOCAL_ONLY.has(p.command)) {
       // The serving node checks the arguments (precheck) before it runs anything.
-      const reply = await callServer(socketPath(cliStorage(p.storage, io.env), sha256, io.env), argv)
+      const reply = await callServer(socketPath(await realStorage(resolveStorage(p.storage, io.env)), sha256, io.env), argv)
       if (reply !== null) {
         if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
         print(io, p, { json: reply.json, text: reply.text })

@@ -33,11 +33,16 @@ export const ROOM_SUBCOMMANDS: Record<string, string[]> = {
 const DURATION = /^([0-9]+)(s|m|h|d)$/
 const UNIT = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
-/** A duration like 30m, 12h or 7d, in ms; USAGE otherwise. */
+/** The longest invite lifetime (as the API's `expires`): 365 days. */
+const MAX_DURATION = 365 * UNIT.d
+
+/** A duration like 30m, 12h or 7d, in ms, from 1 s to 365 d; USAGE otherwise (0m would make an invite expired at once). */
 export function parseDuration (s: string): number {
   const m = DURATION.exec(s)
   if (m === null) throw ShoalError.USAGE('--expires is a duration like 30m, 12h or 7d')
-  return Number(m[1]) * UNIT[m[2] as keyof typeof UNIT]
+  const ms = Number(m[1]) * UNIT[m[2] as keyof typeof UNIT]
+  if (!(ms >= 1000 && ms <= MAX_DURATION)) throw ShoalError.USAGE('--expires is from 1s to 365d')
+  return ms
 }
 
 function str (v: string | boolean | undefined): string | undefined {

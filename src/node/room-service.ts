@@ -15,7 +15,7 @@ import { ShoalError } from '../errors.js'
 import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
 import type { RoomMember } from '../groups/room-read.js'
 import type { RoomInfo } from '../groups/room-schema.js'
-import { getMessage } from '../groups/room-view.js'
+import { getMessage, keys as viewKeys } from '../groups/room-view.js'
 import type { SignKeyPair } from '../groups/room-crypto.js'
 import { identityToString, parseIdentity, toHex } from '../ids.js'
 import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
@@ -422,8 +422,11 @@ export class RoomService extends ReadyResource {
     checkTyped(emoji, ROOM_CAPS.emoji, 'an emoji')
     const room = this.#get(id).room
     const mid = parseRoomMessageId(target)
-    await this.#me(room, { speak: true })
+    const me = await this.#me(room, { speak: true })
     await this.#message(room, mid)
+    const has = await room.base.view.get(viewKeys.reaction(mid, me.identity, emoji)) !== null
+    if (!add && !has) throw ShoalError.NOT_REACTED(`you have no ${emoji} reaction on that message to remove`)
+    if (add === has) return // so it is already: nothing to write
     await room.react(mid, emoji, add)
   }
 

@@ -22,6 +22,7 @@ test('input – a command aimed at myself, a blank or over-cap field, a bad curs
   const post = (await shoal(dir, ['post', 'hello', '--json'])).json.id as string
   const other = (await shoal(path.join(await t.tmp(), 'other'), ['init', '--json'])).json.id as string
   const room = 'y'.repeat(52) // well formed; the text is refused before the room is looked up
+  const sixteen = Array.from({ length: 16 }, (_, i) => 'y'.repeat(50) + 'ybndrfg8ejkmcpqx'[i] + 'y').join(',') // and me: 17
 
   const before = snapshotTree(dir)
   const cases: Array<[string[], string]> = [
@@ -39,6 +40,7 @@ test('input – a command aimed at myself, a blank or over-cap field, a bad curs
     [['dm', 'send', other, ''], 'INVALID_ARGUMENT'],
     [['dm', 'send', other, ' \n '], 'INVALID_ARGUMENT'],
     [['dm', 'send', other, 'ж'.repeat(2049)], 'MESSAGE_TOO_LARGE'], // 4,098 bytes, cap 4,096
+    [['dm', 'send', sixteen, 'hi'], 'DM_TOO_MANY_RECIPIENTS'],
     [['room', 'create', ''], 'INVALID_ARGUMENT'],
     [['room', 'create', '   '], 'INVALID_ARGUMENT'],
     [['room', 'create', 'ж'.repeat(65)], 'MESSAGE_TOO_LARGE'], // 130 bytes, cap 128

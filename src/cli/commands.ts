@@ -7,6 +7,7 @@ import { ShoalError } from '../errors.js'
 import { phraseToSeed } from '../feeds/identity.js'
 import { encodeRecord } from '../feeds/schema.js'
 import { feedToString, identityToString, parseIdentity, parseRef, refToString, type IdentityKey, type MessageRef } from '../ids.js'
+import { DM_CAPS } from '../dm/caps.js'
 import { parseRecipients } from '../node/dm-json.js'
 import { checkNotBlank } from '../node/input-checks.js'
 import type { Shoal } from '../node/shoal.js'
@@ -140,8 +141,12 @@ export function precheckAs (p: Parsed, me: IdentityKey): void {
         throw ShoalError.USAGE('--name and --bio set your own profile only')
       }
       return
-    case 'dm send':
-      if (parseRecipients(a).every((k) => b4a.equals(k, me))) throw ShoalError.INVALID_ARGUMENT('a DM needs at least one recipient besides yourself')
+    case 'dm send': {
+      const to = parseRecipients(a)
+      if (to.every((k) => b4a.equals(k, me))) throw ShoalError.INVALID_ARGUMENT('a DM needs at least one recipient besides yourself')
+      const participants = new Set([...to, me].map((k) => b4a.toString(k, 'hex'))).size
+      if (participants > DM_CAPS.recipients) throw ShoalError.DM_TOO_MANY_RECIPIENTS(`${participants} identities, the cap is ${DM_CAPS.recipients} (you included)`)
+    }
   }
 }
 

@@ -59,14 +59,17 @@ test('input – a command aimed at myself, a blank or over-cap field, a bad curs
   }
 })
 
-test('input – a storage path through a file is STORAGE_ERROR and creates nothing', async (t) => {
+test('input – a storage path through a file is STORAGE_ERROR for init and serve, and creates nothing', async (t) => {
+  const { bootstrap } = await cliDht(t)
   const base = await t.tmp()
   const file = path.join(base, 'a-file')
   fs.writeFileSync(file, 'x')
   for (const dir of [file, path.join(file, 'sub')]) {
-    const r = await shoal(dir, ['init', '--json'])
-    t.is(r.json?.error?.code, 'STORAGE_ERROR', dir)
-    t.ok(/is not a folder/.test(r.json?.error?.message), r.json?.error?.message)
+    for (const args of [['init', '--json'], ['serve', '--port', '0', '--json']]) {
+      const r = await shoal(dir, args, { SHOAL_BOOTSTRAP: bootstrap })
+      t.is(r.json?.error?.code, 'STORAGE_ERROR', `${args[0]} ${dir}`)
+      t.ok(/is not a folder/.test(r.json?.error?.message), r.json?.error?.message)
+    }
   }
   t.alike(fs.readdirSync(base), ['a-file'], 'nothing created')
   t.is(fs.readFileSync(file, 'utf8'), 'x')

@@ -4,7 +4,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { debugLogger } from '../src/cli/debug-log.js'
 import { storagePaths } from '../src/node/storage.js'
-import { createLocalDht } from './helpers/swarm.js'
+import { ROLE } from '../src/groups/index.js'
+import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { call, createApiNode } from './helpers/api.js'
 import { cliDht, shoal, spawnShoal } from './helpers/cli.js'
 import { snapshotTree } from './helpers/files.js'
@@ -160,6 +161,27 @@ test('input – API: wrong types, blank text and moderation that apply would ski
   t.is(base.local.length, posted + 1)
   const members = (await call(api, 'roomMembers', { room })).result.items
   t.alike(members.map((m: { role: string }) => m.role), ['admin'], 'still the admin')
+})
+
+test('input – a room member\'s invite, role change, removal, mute and edit of another\'s message are refused and append nothing', async (t) => {
+  const testnet = await createLocalDht(t)
+  const a = await createSwarmPeer(t, testnet, { name: 'alice' })
+  const b = await createSwarmPeer(t, testnet, { name: 'bob' })
+  const { id } = await a.rooms.create('friends')
+  await a.rooms.announced()
+  const { code } = await a.rooms.invite(id, {})
+  await b.rooms.join(code, { timeout: 60_000 })
+  const mine = await a.rooms.post(id, 'from alice')
+  const base = b.rooms.room(id).base
+  while ((await b.rooms.read(id)).items.every((m) => m.id !== mine.id)) await new Promise<void>((resolve) => b.rooms.once('update', () => resolve()))
+  const writes = base.local.length
+  await t.exception(b.rooms.invite(id, {}), /NOT_PERMITTED/, 'a member makes no invite code')
+  await t.exception(b.rooms.setRole(id, a.id, ROLE.member), /NOT_PERMITTED/, 'nor changes roles')
+  await t.exception(b.rooms.remove(id, a.id), /NOT_PERMITTED/, 'nor removes anyone')
+  await t.exception(b.rooms.mute(id, a.id), /NOT_PERMITTED/, 'nor mutes')
+  await t.exception(b.rooms.edit(id, mine.id, 'bob was here'), /NOT_OWN_MESSAGE/, 'nor edits another\'s message')
+  await t.exception(b.rooms.delete(id, mine.id), /NOT_OWN_MESSAGE/, 'nor deletes it')
+  t.is(base.local.length, writes, 'nothing appended')
 })
 
 test('input – SHOAL_DEBUG lines escape what a peer sent', async (t) => {

@@ -319,7 +319,10 @@ export class RoomService extends ReadyResource {
 
   /** Makes an invite code (admins): role, uses (default 1), expires in ms since the epoch (0: never). */
   async invite (id: string, opts: { role?: Role, uses?: number, expires?: number } = {}): Promise<{ code: string }> {
-    const { invite } = await this.#get(id).room.createInvite(opts)
+    const room = this.#get(id).room
+    // apply skips a member's invite-add: the code would be printed and never work
+    if ((await this.#me(room)).role < ROLE.admin) throw ShoalError.NOT_PERMITTED('only admins make invite codes')
+    const { invite } = await room.createInvite(opts)
     return { code: z32.encode(invite) }
   }
 

@@ -43,6 +43,7 @@ export type ShoalErrorCode =
   | 'UNKNOWN_ROOM'
   | 'NOT_MEMBER'
   | 'LAST_ADMIN'
+  | 'NOT_PERMITTED'
   | 'INVITE_TIMEOUT'
   | 'STORAGE_INSECURE'
   | 'NO_SPACE'
@@ -128,6 +129,8 @@ export class ShoalError extends Error {
   static NOT_MEMBER (msg: string): ShoalError { return new ShoalError('NOT_MEMBER', msg) }
   /** The last admin of a room cannot leave, be removed or be demoted while other members remain. */
   static LAST_ADMIN (msg: string): ShoalError { return new ShoalError('LAST_ADMIN', msg) }
+  /** My role in a room does not allow that (a member removing someone, a muted member posting). */
+  static NOT_PERMITTED (msg: string): ShoalError { return new ShoalError('NOT_PERMITTED', msg) }
   static INVITE_TIMEOUT (msg: string): ShoalError { return new ShoalError('INVITE_TIMEOUT', msg) }
   /** The storage folder (or a file in it) can be written or read by another user. */
   static STORAGE_INSECURE (msg: string): ShoalError { return new ShoalError('STORAGE_INSECURE', msg) }

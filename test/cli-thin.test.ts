@@ -29,8 +29,8 @@ test('cli thin – the entry loads only the argument table, help, output, errors
   const { files, packages } = staticGraph(path.join(CLI_DIR, 'main.js'))
   const names = [...files].map((f) => path.relative(path.dirname(CLI_DIR), f)).sort()
   t.alike(names, ['cli/args.js', 'cli/escape.js', 'cli/help.js', 'cli/main.js', 'cli/output.js', 'cli/suggest.js', 'errors.js', 'node/ipc-client.js', 'node/socket-path.js'])
-  // '#os', '#path', '#process' are package.json imports that name Node's own modules on Node; b4a is a few lines of JS.
-  t.ok([...packages].every((p) => p.startsWith('node:') || ['#os', '#path', '#process', 'b4a'].includes(p)), `only Node built-ins and b4a: ${[...packages].join(', ')}`)
+  // '#fs', '#os', '#path', '#process' are package.json imports that name Node's own modules on Node; b4a is a few lines of JS.
+  t.ok([...packages].every((p) => p.startsWith('node:') || ['#fs', '#os', '#path', '#process', 'b4a'].includes(p)), `only Node built-ins and b4a: ${[...packages].join(', ')}`)
 })
 
 test('cli thin – commands through a serving node, arguments still checked before anything runs', async (t) => {

@@ -9,7 +9,7 @@ import type { ShoalApp } from '../node/app.js'
 import type { Shoal } from '../node/shoal.js'
 import type { Item as ViewItem } from '../views/types.js'
 import { MAX_POSTS_PER_CALL, type AppState, type Item, type Method, type Methods, type Person, type Profile, type SyncStatus } from './protocol.js'
-import { describe } from './request-input.js'
+import { bool, describe } from './request-input.js'
 import { conversationToString, dmList, dmRead, dmRequestList } from '../node/dm-json.js'
 import { roomHandlers } from './room-dispatch.js'
 
@@ -106,7 +106,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
       const page = await shoal.timeline({
         limit: int(p, 'limit'),
         before: str(p, 'before', { optional: true }) ?? null,
-        author: p.author ? parseIdentity(str(p, 'author') as string) : null
+        author: p.author !== undefined && p.author !== null ? parseIdentity(str(p, 'author') as string) : null
       })
       return { items: await decorate(shoal, page.items), next: page.next }
     },
@@ -173,9 +173,9 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     },
     post: async (app, p) => {
       const reply = str(p, 'reply', { optional: true })
-      return written(await app.need().post({ text: str(p, 'text') as string, reply: reply ? parseRef(reply) : null, cw: str(p, 'cw', { optional: true }) || null }))
+      return written(await app.need().post({ text: str(p, 'text') as string, reply: reply !== undefined ? parseRef(reply) : null, cw: str(p, 'cw', { optional: true }) || null }))
     },
-    react: async (app, p) => written(await app.need().react(ref(p, 'id'), str(p, 'emoji', { max: 64 }) as string, { remove: p.remove === true })),
+    react: async (app, p) => written(await app.need().react(ref(p, 'id'), str(p, 'emoji', { max: 64 }) as string, { remove: bool(p, 'remove') })),
     edit: async (app, p) => written(await app.need().edit(ref(p, 'id'), str(p, 'text') as string)),
     delete: async (app, p) => written(await app.need().delete(ref(p, 'id'))),
     follow: async (app, p) => written(await app.need().follow(parseIdentity(str(p, 'id') as string))),
@@ -189,7 +189,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
       const to = p.to
       if (!Array.isArray(to) || to.length === 0 || to.length > 15 || !to.every((x) => typeof x === 'string')) throw ShoalError.BAD_REQUEST('to must be a list of 1 to 15 identity ids')
       const reply = str(p, 'reply', { optional: true })
-      const r = await app.need().dm.send({ to: to.map((x: string) => parseIdentity(x)), text: str(p, 'text', { max: 8192 }) as string, parent: reply ? parseRef(reply) : null })
+      const r = await app.need().dm.send({ to: to.map((x: string) => parseIdentity(x)), text: str(p, 'text', { max: 8192 }) as string, parent: reply !== undefined ? parseRef(reply) : null })
       return { id: refToString(r.ref), conversation: conversationToString(r.conversation) }
     },
     dmReact: async (app, p) => written((await app.need().dm.react(ref(p, 'id'), str(p, 'emoji', { max: 64 }) as string)).ref),
@@ -200,7 +200,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     },
     dmSafety: async (app, p) => {
       const id = str(p, 'id') as string
-      return { id, ...await app.need().dm.safety(parseIdentity(id), { confirm: p.confirm === true }) }
+      return { id, ...await app.need().dm.safety(parseIdentity(id), { confirm: bool(p, 'confirm') }) }
     },
     dmRequests: (app) => dmRequestList(app.need()),
     dmAccept: async (app, p) => {

@@ -66,6 +66,14 @@ export function parseJsonObject (text: string): Record<string, unknown> {
   return v as Record<string, unknown>
 }
 
+/** An optional boolean param (false when absent or null); BAD_REQUEST for any other type ("yes", 1). */
+export function bool (p: Record<string, unknown>, name: string): boolean {
+  const v = p[name]
+  if (v === undefined || v === null) return false
+  if (typeof v !== 'boolean') throw ShoalError.BAD_REQUEST(`${name} must be true or false`)
+  return v
+}
+
 /** A short, safe description of any value for an error message (never serializes it whole). */
 export function describe (v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 64 ? v.slice(0, 64) + '…' : v)

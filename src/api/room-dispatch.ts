@@ -7,6 +7,7 @@ import { identityToString } from '../ids.js'
 import type { ShoalApp } from '../node/app.js'
 import { parseRole } from '../node/room-service.js'
 import type { Method } from './protocol.js'
+import { bool } from './request-input.js'
 
 type Params = Record<string, unknown>
 type Handler = (app: ShoalApp, p: Params) => Promise<unknown>
@@ -58,7 +59,7 @@ export const roomHandlers: { [M in Extract<Method, `room${string}`>]: Handler } 
     const reply = str(p, 'reply', { optional: true, max: 200 })
     return app.need().rooms.post(need(p, 'room'), str(p, 'text') as string, reply === undefined ? {} : { reply })
   },
-  roomReact: async (app, p) => { await app.need().rooms.react(need(p, 'room'), need(p, 'id'), str(p, 'emoji', { max: 64 }) as string, p.remove !== true); return empty },
+  roomReact: async (app, p) => { await app.need().rooms.react(need(p, 'room'), need(p, 'id'), str(p, 'emoji', { max: 64 }) as string, !bool(p, 'remove')); return empty },
   roomEdit: async (app, p) => { await app.need().rooms.edit(need(p, 'room'), need(p, 'id'), str(p, 'text') as string); return empty },
   roomDelete: async (app, p) => { await app.need().rooms.delete(need(p, 'room'), need(p, 'id')); return empty },
   roomMembers: async (app, p) => {
@@ -67,6 +68,6 @@ export const roomHandlers: { [M in Extract<Method, `room${string}`>]: Handler } 
   },
   roomSetRole: async (app, p) => { await app.need().rooms.setRole(need(p, 'room'), need(p, 'member'), parseRole(need(p, 'role'))); return empty },
   roomRemove: async (app, p) => { await app.need().rooms.remove(need(p, 'room'), need(p, 'member')); return empty },
-  roomMute: async (app, p) => { await app.need().rooms.mute(need(p, 'room'), need(p, 'member'), p.muted !== false); return empty },
+  roomMute: async (app, p) => { await app.need().rooms.mute(need(p, 'room'), need(p, 'member'), p.muted === undefined || p.muted === null ? true : bool(p, 'muted')); return empty },
   roomLeave: (app, p) => app.need().rooms.leave(need(p, 'room'))
 }

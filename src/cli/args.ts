@@ -216,6 +216,8 @@ export function parse (args: string[]): Parsed {
   const spec = COMMANDS[resolved.name]
   const { flags, positionals } = tokens(resolved.name, spec, resolved.rest)
   const help = flags.help === true
+  // An empty --storage "$DIR" (DIR unset) must not fall back to ~/.shoal, someone's real identity.
+  if (flags.storage === '') throw ShoalError.USAGE('--storage needs a folder, not an empty path')
   if (!help) {
     const required = spec.positionals.length - (spec.optionalPositionals ?? 0)
     if (positionals.length < required || positionals.length > spec.positionals.length) {

@@ -2,10 +2,14 @@
  * What each CLI command does, given an open node. Each returns the JSON document it prints with
  * --json, and a human rendering of it.
  */
+import b4a from 'b4a'
 import { ShoalError } from '../errors.js'
 import { phraseToSeed } from '../feeds/identity.js'
 import { encodeRecord } from '../feeds/schema.js'
 import { feedToString, identityToString, parseIdentity, parseRef, refToString, type IdentityKey, type MessageRef } from '../ids.js'
+import { DM_CAPS } from '../dm/caps.js'
+import { parseRecipients } from '../node/dm-json.js'
+import { checkNotBlank } from '../node/input-checks.js'
 import type { Shoal } from '../node/shoal.js'
 import { parseCursor, type Item } from '../views/queries.js'
 import { intFlag, type Parsed } from './args.js'
@@ -80,22 +84,33 @@ export function precheck (p: Parsed): void {
     case 'init':
       if (typeof p.flags.restore === 'string') phraseToSeed(p.flags.restore)
       if (typeof p.flags.name === 'string') encodeRecord({ type: 'about', ...at, name: p.flags.name, bio: null })
+      checkNotBlank(p.flags.name, 'the name')
       return
     case 'post': {
       const reply = str(p.flags.reply)
       const ref = reply !== undefined ? parseRef(reply) : null
       encodeRecord({ type: 'post', ...at, text: a, root: ref, parent: ref, cw: str(p.flags.cw) ?? null, mentions: [] })
+      checkNotBlank(p.flags.cw, 'the content warning')
       return
     }
-    case 'react': encodeRecord({ type: 'reaction', ...at, target: parseRef(a), emoji: b, remove: p.flags.remove === true }); return
+    case 'react':
+      encodeRecord({ type: 'reaction', ...at, target: parseRef(a), emoji: b, remove: p.flags.remove === true })
+      checkNotBlank(b, 'the emoji')
+      return
     case 'edit': encodeRecord({ type: 'edit', ...at, target: parseRef(a), text: b }); return
-    case 'delete': case 'thread': parseRef(a); return
+    case 'delete': parseRef(a); return
+    case 'thread':
+      parseRef(a)
+      intFlag(p.flags.limit, 'limit')
+      if (str(p.flags.before) !== undefined) parseCursor(str(p.flags.before) as string)
+      return
     case 'follow': case 'unfollow': case 'block': case 'unblock': parseIdentity(a); return
     case 'profile': {
       if (a !== undefined) parseIdentity(a)
       const name = str(p.flags.name)
       const bio = str(p.flags.bio)
       if (name !== undefined || bio !== undefined) encodeRecord({ type: 'about', ...at, name: name ?? null, bio: bio ?? null })
+      checkNotBlank(name, 'the name')
       return
     }
     case 'feed':
@@ -109,6 +124,30 @@ export function precheck (p: Parsed): void {
   }
   if (p.command.startsWith('dm ')) dmPrecheck(p)
   if (p.command.startsWith('room ')) precheckRoom(p)
+}
+
+/**
+ * The checks of precheck that need my identity (`me`, from the identity file), so that a command
+ * aimed at myself is refused before the storage is opened too; Shoal checks them again itself.
+ */
+export function precheckAs (p: Parsed, me: IdentityKey): void {
+  const [a] = p.positionals
+  switch (p.command) {
+    case 'follow': case 'unfollow': case 'block': case 'unblock':
+      if (b4a.equals(parseIdentity(a), me)) throw ShoalError.INVALID_ARGUMENT(`you cannot ${p.command} yourself`)
+      return
+    case 'profile':
+      if (a !== undefined && (str(p.flags.name) !== undefined || str(p.flags.bio) !== undefined) && !b4a.equals(parseIdentity(a), me)) {
+        throw ShoalError.USAGE('--name and --bio set your own profile only')
+      }
+      return
+    case 'dm send': {
+      const to = parseRecipients(a)
+      if (to.every((k) => b4a.equals(k, me))) throw ShoalError.INVALID_ARGUMENT('a DM needs at least one recipient besides yourself')
+      const participants = new Set([...to, me].map((k) => b4a.toString(k, 'hex'))).size
+      if (participants > DM_CAPS.recipients) throw ShoalError.DM_TOO_MANY_RECIPIENTS(`${participants} identities, the cap is ${DM_CAPS.recipients} (you included)`)
+    }
+  }
 }
 
 /** The IPv4 address `shoal dht` binds (--host, default 127.0.0.1), or a USAGE error. */

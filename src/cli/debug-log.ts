@@ -3,6 +3,7 @@
  * started (serve and the one-shot sync): connections, peers identified and gone, drops, feed lists.
  */
 import b4a from 'b4a'
+import { escapeLine } from './escape.js'
 import { identityToString } from '../ids.js'
 import type { Shoal } from '../node/shoal.js'
 import type { PeerDrop } from '../swarm/drop-log.js'
@@ -10,7 +11,8 @@ import type { PeerSession, Connection } from '../swarm/peer-session.js'
 
 /** A logger writing `[ms since the process started] msg` lines to `write`. */
 export function debugLogger (write: (line: string) => void): (msg: string) => void {
-  return (msg) => write(`[${Math.round(performance.now())} ms] ${msg}\n`)
+  // A drop's detail or a rejected entry's reason can carry a peer's bytes: one escaped line each.
+  return (msg) => write(`[${Math.round(performance.now())} ms] ${escapeLine(msg)}\n`)
 }
 
 /** Logs the replicator's connections, peers, drops and accepted lists of `shoal` (joined). */

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import safetyCatch from 'safety-catch'
 import { LAUNCH_TTL } from '../api/launch.js'
 import type { ApiServer } from '../api/server.js'
+import { escapeText } from './escape.js'
 import { ShoalError } from '../errors.js'
 import type { Parsed } from './args.js'
 import type { Result } from './commands.js'
@@ -181,7 +182,7 @@ export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEn
     const { child, how, noSandbox, error } = opened
     const keep = p.flags['keep-running'] === true
     const root = noSandbox ? `Running as root: started ${how} with --no-sandbox (Chromium's sandbox does not run as root).\n` : ''
-    if (error !== null) process.stderr.write(`error: ${error.message}\n`)
+    if (error !== null) process.stderr.write(`error: ${escapeText(error.message)}\n`)
     ready({
       json: { url: node.api.url, port: node.api.port, window: error === null ? how : 'failed', noSandbox, ...(error !== null ? { error: { code: error.code, message: error.detail } } : {}) },
       text: error !== null

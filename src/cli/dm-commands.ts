@@ -7,6 +7,8 @@ import { parseIdentity, parseRef, refToString } from '../ids.js'
 import { conversationToString, dmList, dmRead, dmRequestList, parseConversation, parseRecipients, type DmMessage } from '../node/dm-json.js'
 import type { Shoal } from '../node/shoal.js'
 import { intFlag, type Parsed } from './args.js'
+import { checkTyped } from '../node/input-checks.js'
+import { DM_CAPS } from '../dm/caps.js'
 import { escapeLine, escapeText } from './escape.js'
 import type { Result } from './commands.js'
 
@@ -28,6 +30,7 @@ export function dmPrecheck (p: Parsed): void {
     case 'send':
       if (arg === undefined || text === undefined) throw ShoalError.USAGE('usage: shoal dm send ID[,ID…] TEXT [--reply ID]')
       parseRecipients(arg)
+      checkTyped(text, DM_CAPS.text, 'a DM')
       if (str(p.flags.reply) !== undefined) parseRef(str(p.flags.reply) as string)
       return
     case 'list': case 'requests':

@@ -6,9 +6,12 @@
  */
 import { ShoalError } from '../errors.js'
 import { Shoal } from '../node/shoal.js'
-import { resolveStorage } from '../node/storage.js'
+import { readSeed, resolveStorage } from '../node/storage.js'
+import { realStorage } from '../node/socket-path.js'
+import { keyPairFromSeed } from '../feeds/identity.js'
+import type { IdentityKey } from '../ids.js'
 import type { Parsed } from './args.js'
-import { commands, initResult, precheck, type Result } from './commands.js'
+import { commands, initResult, precheck, precheckAs, type Result } from './commands.js'
 import { debugLogger, watchNetwork } from './debug-log.js'
 import { escapeText } from './escape.js'
 import { dht, joinOptions, serve } from './network-commands.js'
@@ -24,7 +27,7 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
     await dht(p, (r) => print(io, parsed, r))
     return 0
   }
-  const storage = resolveStorage(p.storage, io.env)
+  const storage = await realStorage(resolveStorage(p.storage, io.env))
   if (p.command === 'serve') {
     await serve(storage, p, io.env, (r) => print(io, parsed, r))
     return 0
@@ -34,6 +37,8 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
     print(io, p, await init(storage, p))
     return 0
   }
+  const me = await myIdentity(storage)
+  if (me !== null) precheckAs(p, me)
   const shoal = new Shoal(storage)
   // A background failure (the indexer on a full disk) fails the command through the call that
   // waits on it; here it is only reported, never an unhandled 'error' event.
@@ -80,6 +85,15 @@ async function init (storage: string, p: Parsed): Promise<Result> {
     return initResult(shoal, phrase, restore !== undefined)
   } finally {
     await shoal.close()
+  }
+}
+
+/** My identity key from the identity file, read only (no open, no write), or null when there is none or it is unreadable (opening then says why). */
+async function myIdentity (storage: string): Promise<IdentityKey | null> {
+  try {
+    return keyPairFromSeed(await readSeed(storage)).publicKey
+  } catch {
+    return null // no identity or a damaged one: Shoal's open reports it with its own code
   }
 }
 

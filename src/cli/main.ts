@@ -10,7 +10,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { ShoalError } from '../errors.js'
 import { callServer } from '../node/ipc-client.js'
-import { resolveStorage, socketPath } from '../node/socket-path.js'
+import { realStorage, resolveStorage, socketPath } from '../node/socket-path.js'
 import { parse, type Parsed } from './args.js'
 import { commandHelp, helpText } from './help.js'
 import { fail, print, type Io } from './output.js'
@@ -46,7 +46,7 @@ export async function run (argv: string[], io: Io = defaultIo): Promise<number> 
     }
     if (!LOCAL_ONLY.has(p.command)) {
       // The serving node checks the arguments (precheck) before it runs anything.
-      const reply = await callServer(socketPath(resolveStorage(p.storage, io.env), sha256, io.env), argv)
+      const reply = await callServer(socketPath(await realStorage(resolveStorage(p.storage, io.env)), sha256, io.env), argv)
       if (reply !== null) {
         if (!reply.ok) throw new ShoalError(reply.error.code, reply.error.message)
         print(io, p, { json: reply.json, text: reply.text })

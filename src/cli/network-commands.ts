@@ -60,7 +60,7 @@ export async function startNode (storage: string, p: Parsed, env: NodeJS.Process
   app.on('error', (err: Error) => { process.stderr.write(`error: ${escapeText(err.message)}\n`) })
   const ipc = new IpcServer(storagePaths(storage, env).socket, ipcHandler(app))
   const api = new ApiServer(app, { port: intFlag(p.flags.port, 'port'), network: networkLabel(join) })
-  api.on('request-error', (err: Error) => { process.stderr.write(`error: an API request failed: ${err.message}\n`) })
+  api.on('request-error', (err: Error) => { process.stderr.write(`error: an API request failed: ${escapeText(String(err?.message))}\n`) })
   const close = async (): Promise<void> => {
     await api.close()
     await ipc.close()

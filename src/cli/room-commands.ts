@@ -4,7 +4,9 @@
  */
 import { ShoalError } from '../errors.js'
 import type { Shoal } from '../node/shoal.js'
-import { parseRole, parseRoomMessageId, shortId, type RoomMessageItem } from '../node/room-service.js'
+import { parseInviteCode, parseRole, parseRoomMessageId, shortId, type RoomMessageItem } from '../node/room-service.js'
+import { checkTyped } from '../node/input-checks.js'
+import { ROOM_CAPS } from '../groups/room-caps.js'
 import { parseIdentity } from '../ids.js'
 import { intFlag, type Parsed } from './args.js'
 import { escapeLine, escapeText } from './escape.js'
@@ -31,11 +33,16 @@ export const ROOM_SUBCOMMANDS: Record<string, string[]> = {
 const DURATION = /^([0-9]+)(s|m|h|d)$/
 const UNIT = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 
-/** A duration like 30m, 12h or 7d, in ms; USAGE otherwise. */
+/** The longest invite lifetime (as the API's `expires`): 365 days. */
+const MAX_DURATION = 365 * UNIT.d
+
+/** A duration like 30m, 12h or 7d, in ms, from 1 s to 365 d; USAGE otherwise (0m would make an invite expired at once). */
 export function parseDuration (s: string): number {
   const m = DURATION.exec(s)
   if (m === null) throw ShoalError.USAGE('--expires is a duration like 30m, 12h or 7d')
-  return Number(m[1]) * UNIT[m[2] as keyof typeof UNIT]
+  const ms = Number(m[1]) * UNIT[m[2] as keyof typeof UNIT]
+  if (!(ms >= 1000 && ms <= MAX_DURATION)) throw ShoalError.USAGE('--expires is from 1s to 365d')
+  return ms
 }
 
 function str (v: string | boolean | undefined): string | undefined {
@@ -54,6 +61,11 @@ export function precheckRoom (p: Parsed): void {
   if (sub === undefined || spec === undefined) throw ShoalError.USAGE('usage: shoal room ' + Object.keys(ROOM_SUBCOMMANDS).join('|') + ' ...')
   if (args.length !== spec.length) throw ShoalError.USAGE(`usage: shoal room ${sub} ${spec.join(' ')} (quote text that has spaces)`)
   if (['react', 'edit', 'delete'].includes(sub)) parseRoomMessageId(args[1]!)
+  if (sub === 'create') checkTyped(args[0], ROOM_CAPS.name, 'a room name')
+  if (sub === 'join') parseInviteCode(args[0]!)
+  if (sub === 'post') checkTyped(args[1], ROOM_CAPS.text, 'a room message')
+  if (sub === 'edit') checkTyped(args[2], ROOM_CAPS.text, 'a room message')
+  if (sub === 'react') checkTyped(args[2], ROOM_CAPS.emoji, 'an emoji')
   if (['role', 'remove', 'mute'].includes(sub)) parseIdentity(args[1]!)
   if (sub === 'role') parseRole(args[2]!)
   if (typeof p.flags.role === 'string') parseRole(p.flags.role)

@@ -15,13 +15,14 @@ import {
   type DeviceKeys, type KeyPolicy, type Session, type Signer
 } from '../dm/index.js'
 import { coarseTime } from '../dm/envelope.js'
-import type { DmRecord } from '../feeds/schema.js'
+import { CAPS, type DmRecord } from '../feeds/schema.js'
 import type { DmItem } from '../views/indexer.js'
 import {
   DmStore, decodeConversation, decodeDeviceKeys, decodeDm, decodeRemote, decodeSessions, decodeU64, dmKeys, encodeConversation,
   encodeDeviceKeys, encodeDm, encodeRemote, encodeSessions, encodeU64, type Entry, type RemoteDevice, type StoredConversation, type StoredDm
 } from './dm-store.js'
 import type { NodeState } from './node-state.js'
+import { checkTyped } from './input-checks.js'
 
 /** What the service needs from the node that owns it. */
 export interface DmHost {
@@ -206,6 +207,7 @@ export class DmService extends ReadyResource {
    * (unblock first; nothing is written), INVALID_ARGUMENT for bad input.
    */
   async send (input: DmSendInput): Promise<{ ref: MessageRef, conversation: Uint8Array }> {
+    checkTyped(input.text, input.reaction === true ? CAPS.emoji : DM_CAPS.text, input.reaction === true ? 'an emoji' : 'a DM')
     if (!Array.isArray(input.to)) throw ShoalError.INVALID_ARGUMENT('recipients must be a list')
     for (const id of input.to) if (!(id instanceof Uint8Array) || id.byteLength !== 32) throw ShoalError.INVALID_ARGUMENT('a recipient is a 32-byte identity key')
     const participants = sortedUnique([...input.to, this.host.identity])
@@ -475,6 +477,7 @@ export class DmService extends ReadyResource {
 
   /** Reacts to a DM with an emoji (1–32 bytes), sent to the DM's conversation. UNKNOWN_MESSAGE when it is not here. */
   async react (target: MessageRef, emoji: string): Promise<{ ref: MessageRef, conversation: Uint8Array }> {
+    checkTyped(emoji, CAPS.emoji, 'an emoji')
     const at = await this.store.get(dmKeys.messageRef(target))
     if (at === null) throw ShoalError.UNKNOWN_MESSAGE('no such DM here')
     const conv = await this.conversation(at.subarray(0, 32))

@@ -13,6 +13,9 @@ import type Corestore from 'corestore'
 import { decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
 import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
+import type { RoomMember } from '../groups/room-read.js'
+import type { RoomInfo } from '../groups/room-schema.js'
+import { getMessage, keys as viewKeys } from '../groups/room-view.js'
 import type { SignKeyPair } from '../groups/room-crypto.js'
 import { identityToString, parseIdentity, toHex } from '../ids.js'
 import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
@@ -23,6 +26,7 @@ import type { Connection } from '../swarm/peer-session.js'
 import type { NodeState } from './node-state.js'
 import { RoomState, newLocalId, roomNamespace } from './room-state.js'
 import type { RoomListItem, RoomMessageItem, RoomMemberItem } from './room-items.js'
+import { checkTyped } from './input-checks.js'
 
 /** Where rooms meet peers: join and leave a discovery topic, and see every connection. */
 export interface RoomNetwork {
@@ -82,6 +86,16 @@ export function parseRoomMessageId (s: string): MessageId {
 }
 
 export type { RoomListItem, RoomMessageItem, RoomMemberItem }
+
+/** An invite code's bytes and the room's discovery key; INVITE_INVALID for anything else. */
+export function parseInviteCode (code: string): { invite: Uint8Array, discoveryKey: Uint8Array } {
+  try {
+    const invite = z32.decode(code)
+    return { invite, discoveryKey: decodeInvite(invite).discoveryKey }
+  } catch (err) {
+    throw ShoalError.INVITE_INVALID('not an invite code', err)
+  }
+}
 
 /** The first characters of an id, where no name is known (as the UI's shortId). */
 export function shortId (id: string): string {
@@ -281,7 +295,7 @@ export class RoomService extends ReadyResource {
 
   /** Creates a room named `name`; resolves with its id (z-base32 room key). */
   async create (name: string): Promise<{ id: string }> {
-    if (typeof name !== 'string' || name.length === 0) throw ShoalError.INVALID_ARGUMENT('a room needs a name')
+    checkTyped(name, ROOM_CAPS.name, 'a room name')
     const localId = newLocalId()
     const room = await this.#openRoom(localId, null, name)
     await this.#state.addRoom({ localId, key: room.key, added: this.#now() })
@@ -314,7 +328,10 @@ export class RoomService extends ReadyResource {
 
   /** Makes an invite code (admins): role, uses (default 1), expires in ms since the epoch (0: never). */
   async invite (id: string, opts: { role?: Role, uses?: number, expires?: number } = {}): Promise<{ code: string }> {
-    const { invite } = await this.#get(id).room.createInvite(opts)
+    const room = this.#get(id).room
+    // apply skips a member's invite-add: the code would be printed and never work
+    if ((await this.#me(room)).role < ROLE.admin) throw ShoalError.NOT_PERMITTED('only admins make invite codes')
+    const { invite } = await room.createInvite(opts)
     return { code: z32.encode(invite) }
   }
 
@@ -325,14 +342,7 @@ export class RoomService extends ReadyResource {
    * `timeout` ms with no answer (nothing is recorded then).
    */
   async join (code: string, opts: { timeout?: number } = {}): Promise<{ id: string, name: string }> {
-    let invite: Uint8Array
-    let discoveryKey: Uint8Array
-    try {
-      invite = z32.decode(code)
-      discoveryKey = decodeInvite(invite).discoveryKey
-    } catch (err) {
-      throw ShoalError.INVITE_INVALID('not an invite code', err)
-    }
+    const { invite, discoveryKey } = parseInviteCode(code)
     if ([...this.#rooms.values()].some(o => b4a.equals(o.room.discoveryKey, discoveryKey))) throw ShoalError.INVITE_INVALID('already in this room')
     const network = this.#network
     if (network === null) throw ShoalError.NETWORK_ERROR('joining a room needs the network (run it through "shoal serve")')
@@ -412,22 +422,42 @@ export class RoomService extends ReadyResource {
 
   /** Posts a message (optionally a reply); resolves with its id. */
   async post (id: string, text: string, opts: { reply?: string } = {}): Promise<{ id: string }> {
+    checkTyped(text, ROOM_CAPS.text, 'a room message')
     const room = this.#get(id).room
     const replyTo = opts.reply === undefined ? undefined : parseRoomMessageId(opts.reply)
+    await this.#notMuted(room) // a removed member's post fails on its own (ROOM_KEY_MISSING)
     const mid = await room.post(text, replyTo === undefined ? {} : { replyTo })
     return { id: roomMessageIdToString(mid) }
   }
 
   async react (id: string, target: string, emoji: string, add = true): Promise<void> {
-    await this.#get(id).room.react(parseRoomMessageId(target), emoji, add)
+    checkTyped(emoji, ROOM_CAPS.emoji, 'an emoji')
+    const room = this.#get(id).room
+    const mid = parseRoomMessageId(target)
+    const me = await this.#me(room, { speak: true })
+    await this.#message(room, mid)
+    const has = await room.base.view.get(viewKeys.reaction(mid, me.identity, emoji)) !== null
+    if (!add && !has) throw ShoalError.NOT_REACTED(`you have no ${emoji} reaction on that message to remove`)
+    if (add === has) return // so it is already: nothing to write
+    await room.react(mid, emoji, add)
   }
 
   async edit (id: string, target: string, text: string): Promise<void> {
-    await this.#get(id).room.edit(parseRoomMessageId(target), text)
+    checkTyped(text, ROOM_CAPS.text, 'a room message')
+    const room = this.#get(id).room
+    const mid = parseRoomMessageId(target)
+    const me = await this.#me(room, { speak: true })
+    if (!b4a.equals((await this.#message(room, mid)).author, me.identity)) throw ShoalError.NOT_OWN_MESSAGE('only its author edits a room message')
+    await room.edit(mid, text)
   }
 
   async delete (id: string, target: string): Promise<void> {
-    await this.#get(id).room.delete(parseRoomMessageId(target))
+    const room = this.#get(id).room
+    const mid = parseRoomMessageId(target)
+    const me = await this.#me(room)
+    const msg = await this.#message(room, mid)
+    if (!b4a.equals(msg.author, me.identity) && me.role < ROLE.moderator) throw ShoalError.NOT_OWN_MESSAGE('only its author, a moderator or an admin deletes a room message')
+    await room.delete(mid)
   }
 
   /**
@@ -486,17 +516,64 @@ export class RoomService extends ReadyResource {
   }
 
   async setRole (id: string, member: string, role: Role): Promise<void> {
-    await this.#get(id).room.setRole(parseIdentity(member), role)
+    const room = this.#get(id).room
+    const { them, info } = await this.#moderate(room, parseIdentity(member), ROLE.admin)
+    if (them.role === role) return // so it is already: nothing to write
+    if (them.role === ROLE.admin && info.admins <= 1) throw ShoalError.LAST_ADMIN('the last admin of a room stays admin: make another member admin first')
+    await room.setRole(parseIdentity(member), role)
   }
 
   async remove (id: string, member: string): Promise<void> {
     const room = this.#get(id).room
+    const { them, info } = await this.#moderate(room, parseIdentity(member), ROLE.admin)
+    if (them.role === ROLE.admin && info.admins <= 1) throw ShoalError.LAST_ADMIN('the last admin of a room cannot be removed: make another member admin first')
     await room.removeMember(parseIdentity(member))
     await room.update() // the rotation of the epoch key runs after the removal is applied
   }
 
   async mute (id: string, member: string, muted = true): Promise<void> {
-    await this.#get(id).room.mute(parseIdentity(member), muted)
+    const room = this.#get(id).room
+    const { me, them } = await this.#moderate(room, parseIdentity(member), ROLE.moderator)
+    if (them.role >= me.role) throw ShoalError.NOT_PERMITTED('moderators and admins mute only members of a lower role')
+    if (them.muted === muted) return // so it is already: nothing to write
+    await room.mute(parseIdentity(member), muted)
+  }
+
+  /*
+   * What apply would skip is refused before the op is appended (a skipped op would be written and
+   * reported as done): checked against this device's view of the room, which apply checks again.
+   */
+
+  /** My membership (NOT_MEMBER when I am not, or no longer, a member; NOT_PERMITTED when muted and `speak`). */
+  async #me (room: Room, opts: { speak?: boolean } = {}): Promise<RoomMember> {
+    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+    if (me === undefined || me.removed) throw ShoalError.NOT_MEMBER('you are not a member of this room (any more)')
+    if (opts.speak === true && me.muted) throw ShoalError.NOT_PERMITTED('you are muted in this room')
+    return me
+  }
+
+  /** NOT_PERMITTED when I am a muted member. */
+  async #notMuted (room: Room): Promise<void> {
+    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
+    if (me !== undefined && !me.removed && me.muted) throw ShoalError.NOT_PERMITTED('you are muted in this room')
+  }
+
+  /** A message of the room that is not deleted (UNKNOWN_MESSAGE). */
+  async #message (room: Room, id: MessageId): Promise<{ author: Uint8Array }> {
+    const m = await getMessage(room.base.view, id)
+    if (m === null || m.deleted) throw ShoalError.UNKNOWN_MESSAGE('that message is not in this room here (or was deleted)')
+    return m
+  }
+
+  /** Me (with at least role `need`, else NOT_PERMITTED) and `target`, a current member (NOT_MEMBER). */
+  async #moderate (room: Room, target: Uint8Array, need: Role): Promise<{ me: RoomMember, them: RoomMember, info: RoomInfo }> {
+    const me = await this.#me(room)
+    if (me.role < need) throw ShoalError.NOT_PERMITTED(`only ${need === ROLE.admin ? 'admins' : 'moderators and admins'} can do that in this room`)
+    const them = (await room.members()).find(m => b4a.equals(m.identity, target))
+    if (them === undefined || them.removed) throw ShoalError.NOT_MEMBER(`${identityToString(target)} is not a member of this room`)
+    const info = await room.info()
+    if (info === null) throw ShoalError.NOT_MEMBER('this room is not set up here yet')
+    return { me, them, info }
   }
 
   /**

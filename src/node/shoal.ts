@@ -38,6 +38,7 @@ import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, viewsGener
 import { untilIndexed, watchIndexer } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
+import { checkNotBlank } from './input-checks.js'
 
 export interface ShoalOptions {
   /** Clock, injectable for tests. */
@@ -173,6 +174,7 @@ export class Shoal extends ReadyResource {
     // Every input is checked before the first write: a failed init leaves the folder as it was.
     const seed = opts.restore !== undefined ? phraseToSeed(opts.restore) : createSeed()
     if (opts.name !== undefined) encodeRecord({ type: 'about', timestamp: 0, name: opts.name, bio: null })
+    checkNotBlank(opts.name, 'the name')
     if (await hasIdentity(storage)) throw ShoalError.IDENTITY_EXISTS(`${storage} already has an identity`)
     const created = await snapshotCreated(storage)
     const shoal = new Shoal(storage, opts)
@@ -928,6 +930,7 @@ export class Shoal extends ReadyResource {
   /** Posts, or replies to `reply` in its thread (UNKNOWN_MESSAGE when that message is not known here or was deleted). */
   async post (input: PostInput): Promise<MessageRef> {
     blankText(input.text, 'a post')
+    checkNotBlank(input.cw, 'the content warning')
     let root: MessageRef | null = null
     let parent: MessageRef | null = null
     if (input.reply) {
@@ -951,6 +954,7 @@ export class Shoal extends ReadyResource {
   }
 
   async react (target: MessageRef, emoji: string, opts: { remove?: boolean } = {}): Promise<MessageRef> {
+    checkNotBlank(emoji, 'the emoji')
     const rec: MessageRecord = { type: 'reaction', timestamp: this.now(), target, emoji, remove: opts.remove === true }
     encodeRecord(rec) // shape and caps before the lookup
     await this.known(target)
@@ -1004,6 +1008,7 @@ export class Shoal extends ReadyResource {
   }
 
   async setProfile (p: { name?: string | null, bio?: string | null }): Promise<MessageRef> {
+    checkNotBlank(p.name, 'the name')
     return this.write({ type: 'about', timestamp: this.now(), name: p.name ?? null, bio: p.bio ?? null })
   }
 

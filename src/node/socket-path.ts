@@ -4,6 +4,7 @@
  * re-exports these). Built-ins go through package.json `imports`, so this loads on Bare too, and
  * the SHA-256 is passed in, so the thin client need not load sodium.
  */
+import fs from '#fs'
 import os from '#os'
 import path from '#path'
 import process from '#process'
@@ -36,6 +37,21 @@ export function fitsSocketPath (socket: string): boolean {
 /** `--storage DIR`, else `SHOAL_STORAGE`, else `~/.shoal`. */
 export function resolveStorage (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(flag || env.SHOAL_STORAGE || path.join(os.homedir(), '.shoal'))
+}
+
+/**
+ * `root` (absolute) with the symbolic links of its existing part resolved: a storage folder that
+ * is a link, or sits under one, opens like any folder, and a node served through one path is
+ * found through any other (the socket of a long path is named after the path).
+ */
+export async function realStorage (root: string): Promise<string> {
+  try {
+    return await fs.realpath(root)
+  } catch {
+    // Not there yet (init makes it) or not reachable: resolve what exists above it.
+    const parent = path.dirname(root)
+    return parent === root ? root : path.join(await realStorage(parent), path.basename(root))
+  }
 }
 
 /** This process's user id, -1 where there is none (Windows). */

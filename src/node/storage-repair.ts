@@ -4,6 +4,7 @@
  */
 import fs from '#fs'
 import path from '#path'
+import { ShoalError } from '../errors.js'
 import { storageFault, storagePaths } from './storage.js'
 
 /** The paths `init` may create that did not exist before it ran. */
@@ -11,10 +12,29 @@ export interface Created { paths: string[] }
 
 export async function snapshotCreated (root: string): Promise<Created> {
   const p = storagePaths(root)
-  const candidates = [p.root, p.identity, p.state, p.cores, p.views]
   const missing: string[] = []
-  for (const c of candidates) if (!(await exists(c))) missing.push(c)
+  // The storage folder and any missing parents (mkdir -p makes them): the outermost comes first.
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const st = await statOrNull(dir)
+    if (st !== null) {
+      if (!st.isDirectory()) throw ShoalError.STORAGE_ERROR(`${dir} is not a folder, so it cannot hold the storage folder ${root}`)
+      break
+    }
+    missing.unshift(dir)
+    if (path.dirname(dir) === dir) break
+  }
+  for (const c of [p.identity, p.state, p.cores, p.views]) if (!(await exists(c))) missing.push(c)
   return { paths: missing }
+}
+
+async function statOrNull (p: string): Promise<{ isDirectory: () => boolean } | null> {
+  try {
+    return await fs.stat(p) // follows links: a link to a folder is a folder here
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null // ENOTDIR: a parent is a file, found further up
+    throw storageFault(`cannot read ${p}`, err)
+  }
 }
 
 /** Removes what a failed `init` created (children before the root). */

@@ -45,7 +45,13 @@ export function checkSocketPath (socket: string): void {
 /** Creates (0700) or checks the owner-only folder that holds a socket outside the storage folder. */
 export async function secureSocketDir (socket: string): Promise<void> {
   const dir = path.dirname(socket)
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw ShoalError.STORAGE_ERROR(`${dir} is not a folder (a file is in its place or on its path)`, err)
+    throw storageFault(`cannot create ${dir}`, err)
+  }
   const st = await fs.lstat(dir)
   if (!st.isDirectory()) throw ShoalError.STORAGE_INSECURE(`${dir} is not a folder`)
   if (st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${dir} belongs to another user (uid ${st.uid}); remove it or set XDG_RUNTIME_DIR`)

@@ -16,6 +16,11 @@ import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
 import { appState, createHandlers, dispatch } from '../src/api/dispatch.js'
 import { ShoalApp } from '../src/node/app.js'
+import Corestore from 'corestore'
+import { DEVICE_FEED_NAME } from '../src/caps.js'
+import { createHeader } from '../src/feeds/header.js'
+import { encodeRecord } from '../src/feeds/schema.js'
+import { writeSeed } from '../src/node/storage.js'
 
 /** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
 const LONG_NAME = 'Ж'.repeat(34) + 'abc'
@@ -174,24 +179,41 @@ test('storage – damaged views are moved aside and rebuilt from every feed on d
   }
 })
 
+/**
+ * A folder as versions before the node state (and before DMs) left it: an identity, a device feed
+ * with only its header, `other`'s feed replicated into cores/, and no state/ folder; with
+ * `listed`, the tracked-feed list in views/ (tag 0x02).
+ */
+async function legacyFolder (dir: string, other: Shoal, listed: boolean): Promise<void> {
+  const seed = createSeed()
+  await writeSeed(dir, seed)
+  const store = new Corestore(path.join(dir, 'cores'))
+  const mine = store.get({ name: DEVICE_FEED_NAME })
+  await mine.ready()
+  await mine.append(encodeRecord(createHeader(keyPairFromSeed(seed), mine.key as FeedKey, 'laptop', Date.now())))
+  const s1 = store.replicate(true)
+  const s2 = other.replicate(false)
+  s1.pipe(s2).pipe(s1)
+  const theirs = store.get({ key: other.feedKey })
+  await theirs.ready()
+  await theirs.download({ start: 0, end: other.feedLength }).done()
+  s1.destroy()
+  s2.destroy()
+  await store.close()
+  if (!listed) return
+  const db = new ViewDb(path.join(dir, 'views'))
+  await db.ready()
+  const w = db.txn()
+  w.put(keys.trackedFeed(other.feedKey), b4a.alloc(0))
+  await w.commit()
+  await db.close()
+}
+
 test('storage – the tracked-feed list is primary state, migrated out of views/', async (t) => {
   const bob = await createPeer(t)
   await bob.post({ text: 'from bob' })
   const dir = path.join(await t.tmp(), 'alice')
-  const { shoal: alice } = await Shoal.init(dir)
-  replicate(alice, bob, t)
-  await alice.addFeed(bob.feedKey)
-  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
-  await alice.close()
-
-  // An older version's folder: the list in views/ (tag 0x02), no state/ folder.
-  fs.rmSync(path.join(dir, 'state'), { recursive: true })
-  const db = new ViewDb(path.join(dir, 'views'))
-  await db.ready()
-  const w = db.txn()
-  w.put(keys.trackedFeed(bob.feedKey), b4a.alloc(0))
-  await w.commit()
-  await db.close()
+  await legacyFolder(dir, bob, true)
 
   const migrated = await openPeer(t, dir)
   t.alike(migrated.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'migrated on open')
@@ -204,9 +226,9 @@ test('storage – the tracked-feed list is primary state, migrated out of views/
   await rebuilt.close()
 
   // An older version's folder whose views/ was lost before the upgrade: the feeds on disk count.
-  fs.rmSync(path.join(dir, 'views'), { recursive: true })
-  fs.rmSync(path.join(dir, 'state'), { recursive: true })
-  const recovered = await openPeer(t, dir)
+  const lost = path.join(await t.tmp(), 'alice-lost-views')
+  await legacyFolder(lost, bob, false)
+  const recovered = await openPeer(t, lost)
   await recovered.indexed()
   t.alike(recovered.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'found in cores/')
   t.alike((await recovered.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'])
@@ -389,3 +411,49 @@ function fillDisk (file: string): void {
     fs.closeSync(fd2)
   }
 }
+
+/** Damage to a primary database folder (state/ or cores/db), applied to a closed node's folder. */
+const PRIMARY_DAMAGE: Array<[string, (db: string) => void]> = [
+  ['CURRENT deleted', (d) => fs.rmSync(path.join(d, 'CURRENT'))],
+  ['CURRENT truncated', (d) => fs.truncateSync(path.join(d, 'CURRENT'), 0)],
+  ['CURRENT corrupted', (d) => fs.writeFileSync(path.join(d, 'CURRENT'), 'MANIFEST-999999\n')],
+  ['CURRENT replaced by a folder', (d) => { fs.rmSync(path.join(d, 'CURRENT')); fs.mkdirSync(path.join(d, 'CURRENT'), { mode: 0o700 }) }],
+  ['MANIFEST deleted', (d) => { for (const f of named(d, /^MANIFEST-/)) fs.rmSync(f) }],
+  ['MANIFEST corrupted', (d) => { for (const f of named(d, /^MANIFEST-/)) scribble(f) }],
+  ['.sst corrupted', (d) => { for (const f of named(d, /\.sst$/)) scribble(f) }],
+  ['.sst truncated', (d) => { for (const f of named(d, /\.sst$/)) fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2)) }],
+  ['.sst deleted', (d) => { for (const f of named(d, /\.sst$/)) fs.rmSync(f) }],
+  ['emptied', (d) => { for (const f of named(d, /./)) fs.rmSync(f, { recursive: true }) }],
+  ['replaced by a file', (d) => { fs.rmSync(d, { recursive: true }); fs.writeFileSync(d, 'not a database', { mode: 0o600 }) }]
+]
+
+/** A damaged database folder's files but RocksDB's info logs and empty LOCK file (every open, even a refused one, writes them). */
+function dbSnapshot (db: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshotTree(db)).filter(([rel]) => !/(^|\/)(LOG(\.old\.\d+)?|LOCK)$/.test(rel)))
+}
+
+test('storage – damaged or missing primary state (state/, cores/) is refused with STORAGE_DAMAGED and never started afresh', async (t) => {
+  const targets: Array<[string, (dir: string) => string]> = [['state', (d) => path.join(d, 'state')], ['cores', (d) => path.join(d, 'cores', 'db')]]
+  for (const [where, folder] of targets) {
+    for (const [what, damage] of [...PRIMARY_DAMAGE, ...(where === 'state' ? [['deleted', (d: string) => fs.rmSync(d, { recursive: true })] as [string, (d: string) => void]] : [])]) {
+      const dir = path.join(await t.tmp(), 'alice')
+      const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
+      for (let i = 0; i < 3; i++) await alice.post({ text: `alice ${i}` })
+      await alice.close()
+      await (await openPeer(t, dir)).close() // a second open turns the write-ahead logs into table files
+      if (what.startsWith('.sst')) t.ok(named(folder(dir), /\.sst$/).length > 0, `${where} ${what}: there are table files to damage`)
+      damage(folder(dir))
+      const before = dbSnapshot(folder(dir))
+      for (let run = 0; run < 3; run++) {
+        const node = new Shoal(dir)
+        const err = await node.ready().then(() => null, (e: Error & { code: string }) => e)
+        await node.close()
+        t.is(err?.code, 'STORAGE_DAMAGED', `${where} ${what}, open ${run + 1}: ${err?.message ?? 'opened'}`)
+        if (err === null) break
+        t.ok(err.message.includes(where === 'state' ? 'shoal init --restore PHRASE' : 'shoal init --new-feed'), `${where} ${what}: says what to do`)
+        t.alike(dbSnapshot(folder(dir)), before, `${where} ${what}, open ${run + 1}: nothing started afresh or changed`)
+      }
+      t.is(findFiles(dir, (n) => n.startsWith('LOG.old')).length, 0, `${where} ${what}: refused opens leave no rotated logs`)
+    }
+  }
+})

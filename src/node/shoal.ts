@@ -32,9 +32,9 @@ import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
-import { NodeState, type OpenRecord } from './node-state.js'
-import { removeCreated, snapshotCreated } from './storage-repair.js'
-import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, viewsGeneration } from './storage-checks.js'
+import { NodeState, STATE_ADVICE, type OpenRecord } from './node-state.js'
+import { pathExists, removeCreated, snapshotCreated } from './storage-repair.js'
+import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
@@ -192,6 +192,8 @@ export class Shoal extends ReadyResource {
       await this.openStorage()
     } catch (err) {
       await this.closeStorage() // release the locks of what did open: close() after a failed open does not run _close
+      // A failed open rotated each database's info log too: keep them from piling up run after run.
+      await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
       throw err
     }
   }
@@ -207,13 +209,20 @@ export class Shoal extends ReadyResource {
   private async openStorage (): Promise<void> {
     await secureStorage(this.paths.root)
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
-    this.stateInstance = new NodeState(this.paths.state)
+    // Primary databases that exist are opened as they are: one whose files are gone is refused, not made afresh.
+    const [hadState, hadCores] = await Promise.all([pathExists(this.paths.state), pathExists(path.join(this.paths.cores, 'db'))])
+    this.stateInstance = new NodeState(this.paths.state, { create: !hadState })
     // The three databases open side by side; on a failure closeStorage closes those that opened.
-    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths), openViews(this.paths)])
+    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths, !hadCores), openViews(this.paths)])
     if (store.status === 'fulfilled') this.storeInstance = store.value
     if (viewDb.status === 'fulfilled') this.db = viewDb.value
     for (const r of [state, store, viewDb]) if (r.status === 'rejected') throw r.reason
     if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
+    if (!hadState && hadCores && await stateWasLost(this.storeInstance)) {
+      await this.stateInstance.close()
+      await removeCreated({ paths: [this.paths.state] }) // made by this open: the folder is left as it was
+      throw ShoalError.STORAGE_DAMAGED(`the node state ${this.paths.state} is missing, but my device feed in ${this.paths.cores} was written with it. ${STATE_ADVICE}`)
+    }
     this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
     this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
     this.indexerInstance = new Indexer(this.db, {

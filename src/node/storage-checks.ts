@@ -10,6 +10,7 @@ import sodium from 'sodium-universal'
 import { DEVICE_FEED_NAME } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
+import { decodeRecord } from '../feeds/schema.js'
 import { feedToString, type FeedKey } from '../ids.js'
 import { META_VERSION, VIEWS_GENERATION, keys, TAG, key } from '../views/keys.js'
 import { checkpoint as checkpointEnc, decode } from '../views/records.js'
@@ -25,10 +26,14 @@ import { openFault, storageFault, type StoragePaths } from './storage.js'
  */
 export const CORES_ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2, blockCache: false, tableCacheIndexAndFilterBlocks: false }
 
-/** Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a full disk). */
-export async function openCorestore (paths: StoragePaths): Promise<Corestore> {
+/**
+ * Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a
+ * full disk, damaged files). With `create: false` (its database existed) a database whose files
+ * are gone is refused (STORAGE_DAMAGED), never started afresh over what is left.
+ */
+export async function openCorestore (paths: StoragePaths, create = true): Promise<Corestore> {
   // Corestore passes no RocksDB options to the storage it makes: Shoal makes the storage itself.
-  const store = new Corestore(Hypercore.defaultStorage(paths.cores, CORES_ROCKS_OPTIONS))
+  const store = new Corestore(Hypercore.defaultStorage(paths.cores, { ...CORES_ROCKS_OPTIONS, createIfMissing: create }))
   try {
     await store.ready()
   } catch (err) {
@@ -101,6 +106,31 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
 }
 
 /**
+ * Whether a node state that is not on disk was lost rather than never made: my device feed in
+ * cores/ already published DM keys, whose secret halves only the node state held (versions
+ * before the node state had no DMs, so their folders migrate instead). Reads my feed, which
+ * only a missing state/ makes this open do.
+ */
+export async function stateWasLost (store: Corestore): Promise<boolean> {
+  const probe = store.get({ name: DEVICE_FEED_NAME })
+  try {
+    await probe.ready()
+    for (let seq = 1; seq < probe.length; seq++) {
+      const block = await probe.get(seq, { wait: false })
+      if (block === null) continue
+      try {
+        if (decodeRecord(block).type === 'keys') return true
+      } catch (err) {
+        if (!(err instanceof ShoalError)) throw err // a malformed block of mine says nothing about the state
+      }
+    }
+    return false
+  } finally {
+    await probe.close()
+  }
+}
+
+/**
  * The id of the views' current generation (a wipe, a rebuild or a new views folder starts a new
  * one), so a record of their checkpoints kept elsewhere (the open record in state/) can tell
  * whether it still describes them. With `create`, makes one where there is none; else null then.
@@ -162,5 +192,12 @@ function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
       'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
       'Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"', err)
   }
-  return openFault(paths.root, `cannot open ${paths.cores}`, err)
+  return openFault(paths.root, `cannot open ${paths.cores}`, err, coresAdvice(paths))
+}
+
+/** What to do about a damaged cores/: it holds my feed, so it is never started afresh on its own. */
+export function coresAdvice (paths: StoragePaths): string {
+  return `It holds my device feed and every feed I replicate, so it is never started afresh on its own: restore ${paths.cores} from a backup, ` +
+    `or move it aside ("mv ${paths.cores} ${paths.cores}.damaged") and run "shoal init --new-feed": a fresh device feed starts, ` +
+    'and peers that hold my old feed and the feeds I follow bring their posts back'
 }

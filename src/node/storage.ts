@@ -157,12 +157,30 @@ export async function pruneRocksLogs (dir: string): Promise<void> {
   for (const n of names) if (n.startsWith('LOG.old.')) await fs.rm(path.join(dir, n), { force: true })
 }
 
-/** A coded error for a database that does not open: STORAGE_LOCKED when another process holds it. */
-export function openFault (root: string, msg: string, err: unknown): ShoalError {
-  if (!(err instanceof ShoalError) && /lock/i.test(String((err as Error)?.message))) {
+/**
+ * A coded error for a database that does not open: STORAGE_LOCKED when another process holds its
+ * LOCK file; STORAGE_DAMAGED (with `damaged`, what to do about it) when its files are corrupt or
+ * missing; else as storageFault.
+ */
+export function openFault (root: string, msg: string, err: unknown, damaged?: string): ShoalError {
+  if (err instanceof ShoalError) return err
+  const detail = String((err as Error)?.message ?? err)
+  // Not /lock/: RocksDB's corruption messages say "block checksum mismatch".
+  if (/While lock file|\bLOCK\b.*(temporarily unavailable|already held)|lock hold by current process/i.test(detail)) {
     return ShoalError.STORAGE_LOCKED(`${root} is in use by another Shoal process`, err)
   }
+  if (damaged !== undefined && isDamage(err)) return ShoalError.STORAGE_DAMAGED(`${msg}: it is damaged (${detail}). ${damaged}`, err)
   return storageFault(msg, err)
+}
+
+/**
+ * True for a database whose files are corrupt, truncated or missing (RocksDB's Corruption and
+ * missing-file errors, a file where its folder should be), as opposed to a lock, a full disk or
+ * a permission problem.
+ */
+export function isDamage (err: unknown): boolean {
+  const detail = String((err as Error)?.message ?? err)
+  return /corrupt|malformed|checksum|does not exist \(create_if_missing is false\)|not a directory|is a directory|CURRENT file|MANIFEST|No such file or directory|truncated|bad (magic|table)|existing log file/i.test(detail)
 }
 
 /** A coded error for a failed file operation: NO_SPACE when the disk (or quota) is full. */
@@ -170,6 +188,9 @@ export function storageFault (msg: string, err: unknown): ShoalError {
   if (err instanceof ShoalError) return err
   if (isNoSpace(err)) return ShoalError.NO_SPACE(`${msg}: no space left on the device; free some space and try again`, err)
   const detail = err instanceof Error ? err.message : String(err)
+  if (/EROFS|read-only file system/i.test(detail)) {
+    return ShoalError.STORAGE_ERROR(`${msg}: the storage folder is on a read-only file system (${detail}); Shoal writes to it on every run: remount it read-write or use another --storage`, err)
+  }
   return ShoalError.STORAGE_ERROR(`${msg}: ${detail}`, err)
 }
 

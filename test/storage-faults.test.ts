@@ -427,6 +427,18 @@ const PRIMARY_DAMAGE: Array<[string, (db: string) => void]> = [
   ['replaced by a file', (d) => { fs.rmSync(d, { recursive: true }); fs.writeFileSync(d, 'not a database', { mode: 0o600 }) }]
 ]
 
+const STATE_ONLY: Array<[string, (db: string) => void]> = [['deleted', (d) => fs.rmSync(d, { recursive: true })]]
+/** hypercore-storage keeps large values in RocksDB blob files. */
+const CORES_ONLY: Array<[string, (db: string) => void]> = [
+  ['.blob truncated', (d) => { for (const f of named(d, /\.blob$/)) fs.truncateSync(f, 10) }],
+  ['.blob corrupted', (d) => { for (const f of named(d, /\.blob$/)) scribble(f) }]
+]
+
+/** A database folder's table and blob files (its data), which a refused open must leave as they were. */
+function dataSnapshot (db: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshotTree(db)).filter(([rel]) => /\.(sst|blob)$/.test(rel)))
+}
+
 /** A damaged database folder's files but RocksDB's info logs and empty LOCK file (every open, even a refused one, writes them). */
 function dbSnapshot (db: string): Record<string, string> {
   return Object.fromEntries(Object.entries(snapshotTree(db)).filter(([rel]) => !/(^|\/)(LOG(\.old\.\d+)?|LOCK)$/.test(rel)))
@@ -435,25 +447,43 @@ function dbSnapshot (db: string): Record<string, string> {
 test('storage – damaged or missing primary state (state/, cores/) is refused with STORAGE_DAMAGED and never started afresh', async (t) => {
   const targets: Array<[string, (dir: string) => string]> = [['state', (d) => path.join(d, 'state')], ['cores', (d) => path.join(d, 'cores', 'db')]]
   for (const [where, folder] of targets) {
-    for (const [what, damage] of [...PRIMARY_DAMAGE, ...(where === 'state' ? [['deleted', (d: string) => fs.rmSync(d, { recursive: true })] as [string, (d: string) => void]] : [])]) {
+    for (const [what, damage] of [...PRIMARY_DAMAGE, ...(where === 'state' ? STATE_ONLY : CORES_ONLY)]) {
       const dir = path.join(await t.tmp(), 'alice')
       const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
       for (let i = 0; i < 3; i++) await alice.post({ text: `alice ${i}` })
       await alice.close()
       await (await openPeer(t, dir)).close() // a second open turns the write-ahead logs into table files
-      if (what.startsWith('.sst')) t.ok(named(folder(dir), /\.sst$/).length > 0, `${where} ${what}: there are table files to damage`)
+      if (what.startsWith('.')) t.ok(named(folder(dir), new RegExp(`\\${what.split(' ')[0]}$`)).length > 0, `${where} ${what}: there are such files to damage`)
       damage(folder(dir))
-      const before = dbSnapshot(folder(dir))
+      // A damaged blob file lets the database open (so RocksDB writes its usual files) and fails
+      // the first read of my feed, and the Corestore's close: its lock must still be released for
+      // the user's next commands (the later runs, through the CLI).
+      const opens = what.startsWith('.blob')
+      const snap = opens ? dataSnapshot : dbSnapshot
+      const before = snap(folder(dir))
       for (let run = 0; run < 3; run++) {
-        const node = new Shoal(dir)
-        const err = await node.ready().then(() => null, (e: Error & { code: string }) => e)
-        await node.close()
+        let err: { code?: string, message: string } | null
+        if (run === 0 || !opens) {
+          const node = new Shoal(dir)
+          err = await node.ready().then(() => null, (e: Error & { code: string }) => e)
+          await node.close()
+        } else {
+          const r = await cli(dir, ['feed', '--json'])
+          err = r.json?.error ?? { message: `exit ${r.code}: ${r.stderr}` }
+        }
         t.is(err?.code, 'STORAGE_DAMAGED', `${where} ${what}, open ${run + 1}: ${err?.message ?? 'opened'}`)
         if (err === null) break
         t.ok(err.message.includes(where === 'state' ? 'shoal init --restore PHRASE' : 'shoal init --new-feed'), `${where} ${what}: says what to do`)
-        t.alike(dbSnapshot(folder(dir)), before, `${where} ${what}, open ${run + 1}: nothing started afresh or changed`)
+        t.alike(snap(folder(dir)), before, `${where} ${what}, open ${run + 1}: nothing started afresh or changed`)
       }
       t.is(findFiles(dir, (n) => n.startsWith('LOG.old')).length, 0, `${where} ${what}: refused opens leave no rotated logs`)
+      if (where === 'cores') {
+        // What the message says to do works: the damaged cores/ moved aside, a fresh device feed.
+        fs.renameSync(path.join(dir, 'cores'), path.join(dir, 'cores.damaged'))
+        t.is((await cli(dir, ['init', '--new-feed'])).code, 0, `${where} ${what}: "init --new-feed" after moving it aside`)
+        const after = await cli(dir, ['post', 'after', '--json'])
+        t.is(after.code, 0, `${where} ${what}: posting works again ${after.stderr}`)
+      }
     }
   }
 })

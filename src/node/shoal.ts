@@ -34,7 +34,7 @@ import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
 import { NodeState, STATE_ADVICE, type OpenRecord } from './node-state.js'
 import { pathExists, removeCreated, snapshotCreated } from './storage-repair.js'
-import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
+import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
 import { untilIndexed, watchIndexer } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
@@ -191,7 +191,13 @@ export class Shoal extends ReadyResource {
     try {
       await this.openStorage()
     } catch (err) {
-      await this.closeStorage() // release the locks of what did open: close() after a failed open does not run _close
+      // Release the locks of what did open (close() after a failed open does not run _close); a
+      // damaged Corestore can fail its close too: the open's error is the one to report.
+      await this.closeStorage().catch(async (closeErr) => {
+        safetyCatch(closeErr)
+        await this.db?.close().catch(safetyCatch)
+        await this.stateInstance?.close().catch(safetyCatch)
+      })
       // A failed open rotated each database's info log too: keep them from piling up run after run.
       await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
       throw err
@@ -495,7 +501,7 @@ export class Shoal extends ReadyResource {
     this.backlog = null
     this.backlogged.clear()
     if (this.feedInstance) await this.feedInstance.close()
-    if (this.storeInstance) await this.storeInstance.close()
+    if (this.storeInstance) await closeCorestore(this.storeInstance)
     if (this.db) await this.db.close()
     if (this.stateInstance) await this.stateInstance.close()
     if (!forget) return

@@ -6,6 +6,7 @@
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import Hypercore from 'hypercore'
+import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
 import { DEVICE_FEED_NAME } from '../caps.js'
 import { ShoalError } from '../errors.js'
@@ -42,6 +43,24 @@ export async function openCorestore (paths: StoragePaths, create = true): Promis
   }
   return store
 }
+
+/**
+ * Closes a Corestore; when a damaged database fails its close (hypercore-storage flushes first and
+ * stops there), still releases its RocksDB handle and device-file lock, so the folder can be opened
+ * again (or moved aside and replaced) without ending the process, then rethrows.
+ */
+export async function closeCorestore (store: Corestore): Promise<void> {
+  try {
+    await store.close()
+  } catch (err) {
+    const storage = (store as unknown as { storage?: { rocks?: Closable, deviceFile?: Closable | null } }).storage
+    await storage?.rocks?.close().catch(safetyCatch)
+    await storage?.deviceFile?.close().catch(safetyCatch)
+    throw err
+  }
+}
+
+interface Closable { close (): Promise<void> }
 
 /**
  * Opens views/, starting a fresh one when it is damaged (ViewDb moves it aside): on open, or when
@@ -87,8 +106,11 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
     await probe.ready()
     length = probe.length
     feed = probe.key as FeedKey
+  } catch (err) {
+    // The Corestore opened but my feed's rows do not read (a damaged blob or table file).
+    throw openFault(paths.root, `cannot read my device feed in ${paths.cores}`, err, coresAdvice(paths))
   } finally {
-    await probe.close()
+    await probe.close().catch(safetyCatch)
   }
   if (recorded !== null && !b4a.equals(recorded.key, feed)) {
     if (!newDeviceFeed) {

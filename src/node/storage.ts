@@ -166,7 +166,7 @@ export function openFault (root: string, msg: string, err: unknown, damaged?: st
   if (err instanceof ShoalError) return err
   const detail = String((err as Error)?.message ?? err)
   // Not /lock/: RocksDB's corruption messages say "block checksum mismatch".
-  if (/While lock file|\bLOCK\b.*(temporarily unavailable|already held)|lock hold by current process/i.test(detail)) {
+  if (/While lock file|\bLOCK\b.*(temporarily unavailable|already held)|lock hold by current process|could not be locked/i.test(detail)) {
     return ShoalError.STORAGE_LOCKED(`${root} is in use by another Shoal process`, err)
   }
   if (damaged !== undefined && isDamage(err)) return ShoalError.STORAGE_DAMAGED(`${msg}: it is damaged (${detail}). ${damaged}`, err)
@@ -180,7 +180,7 @@ export function openFault (root: string, msg: string, err: unknown, damaged?: st
  */
 export function isDamage (err: unknown): boolean {
   const detail = String((err as Error)?.message ?? err)
-  return /corrupt|malformed|checksum|does not exist \(create_if_missing is false\)|not a directory|is a directory|CURRENT file|MANIFEST|No such file or directory|truncated|bad (magic|table)|existing log file/i.test(detail)
+  return /corrupt|malformed|checksum|does not exist \(create_if_missing is false\)|not a directory|is a directory|CURRENT file|MANIFEST|No such file or directory|truncated|magic number|bad (magic|table)|while decoding|existing log file/i.test(detail)
 }
 
 /** A coded error for a failed file operation: NO_SPACE when the disk (or quota) is full. */

@@ -487,3 +487,26 @@ test('storage – damaged or missing primary state (state/, cores/) is refused w
     }
   }
 })
+
+test('storage – a deleted identity file beside my feeds says to restore it from the phrase, and that works', async (t) => {
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice, phrase } = await Shoal.init(dir, { name: 'alice' })
+  await alice.post({ text: 'before' })
+  const feed = alice.feedKey
+  const length = alice.feedLength
+  await alice.close()
+  fs.rmSync(path.join(dir, 'identity'))
+
+  const node = new Shoal(dir)
+  const err = await node.ready().then(() => null, (e: Error & { code: string }) => e)
+  await node.close()
+  t.is(err?.code, 'NO_IDENTITY')
+  t.ok(err?.message.includes('shoal init --restore PHRASE'), err?.message)
+  t.is(await codeOf(Shoal.init(dir)), 'STORAGE_ERROR', 'a new identity cannot take over the folder')
+  t.absent(fs.existsSync(path.join(dir, 'identity')), 'and leaves no identity file behind')
+
+  const { shoal: back } = await Shoal.init(dir, { restore: phrase ?? '' })
+  t.teardown(() => back.close())
+  t.ok(b4a.equals(back.feedKey, feed), 'the same device feed')
+  t.is((await back.post({ text: 'after' })).seq, length, 'which continues')
+})

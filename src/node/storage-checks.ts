@@ -219,7 +219,8 @@ function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
 
 /** What to do about a damaged cores/: it holds my feed, so it is never started afresh on its own. */
 export function coresAdvice (paths: StoragePaths): string {
-  return `It holds my device feed and every feed I replicate, so it is never started afresh on its own: restore ${paths.cores} from a backup, ` +
-    `or move it aside ("mv ${paths.cores} ${paths.cores}.damaged") and run "shoal init --new-feed": a fresh device feed starts, ` +
+  // Not "restore it from a backup": a copied cores/ is refused as another device (its device file).
+  return 'It holds my device feed and every feed I replicate, so it is never started afresh on its own: ' +
+    `move it aside ("mv ${paths.cores} ${paths.cores}.damaged") and run "shoal init --new-feed": a fresh device feed starts, ` +
     'and peers that hold my old feed and the feeds I follow bring their posts back'
 }

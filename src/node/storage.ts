@@ -225,6 +225,15 @@ export function isNoSpace (err: unknown): boolean {
   return /no space left|ENOSPC|quota exceeded/i.test(String(e.message))
 }
 
+async function exists (p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p)
+    return true
+  } catch {
+    return false // absent (or unreachable, which opening it then reports)
+  }
+}
+
 export async function hasIdentity (root: string): Promise<boolean> {
   try {
     await fs.access(storagePaths(root).identity)
@@ -239,7 +248,15 @@ export async function readSeed (root: string): Promise<Uint8Array> {
   try {
     text = await fs.readFile(storagePaths(root).identity, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ShoalError.NO_IDENTITY(`no identity in ${root}; run "shoal init" first`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const p = storagePaths(root)
+      if (await exists(p.cores) || await exists(p.state)) {
+        // Still NO_IDENTITY (the app then offers init and restore), but not "run init": a new identity cannot open these feeds.
+        throw ShoalError.NO_IDENTITY(`the identity file ${p.identity} is missing, but ${root} holds a node's feeds and state: ` +
+          'put the file back from a backup, or restore it from the recovery phrase with "shoal init --restore PHRASE"')
+      }
+      throw ShoalError.NO_IDENTITY(`no identity in ${root}; run "shoal init" first`)
+    }
     throw storageFault(`cannot read the identity in ${root}`, err)
   }
   const seed = b4a.from(text.trim(), 'hex')

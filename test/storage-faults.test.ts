@@ -510,3 +510,21 @@ test('storage – a deleted identity file beside my feeds says to restore it fro
   t.ok(b4a.equals(back.feedKey, feed), 'the same device feed')
   t.is((await back.post({ text: 'after' })).seq, length, 'which continues')
 })
+
+test('storage – a full disk during reindex gives NO_SPACE, no hang, coded background errors, and a full rebuild once space is back', async (t) => {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
+  const fill = path.join(mnt, 'fill')
+  const { shoal } = await Shoal.init(path.join(mnt, 'store'))
+  t.teardown(() => shoal.close(), { order: 1 })
+  for (let i = 0; i < 20; i++) await shoal.post({ text: `${i} ${'x'.repeat(3000)}` })
+  const errors: Array<string | undefined> = []
+  shoal.on('error', (err: { code?: string }) => errors.push(err.code))
+  fillDisk(fill)
+  t.is(await codeOf(shoal.reindex()), 'NO_SPACE', 'refused, not hanging')
+  fs.rmSync(fill)
+  t.is(await codeOf(shoal.reindex()), 'resolved', 'space back: reindex works')
+  t.is((await shoal.timeline({ limit: 50 })).items.length, 20, 'every post is back in the views')
+  t.is(await codeOf(shoal.post({ text: 'after' })), 'resolved', 'and writing works')
+  t.absent(errors.some((c) => c !== 'NO_SPACE' && c !== 'STORAGE_ERROR'), `background errors are coded: ${errors.join(', ')}`)
+})

@@ -35,7 +35,7 @@ import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStor
 import { NodeState, STATE_ADVICE, type OpenRecord } from './node-state.js'
 import { pathExists, removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
-import { untilIndexed, watchIndexer } from './index-watch.js'
+import { untilIndexed, watchIndexer, whileIndexing } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
 
@@ -238,7 +238,7 @@ export class Shoal extends ReadyResource {
       // Not need(): the indexer drains its last chunks inside close, while the DM service is still open.
       dm: { receive: (items) => { if (this.dmInstance === null) throw ShoalError.CLOSED('this Shoal is not open'); return this.dmInstance.receive(items) } }
     })
-    this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
+    this.indexerInstance.on('error', (err: Error) => { this.indexFault(err).catch(safetyCatch) })
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
@@ -515,6 +515,16 @@ export class Shoal extends ReadyResource {
     this.db = null
     this.stateInstance = null
     this.rolledBack = null
+  }
+
+  /**
+   * The indexer failed in the background (a full disk: RocksDB says only "Batch was not
+   * applied"): reported as a coded error, and the next write or reindex reopens the storage.
+   */
+  private async indexFault (err: Error): Promise<void> {
+    const e = await writeFault(this.paths.root, 'cannot update the views', err)
+    if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+    this.emit('error', e)
   }
 
   /**
@@ -1036,9 +1046,14 @@ export class Shoal extends ReadyResource {
 
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
+    if (this.faulted) await this.recover()
     if (this.repairing !== null) await this.repairing
     await this.openLazy()
-    const totals = await this.indexer.reindex()
+    const indexer = this.indexer
+    const totals = await whileIndexing(indexer, this.paths.root, 'cannot rebuild the views', () => indexer.reindex()).catch((err: ShoalError) => {
+      if (err.code === 'NO_SPACE' || err.code === 'STORAGE_ERROR') this.faulted = true // the next write or reindex reopens the storage
+      throw err
+    })
     const db = this.need(this.db)
     if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
     if ((await db.get(META_VERSION)) === null) {

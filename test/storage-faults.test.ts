@@ -528,3 +528,25 @@ test('storage – a full disk during reindex gives NO_SPACE, no hang, coded back
   t.is(await codeOf(shoal.post({ text: 'after' })), 'resolved', 'and writing works')
   t.absent(errors.some((c) => c !== 'NO_SPACE' && c !== 'STORAGE_ERROR'), `background errors are coded: ${errors.join(', ')}`)
 })
+
+test('storage – after a views rebuild, the next CLI command answers with every feed on disk, not only mine', async (t) => {
+  const bob = await createPeer(t, { name: 'bob' })
+  await bob.post({ text: 'bob 1' })
+  await bob.post({ text: 'bob 2' })
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
+  for (let i = 0; i < 3; i++) await alice.post({ text: `alice ${i}` })
+  await alice.follow(bob.identity)
+  const stop = replicate(alice, bob, t)
+  await alice.addFeed(bob.feedKey)
+  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
+  stop()
+  await alice.close()
+  for (const [what, damage] of [['CURRENT corrupted', DAMAGE[0][1]], ['replaced by a dangling symlink', (v: string) => { fs.rmSync(v, { recursive: true }); fs.symlinkSync(path.join(dir, 'nowhere', 'views'), v) }]] as Array<[string, (v: string) => void]>) {
+    damage(path.join(dir, 'views'))
+    const feed = await cli(dir, ['feed', '--json'])
+    t.is(feed.code, 0, feed.stderr)
+    t.ok(feed.stderr.includes('warning: the views were damaged'), `${what}: said on stderr`)
+    t.alike(feed.json.items.map((i: { text: string }) => i.text).sort(), ['alice 0', 'alice 1', 'alice 2', 'bob 1', 'bob 2'], `${what}: bob's posts too`)
+  }
+})

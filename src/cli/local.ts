@@ -40,7 +40,10 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
   shoal.on('error', (err: Error) => { if (io.env.SHOAL_DEBUG) io.stderr(`warning: ${ShoalError.from(err).message}\n`) })
   try {
     await shoal.ready()
-    if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
+    if (shoal.health.viewsRebuilt !== null) {
+      io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
+      await shoal.indexed() // every feed on disk, not only mine, before this command answers from them
+    }
     if (p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') {
       await shoal.joinNetwork(joinOptions(p, io.env))
       if (io.env.SHOAL_DEBUG) watchNetwork(shoal, debugLogger(io.stderr))

@@ -550,3 +550,26 @@ test('storage – after a views rebuild, the next CLI command answers with every
     t.alike(feed.json.items.map((i: { text: string }) => i.text).sort(), ['alice 0', 'alice 1', 'alice 2', 'bob 1', 'bob 2'], `${what}: bob's posts too`)
   }
 })
+
+test('storage – a DM on a full disk is NO_SPACE, and DMs work again once space is freed', async (t) => {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
+  const fill = path.join(mnt, 'fill')
+  const bob = await createPeer(t, { name: 'bob' })
+  const { shoal: alice } = await Shoal.init(path.join(mnt, 'alice'), { name: 'alice' })
+  t.teardown(() => alice.close(), { order: 1 })
+  alice.on('error', () => {}) // background indexer failures while full: coded, and not what this test checks
+  replicate(alice, bob, t)
+  await alice.follow(bob.identity)
+  await alice.addFeed(bob.feedKey)
+  await bob.addFeed(alice.feedKey)
+  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'before' })), 'resolved')
+  fillDisk(fill)
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'while full' })), 'NO_SPACE')
+  fs.rmSync(fill)
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'after' })), 'resolved', 'space back: the next DM is sent')
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'again' })), 'resolved', 'and the one after')
+  const [conv] = await alice.dm.conversations()
+  t.alike((await alice.dm.read(conv.id)).items.map((m: { text: string }) => m.text).sort(), ['after', 'again', 'before'])
+})

@@ -110,6 +110,9 @@ interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | nul
 
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 
+/** DmService methods that write or read its storage (async), rerouted after a storage reopen (see `dm`). */
+const DM_ASYNC_METHODS = new Set(['send', 'react', 'markRead', 'deleteLocal', 'safety', 'conversations', 'conversation', 'read', 'all', 'maintainKeys'])
+
 export class Shoal extends ReadyResource {
   readonly paths: StoragePaths
   private readonly opts: ShoalOptions
@@ -266,7 +269,7 @@ export class Shoal extends ReadyResource {
     if (check.replaced !== null && !toOpen.some((f) => b4a.equals(f, check.replaced as FeedKey))) toOpen.push(check.replaced)
     await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
-    if (this.rolledBack === null) await this.dm.maintainKeys()
+    if (this.rolledBack === null) await this.need(this.dmInstance).maintainKeys() // not `dm`: while reopening, that one waits for the reopen
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey) })
     this.roomsInstance = rooms
     // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces
@@ -315,7 +318,22 @@ export class Shoal extends ReadyResource {
 
   /** Direct messages: send, conversations, reading (see src/node/dm-service.ts). */
   get dm (): DmService {
-    return this.need(this.dmInstance)
+    const current = this.need(this.dmInstance)
+    if (!this.faulted) return current
+    // After a storage fault the next write reopens the storage, which replaces the DM service: a
+    // call on this one would then run on closed state (every DM failing until another write).
+    // So while faulted, its async methods first reopen, then run on the service that reopening made.
+    return new Proxy(current, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver) as unknown
+        if (typeof prop !== 'string' || !DM_ASYNC_METHODS.has(prop)) return value
+        return async (...args: unknown[]) => {
+          if (this.faulted) await this.recover()
+          const fresh = this.need(this.dmInstance) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+          return fresh[prop](...args)
+        }
+      }
+    })
   }
 
   /**

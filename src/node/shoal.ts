@@ -324,8 +324,8 @@ export class Shoal extends ReadyResource {
     // call on this one would then run on closed state (every DM failing until another write).
     // So while faulted, its async methods first reopen, then run on the service that reopening made.
     return new Proxy(current, {
-      get: (target, prop, receiver) => {
-        const value = Reflect.get(target, prop, receiver) as unknown
+      get: (target, prop) => {
+        const value = Reflect.get(target, prop) as unknown
         if (typeof prop !== 'string' || !DM_ASYNC_METHODS.has(prop)) return value
         return async (...args: unknown[]) => {
           if (this.faulted) await this.recover()

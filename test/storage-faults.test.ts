@@ -573,3 +573,20 @@ test('storage – a DM on a full disk is NO_SPACE, and DMs work again once space
   const [conv] = await alice.dm.conversations()
   t.alike((await alice.dm.read(conv.id)).items.map((m: { text: string }) => m.text).sort(), ['after', 'again', 'before'])
 })
+
+test('storage – a room write on a full disk is NO_SPACE, and the room works again once space is freed', async (t) => {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
+  const fill = path.join(mnt, 'fill')
+  const { shoal } = await Shoal.init(path.join(mnt, 'store'), { name: 'alice' })
+  t.teardown(() => shoal.close(), { order: 1 })
+  shoal.on('error', () => {}) // background indexer failures while full: coded, and not what this test checks
+  const { id } = await shoal.rooms.create('r')
+  await shoal.rooms.post(id, 'before')
+  fillDisk(fill)
+  t.is(await codeOf(shoal.rooms.post(id, 'x'.repeat(4000))), 'NO_SPACE')
+  fs.rmSync(fill)
+  t.is(await codeOf(shoal.rooms.post(id, 'after')), 'resolved', 'space back: the room takes posts again')
+  const texts = (await shoal.rooms.read(id)).items.map((m) => m.text)
+  t.ok(texts.includes('before') && texts.includes('after'), texts.join(', '))
+})

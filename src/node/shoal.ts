@@ -111,6 +111,8 @@ interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | nul
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 
 /** DmService methods that write or read its storage (async), rerouted after a storage reopen (see `dm`). */
+/** RoomService methods that write or read its rooms (async), rerouted after a storage reopen (see `rooms`). */
+const ROOM_ASYNC_METHODS = new Set(['create', 'list', 'invite', 'join', 'post', 'react', 'edit', 'delete', 'read', 'members', 'setRole', 'remove', 'mute', 'leave'])
 const DM_ASYNC_METHODS = new Set(['send', 'react', 'markRead', 'deleteLocal', 'safety', 'conversations', 'conversation', 'read', 'all', 'maintainKeys'])
 
 export class Shoal extends ReadyResource {
@@ -322,15 +324,30 @@ export class Shoal extends ReadyResource {
     if (!this.faulted) return current
     // After a storage fault the next write reopens the storage, which replaces the DM service: a
     // call on this one would then run on closed state (every DM failing until another write).
-    // So while faulted, its async methods first reopen, then run on the service that reopening made.
+    return this.reopening(current, DM_ASYNC_METHODS, () => this.need(this.dmInstance), false)
+  }
+
+  /**
+   * `current` (the DM or room service) with its async `methods` rerouted: while the storage is
+   * marked faulted, each first reopens it and then runs on the service that reopening made;
+   * with `mapSpace`, a failure of one (not coded) on a full disk is NO_SPACE and marks the
+   * storage for that reopen. Other members run on `current` itself.
+   */
+  private reopening<T extends object> (current: T, methods: ReadonlySet<string>, fresh: () => T, mapSpace: boolean): T {
     return new Proxy(current, {
       get: (target, prop) => {
         const value = Reflect.get(target, prop) as unknown
-        if (typeof prop !== 'string' || !DM_ASYNC_METHODS.has(prop)) return value
+        if (typeof prop !== 'string' || !methods.has(prop)) return typeof value === 'function' ? value.bind(target) : value
         return async (...args: unknown[]) => {
           if (this.faulted) await this.recover()
-          const fresh = this.need(this.dmInstance) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
-          return fresh[prop](...args)
+          const svc = fresh() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+          try {
+            return await svc[prop](...args)
+          } catch (err) {
+            if (!mapSpace || err instanceof ShoalError || !(await lowOnSpace(this.paths.root))) throw err
+            this.faulted = true
+            throw ShoalError.NO_SPACE(`cannot write to the room: no space left on the device; free some space and try again`, err)
+          }
         }
       }
     })
@@ -653,7 +670,8 @@ export class Shoal extends ReadyResource {
 
   /** The rooms this device is in (src/node/room-service.ts). */
   get rooms (): RoomService {
-    return this.need(this.roomsInstance)
+    // A room write on a full disk closes its Autobase: NO_SPACE, and the next call reopens the storage.
+    return this.reopening(this.need(this.roomsInstance), ROOM_ASYNC_METHODS, () => this.need(this.roomsInstance), true)
   }
 
   get views (): Views {

@@ -49,6 +49,7 @@ export type ShoalErrorCode =
   | 'NO_SPACE'
   | 'FEED_ROLLED_BACK'
   | 'DEVICE_FEED_MISSING'
+  | 'STORAGE_DAMAGED'
   | 'REQUEST_TOO_LARGE'
   | 'TOO_MANY_REQUESTS'
   | 'BROWSER_FAILED'
@@ -108,6 +109,8 @@ export class ShoalError extends Error {
 
   static SYNC_TIMEOUT (msg: string): ShoalError { return new ShoalError('SYNC_TIMEOUT', msg) }
   static STORAGE_LOCKED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_LOCKED', msg, { cause }) }
+  /** Primary state (the node state or the Corestore) is damaged or missing: never started afresh silently. */
+  static STORAGE_DAMAGED (msg: string, cause?: unknown): ShoalError { return new ShoalError('STORAGE_DAMAGED', msg, { cause }) }
   static NETWORK_ERROR (msg: string, cause?: unknown): ShoalError { return new ShoalError('NETWORK_ERROR', msg, { cause }) }
   /** A DM slot opened for this device but the rest did not (tampered, replayed, or a key already used). */
   static DM_DECRYPT_FAILED (msg: string, cause?: unknown): ShoalError { return new ShoalError('DM_DECRYPT_FAILED', msg, { cause }) }

@@ -16,6 +16,11 @@ import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
 import { appState, createHandlers, dispatch } from '../src/api/dispatch.js'
 import { ShoalApp } from '../src/node/app.js'
+import Corestore from 'corestore'
+import { DEVICE_FEED_NAME } from '../src/caps.js'
+import { createHeader } from '../src/feeds/header.js'
+import { encodeRecord } from '../src/feeds/schema.js'
+import { writeSeed } from '../src/node/storage.js'
 
 /** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
 const LONG_NAME = 'Ж'.repeat(34) + 'abc'
@@ -174,24 +179,41 @@ test('storage – damaged views are moved aside and rebuilt from every feed on d
   }
 })
 
+/**
+ * A folder as versions before the node state (and before DMs) left it: an identity, a device feed
+ * with only its header, `other`'s feed replicated into cores/, and no state/ folder; with
+ * `listed`, the tracked-feed list in views/ (tag 0x02).
+ */
+async function legacyFolder (dir: string, other: Shoal, listed: boolean): Promise<void> {
+  const seed = createSeed()
+  await writeSeed(dir, seed)
+  const store = new Corestore(path.join(dir, 'cores'))
+  const mine = store.get({ name: DEVICE_FEED_NAME })
+  await mine.ready()
+  await mine.append(encodeRecord(createHeader(keyPairFromSeed(seed), mine.key as FeedKey, 'laptop', Date.now())))
+  const s1 = store.replicate(true)
+  const s2 = other.replicate(false)
+  s1.pipe(s2).pipe(s1)
+  const theirs = store.get({ key: other.feedKey })
+  await theirs.ready()
+  await theirs.download({ start: 0, end: other.feedLength }).done()
+  s1.destroy()
+  s2.destroy()
+  await store.close()
+  if (!listed) return
+  const db = new ViewDb(path.join(dir, 'views'))
+  await db.ready()
+  const w = db.txn()
+  w.put(keys.trackedFeed(other.feedKey), b4a.alloc(0))
+  await w.commit()
+  await db.close()
+}
+
 test('storage – the tracked-feed list is primary state, migrated out of views/', async (t) => {
   const bob = await createPeer(t)
   await bob.post({ text: 'from bob' })
   const dir = path.join(await t.tmp(), 'alice')
-  const { shoal: alice } = await Shoal.init(dir)
-  replicate(alice, bob, t)
-  await alice.addFeed(bob.feedKey)
-  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
-  await alice.close()
-
-  // An older version's folder: the list in views/ (tag 0x02), no state/ folder.
-  fs.rmSync(path.join(dir, 'state'), { recursive: true })
-  const db = new ViewDb(path.join(dir, 'views'))
-  await db.ready()
-  const w = db.txn()
-  w.put(keys.trackedFeed(bob.feedKey), b4a.alloc(0))
-  await w.commit()
-  await db.close()
+  await legacyFolder(dir, bob, true)
 
   const migrated = await openPeer(t, dir)
   t.alike(migrated.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'migrated on open')
@@ -204,9 +226,9 @@ test('storage – the tracked-feed list is primary state, migrated out of views/
   await rebuilt.close()
 
   // An older version's folder whose views/ was lost before the upgrade: the feeds on disk count.
-  fs.rmSync(path.join(dir, 'views'), { recursive: true })
-  fs.rmSync(path.join(dir, 'state'), { recursive: true })
-  const recovered = await openPeer(t, dir)
+  const lost = path.join(await t.tmp(), 'alice-lost-views')
+  await legacyFolder(lost, bob, false)
+  const recovered = await openPeer(t, lost)
   await recovered.indexed()
   t.alike(recovered.trackedFeeds.map((k) => b4a.toString(k, 'hex')), [b4a.toString(bob.feedKey, 'hex')], 'found in cores/')
   t.alike((await recovered.timeline({ author: bob.identity })).items.map((i) => i.text), ['from bob'])
@@ -389,3 +411,182 @@ function fillDisk (file: string): void {
     fs.closeSync(fd2)
   }
 }
+
+/** Damage to a primary database folder (state/ or cores/db), applied to a closed node's folder. */
+const PRIMARY_DAMAGE: Array<[string, (db: string) => void]> = [
+  ['CURRENT deleted', (d) => fs.rmSync(path.join(d, 'CURRENT'))],
+  ['CURRENT truncated', (d) => fs.truncateSync(path.join(d, 'CURRENT'), 0)],
+  ['CURRENT corrupted', (d) => fs.writeFileSync(path.join(d, 'CURRENT'), 'MANIFEST-999999\n')],
+  ['CURRENT replaced by a folder', (d) => { fs.rmSync(path.join(d, 'CURRENT')); fs.mkdirSync(path.join(d, 'CURRENT'), { mode: 0o700 }) }],
+  ['MANIFEST deleted', (d) => { for (const f of named(d, /^MANIFEST-/)) fs.rmSync(f) }],
+  ['MANIFEST corrupted', (d) => { for (const f of named(d, /^MANIFEST-/)) scribble(f) }],
+  ['.sst corrupted', (d) => { for (const f of named(d, /\.sst$/)) scribble(f) }],
+  ['.sst truncated', (d) => { for (const f of named(d, /\.sst$/)) fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2)) }],
+  ['.sst deleted', (d) => { for (const f of named(d, /\.sst$/)) fs.rmSync(f) }],
+  ['emptied', (d) => { for (const f of named(d, /./)) fs.rmSync(f, { recursive: true }) }],
+  ['replaced by a file', (d) => { fs.rmSync(d, { recursive: true }); fs.writeFileSync(d, 'not a database', { mode: 0o600 }) }]
+]
+
+const STATE_ONLY: Array<[string, (db: string) => void]> = [['deleted', (d) => fs.rmSync(d, { recursive: true })]]
+/** hypercore-storage keeps large values in RocksDB blob files. */
+const CORES_ONLY: Array<[string, (db: string) => void]> = [
+  ['.blob truncated', (d) => { for (const f of named(d, /\.blob$/)) fs.truncateSync(f, 10) }],
+  ['.blob corrupted', (d) => { for (const f of named(d, /\.blob$/)) scribble(f) }]
+]
+
+/** A database folder's table and blob files (its data), which a refused open must leave as they were. */
+function dataSnapshot (db: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshotTree(db)).filter(([rel]) => /\.(sst|blob)$/.test(rel)))
+}
+
+/** A damaged database folder's files but RocksDB's info logs and empty LOCK file (every open, even a refused one, writes them). */
+function dbSnapshot (db: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(snapshotTree(db)).filter(([rel]) => !/(^|\/)(LOG(\.old\.\d+)?|LOCK)$/.test(rel)))
+}
+
+test('storage – damaged or missing primary state (state/, cores/) is refused with STORAGE_DAMAGED and never started afresh', async (t) => {
+  const targets: Array<[string, (dir: string) => string]> = [['state', (d) => path.join(d, 'state')], ['cores', (d) => path.join(d, 'cores', 'db')]]
+  for (const [where, folder] of targets) {
+    for (const [what, damage] of [...PRIMARY_DAMAGE, ...(where === 'state' ? STATE_ONLY : CORES_ONLY)]) {
+      const dir = path.join(await t.tmp(), 'alice')
+      const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
+      for (let i = 0; i < 3; i++) await alice.post({ text: `alice ${i}` })
+      await alice.close()
+      await (await openPeer(t, dir)).close() // a second open turns the write-ahead logs into table files
+      if (what.startsWith('.')) t.ok(named(folder(dir), new RegExp(`\\${what.split(' ')[0]}$`)).length > 0, `${where} ${what}: there are such files to damage`)
+      damage(folder(dir))
+      // A damaged blob file lets the database open (so RocksDB writes its usual files) and fails
+      // the first read of my feed, and the Corestore's close: its lock must still be released for
+      // the user's next commands (the later runs, through the CLI).
+      const opens = what.startsWith('.blob')
+      const snap = opens ? dataSnapshot : dbSnapshot
+      const before = snap(folder(dir))
+      for (let run = 0; run < 3; run++) {
+        let err: { code?: string, message: string } | null
+        if (run === 0 || !opens) {
+          const node = new Shoal(dir)
+          err = await node.ready().then(() => null, (e: Error & { code: string }) => e)
+          await node.close()
+        } else {
+          const r = await cli(dir, ['feed', '--json'])
+          err = r.json?.error ?? { message: `exit ${r.code}: ${r.stderr}` }
+        }
+        t.is(err?.code, 'STORAGE_DAMAGED', `${where} ${what}, open ${run + 1}: ${err?.message ?? 'opened'}`)
+        if (err === null) break
+        t.ok(err.message.includes(where === 'state' ? 'shoal init --restore PHRASE' : 'shoal init --new-feed'), `${where} ${what}: says what to do`)
+        t.alike(snap(folder(dir)), before, `${where} ${what}, open ${run + 1}: nothing started afresh or changed`)
+      }
+      t.is(findFiles(dir, (n) => n.startsWith('LOG.old')).length, 0, `${where} ${what}: refused opens leave no rotated logs`)
+      if (where === 'cores') {
+        // What the message says to do works: the damaged cores/ moved aside, a fresh device feed.
+        fs.renameSync(path.join(dir, 'cores'), path.join(dir, 'cores.damaged'))
+        t.is((await cli(dir, ['init', '--new-feed'])).code, 0, `${where} ${what}: "init --new-feed" after moving it aside`)
+        const after = await cli(dir, ['post', 'after', '--json'])
+        t.is(after.code, 0, `${where} ${what}: posting works again ${after.stderr}`)
+      }
+    }
+  }
+})
+
+test('storage – a deleted identity file beside my feeds says to restore it from the phrase, and that works', async (t) => {
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice, phrase } = await Shoal.init(dir, { name: 'alice' })
+  await alice.post({ text: 'before' })
+  const feed = alice.feedKey
+  const length = alice.feedLength
+  await alice.close()
+  fs.rmSync(path.join(dir, 'identity'))
+
+  const node = new Shoal(dir)
+  const err = await node.ready().then(() => null, (e: Error & { code: string }) => e)
+  await node.close()
+  t.is(err?.code, 'NO_IDENTITY')
+  t.ok(err?.message.includes('shoal init --restore PHRASE'), err?.message)
+  t.is(await codeOf(Shoal.init(dir)), 'STORAGE_ERROR', 'a new identity cannot take over the folder')
+  t.absent(fs.existsSync(path.join(dir, 'identity')), 'and leaves no identity file behind')
+
+  const { shoal: back } = await Shoal.init(dir, { restore: phrase ?? '' })
+  t.teardown(() => back.close())
+  t.ok(b4a.equals(back.feedKey, feed), 'the same device feed')
+  t.is((await back.post({ text: 'after' })).seq, length, 'which continues')
+})
+
+test('storage – a full disk during reindex gives NO_SPACE, no hang, coded background errors, and a full rebuild once space is back', async (t) => {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
+  const fill = path.join(mnt, 'fill')
+  const { shoal } = await Shoal.init(path.join(mnt, 'store'))
+  t.teardown(() => shoal.close(), { order: 1 })
+  for (let i = 0; i < 20; i++) await shoal.post({ text: `${i} ${'x'.repeat(3000)}` })
+  const errors: Array<string | undefined> = []
+  shoal.on('error', (err: { code?: string }) => errors.push(err.code))
+  fillDisk(fill)
+  t.is(await codeOf(shoal.reindex()), 'NO_SPACE', 'refused, not hanging')
+  fs.rmSync(fill)
+  t.is(await codeOf(shoal.reindex()), 'resolved', 'space back: reindex works')
+  t.is((await shoal.timeline({ limit: 50 })).items.length, 20, 'every post is back in the views')
+  t.is(await codeOf(shoal.post({ text: 'after' })), 'resolved', 'and writing works')
+  t.absent(errors.some((c) => c !== 'NO_SPACE' && c !== 'STORAGE_ERROR'), `background errors are coded: ${errors.join(', ')}`)
+})
+
+test('storage – after a views rebuild, the next CLI command answers with every feed on disk, not only mine', async (t) => {
+  const bob = await createPeer(t, { name: 'bob' })
+  await bob.post({ text: 'bob 1' })
+  await bob.post({ text: 'bob 2' })
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
+  for (let i = 0; i < 3; i++) await alice.post({ text: `alice ${i}` })
+  await alice.follow(bob.identity)
+  const stop = replicate(alice, bob, t)
+  await alice.addFeed(bob.feedKey)
+  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
+  stop()
+  await alice.close()
+  for (const [what, damage] of [['CURRENT corrupted', DAMAGE[0][1]], ['replaced by a dangling symlink', (v: string) => { fs.rmSync(v, { recursive: true }); fs.symlinkSync(path.join(dir, 'nowhere', 'views'), v) }]] as Array<[string, (v: string) => void]>) {
+    damage(path.join(dir, 'views'))
+    const feed = await cli(dir, ['feed', '--json'])
+    t.is(feed.code, 0, feed.stderr)
+    t.ok(feed.stderr.includes('warning: the views were damaged'), `${what}: said on stderr`)
+    t.alike(feed.json.items.map((i: { text: string }) => i.text).sort(), ['alice 0', 'alice 1', 'alice 2', 'bob 1', 'bob 2'], `${what}: bob's posts too`)
+  }
+})
+
+test('storage – a DM on a full disk is NO_SPACE, and DMs work again once space is freed', async (t) => {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
+  const fill = path.join(mnt, 'fill')
+  const bob = await createPeer(t, { name: 'bob' })
+  const { shoal: alice } = await Shoal.init(path.join(mnt, 'alice'), { name: 'alice' })
+  t.teardown(() => alice.close(), { order: 1 })
+  alice.on('error', () => {}) // background indexer failures while full: coded, and not what this test checks
+  replicate(alice, bob, t)
+  await alice.follow(bob.identity)
+  await alice.addFeed(bob.feedKey)
+  await bob.addFeed(alice.feedKey)
+  await alice.waitForIndexed(bob.feedKey, bob.feedLength)
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'before' })), 'resolved')
+  fillDisk(fill)
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'while full' })), 'NO_SPACE')
+  fs.rmSync(fill)
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'after' })), 'resolved', 'space back: the next DM is sent')
+  t.is(await codeOf(alice.dm.send({ to: [bob.identity], text: 'again' })), 'resolved', 'and the one after')
+  const [conv] = await alice.dm.conversations()
+  t.alike((await alice.dm.read(conv.id)).items.map((m: { text: string }) => m.text).sort(), ['after', 'again', 'before'])
+})
+
+test('storage – a room write on a full disk is NO_SPACE, and the room works again once space is freed', async (t) => {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return
+  const fill = path.join(mnt, 'fill')
+  const { shoal } = await Shoal.init(path.join(mnt, 'store'), { name: 'alice' })
+  t.teardown(() => shoal.close(), { order: 1 })
+  shoal.on('error', () => {}) // background indexer failures while full: coded, and not what this test checks
+  const { id } = await shoal.rooms.create('r')
+  await shoal.rooms.post(id, 'before')
+  fillDisk(fill)
+  t.is(await codeOf(shoal.rooms.post(id, 'x'.repeat(4000))), 'NO_SPACE')
+  fs.rmSync(fill)
+  t.is(await codeOf(shoal.rooms.post(id, 'after')), 'resolved', 'space back: the room takes posts again')
+  const texts = (await shoal.rooms.read(id)).items.map((m) => m.text)
+  t.ok(texts.includes('before') && texts.includes('after'), texts.join(', '))
+})

@@ -37,7 +37,7 @@ declare module 'hypercore' {
     /** The key of a core whose single signer is `publicKey` (default manifest). */
     static key (publicKey: Uint8Array): Uint8Array
     /** hypercore-storage on `dir`; `writeBufferSize` (bytes) is its RocksDB memtable size. */
-    static defaultStorage (dir: string, opts?: { writeBufferSize?: number }): Hypercore.Storage
+    static defaultStorage (dir: string, opts?: { writeBufferSize?: number, createIfMissing?: boolean }): Hypercore.Storage
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null

@@ -47,7 +47,10 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
   try {
     await shoal.ready()
     debug?.('storage open')
-    if (shoal.health.viewsRebuilt !== null) io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
+    if (shoal.health.viewsRebuilt !== null) {
+      io.stderr(`warning: the views were damaged (${escapeText(oneLine(shoal.health.viewsRebuilt))}); moved aside and rebuilt from the feeds\n`)
+      await shoal.indexed() // every feed on disk, not only mine, before this command answers from them
+    }
     if (p.command === 'sync' || p.command === 'room join' || p.command === 'room leave') {
       await shoal.joinNetwork(joinOptions(p, io.env))
       if (debug !== null) { debug('joined the network'); watchNetwork(shoal, debug) }

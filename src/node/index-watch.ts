@@ -48,3 +48,23 @@ export async function untilIndexed (indexer: Indexer, root: string, feed: FeedKe
     watch.stop()
   }
 }
+
+/**
+ * Runs `work` on the indexer (a reindex), failing with a coded error (NO_SPACE on a full disk)
+ * instead of hanging when it throws or the indexer fails meanwhile; `msg` says what was being done.
+ */
+export async function whileIndexing<T> (indexer: Indexer, root: string, msg: string, work: () => Promise<T>): Promise<T> {
+  let fail: (err: unknown) => void = () => {}
+  const failed = new Promise<never>((_resolve, reject) => { fail = reject })
+  const onError = (err: Error): void => fail(err)
+  indexer.on('error', onError)
+  const running = work()
+  running.catch(() => {}) // when the indexer's error wins the race, this one is reported instead
+  try {
+    return await Promise.race([running, failed])
+  } catch (err) {
+    throw await writeFault(root, msg, err)
+  } finally {
+    indexer.off('error', onError)
+  }
+}

@@ -17,6 +17,11 @@ import { openFault, writeFault } from './storage.js'
 
 const TAG = { deviceFeed: 0x01, feedLength: 0x02, tracked: 0x03, migrated: 0x04, receipt: 0x05, notificationsSeen: 0x06, rooms: 0x07, settled: 0x08, openRecord: 0x09 } as const
 
+/** What to do about a damaged node state: it is primary, so nothing can rebuild it. */
+export const STATE_ADVICE = 'It holds what the feeds cannot give back (which feeds I track, DM sessions and decrypted DMs, room keys), ' +
+  'so it is never started afresh on its own: restore the state folder from a backup, or make a new device from this identity ' +
+  'in a new folder: "shoal init --restore PHRASE --storage NEW_FOLDER" (DMs and rooms kept only here are lost)'
+
 /** Rows read per native call when listing feeds (the iterator's default of 8 made 3,000 cost 375 calls). */
 const SCAN_CAPACITY = 512
 
@@ -168,17 +173,18 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   /** Whether legacy settled rows may exist (false once a scan found none). */
   private legacyRows = true
 
-  constructor (readonly path: string) {
+  /** With `create: false` an absent or emptied database is refused (STORAGE_DAMAGED), never started afresh. */
+  constructor (readonly path: string, private readonly opts: { create?: boolean } = {}) {
     super()
   }
 
   protected override async _open (): Promise<void> {
-    const db = new RocksDB(this.path, { blockCache: false, tableCacheIndexAndFilterBlocks: false })
+    const db = new RocksDB(this.path, { blockCache: false, tableCacheIndexAndFilterBlocks: false, createIfMissing: this.opts.create !== false })
     try {
       await db.ready()
     } catch (err) {
       await db.close().catch(() => {}) // the failed handle; its open error is what we report
-      throw openFault(path.dirname(this.path), `cannot open the node state in ${this.path}`, err)
+      throw openFault(path.dirname(this.path), `cannot open the node state in ${this.path}`, err, STATE_ADVICE)
     }
     this.db = db
   }

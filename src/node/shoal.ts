@@ -32,10 +32,10 @@ import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
-import { NodeState, type OpenRecord } from './node-state.js'
-import { removeCreated, snapshotCreated } from './storage-repair.js'
-import { checkDeviceFeed, migrateNodeState, openCorestore, openViews, viewsGeneration } from './storage-checks.js'
-import { untilIndexed, watchIndexer } from './index-watch.js'
+import { NodeState, STATE_ADVICE, type OpenRecord } from './node-state.js'
+import { pathExists, removeCreated, snapshotCreated } from './storage-repair.js'
+import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
+import { untilIndexed, watchIndexer, whileIndexing } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
 import { checkNotBlank } from './input-checks.js'
@@ -110,6 +110,11 @@ export interface WhoAmI { id: string, name: string | null, feeds: string[], feed
 interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | null }
 
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
+
+/** DmService methods that write or read its storage (async), rerouted after a storage reopen (see `dm`). */
+/** RoomService methods that write or read its rooms (async), rerouted after a storage reopen (see `rooms`). */
+const ROOM_ASYNC_METHODS = new Set(['create', 'list', 'invite', 'join', 'post', 'react', 'edit', 'delete', 'read', 'members', 'setRole', 'remove', 'mute', 'leave'])
+const DM_ASYNC_METHODS = new Set(['send', 'react', 'markRead', 'deleteLocal', 'safety', 'conversations', 'conversation', 'read', 'all', 'maintainKeys'])
 
 export class Shoal extends ReadyResource {
   readonly paths: StoragePaths
@@ -194,7 +199,15 @@ export class Shoal extends ReadyResource {
     try {
       await this.openStorage()
     } catch (err) {
-      await this.closeStorage() // release the locks of what did open: close() after a failed open does not run _close
+      // Release the locks of what did open (close() after a failed open does not run _close); a
+      // damaged Corestore can fail its close too: the open's error is the one to report.
+      await this.closeStorage().catch(async (closeErr) => {
+        safetyCatch(closeErr)
+        await this.db?.close().catch(safetyCatch)
+        await this.stateInstance?.close().catch(safetyCatch)
+      })
+      // A failed open rotated each database's info log too: keep them from piling up run after run.
+      await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
       throw err
     }
   }
@@ -210,13 +223,20 @@ export class Shoal extends ReadyResource {
   private async openStorage (): Promise<void> {
     await secureStorage(this.paths.root)
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
-    this.stateInstance = new NodeState(this.paths.state)
+    // Primary databases that exist are opened as they are: one whose files are gone is refused, not made afresh.
+    const [hadState, hadCores] = await Promise.all([pathExists(this.paths.state), pathExists(path.join(this.paths.cores, 'db'))])
+    this.stateInstance = new NodeState(this.paths.state, { create: !hadState })
     // The three databases open side by side; on a failure closeStorage closes those that opened.
-    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths), openViews(this.paths)])
+    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths, !hadCores), openViews(this.paths)])
     if (store.status === 'fulfilled') this.storeInstance = store.value
     if (viewDb.status === 'fulfilled') this.db = viewDb.value
     for (const r of [state, store, viewDb]) if (r.status === 'rejected') throw r.reason
     if (this.storeInstance === null || this.db === null) throw ShoalError.STORAGE_ERROR(`cannot open ${this.paths.root}`)
+    if (!hadState && hadCores && await stateWasLost(this.storeInstance)) {
+      await this.stateInstance.close()
+      await removeCreated({ paths: [this.paths.state] }) // made by this open: the folder is left as it was
+      throw ShoalError.STORAGE_DAMAGED(`the node state ${this.paths.state} is missing, but my device feed in ${this.paths.cores} was written with it. ${STATE_ADVICE}`)
+    }
     this.viewsRebuilt = this.db.repaired ?? this.viewsRebuilt
     this.db.on('damaged', () => { this.repairViews().catch(safetyCatch) })
     this.indexerInstance = new Indexer(this.db, {
@@ -226,7 +246,7 @@ export class Shoal extends ReadyResource {
       // Not need(): the indexer drains its last chunks inside close, while the DM service is still open.
       dm: { receive: (items) => { if (this.dmInstance === null) throw ShoalError.CLOSED('this Shoal is not open'); return this.dmInstance.receive(items) } }
     })
-    this.indexerInstance.on('error', (err: Error) => this.emit('error', err))
+    this.indexerInstance.on('error', (err: Error) => { this.indexFault(err).catch(safetyCatch) })
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
@@ -261,7 +281,7 @@ export class Shoal extends ReadyResource {
     if (check.replaced !== null && !toOpen.some((f) => b4a.equals(f, check.replaced as FeedKey))) toOpen.push(check.replaced)
     await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
-    if (this.rolledBack === null) await this.dm.maintainKeys()
+    if (this.rolledBack === null) await this.need(this.dmInstance).maintainKeys() // not `dm`: while reopening, that one waits for the reopen
     const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey),
       blocked: () => this.blockedHex() })
     this.roomsInstance = rooms
@@ -312,7 +332,37 @@ export class Shoal extends ReadyResource {
 
   /** Direct messages: send, conversations, reading (see src/node/dm-service.ts). */
   get dm (): DmService {
-    return this.need(this.dmInstance)
+    const current = this.need(this.dmInstance)
+    if (!this.faulted) return current
+    // After a storage fault the next write reopens the storage, which replaces the DM service: a
+    // call on this one would then run on closed state (every DM failing until another write).
+    return this.reopening(current, DM_ASYNC_METHODS, () => this.need(this.dmInstance), false)
+  }
+
+  /**
+   * `current` (the DM or room service) with its async `methods` rerouted: while the storage is
+   * marked faulted, each first reopens it and then runs on the service that reopening made;
+   * with `mapSpace`, a failure of one (not coded) on a full disk is NO_SPACE and marks the
+   * storage for that reopen. Other members run on `current` itself.
+   */
+  private reopening<T extends object> (current: T, methods: ReadonlySet<string>, fresh: () => T, mapSpace: boolean): T {
+    return new Proxy(current, {
+      get: (target, prop) => {
+        const value = Reflect.get(target, prop) as unknown
+        if (typeof prop !== 'string' || !methods.has(prop)) return typeof value === 'function' ? value.bind(target) : value
+        return async (...args: unknown[]) => {
+          if (this.faulted) await this.recover()
+          const svc = fresh() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+          try {
+            return await svc[prop](...args)
+          } catch (err) {
+            if (!mapSpace || err instanceof ShoalError || !(await lowOnSpace(this.paths.root))) throw err
+            this.faulted = true
+            throw ShoalError.NO_SPACE(`cannot write to the room: no space left on the device; free some space and try again`, err)
+          }
+        }
+      }
+    })
   }
 
   /**
@@ -502,7 +552,7 @@ export class Shoal extends ReadyResource {
     this.backlog = null
     this.backlogged.clear()
     if (this.feedInstance) await this.feedInstance.close()
-    if (this.storeInstance) await this.storeInstance.close()
+    if (this.storeInstance) await closeCorestore(this.storeInstance)
     if (this.db) await this.db.close()
     if (this.stateInstance) await this.stateInstance.close()
     if (!forget) return
@@ -516,6 +566,16 @@ export class Shoal extends ReadyResource {
     this.db = null
     this.stateInstance = null
     this.rolledBack = null
+  }
+
+  /**
+   * The indexer failed in the background (a full disk: RocksDB says only "Batch was not
+   * applied"): reported as a coded error, and the next write or reindex reopens the storage.
+   */
+  private async indexFault (err: Error): Promise<void> {
+    const e = await writeFault(this.paths.root, 'cannot update the views', err)
+    if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+    this.emit('error', e)
   }
 
   /**
@@ -625,7 +685,8 @@ export class Shoal extends ReadyResource {
 
   /** The rooms this device is in (src/node/room-service.ts). */
   get rooms (): RoomService {
-    return this.need(this.roomsInstance)
+    // A room write on a full disk closes its Autobase: NO_SPACE, and the next call reopens the storage.
+    return this.reopening(this.need(this.roomsInstance), ROOM_ASYNC_METHODS, () => this.need(this.roomsInstance), true)
   }
 
   get views (): Views {
@@ -1068,8 +1129,13 @@ export class Shoal extends ReadyResource {
 
   /** Rebuilds every view from the feeds; the result must equal the incremental one. */
   async reindex (): Promise<IndexTotals> {
+    if (this.faulted) await this.recover()
     if (this.repairing !== null) await this.repairing
-    await this.rebuildViews()
+    const indexer = this.indexer
+    await whileIndexing(indexer, this.paths.root, 'cannot rebuild the views', () => this.rebuildViews()).catch((err: ShoalError) => {
+      if (err.code === 'NO_SPACE' || err.code === 'STORAGE_ERROR') this.faulted = true // the next write or reindex reopens the storage
+      throw err
+    })
     const totals = this.totals()
     const db = this.need(this.db)
     if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired

@@ -6,10 +6,12 @@
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import Hypercore from 'hypercore'
+import safetyCatch from 'safety-catch'
 import sodium from 'sodium-universal'
 import { DEVICE_FEED_NAME } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import { readHeader } from '../feeds/header.js'
+import { decodeRecord } from '../feeds/schema.js'
 import { feedToString, type FeedKey } from '../ids.js'
 import { META_VERSION, VIEWS_GENERATION, keys, TAG, key } from '../views/keys.js'
 import { checkpoint as checkpointEnc, decode } from '../views/records.js'
@@ -25,10 +27,14 @@ import { openFault, storageFault, type StoragePaths } from './storage.js'
  */
 export const CORES_ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWriteBufferNumber: 2, blockCache: false, tableCacheIndexAndFilterBlocks: false }
 
-/** Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a full disk). */
-export async function openCorestore (paths: StoragePaths): Promise<Corestore> {
+/**
+ * Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a
+ * full disk, damaged files). With `create: false` (its database existed) a database whose files
+ * are gone is refused (STORAGE_DAMAGED), never started afresh over what is left.
+ */
+export async function openCorestore (paths: StoragePaths, create = true): Promise<Corestore> {
   // Corestore passes no RocksDB options to the storage it makes: Shoal makes the storage itself.
-  const store = new Corestore(Hypercore.defaultStorage(paths.cores, CORES_ROCKS_OPTIONS))
+  const store = new Corestore(Hypercore.defaultStorage(paths.cores, { ...CORES_ROCKS_OPTIONS, createIfMissing: create }))
   try {
     await store.ready()
   } catch (err) {
@@ -37,6 +43,24 @@ export async function openCorestore (paths: StoragePaths): Promise<Corestore> {
   }
   return store
 }
+
+/**
+ * Closes a Corestore; when a damaged database fails its close (hypercore-storage flushes first and
+ * stops there), still releases its RocksDB handle and device-file lock, so the folder can be opened
+ * again (or moved aside and replaced) without ending the process, then rethrows.
+ */
+export async function closeCorestore (store: Corestore): Promise<void> {
+  try {
+    await store.close()
+  } catch (err) {
+    const storage = (store as unknown as { storage?: { rocks?: Closable, deviceFile?: Closable | null } }).storage
+    await storage?.rocks?.close().catch(safetyCatch)
+    await storage?.deviceFile?.close().catch(safetyCatch)
+    throw err
+  }
+}
+
+interface Closable { close (): Promise<void> }
 
 /**
  * Opens views/, starting a fresh one when it is damaged (ViewDb moves it aside): on open, or when
@@ -82,8 +106,11 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
     await probe.ready()
     length = probe.length
     feed = probe.key as FeedKey
+  } catch (err) {
+    // The Corestore opened but my feed's rows do not read (a damaged blob or table file).
+    throw openFault(paths.root, `cannot read my device feed in ${paths.cores}`, err, coresAdvice(paths))
   } finally {
-    await probe.close()
+    await probe.close().catch(safetyCatch)
   }
   if (recorded !== null && !b4a.equals(recorded.key, feed)) {
     if (!newDeviceFeed) {
@@ -98,6 +125,31 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
   const indexed = ckRaw === null ? 0 : decode(checkpointEnc, ckRaw).position
   const expected = Math.max(recorded?.length ?? 0, indexed)
   return { rolledBack: length < expected ? { length, expected } : null, replaced: null }
+}
+
+/**
+ * Whether a node state that is not on disk was lost rather than never made: my device feed in
+ * cores/ already published DM keys, whose secret halves only the node state held (versions
+ * before the node state had no DMs, so their folders migrate instead). Reads my feed, which
+ * only a missing state/ makes this open do.
+ */
+export async function stateWasLost (store: Corestore): Promise<boolean> {
+  const probe = store.get({ name: DEVICE_FEED_NAME })
+  try {
+    await probe.ready()
+    for (let seq = 1; seq < probe.length; seq++) {
+      const block = await probe.get(seq, { wait: false })
+      if (block === null) continue
+      try {
+        if (decodeRecord(block).type === 'keys') return true
+      } catch (err) {
+        if (!(err instanceof ShoalError)) throw err // a malformed block of mine says nothing about the state
+      }
+    }
+    return false
+  } finally {
+    await probe.close()
+  }
 }
 
 /**
@@ -162,5 +214,13 @@ function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
       'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
       'Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"', err)
   }
-  return openFault(paths.root, `cannot open ${paths.cores}`, err)
+  return openFault(paths.root, `cannot open ${paths.cores}`, err, coresAdvice(paths))
+}
+
+/** What to do about a damaged cores/: it holds my feed, so it is never started afresh on its own. */
+export function coresAdvice (paths: StoragePaths): string {
+  // Not "restore it from a backup": a copied cores/ is refused as another device (its device file).
+  return 'It holds my device feed and every feed I replicate, so it is never started afresh on its own: ' +
+    `move it aside ("mv ${paths.cores} ${paths.cores}.damaged") and run "shoal init --new-feed": a fresh device feed starts, ` +
+    'and peers that hold my old feed and the feeds I follow bring their posts back'
 }

@@ -23,7 +23,7 @@ export async function snapshotCreated (root: string): Promise<Created> {
     missing.unshift(dir)
     if (path.dirname(dir) === dir) break
   }
-  for (const c of [p.identity, p.state, p.cores, p.views]) if (!(await exists(c))) missing.push(c)
+  for (const c of [p.identity, p.state, p.cores, p.views]) if (!(await pathExists(c))) missing.push(c)
   return { paths: missing }
 }
 
@@ -50,13 +50,14 @@ export async function quarantineFolder (dir: string): Promise<void> {
   const aside = `${dir}.damaged`
   try {
     await fs.rm(aside, { recursive: true, force: true })
-    if (await exists(dir)) await fs.rename(dir, aside)
+    if (await pathExists(dir)) await fs.rename(dir, aside)
   } catch (err) {
     throw storageFault(`cannot move the damaged ${path.basename(dir)} folder aside`, err)
   }
 }
 
-async function exists (p: string): Promise<boolean> {
+/** Whether anything (a file, folder or link) is at `p`. */
+export async function pathExists (p: string): Promise<boolean> {
   try {
     await fs.lstat(p)
     return true

@@ -163,12 +163,30 @@ export async function pruneRocksLogs (dir: string): Promise<void> {
   for (const n of names) if (n.startsWith('LOG.old.')) await fs.rm(path.join(dir, n), { force: true })
 }
 
-/** A coded error for a database that does not open: STORAGE_LOCKED when another process holds it. */
-export function openFault (root: string, msg: string, err: unknown): ShoalError {
-  if (!(err instanceof ShoalError) && /lock/i.test(String((err as Error)?.message))) {
+/**
+ * A coded error for a database that does not open: STORAGE_LOCKED when another process holds its
+ * LOCK file; STORAGE_DAMAGED (with `damaged`, what to do about it) when its files are corrupt or
+ * missing; else as storageFault.
+ */
+export function openFault (root: string, msg: string, err: unknown, damaged?: string): ShoalError {
+  if (err instanceof ShoalError) return err
+  const detail = String((err as Error)?.message ?? err)
+  // Not /lock/: RocksDB's corruption messages say "block checksum mismatch".
+  if (/While lock file|\bLOCK\b.*(temporarily unavailable|already held)|lock hold by current process|could not be locked/i.test(detail)) {
     return ShoalError.STORAGE_LOCKED(`${root} is in use by another Shoal process`, err)
   }
+  if (damaged !== undefined && isDamage(err)) return ShoalError.STORAGE_DAMAGED(`${msg}: it is damaged (${detail}). ${damaged}`, err)
   return storageFault(msg, err)
+}
+
+/**
+ * True for a database whose files are corrupt, truncated or missing (RocksDB's Corruption and
+ * missing-file errors, a file where its folder should be), as opposed to a lock, a full disk or
+ * a permission problem.
+ */
+export function isDamage (err: unknown): boolean {
+  const detail = String((err as Error)?.message ?? err)
+  return /corrupt|malformed|checksum|does not exist \(create_if_missing is false\)|not a directory|is a directory|CURRENT file|MANIFEST|No such file or directory|truncated|magic number|bad (magic|table)|while decoding|existing log file/i.test(detail)
 }
 
 /** A coded error for a failed file operation: NO_SPACE when the disk (or quota) is full. */
@@ -176,6 +194,9 @@ export function storageFault (msg: string, err: unknown): ShoalError {
   if (err instanceof ShoalError) return err
   if (isNoSpace(err)) return ShoalError.NO_SPACE(`${msg}: no space left on the device; free some space and try again`, err)
   const detail = err instanceof Error ? err.message : String(err)
+  if (/EROFS|read-only file system/i.test(detail)) {
+    return ShoalError.STORAGE_ERROR(`${msg}: the storage folder is on a read-only file system (${detail}); Shoal writes to it on every run: remount it read-write or use another --storage`, err)
+  }
   return ShoalError.STORAGE_ERROR(`${msg}: ${detail}`, err)
 }
 
@@ -210,6 +231,15 @@ export function isNoSpace (err: unknown): boolean {
   return /no space left|ENOSPC|quota exceeded/i.test(String(e.message))
 }
 
+async function exists (p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p)
+    return true
+  } catch {
+    return false // absent (or unreachable, which opening it then reports)
+  }
+}
+
 export async function hasIdentity (root: string): Promise<boolean> {
   try {
     await fs.access(storagePaths(root).identity)
@@ -224,7 +254,15 @@ export async function readSeed (root: string): Promise<Uint8Array> {
   try {
     text = await fs.readFile(storagePaths(root).identity, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ShoalError.NO_IDENTITY(`no identity in ${root}; run "shoal init" first`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      const p = storagePaths(root)
+      if (await exists(p.cores) || await exists(p.state)) {
+        // Still NO_IDENTITY (the app then offers init and restore), but not "run init": a new identity cannot open these feeds.
+        throw ShoalError.NO_IDENTITY(`the identity file ${p.identity} is missing, but ${root} holds a node's feeds and state: ` +
+          'put the file back from a backup, or restore it from the recovery phrase with "shoal init --restore PHRASE"')
+      }
+      throw ShoalError.NO_IDENTITY(`no identity in ${root}; run "shoal init" first`)
+    }
     throw storageFault(`cannot read the identity in ${root}`, err)
   }
   const seed = b4a.from(text.trim(), 'hex')

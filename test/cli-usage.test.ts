@@ -1,4 +1,5 @@
 import test from 'brittle'
+import { parseBootstrap } from '../src/node/network.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,6 +106,9 @@ test('cli usage – out-of-range and malformed values are usage errors before st
     [['sync', '--bootstrap', 'nonsense'], 'bootstrap'],
     [['serve', '--bootstrap', 'host:99999'], 'bootstrap'],
     [['desktop', '--install', '--bootstrap', 'nonsense'], 'bootstrap'],
+    // Blank is never "the public DHT" (checked where no network is joined either way).
+    [['desktop', '--install', '--bootstrap', ''], 'set but empty'],
+    [['desktop', '--install', '--bootstrap', '  '], 'set but empty'],
     [['dht', '--host', '999.1.1.1'], '--host'],
     [['dht', '--host', '0.0.0.0'], '--host'],
     [['json', '--bogus'], 'unknown command']
@@ -118,6 +122,17 @@ test('cli usage – out-of-range and malformed values are usage errors before st
     t.absent(fs.existsSync(dir), `${args.join(' ')}: no storage opened`)
     t.absent(fs.existsSync(path.join(path.dirname(dir), 'share')), `${args.join(' ')}: no menu entry written`)
   }
+})
+
+test('cli usage – SHOAL_BOOTSTRAP set but empty is a usage error, not the public DHT', async (t) => {
+  t.alike(parseBootstrap(undefined), { kind: 'public' }, 'unset: the public DHT')
+  for (const blank of ['', ' ', '\t']) t.exception(() => parseBootstrap(blank), /USAGE/, `${JSON.stringify(blank)}: USAGE`)
+  t.alike(parseBootstrap('none'), { kind: 'none' })
+  const dir = await fresh(t)
+  const share = path.join(path.dirname(dir), 'share')
+  const r = await shoal(dir, ['desktop', '--install', '--json'], { SHOAL_BOOTSTRAP: '', XDG_DATA_HOME: share })
+  t.is(r.json?.error?.code, 'USAGE', 'an empty SHOAL_BOOTSTRAP refuses the menu entry (it would start on the public DHT)')
+  t.absent(fs.existsSync(share), 'no menu entry written')
 })
 
 test('cli usage – malformed ids, refs and cursors are usage errors before storage is opened', async (t) => {

@@ -5,6 +5,7 @@
  * only the path of an owner-only launch page (src/api/launch.ts), never the token or anything
  * that can be traded for it (other users can read process arguments in /proc).
  */
+import { parseBootstrap } from '../node/network.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -167,7 +168,8 @@ export async function desktop (storage: string, p: Parsed, env: NodeJS.ProcessEn
   if (p.flags.install === true) {
     const explicit = p.storage !== undefined || Boolean(env.SHOAL_STORAGE)
     const flag = (k: string): string | null => typeof p.flags[k] === 'string' ? p.flags[k] as string : null
-    const o: EntryOptions = { storage: explicit ? storage : null, bootstrap: flag('bootstrap') ?? (env.SHOAL_BOOTSTRAP || null), hops: flag('hops'), port: flag('port'), keepRunning: p.flags['keep-running'] === true }
+    const o: EntryOptions = { storage: explicit ? storage : null, bootstrap: flag('bootstrap') ?? env.SHOAL_BOOTSTRAP ?? null, hops: flag('hops'), port: flag('port'), keepRunning: p.flags['keep-running'] === true }
+    if (o.bootstrap !== null) parseBootstrap(o.bootstrap) // a bad or blank value fails now, not at every start
     const file = await installDesktopEntry(env, o)
     ready({ json: { installed: file, exec: entryArgs(o) }, text: `installed ${file}\nstarts: ${entryArgs(o).join(' ')}` })
     return 0

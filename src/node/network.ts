@@ -1,6 +1,7 @@
 /**
  * Which network a node joins, from `--bootstrap` / `SHOAL_BOOTSTRAP`:
  *   unset            the public HyperDHT bootstrap (real users)
+ *   set but empty    a USAGE error (never read as "public")
  *   host:port[,…]    a private or test DHT (bound to 127.0.0.1 when every host is loopback)
  *   none             no DHT: LAN only, peers found by multicast DNS
  *
@@ -26,7 +27,10 @@ const UNANNOUNCE_MS = 250
 export type Bootstrap = { kind: 'public' } | { kind: 'none' } | { kind: 'private', nodes: Array<{ host: string, port: number }> }
 
 export function parseBootstrap (value: string | undefined): Bootstrap {
-  if (value === undefined || value.trim() === '') return { kind: 'public' }
+  if (value === undefined) return { kind: 'public' }
+  // Set but blank (an unset shell variable expanded, `--bootstrap ""`): never read as "the public
+  // DHT", which would take a node meant for a private network onto the public one.
+  if (value.trim() === '') throw ShoalError.USAGE('bootstrap is set but empty: give host:port[,host:port…] or "none", or unset SHOAL_BOOTSTRAP for the public DHT')
   if (value.trim() === 'none') return { kind: 'none' }
   const nodes = value.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
     const m = /^(.+):([0-9]{1,5})$/.exec(entry)

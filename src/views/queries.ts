@@ -36,6 +36,8 @@ const REACTOR_BATCH = 1000
 const HOP_READS = 64
 /** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
 const NAME_CACHE = 4096
+/** About rows read in one native batch by namesOf (a list of thousands of people is a few batches). */
+const NAMES_BATCH = 1024
 
 /**
  * Someone's follows and blocks; `blocked` is `blocking` as a set of hex keys and `blockedIds` as
@@ -315,6 +317,16 @@ export class Views {
   async nameOf (who: Uint8Array): Promise<string | null> {
     const raw = await this.db.get(keys.about(who))
     return raw === null ? null : decode(storedAbout, raw).name
+  }
+
+  /** The names of `ids` (null where unknown), in order: one native batch per NAMES_BATCH ids, not a read each. */
+  async namesOf (ids: Uint8Array[]): Promise<Array<string | null>> {
+    const out: Array<string | null> = []
+    for (let i = 0; i < ids.length; i += NAMES_BATCH) {
+      const raws = await this.db.getMany(ids.slice(i, i + NAMES_BATCH).map((id) => keys.about(id)))
+      for (const raw of raws) out.push(raw === null ? null : decode(storedAbout, raw).name)
+    }
+    return out
   }
 
   /** Identities that follow `who` (and do not block them), as far as we know. */

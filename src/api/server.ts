@@ -325,7 +325,7 @@ export class ApiServer extends ReadyResource {
     if (this.changeTimer !== null) return
     this.changeTimer = setTimeout(() => {
       this.changeTimer = null
-      this.broadcast('changed', { feeds: this.app.shoal?.trackedFeeds.length ?? 0 })
+      this.broadcast('changed', { feeds: this.app.shoal?.trackedCount ?? 0 })
       if ((this.wss?.clients.size ?? 0) > 0) this.pushState().catch(safetyCatch)
     }, CHANGE_DEBOUNCE)
   }

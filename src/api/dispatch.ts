@@ -47,19 +47,18 @@ function strings (p: Params, name: string, max: number): string[] {
   return v as string[]
 }
 
+/** People with their names, read in batches (a list of thousands costs a few reads, not one each). */
 async function people (shoal: Shoal, ids: Uint8Array[]): Promise<Person[]> {
-  const out: Person[] = []
-  for (const k of ids) out.push({ id: identityToString(k), name: await shoal.views.nameOf(k) })
-  return out
+  const names = await shoal.views.namesOf(ids)
+  return ids.map((k, i) => ({ id: identityToString(k), name: names[i] }))
 }
 
 /** Adds what only I know to view items: my reactions and the names of who is mentioned. */
 async function decorate (shoal: Shoal, items: ViewItem[]): Promise<Item[]> {
   const mine = await shoal.views.myReactions(items.map((i) => parseRef(i.id)))
-  const names = new Map<string, string | null>()
-  for (const i of items) {
-    for (const m of i.mentions) if (!names.has(m)) names.set(m, await shoal.views.nameOf(parseIdentity(m)))
-  }
+  const mentioned = [...new Set(items.flatMap((i) => i.mentions))]
+  const found = await shoal.views.namesOf(mentioned.map((m) => parseIdentity(m)))
+  const names = new Map(mentioned.map((m, n) => [m, found[n]]))
   return items.map((i, n) => ({ ...i, mine: mine[n], mentioned: i.mentions.map((id) => ({ id, name: names.get(id) ?? null })) }))
 }
 
@@ -87,10 +86,11 @@ export async function appState (app: ShoalApp, network: AppState['network']): Pr
 
 export async function syncStatus (shoal: Shoal): Promise<SyncStatus> {
   const s = await shoal.status()
-  const identities = []
-  for (const i of s.identities) identities.push({ id: i.id, name: await shoal.views.nameOf(parseIdentity(i.id)), feeds: i.feeds })
-  const connected = []
-  for (const p of s.peers) connected.push({ id: p.identity, name: p.identity === null ? null : await shoal.views.nameOf(parseIdentity(p.identity)) })
+  const names = await shoal.views.namesOf(s.identities.map((i) => parseIdentity(i.id)))
+  const identities = s.identities.map((i, n) => ({ id: i.id, name: names[n], feeds: i.feeds }))
+  const named = s.peers.filter((p) => p.identity !== null).map((p) => p.identity as string)
+  const peerNames = await shoal.views.namesOf(named.map((id) => parseIdentity(id)))
+  const connected = s.peers.map((p) => ({ id: p.identity, name: p.identity === null ? null : peerNames[named.indexOf(p.identity)] }))
   return { peers: s.peers.length, connected, identities }
 }
 
@@ -159,9 +159,7 @@ export function createHandlers (network: AppState['network']): Record<Method, Ha
     },
     following: async (app) => {
       const shoal = app.need()
-      const people = []
-      for (const k of await shoal.views.following(shoal.identity)) people.push({ id: identityToString(k), name: await shoal.views.nameOf(k) })
-      return { people }
+      return { people: await people(shoal, await shoal.views.following(shoal.identity)) }
     },
     followers: async (app) => {
       const shoal = app.need()

@@ -18,6 +18,7 @@ import safetyCatch from 'safety-catch'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ShoalError, type ShoalErrorCode } from '../errors.js'
 import type { ShoalApp } from '../node/app.js'
+import type { Shoal } from '../node/shoal.js'
 import { conversationToString } from '../node/dm-json.js'
 import { identityToString, refToString, type MessageRef } from '../ids.js'
 import { appState, createHandlers, dispatch, syncStatus } from './dispatch.js'
@@ -66,6 +67,10 @@ export class ApiServer extends ReadyResource {
   private statusTimer: ReturnType<typeof setInterval> | null = null
   private changeTimer: ReturnType<typeof setTimeout> | null = null
   private lastStatus = ''
+  /** The node and its status stamp when the status was last read (pushStatus). */
+  private statusOf: Shoal | null = null
+  private lastStamp = ''
+  private statusReading = false
   private readonly onIndexed = (): void => this.scheduleChanged()
   private readonly onDm = (ev: { conversation: Uint8Array, ref: MessageRef }): void => {
     this.broadcast('dm', { conversation: conversationToString(ev.conversation), id: refToString(ev.ref) })
@@ -320,7 +325,7 @@ export class ApiServer extends ReadyResource {
     if (this.changeTimer !== null) return
     this.changeTimer = setTimeout(() => {
       this.changeTimer = null
-      this.broadcast('changed', { feeds: this.app.shoal?.trackedFeeds.length ?? 0 })
+      this.broadcast('changed', { feeds: this.app.shoal?.trackedCount ?? 0 })
       if ((this.wss?.clients.size ?? 0) > 0) this.pushState().catch(safetyCatch)
     }, CHANGE_DEBOUNCE)
   }
@@ -336,10 +341,24 @@ export class ApiServer extends ReadyResource {
     this.broadcast('state', state)
   }
 
+  /**
+   * Sends the sync status when it changed. Read whole only when the node's status stamp moved: a
+   * status lists every identity held, so reading it each second would cost with the follows held.
+   */
   private async pushStatus (): Promise<void> {
     const shoal = this.app.shoal
     if (shoal === null || (this.wss?.clients.size ?? 0) === 0) return
-    const s = await syncStatus(shoal)
+    const stamp = shoal.statusStamp()
+    if (this.statusReading || (shoal === this.statusOf && stamp === this.lastStamp)) return
+    this.statusReading = true
+    let s
+    try {
+      s = await syncStatus(shoal)
+    } finally {
+      this.statusReading = false
+    }
+    this.statusOf = shoal
+    this.lastStamp = stamp
     const json = JSON.stringify(s)
     if (json === this.lastStatus) return
     this.lastStatus = json

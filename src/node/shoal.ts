@@ -159,6 +159,8 @@ export class Shoal extends ReadyResource {
   private dmInstance: DmService | null = null
   private dmRequestsInstance: DmRequests | null = null
   private dmTimer: ReturnType<typeof setInterval> | null = null
+  /** 'indexed' events so far (statusStamp). */
+  private indexedEvents = 0
   /** Appends to my feed one at a time: a box is sealed for the exact seq it gets. */
   private appending: Promise<unknown> = Promise.resolve()
 
@@ -247,7 +249,7 @@ export class Shoal extends ReadyResource {
       dm: { receive: (items) => { if (this.dmInstance === null) throw ShoalError.CLOSED('this Shoal is not open'); return this.dmInstance.receive(items) } }
     })
     this.indexerInstance.on('error', (err: Error) => { this.indexFault(err).catch(safetyCatch) })
-    this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => this.emit('indexed', ev))
+    this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => { this.indexedEvents++; this.emit('indexed', ev) })
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
@@ -854,6 +856,20 @@ export class Shoal extends ReadyResource {
     return this.read(() => this.readStatus())
   }
 
+  /**
+   * A fingerprint of what status() reports, read from memory with no views read: it changes when
+   * the status may have (something indexed, a feed's lengths, tracked feeds, a wire issue, peers,
+   * drops), so a poller reads the whole status only then. Costs a sum over the open feeds.
+   */
+  statusStamp (): string {
+    let length = 0
+    let local = 0
+    for (const core of this.remote.values()) { length += core.length; local += core.contiguousLength }
+    const r = this.replicatorInstance
+    const drops = r?.recentDrops() ?? []
+    return [this.indexedEvents, this.trackedCount, length, local, this.watch.issueCount, drops.length, drops[drops.length - 1]?.at ?? 0, JSON.stringify(r?.peerList() ?? [])].join(' ')
+  }
+
   /** The identities I block (hex), as the views say now. */
   private async blockedHex (): Promise<Set<string>> {
     return new Set((await this.views.blocking(this.identity)).map((k) => b4a.toString(k, 'hex')))
@@ -862,14 +878,15 @@ export class Shoal extends ReadyResource {
   private async readStatus (): Promise<Status> {
     const blocked = await this.blockedHex()
     const identities: Status['identities'] = []
-    for (const [hex, feeds] of await this.views.devicesByIdentity()) {
+    const devices = await this.views.devicesByIdentity()
+    for (const [hex, feeds] of devices) {
       if (blocked.has(hex)) continue
       const id = b4a.from(hex, 'hex') as IdentityKey
       identities.push({ id: identityToString(id), feeds: await this.feedStatus(id, feeds) })
     }
     // Identities whose only feeds were refused (oversize, storage cap) are listed with the reason.
     for (const hex of this.watch.flaggedOwners()) {
-      if (blocked.has(hex) || identities.some((i) => b4a.toString(parseIdentity(i.id), 'hex') === hex)) continue
+      if (blocked.has(hex) || devices.has(hex)) continue
       const id = b4a.from(hex, 'hex') as IdentityKey
       identities.push({ id: identityToString(id), feeds: await this.feedStatus(id) })
     }

@@ -31,6 +31,7 @@ export class FeedWatch {
   /** Issues per feed (hex), kept after the feed is refused so `status` can show why. */
   private readonly flagged = new Map<string, { owner: string | null, issues: FeedIssue[] }>()
   private readonly refused = new Set<string>()
+  private flags = 0
   readonly storagePerIdentity: number
   private readonly now: () => number
   private readonly onRefuse: (feed: FeedKey) => void
@@ -76,6 +77,11 @@ export class FeedWatch {
     const out: FeedKey[] = []
     for (const w of this.feeds.values()) if (w.owner === id) out.push(w.core.key as FeedKey)
     return out
+  }
+
+  /** Issues flagged so far (a status poller compares it rather than reading them all). */
+  get issueCount (): number {
+    return this.flags
   }
 
   /** What went wrong with a feed (empty when nothing did). */
@@ -152,6 +158,7 @@ export class FeedWatch {
   }
 
   private flag (w: Watched, flag: FeedFlag, detail: string): void {
+    this.flags++
     const hex = toHex(w.core.key as Uint8Array)
     let f = this.flagged.get(hex)
     if (f === undefined) this.flagged.set(hex, f = { owner: w.owner, issues: [] })

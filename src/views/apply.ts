@@ -7,7 +7,7 @@
 import b4a from 'b4a'
 import type { IdentityKey, MessageRef } from '../ids.js'
 import type { AboutRecord, ContactRecord, DeleteRecord, EditRecord, MessageRecord, PostRecord, ReactionRecord } from '../feeds/schema.js'
-import { keys } from './keys.js'
+import { keys, u64 } from './keys.js'
 import {
   SUMMARY_KINDS, compareStamps, contactFlags, count, decode, encode, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost, summaryOverflowed,
   type Stamp, type StoredAbout, type StoredContact
@@ -133,6 +133,9 @@ function applyReaction (txn: ViewTxn, rec: ReactionRecord, at: Applied, reads: U
   const wasOn = prev?.on ?? false
   const on = !rec.remove
   txn.put(k, encode(reactor, { on, stamp }))
+  const byTarget = keys.reactorOn(rec.target, at.author, rec.emoji)
+  if (on) txn.put(byTarget, u64(at.ts))
+  else if (wasOn) txn.del(byTarget)
   if (wasOn !== on) changeCount(txn, ck, countRaw, sk, summaryRaw, rec.emoji, on ? 1 : -1)
   return null
 }

@@ -39,11 +39,13 @@ export const TAG = {
   reactionRank: 0x1f,
   home: 0x20,
   /** Identities with a follow row here: a marker row each (see keys.follower). */
-  follower: 0x21
+  follower: 0x21,
+  /** A reactor row again, keyed by the post first: who reacted to a post, found without asking everyone. */
+  reactorByTarget: 0x22
 } as const
 
 export const FIRST_DERIVED_TAG = 0x10
-export const LAST_DERIVED_TAG = 0x21
+export const LAST_DERIVED_TAG = 0x22
 
 /** A key: the tag byte, then the parts' bytes in order. One allocation (keys are built per row). */
 export function key (tag: number, ...parts: Uint8Array[]): Uint8Array {
@@ -163,6 +165,10 @@ export const keys = {
    */
   reactionRemover: (reactor: Uint8Array) => key(TAG.reactor, reactor),
   /** One row per (post, emoji): the number of identities whose reaction is on. */
+  /** `reactor`'s reaction `emoji` on `target`, while it is on (the reactor row says when). */
+  reactorOn: (target: MessageRef, reactor: Uint8Array, emoji: string | Uint8Array) => refKey(TAG.reactorByTarget, null, target, b4a.concat([reactor, emojiBytes(emoji)])),
+  /** Prefix of every reaction on `target` that is on, by reactor. */
+  reactorsOn: (target: MessageRef) => refKey(TAG.reactorByTarget, null, target),
   reactionCount: (target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactionCount, null, target, emojiBytes(emoji)),
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
   reactionRank: (target: MessageRef, n: number, emoji: string) => rankKey(keys.reactionCount(target, emoji), n),

@@ -50,11 +50,11 @@ export async function listNotifications (db: ViewDb, views: Views, me: IdentityK
     const entries = raw === null ? [] : decode(reactionSummary, raw).entries
     return entries === null || entries.length > 0
   })
-  const others = reacted.includes(true) ? (await views.heldIdentities()).filter((p) => !blocked.has(toHex(p)) && !b4a.equals(p, me)) : []
+  const notMe = new Set([toHex(me)])
   for (let i = 0; i < mine.length; i++) {
     if (!reacted[i]) continue
     const text = excerpt(decode(storedPost, myPosts[i]).text)
-    for (const r of await views.reactors(mine[i], others)) {
+    for (const r of await views.reactors(mine[i], notMe)) {
       out.push({ kind: 'reaction', at: r.at, who: identityToString(r.who), whoKey: r.who, post: refToString(mine[i]), emoji: r.emoji, text })
     }
   }

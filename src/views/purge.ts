@@ -50,6 +50,7 @@ export async function purgeIdentity (txn: ViewTxn, who: IdentityKey, feeds: Uint
     if (!decode(reactor, value).on) continue
     const target = refFromBytes(k, 1 + IDENTITY_BYTES)
     const emoji = b4a.toString(k.subarray(1 + IDENTITY_BYTES + REF_BYTES))
+    txn.del(keys.reactorOn(target, who, emoji))
     await addToCount(txn, target, emoji, -1)
   }
   for await (const { key: k } of txn.scanCommitted(key(TAG.contact, who))) {

@@ -30,12 +30,12 @@ const CURSOR_BYTES = 48
 const REF_BYTES = 40
 /** Distinct emoji shown per post (the most used); more only costs the reader. */
 const MAX_REACTION_KINDS = 100
-/** Point reads per batch when asking who reacted. */
-const REACTOR_BATCH = 1000
 /** Contact scans in flight at once when walking follow hops (each is a native iterator). */
 const HOP_READS = 64
 /** Author names kept across pages (a name is at most CAPS.name bytes: well under 2 MiB in all). */
 const NAME_CACHE = 4096
+/** About rows read in one native batch by namesOf (a list of thousands of people is a few batches). */
+const NAMES_BATCH = 1024
 
 /**
  * Someone's follows and blocks; `blocked` is `blocking` as a set of hex keys and `blockedIds` as
@@ -315,6 +315,16 @@ export class Views {
     return raw === null ? null : decode(storedAbout, raw).name
   }
 
+  /** The names of `ids` (null where unknown), in order: one native batch per NAMES_BATCH ids, not a read each. */
+  async namesOf (ids: Uint8Array[]): Promise<Array<string | null>> {
+    const out: Array<string | null> = []
+    for (let i = 0; i < ids.length; i += NAMES_BATCH) {
+      const raws = await this.db.getMany(ids.slice(i, i + NAMES_BATCH).map((id) => keys.about(id)))
+      for (const raw of raws) out.push(raw === null ? null : decode(storedAbout, raw).name)
+    }
+    return out
+  }
+
   /** Identities that follow `who` (and do not block them), as far as we know, leaving out those I block. */
   async followers (who: Uint8Array): Promise<IdentityKey[]> {
     const out: IdentityKey[] = []
@@ -346,33 +356,27 @@ export class Views {
   }
 
   /**
-   * Who reacted to a post, by emoji (the MAX_REACTION_KINDS most used), with when (ms). Reactor rows
-   * are keyed by reactor, so this asks each identity held (blocked ones left out), or those in
-   * `among`: point reads in batches, identities × kinds.
+   * Who reacted to a post, by emoji (the MAX_REACTION_KINDS most used), with when (ms), by reactor
+   * and each one's emoji most used first; identities I block are left out, and those in `skip`
+   * (hex). One scan of the post's by-target reactor rows: it costs the reactions on the post, not
+   * the identities held.
    */
-  async reactors (ref: MessageRef, among?: IdentityKey[]): Promise<Array<{ emoji: string, who: IdentityKey, at: number }>> {
+  async reactors (ref: MessageRef, skip?: Set<string>): Promise<Array<{ emoji: string, who: IdentityKey, at: number }>> {
     const counts = await this.reactions(ref, await this.db.get(keys.reactionSummary(ref)))
-    const emojis = Object.keys(counts)
-    if (emojis.length === 0) return []
-    const people = among ?? await this.unblockedIdentities()
-    const asked: Array<{ emoji: string, who: IdentityKey }> = []
-    for (const who of people) for (const emoji of emojis) asked.push({ emoji, who })
+    const rank = new Map(Object.keys(counts).map((emoji, i) => [emoji, i]))
+    if (rank.size === 0) return []
+    const blocked = (await this.myContacts()).blocked
+    const prefix = keys.reactorsOn(ref)
     const out: Array<{ emoji: string, who: IdentityKey, at: number }> = []
-    for (let i = 0; i < asked.length; i += REACTOR_BATCH) {
-      const part = asked.slice(i, i + REACTOR_BATCH)
-      const raws = await this.db.getMany(part.map((a) => keys.reactor(a.who, ref, a.emoji)))
-      raws.forEach((raw, j) => {
-        if (raw === null) return
-        const r = decode(reactor, raw)
-        if (r.on) out.push({ ...part[j], at: r.stamp.ts })
-      })
+    for (const { key: k, value } of await this.db.entriesWithPrefix(prefix)) {
+      const who = k.subarray(prefix.byteLength, prefix.byteLength + 32)
+      const emoji = b4a.toString(k.subarray(prefix.byteLength + 32))
+      const hex = toHex(who)
+      if (!rank.has(emoji) || blocked.has(hex) || skip?.has(hex) === true) continue
+      out.push({ emoji, who: b4a.from(who) as IdentityKey, at: readUint64BE(value, 0) })
     }
-    return out
-  }
-
-  private async unblockedIdentities (): Promise<IdentityKey[]> {
-    const blocked = hexSet(await this.blocking(this.me))
-    return (await this.heldIdentities()).filter((p) => !blocked.has(toHex(p)))
+    // Rows come by reactor, then emoji bytes: within a reactor, most used first.
+    return out.sort((a, b) => b4a.compare(a.who, b.who) || (rank.get(a.emoji) as number) - (rank.get(b.emoji) as number))
   }
 
   /** What happened to me, newest first (see notifications.ts). */

@@ -7,8 +7,8 @@ const skip = browserSkip()
 if (skip !== null) console.log(`# skipping browser tests: ${skip}`)
 const browserTest = skip === null ? test : test.skip
 
-browserTest('e2e dm – A writes a DM in A\'s window, B reads it in B\'s window without a reload and replies', async (t) => {
-  t.timeout(180_000)
+/** Alice and Bob on a local testnet, API nodes that follow each other and have synced once. */
+async function friends (t: Parameters<Parameters<typeof test>[1]>[0]) {
   const testnet = await createLocalDht(t)
   const a = await createApiNode(t, testnet, { name: 'alice' })
   const b = await createApiNode(t, testnet, { name: 'bob' })
@@ -18,6 +18,12 @@ browserTest('e2e dm – A writes a DM in A\'s window, B reads it in B\'s window 
   await call(b.api, 'follow', { id: idA })
   await a.app.need().sync({ timeout: 30_000 })
   await b.app.need().sync({ timeout: 30_000 })
+  return { a, b, idA, idB }
+}
+
+browserTest('e2e dm – A writes a DM in A\'s window, B reads it in B\'s window without a reload and replies', async (t) => {
+  t.timeout(180_000)
+  const { a, b, idA, idB } = await friends(t)
 
   const browser = await launchBrowser(t)
   const pageA = await (await browser.newContext({ viewport: { width: 900, height: 1000 } })).newPage()
@@ -60,15 +66,7 @@ browserTest('e2e dm – A writes a DM in A\'s window, B reads it in B\'s window 
 
 browserTest('e2e dm – blocking the sender takes their DMs out of the unread badge, live', async (t) => {
   t.timeout(180_000)
-  const testnet = await createLocalDht(t)
-  const a = await createApiNode(t, testnet, { name: 'alice' })
-  const b = await createApiNode(t, testnet, { name: 'bob' })
-  const idA = a.app.shoal!.id
-  const idB = b.app.shoal!.id
-  await call(a.api, 'follow', { id: idB })
-  await call(b.api, 'follow', { id: idA })
-  await a.app.need().sync({ timeout: 30_000 })
-  await b.app.need().sync({ timeout: 30_000 })
+  const { a, b, idA, idB } = await friends(t)
 
   const browser = await launchBrowser(t)
   const page = await (await browser.newContext({ viewport: { width: 900, height: 1000 } })).newPage()

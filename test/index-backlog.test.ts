@@ -1,30 +1,6 @@
 import test from 'brittle'
-import fs from 'node:fs/promises'
-import { createPeer, replicate, syncFeed } from './helpers/peers.js'
+import { unindexedReader } from './helpers/peers.js'
 import { Shoal } from '../src/node/shoal.js'
-
-/** Bob tracks `writers` feeds of `posts` posts each, stored in full; his views are then removed. */
-async function unindexedReader (t: Parameters<Parameters<typeof test>[1]>[0], writers: number, posts: number): Promise<{ dir: string, texts: string[], feeds: Shoal[] }> {
-  const dir = await t.tmp()
-  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
-  const texts: string[] = []
-  const feeds: Shoal[] = []
-  for (let i = 0; i < writers; i++) {
-    const w = await createPeer(t, { name: `w${i}` })
-    for (let j = 0; j < posts; j++) {
-      await w.post({ text: `w${i} post ${j}` })
-      texts.push(`w${i} post ${j}`)
-    }
-    const stop = replicate(w, b, t)
-    await b.follow(w.identity)
-    await syncFeed(b, w)
-    stop()
-    feeds.push(w)
-  }
-  await b.close()
-  await fs.rm(b.paths.views, { recursive: true })
-  return { dir, texts, feeds }
-}
 
 test('index backlog – at most indexingFeeds tracked feeds are open while indexing, and every post is indexed', async (t) => {
   const { dir, texts, feeds } = await unindexedReader(t, 9, 3)

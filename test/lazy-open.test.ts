@@ -1,6 +1,5 @@
 import test from 'brittle'
-import fs from 'node:fs/promises'
-import { createPeer, openPeer, replicate, syncFeed } from './helpers/peers.js'
+import { createPeer, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
 import { feedToString } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 
@@ -76,20 +75,7 @@ test('lazy open – status lists a closed feed with its lengths and leaves it cl
 })
 
 test('lazy open – status while feeds wait to be indexed opens none beyond the backlog\'s, and lists each at its length', async (t) => {
-  const dir = await t.tmp()
-  const { shoal: first } = await Shoal.init(dir, { name: 'bob' })
-  const writers: Shoal[] = []
-  for (let i = 0; i < 4; i++) {
-    const w = await createPeer(t, { name: `w${i}` })
-    for (let j = 0; j < 3; j++) await w.post({ text: `w${i} ${j}` })
-    const stop = replicate(w, first, t)
-    await first.follow(w.identity)
-    await syncFeed(first, w)
-    stop()
-    writers.push(w)
-  }
-  await first.close()
-  await fs.rm(first.paths.views, { recursive: true }) // every feed goes to the backlog
+  const { dir, feeds: writers } = await unindexedReader(t, 4, 3) // every feed goes to the backlog
   const b = new Shoal(dir, { indexingFeeds: 1 })
   t.teardown(() => b.close(), { order: 1 })
   await b.ready()

@@ -1,4 +1,5 @@
 import type { Test } from 'brittle'
+import fs from '#fs'
 import { Shoal, type InitOptions } from '../../src/node/shoal.js'
 import { createHeader } from '../../src/feeds/header.js'
 import { createSeed, keyPairFromSeed } from '../../src/feeds/identity.js'
@@ -52,4 +53,27 @@ export async function addGhosts (b: Shoal, n: number): Promise<Array<{ identity:
   }
   await b.indexed()
   return out
+}
+
+/** Bob tracks `writers` feeds of `posts` posts each, stored in full; his views are then removed. */
+export async function unindexedReader (t: Test, writers: number, posts: number): Promise<{ dir: string, texts: string[], feeds: Shoal[] }> {
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  const texts: string[] = []
+  const feeds: Shoal[] = []
+  for (let i = 0; i < writers; i++) {
+    const w = await createPeer(t, { name: `w${i}` })
+    for (let j = 0; j < posts; j++) {
+      await w.post({ text: `w${i} post ${j}` })
+      texts.push(`w${i} post ${j}`)
+    }
+    const stop = replicate(w, b, t)
+    await b.follow(w.identity)
+    await syncFeed(b, w)
+    stop()
+    feeds.push(w)
+  }
+  await b.close()
+  await fs.rm(b.paths.views, { recursive: true })
+  return { dir, texts, feeds }
 }

@@ -226,13 +226,7 @@ test('cli usage – follow, unfollow, block and unblock print whom; following so
     const sb = new Shoal(b)
     await sa.ready()
     await sb.ready()
-    const s1 = sa.replicate(true)
-    const s2 = sb.replicate(false)
-    s1.pipe(s2).pipe(s1)
-    await sa.addFeed(sb.feedKey)
-    await sa.waitForIndexed(sb.feedKey, sb.feedLength)
-    s1.destroy()
-    s2.destroy()
+    await pull(sa, sb)
     await sa.close()
     await sb.close()
   }
@@ -270,15 +264,7 @@ test('cli usage – profile counts, text and --json, leave out someone I block',
     await sb.follow(sz.identity)
     await sb.follow(sa.identity)
     await sz.follow(sb.identity)
-    for (const other of [sb, sz]) {
-      const s1 = sa.replicate(true)
-      const s2 = other.replicate(false)
-      s1.pipe(s2).pipe(s1)
-      await sa.addFeed(other.feedKey)
-      await sa.waitForIndexed(other.feedKey, other.feedLength)
-      s1.destroy()
-      s2.destroy()
-    }
+    for (const other of [sb, sz]) await pull(sa, other)
     await sa.close()
     for (const n of nodes) await n.close()
   }
@@ -385,3 +371,17 @@ test('cli usage – nested subcommands: a table key "group sub" parses, helps an
   t.exception(() => parse(['zz']), /needs one of: send, list/)
   t.exception(() => parse(['zz', 'list', '--limit', '10']), /--limit must be a whole number from 1 to 9/)
 })
+
+/** `to` fetches and indexes all of `from`'s feed over one in-process replication stream. */
+async function pull (to: Shoal, from: Shoal): Promise<void> {
+  const s1 = to.replicate(true)
+  const s2 = from.replicate(false)
+  s1.pipe(s2).pipe(s1)
+  try {
+    await to.addFeed(from.feedKey)
+    await to.waitForIndexed(from.feedKey, from.feedLength)
+  } finally {
+    s1.destroy()
+    s2.destroy()
+  }
+}

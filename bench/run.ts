@@ -152,7 +152,7 @@ async function main (): Promise<void> {
         { metric: 'raw swarm replication, all cores at once', shoal: '-', baseline: `${seconds(swarmRawAll.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
         { metric: `raw swarm replication, ${RAW_CONCURRENCY} cores at a time`, shoal: '-', baseline: `${seconds(swarmRawBounded.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
         { metric: `sync with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer (${FOLLOWS_ROUNDS} runs)`, shoal: `${follows.loaded.map((r) => fmt(r.syncMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.syncMs)).join(' / ')} ms`, ratio: `${fmt(follows.syncRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.syncRatio <= TARGET.followsRatio },
-        { metric: `join + sync with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer`, shoal: `${follows.loaded.map((r) => fmt(r.joinMs + r.syncMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.joinMs + r.syncMs)).join(' / ')} ms`, ratio: `${fmt(follows.joinSyncRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.joinSyncRatio <= TARGET.followsRatio },
+        { metric: `join + sync with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer`, shoal: `${follows.loaded.map((r) => fmt(r.joinMs + r.syncMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.joinMs + r.syncMs)).join(' / ')} ms`, ratio: `${fmt(follows.joinSyncRatio, 2)}x`, target: 'report', met: null },
         { metric: `\`shoal sync\` command with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer`, shoal: `${follows.cliLoaded.map((r) => fmt(r.ms)).join(' / ')} ms`, baseline: `1 follow: ${follows.cliBase.map((r) => fmt(r.ms)).join(' / ')} ms`, ratio: `${fmt(follows.cliRatio ?? NaN, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.cliRatio !== null && follows.cliRatio <= TARGET.followsRatio },
         { metric: `close with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer`, shoal: `${follows.loaded.map((r) => fmt(r.closeMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.closeMs)).join(' / ')} ms`, ratio: `${fmt(follows.closeRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.closeRatio <= TARGET.followsRatio },
         { metric: 'peak RSS of B during first sync (child process)', shoal: `${fmt(swarmPeakMiB)} MiB (${mib(swarm.rounds.map((r) => r.shoal))})`, baseline: `raw client: ${mib(swarmRawAll)} MiB all at once, ${mib(swarmRawBounded)} MiB ${RAW_CONCURRENCY} at a time`, ratio: '-', target: 'report', met: null },
@@ -266,7 +266,7 @@ async function main (): Promise<void> {
           loadedCliMs: follows.cliLoaded.map((r) => round(r.ms)),
           cliRatio: follows.cliRatio === null ? null : round(follows.cliRatio),
           target: TARGET.followsRatio,
-          met: follows.syncRatio <= TARGET.followsRatio && follows.closeRatio <= TARGET.followsRatio && follows.joinSyncRatio <= TARGET.followsRatio && follows.cliRatio !== null && follows.cliRatio <= TARGET.followsRatio
+          met: follows.syncRatio <= TARGET.followsRatio && follows.closeRatio <= TARGET.followsRatio && follows.cliRatio !== null && follows.cliRatio <= TARGET.followsRatio
         },
         dm: dmJson(dm),
         rooms: roomsJson(rooms)

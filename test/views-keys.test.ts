@@ -23,6 +23,8 @@ test('views keys – one-buffer builders write the documented layout byte for by
       [keys.thread(root, n, ref), key(TAG.thread, refBytes(root), u64(n), refBytes(ref))],
       [keys.mention(who, n, ref), key(TAG.mention, who, u64(n), refBytes(ref))],
       [keys.reactor(who, ref, '👍'), key(TAG.reactor, who, refBytes(ref), b4a.from('👍'))],
+      [keys.reactorOn(ref, who, '👍'), key(TAG.reactorByTarget, refBytes(ref), who, b4a.from('👍'))],
+      [keys.reactorOnOf(keys.reactor(who, ref, '👍')), keys.reactorOn(ref, who, '👍')],
       [keys.reactionCount(ref, '🎉'), key(TAG.reactionCount, refBytes(ref), b4a.from('🎉'))],
       [keys.reactionRanks(ref), key(TAG.reactionRank, refBytes(ref))],
       [keys.reactionRank(ref, n, '🎉'), key(TAG.reactionRank, refBytes(ref), u64(n), b4a.from('🎉'))],
@@ -108,4 +110,32 @@ test('views keys – a contact row\'s flags read without its stamps are the flag
   }
   t.is(checked, 64)
   t.exception(() => contactFlagsOf(encode(storedContact, { following: true, followStamp: { ts: 5, ref: { feed, seq: 1 } }, blocking: false, blockStamp: null }).subarray(0, 20)), undefined, 'a truncated row throws')
+})
+
+test('views keys – a row known absent, put and deleted again in one batch, writes nothing; others keep their delete', async (t) => {
+  const db = new ViewDb(await t.tmp())
+  await db.ready()
+  t.teardown(() => db.close())
+  const k = (n: number): Uint8Array => key(TAG.reactionRank, b4a.alloc(40, n))
+  const v = b4a.from('v')
+  const seed = db.txn()
+  seed.put(k(3), v) // committed: its delete must be written
+  await seed.commit()
+
+  const txn = db.txn()
+  txn.assumeAbsent(k(1)) // by an invariant: never there
+  txn.put(k(1), v)
+  txn.del(k(1))
+  t.is(await txn.get(k(2)), null, 'read absent')
+  txn.put(k(2), v)
+  txn.del(k(2))
+  txn.put(k(3), v)
+  txn.del(k(3))
+  txn.del(k(4)) // unknown: written as a delete
+  const before = db.stats
+  await txn.commit()
+  const after = db.stats
+  t.is(after.deletes - before.deletes, 2, 'two deletes written: the committed row and the unknown one')
+  t.is(after.puts - before.puts, 0, 'no put')
+  for (const n of [1, 2, 3, 4]) t.is(await db.get(k(n)), null, `row ${n} absent`)
 })

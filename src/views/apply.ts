@@ -133,7 +133,8 @@ function applyReaction (txn: ViewTxn, rec: ReactionRecord, at: Applied, reads: U
   const wasOn = prev?.on ?? false
   const on = !rec.remove
   txn.put(k, encode(reactor, { on, stamp }))
-  const byTarget = keys.reactorOn(rec.target, at.author, rec.emoji)
+  const byTarget = keys.reactorOnOf(k)
+  if (!wasOn) txn.assumeAbsent(byTarget) // it exists exactly while the reactor row is on
   if (on) txn.put(byTarget, u64(at.ts))
   else if (wasOn) txn.del(byTarget)
   if (wasOn !== on) changeCount(txn, ck, countRaw, sk, summaryRaw, rec.emoji, on ? 1 : -1)
@@ -154,7 +155,9 @@ function changeCount (txn: ViewTxn, ck: Uint8Array, countRaw: Uint8Array | null,
   if (old > 0) txn.del(keys.reactionRankOf(ck, old))
   if (n > 0) {
     txn.put(ck, encode(count, n))
-    txn.put(keys.reactionRankOf(ck, n), EMPTY)
+    const rank = keys.reactionRankOf(ck, n)
+    txn.assumeAbsent(rank) // a rank row exists only at its count row's count, which was `old`
+    txn.put(rank, EMPTY)
   } else {
     txn.del(ck)
   }

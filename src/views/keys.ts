@@ -124,6 +124,16 @@ function emojiBytes (emoji: string | Uint8Array): Uint8Array {
   return typeof emoji === 'string' ? b4a.from(emoji) : emoji
 }
 
+/** `reactorByTarget | target | reactor | emoji` in one buffer, from `reactor | reactor | target | emoji`. */
+function reactorOnKey (reactorKey: Uint8Array): Uint8Array {
+  const out = b4a.allocUnsafe(reactorKey.byteLength)
+  out[0] = TAG.reactorByTarget
+  out.set(reactorKey.subarray(1 + 32, 1 + 32 + REF), 1)
+  out.set(reactorKey.subarray(1, 1 + 32), 1 + REF)
+  out.set(reactorKey.subarray(1 + 32 + REF), 1 + REF + 32)
+  return out
+}
+
 /** The smallest key greater than every key that starts with `prefix`. */
 export function prefixEnd (prefix: Uint8Array): Uint8Array {
   const out = b4a.from(prefix)
@@ -164,11 +174,13 @@ export const keys = {
    * every reactor row of theirs is on, so one is absent wherever its count row is (no read).
    */
   reactionRemover: (reactor: Uint8Array) => key(TAG.reactor, reactor),
-  /** One row per (post, emoji): the number of identities whose reaction is on. */
   /** `reactor`'s reaction `emoji` on `target`, while it is on (the reactor row says when). */
   reactorOn: (target: MessageRef, reactor: Uint8Array, emoji: string | Uint8Array) => refKey(TAG.reactorByTarget, null, target, b4a.concat([reactor, emojiBytes(emoji)])),
+  /** The reactorOn key of the reaction whose reactor row is `reactorKey` (its bytes reordered). */
+  reactorOnOf: (reactorKey: Uint8Array) => reactorOnKey(reactorKey),
   /** Prefix of every reaction on `target` that is on, by reactor. */
   reactorsOn: (target: MessageRef) => refKey(TAG.reactorByTarget, null, target),
+  /** One row per (post, emoji): the number of identities whose reaction is on. */
   reactionCount: (target: MessageRef, emoji: string | Uint8Array) => refKey(TAG.reactionCount, null, target, emojiBytes(emoji)),
   /** The same counts ordered by count, so a post shows its most used emoji without reading all. */
   reactionRank: (target: MessageRef, n: number, emoji: string) => rankKey(keys.reactionCount(target, emoji), n),

@@ -288,7 +288,11 @@ function slot (key: Uint8Array): string {
  * absent), or its last write (`value` null: deleted) with the key buffer to write it under.
  */
 class Row {
-  constructor (public key: Uint8Array | null, public value: Uint8Array | null, public written: boolean) {}
+  /**
+   * `fresh`: the committed row is known absent (read absent, or assumeAbsent) and this batch wrote
+   * it: a final delete of it needs no write (a rank row put and taken back within one chunk).
+   */
+  constructor (public key: Uint8Array | null, public value: Uint8Array | null, public written: boolean, public fresh = false) {}
 }
 
 /** Read and absent (shared: a write replaces it, never changes it). */
@@ -414,7 +418,7 @@ export class ViewTxn {
     }
     this.writes++
     if (r === undefined || r === ABSENT || r === READING) {
-      this.rows.set(h, new Row(key, value, true))
+      this.rows.set(h, new Row(key, value, true, r === ABSENT))
     } else {
       r.key = key
       r.value = value
@@ -476,8 +480,8 @@ export class ViewTxn {
     for (let i = 0; i < this.indexKeys.length; i++) w.tryPut(this.indexKeys[i], this.indexValues[i])
     for (const r of this.rows.values()) {
       if (!r.written) continue
-      if (r.value === null) w.tryDelete(r.key as Uint8Array)
-      else w.tryPut(r.key as Uint8Array, r.value)
+      if (r.value !== null) w.tryPut(r.key as Uint8Array, r.value)
+      else if (!r.fresh) w.tryDelete(r.key as Uint8Array) // a fresh row deleted again was never there
     }
     await this.views.flushWrite(w)
     this.rows.clear()

@@ -1,9 +1,10 @@
-import test from 'brittle'
+import test, { type Test } from 'brittle'
 import { parseBootstrap } from '../src/node/network.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { shoal } from './helpers/cli.js'
+import { replicate, syncFeed } from './helpers/peers.js'
 import { Shoal } from '../src/node/shoal.js'
 import { NODE_FLAGS, execArg, entryArgs, entryValue } from '../src/cli/desktop.js'
 import { closest, editDistance } from '../src/cli/suggest.js'
@@ -226,7 +227,7 @@ test('cli usage – follow, unfollow, block and unblock print whom; following so
     const sb = new Shoal(b)
     await sa.ready()
     await sb.ready()
-    await pull(sa, sb)
+    await pull(t, sa, sb)
     await sa.close()
     await sb.close()
   }
@@ -264,7 +265,7 @@ test('cli usage – profile counts, text and --json, leave out someone I block',
     await sb.follow(sz.identity)
     await sb.follow(sa.identity)
     await sz.follow(sb.identity)
-    for (const other of [sb, sz]) await pull(sa, other)
+    for (const other of [sb, sz]) await pull(t, sa, other)
     await sa.close()
     for (const n of nodes) await n.close()
   }
@@ -372,16 +373,12 @@ test('cli usage – nested subcommands: a table key "group sub" parses, helps an
   t.exception(() => parse(['zz', 'list', '--limit', '10']), /--limit must be a whole number from 1 to 9/)
 })
 
-/** `to` fetches and indexes all of `from`'s feed over one in-process replication stream. */
-async function pull (to: Shoal, from: Shoal): Promise<void> {
-  const s1 = to.replicate(true)
-  const s2 = from.replicate(false)
-  s1.pipe(s2).pipe(s1)
+/** `to` fetches and indexes all of `from`'s feed over one in-process replication stream, closed after. */
+async function pull (t: Test, to: Shoal, from: Shoal): Promise<void> {
+  const stop = replicate(to, from, t)
   try {
-    await to.addFeed(from.feedKey)
-    await to.waitForIndexed(from.feedKey, from.feedLength)
+    await syncFeed(to, from)
   } finally {
-    s1.destroy()
-    s2.destroy()
+    stop()
   }
 }

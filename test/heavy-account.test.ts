@@ -1,32 +1,9 @@
 import test from 'brittle'
-import { identityToString, type FeedKey, type IdentityKey } from '../src/ids.js'
-import { createHeader } from '../src/feeds/header.js'
-import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
-import { encodeRecord } from '../src/feeds/schema.js'
+import { identityToString, type IdentityKey } from '../src/ids.js'
 import type { Shoal } from '../src/node/shoal.js'
 import { call, createApiNode, tryUpgrade } from './helpers/api.js'
-import { createPeer, replicate, syncFeed } from './helpers/peers.js'
+import { addGhosts, createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { createLocalDht } from './helpers/swarm.js'
-
-/** Makes `n` identities whose header feeds `shoal` holds and follows (as a heavy account does, small). */
-async function holdAndFollow (shoal: Shoal, n: number): Promise<void> {
-  // Eight at a time: each follow waits for its record to be indexed, and a batch is indexed together.
-  for (let at = 0; at < n; at += 8) {
-    await Promise.all(Array.from({ length: Math.min(8, n - at) }, (_, j) => holdOne(shoal, at + j)))
-  }
-  await shoal.indexed()
-}
-
-/** One identity's header feed, held and tracked, and a follow of it. */
-async function holdOne (shoal: Shoal, i: number): Promise<void> {
-  const identity = keyPairFromSeed(createSeed())
-  const core = shoal.store.get({ name: `held-${i}` })
-  await core.ready()
-  await core.append(encodeRecord(createHeader(identity, core.key as FeedKey, `held-${i}`, Date.now())))
-  await core.close()
-  await shoal.addFeed(core.key as FeedKey)
-  await shoal.follow(identity.publicKey)
-}
 
 /** Native read calls of the views (single gets, batches, scans) that `fn` makes, and the keys they read by point. */
 async function reads (shoal: Shoal, fn: () => Promise<unknown>): Promise<{ calls: number, keys: number }> {
@@ -40,7 +17,7 @@ test('heavy account – status, following and followers read names in batches, n
   const testnet = await createLocalDht(t)
   const { app, api } = await createApiNode(t, testnet, { name: 'heavy' })
   const shoal = app.shoal as Shoal
-  await holdAndFollow(shoal, 120)
+  await addGhosts(shoal, 120)
 
   let status: any
   const statusReads = await reads(shoal, async () => { status = (await call(api, 'status')).result })
@@ -60,7 +37,7 @@ test('heavy account – the status pushed to the app is read again only when the
   const testnet = await createLocalDht(t)
   const { app, api } = await createApiNode(t, testnet, { name: 'heavy' })
   const shoal = app.shoal as Shoal
-  await holdAndFollow(shoal, 20)
+  await addGhosts(shoal, 20)
 
   let statusReads = 0
   const status = shoal.status.bind(shoal)
@@ -104,7 +81,7 @@ test('heavy account – who reacted, and reactions in the notifications, cost th
   const a = await createPeer(t, { name: 'alice' })
   const b = await createPeer(t, { name: 'bob' })
   replicate(a, b, t)
-  await holdAndFollow(a, 60)
+  await addGhosts(a, 60)
   const post = await a.post({ text: 'my post' })
   await syncFeed(b, a)
   await b.react(post, '🎉')

@@ -72,12 +72,16 @@ const ABOUT_NAME = 1
 const ABOUT_BIO = 2
 const REACTION_REMOVE = 1
 
-// A lone UTF-16 surrogate cannot be encoded as UTF-8: it would be written as U+FFFD and read back different.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Whether `s` holds a lone UTF-16 surrogate, which UTF-8 cannot encode: it would be written as U+FFFD and read back different. */
+export function hasLoneSurrogate (s: string): boolean {
+  return LONE_SURROGATE.test(s)
+}
 
 function checkString (s: string, cap: number, field: string, allowEmpty = false): void {
   if (typeof s !== 'string') throw ShoalError.INVALID_MESSAGE(`${field} must be a string`)
-  if (LONE_SURROGATE.test(s)) throw ShoalError.INVALID_MESSAGE(`${field} is not valid Unicode (a lone surrogate)`)
+  if (hasLoneSurrogate(s)) throw ShoalError.INVALID_MESSAGE(`${field} is not valid Unicode (a lone surrogate)`)
   if (!allowEmpty && s.length === 0) throw ShoalError.INVALID_MESSAGE(`${field} must not be empty`)
   const n = b4a.byteLength(s)
   if (n > cap) throw ShoalError.MESSAGE_TOO_LARGE(`${field} is ${n} bytes, the cap is ${cap}`)

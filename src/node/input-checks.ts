@@ -5,8 +5,7 @@
  */
 import b4a from 'b4a'
 import { ShoalError } from '../errors.js'
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+import { hasLoneSurrogate } from '../feeds/schema.js'
 
 /**
  * `s` as typed text of at most `cap` UTF-8 bytes: a string (INVALID_ARGUMENT otherwise), not empty
@@ -16,13 +15,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function checkTyped (s: unknown, cap: number, what: string): string {
   if (typeof s !== 'string') throw ShoalError.INVALID_ARGUMENT(`${what} must be text`)
   if (s.trim() === '') throw ShoalError.INVALID_ARGUMENT(`${what} is blank`)
-  if (LONE_SURROGATE.test(s)) throw ShoalError.INVALID_MESSAGE(`${what} is not valid Unicode (a lone surrogate)`)
+  if (hasLoneSurrogate(s)) throw ShoalError.INVALID_MESSAGE(`${what} is not valid Unicode (a lone surrogate)`)
   const n = b4a.byteLength(s)
   if (n > cap) throw ShoalError.MESSAGE_TOO_LARGE(`${what} is ${n} bytes, the cap is ${cap}`)
   return s
 }
 
-/** As checkTyped, but only a blank (whitespace-only, not empty) string is refused here: schemas refuse '' with their own error. */
+/** As checkTyped, but only a blank (whitespace-only, not empty) string is refused here (a post's text, a name, a content warning): schemas refuse '' with their own error. */
 export function checkNotBlank (s: unknown, what: string): void {
   if (typeof s === 'string' && s.length > 0 && s.trim() === '') throw ShoalError.INVALID_ARGUMENT(`${what} is blank`)
 }

@@ -111,9 +111,9 @@ interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | nul
 
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 
-/** DmService methods that write or read its storage (async), rerouted after a storage reopen (see `dm`). */
 /** RoomService methods that write or read its rooms (async), rerouted after a storage reopen (see `rooms`). */
 const ROOM_ASYNC_METHODS = new Set(['create', 'list', 'invite', 'join', 'post', 'react', 'edit', 'delete', 'read', 'members', 'setRole', 'remove', 'mute', 'leave'])
+/** DmService methods that write or read its storage (async), rerouted after a storage reopen (see `dm`). */
 const DM_ASYNC_METHODS = new Set(['send', 'react', 'markRead', 'deleteLocal', 'safety', 'conversations', 'conversation', 'read', 'all', 'maintainKeys'])
 
 export class Shoal extends ReadyResource {
@@ -570,14 +570,18 @@ export class Shoal extends ReadyResource {
     this.rolledBack = null
   }
 
+  /** `e`, after marking the storage for reopening when it is a storage failure (the next write or reindex reopens it). */
+  private noteFault (e: ShoalError): ShoalError {
+    if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+    return e
+  }
+
   /**
    * The indexer failed in the background (a full disk: RocksDB says only "Batch was not
    * applied"): reported as a coded error, and the next write or reindex reopens the storage.
    */
   private async indexFault (err: Error): Promise<void> {
-    const e = await writeFault(this.paths.root, 'cannot update the views', err)
-    if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
-    this.emit('error', e)
+    this.emit('error', this.noteFault(await writeFault(this.paths.root, 'cannot update the views', err)))
   }
 
   /**
@@ -970,8 +974,7 @@ export class Shoal extends ReadyResource {
       await this.read(() => watch.until(feed.key, written.seq + 1))
       return ref
     } catch (err) {
-      let e = await writeFault(this.paths.root, 'cannot write to my feed', err)
-      if (e.code === 'NO_SPACE' || e.code === 'STORAGE_ERROR') this.faulted = true
+      let e = this.noteFault(await writeFault(this.paths.root, 'cannot write to my feed', err))
       if (ref !== null && e.code === 'NO_SPACE') {
         e = ShoalError.NO_SPACE(`${e.detail} (the message itself was written as ${refToString(ref)}; it shows once the views catch up)`, err)
       }
@@ -1007,7 +1010,7 @@ export class Shoal extends ReadyResource {
 
   /** Posts, or replies to `reply` in its thread (UNKNOWN_MESSAGE when that message is not known here or was deleted). */
   async post (input: PostInput): Promise<MessageRef> {
-    blankText(input.text, 'a post')
+    checkNotBlank(input.text, 'a post')
     checkNotBlank(input.cw, 'the content warning')
     let root: MessageRef | null = null
     let parent: MessageRef | null = null
@@ -1043,7 +1046,7 @@ export class Shoal extends ReadyResource {
   }
 
   async edit (target: MessageRef, text: string): Promise<MessageRef> {
-    blankText(text, 'an edit')
+    checkNotBlank(text, 'an edit')
     const rec: MessageRecord = { type: 'edit', timestamp: this.now(), target, text }
     encodeRecord(rec)
     await this.own(target)
@@ -1149,10 +1152,7 @@ export class Shoal extends ReadyResource {
     if (this.faulted) await this.recover()
     if (this.repairing !== null) await this.repairing
     const indexer = this.indexer
-    await whileIndexing(indexer, this.paths.root, 'cannot rebuild the views', () => this.rebuildViews()).catch((err: ShoalError) => {
-      if (err.code === 'NO_SPACE' || err.code === 'STORAGE_ERROR') this.faulted = true // the next write or reindex reopens the storage
-      throw err
-    })
+    await whileIndexing(indexer, this.paths.root, 'cannot rebuild the views', () => this.rebuildViews()).catch((err: ShoalError) => { throw this.noteFault(err) })
     const totals = this.totals()
     const db = this.need(this.db)
     if (db.repaired !== null && this.viewsRebuilt === null) this.viewsRebuilt = db.repaired
@@ -1174,9 +1174,4 @@ export class Shoal extends ReadyResource {
     }
     return t
   }
-}
-
-/** As in the app and the CLI: text that is only whitespace is no post and no edit (INVALID_ARGUMENT). */
-function blankText (text: unknown, what: string): void {
-  if (typeof text === 'string' && text.length > 0 && text.trim() === '') throw ShoalError.INVALID_ARGUMENT(`the text is blank: ${what} needs some text`)
 }

@@ -882,10 +882,9 @@ export class Shoal extends ReadyResource {
   private async readStatus (): Promise<Status> {
     const blocked = await this.blockedHex()
     const identities: Status['identities'] = []
-    const devices = await this.views.devicesByIdentity()
-    for (const [hex, feeds] of devices) {
+    const devices = await this.views.held()
+    for (const [hex, { id, feeds }] of devices) {
       if (blocked.has(hex)) continue
-      const id = b4a.from(hex, 'hex') as IdentityKey
       identities.push({ id: identityToString(id), feeds: await this.feedStatus(id, feeds) })
     }
     // Identities whose only feeds were refused (oversize, storage cap) are listed with the reason.

@@ -33,8 +33,8 @@ export const DEFAULT_HOPS = 2
 export async function computeScope (views: Views, me: IdentityKey, hops: number, prev: Scope | null = null): Promise<Scope> {
   const blocked = new Set((await views.blocking(me)).map(toHex))
   const want = await views.inRange(hops) // me included, blocked ones never
-  const held = await views.held()
-  for (const h of blocked) held.delete(h)
+  const held = new Map<string, IdentityKey>()
+  for (const [h, { id }] of await views.held()) if (!blocked.has(h)) held.set(h, id)
   const topics = new Map<string, IdentityKey>()
   const topicOf = new Map<string, Uint8Array>()
   const topicHexOf = new Map<string, string>()

@@ -175,37 +175,20 @@ export class Views {
     return out
   }
 
-  /** Every identity with at least one attested device feed we hold (me included). */
-  async heldIdentities (): Promise<IdentityKey[]> {
-    return [...(await this.held()).values()]
-  }
-
-  /** Every attested device feed we hold, by identity (hex → feeds), in one scan of the device rows. */
-  async devicesByIdentity (): Promise<Map<string, FeedKey[]>> {
-    const out = new Map<string, FeedKey[]>()
-    let last: Uint8Array | null = null
-    let feeds: FeedKey[] = []
+  /**
+   * Every identity with an attested device feed we hold (me included), by hex, with those feeds: one
+   * scan of the device rows (they sort by identity). Ids and feeds are views of the row keys.
+   */
+  async held (): Promise<Map<string, { id: IdentityKey, feeds: FeedKey[] }>> {
+    const out = new Map<string, { id: IdentityKey, feeds: FeedKey[] }>()
+    let last: { id: IdentityKey, feeds: FeedKey[] } | null = null
     for (const k of await this.db.keysWithPrefix(key(TAG.device))) {
-      const id = k.subarray(1, 33)
-      if (last === null || !b4a.equals(last, id)) {
-        last = id
-        feeds = []
-        out.set(toHex(id), feeds)
+      const id = k.subarray(1, 33) as IdentityKey
+      if (last === null || !b4a.equals(last.id, id)) {
+        last = { id, feeds: [] }
+        out.set(toHex(id), last)
       }
-      feeds.push(b4a.from(k.subarray(33, 65)) as FeedKey)
-    }
-    return out
-  }
-
-  /** heldIdentities, keyed by hex (device rows sort by identity: one hex per identity). */
-  async held (): Promise<Map<string, IdentityKey>> {
-    const out = new Map<string, IdentityKey>()
-    let last: Uint8Array | null = null
-    for (const k of await this.db.keysWithPrefix(key(TAG.device))) {
-      const id = k.subarray(1, 33)
-      if (last !== null && b4a.equals(last, id)) continue
-      last = id
-      out.set(toHex(id), b4a.from(id) as IdentityKey)
+      last.feeds.push(k.subarray(33, 65) as FeedKey)
     }
     return out
   }

@@ -410,15 +410,8 @@ export class DmService extends ReadyResource {
       const others = conv.participants.filter((p) => !b4a.equals(p, this.host.identity))
       if (others.length > 0 && others.every((p) => blocked.has(b4a.toString(p, 'hex')))) continue
       let lastDm: StoredDm | null = null
-      let lt: Uint8Array | undefined
-      while (lastDm === null) {
-        const rows = await this.store.scan(dmKeys.messagesOf(conv.id), { reverse: true, limit: 16, lt })
-        for (const r of rows) {
-          const dm = decodeDm(r.value)
-          if (!blocked.has(b4a.toString(dm.author, 'hex'))) { lastDm = dm; break }
-        }
-        if (rows.length < 16) break
-        lt = rows[rows.length - 1].key
+      for await (const dm of this.newestFirst(conv.id, 16)) {
+        if (!blocked.has(b4a.toString(dm.author, 'hex'))) { lastDm = dm; break }
       }
       if (!others.some((p) => blocked.has(b4a.toString(p, 'hex')))) { out.push({ ...conv, lastDm }); continue }
       // With someone I block in it, it sorts by the last DM shown, not by theirs.
@@ -435,19 +428,23 @@ export class DmService extends ReadyResource {
   private async unreadShown (conv: StoredConversation, blocked: Set<string>): Promise<number> {
     let seen = 0
     let shown = 0
-    let lt: Uint8Array | undefined
-    while (seen < conv.unread) {
-      const rows = await this.store.scan(dmKeys.messagesOf(conv.id), { reverse: true, limit: 64, lt })
-      for (const r of rows) {
-        const dm = decodeDm(r.value)
-        if (b4a.equals(dm.author, this.host.identity)) continue
-        if (!blocked.has(b4a.toString(dm.author, 'hex'))) shown++
-        if (++seen === conv.unread) break
-      }
-      if (rows.length < 64) break
-      lt = rows[rows.length - 1].key
+    for await (const dm of this.newestFirst(conv.id, 64)) {
+      if (b4a.equals(dm.author, this.host.identity)) continue
+      if (!blocked.has(b4a.toString(dm.author, 'hex'))) shown++
+      if (++seen === conv.unread) break
     }
     return shown
+  }
+
+  /** The DMs of conversation `id`, newest first, read `page` at a time as the caller goes on. */
+  private async * newestFirst (id: Uint8Array, page: number): AsyncGenerator<StoredDm> {
+    let lt: Uint8Array | undefined
+    while (true) {
+      const rows = await this.store.scan(dmKeys.messagesOf(id), { reverse: true, limit: page, lt })
+      for (const r of rows) yield decodeDm(r.value)
+      if (rows.length < page) return
+      lt = rows[rows.length - 1].key
+    }
   }
 
   /** One conversation or null. */

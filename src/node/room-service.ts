@@ -546,16 +546,21 @@ export class RoomService extends ReadyResource {
 
   /** My membership (NOT_MEMBER when I am not, or no longer, a member; NOT_PERMITTED when muted and `speak`). */
   async #me (room: Room, opts: { speak?: boolean } = {}): Promise<RoomMember> {
-    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-    if (me === undefined || me.removed) throw ShoalError.NOT_MEMBER('you are not a member of this room (any more)')
+    const me = await this.#membership(room)
+    if (me === null) throw ShoalError.NOT_MEMBER('you are not a member of this room (any more)')
     if (opts.speak === true && me.muted) throw ShoalError.NOT_PERMITTED('you are muted in this room')
     return me
   }
 
-  /** NOT_PERMITTED when I am a muted member. */
+  /** NOT_PERMITTED when I am a muted member (not being a member is left to the op itself). */
   async #notMuted (room: Room): Promise<void> {
+    if ((await this.#membership(room))?.muted === true) throw ShoalError.NOT_PERMITTED('you are muted in this room')
+  }
+
+  /** My current membership of `room`, or null when I am not (or no longer) a member. */
+  async #membership (room: Room): Promise<RoomMember | null> {
     const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-    if (me !== undefined && !me.removed && me.muted) throw ShoalError.NOT_PERMITTED('you are muted in this room')
+    return me === undefined || me.removed ? null : me
   }
 
   /** A message of the room that is not deleted (UNKNOWN_MESSAGE). */

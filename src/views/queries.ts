@@ -103,9 +103,14 @@ export class Views {
 
   /** Identities `who` follows (and does not block), as far as we know, leaving out those I block. */
   async following (who: Uint8Array): Promise<IdentityKey[]> {
-    if (b4a.equals(who, this.me)) return (await this.myContacts()).following // never someone I block
-    const [mine, theirs] = await Promise.all([this.myContacts(), this.contactsOf(who)])
-    return mine.blocked.size === 0 ? theirs.following : theirs.following.filter((f) => !mine.blocked.has(toHex(f)))
+    if (b4a.equals(who, this.me)) return await this.followRows(who) // never someone I block
+    const [mine, theirs] = await Promise.all([this.myContacts(), this.followRows(who)])
+    return mine.blocked.size === 0 ? theirs : theirs.filter((f) => !mine.blocked.has(toHex(f)))
+  }
+
+  /** Whom `who` follows as their contact rows say (and does not block), with no filter of mine. */
+  private async followRows (who: Uint8Array): Promise<IdentityKey[]> {
+    return (b4a.equals(who, this.me) ? await this.myContacts() : await this.contactsOf(who)).following
   }
 
   /** Identities `who` blocks. */
@@ -146,7 +151,8 @@ export class Views {
       const walk = frontier.length > HOP_READS ? await this.withFollows(frontier) : frontier
       // HOP_READS contact scans in flight at once, merged in frontier order (the same map as one by one).
       for (let i = 0; i < walk.length; i += HOP_READS) {
-        const lists = await Promise.all(walk.slice(i, i + HOP_READS).map((id) => this.following(id)))
+        // As their rows say: the loop below leaves out whom I block (following() would filter them twice).
+        const lists = await Promise.all(walk.slice(i, i + HOP_READS).map((id) => this.followRows(id)))
         for (const list of lists) {
           for (const f of list) {
             const h = toHex(f)

@@ -156,9 +156,12 @@ export class Shoal extends ReadyResource {
   private readonly watch: FeedWatch
   private dmInstance: DmService | null = null
   private dmRequestsInstance: DmRequests | null = null
-  /** What `dm` and `rooms` return: made once, each reading the current service on every call. */
-  private dmThrough: DmService | null = null
-  private roomsThrough: RoomService | null = null
+  /**
+   * What `dm` and `rooms` return, each reading the current service on every call: one per service
+   * instance (`of`), so a reopen shows as a new object while the ones held before keep working.
+   */
+  private dmThrough: { of: DmService, through: DmService } | null = null
+  private roomsThrough: { of: RoomService, through: RoomService } | null = null
   private dmTimer: ReturnType<typeof setInterval> | null = null
   /** 'indexed' events so far (statusStamp). */
   private indexedEvents = 0
@@ -335,8 +338,9 @@ export class Shoal extends ReadyResource {
 
   /** Direct messages: send, conversations, reading (see src/node/dm-service.ts); read through on every call (see `service`). */
   get dm (): DmService {
-    this.need(this.dmInstance)
-    return (this.dmThrough ??= this.service(() => this.need(this.dmInstance), false))
+    const of = this.need(this.dmInstance)
+    if (this.dmThrough?.of !== of) this.dmThrough = { of, through: this.service(() => this.need(this.dmInstance), false) }
+    return this.dmThrough.through
   }
 
   /**
@@ -701,8 +705,9 @@ export class Shoal extends ReadyResource {
   /** The rooms this device is in (src/node/room-service.ts). */
   get rooms (): RoomService {
     // A room write on a full disk closes its Autobase: NO_SPACE, and the next call reopens the storage.
-    this.need(this.roomsInstance)
-    return (this.roomsThrough ??= this.service(() => this.need(this.roomsInstance), true))
+    const of = this.need(this.roomsInstance)
+    if (this.roomsThrough?.of !== of) this.roomsThrough = { of, through: this.service(() => this.need(this.roomsInstance), true) }
+    return this.roomsThrough.through
   }
 
   get views (): Views {

@@ -6,9 +6,10 @@ import type Hyperbee from 'hyperbee'
 import type Autobase from 'autobase'
 import { encode, roomInfo, memberRecord, deviceRecord, type RoomInfo, type MemberRecord, type DeviceRecord, type MessageId } from './room-schema.js'
 import { keys } from './room-view.js'
+import type { Actor } from './room-rules.js'
 
-/** The author of an op: an active device of an active member. */
-export interface Author { device: Uint8Array, identity: Uint8Array, member: MemberRecord }
+/** The author of an op: an active device of an active member (room-rules.ts). */
+export type Author = Actor
 
 export interface ApplyContext {
   batch: Hyperbee.Batch

@@ -10,7 +10,8 @@ import type Hyperbee from 'hyperbee'
 import type Autobase from 'autobase'
 import { OP_VERSION, ROOM_CAPS, ROOM_VERSION, VIEW_RUNS_VERSION } from './room-caps.js'
 import { decodeOp, OP, OP_CODECS, type OpType, type OpBodies } from './room-schema.js'
-import { getInfo, getDevice, getMember } from './room-view.js'
+import { getInfo } from './room-view.js'
+import { readActor } from './room-rules.js'
 import type { ApplyContext, Author, Handler } from './room-apply-context.js'
 import * as m from './room-ops-membership.js'
 import * as c from './room-ops-messages.js'
@@ -39,14 +40,6 @@ const VIEW_ONLY: ReadonlySet<OpType> = new Set<OpType>([OP.post, OP.react, OP.ed
 
 type Op = NonNullable<ReturnType<typeof decodeOp>>
 
-async function resolveAuthor (batch: Hyperbee.Batch, writer: Uint8Array): Promise<Author | null> {
-  const device = await getDevice(batch, writer)
-  if (device === null || device.removed) return null
-  const member = await getMember(batch, device.identity)
-  if (member === null || member.removed) return null
-  return { device: writer, identity: device.identity, member }
-}
-
 /** The op a node carries, or null when it is none this build applies (over the cap, malformed, newer envelope). */
 function decodeNode (node: Autobase.Node): Op | null {
   const value = node.value
@@ -66,7 +59,7 @@ async function context (batch: Hyperbee.Batch, node: Autobase.Node, op: Op, host
     discoveryKey: host.discoveryKey,
     id: { writer: node.from.key, length: node.length },
     info,
-    author: await resolveAuthor(batch, node.from.key),
+    author: await readActor(batch, node.from.key),
     supportedVersion,
     interrupted: false
   }
@@ -125,7 +118,7 @@ async function applyRun (run: Array<{ node: Autobase.Node, op: Op }>, view: Hype
   try {
     for (const { node, op } of run) {
       if (OP_CODECS[op.type].since > current.version) continue
-      if (author === null || !b4a.equals(author.writer, node.from.key)) author = { writer: node.from.key, author: await resolveAuthor(batch, node.from.key) }
+      if (author === null || !b4a.equals(author.writer, node.from.key)) author = { writer: node.from.key, author: await readActor(batch, node.from.key) }
       const ctx: ApplyContext = {
         batch,
         host,

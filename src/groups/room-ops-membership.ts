@@ -5,6 +5,7 @@
 import b4a from 'b4a'
 import { verifyReceipt } from 'blind-pairing-core'
 import { ROLE, ROOM_CAPS, isRole } from './room-caps.js'
+import { hasRole, mayAddDevice, mayLeave, mayRemove, maySetRole } from './room-rules.js'
 import { verifyAttestation, SEALED_KEY_BYTES } from './room-crypto.js'
 import {
   decode, encode, joinRequest, inviteRecord, OP, type OpBodies, type EpochShare, type DeviceAttestation, type RoomInfo, type MemberRecord
@@ -50,7 +51,7 @@ async function memberDevices (ctx: ApplyContext, identity: Uint8Array): Promise<
   return out
 }
 
-const isAdmin = (ctx: ApplyContext): boolean => ctx.author !== null && ctx.author.member.role === ROLE.admin
+const isAdmin = (ctx: ApplyContext): boolean => hasRole(ctx.author, ROLE.admin) === null
 
 export const create: Handler<OpBodies[typeof OP.create]> = async (ctx, op) => {
   if (ctx.info !== null) return false
@@ -90,32 +91,34 @@ export const addMember: Handler<OpBodies[typeof OP.addMember]> = async (ctx, op)
 
 export const addDevice: Handler<OpBodies[typeof OP.addDevice]> = async (ctx, op) => {
   const info = ctx.info
-  if (info === null || ctx.author === null) return false
-  if (!b4a.equals(ctx.author.identity, op.device.identity) && !isAdmin(ctx)) return false
+  if (info === null) return false
   const member = await getMember(ctx.batch, op.device.identity)
-  if (member === null || member.removed) return false
-  return admitDevice(ctx, info, op.device, op.shares, member.role === ROLE.admin)
+  if (mayAddDevice(ctx.author, member, op.device.identity) !== null) return false
+  return admitDevice(ctx, info, op.device, op.shares, member!.role === ROLE.admin)
 }
 
 export const removeMember: Handler<OpBodies[typeof OP.removeMember]> = async (ctx, op) => {
   const info = ctx.info
-  if (info === null || !isAdmin(ctx)) return false
+  if (info === null) return false
   const member = await getMember(ctx.batch, op.identity)
-  if (member === null || member.removed) return false
-  return dropMember(ctx, info, op.identity, member)
+  if (mayRemove(ctx.author, info, member, op.identity) !== null) return false
+  return dropMember(ctx, info, op.identity, member!)
 }
 
 /** A member (any role) removes itself; the last admin stays, as with remove-member. */
 export const leave: Handler<OpBodies[typeof OP.leave]> = async (ctx, op) => {
   const info = ctx.info
   if (info === null || ctx.author === null || !b4a.equals(ctx.author.identity, op.identity)) return false
+  if (mayLeave(ctx.author, info) !== null) return false
   return dropMember(ctx, info, op.identity, ctx.author.member)
 }
 
-/** Marks an active member and all its devices removed, removes the writers and asks for a rotation. */
+/**
+ * Marks an active member (that the rules let go) and all its devices removed, removes the writers
+ * and asks for a rotation; false when Autobase cannot remove a writer now.
+ */
 async function dropMember (ctx: ApplyContext, info: RoomInfo, identity: Uint8Array, member: MemberRecord): Promise<boolean> {
   const wasAdmin = member.role === ROLE.admin
-  if (wasAdmin && info.admins <= 1) return false // the last admin stays
   const devices = await memberDevices(ctx, identity)
   for (const d of devices) if (!ctx.host.removeable(d)) return false
   await putMember(ctx, identity, { ...member, removed: true })
@@ -130,12 +133,11 @@ async function dropMember (ctx: ApplyContext, info: RoomInfo, identity: Uint8Arr
 
 export const setRole: Handler<OpBodies[typeof OP.setRole]> = async (ctx, op) => {
   const info = ctx.info
-  if (info === null || !isAdmin(ctx) || !isRole(op.role)) return false
+  if (info === null || !isRole(op.role)) return false
   const member = await getMember(ctx.batch, op.identity)
-  if (member === null || member.removed || member.role === op.role) return false
+  if (maySetRole(ctx.author, info, member, op.identity, op.role) !== null || member === null) return false
   const wasAdmin = member.role === ROLE.admin
   const nowAdmin = op.role === ROLE.admin
-  if (wasAdmin && info.admins <= 1) return false // the last admin cannot be demoted
   await putMember(ctx, op.identity, { ...member, role: op.role, muted: nowAdmin ? false : member.muted })
   if (wasAdmin !== nowAdmin) {
     await putInfo(ctx, { ...info, admins: info.admins + (nowAdmin ? 1 : -1) })
@@ -160,9 +162,9 @@ export const rotateEpoch: Handler<OpBodies[typeof OP.rotateEpoch]> = async (ctx,
 }
 
 export const memberName: Handler<OpBodies[typeof OP.memberName]> = async (ctx, op) => {
-  if (ctx.info === null || ctx.author === null) return false
+  if (ctx.info === null || hasRole(ctx.author, ROLE.member) !== null) return false
   if (b4a.byteLength(op.name) > ROOM_CAPS.name) return false
-  if (op.name === '') await ctx.batch.del(keys.memberName(ctx.author.identity))
-  else await ctx.batch.put(keys.memberName(ctx.author.identity), b4a.from(op.name))
+  if (op.name === '') await ctx.batch.del(keys.memberName(ctx.author!.identity))
+  else await ctx.batch.put(keys.memberName(ctx.author!.identity), b4a.from(op.name))
   return true
 }

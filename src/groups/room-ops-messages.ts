@@ -4,6 +4,7 @@
  */
 import b4a from 'b4a'
 import { ROLE, ROOM_CAPS, isRole } from './room-caps.js'
+import { hasRole, maySpeak, mayReact, mayEdit, mayDelete, mayMute } from './room-rules.js'
 import { encode, messageRecord, inviteRecord, OP, type OpBodies, type MessageRecord } from './room-schema.js'
 import { keys, logEntry, getMessage, getMember, getInvite } from './room-view.js'
 import { putInfo, putMember, type ApplyContext, type Handler } from './room-apply-context.js'
@@ -14,18 +15,13 @@ function validBody (body: Uint8Array): boolean {
   return body.byteLength >= MAC_BYTES && body.byteLength <= ROOM_CAPS.body
 }
 
-/** The author may write content: an active, unmuted member. */
-const canSpeak = (ctx: ApplyContext): boolean => ctx.author !== null && !ctx.author.member.muted
-
-const rank = (ctx: ApplyContext): number => ctx.author === null ? -1 : ctx.author.member.role
-
 async function putMessage (ctx: ApplyContext, id: OpBodies[typeof OP.delete]['target'], m: MessageRecord): Promise<void> {
   await ctx.batch.put(keys.message(id), encode(messageRecord, m))
 }
 
 export const post: Handler<OpBodies[typeof OP.post]> = async (ctx, op) => {
   const info = ctx.info
-  if (info === null || !canSpeak(ctx) || op.epoch > info.epoch || !validBody(op.body)) return false
+  if (info === null || maySpeak(ctx.author) !== null || op.epoch > info.epoch || !validBody(op.body)) return false
   if (op.replyTo !== null && await getMessage(ctx.batch, op.replyTo) === null) return false
   const seq = info.messages
   await putMessage(ctx, ctx.id, {
@@ -38,12 +34,11 @@ export const post: Handler<OpBodies[typeof OP.post]> = async (ctx, op) => {
 
 export const react: Handler<OpBodies[typeof OP.react]> = async (ctx, op) => {
   const size = b4a.byteLength(op.emoji)
-  if (!canSpeak(ctx) || size === 0 || size > ROOM_CAPS.emoji) return false
+  if (size === 0 || size > ROOM_CAPS.emoji) return false
   const target = await getMessage(ctx.batch, op.target)
-  if (target === null || target.deleted) return false
-  const k = keys.reaction(op.target, ctx.author!.identity, op.emoji)
-  const has = await ctx.batch.get(k) !== null
-  if (has === op.add) return false
+  const k = ctx.author === null ? null : keys.reaction(op.target, ctx.author.identity, op.emoji)
+  const has = k !== null && await ctx.batch.get(k) !== null
+  if (mayReact(ctx.author, target, has, op.add, op.emoji) !== null || k === null) return false
   if (op.add) await ctx.batch.put(k, new Uint8Array(1))
   else await ctx.batch.del(k)
   return true
@@ -51,32 +46,29 @@ export const react: Handler<OpBodies[typeof OP.react]> = async (ctx, op) => {
 
 export const edit: Handler<OpBodies[typeof OP.edit]> = async (ctx, op) => {
   const info = ctx.info
-  if (info === null || !canSpeak(ctx) || op.epoch > info.epoch || !validBody(op.body)) return false
+  if (info === null || op.epoch > info.epoch || !validBody(op.body)) return false
   const target = await getMessage(ctx.batch, op.target)
-  if (target === null || target.deleted || !b4a.equals(target.author, ctx.author!.identity)) return false
+  if (mayEdit(ctx.author, target) !== null || target === null) return false
   await putMessage(ctx, op.target, { ...target, epoch: op.epoch, nonce: op.nonce, body: op.body, edits: target.edits + 1 })
   return true
 }
 
 export const del: Handler<OpBodies[typeof OP.delete]> = async (ctx, op) => {
-  if (ctx.author === null) return false
   const target = await getMessage(ctx.batch, op.target)
-  if (target === null || target.deleted) return false
-  if (!b4a.equals(target.author, ctx.author.identity) && rank(ctx) < ROLE.moderator) return false
+  if (mayDelete(ctx.author, target) !== null || target === null) return false
   await putMessage(ctx, op.target, { ...target, body: new Uint8Array(0), deleted: true })
   return true
 }
 
 export const mute: Handler<OpBodies[typeof OP.mute]> = async (ctx, op) => {
-  if (rank(ctx) < ROLE.moderator) return false
   const member = await getMember(ctx.batch, op.identity)
-  if (member === null || member.removed || member.role >= rank(ctx) || member.muted === op.muted) return false
+  if (mayMute(ctx.author, member, op.identity, op.muted) !== null || member === null) return false
   await putMember(ctx, op.identity, { ...member, muted: op.muted })
   return true
 }
 
 export const inviteAdd: Handler<OpBodies[typeof OP.inviteAdd]> = async (ctx, op) => {
-  if (rank(ctx) < ROLE.admin || !isRole(op.role) || op.uses < 1 || op.uses > ROOM_CAPS.uses) return false
+  if (hasRole(ctx.author, ROLE.admin) !== null || !isRole(op.role) || op.uses < 1 || op.uses > ROOM_CAPS.uses) return false
   if (await getInvite(ctx.batch, op.id) !== null) return false
   await ctx.batch.put(keys.invite(op.id), encode(inviteRecord, {
     publicKey: op.publicKey, role: op.role, uses: op.uses, used: 0, expires: op.expires, deleted: false
@@ -85,7 +77,7 @@ export const inviteAdd: Handler<OpBodies[typeof OP.inviteAdd]> = async (ctx, op)
 }
 
 export const inviteDel: Handler<OpBodies[typeof OP.inviteDel]> = async (ctx, op) => {
-  if (rank(ctx) < ROLE.admin) return false
+  if (hasRole(ctx.author, ROLE.admin) !== null) return false
   const invite = await getInvite(ctx.batch, op.id)
   if (invite === null || invite.deleted) return false
   await ctx.batch.put(keys.invite(op.id), encode(inviteRecord, { ...invite, deleted: true }))
@@ -98,7 +90,7 @@ export const inviteDel: Handler<OpBodies[typeof OP.inviteDel]> = async (ctx, op)
  */
 export const roomVersion: Handler<OpBodies[typeof OP.roomVersion]> = async (ctx, op) => {
   const info = ctx.info
-  if (info === null || rank(ctx) < ROLE.admin || op.version <= info.version) return false
+  if (info === null || hasRole(ctx.author, ROLE.admin) !== null || op.version <= info.version) return false
   if (op.version > ctx.supportedVersion) {
     ctx.interrupted = true
     ctx.host.interrupt({ code: 'ROOM_VERSION_UNSUPPORTED', version: op.version })

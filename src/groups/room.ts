@@ -22,6 +22,7 @@ import { roomApply } from './room-apply.js'
 import { readMembers, readMessages, type RoomMessage, type RoomMember } from './room-read.js'
 import { EpochKeys, rotation } from './room-epochs.js'
 import { PostQueue } from './room-posts.js'
+import { allowed, mayLeave } from './room-rules.js'
 import { answerPairing, answerRequest, requestPairing, type MessageChannel, type RequestPairer } from './room-pairing.js'
 import type { MemberRequest } from 'blind-pairing-core'
 
@@ -372,7 +373,7 @@ export class Room extends ReadyResource {
     if (mine === undefined || mine.removed || !base.writable) throw ShoalError.NOT_MEMBER('not a member of this room')
     if (!members.some(m => !m.removed && !b4a.equals(m.identity, me))) return
     const info = (await this.info())!
-    if (mine.role === ROLE.admin && info.admins <= 1) throw ShoalError.LAST_ADMIN('the last admin cannot leave while others remain; make another member admin first')
+    allowed(mayLeave({ member: mine }, info))
     if (info.version < LEAVE_VERSION) {
       if (mine.role !== ROLE.admin || this.#targetVersion < LEAVE_VERSION) {
         throw ShoalError.ROOM_VERSION_UNSUPPORTED('room version ' + info.version + ' has no leave; an admin device raises it when it opens the room')

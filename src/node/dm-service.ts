@@ -300,8 +300,8 @@ export class DmService extends ReadyResource {
    * the chunk's views commit. Each box is processed exactly once (the per-feed DM checkpoint
    * commits with its result); boxes from my own feed were stored when sent.
    */
-  receive (items: DmItem[]): Promise<void> {
-    return this.exclusive(async () => {
+  async receive (items: DmItem[]): Promise<void> {
+    return await this.exclusive(async () => {
       // One batch per chunk: sessions, plaintext, conversations and checkpoints commit together.
       const batch: Entry[] = []
       const convs = new Map<string, StoredConversation>()
@@ -533,8 +533,8 @@ export class DmService extends ReadyResource {
   }
 
   /** Compacts the DM rows so used message keys leave the files on disk (forward secrecy at rest). */
-  compact (): Promise<void> {
-    return this.store.compact()
+  async compact (): Promise<void> {
+    await this.store.compact()
   }
 }
 

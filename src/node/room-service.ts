@@ -13,9 +13,9 @@ import type Corestore from 'corestore'
 import { decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
 import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
-import type { RoomMember } from '../groups/room-read.js'
-import type { RoomInfo } from '../groups/room-schema.js'
-import { getMessage, keys as viewKeys } from '../groups/room-view.js'
+import type { MemberRecord, RoomInfo } from '../groups/room-schema.js'
+import { getInfo, getMember, getMessage, keys as viewKeys } from '../groups/room-view.js'
+import { readActor, hasRole, maySpeak, mayReact, mayEdit, mayDelete, mayMute, maySetRole, mayRemove, allowed, type Actor } from '../groups/room-rules.js'
 import type { SignKeyPair } from '../groups/room-crypto.js'
 import { identityToString, parseIdentity, toHex } from '../ids.js'
 import { PairingDialer, servePairing } from '../swarm/room-pair-wire.js'
@@ -214,8 +214,7 @@ export class RoomService extends ReadyResource {
 
   async #isAdmin (room: Room): Promise<boolean> {
     if (room.closing !== null || !room.writable) return false
-    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-    return me !== undefined && !me.removed && me.role === ROLE.admin
+    return hasRole(await this.#actor(room), ROLE.admin) === null
   }
 
   /** Every replication connection (after the Corestore replicates on it): wakeup and pairing. */
@@ -330,7 +329,7 @@ export class RoomService extends ReadyResource {
   async invite (id: string, opts: { role?: Role, uses?: number, expires?: number } = {}): Promise<{ code: string }> {
     const room = this.#get(id).room
     // apply skips a member's invite-add: the code would be printed and never work
-    if ((await this.#me(room)).role < ROLE.admin) throw ShoalError.NOT_PERMITTED('only admins make invite codes')
+    allowed(hasRole(await this.#actor(room), ROLE.admin, 'only admins make invite codes'))
     const { invite } = await room.createInvite(opts)
     return { code: z32.encode(invite) }
   }
@@ -425,7 +424,9 @@ export class RoomService extends ReadyResource {
     checkTyped(text, ROOM_CAPS.text, 'a room message')
     const room = this.#get(id).room
     const replyTo = opts.reply === undefined ? undefined : parseRoomMessageId(opts.reply)
-    await this.#notMuted(room) // a removed member's post fails on its own (ROOM_KEY_MISSING)
+    const verdict = maySpeak(await this.#actor(room))
+    // a removed member without the current epoch key fails on its own (ROOM_KEY_MISSING), as it always has
+    if (verdict?.code !== 'NOT_MEMBER' || await this.#holdsCurrentKey(room)) allowed(verdict)
     const mid = await room.post(text, replyTo === undefined ? {} : { replyTo })
     return { id: roomMessageIdToString(mid) }
   }
@@ -434,11 +435,10 @@ export class RoomService extends ReadyResource {
     checkTyped(emoji, ROOM_CAPS.emoji, 'an emoji')
     const room = this.#get(id).room
     const mid = parseRoomMessageId(target)
-    const me = await this.#me(room, { speak: true })
-    await this.#message(room, mid)
-    const has = await room.base.view.get(viewKeys.reaction(mid, me.identity, emoji)) !== null
-    if (!add && !has) throw ShoalError.NOT_REACTED(`you have no ${emoji} reaction on that message to remove`)
-    if (add === has) return // so it is already: nothing to write
+    const view = room.base.view
+    const me = await this.#actor(room)
+    const has = me !== null && await view.get(viewKeys.reaction(mid, me.identity, emoji)) !== null
+    if (!allowed(mayReact(me, await getMessage(view, mid), has, add, emoji))) return
     await room.react(mid, emoji, add)
   }
 
@@ -446,17 +446,14 @@ export class RoomService extends ReadyResource {
     checkTyped(text, ROOM_CAPS.text, 'a room message')
     const room = this.#get(id).room
     const mid = parseRoomMessageId(target)
-    const me = await this.#me(room, { speak: true })
-    if (!b4a.equals((await this.#message(room, mid)).author, me.identity)) throw ShoalError.NOT_OWN_MESSAGE('only its author edits a room message')
+    allowed(mayEdit(await this.#actor(room), await getMessage(room.base.view, mid)))
     await room.edit(mid, text)
   }
 
   async delete (id: string, target: string): Promise<void> {
     const room = this.#get(id).room
     const mid = parseRoomMessageId(target)
-    const me = await this.#me(room)
-    const msg = await this.#message(room, mid)
-    if (!b4a.equals(msg.author, me.identity) && me.role < ROLE.moderator) throw ShoalError.NOT_OWN_MESSAGE('only its author, a moderator or an admin deletes a room message')
+    allowed(mayDelete(await this.#actor(room), await getMessage(room.base.view, mid)))
     await room.delete(mid)
   }
 
@@ -517,68 +514,52 @@ export class RoomService extends ReadyResource {
 
   async setRole (id: string, member: string, role: Role): Promise<void> {
     const room = this.#get(id).room
-    const { them, info } = await this.#moderate(room, parseIdentity(member), ROLE.admin)
-    if (them.role === role) return // so it is already: nothing to write
-    if (them.role === ROLE.admin && info.admins <= 1) throw ShoalError.LAST_ADMIN('the last admin of a room stays admin: make another member admin first')
-    await room.setRole(parseIdentity(member), role)
+    const who = parseIdentity(member)
+    const { me, them, info } = await this.#facts(room, who)
+    if (!allowed(maySetRole(me, info, them, who, role))) return
+    await room.setRole(who, role)
   }
 
   async remove (id: string, member: string): Promise<void> {
     const room = this.#get(id).room
-    const { them, info } = await this.#moderate(room, parseIdentity(member), ROLE.admin)
-    if (them.role === ROLE.admin && info.admins <= 1) throw ShoalError.LAST_ADMIN('the last admin of a room cannot be removed: make another member admin first')
-    await room.removeMember(parseIdentity(member))
+    const who = parseIdentity(member)
+    const { me, them, info } = await this.#facts(room, who)
+    allowed(mayRemove(me, info, them, who))
+    await room.removeMember(who)
     await room.update() // the rotation of the epoch key runs after the removal is applied
   }
 
   async mute (id: string, member: string, muted = true): Promise<void> {
     const room = this.#get(id).room
-    const { me, them } = await this.#moderate(room, parseIdentity(member), ROLE.moderator)
-    if (them.role >= me.role) throw ShoalError.NOT_PERMITTED('moderators and admins mute only members of a lower role')
-    if (them.muted === muted) return // so it is already: nothing to write
-    await room.mute(parseIdentity(member), muted)
+    const who = parseIdentity(member)
+    const { me, them } = await this.#facts(room, who)
+    if (!allowed(mayMute(me, them, who, muted))) return
+    await room.mute(who, muted)
   }
 
   /*
    * What apply would skip is refused before the op is appended (a skipped op would be written and
-   * reported as done): checked against this device's view of the room, which apply checks again.
+   * reported as done): the rules apply runs (src/groups/room-rules.ts), on this device's view of
+   * the room, for this device as apply would attribute its op.
    */
 
-  /** My membership (NOT_MEMBER when I am not, or no longer, a member; NOT_PERMITTED when muted and `speak`). */
-  async #me (room: Room, opts: { speak?: boolean } = {}): Promise<RoomMember> {
-    const me = await this.#membership(room)
-    if (me === null) throw ShoalError.NOT_MEMBER('you are not a member of this room (any more)')
-    if (opts.speak === true && me.muted) throw ShoalError.NOT_PERMITTED('you are muted in this room')
-    return me
+  /** This device in `room` as apply sees the author of its ops, or null when it is not (or no longer) a member's active device. */
+  #actor (room: Room): Promise<Actor | null> {
+    return readActor(room.base.view, room.writerKey)
   }
 
-  /** NOT_PERMITTED when I am a muted member (not being a member is left to the op itself). */
-  async #notMuted (room: Room): Promise<void> {
-    if ((await this.#membership(room))?.muted === true) throw ShoalError.NOT_PERMITTED('you are muted in this room')
+  /** What the rules on a member need: me, `target`'s record and the room info (NOT_MEMBER before the room is known here). */
+  async #facts (room: Room, target: Uint8Array): Promise<{ me: Actor | null, them: MemberRecord | null, info: RoomInfo }> {
+    const view = room.base.view
+    const info = await getInfo(view)
+    if (info === null) throw ShoalError.NOT_MEMBER('you are not a member of this room (any more)') // nor is anyone, here, yet
+    return { me: await this.#actor(room), them: await getMember(view, target), info }
   }
 
-  /** My current membership of `room`, or null when I am not (or no longer) a member. */
-  async #membership (room: Room): Promise<RoomMember | null> {
-    const me = (await room.members()).find(m => b4a.equals(m.identity, this.#opts.identity.publicKey))
-    return me === undefined || me.removed ? null : me
-  }
-
-  /** A message of the room that is not deleted (UNKNOWN_MESSAGE). */
-  async #message (room: Room, id: MessageId): Promise<{ author: Uint8Array }> {
-    const m = await getMessage(room.base.view, id)
-    if (m === null || m.deleted) throw ShoalError.UNKNOWN_MESSAGE('that message is not in this room here (or was deleted)')
-    return m
-  }
-
-  /** Me (with at least role `need`, else NOT_PERMITTED) and `target`, a current member (NOT_MEMBER). */
-  async #moderate (room: Room, target: Uint8Array, need: Role): Promise<{ me: RoomMember, them: RoomMember, info: RoomInfo }> {
-    const me = await this.#me(room)
-    if (me.role < need) throw ShoalError.NOT_PERMITTED(`only ${need === ROLE.admin ? 'admins' : 'moderators and admins'} can do that in this room`)
-    const them = (await room.members()).find(m => b4a.equals(m.identity, target))
-    if (them === undefined || them.removed) throw ShoalError.NOT_MEMBER(`${identityToString(target)} is not a member of this room`)
+  /** Whether this device holds the key of the room's current epoch. */
+  async #holdsCurrentKey (room: Room): Promise<boolean> {
     const info = await room.info()
-    if (info === null) throw ShoalError.NOT_MEMBER('this room is not set up here yet')
-    return { me, them, info }
+    return info !== null && await room.epochKey(info.epoch) !== null
   }
 
   /**

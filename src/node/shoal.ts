@@ -111,10 +111,8 @@ interface LazyFeed { feed: FeedKey, checkpoint: Checkpoint, owner?: string | nul
 
 const MENTION = /@([ybndrfg8ejkmcpqxot1uwisza345h769]{52})\b/g
 
-/** RoomService methods that write or read its rooms (async), rerouted after a storage reopen (see `rooms`). */
-const ROOM_ASYNC_METHODS = new Set(['create', 'list', 'invite', 'join', 'post', 'react', 'edit', 'delete', 'read', 'members', 'setRole', 'remove', 'mute', 'leave'])
-/** DmService methods that write or read its storage (async), rerouted after a storage reopen (see `dm`). */
-const DM_ASYNC_METHODS = new Set(['send', 'react', 'markRead', 'deleteLocal', 'safety', 'conversations', 'conversation', 'read', 'all', 'maintainKeys'])
+/** Whether `fn` is declared `async`: those are the service methods that wait for a storage reopen (see `service`). */
+const isAsync = (fn: unknown): boolean => typeof fn === 'function' && fn.constructor.name === 'AsyncFunction'
 
 export class Shoal extends ReadyResource {
   readonly paths: StoragePaths
@@ -158,6 +156,12 @@ export class Shoal extends ReadyResource {
   private readonly watch: FeedWatch
   private dmInstance: DmService | null = null
   private dmRequestsInstance: DmRequests | null = null
+  /**
+   * What `dm` and `rooms` return, each reading the current service on every call: one per service
+   * instance (`of`), so a reopen shows as a new object while the ones held before keep working.
+   */
+  private dmThrough: { of: DmService, through: DmService } | null = null
+  private roomsThrough: { of: RoomService, through: RoomService } | null = null
   private dmTimer: ReturnType<typeof setInterval> | null = null
   /** 'indexed' events so far (statusStamp). */
   private indexedEvents = 0
@@ -332,35 +336,44 @@ export class Shoal extends ReadyResource {
     return this.need(this.dmRequestsInstance)
   }
 
-  /** Direct messages: send, conversations, reading (see src/node/dm-service.ts). */
+  /** Direct messages: send, conversations, reading (see src/node/dm-service.ts); read through on every call (see `service`). */
   get dm (): DmService {
-    const current = this.need(this.dmInstance)
-    if (!this.faulted) return current
-    // After a storage fault the next write reopens the storage, which replaces the DM service: a
-    // call on this one would then run on closed state (every DM failing until another write).
-    return this.reopening(current, DM_ASYNC_METHODS, () => this.need(this.dmInstance), false)
+    const of = this.need(this.dmInstance)
+    if (this.dmThrough?.of !== of) this.dmThrough = { of, through: this.service(() => this.need(this.dmInstance), false) }
+    return this.dmThrough.through
   }
 
   /**
-   * `current` (the DM or room service) with its async `methods` rerouted: while the storage is
-   * marked faulted, each first reopens it and then runs on the service that reopening made;
-   * with `mapSpace`, a failure of one (not coded) on a full disk is NO_SPACE and marks the
-   * storage for that reopen. Other members run on `current` itself.
+   * The DM or room service as a stand-in that reads the CURRENT instance (`current()`) on every
+   * property read and call, so a reference taken before a storage reopen (which replaces both
+   * services) never reaches a closed one, whatever methods a service gains. While the storage is
+   * faulted or reopening, an `async` method first waits for the reopen and then runs on the
+   * service it made; a sync member cannot wait and runs on the instance open at that moment
+   * (a service method that returns a promise is declared `async` for this). With `mapSpace`, an
+   * async failure (not coded) on a full disk is NO_SPACE and marks the storage for that reopen.
    */
-  private reopening<T extends object> (current: T, methods: ReadonlySet<string>, fresh: () => T, mapSpace: boolean): T {
-    return new Proxy(current, {
-      get: (target, prop) => {
-        const value = Reflect.get(target, prop) as unknown
-        if (typeof prop !== 'string' || !methods.has(prop)) return typeof value === 'function' ? value.bind(target) : value
+  private service<T extends object> (current: () => T, mapSpace: boolean): T {
+    const space = async (err: unknown): Promise<never> => {
+      if (!mapSpace || err instanceof ShoalError || !(await lowOnSpace(this.paths.root))) throw err
+      this.faulted = true
+      throw ShoalError.NO_SPACE('cannot write to the room: no space left on the device; free some space and try again', err)
+    }
+    return new Proxy(Object.create(null) as T, {
+      getPrototypeOf: () => Object.getPrototypeOf(current()) as object | null,
+      has: (_target, prop) => Reflect.has(current(), prop),
+      set: (_target, prop, value) => Reflect.set(current(), prop, value),
+      get: (_target, prop) => {
+        const svc = current()
+        const value = Reflect.get(svc, prop, svc) as unknown
+        if (typeof value !== 'function') return value
+        if (!isAsync(value)) return (...args: unknown[]) => Reflect.apply(value as (...a: unknown[]) => unknown, current(), args)
         return async (...args: unknown[]) => {
-          if (this.faulted) await this.recover()
-          const svc = fresh() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>
+          if (this.faulted || this.recovering !== null) await this.recover()
+          const fresh = current()
           try {
-            return await svc[prop](...args)
+            return await Reflect.apply(Reflect.get(fresh, prop, fresh) as (...a: unknown[]) => Promise<unknown>, fresh, args)
           } catch (err) {
-            if (!mapSpace || err instanceof ShoalError || !(await lowOnSpace(this.paths.root))) throw err
-            this.faulted = true
-            throw ShoalError.NO_SPACE(`cannot write to the room: no space left on the device; free some space and try again`, err)
+            return await space(err)
           }
         }
       }
@@ -692,7 +705,9 @@ export class Shoal extends ReadyResource {
   /** The rooms this device is in (src/node/room-service.ts). */
   get rooms (): RoomService {
     // A room write on a full disk closes its Autobase: NO_SPACE, and the next call reopens the storage.
-    return this.reopening(this.need(this.roomsInstance), ROOM_ASYNC_METHODS, () => this.need(this.roomsInstance), true)
+    const of = this.need(this.roomsInstance)
+    if (this.roomsThrough?.of !== of) this.roomsThrough = { of, through: this.service(() => this.need(this.roomsInstance), true) }
+    return this.roomsThrough.through
   }
 
   get views (): Views {
@@ -836,7 +851,7 @@ export class Shoal extends ReadyResource {
     replicator.on('error', (err: Error) => this.emit('error', err))
     this.replicatorInstance = replicator
     this.dmRequestsInstance?.attach(replicator)
-    const rooms = this.rooms
+    const rooms = this.need(this.roomsInstance) // the reopen that replaces it rejoins with the new one
     replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
     replicator.on('peer', (s: PeerSession) => { if (s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, this.identity)) rooms.onOwnDevice(s.conn) })
     await replicator.ready()

@@ -30,7 +30,11 @@ import { Shoal } from '../src/node/shoal.js'
 import { LOOPBACK_NODE, loopbackNode, type Bootstrap } from './loopback-dht.js'
 import { median } from './stats.js'
 
-export interface FollowsRound { joinMs: number, syncMs: number, closeMs: number, blocks: number, peers: number }
+/**
+ * One round of a node: wall times (ms) and this process's CPU time (ms, user + system, every
+ * thread) of sync and close; on a shared machine the CPU time moves less with the load than the wall time.
+ */
+export interface FollowsRound { joinMs: number, syncMs: number, closeMs: number, syncCpuMs: number, closeCpuMs: number, blocks: number, peers: number }
 
 /** One `shoal sync` run as a user types it: a process that opens, joins, syncs, closes and exits. */
 export interface CliRound { ms: number, blocks: number, peers: number }
@@ -43,6 +47,9 @@ export interface UnreachableFollowsRun {
   /** Medians: loaded / base. */
   syncRatio: number
   closeRatio: number
+  /** The same of the CPU times (a report row, not the target). */
+  syncCpuRatio: number
+  closeCpuRatio: number
   /** Join + sync (what `Shoal.joinNetwork` then `sync` cost together), medians: loaded / base. */
   joinSyncRatio: number
   /** `shoal sync` as a command (wall time of the process), when measured. */
@@ -141,17 +148,26 @@ async function round (dir: string, peers: Peers, i: number, n: number, timeoutMs
     await around('join', () => node.joinNetwork({ dht: peers.dhtNode() }))
     const joinMs = performance.now() - t
     t = performance.now()
+    let cpu = process.cpuUsage()
     const r = await around('sync', () => node.sync({ timeout: timeoutMs }))
     const syncMs = performance.now() - t
+    const syncCpuMs = cpuMs(cpu)
     const got = node.core(peers.feedKey(i))?.contiguousLength
     if (got !== length) throw new Error(`sync returned without the peer's new post (${got} of ${length} blocks, ${r.peers} peers)`)
     t = performance.now()
+    cpu = process.cpuUsage()
     await around('close', () => node.close())
     closed = true
-    return { joinMs, syncMs, closeMs: performance.now() - t, blocks: r.blocks, peers: r.peers }
+    return { joinMs, syncMs, closeMs: performance.now() - t, syncCpuMs, closeCpuMs: cpuMs(cpu), blocks: r.blocks, peers: r.peers }
   } finally {
     if (!closed) await node.close()
   }
+}
+
+/** CPU time (ms) this process spent since `since` (process.cpuUsage). */
+function cpuMs (since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since)
+  return (d.user + d.system) / 1000
 }
 
 const SHOAL_BIN = fileURLToPath(new URL('../../bin/shoal.js', import.meta.url))
@@ -295,7 +311,7 @@ export async function unreachableFollows (opts: { unreachable: number, rounds: n
       cliLoaded.push(await cliRound(loadedDir, peers, 1, i, opts.timeoutMs))
       log(`shoal sync, ${opts.unreachable} unreachable + 1: ${Math.round(cliLoaded[i].ms)} ms`)
     }
-    const m = (xs: FollowsRound[], k: 'syncMs' | 'closeMs'): number => median(xs.map((x) => x[k]))
+    const m = (xs: FollowsRound[], k: 'syncMs' | 'closeMs' | 'syncCpuMs' | 'closeCpuMs'): number => median(xs.map((x) => x[k]))
     const joinSync = (xs: FollowsRound[]): number => median(xs.map((x) => x.joinMs + x.syncMs))
     const cli = (xs: CliRound[]): number => median(xs.map((x) => x.ms))
     return {
@@ -306,6 +322,8 @@ export async function unreachableFollows (opts: { unreachable: number, rounds: n
       setupMs,
       syncRatio: m(loaded, 'syncMs') / m(base, 'syncMs'),
       closeRatio: m(loaded, 'closeMs') / m(base, 'closeMs'),
+      syncCpuRatio: m(loaded, 'syncCpuMs') / m(base, 'syncCpuMs'),
+      closeCpuRatio: m(loaded, 'closeCpuMs') / m(base, 'closeCpuMs'),
       joinSyncRatio: joinSync(loaded) / joinSync(base),
       cliBase,
       cliLoaded,

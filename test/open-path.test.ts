@@ -4,7 +4,7 @@ import c from 'compact-encoding'
 import { createPeer, replicate, syncFeed } from './helpers/peers.js'
 import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 import type { FeedKey, IdentityKey } from '../src/ids.js'
-import { NodeState } from '../src/node/node-state.js'
+import { ALL_SHARDS, NodeState, shardBit, type OpenRecord } from '../src/node/node-state.js'
 import { Shoal } from '../src/node/shoal.js'
 import { ViewDb } from '../src/views/view-db.js'
 import { checkpoint as checkpointEnc } from '../src/views/records.js'
@@ -251,6 +251,88 @@ test('open path – a close rewrites only the open record\'s shards whose feeds 
   const whole = written()
   await state.setOpenRecord({ views, settled, unsettled: [] })
   t.is(whole.puts.length, 17, 'the head and every shard')
+})
+
+test('open path – a record given some shards only keeps the others as on disk; refused while the rows on disk are unknown', async (t) => {
+  const dir = await t.tmp()
+  let state = new NodeState(dir)
+  await state.ready()
+  t.teardown(() => state.close())
+  const feed = (i: number): FeedKey => { const k = b4a.alloc(32, 5) as FeedKey; k[0] = i % 256; k[1] = Math.floor(i / 256); return k }
+  const checkpoint = (position: number): { position: number, messages: number, malformed: number, unknown: number, clock: number } => ({ position, messages: position, malformed: 0, unknown: 0, clock: 1_700_000_000_000 + position })
+  const views = b4a.alloc(16, 4)
+  const settled = Array.from({ length: 1000 }, (_, i) => ({ feed: feed(i), checkpoint: checkpoint(i) }))
+  await state.close()
+  state = new NodeState(dir)
+  await state.ready()
+  await t.exception(state.setOpenRecord({ views, settled: [], unsettled: [] }, shardBit(feed(1))), /INVALID_ARGUMENT/, 'nothing known on disk yet: a partial record is refused')
+  await state.setOpenRecord({ views, settled, unsettled: [] })
+  t.ok(state.recordOnDisk(views), 'the rows just written are known')
+  t.absent(state.recordOnDisk(b4a.alloc(16, 9)), 'for these views only')
+  await state.setOpenRecord(null)
+  // Shard 1 only: feed(17) settled further, feed(33) gone, a new unsettled feed in it; feed(18) (shard 2) changed but not given.
+  const bit = shardBit(feed(1))
+  const given = settled.filter((e) => shardBit(e.feed) === bit && !b4a.equals(e.feed, feed(33)))
+    .map((e) => b4a.equals(e.feed, feed(17)) ? { feed: e.feed, checkpoint: checkpoint(500) } : e)
+  const notGiven = { feed: feed(18), checkpoint: checkpoint(700) }
+  await state.setOpenRecord({ views, settled: [...given, notGiven], unsettled: [feed(3 * 256 + 1)] }, bit)
+  await state.close()
+  state = new NodeState(dir)
+  await state.ready()
+  const read = await state.openRecord()
+  if (read === null) return t.fail('the record reads back after the partial write')
+  const at = (i: number): number | undefined => read.settled.find((e) => b4a.equals(e.feed, feed(i)))?.checkpoint.position
+  t.is(read.settled.length, 999, 'every feed of the other shards, and shard 1 as given')
+  t.is(at(17), 500, 'the given shard holds its new entries')
+  t.is(at(33), undefined, 'and not the feed it left out')
+  t.is(at(18), 18, 'a shard not given is as on disk, whatever was passed for it')
+  t.is(at(2), 2)
+  t.alike(read.unsettled, [feed(3 * 256 + 1)], 'the given shard\'s unsettled feed')
+  t.is(ALL_SHARDS, 0xffff, 'sixteen shards')
+})
+
+test('open path – a close after opening one closed feed of many lists and writes that feed\'s shard only; the next open leaves all closed', async (t) => {
+  const dir = await t.tmp()
+  const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
+  const feeds = Array.from({ length: 40 }, () => randomKey() as FeedKey)
+  for (const f of feeds) await b.addFeed(f)
+  await b.close()
+  const calls: Array<{ record: OpenRecord | null, shards: number }> = []
+  const proto = NodeState.prototype as unknown as { setOpenRecord: (this: NodeState, record: OpenRecord | null, shards?: number) => Promise<void> }
+  const orig = proto.setOpenRecord
+  proto.setOpenRecord = function (record, shards = ALL_SHARDS) { calls.push({ record, shards }); return orig.call(this, record, shards) }
+  t.teardown(() => { proto.setOpenRecord = orig })
+
+  const open = async (): Promise<Shoal> => { const s = new Shoal(dir); t.teardown(() => s.close(), { order: 1 }); await s.ready(); return s }
+  let s = await open()
+  t.is(s.trackedCores().length, 0, 'every feed left closed')
+  await s.openFeed(feeds[7])
+  t.is(s.trackedCores().length, 1, 'one opened')
+  calls.length = 0
+  await s.close()
+  const close = calls.find((c) => c.record !== null)
+  const sameShard = feeds.filter((f) => shardBit(f) === shardBit(feeds[7])).length
+  t.is(close?.shards, shardBit(feeds[7]), 'the close names the opened feed\'s shard only')
+  t.is((close?.record?.settled.length ?? 0) + (close?.record?.unsettled.length ?? 0), sameShard, `and lists the ${sameShard} feed(s) of that shard, not all 40`)
+
+  s = await open()
+  t.is(s.trackedFeeds.length, 40, 'every feed still tracked')
+  t.is(s.trackedCores().length, 0, 'none opened, the one opened last time included')
+  calls.length = 0
+  await s.close()
+  const idle = calls.find((c) => c.record !== null)
+  t.is(idle?.shards, 0, 'a close that opened nothing lists no shard')
+  t.is(idle?.record?.settled.length, 0)
+
+  s = await open()
+  const added = randomKey() as FeedKey
+  await s.addFeed(added)
+  calls.length = 0
+  await s.close()
+  t.is(calls.find((c) => c.record !== null)?.shards, shardBit(added), 'a newly tracked feed: its shard')
+  s = await open()
+  t.is(s.trackedFeeds.length, 41, 'and it is recorded')
+  t.is(s.trackedCores().length, 0, 'settled, left closed')
 })
 
 test('open path – an open record written whole by an older version (one row) is read, and the next close writes it in shards', async (t) => {

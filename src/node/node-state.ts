@@ -159,6 +159,14 @@ function shardOf (feed: FeedKey): number {
   return feed[0] % OPEN_SHARDS
 }
 
+/** Every shard of the open record, a bit each (see shardBit). */
+export const ALL_SHARDS = (1 << OPEN_SHARDS) - 1
+
+/** The bit of the open record's shard that holds `feed`'s entry. */
+export function shardBit (feed: Uint8Array): number {
+  return 1 << (feed[0] % OPEN_SHARDS)
+}
+
 /** What the open record's rows on disk hold, as the last read or write left them. */
 interface OnDisk { views: Uint8Array, settled: number[], unsettled: number[] }
 
@@ -277,40 +285,62 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   }
 
   /**
+   * Whether the open record's rows on disk are known (read by openRecord or written since) and
+   * belong to views generation `views`: only then may setOpenRecord be given some shards only.
+   */
+  recordOnDisk (views: Uint8Array): boolean {
+    return this.onDisk !== null && b4a.equals(this.onDisk.views, views)
+  }
+
+  /**
    * Replaces the open record (null marks it invalid: after a crash every feed is opened) and drops
    * legacy rows. A record for the same views generation as the one on disk rewrites only the
    * shards whose entries changed (an entry read by openRecord and untouched since is unchanged);
-   * others are written whole. One atomic write either way.
+   * others are written whole. With `shards` (bits of shardBit) the record holds the entries of
+   * those shards only and the others stay as on disk, so a close that changed a few feeds of
+   * thousands encodes a few shards (INVALID_ARGUMENT unless recordOnDisk). One atomic write either way.
    */
-  async setOpenRecord (record: OpenRecord | null): Promise<void> {
+  async setOpenRecord (record: OpenRecord | null, shards = ALL_SHARDS): Promise<void> {
+    if (record !== null && shards !== ALL_SHARDS && !this.recordOnDisk(record.views)) {
+      throw ShoalError.INVALID_ARGUMENT('a partial open record needs the rows on disk to be known and of the same views')
+    }
     const w = this.rocks.write({ capacity: OPEN_SHARDS + 4, autoDestroy: true })
     if (this.legacyRows) w.tryDeleteRange(LEGACY_SETTLED.gt, LEGACY_SETTLED.lt)
     let onDisk = this.onDisk
     if (record === null) {
       w.tryPut(OPEN_MARK, b4a.alloc(0))
     } else {
-      const shards = OPEN_SHARD_KEYS.map(() => ({ settled: [] as SettledFeed[], unsettled: [] as FeedKey[], changed: false }))
+      const entries = OPEN_SHARD_KEYS.map(() => ({ settled: [] as SettledFeed[], unsettled: [] as FeedKey[], changed: false }))
       for (const e of record.settled) {
-        const shard = shards[shardOf(e.feed)]
+        const shard = entries[shardOf(e.feed)]
         shard.settled.push(e)
         if (!shard.changed && ReadEntry.unchanged(e) === null) shard.changed = true
       }
-      for (const f of record.unsettled) shards[shardOf(f)].unsettled.push(f)
+      for (const f of record.unsettled) entries[shardOf(f)].unsettled.push(f)
       const whole = onDisk === null || !b4a.equals(onDisk.views, record.views)
       if (whole) {
         w.tryPut(OPEN_HEAD, c.encode(openHeadEnc, record.views))
         w.tryDelete(OPEN_RECORD)
       }
-      shards.forEach((shard, i) => {
+      const prev = whole ? null : onDisk
+      const next: OnDisk = { views: record.views, settled: [], unsettled: [] }
+      entries.forEach((shard, i) => {
+        if (prev !== null && (shards & (1 << i)) === 0) { // not given: stays as on disk
+          next.settled.push(prev.settled[i])
+          next.unsettled.push(prev.unsettled[i])
+          return
+        }
+        next.settled.push(shard.settled.length)
+        next.unsettled.push(shard.unsettled.length)
         // Same entries as on disk: every settled one unchanged, none added or gone, none unsettled.
-        const same = !whole && onDisk !== null && !shard.changed && shard.unsettled.length === 0 &&
-          onDisk.unsettled[i] === 0 && onDisk.settled[i] === shard.settled.length
+        const same = prev !== null && !shard.changed && shard.unsettled.length === 0 &&
+          prev.unsettled[i] === 0 && prev.settled[i] === shard.settled.length
         if (same) return
         if (shard.settled.length === 0 && shard.unsettled.length === 0) w.tryDelete(OPEN_SHARD_KEYS[i])
         else w.tryPut(OPEN_SHARD_KEYS[i], c.encode(openShardEnc, shard))
       })
       w.tryDelete(OPEN_MARK)
-      onDisk = { views: record.views, settled: shards.map((s) => s.settled.length), unsettled: shards.map((s) => s.unsettled.length) }
+      onDisk = next
     }
     try {
       await w.flush()

@@ -32,7 +32,8 @@ import type { Connection, PeerSession } from '../swarm/peer-session.js'
 import { createNetwork, type Bootstrap, type Network, type NetworkOptions } from './network.js'
 import type HyperDHT from 'hyperdht'
 import { hasIdentity, hasUmask, lowOnSpace, pruneRocksLogs, readSeed, secureStorage, storagePaths, writeFault, writeSeed, type StoragePaths } from './storage.js'
-import { NodeState, STATE_ADVICE, type OpenRecord } from './node-state.js'
+import { ALL_SHARDS, NodeState, STATE_ADVICE, shardBit, type OpenRecord } from './node-state.js'
+import { ClosedFeeds } from './closed-feeds.js'
 import { pathExists, removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
 import { untilIndexed, watchIndexer, whileIndexing } from './index-watch.js'
@@ -141,7 +142,7 @@ export class Shoal extends ReadyResource {
    * Tracked feeds left closed: fully indexed when the node last closed, so nothing in them is new
    * until something replicates or reads them (openFeed). Their checkpoints count in totals().
    */
-  private readonly lazy = new Map<string, LazyFeed>()
+  private readonly lazy = new ClosedFeeds<LazyFeed>()
   /** Opens of lazily closed feeds that a block or unblock of mine (any device) started. */
   private readonly blockOpens = new Set<Promise<void>>()
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
@@ -394,6 +395,7 @@ export class Shoal extends ReadyResource {
     if (useRecord && legacy.length === 0 && record !== null && generation !== null && b4a.equals(record.views, generation)) {
       await state.setOpenRecord(null)
       for (const s of record.settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
+      this.lazy.matchRecord()
       return record.unsettled
     }
     // Checked against the views' checkpoints, as versions before the record did.
@@ -511,7 +513,8 @@ export class Shoal extends ReadyResource {
   /**
    * Records, at a clean close, every tracked feed in one open record: those indexed up to their
    * whole length (and those never opened) with their checkpoints, so the next open can leave them
-   * closed without reading a row per feed. A failure here only makes that open slower.
+   * closed without reading a row per feed. Only the record's shards that a feed opened, indexed or
+   * untracked since the open changed are listed and written. A failure here only makes that open slower.
    */
   private async recordSettled (): Promise<void> {
     const state = this.stateInstance
@@ -520,19 +523,26 @@ export class Shoal extends ReadyResource {
     if (state === null || indexer === null || db === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
     const settled: OpenRecord['settled'] = []
     const unsettled: FeedKey[] = []
-    for (const [hex, l] of this.lazy) {
-      if (this.backlogged.has(hex)) unsettled.push(l.feed) // its backlog turn has not come: not indexed yet
-      else settled.push(l) // an entry unchanged since the open record was read is copied, not encoded
-    }
-    for (const core of this.remote.values()) {
-      const feed = core.key as FeedKey
-      const checkpoint = core.opened && !core.closing && !this.watch.isRefused(feed) ? indexer.checkpointOf(feed) : null
-      if (checkpoint !== null && checkpoint.position >= core.length) settled.push({ feed, checkpoint })
-      else unsettled.push(feed)
-    }
     try {
       const views = await viewsGeneration(db, true)
-      if (views !== null) await state.setOpenRecord({ views, settled, unsettled })
+      if (views === null) return
+      let shards = ALL_SHARDS
+      if (state.recordOnDisk(views)) {
+        shards = this.lazy.changed
+        for (const core of this.remote.values()) shards |= core.key === null ? ALL_SHARDS : shardBit(core.key)
+      }
+      for (const [hex, l] of this.lazy) {
+        if ((shards & shardBit(l.feed)) === 0) continue // as the record read at open holds it
+        if (this.backlogged.has(hex)) unsettled.push(l.feed) // its backlog turn has not come: not indexed yet
+        else settled.push(l) // an entry unchanged since the open record was read is copied, not encoded
+      }
+      for (const core of this.remote.values()) {
+        const feed = core.key as FeedKey
+        const checkpoint = core.opened && !core.closing && !this.watch.isRefused(feed) ? indexer.checkpointOf(feed) : null
+        if (checkpoint !== null && checkpoint.position >= core.length) settled.push({ feed, checkpoint })
+        else unsettled.push(feed)
+      }
+      await state.setOpenRecord({ views, settled, unsettled }, shards)
     } catch {
       // Nothing recorded: the next open opens every feed, as without this record.
     }

@@ -1,0 +1,226 @@
+/**
+ * Holds a room's caps on the wire for the writers of other devices: a block whose op is over
+ * ROOM_CAPS.op is flagged `oversize`, and a writer whose log states more bytes than the
+ * per-writer storage cap is flagged `storage-cap`. Autobase must still fetch and linearize every
+ * node (other members' nodes point at them), so such blocks are cleared from local storage as
+ * soon as Autobase has indexed them: it reads a writer's unindexed blocks again when it reopens,
+ * never its indexed ones. An indexer's blocks are kept: Autobase reads its checkpoints back from
+ * them. See docs/ROOMS.md, "Caps on the wire".
+ */
+import b4a from 'b4a'
+import safetyCatch from 'safety-catch'
+import type Autobase from 'autobase'
+import type Hypercore from 'hypercore'
+import { ShoalError } from '../errors.js'
+import { ROOM_CAPS } from './room-caps.js'
+
+export type WriterFlag = 'oversize' | 'storage-cap'
+
+/** One thing wrong with a writer; `at` is ms since the epoch (the watch's clock). */
+export interface WriterIssue { flag: WriterFlag, detail: string, at: number }
+
+/**
+ * A flagged writer: its key, the bytes its log states (signed tree), the blocks cleared here so
+ * far, whether its blocks are kept (an indexer's), and its issues.
+ */
+export interface WriterReport { writer: Uint8Array, bytes: number, clearedBlocks: number, kept: boolean, issues: WriterIssue[] }
+
+/** Bytes of one room writer's log kept in local storage by default. */
+export const DEFAULT_STORAGE_PER_WRITER = 64 * 1024 * 1024
+
+export interface RoomWriterWatchOptions {
+  /** Bytes of each other writer's log kept in local storage; default DEFAULT_STORAGE_PER_WRITER. */
+  storagePerWriter?: number
+  now?: () => number
+}
+
+interface Watched {
+  key: Uint8Array
+  /** The newest Autobase writer object for this key (Autobase closes idle writers and makes new ones). */
+  writer: Autobase.Writer
+  /** Blocks over the op cap, waiting to be indexed before they are cleared. */
+  oversize: Set<number>
+  /** The first block past the storage cap (null: under it). */
+  capFrom: number | null
+  /** Blocks below this are cleared (or were never over a cap). */
+  clearedTo: number
+  cleared: number
+  kept: boolean
+  issues: WriterIssue[]
+}
+
+export class RoomWriterWatch {
+  readonly #base: Autobase<unknown>
+  readonly #watched = new Map<string, Watched>()
+  readonly #pending = new Set<Promise<void>>()
+  readonly #now: () => number
+  #clearing: Promise<void> | null = null
+  #again = false
+  #closed = false
+  readonly storagePerWriter: number
+
+  /** Watches every writer `base` opens from now on (make it before `base.ready()`); INVALID_ARGUMENT for a cap under ROOM_CAPS.op. */
+  constructor (base: Autobase<unknown>, opts: RoomWriterWatchOptions = {}) {
+    const cap = opts.storagePerWriter ?? DEFAULT_STORAGE_PER_WRITER
+    if (!Number.isSafeInteger(cap) || cap < ROOM_CAPS.op) throw ShoalError.INVALID_ARGUMENT('storagePerWriter is a whole number of bytes, at least ' + ROOM_CAPS.op)
+    this.#base = base
+    this.storagePerWriter = cap
+    this.#now = opts.now ?? Date.now
+    base.on('writer', (w: Autobase.Writer) => this.#track(this.#add(w)))
+  }
+
+  /** Flagged writers, in the order first flagged. */
+  reports (): WriterReport[] {
+    const out: WriterReport[] = []
+    for (const w of this.#watched.values()) {
+      if (w.issues.length > 0) out.push({ writer: w.key, bytes: w.writer.core.byteLength, clearedBlocks: w.cleared, kept: w.kept, issues: w.issues.slice() })
+    }
+    return out
+  }
+
+  /** Issues flagged so far (a poller compares it rather than reading every report). */
+  get issueCount (): number {
+    let n = 0
+    for (const w of this.#watched.values()) n += w.issues.length
+    return n
+  }
+
+  /** Clears what Autobase has indexed since the last call (call on every update of the base). */
+  update (): void {
+    if (this.#closed) return
+    if (this.#clearing !== null) {
+      this.#again = true
+      return
+    }
+    this.#clearing = this.#clearIndexed()
+      .catch(safetyCatch) // a clear that failed (the store is closing) is tried again on the next update
+      .finally(() => { this.#clearing = null })
+    this.#track(this.#clearing)
+  }
+
+  /** Clears what is indexed now and resolves when no check or clear is running. */
+  async idle (): Promise<void> {
+    this.update()
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  /** Resolves when no check or clear is running; none starts after (before the base closes). */
+  async close (): Promise<void> {
+    this.#closed = true
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  #track (p: Promise<void>): void {
+    const done = p.catch(safetyCatch).finally(() => this.#pending.delete(done))
+    this.#pending.add(done)
+  }
+
+  async #add (writer: Autobase.Writer): Promise<void> {
+    const core = writer.core
+    if (this.#closed || core.writable) return
+    const hex = b4a.toString(core.key!, 'hex')
+    let w = this.#watched.get(hex)
+    if (w === undefined) {
+      w = { key: core.key!, writer, oversize: new Set(), capFrom: null, clearedTo: 0, cleared: 0, kept: false, issues: [] }
+      this.#watched.set(hex, w)
+    }
+    w.writer = writer
+    const watched = w
+    core.on('download', (index: number, byteLength: number) => {
+      // only a block over the op cap in bytes can hold an op over it
+      if (byteLength > ROOM_CAPS.op) this.#track(this.#checkBlock(watched, index, byteLength))
+    })
+    core.on('append', () => { this.#track(this.#checkStorage(watched)) })
+    await this.#checkStorage(w)
+    if (writer.indexed >= core.length) return
+    // blocks stored but not yet indexed when the room last closed are checked again here
+    await this.#withRaw(watched, async raw => {
+      for (let i = writer.indexed; i < raw.length && !this.#closed; i++) {
+        const block = (await raw.has(i)) ? await raw.get(i, { wait: false }) : null
+        if (block !== null && block.byteLength > ROOM_CAPS.op) await this.#checkBlock(watched, i, block.byteLength)
+      }
+    })
+  }
+
+  /** Decodes the block as Autobase does: an op over the cap, or no Autobase node at all, is oversize. */
+  async #checkBlock (w: Watched, index: number, byteLength: number): Promise<void> {
+    if (this.#closed || w.oversize.has(index) || index < w.clearedTo) return
+    let size: number | null
+    try {
+      const block = await w.writer.core.get(index, { wait: false }) as unknown as { node?: { value?: Uint8Array | null } } | null
+      if (block === null) return
+      size = block.node?.value?.byteLength ?? 0
+    } catch {
+      size = null // not an Autobase node: Autobase freezes the writer at it
+    }
+    if (size !== null && size <= ROOM_CAPS.op) return
+    w.oversize.add(index)
+    const what = size === null ? 'is not an Autobase node' : `holds a ${size}-byte op`
+    this.#flag(w, 'oversize', `block ${index} (${byteLength} bytes) ${what}, over the ${ROOM_CAPS.op}-byte op cap`)
+  }
+
+  /** The log's byte length is known from its signed tree before its blocks download. */
+  async #checkStorage (w: Watched): Promise<void> {
+    const core = w.writer.core
+    if (this.#closed || w.capFrom !== null || core.byteLength <= this.storagePerWriter) return
+    const at = await this.#withRaw(w, raw => raw.seek(this.storagePerWriter, { wait: false }))
+    if (at === null || w.capFrom !== null) return
+    w.capFrom = at[0]
+    this.#flag(w, 'storage-cap', `its log states ${core.byteLength} bytes, over the cap of ${this.storagePerWriter}: blocks from ${at[0]} on are not kept`)
+  }
+
+  #flag (w: Watched, flag: WriterFlag, detail: string): void {
+    if (w.issues.some(i => i.flag === flag)) return
+    w.issues.push({ flag, detail, at: this.#now() })
+  }
+
+  async #clearIndexed (): Promise<void> {
+    do {
+      this.#again = false
+      const indexers = new Set((this.#base.system?.indexers ?? []).map(i => b4a.toString(i.key, 'hex')))
+      for (const [hex, w] of this.#watched) {
+        if (this.#closed) return
+        if (w.oversize.size === 0 && w.capFrom === null) continue
+        if (indexers.has(hex)) {
+          w.kept = true // Autobase reads an indexer's checkpoints back from its blocks
+          continue
+        }
+        await this.#clearWriter(w)
+      }
+    } while (this.#again && !this.#closed)
+  }
+
+  async #clearWriter (w: Watched): Promise<void> {
+    const indexed = w.writer.indexed
+    const ranges: Array<[number, number]> = []
+    for (const i of [...w.oversize].sort((a, b) => a - b)) {
+      if (i >= indexed || (w.capFrom !== null && i >= w.capFrom)) continue
+      ranges.push([i, i + 1])
+      w.oversize.delete(i)
+    }
+    if (w.capFrom !== null) {
+      const from = Math.max(w.capFrom, w.clearedTo)
+      if (indexed > from) ranges.push([from, indexed])
+      for (const i of w.oversize) if (i < indexed && i >= w.capFrom) w.oversize.delete(i)
+    }
+    if (ranges.length === 0) return
+    await this.#withRaw(w, async raw => {
+      for (const [start, end] of ranges) {
+        await raw.clear(start, end)
+        w.cleared += end - start
+      }
+    })
+    if (w.capFrom !== null) w.clearedTo = Math.max(w.clearedTo, indexed)
+  }
+
+  /** Runs `fn` on a session of the writer's core without encryption (its blocks as stored). */
+  async #withRaw<T> (w: Watched, fn: (raw: Hypercore) => Promise<T>): Promise<T> {
+    const raw = this.#base.store.get({ key: w.key, active: false })
+    try {
+      await raw.ready()
+      return await fn(raw)
+    } finally {
+      await raw.close()
+    }
+  }
+}

@@ -141,3 +141,28 @@ test('room caps – the node\'s room status (API roomStatus, shoal room status) 
   t.ok(cli.text.includes(`device ${z32.encode(big.writerKey)}  of mallory ${b.id}`), 'the CLI names the device and its member')
   t.ok(/oversize: block \d+ \(\d+ bytes\) holds a 4194304-byte op/.test(cli.text), 'and the flag')
 })
+
+test('room caps – a 1 MiB block that is no Autobase node: flagged oversize, the writer frozen at it, the room goes on', async t => {
+  const { m, ra, rm, rx, rooms } = await threeMembers(t)
+  await rm.post('before')
+  await indexAll(ra, rooms)
+  const base = rx.base as unknown as { local: { session (o: Record<string, unknown>): { ready (): Promise<void>, append (b: Uint8Array): Promise<unknown>, close (): Promise<void> } }, getWriterEncryption (): unknown }
+  const raw = base.local.session({ valueEncoding: 'binary', encryption: base.getWriterEncryption() })
+  await raw.ready()
+  await raw.append(b4a.alloc(MiB, 9))
+  await raw.close()
+  await rm.post('after the garbage')
+  await converge([ra, rm])
+  for (;;) {
+    const next = new Promise<void>(resolve => rm.once('update', () => resolve()))
+    await rm.writersChecked()
+    if ((await rm.writerIssues()).length > 0) break
+    await next
+  }
+  const issue = (await rm.writerIssues())[0]
+  t.ok(issue !== undefined && b4a.equals(issue.writer, rx.writerKey))
+  t.ok(/is not an Autobase node/.test(issue!.issues[0]!.detail), issue!.issues[0]!.detail)
+  t.alike((await ra.messages()).map(msg => msg.text), ['before', 'after the garbage'], 'other members\' posts still apply')
+  t.is(ra.closing, null)
+  t.ok(await storedWriterBytes(m, rx.writerKey) > MiB, 'kept: never indexed (docs/ROOMS.md)')
+})

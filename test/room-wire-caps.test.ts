@@ -1,10 +1,7 @@
 import test from 'brittle'
 import b4a from 'b4a'
 import { ROLE, ROOM_CAPS, type Room } from '../src/groups/index.js'
-import z32 from 'z32'
 import { makeDevice, openRoom, mesh, invite, converge, storedWriterBytes, type Device } from './helpers/rooms.js'
-import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
-import { roomCommand } from '../src/cli/room-commands.js'
 
 const MiB = 1024 * 1024
 
@@ -100,46 +97,6 @@ test('room caps – storage per writer: a writer past the cap is flagged, what i
 test('room caps – storage per writer below the op cap is refused', async t => {
   const a = await makeDevice(t)
   await t.exception(openRoom(t, a, null, { name: 'x', storagePerWriter: 1000 }), /INVALID_ARGUMENT/)
-})
-
-test('room caps – the node\'s room status (API roomStatus, shoal room status) names the oversize writer and its member', async t => {
-  const testnet = await createLocalDht(t)
-  const a = await createSwarmPeer(t, testnet, { name: 'alice', roomAckInterval: 0 })
-  const b = await createSwarmPeer(t, testnet, { name: 'mallory', roomAckInterval: 0 })
-  const { id } = await a.rooms.create('status room')
-  await a.rooms.announced()
-  await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
-  const empty = await a.rooms.status(id)
-  t.alike(empty.writers, [], 'nothing flagged at first')
-  t.is(empty.members, 2)
-
-  const big = b.rooms.room(id)
-  await big.base.append(b4a.alloc(4 * MiB, 7))
-  await b.rooms.post(id, 'after the big block')
-  const room = a.rooms.room(id)
-  for (;;) {
-    const next = new Promise<void>(resolve => a.rooms.once('update', () => resolve()))
-    if ((await a.rooms.read(id)).items.some(m => m.text === 'after the big block')) break
-    await next
-  }
-  await room.base.ack()
-  for (;;) {
-    const next = new Promise<void>(resolve => a.rooms.once('update', () => resolve()))
-    await room.writersChecked()
-    if ((await a.rooms.status(id)).writers[0]?.clearedBlocks === 1) break
-    await next
-  }
-  const s = await a.rooms.status(id)
-  t.is(s.writers.length, 1)
-  t.is(s.writers[0]!.writer, z32.encode(big.writerKey))
-  t.is(s.writers[0]!.member, b.id, 'with the member it belongs to')
-  t.is(s.writers[0]!.memberName, 'mallory')
-  t.alike(s.writers[0]!.issues.map(i => i.flag), ['oversize'])
-  t.is(s.writers[0]!.kept, false)
-
-  const cli = await roomCommand(a, { command: 'room status', positionals: [id], flags: {}, storage: undefined, json: false, help: false })
-  t.ok(cli.text.includes(`device ${z32.encode(big.writerKey)}  of mallory ${b.id}`), 'the CLI names the device and its member')
-  t.ok(/oversize: block \d+ \(\d+ bytes\) holds a 4194304-byte op/.test(cli.text), 'and the flag')
 })
 
 test('room caps – a 1 MiB block that is no Autobase node: flagged oversize, the writer frozen at it, the room goes on', async t => {

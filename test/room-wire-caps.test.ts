@@ -123,3 +123,18 @@ test('room caps – a 1 MiB block that is no Autobase node: flagged oversize, th
   t.is(ra.closing, null)
   t.ok(await storedWriterBytes(m, rx.writerKey) > MiB, 'kept: never indexed (docs/ROOMS.md)')
 })
+
+test('room caps – an oversize block stored but not yet indexed when the room closed: flagged and cleared after the reopen', async t => {
+  const { m, ra, rm, rx, rooms } = await threeMembers(t)
+  await indexAll(ra, rooms)
+  await rx.base.append(b4a.alloc(4 * MiB, 7))
+  await rm.post('after')
+  await converge(rooms)
+  t.ok(await storedWriterBytes(m, rx.writerKey) > 4 * MiB, 'stored, not indexed yet')
+  await rm.close()
+  const reopened = await openRoom(t, m, ra.key)
+  await indexAll(ra, [ra, reopened, rx])
+  t.ok(await storedWriterBytes(m, rx.writerKey) < ROOM_CAPS.op, 'cleared once indexed after the reopen')
+  t.alike((await reopened.writerIssues()).map(i => i.issues.map(x => x.flag)), [['oversize']], 'flagged again in this run')
+  t.alike((await reopened.messages()).map(msg => msg.text), ['after'])
+})

@@ -78,13 +78,6 @@ export class RoomWriterWatch {
     return out
   }
 
-  /** Issues flagged so far (a poller compares it rather than reading every report). */
-  get issueCount (): number {
-    let n = 0
-    for (const w of this.#watched.values()) n += w.issues.length
-    return n
-  }
-
   /** Clears what Autobase has indexed since the last call (call on every update of the base). */
   update (): void {
     if (this.#closed) return
@@ -128,7 +121,9 @@ export class RoomWriterWatch {
     const watched = w
     core.on('download', (index: number, byteLength: number) => {
       // only a block over the op cap in bytes can hold an op over it
-      if (byteLength > ROOM_CAPS.op) this.#track(this.#checkBlock(watched, index, byteLength))
+      if (byteLength > ROOM_CAPS.op) this.#track(this.#checkBlock(watched, core, index, byteLength))
+      // the tree nodes to find where the cap falls may have come with this block
+      if (watched.capFrom === null && core.byteLength > this.storagePerWriter) this.#track(this.#checkStorage(watched))
     })
     core.on('append', () => { this.#track(this.#checkStorage(watched)) })
     await this.#checkStorage(w)
@@ -137,20 +132,22 @@ export class RoomWriterWatch {
     await this.#withRaw(watched, async raw => {
       for (let i = writer.indexed; i < raw.length && !this.#closed; i++) {
         const block = (await raw.has(i)) ? await raw.get(i, { wait: false }) : null
-        if (block !== null && block.byteLength > ROOM_CAPS.op) await this.#checkBlock(watched, i, block.byteLength)
+        if (block !== null && block.byteLength > ROOM_CAPS.op) await this.#checkBlock(watched, core, i, block.byteLength)
       }
     })
   }
 
   /** Decodes the block as Autobase does: an op over the cap, or no Autobase node at all, is oversize. */
-  async #checkBlock (w: Watched, index: number, byteLength: number): Promise<void> {
+  async #checkBlock (w: Watched, core: Hypercore, index: number, byteLength: number): Promise<void> {
     if (this.#closed || w.oversize.has(index) || index < w.clearedTo) return
     let size: number | null
     try {
-      const block = await w.writer.core.get(index, { wait: false }) as unknown as { node?: { value?: Uint8Array | null } } | null
+      const block = await core.get(index, { wait: false }) as unknown as { node?: { value?: Uint8Array | null } } | null
       if (block === null) return
       size = block.node?.value?.byteLength ?? 0
-    } catch {
+    } catch (err) {
+      if (core.closing !== null) return // Autobase closed this writer's session: the next one checks again
+      safetyCatch(err)
       size = null // not an Autobase node: Autobase freezes the writer at it
     }
     if (size !== null && size <= ROOM_CAPS.op) return

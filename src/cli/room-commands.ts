@@ -139,7 +139,7 @@ export async function roomCommand (shoal: Shoal, p: Parsed): Promise<Result> {
     }
     case 'status': {
       const r = await rooms.status(a)
-      const lines = [`${escapeLine(r.name)}  ${r.members} member(s), ${r.messages} message(s); each device's log kept up to ${r.storagePerWriter} bytes`]
+      const lines = [`${escapeLine(r.name)}  ${r.members} member(s), ${r.messages} message(s); each device's log kept up to ${r.storagePerWriter % 1048576 === 0 ? `${r.storagePerWriter / 1048576} MiB` : `${r.storagePerWriter} bytes`}`]
       if (r.writers.length === 0) lines.push('no device broke the room\'s caps')
       for (const w of r.writers) {
         lines.push(`device ${w.writer}  of ${w.member === null ? '(no member)' : `${escapeLine(w.memberName ?? '')} ${w.member}`}`)

@@ -92,6 +92,15 @@ test('room caps – storage per writer: a writer past the cap is flagged, what i
   await indexAll(ra, rooms)
   t.is((await ra.messages({ limit: 100 })).length, 63, 'the room keeps working')
   t.ok(await storedWriterBytes(a, rx.writerKey) <= cap, 'what it writes after the cap is not kept')
+
+  // Autobase never reads the cleared (indexed) blocks again: a reopen does not stall or fetch them
+  await ra.close()
+  const reopened = await openRoom(t, a, rx.key, { storagePerWriter: cap })
+  await rx.post('after the reopen')
+  await indexAll(reopened, [reopened, rm, rx])
+  t.is((await reopened.messages({ limit: 100 })).length, 64, 'the reopened room applies new posts')
+  t.ok(await storedWriterBytes(a, rx.writerKey) <= cap, 'and keeps within the cap')
+  t.alike((await reopened.writerIssues()).map(i => i.issues.map(x => x.flag)), [['storage-cap']], 'flagged again in this run')
 })
 
 test('room caps – storage per writer below the op cap is refused', async t => {

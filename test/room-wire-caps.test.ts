@@ -108,7 +108,7 @@ test('room caps – storage per writer below the op cap is refused', async t => 
   await t.exception(openRoom(t, a, null, { name: 'x', storagePerWriter: 1000 }), /INVALID_ARGUMENT/)
 })
 
-test('room caps – a 1 MiB block that is no Autobase node: flagged oversize, the writer frozen at it, the room goes on', async t => {
+test('room caps – a 1 MiB block that is no Autobase node (raw bytes on the writer core): flagged oversize, dropped at once, the room goes on', async t => {
   const { m, ra, rm, rx, rooms } = await threeMembers(t)
   await rm.post('before')
   await indexAll(ra, rooms)
@@ -130,7 +130,22 @@ test('room caps – a 1 MiB block that is no Autobase node: flagged oversize, th
   t.ok(/is not an Autobase node/.test(issue!.issues[0]!.detail), issue!.issues[0]!.detail)
   t.alike((await ra.messages()).map(msg => msg.text), ['before', 'after the garbage'], 'other members\' posts still apply')
   t.is(ra.closing, null)
-  t.ok(await storedWriterBytes(m, rx.writerKey) > MiB, 'kept: never indexed (docs/ROOMS.md)')
+  t.ok(await storedWriterBytes(m, rx.writerKey) < ROOM_CAPS.op, 'dropped at once: Autobase can never use it')
+  t.is(issue!.clearedBlocks, 1)
+  await rm.post('later')
+  await ra.post('later too')
+  await indexAll(ra, [ra, rm])
+  t.alike((await rm.messages()).map(msg => msg.text).slice(2).sort(), ['later', 'later too'], 'the room goes on')
+  t.ok(await storedWriterBytes(m, rx.writerKey) < ROOM_CAPS.op, 'not fetched again')
+
+  // after a reopen Autobase may fetch it again for the frozen writer: dropped again, the room goes on
+  await rm.close()
+  const reopened = await openRoom(t, m, ra.key)
+  await ra.post('after the reopen')
+  await indexAll(ra, [ra, reopened])
+  await reopened.writersChecked()
+  t.is((await reopened.messages()).at(-1)?.text, 'after the reopen')
+  t.ok(await storedWriterBytes(m, rx.writerKey) < ROOM_CAPS.op, 'not kept after the reopen either')
 })
 
 test('room caps – an oversize block stored but not yet indexed when the room closed: flagged and cleared after the reopen', async t => {

@@ -4,7 +4,8 @@
  * per-writer storage cap is flagged `storage-cap`. Autobase must still fetch and linearize every
  * node (other members' nodes point at them), so such blocks are cleared from local storage as
  * soon as Autobase has indexed them: it reads a writer's unindexed blocks again when it reopens,
- * never its indexed ones. An indexer's blocks are kept: Autobase reads its checkpoints back from
+ * never its indexed ones. A block that is no Autobase node at all is dropped at once (Autobase
+ * can never use it). An indexer's blocks are kept: Autobase reads its checkpoints back from
  * them. See docs/ROOMS.md, "Caps on the wire".
  */
 import b4a from 'b4a'
@@ -40,6 +41,8 @@ interface Watched {
   writer: Autobase.Writer
   /** Blocks over the op cap, waiting to be indexed before they are cleared. */
   oversize: Set<number>
+  /** Blocks that are no Autobase node, dropped at once in this run. */
+  dropped: Set<number>
   /** The first block past the storage cap (null: under it). */
   capFrom: number | null
   /** Blocks below this are cleared (or were never over a cap). */
@@ -114,7 +117,7 @@ export class RoomWriterWatch {
     const hex = b4a.toString(core.key!, 'hex')
     let w = this.#watched.get(hex)
     if (w === undefined) {
-      w = { key: core.key!, writer, oversize: new Set(), capFrom: null, clearedTo: 0, cleared: 0, kept: false, issues: [] }
+      w = { key: core.key!, writer, oversize: new Set(), dropped: new Set(), capFrom: null, clearedTo: 0, cleared: 0, kept: false, issues: [] }
       this.#watched.set(hex, w)
     }
     w.writer = writer
@@ -150,10 +153,34 @@ export class RoomWriterWatch {
       safetyCatch(err)
       size = null // not an Autobase node: Autobase freezes the writer at it
     }
-    if (size !== null && size <= ROOM_CAPS.op) return
+    if (size === null) {
+      this.#flag(w, 'oversize', `block ${index} (${byteLength} bytes) is not an Autobase node (the writer stops at it), over the ${ROOM_CAPS.op}-byte op cap`)
+      await this.#dropUndecodable(w, index)
+      return
+    }
+    if (size <= ROOM_CAPS.op) return
     w.oversize.add(index)
-    const what = size === null ? 'is not an Autobase node' : `holds a ${size}-byte op`
-    this.#flag(w, 'oversize', `block ${index} (${byteLength} bytes) ${what}, over the ${ROOM_CAPS.op}-byte op cap`)
+    this.#flag(w, 'oversize', `block ${index} (${byteLength} bytes) holds a ${size}-byte op, over the ${ROOM_CAPS.op}-byte op cap`)
+  }
+
+  /**
+   * A block that is no Autobase node is never linearized (Autobase freezes its writer there), so it
+   * is dropped at once. Fetched again in the same run (the frozen writer's download range), it is
+   * kept rather than dropped in a loop; an indexer's is kept.
+   */
+  async #dropUndecodable (w: Watched, index: number): Promise<void> {
+    if (this.#isIndexer(w)) {
+      w.kept = true
+      return
+    }
+    if (w.dropped.has(index)) return
+    w.dropped.add(index)
+    await this.#withRaw(w, raw => raw.clear(index, index + 1))
+    w.cleared++
+  }
+
+  #isIndexer (w: Watched): boolean {
+    return (this.#base.system?.indexers ?? []).some(i => b4a.equals(i.key, w.key))
   }
 
   /** The log's byte length is known from its signed tree before its blocks download. */

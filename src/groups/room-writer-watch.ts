@@ -45,8 +45,9 @@ interface Watched {
   dropped: Set<number>
   /** The first block past the storage cap (null: under it). */
   capFrom: number | null
-  /** Blocks below this are cleared (or were never over a cap). */
+  /** The storage-cap range is cleared from capFrom up to this. */
   clearedTo: number
+  /** Blocks cleared here in this run. */
   cleared: number
   kept: boolean
   issues: WriterIssue[]
@@ -142,7 +143,7 @@ export class RoomWriterWatch {
 
   /** Decodes the block as Autobase does: an op over the cap, or no Autobase node at all, is oversize. */
   async #checkBlock (w: Watched, core: Hypercore, index: number, byteLength: number): Promise<void> {
-    if (this.#closed || w.oversize.has(index) || index < w.clearedTo) return
+    if (this.#closed || w.oversize.has(index)) return
     let size: number | null
     try {
       const block = await core.get(index, { wait: false }) as unknown as { node?: { value?: Uint8Array | null } } | null
@@ -201,31 +202,23 @@ export class RoomWriterWatch {
   async #clearIndexed (): Promise<void> {
     do {
       this.#again = false
-      const indexers = new Set((this.#base.system?.indexers ?? []).map(i => b4a.toString(i.key, 'hex')))
-      for (const [hex, w] of this.#watched) {
+      for (const w of this.#watched.values()) {
         if (this.#closed) return
         if (w.oversize.size === 0 && w.capFrom === null) continue
-        if (indexers.has(hex)) {
-          w.kept = true // Autobase reads an indexer's checkpoints back from its blocks
-          continue
-        }
-        await this.#clearWriter(w)
+        w.kept = this.#isIndexer(w) // Autobase reads an indexer's checkpoints back from its blocks
+        if (!w.kept) await this.#clearWriter(w)
       }
     } while (this.#again && !this.#closed)
   }
 
   async #clearWriter (w: Watched): Promise<void> {
     const indexed = w.writer.indexed
-    const ranges: Array<[number, number]> = []
-    for (const i of [...w.oversize].sort((a, b) => a - b)) {
-      if (i >= indexed || (w.capFrom !== null && i >= w.capFrom)) continue
-      ranges.push([i, i + 1])
+    const from = w.capFrom === null ? indexed : Math.max(w.capFrom, w.clearedTo)
+    const ranges: Array<[number, number]> = from < indexed ? [[from, indexed]] : []
+    for (const i of w.oversize) {
+      if (i >= indexed) continue
       w.oversize.delete(i)
-    }
-    if (w.capFrom !== null) {
-      const from = Math.max(w.capFrom, w.clearedTo)
-      if (indexed > from) ranges.push([from, indexed])
-      for (const i of w.oversize) if (i < indexed && i >= w.capFrom) w.oversize.delete(i)
+      if (i < from) ranges.push([i, i + 1]) // else in the storage-cap range above
     }
     if (ranges.length === 0) return
     await this.#withRaw(w, async raw => {

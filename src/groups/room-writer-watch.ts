@@ -29,6 +29,12 @@ export interface WriterReport { writer: Uint8Array, bytes: number, clearedBlocks
 /** Bytes of one room writer's log kept in local storage by default. */
 export const DEFAULT_STORAGE_PER_WRITER = 64 * 1024 * 1024
 
+/** `bytes` when it is a whole number of bytes of at least one op (ROOM_CAPS.op); INVALID_ARGUMENT otherwise. */
+export function checkStoragePerWriter (bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < ROOM_CAPS.op) throw ShoalError.INVALID_ARGUMENT(`storagePerWriter is a whole number of bytes, at least ${ROOM_CAPS.op} (not ${String(bytes)})`)
+  return bytes
+}
+
 export interface RoomWriterWatchOptions {
   /** Bytes of each other writer's log kept in local storage; default DEFAULT_STORAGE_PER_WRITER. */
   storagePerWriter?: number
@@ -65,10 +71,8 @@ export class RoomWriterWatch {
 
   /** Watches every writer `base` opens from now on (make it before `base.ready()`); INVALID_ARGUMENT for a cap under ROOM_CAPS.op. */
   constructor (base: Autobase<unknown>, opts: RoomWriterWatchOptions = {}) {
-    const cap = opts.storagePerWriter ?? DEFAULT_STORAGE_PER_WRITER
-    if (!Number.isSafeInteger(cap) || cap < ROOM_CAPS.op) throw ShoalError.INVALID_ARGUMENT('storagePerWriter is a whole number of bytes, at least ' + ROOM_CAPS.op)
     this.#base = base
-    this.storagePerWriter = cap
+    this.storagePerWriter = checkStoragePerWriter(opts.storagePerWriter ?? DEFAULT_STORAGE_PER_WRITER)
     this.#now = opts.now ?? Date.now
     base.on('writer', (w: Autobase.Writer) => this.#track(this.#add(w)))
   }

@@ -12,7 +12,7 @@ import z32 from 'z32'
 import type Corestore from 'corestore'
 import { decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
-import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, DEFAULT_STORAGE_PER_WRITER, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
+import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, DEFAULT_STORAGE_PER_WRITER, checkStoragePerWriter, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
 import type { RoomMember } from '../groups/room-read.js'
 import type { RoomInfo } from '../groups/room-schema.js'
 import { getMessage, keys as viewKeys } from '../groups/room-view.js'
@@ -122,8 +122,10 @@ export class RoomService extends ReadyResource {
   #network: RoomNetwork | null = null
   #dht: DhtPairing | null = null
 
+  /** INVALID_ARGUMENT for a `storagePerWriter` under one op (every room would fail to open). */
   constructor (opts: RoomServiceOptions) {
     super()
+    if (opts.storagePerWriter !== undefined) checkStoragePerWriter(opts.storagePerWriter)
     this.#opts = opts
     this.#state = new RoomState(opts.state)
   }

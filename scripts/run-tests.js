@@ -19,7 +19,7 @@ const BARE_SUITES = [
   'schema', 'views', 'views-keys', 'views-block', 'views-cost', 'views-order', 'views-home', 'fuzz',
   'swarm', 'key-index', 'wire-caps', 'wire-vectors', 'wire-client', 'peer-handshake', 'peer-abuse', 'sync-timeout', 'swarm-key', 'swarm-discovery', 'mdns-packet', 'lan-core',
   'dm-box', 'dm-keys', 'dm-ratchet', 'dm-fuzz', 'dm-vectors', 'dm-reference',
-  'room-core', 'room-invites', 'room-permissions', 'room-removal', 'room-leave', 'room-fuzz', 'room-posts', 'room-apply-runs', 'room-run-fallback', 'room-rules-table',
+  'room-core', 'room-wire-caps', 'room-invites', 'room-permissions', 'room-removal', 'room-leave', 'room-fuzz', 'room-posts', 'room-apply-runs', 'room-run-fallback', 'room-rules-table',
   'bare-example'
 ]
 

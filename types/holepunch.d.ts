@@ -58,6 +58,8 @@ declare module 'hypercore' {
     purge (): Promise<void>
     findingPeers (): () => void
     clear (start: number, end?: number): Promise<unknown>
+    /** The block holding byte `bytes` of the log and the offset in it (null when not known locally and `wait` is false). */
+    seek (bytes: number, opts?: { wait?: boolean }): Promise<[number, number] | null>
     update (opts?: { wait?: boolean, force?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): Hypercore.Download
   }

@@ -45,6 +45,8 @@ declare module 'autobase' {
   import Hypercore from 'hypercore'
   namespace Autobase {
     interface Node { value: Uint8Array | null, from: { key: Uint8Array }, length: number }
+    /** A writer as the `writer` event gives it: its core session (blocks decoded as oplog messages) and how many of its nodes are indexed. */
+    interface Writer { readonly core: Hypercore, readonly indexed: number }
     interface Host {
       readonly key: Uint8Array
       readonly discoveryKey: Uint8Array
@@ -80,8 +82,13 @@ declare module 'autobase' {
     readonly wakeupProtocol: { addStream (stream: unknown): void }
     /** The wakeup topic session (null before ready): `broadcastLookup` asks every peer to announce its writers' heads again. */
     readonly wakeupSession: { broadcastLookup (req: Record<string, never>): void } | null
-    /** The system view: `members` is the number of writers it knows. */
-    readonly system: { members: number } | null
+    /** The system view: `members` is the number of writers it knows, `indexers` the current indexers. */
+    readonly system: { members: number, indexers: Array<{ key: Uint8Array }> } | null
+    /** The Corestore session the base was given (it closes it). */
+    readonly store: Corestore
+    /** `writer`: a writer's core was opened (again after Autobase closed it while idle). */
+    on (event: 'writer', listener: (writer: Autobase.Writer) => void): this
+    on (event: string, listener: (...args: any[]) => void): this
     update (): Promise<void>
     ack (bg?: boolean): Promise<void>
     replicate (isInitiator: boolean | unknown, opts?: Record<string, unknown>): NodeJS.ReadWriteStream

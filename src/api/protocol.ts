@@ -38,9 +38,9 @@ export interface Item extends ViewItem {
 }
 
 export interface Page { items: Item[], next: string | null }
-import type { RoomListItem, RoomMessageItem, RoomMemberItem } from '../node/room-items.js'
+import type { RoomListItem, RoomMessageItem, RoomMemberItem, RoomStatusItem } from '../node/room-items.js'
 
-export type { RoomListItem, RoomMessageItem, RoomMemberItem }
+export type { RoomListItem, RoomMessageItem, RoomMemberItem, RoomStatusItem }
 
 /** One page of a thread: replies oldest first; `next` is the `before` of the following page, or null. */
 export interface Thread { root: Item | null, replies: Item[], next: string | null }
@@ -156,6 +156,8 @@ export interface Methods {
   roomRemove: { params: { room: string, member: string }, result: Record<string, never> }
   roomMute: { params: { room: string, member: string, muted?: boolean }, result: Record<string, never> }
   roomLeave: { params: { room: string }, result: { delivered: boolean } }
+  /** A room's counts and the writers flagged on the wire (oversize, storage-cap) with their members. */
+  roomStatus: { params: { room: string }, result: RoomStatusItem }
 }
 
 export type Method = keyof Methods

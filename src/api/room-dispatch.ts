@@ -69,5 +69,6 @@ export const roomHandlers: { [M in Extract<Method, `room${string}`>]: Handler } 
   roomSetRole: async (app, p) => { await app.need().rooms.setRole(need(p, 'room'), need(p, 'member'), parseRole(need(p, 'role'))); return empty },
   roomRemove: async (app, p) => { await app.need().rooms.remove(need(p, 'room'), need(p, 'member')); return empty },
   roomMute: async (app, p) => { await app.need().rooms.mute(need(p, 'room'), need(p, 'member'), p.muted === undefined || p.muted === null ? true : bool(p, 'muted')); return empty },
-  roomLeave: (app, p) => app.need().rooms.leave(need(p, 'room'))
+  roomLeave: (app, p) => app.need().rooms.leave(need(p, 'room')),
+  roomStatus: (app, p) => app.need().rooms.status(need(p, 'room'))
 }

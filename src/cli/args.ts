@@ -139,6 +139,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   'room role': { summary: 'set a member\'s role (admins)', positionals: ['ROOM', 'ID', 'ROLE'], flags: {} },
   'room remove': { summary: 'remove a member (admins); they read nothing written after it', positionals: ['ROOM', 'ID'], flags: {} },
   'room mute': { summary: 'mute a member (moderators and admins)', positionals: ['ROOM', 'ID'], flags: {} },
+  'room status': {
+    summary: 'a room\'s counts and the devices whose writes broke its caps on the wire',
+    positionals: ['ROOM'],
+    flags: {},
+    notes: ['oversize: an op over 64 KiB (cleared here once indexed); storage-cap: past the per-device cap (what it writes after is not kept). An admin device\'s blocks are kept.']
+  },
   'room leave': {
     summary: 'leave a room: removes me (all my devices) from its members, then forgets it here',
     positionals: ['ROOM'],

@@ -175,6 +175,7 @@ export const commands: Record<string, Command> = {
   'room delete': roomCommand,
   'room read': roomCommand,
   'room members': roomCommand,
+  'room status': roomCommand,
   'room role': roomCommand,
   'room remove': roomCommand,
   'room mute': roomCommand,

@@ -24,6 +24,7 @@ export const ROOM_SUBCOMMANDS: Record<string, string[]> = {
   delete: ['ROOM', 'ID'],
   read: ['ROOM'],
   members: ['ROOM'],
+  status: ['ROOM'],
   role: ['ROOM', 'ID', 'ROLE'],
   remove: ['ROOM', 'ID'],
   mute: ['ROOM', 'ID'],
@@ -135,6 +136,17 @@ export async function roomCommand (shoal: Shoal, p: Parsed): Promise<Result> {
     case 'members': {
       const r = await rooms.members(a)
       return { json: r, text: r.items.map((m) => `${escapeLine(m.name)}  ${m.role}${m.muted ? '  muted' : ''}\n  id ${m.id}`).join('\n') }
+    }
+    case 'status': {
+      const r = await rooms.status(a)
+      const lines = [`${escapeLine(r.name)}  ${r.members} member(s), ${r.messages} message(s); each device's log kept up to ${r.storagePerWriter % 1048576 === 0 ? `${r.storagePerWriter / 1048576} MiB` : `${r.storagePerWriter} bytes`}`]
+      if (r.writers.length === 0) lines.push('no device broke the room\'s caps')
+      for (const w of r.writers) {
+        lines.push(`device ${w.writer}  of ${w.member === null ? '(no member)' : `${escapeLine(w.memberName ?? '')} ${w.member}`}`)
+        lines.push(`  ${w.bytes} bytes stated, ${w.kept ? 'kept (an admin device: Autobase needs its blocks)' : `${w.clearedBlocks} block(s) cleared here`}`)
+        for (const i of w.issues) lines.push(`  ${i.flag}: ${escapeLine(i.detail)}`)
+      }
+      return { json: r, text: lines.join('\n') }
     }
     case 'role': await rooms.setRole(a, b, parseRole(c)); return done('role changed')
     case 'remove': await rooms.remove(a, b); return done('removed')

@@ -5,3 +5,4 @@ export { ROLE, ROOM_VERSION, LEAVE_VERSION, MEMBER_NAME_VERSION, ROOM_CAPS, type
 export { MemoryRoomKeyStore, type RoomKeyStore } from './room-keys.js'
 export { memoryChannelPair, requestPairing, answerPairing, type MessageChannel, type PairingHost, type PairingResult } from './room-pairing.js'
 export type { MessageId, DeviceAttestation, RoomInfo } from './room-schema.js'
+export { DEFAULT_STORAGE_PER_WRITER, checkStoragePerWriter, type WriterReport, type WriterIssue, type WriterFlag } from './room-writer-watch.js'

@@ -24,6 +24,7 @@ import { EpochKeys, rotation } from './room-epochs.js'
 import { PostQueue } from './room-posts.js'
 import { allowed, mayLeave } from './room-rules.js'
 import { answerPairing, answerRequest, requestPairing, type MessageChannel, type RequestPairer } from './room-pairing.js'
+import { RoomWriterWatch, type WriterReport } from './room-writer-watch.js'
 import type { MemberRequest } from 'blind-pairing-core'
 
 export interface RoomOptions {
@@ -50,6 +51,8 @@ export interface RoomOptions {
   wakeup?: unknown
   /** Counts the nodes this replica's apply was given (benchmarks: reorders apply nodes again). */
   stats?: { applied: number }
+  /** Bytes of each other device's writer log kept here (room-writer-watch.ts); default 64 MiB. */
+  storagePerWriter?: number
 }
 
 /** Options of a new invite: role granted, number of uses (default 1), expiry in ms since the epoch (0: none). */
@@ -102,6 +105,7 @@ export class Room extends ReadyResource {
   readonly #bootstrap: Uint8Array | null
   readonly #opts: RoomOptions
   #base: Autobase<View> | null = null
+  #watch: RoomWriterWatch | null = null
   get #supportedVersion (): number { return this.#opts.supportedVersion ?? ROOM_VERSION }
   /** The version an admin device raises the room to: this build's, or less when acting as an older build. */
   get #targetVersion (): number { return Math.min(ROOM_VERSION, this.#supportedVersion) }
@@ -188,10 +192,15 @@ export class Room extends ReadyResource {
       ...(this.#opts.wakeup === undefined ? {} : { wakeup: this.#opts.wakeup })
     })
     this.#base = base
+    this.#watch = new RoomWriterWatch(base, {
+      ...(this.#opts.storagePerWriter === undefined ? {} : { storagePerWriter: this.#opts.storagePerWriter }),
+      ...(this.#opts.now === undefined ? {} : { now: this.#opts.now })
+    })
     base.on('error', err => this.emit('error', err))
     base.on('interrupt', () => this.emit('error', ShoalError.ROOM_VERSION_UNSUPPORTED('the room needs a newer version of Shoal')))
     base.on('writable', () => this.emit('writable'))
     base.on('update', () => {
+      this.#watch!.update()
       this.#checkWriters()
       this.emit('update')
       this.#checkRotation()
@@ -215,6 +224,7 @@ export class Room extends ReadyResource {
   override async _close (): Promise<void> {
     while (this.#rotating !== null) await this.#rotating
     await this.#posts.idle()
+    await this.#watch?.close()
     if (this.#base !== null) await this.#base.close()
   }
 
@@ -263,6 +273,21 @@ export class Room extends ReadyResource {
 
   /** The room info (name, epoch, counts), or null before the create op is known. */
   info (): Promise<RoomInfo | null> { return getInfo(this.#live().view) }
+
+  /**
+   * Other devices' writers flagged on the wire (an op over the cap, the storage cap reached),
+   * with the member each is a device of (null: not a device in the view): what their logs state,
+   * what was cleared here, and why. Kept for this run only.
+   */
+  async writerIssues (): Promise<Array<WriterReport & { member: Uint8Array | null }>> {
+    const view = this.#live().view
+    const out: Array<WriterReport & { member: Uint8Array | null }> = []
+    for (const r of this.#watch!.reports()) out.push({ ...r, member: (await getDevice(view, r.writer))?.identity ?? null })
+    return out
+  }
+
+  /** Clears what Autobase has indexed of the flagged writers, and resolves when every check and clear so far is done. */
+  writersChecked (): Promise<void> { return this.#watch!.idle() }
 
   /** A hash of the whole view: equal on every replica that applied the same ops. */
   viewHash (): Promise<Uint8Array> { return viewHash(this.#live().view) }

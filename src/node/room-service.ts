@@ -12,7 +12,8 @@ import z32 from 'z32'
 import type Corestore from 'corestore'
 import { decodeInvite } from 'blind-pairing-core'
 import { ShoalError } from '../errors.js'
-import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
+import { Room, ROLE, MEMBER_NAME_VERSION, ROOM_CAPS, DEFAULT_STORAGE_PER_WRITER, checkStoragePerWriter, type Role, type MessageId, type RoomMessage } from '../groups/index.js'
+import type { RoomMember } from '../groups/room-read.js'
 import type { MemberRecord, RoomInfo } from '../groups/room-schema.js'
 import { getInfo, getMember, getMessage, keys as viewKeys } from '../groups/room-view.js'
 import { readActor, hasRole, maySpeak, mayReact, mayEdit, mayDelete, mayMute, maySetRole, mayRemove, allowed, type Actor } from '../groups/room-rules.js'
@@ -25,7 +26,7 @@ import { DhtPairing } from './room-dht-pairing.js'
 import type { Connection } from '../swarm/peer-session.js'
 import type { NodeState } from './node-state.js'
 import { RoomState, newLocalId, roomNamespace } from './room-state.js'
-import type { RoomListItem, RoomMessageItem, RoomMemberItem } from './room-items.js'
+import type { RoomListItem, RoomMessageItem, RoomMemberItem, RoomStatusItem } from './room-items.js'
 import { checkTyped } from './input-checks.js'
 
 /** Where rooms meet peers: join and leave a discovery topic, and see every connection. */
@@ -52,6 +53,8 @@ export interface RoomServiceOptions {
   nameOf?: (identity: Uint8Array) => Promise<string | null>
   /** The identities I block now (hex): their messages and reactions are not shown. */
   blocked?: () => Promise<Set<string>>
+  /** Bytes of each other device's writer log kept per room (default DEFAULT_STORAGE_PER_WRITER). */
+  storagePerWriter?: number
 }
 
 export const ROLE_NAMES: Record<Role, string> = { [ROLE.member]: 'member', [ROLE.moderator]: 'moderator', [ROLE.admin]: 'admin' }
@@ -85,7 +88,7 @@ export function parseRoomMessageId (s: string): MessageId {
   return { writer: b4a.from(buf.subarray(0, 32)), length }
 }
 
-export type { RoomListItem, RoomMessageItem, RoomMemberItem }
+export type { RoomListItem, RoomMessageItem, RoomMemberItem, RoomStatusItem }
 
 /** An invite code's bytes and the room's discovery key; INVITE_INVALID for anything else. */
 export function parseInviteCode (code: string): { invite: Uint8Array, discoveryKey: Uint8Array } {
@@ -120,8 +123,10 @@ export class RoomService extends ReadyResource {
   #network: RoomNetwork | null = null
   #dht: DhtPairing | null = null
 
+  /** INVALID_ARGUMENT for a `storagePerWriter` under one op (every room would fail to open). */
   constructor (opts: RoomServiceOptions) {
     super()
+    if (opts.storagePerWriter !== undefined) checkStoragePerWriter(opts.storagePerWriter)
     this.#opts = opts
     this.#state = new RoomState(opts.state)
   }
@@ -153,6 +158,7 @@ export class RoomService extends ReadyResource {
       identity: this.#opts.identity,
       keys: this.#state.keys(localId),
       wakeup: this.#wakeup,
+      ...this.#writerCap(),
       ...(name === undefined ? {} : { name }),
       ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }),
       ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
@@ -304,6 +310,41 @@ export class RoomService extends ReadyResource {
 
   #now (): number { return (this.#opts.now ?? Date.now)() }
 
+  #writerCap (): { storagePerWriter?: number } {
+    return this.#opts.storagePerWriter === undefined ? {} : { storagePerWriter: this.#opts.storagePerWriter }
+  }
+
+  /**
+   * A room's counts and the writers of other devices flagged on the wire in this run (an op over
+   * the cap, the per-writer storage cap reached), each with the member it belongs to.
+   */
+  async status (id: string): Promise<RoomStatusItem> {
+    const room = this.#get(id).room
+    const info = await room.info()
+    const members = await room.members()
+    const writers: RoomStatusItem['writers'] = []
+    for (const w of await room.writerIssues()) {
+      const m = w.member === null ? undefined : members.find(x => b4a.equals(x.identity, w.member!))
+      writers.push({
+        writer: z32.encode(w.writer),
+        member: w.member === null ? null : identityToString(w.member),
+        memberName: w.member === null ? null : await this.#nameOf(w.member, m?.name ?? null),
+        bytes: w.bytes,
+        clearedBlocks: w.clearedBlocks,
+        kept: w.kept,
+        issues: w.issues
+      })
+    }
+    return {
+      id: z32.encode(room.key),
+      name: info?.name ?? '',
+      members: members.filter(m => !m.removed).length,
+      messages: info?.messages ?? 0,
+      storagePerWriter: this.#opts.storagePerWriter ?? DEFAULT_STORAGE_PER_WRITER,
+      writers
+    }
+  }
+
   /** Rooms with my role and unread count (messages of someone I block are not counted). */
   async list (): Promise<{ items: RoomListItem[] }> {
     const items: RoomListItem[] = []
@@ -374,6 +415,7 @@ export class RoomService extends ReadyResource {
         identity: this.#opts.identity,
         keys,
         wakeup: this.#wakeup,
+        ...this.#writerCap(),
         ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }),
         ...(this.#opts.ackInterval === undefined ? {} : { ackInterval: this.#opts.ackInterval })
       })

@@ -57,6 +57,8 @@ export interface ShoalOptions {
   dmKeyPolicy?: { rotateAfter: number, graceAfter: number }
   /** Rooms' Autobase ack interval in ms (tests: 0, explicit acks only); default Autobase's. */
   roomAckInterval?: number
+  /** Bytes kept of each other device's writer log in a room (default 64 MiB; docs/ROOMS.md "Caps on the wire"). */
+  roomStoragePerWriter?: number
   /**
    * Tracked feeds opened at once to index what they store when the node opens (default 16); each
    * is closed again once indexed while the node is off the network. Bounds memory at many feeds.
@@ -289,7 +291,7 @@ export class Shoal extends ReadyResource {
     await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.need(this.dmInstance).maintainKeys() // not `dm`: while reopening, that one waits for the reopen
-    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, nameOf: (id) => views.nameOf(id as IdentityKey),
+    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, storagePerWriter: this.opts.roomStoragePerWriter, nameOf: (id) => views.nameOf(id as IdentityKey),
       blocked: () => this.blockedHex() })
     this.roomsInstance = rooms
     // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces

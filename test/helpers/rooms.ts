@@ -122,3 +122,18 @@ export async function converge (rooms: Room[]): Promise<string> {
     }
   }
 }
+
+/** Bytes of a room writer's blocks stored on `d` (as stored: encrypted), read from a session without encryption. */
+export async function storedWriterBytes (d: Device, writer: Uint8Array): Promise<number> {
+  const core = d.store.namespace(NS).get({ key: writer, active: false })
+  await core.ready()
+  try {
+    let n = 0
+    for (let i = 0; i < core.length; i++) {
+      if (await core.has(i)) n += (await core.get(i, { wait: false }))?.byteLength ?? 0
+    }
+    return n
+  } finally {
+    await core.close()
+  }
+}

@@ -54,11 +54,11 @@ export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRe
 }
 
 /**
- * The keys of `reads` (readsOf) a chunk prefetches first: all but a reaction's reactor row, which
- * reactorReadOf reads or infers once the count rows are known.
+ * Where the keys of readsOf that a chunk prefetches first begin: all but a reaction's reactor row
+ * (its first), which reactorReadOf reads or infers once the count rows are known.
  */
-export function firstReadsOf (rec: MessageRecord, reads: Uint8Array[]): Uint8Array[] {
-  return rec.type === 'reaction' ? reads.slice(1) : reads
+export function firstReadsOf (rec: MessageRecord): number {
+  return rec.type === 'reaction' ? 1 : 0
 }
 
 /**

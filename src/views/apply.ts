@@ -54,11 +54,11 @@ export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRe
 }
 
 /**
- * Where the keys of readsOf that a chunk prefetches first begin: all but a reaction's reactor row
- * (its first), which reactorReadOf reads or infers once the count rows are known.
+ * The keys of `reads` (readsOf) a chunk prefetches first: all but a reaction's reactor row, which
+ * reactorReadOf reads or infers once the count rows are known.
  */
-export function firstReadsOf (rec: MessageRecord): number {
-  return rec.type === 'reaction' ? 1 : 0
+export function firstReadsOf (rec: MessageRecord, reads: Uint8Array[]): Uint8Array[] {
+  return rec.type === 'reaction' ? reads.slice(1) : reads
 }
 
 /**
@@ -134,14 +134,9 @@ function applyReaction (txn: ViewTxn, rec: ReactionRecord, at: Applied, reads: U
   const on = !rec.remove
   txn.put(k, encode(reactor, { on, stamp }))
   const byTarget = keys.reactorOnOf(k)
-  // The by-post row exists exactly while the reactor row is on, and only this handler writes it
-  // (a purge, of someone else's): with no reactor row yet, it is absent and unwritten in this batch.
-  if (prev === null) {
-    if (on) txn.putIndex(byTarget, u64(at.ts))
-  } else if (!wasOn) {
-    txn.assumeAbsent(byTarget)
-    if (on) txn.put(byTarget, u64(at.ts))
-  } else if (!on) txn.del(byTarget)
+  if (!wasOn) txn.assumeAbsent(byTarget) // it exists exactly while the reactor row is on
+  if (on) txn.put(byTarget, u64(at.ts))
+  else if (wasOn) txn.del(byTarget)
   if (wasOn !== on) changeCount(txn, ck, countRaw, sk, summaryRaw, rec.emoji, on ? 1 : -1)
   return null
 }
@@ -159,17 +154,10 @@ function changeCount (txn: ViewTxn, ck: Uint8Array, countRaw: Uint8Array | null,
   const n = old + delta
   if (old > 0) txn.del(keys.reactionRankOf(ck, old))
   if (n > 0) {
-    // A rank row exists only at its count row's count, which was `old`, and is written only with
-    // its count row: with the count row absent and unwritten in this batch, no rank row is there.
-    const untouched = countRaw === null && !txn.wrote(ck)
     txn.put(ck, encode(count, n))
     const rank = keys.reactionRankOf(ck, n)
-    if (untouched) {
-      txn.putIndex(rank, EMPTY)
-    } else {
-      txn.assumeAbsent(rank)
-      txn.put(rank, EMPTY)
-    }
+    txn.assumeAbsent(rank) // a rank row exists only at its count row's count, which was `old`
+    txn.put(rank, EMPTY)
   } else {
     txn.del(ck)
   }
@@ -206,12 +194,7 @@ async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts
     c.blockStamp = stamp
   }
   txn.put(k, encode(storedContact, c))
-  // The reverse row is written only with its contact row (and purged with its author's rows, never
-  // within its author's own chunk): with no contact row yet, this batch has not written it.
-  const reverse = keys.contactReverse(rec.target, author)
-  const flags = encode(contactFlags, { following: c.following, blocking: c.blocking })
-  if (raw === null) txn.putIndex(reverse, flags)
-  else txn.put(reverse, flags)
+  txn.put(keys.contactReverse(rec.target, author), encode(contactFlags, { following: c.following, blocking: c.blocking }))
   const home = c.following && !c.blocking
   if (c.blocking === wasBlocking && home === wasHome) return null
   return { target: rec.target, blocking: c.blocking, blockChanged: c.blocking !== wasBlocking, home, homeChanged: home !== wasHome }

@@ -432,7 +432,7 @@ export class Indexer extends ReadyResource {
     let prev = run.prev
     for (const p of pending) {
       p.reads = readsOf(p.rec, p.at, prev)
-      for (let j = firstReadsOf(p.rec); j < p.reads.length; j++) reads.push(p.reads[j])
+      for (const k of firstReadsOf(p.rec, p.reads)) reads.push(k)
       prev = p
     }
     run.prev = prev

@@ -128,10 +128,9 @@ function emojiBytes (emoji: string | Uint8Array): Uint8Array {
 function reactorOnKey (reactorKey: Uint8Array): Uint8Array {
   const out = b4a.allocUnsafe(reactorKey.byteLength)
   out[0] = TAG.reactorByTarget
-  // Byte by byte, as rankKey: no view of reactorKey is made (a typed array each).
-  for (let i = 0; i < REF; i++) out[1 + i] = reactorKey[1 + 32 + i]
-  for (let i = 0; i < 32; i++) out[1 + REF + i] = reactorKey[1 + i]
-  for (let i = 1 + 32 + REF; i < reactorKey.byteLength; i++) out[i] = reactorKey[i]
+  out.set(reactorKey.subarray(1 + 32, 1 + 32 + REF), 1)
+  out.set(reactorKey.subarray(1, 1 + 32), 1 + REF)
+  out.set(reactorKey.subarray(1 + 32 + REF), 1 + REF + 32)
   return out
 }
 

@@ -374,11 +374,6 @@ export class ViewTxn {
     if (!this.rows.has(h)) this.rows.set(h, ABSENT)
   }
 
-  /** Whether this batch writes `key` (put or del; putIndex rows are not seen). */
-  wrote (key: Uint8Array): boolean {
-    return this.rows.get(this.slot(key))?.written === true
-  }
-
   /** A row's value when this batch knows it (written, or read before): no native call; else undefined. */
   peek (key: Uint8Array): Uint8Array | null | undefined {
     const r = this.rows.get(this.slot(key))

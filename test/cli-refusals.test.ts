@@ -177,6 +177,14 @@ test('cli refusals – when the stored views may lag (no record of a clean close
   await ro.close()
   t.alike(snapshotTree(dir), before, 'a read-only open and close change no file')
 
+  fs.chmodSync(path.join(dir, 'identity'), 0o644) // a mode the read-write open would fix
+  const loose = snapshotTree(dir)
+  const insecure = new Shoal(dir, { readOnly: true })
+  t.is(await insecure.ready().then(() => 'opened', (err: { code: string }) => err.code), 'READ_ONLY', 'a mode to fix: the read-only open leaves it to the read-write one')
+  t.alike(snapshotTree(dir), loose, 'and fixes nothing itself')
+  t.is((await cli(dir, ['react', '--remove', refToString(mine), '👍', '--json'])).json?.error?.code, 'NOT_REACTED', 'refused by the read-write open')
+  t.is(fs.statSync(path.join(dir, 'identity')).mode & 0o777, 0o600, 'which made the file owner-only again')
+
   // As after a crash: an open marked the record invalid and no clean close wrote a new one.
   const state = new NodeState(path.join(dir, 'state'))
   await state.ready()

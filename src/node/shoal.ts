@@ -307,7 +307,8 @@ export class Shoal extends ReadyResource {
    * or the views may lag behind the feeds (settledRecord).
    */
   private async openReadOnly (): Promise<void> {
-    await secureStorage(this.paths.root) // checks; changes modes only where they were wrong, never content
+    // Checked as on every open; a mode to fix is left to the read-write open, which fixes it.
+    if (!(await secureStorage(this.paths.root, { fix: false }))) throw ShoalError.READ_ONLY(`${this.paths.root} holds files that are not owner-only`)
     this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
     this.stateInstance = new NodeState(this.paths.state, { create: false, readOnly: true })
     const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths, false, true), openViews(this.paths, true)])
@@ -639,6 +640,7 @@ export class Shoal extends ReadyResource {
   }
 
   private async reopen (): Promise<void> {
+    if (this.opts.readOnly === true) throw ShoalError.READ_ONLY('this node was opened read-only')
     if (await lowOnSpace(this.paths.root)) throw ShoalError.NO_SPACE(`the disk holding ${this.paths.root} is still full; free some space and try again`)
     const join = this.joined
     await this.leaveNetwork()
@@ -677,7 +679,7 @@ export class Shoal extends ReadyResource {
     try {
       return await fn()
     } catch (err) {
-      if (this.repairing === null && this.db?.damaged == null) throw err
+      if (this.opts.readOnly === true || (this.repairing === null && this.db?.damaged == null)) throw err
       await this.repairViews()
       return fn()
     }

@@ -325,6 +325,8 @@ export class Shoal extends ReadyResource {
     this.viewsInstance = new Views(db, this.keyPair.publicKey)
     await this.openDm(this.stateInstance, this.feedInstance)
     await this.openRooms()
+    // A room that did not open here would be an unknown room (UNKNOWN_ROOM) to the command: it may open read-write.
+    if (this.need(this.roomsInstance).failed.size > 0) throw ShoalError.READ_ONLY('a room did not open read-only')
   }
 
   /** Opens the rooms this device is in (src/node/room-service.ts). */

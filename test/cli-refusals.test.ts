@@ -145,6 +145,27 @@ test('cli refusals – a member\'s one-shot room commands refused by their role 
   t.alike(members.json.items.map((m: { id: string }) => m.id).sort(), [aliceId, bobId].sort(), 'both still members')
 })
 
+test('cli refusals – refusals change no file when I hold the feed of someone I block (never indexed to its end)', async (t) => {
+  t.timeout(120_000)
+  const dir = path.join(await t.tmp(), 'alice')
+  const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
+  const bob = await createPeer(t, { name: 'bob' })
+  const mine = await alice.post({ text: 'hi' })
+  const bobs = await bob.post({ text: 'bob here' })
+  replicate(alice, bob, t)
+  await syncFeed(alice, bob)
+  await alice.follow(bob.identity)
+  await alice.block(bob.identity)
+  await alice.indexed()
+  await alice.close()
+
+  await refusals(t, dir, [
+    ['follow someone I block', ['follow', bob.id], 'BLOCKED'],
+    ['remove a reaction I do not have', ['react', '--remove', refToString(mine), '👍'], 'NOT_REACTED'],
+    ['react to a post of someone I block', ['react', refToString(bobs), '👍'], 'UNKNOWN_MESSAGE']
+  ])
+})
+
 test('cli refusals – a one-shot write on a rolled-back feed is refused with no file changed', async (t) => {
   const dir = path.join(await t.tmp(), 'alice')
   const { shoal: first } = await Shoal.init(dir)

@@ -320,9 +320,10 @@ export class Shoal extends ReadyResource {
     this.rolledBack = check.rolledBack
     this.feedInstance = new DeviceFeed(this.store, this.keyPair, { now: this.opts.now, device: this.opts.device, create: false })
     await this.feedInstance.ready()
-    const record = await settledRecord(this.stateInstance, db, this.feedInstance.core)
-    for (const s of record.settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
     this.viewsInstance = new Views(db, this.keyPair.publicKey)
+    const stored = { state: this.stateInstance, db, store: this.store, views: this.viewsInstance, me: this.keyPair.publicKey }
+    // The unsettled feeds (nothing in them to index) stay closed and unknown here: no refusal reads them.
+    for (const s of (await settledRecord(stored, this.feedInstance.core)).settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
     await this.openDm(this.stateInstance, this.feedInstance)
     await this.openRooms()
     // A room that did not open here would be an unknown room (UNKNOWN_ROOM) to the command: it may open read-write.

@@ -19,6 +19,7 @@ import { viewsGeneration } from './storage-checks.js'
 /** Feeds the open record lists as unsettled that are looked at one by one (a core opened each); with more, the open declines. */
 const UNSETTLED_CHECKED = 64
 
+/** What a read-only open has opened: the node state, views, Corestore, queries, and my identity. */
 export interface Stored { state: NodeState, db: ViewDb, store: Corestore, views: Views, me: IdentityKey }
 
 /**

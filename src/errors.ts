@@ -55,6 +55,7 @@ export type ShoalErrorCode =
   | 'BROWSER_FAILED'
   | 'BLOCKED'
   | 'NOT_REACTED'
+  | 'READ_ONLY'
 
 /** Codes that mean "the caller asked wrongly" (CLI exit status 2). */
 export const USAGE_CODES: ReadonlySet<ShoalErrorCode> = new Set<ShoalErrorCode>(['USAGE', 'INVALID_ID'])
@@ -150,4 +151,6 @@ export class ShoalError extends Error {
   static BLOCKED (msg: string): ShoalError { return new ShoalError('BLOCKED', msg) }
   /** Removing a reaction I do not have on that message. */
   static NOT_REACTED (msg: string): ShoalError { return new ShoalError('NOT_REACTED', msg) }
+  /** A write on a node opened read-only (`ShoalOptions.readOnly`): the CLI's refusal check then runs the command read-write. */
+  static READ_ONLY (msg: string): ShoalError { return new ShoalError('READ_ONLY', msg) }
 }

@@ -36,8 +36,8 @@ declare module 'hypercore' {
   class Hypercore extends EventEmitter {
     /** The key of a core whose single signer is `publicKey` (default manifest). */
     static key (publicKey: Uint8Array): Uint8Array
-    /** hypercore-storage on `dir`; `writeBufferSize` (bytes) is its RocksDB memtable size. */
-    static defaultStorage (dir: string, opts?: { writeBufferSize?: number, createIfMissing?: boolean }): Hypercore.Storage
+    /** hypercore-storage on `dir`; `writeBufferSize` (bytes) is its RocksDB memtable size; `readOnly` opens it read-only (no device file, no lock). */
+    static defaultStorage (dir: string, opts?: { writeBufferSize?: number, createIfMissing?: boolean, readOnly?: boolean }): Hypercore.Storage
     truncate (length: number): Promise<void>
     readonly key: Uint8Array | null
     readonly discoveryKey: Uint8Array | null

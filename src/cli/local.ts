@@ -13,6 +13,7 @@ import type { IdentityKey } from '../ids.js'
 import type { Parsed } from './args.js'
 import { commands, initResult, precheck, precheckAs, type Result } from './commands.js'
 import { debugLogger, watchNetwork } from './debug-log.js'
+import { checkedFirst, refusalOf } from './refusal-check.js'
 import { escapeText } from './escape.js'
 import { dht, joinOptions, serve } from './network-commands.js'
 import { desktop } from './desktop.js'
@@ -39,6 +40,10 @@ export async function runLocal (p: Parsed, io: Io): Promise<number> {
   }
   const me = await myIdentity(storage)
   if (me !== null) precheckAs(p, me)
+  if (me !== null && checkedFirst(p)) {
+    const refused = await refusalOf(storage, (ro) => commands[p.command](ro, p))
+    if (refused !== null) throw refused // refused by the stored state, which is left as it was
+  }
   const shoal = new Shoal(storage)
   // A background failure (the indexer on a full disk) fails the command through the call that
   // waits on it; here it is only reported, never an unhandled 'error' event.

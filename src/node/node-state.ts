@@ -181,13 +181,16 @@ export class NodeState extends ReadyResource implements ReceiptStore {
   /** Whether legacy settled rows may exist (false once a scan found none). */
   private legacyRows = true
 
-  /** With `create: false` an absent or emptied database is refused (STORAGE_DAMAGED), never started afresh. */
-  constructor (readonly path: string, private readonly opts: { create?: boolean } = {}) {
+  /**
+   * With `create: false` an absent or emptied database is refused (STORAGE_DAMAGED), never started
+   * afresh; with `readOnly` it is opened read-only (no file changes; every write fails).
+   */
+  constructor (readonly path: string, private readonly opts: { create?: boolean, readOnly?: boolean } = {}) {
     super()
   }
 
   protected override async _open (): Promise<void> {
-    const db = new RocksDB(this.path, { blockCache: false, tableCacheIndexAndFilterBlocks: false, createIfMissing: this.opts.create !== false })
+    const db = new RocksDB(this.path, { blockCache: false, tableCacheIndexAndFilterBlocks: false, createIfMissing: this.opts.create !== false, readOnly: this.opts.readOnly === true })
     try {
       await db.ready()
     } catch (err) {

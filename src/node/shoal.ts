@@ -36,6 +36,7 @@ import { ALL_SHARDS, NodeState, STATE_ADVICE, shardBit, type OpenRecord } from '
 import { ClosedFeeds } from './closed-feeds.js'
 import { pathExists, removeCreated, snapshotCreated } from './storage-repair.js'
 import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openViews, stateWasLost, viewsGeneration } from './storage-checks.js'
+import { settledRecord } from './read-only-open.js'
 import { untilIndexed, watchIndexer, whileIndexing } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
 import { RoomService } from './room-service.js'
@@ -64,6 +65,13 @@ export interface ShoalOptions {
    * is closed again once indexed while the node is off the network. Bounds memory at many feeds.
    */
   indexingFeeds?: number
+  /**
+   * Opens the storage read-only and changes no file: nothing is indexed, maintained or recorded,
+   * and every write fails with READ_ONLY (the CLI's refusal check, see src/cli/refusal-check.ts).
+   * The open fails with READ_ONLY where the stored views might not answer as after a read-write
+   * open (src/node/read-only-open.ts).
+   */
+  readOnly?: boolean
 }
 
 /** Problems with the local storage that the node noticed and how it dealt with them. */
@@ -205,8 +213,9 @@ export class Shoal extends ReadyResource {
   }
 
   protected override async _open (): Promise<void> {
+    const readOnly = this.opts.readOnly === true
     try {
-      await this.openStorage()
+      await (readOnly ? this.openReadOnly() : this.openStorage())
     } catch (err) {
       // Release the locks of what did open (close() after a failed open does not run _close); a
       // damaged Corestore can fail its close too: the open's error is the one to report.
@@ -216,7 +225,7 @@ export class Shoal extends ReadyResource {
         await this.stateInstance?.close().catch(safetyCatch)
       })
       // A failed open rotated each database's info log too: keep them from piling up run after run.
-      await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
+      if (!readOnly) await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
       throw err
     }
   }
@@ -225,7 +234,7 @@ export class Shoal extends ReadyResource {
     this.downloads.close()
     await this.leaveNetwork()
     await this.closeStorage()
-    if (!hasUmask()) await secureStorage(this.paths.root).catch(safetyCatch) // Bare: files made while running
+    if (!hasUmask() && this.opts.readOnly !== true) await secureStorage(this.paths.root).catch(safetyCatch) // Bare: files made while running
   }
 
   /** Opens the state, the Corestore, the views and my feed, and starts indexing (see _open). */
@@ -291,17 +300,54 @@ export class Shoal extends ReadyResource {
     await this.startBacklog(toOpen)
     await untilIndexed(this.indexerInstance, this.paths.root, this.feedInstance.key, this.feedInstance.length)
     if (this.rolledBack === null) await this.need(this.dmInstance).maintainKeys() // not `dm`: while reopening, that one waits for the reopen
-    const rooms = new RoomService({ store: this.storeInstance, state: this.stateInstance, identity: this.keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, storagePerWriter: this.opts.roomStoragePerWriter, nameOf: (id) => views.nameOf(id as IdentityKey),
+    await this.openRooms()
+    // RocksDB rotates its info log on every open; keep only the current one of each database.
+    await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
+    // With no umask (Bare) the databases just made their files with the default modes: fix them now.
+    if (!hasUmask()) await secureStorage(this.paths.root)
+  }
+
+  /**
+   * The read-only open (`readOnly`): the databases opened read-only, my feed, the DM service and
+   * the rooms on them, with the tracked feeds closed as the open record of the last clean close
+   * left them; nothing indexed, maintained or recorded. READ_ONLY when that record is not there
+   * or the views may lag behind the feeds (settledRecord).
+   */
+  private async openReadOnly (): Promise<void> {
+    // Checked as on every open; a mode to fix is left to the read-write open, which fixes it.
+    if (!(await secureStorage(this.paths.root, { fix: false }))) throw ShoalError.READ_ONLY(`${this.paths.root} holds files that are not owner-only`)
+    this.keyPair = keyPairFromSeed(await readSeed(this.paths.root))
+    this.stateInstance = new NodeState(this.paths.state, { create: false, readOnly: true })
+    const [state, store, viewDb] = await Promise.allSettled([this.stateInstance.ready(), openCorestore(this.paths, false, true), openViews(this.paths, true)])
+    if (store.status === 'fulfilled') this.storeInstance = store.value
+    if (viewDb.status === 'fulfilled') this.db = viewDb.value
+    for (const r of [state, store, viewDb]) if (r.status === 'rejected') throw r.reason
+    const db = this.need(this.db)
+    const check = await checkDeviceFeed(this.paths, this.store, this.stateInstance, db, false)
+    this.rolledBack = check.rolledBack
+    this.feedInstance = new DeviceFeed(this.store, this.keyPair, { now: this.opts.now, device: this.opts.device, create: false })
+    await this.feedInstance.ready()
+    this.viewsInstance = new Views(db, this.keyPair.publicKey)
+    const stored = { state: this.stateInstance, db, store: this.store, views: this.viewsInstance, me: this.keyPair.publicKey }
+    // The unsettled feeds (nothing in them to index) stay closed and unknown here: no refusal reads them.
+    for (const s of (await settledRecord(stored, this.feedInstance.core)).settled) this.lazy.set(b4a.toString(s.feed, 'hex'), s)
+    await this.openDm(this.stateInstance, this.feedInstance)
+    await this.openRooms()
+    // A room that did not open here would be an unknown room (UNKNOWN_ROOM) to the command: it may open read-write.
+    if (this.need(this.roomsInstance).failed.size > 0) throw ShoalError.READ_ONLY('a room did not open read-only')
+  }
+
+  /** Opens the rooms this device is in (src/node/room-service.ts). */
+  private async openRooms (): Promise<void> {
+    const views = this.views
+    const keyPair = this.need(this.keyPair)
+    const rooms = new RoomService({ store: this.store, state: this.need(this.stateInstance), identity: keyPair, now: this.opts.now, ackInterval: this.opts.roomAckInterval, storagePerWriter: this.opts.roomStoragePerWriter, nameOf: (id) => views.nameOf(id as IdentityKey),
       blocked: () => this.blockedHex() })
     this.roomsInstance = rooms
     // forwarded, so listeners on the node outlive the RoomService that a storage reopen replaces
     rooms.on('update', (room: string) => this.emit('room-update', room))
     rooms.on('rooms', () => this.emit('rooms'))
     await rooms.ready()
-    // RocksDB rotates its info log on every open; keep only the current one of each database.
-    await Promise.all([this.paths.state, path.join(this.paths.cores, 'db'), this.paths.views].map(pruneRocksLogs))
-    // With no umask (Bare) the databases just made their files with the default modes: fix them now.
-    if (!hasUmask()) await secureStorage(this.paths.root)
   }
 
   /** Opens the DM service on my feed (its keys and sessions are primary state in state/). */
@@ -522,7 +568,7 @@ export class Shoal extends ReadyResource {
     const state = this.stateInstance
     const indexer = this.indexerInstance
     const db = this.db
-    if (state === null || indexer === null || db === null || !state.opened || state.closing || !indexer.opened || this.faulted) return
+    if (state === null || indexer === null || db === null || this.opts.readOnly === true || !state.opened || state.closing || !indexer.opened || this.faulted) return
     const settled: OpenRecord['settled'] = []
     const unsettled: FeedKey[] = []
     try {
@@ -622,6 +668,7 @@ export class Shoal extends ReadyResource {
   }
 
   private async reopen (): Promise<void> {
+    if (this.opts.readOnly === true) throw ShoalError.READ_ONLY('this node was opened read-only')
     if (await lowOnSpace(this.paths.root)) throw ShoalError.NO_SPACE(`the disk holding ${this.paths.root} is still full; free some space and try again`)
     const join = this.joined
     await this.leaveNetwork()
@@ -660,7 +707,7 @@ export class Shoal extends ReadyResource {
     try {
       return await fn()
     } catch (err) {
-      if (this.repairing === null && this.db?.damaged == null) throw err
+      if (this.opts.readOnly === true || (this.repairing === null && this.db?.damaged == null)) throw err
       await this.repairViews()
       return fn()
     }
@@ -990,6 +1037,7 @@ export class Shoal extends ReadyResource {
     if (this.faulted) await this.recover()
     const feed = this.need(this.feedInstance)
     if (this.rolledBack !== null) throw this.rolledBackError()
+    if (this.opts.readOnly === true) throw ShoalError.READ_ONLY('this node was opened read-only')
     // Armed before the append: the indexer may fail on the new block before append() resolves.
     const watch = watchIndexer(this.indexer, this.paths.root)
     let ref: MessageRef | null = null

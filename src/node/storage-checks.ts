@@ -30,11 +30,12 @@ export const CORES_ROCKS_OPTIONS = { writeBufferSize: 16 * 1024 * 1024, maxWrite
 /**
  * Opens the Corestore in cores/, mapping its failures to coded errors (a copied folder, a lock, a
  * full disk, damaged files). With `create: false` (its database existed) a database whose files
- * are gone is refused (STORAGE_DAMAGED), never started afresh over what is left.
+ * are gone is refused (STORAGE_DAMAGED), never started afresh over what is left. With `readOnly`
+ * (and `create: false`) nothing in cores/ changes: no device file, no lock, every write fails.
  */
-export async function openCorestore (paths: StoragePaths, create = true): Promise<Corestore> {
+export async function openCorestore (paths: StoragePaths, create = true, readOnly = false): Promise<Corestore> {
   // Corestore passes no RocksDB options to the storage it makes: Shoal makes the storage itself.
-  const store = new Corestore(Hypercore.defaultStorage(paths.cores, { ...CORES_ROCKS_OPTIONS, createIfMissing: create }))
+  const store = new Corestore(Hypercore.defaultStorage(paths.cores, { ...CORES_ROCKS_OPTIONS, createIfMissing: create, readOnly }), { readOnly })
   try {
     await store.ready()
   } catch (err) {
@@ -64,10 +65,12 @@ interface Closable { close (): Promise<void> }
 
 /**
  * Opens views/, starting a fresh one when it is damaged (ViewDb moves it aside): on open, or when
- * the first read fails on corruption. `repaired` on the result says why.
+ * the first read fails on corruption. `repaired` on the result says why. With `readOnly` nothing
+ * changes: a damaged folder fails the open (STORAGE_ERROR).
  */
-export async function openViews (paths: StoragePaths): Promise<ViewDb> {
-  const db = new ViewDb(paths.views, { files: { quarantine: quarantineFolder } })
+export async function openViews (paths: StoragePaths, readOnly = false): Promise<ViewDb> {
+  // Read-only, a damaged views folder is left where it is: the open fails instead.
+  const db = new ViewDb(paths.views, readOnly ? { readOnly } : { files: { quarantine: quarantineFolder } })
   try {
     await db.ready()
   } catch (err) {
@@ -76,7 +79,7 @@ export async function openViews (paths: StoragePaths): Promise<ViewDb> {
   try {
     await db.get(META_VERSION)
   } catch (err) {
-    if (db.damaged === null) {
+    if (db.damaged === null || readOnly) {
       await db.close()
       throw storageFault(`cannot read the views in ${paths.views}`, err)
     }

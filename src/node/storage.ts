@@ -81,17 +81,20 @@ export function hasUmask (): boolean {
 /**
  * Creates the storage folder owner-only, or checks and fixes an existing one: every folder under
  * it 0700 and every file 0600. Refuses (STORAGE_INSECURE) a folder that another user owns or could
- * have written to (group- or world-writable), or anything inside that another user owns.
+ * have written to (group- or world-writable), or anything inside that another user owns. With
+ * `fix: false` it changes nothing (no folder made, no mode fixed); resolves false when it would have.
  */
-export async function secureStorage (root: string): Promise<void> {
+export async function secureStorage (root: string, opts: { fix?: boolean } = {}): Promise<boolean> {
   ownerOnlyUmask()
+  const fix = opts.fix !== false
   let st
   try {
     st = await fs.lstat(root)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storageFault(`cannot read ${root}`, err)
+    if (!fix) return false
     await mkdirOwnerOnly(root)
-    return
+    return true
   }
   if (!st.isDirectory()) throw ShoalError.STORAGE_ERROR(`${root} is not a folder`)
   if (uid() !== -1 && st.uid !== uid()) throw ShoalError.STORAGE_INSECURE(`${root} belongs to another user (uid ${st.uid}); use a folder of your own`)
@@ -99,7 +102,9 @@ export async function secureStorage (root: string): Promise<void> {
     throw ShoalError.STORAGE_INSECURE(`${root} is writable by other users (mode ${(st.mode & 0o777).toString(8)}), so its contents cannot be trusted; ` +
       `check them, then run "chmod 700 ${root}" (or use a new folder)`)
   }
-  await fixModes(root, st.mode)
+  const wrong: string[] = []
+  await fixModes(root, st.mode, fix ? null : wrong)
+  return wrong.length === 0
 }
 
 async function mkdirOwnerOnly (dir: string): Promise<void> {
@@ -111,10 +116,12 @@ async function mkdirOwnerOnly (dir: string): Promise<void> {
   }
 }
 
-async function fixModes (p: string, mode: number): Promise<void> {
+/** Makes `p` and everything under it owner-only; with `wrong`, lists what is not instead of changing it. */
+async function fixModes (p: string, mode: number, wrong: string[] | null): Promise<void> {
   const dir = (mode & 0o170000) === 0o040000
   const want = dir ? 0o700 : 0o600
-  if ((mode & 0o777) !== want) {
+  if ((mode & 0o777) !== want && wrong !== null) wrong.push(p)
+  else if ((mode & 0o777) !== want) {
     try {
       await fs.chmod(p, want)
     } catch (err) {
@@ -145,7 +152,7 @@ async function fixModes (p: string, mode: number): Promise<void> {
     // Links are neither followed nor changed (the desktop browser profile keeps its Singleton*
     // links there); sockets are the serving node's, 0600 already (ipc.ts).
     if (st.isSymbolicLink() || st.isSocket()) return
-    await fixModes(child, st.mode)
+    await fixModes(child, st.mode, wrong)
   }))
 }
 

@@ -55,10 +55,14 @@ export class ViewDb extends ReadyResource {
   /** Iterators opened since open (rocksdb-native counts batches, not iterators). */
   private scans = 0
 
-  constructor (path: string, opts: { files?: ViewDbFiles } = {}) {
+  private readonly readOnly: boolean
+
+  /** With `readOnly` the database is opened read-only: no file changes, every write fails. */
+  constructor (path: string, opts: { files?: ViewDbFiles, readOnly?: boolean } = {}) {
     super()
     this.path = path
     this.files = opts.files ?? null
+    this.readOnly = opts.readOnly === true
   }
 
   protected override async _open (): Promise<void> {
@@ -76,7 +80,7 @@ export class ViewDb extends ReadyResource {
   }
 
   private async openRocks (): Promise<RocksDB> {
-    const db = new RocksDB(this.path, ROCKS_OPTIONS)
+    const db = new RocksDB(this.path, { ...ROCKS_OPTIONS, readOnly: this.readOnly, createIfMissing: !this.readOnly })
     try {
       await db.ready()
     } catch (err) {

@@ -802,6 +802,7 @@ export class Shoal extends ReadyResource {
   /**
    * Stops holding an identity's feeds: no longer indexed, replicated or served, and their
    * blocks are purged from storage. (A block has already deleted what the views derived from them.)
+   * Does nothing for an identity I do not block by then (see dropBlocked).
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return

@@ -1,4 +1,5 @@
 import test from 'brittle'
+import b4a from 'b4a'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ShoalApp } from '../src/node/app.js'
@@ -143,10 +144,14 @@ test('api social – profile counts and follower lists leave out someone I block
   }
   t.alike([await counts(B.id), await counts()], [[2, 1], [0, 2]], 'before: bob follows zed and me, zed follows bob; bob and zed follow me')
   t.is((await call(a.api, 'block', { id: z.id })).error, undefined)
+  // Joined to a network, a block drops what I hold of them (never replicated): done when it returns.
+  t.absent(A.trackedFeeds.some((f) => b4a.equals(f, z.feedKey)), 'blocked: zed\'s feed no longer held')
   t.alike(await counts(B.id), [1, 0], 'bob\'s follow of zed and zed\'s follow of bob are not counted')
   t.alike(await counts(), [0, 1], 'my followers: bob only')
   t.alike((await call(a.api, 'followers')).result.people.map((p: { id: string }) => p.id), [B.id], 'my follower list: bob only')
   t.is((await call(b.api, 'profile', { id: B.id })).result.following, 2, 'bob\'s own node, which blocks no one, counts both')
   t.is((await call(a.api, 'unblock', { id: z.id })).error, undefined)
-  t.alike(await counts(B.id), [2, 1], 'unblocked: counted again')
+  t.alike(await counts(B.id), [2, 0], 'unblocked: bob\'s follow of zed counts again; zed\'s follow of bob went with the feed the block dropped')
+  await syncFeed(A, z)
+  t.alike(await counts(B.id), [2, 1], 'unblocked and synced again: counted again')
 })

@@ -153,8 +153,11 @@ export class Shoal extends ReadyResource {
    * until something replicates or reads them (openFeed). Their checkpoints count in totals().
    */
   private readonly lazy = new ClosedFeeds<LazyFeed>()
-  /** Opens of lazily closed feeds that a block or unblock of mine (any device) started. */
-  private readonly blockOpens = new Set<Promise<void>>()
+  /**
+   * Work that a block or unblock of mine (any device) started and that block, unblock and
+   * indexed() wait for: opening that identity's lazily closed feeds, and dropping its feeds.
+   */
+  private readonly blockWork = new Set<Promise<void>>()
   /** Indexes the closed feeds not settled at the last clean close, a few open at a time. */
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
@@ -271,11 +274,10 @@ export class Shoal extends ReadyResource {
     this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
     this.indexerInstance.on('profiles', () => views.invalidateNames())
     // A block or unblock from any of my devices: that identity's lazily closed feeds are opened, so
-    // a block resets their checkpoints and an unblock indexes them again (indexed() waits for it).
-    this.indexerInstance.on('block-change', ({ target }: { target: IdentityKey }) => {
-      const opening = this.openLazyOf(target).catch(safetyCatch)
-      this.blockOpens.add(opening)
-      opening.finally(() => this.blockOpens.delete(opening)).catch(safetyCatch)
+    // a block resets their checkpoints and an unblock indexes them again; joined to a network, a
+    // block drops their feeds now, not at the replicator's next scope (blockWork: indexed() waits).
+    this.indexerInstance.on('block-change', ({ target, blocking }: { target: IdentityKey, blocking: boolean }) => {
+      this.blockTask(this.openLazyOf(target).then(() => blocking && this.network !== null ? this.dropBlocked(target) : undefined))
     })
     const check = await checkDeviceFeed(this.paths, this.storeInstance, this.stateInstance, this.db, this.opts.newDeviceFeed === true)
     this.rolledBack = check.rolledBack
@@ -859,12 +861,29 @@ export class Shoal extends ReadyResource {
   /**
    * Stops holding an identity's feeds: no longer indexed, replicated or served, and their
    * blocks are purged from storage. (A block has already deleted what the views derived from them.)
+   * Does nothing for an identity I do not block by then (see dropBlocked).
    */
   async dropIdentity (identity: IdentityKey): Promise<void> {
     if (b4a.equals(identity, this.identity)) return
+    await this.blockTask(this.dropBlocked(identity))
+  }
+
+  /**
+   * dropIdentity, for an identity I still block: a scope computed before an unblock may ask for
+   * it after, and the unblock must keep their feeds. The check and the letting go of every feed
+   * are one step with no wait, so no unblock is applied in between.
+   */
+  private async dropBlocked (identity: IdentityKey): Promise<void> {
     await this.openLazyOf(identity)
+    await this.indexer.blocks(identity) // read once; kept current from then on by my contact records
+    if (!this.indexer.blockedNow(identity) || this.closing) return
     // Every tracked feed whose header names it, whether or not the views have indexed it.
-    for (const feed of [...this.watch.feedsOf(identity), ...this.indexer.feedsOf(identity)]) await this.untrack(feed)
+    const held: Array<[FeedKey, Hypercore]> = []
+    for (const feed of [...this.watch.feedsOf(identity), ...this.indexer.feedsOf(identity)]) {
+      const core = this.letGo(feed)
+      if (core !== null) held.push([feed, core])
+    }
+    for (const [feed, core] of held) await this.purgeFeed(feed, core)
   }
 
   /** Tracked feeds whose attested header names `identity`. */
@@ -879,12 +898,23 @@ export class Shoal extends ReadyResource {
 
   /** Stops tracking one feed: no longer indexed, replicated or served; its blocks are purged. */
   private async untrack (feed: FeedKey): Promise<void> {
+    const core = this.letGo(feed)
+    if (core !== null) await this.purgeFeed(feed, core)
+  }
+
+  /** Stops indexing, replicating and serving an open tracked feed at once (no wait): its core, or null. */
+  private letGo (feed: FeedKey): Hypercore | null {
     const hex = b4a.toString(feed, 'hex')
     const core = this.remote.get(hex)
-    if (core === undefined || this.closing) return
+    if (core === undefined || this.closing) return null
     this.remote.delete(hex)
     this.watch.remove(feed)
     this.indexer.remove(feed)
+    return core
+  }
+
+  /** Forgets a feed let go (letGo) in the node state and purges its blocks. */
+  private async purgeFeed (feed: FeedKey, core: Hypercore): Promise<void> {
     await this.need(this.stateInstance).untrack(feed)
     await core.purge()
     await core.close()
@@ -1020,7 +1050,7 @@ export class Shoal extends ReadyResource {
 
   /** Resolves when every block stored locally is indexed (the closed feeds' backlog included). */
   async indexed (): Promise<void> {
-    while (this.blockOpens.size > 0) await Promise.all(this.blockOpens)
+    await this.blockSettled()
     if (this.backlog !== null) await this.backlog.done()
     return this.indexer.idle()
   }
@@ -1138,19 +1168,39 @@ export class Shoal extends ReadyResource {
   follow (who: IdentityKey): Promise<MessageRef> { return this.contact('follow', who) }
 
   unfollow (who: IdentityKey): Promise<MessageRef> { return this.contact('unfollow', who) }
-  /** Blocks `who`; their lazily closed feeds are opened first so the purge resets their checkpoints. */
+  /**
+   * Blocks `who`; their lazily closed feeds are opened first so the purge resets their checkpoints.
+   * Joined to a network, their feeds are dropped (untracked and purged) by the time it resolves.
+   */
   async block (who: IdentityKey): Promise<MessageRef> {
     encodeRecord({ type: 'block', timestamp: 0, target: who }) // a 32-byte key, before it is used
     await this.openLazyOf(who)
-    return this.contact('block', who)
+    const ref = await this.contact('block', who)
+    await this.blockSettled()
+    return ref
   }
   /** Unblocks `who`; resolves once the feeds of theirs that we hold are indexed again. */
   async unblock (who: IdentityKey): Promise<MessageRef> {
     encodeRecord({ type: 'unblock', timestamp: 0, target: who })
+    await this.blockSettled() // a drop under way finishes first: what it let go is not waited for below
     await this.openLazyOf(who) // their feeds are indexed again from block 0
     const ref = await this.contact('unblock', who)
+    await this.blockSettled()
     await this.indexer.waitForIdentity(who)
     return ref
+  }
+
+  /** Tracks work a block change started (see blockWork); its failure is not the caller's. */
+  private blockTask (work: Promise<void>): Promise<void> {
+    const task = work.catch(safetyCatch)
+    this.blockWork.add(task)
+    task.finally(() => this.blockWork.delete(task)).catch(safetyCatch)
+    return task
+  }
+
+  /** Resolves once the work that block changes started (blockWork) is done. */
+  private async blockSettled (): Promise<void> {
+    while (this.blockWork.size > 0) await Promise.all(this.blockWork)
   }
 
   private async contact (type: ContactType, target: IdentityKey): Promise<MessageRef> {

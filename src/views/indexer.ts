@@ -188,6 +188,7 @@ export class Indexer extends ReadyResource {
     this.queue.delete(f)
     this.own.delete(f)
     this.feeds.delete(hex)
+    this.wake() // a waitFor on it resolves: nothing more of it is indexed here
   }
 
   /** The checkpoint of a feed being indexed (a copy), or null when it is not tracked here. */
@@ -220,11 +221,19 @@ export class Indexer extends ReadyResource {
     return t
   }
 
-  /** Resolves once `feed` is indexed up to `length` blocks, or is known to be written by someone I block. */
+  /**
+   * Resolves once `feed` is indexed up to `length` blocks, or is known to be written by someone I
+   * block, or is removed after being tracked (a feed not tracked yet is waited for until added).
+   */
   async waitFor (feed: Uint8Array, length: number): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
-    while (this.position(feed) < length && this.feeds.get(hex)?.blocked !== true) {
+    let seen = false
+    for (;;) {
+      const f = this.feeds.get(hex)
+      if (f === undefined && seen) return
+      if (f !== undefined && (f.checkpoint.position >= length || f.blocked)) return
       if (this.closing) throw ShoalError.CLOSED('indexer closed while waiting')
+      seen = seen || f !== undefined
       await new Promise<void>((resolve) => this.waiters.push(resolve))
     }
   }
@@ -270,7 +279,15 @@ export class Indexer extends ReadyResource {
   /** Whether I block the identity a feed header names (one view row, read once; see `blocked`). */
   private async isBlocked (identity: FeedIdentity | null): Promise<boolean> {
     const id = identity?.identity
-    if (id == null || b4a.equals(id, this.me)) return false
+    return id != null && await this.blocks(id)
+  }
+
+  /**
+   * Whether I block `identity` as the contact records of mine applied so far say (one view row
+   * read when first asked; see `blocked`). blockedNow answers the same with no wait, once asked.
+   */
+  async blocks (id: Uint8Array): Promise<boolean> {
+    if (b4a.equals(id, this.me)) return false
     const hex = toHex(id)
     const known = this.blocked.get(hex)
     if (known !== undefined) return known
@@ -278,6 +295,11 @@ export class Indexer extends ReadyResource {
     // A contact record of mine indexed while this read ran has set the answer: it wins.
     if (!this.blocked.has(hex)) this.blocked.set(hex, raw !== null && decode(storedContact, raw).blocking)
     return this.blocked.get(hex) === true
+  }
+
+  /** Whether I block `identity`, known with no wait: true only if `blocks` was asked and says so now. */
+  blockedNow (identity: Uint8Array): boolean {
+    return this.blocked.get(toHex(identity)) === true
   }
 
   private isMine (f: TrackedFeed): boolean {

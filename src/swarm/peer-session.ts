@@ -13,7 +13,7 @@ import type c from 'compact-encoding'
 import { toHex, type IdentityKey } from '../ids.js'
 import { ShoalError } from '../errors.js'
 import {
-  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, open, proofs, request, want,
+  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, matchKnowledgeProofs, open, proofs, request, want,
   type Have, type Identify, type Open, type Proofs, type Request, type Want
 } from './messages.js'
 import { KeyIndex } from './key-index.js'
@@ -235,12 +235,8 @@ export class PeerSession {
     // Only the identities the last match did not cover: a scope change costs a hash per identity added.
     const before = this.matchedTopics
     const ids: IdentityKey[] = []
-    for (const [h, id] of topics) if (before === null || !before.has(h)) ids.push(id)
-    const expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
-    for (const proof of this.provenList) {
-      const id = expected.get(proof)
-      if (id !== undefined) this.common.set(toHex(id), id)
-    }
+    for (const h of topics.keys()) if (before === null || !before.has(h)) ids.push(topics.get(h)!)
+    for (const id of matchKnowledgeProofs(hash, !this.conn.isInitiator, ids, this.provenList)) this.common.set(toHex(id), id as IdentityKey)
     this.matchedTopics = topics
     if (!this.narrow) this.provenList = null
   }

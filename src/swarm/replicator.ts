@@ -459,7 +459,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Every identity I want or hold, me first (what a remote's proofs are matched against). */
   scopeIdentities (): IdentityKey[] {
     if (this.scope === null) return [this.host.identity] // the first refresh checks again (reprove)
-    return [this.host.identity, ...[...this.scope.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
+    const out: IdentityKey[] = [this.host.identity]
+    for (const id of this.scope.topics.values()) if (!b4a.equals(id, this.host.identity)) out.push(id)
+    return out
   }
 
   /** Signs a session's identify payload with the identity key. */

@@ -5,7 +5,10 @@
  * `--one-process` is given (see unreachable-follows.ts). With SHOAL_BENCH_PROFILE=DIR, the sync
  * and the close of each loaded round are CPU-profiled into DIR/follows-N-sync.cpuprofile and
  * DIR/follows-N-close.cpuprofile (this process: the measured node, and with --one-process the
- * testnet and the peers too; open them in Chrome DevTools).
+ * testnet and the peers too; open them in Chrome DevTools). With SHOAL_BENCH_HEAP=1 (or =DIR, which also keeps the
+ * profiles as DIR/follows-join-N.heapprofile), the join of
+ * each loaded round is heap-sampled (objects later collected included) and the MB it allocated
+ * is logged with the functions that allocated most (`join allocated …`).
  */
 import fs from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
@@ -52,10 +55,52 @@ function profiler (): Around | undefined {
   }
 }
 
+/** Wraps a loaded round's join in a sampled heap profile (every allocation, collected ones too) and logs its MB. */
+function heapSampler (): Around | undefined {
+  if (process.env.SHOAL_BENCH_HEAP === undefined || process.env.SHOAL_BENCH_HEAP === '') return undefined
+  let joins = 0
+  return async (step, fn) => {
+    if (step !== 'join') return await fn()
+    const session = new Session()
+    session.connect()
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any)
+    try {
+      return await fn()
+    } finally {
+      const { profile } = await session.post('HeapProfiler.stopSampling')
+      session.disconnect()
+      const dir = process.env.SHOAL_BENCH_HEAP ?? ''
+      if (dir !== '1') {
+        await fs.mkdir(dir, { recursive: true })
+        await fs.writeFile(path.join(dir, `follows-join-${++joins}.heapprofile`), JSON.stringify(profile))
+      }
+      const self = new Map<string, number>()
+      let total = 0
+      const within = new Map<string, number>()
+      const visit = (node: any, above: Set<string>): number => {
+        const size = (node.selfSize as number)
+        total += size
+        const name = `${node.callFrame.functionName || '(anon)'} ${String(node.callFrame.url).split('/').slice(-2).join('/')}:${node.callFrame.lineNumber + 1}`
+        self.set(name, (self.get(name) ?? 0) + size)
+        const mine = !above.has(name) && String(node.callFrame.url).includes('/dist/src/')
+        const next = mine ? new Set([...above, name]) : above
+        let sum = size
+        for (const c of node.children) sum += visit(c, next)
+        if (mine) within.set(name, (within.get(name) ?? 0) + sum)
+        return sum
+      }
+      visit(profile.head, new Set())
+      const list = (m: Map<string, number>, n: number): string => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, b]) => `${(b / 1e6).toFixed(2)} ${k}`).join('\n  ')
+      log(`join allocated ${(total / 1e6).toFixed(1)} MB (sampled); top self:\n  ${list(self, 12)}\nshoal functions, with callees:\n  ${list(within, 20)}`)
+    }
+  }
+}
+
 async function main (): Promise<void> {
   printMachine(readMachine())
   try {
-    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler(), layout: LAYOUT, cliRounds: CLI_ROUNDS })
+    const r = await unreachableFollows({ unreachable: N, rounds: ROUNDS, timeoutMs: 600_000, makeDir: (label) => tmp.make(label), log, around: profiler() ?? heapSampler(), layout: LAYOUT, cliRounds: CLI_ROUNDS })
     const ms = (xs: number[]): string => xs.map((x) => Math.round(x)).join(' / ')
     console.log(`1 follow:                 sync ${ms(r.base.map((x) => x.syncMs))} ms, close ${ms(r.base.map((x) => x.closeMs))} ms`)
     console.log(`${N} unreachable + 1: sync ${ms(r.loaded.map((x) => x.syncMs))} ms, close ${ms(r.loaded.map((x) => x.closeMs))} ms`)

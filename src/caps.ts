@@ -42,6 +42,26 @@ export function namespaceHashes (name: string, fixed: Uint8Array[], varying: Uin
   })
 }
 
+/**
+ * namespaceHashes with no list made: `visit(hash, i)` for each `v` of `varying`, `hash` one
+ * buffer rewritten per item (copy it to keep it).
+ */
+export function eachNamespaceHash (name: string, fixed: Uint8Array[], varying: Uint8Array[], visit: (hash: Uint8Array, i: number) => void): void {
+  const head = b4a.concat([namespacePrefix(name), ...fixed])
+  const input = b4a.alloc(head.byteLength + 32)
+  input.set(head, 0)
+  const hash = b4a.allocUnsafe(32)
+  for (let i = 0; i < varying.length; i++) {
+    const v = varying[i]
+    if (v.byteLength !== 32) sodium.crypto_generichash_batch(hash, [head, v])
+    else {
+      input.set(v, head.byteLength)
+      sodium.crypto_generichash(hash, input)
+    }
+    visit(hash, i)
+  }
+}
+
 function namespacePrefix (name: string): Uint8Array {
   return b4a.from('shoal/' + name)
 }

@@ -2,7 +2,7 @@ import test from 'brittle'
 import b4a from 'b4a'
 import { refBytes, type FeedKey, type MessageRef } from '../src/ids.js'
 import { TAG, key, keys, u64 } from '../src/views/keys.js'
-import { contactFlagsOf, decode, encode, storedContact, storedPost, type StoredPost } from '../src/views/records.js'
+import { CONTACT_BLOCKING, CONTACT_FOLLOWING, contactBits, contactFlagsOf, decode, encode, storedContact, storedPost, type StoredPost } from '../src/views/records.js'
 import { ViewDb } from '../src/views/view-db.js'
 
 // The one-buffer key builders must write exactly the bytes of the part-by-part layout (the
@@ -103,6 +103,7 @@ test('views keys – a contact row\'s flags read without its stamps are the flag
           const raw = encode(storedContact, { following, followStamp: (stamps & 1) !== 0 ? stamp : null, blocking, blockStamp: (stamps & 2) !== 0 ? stamp : null })
           const whole = decode(storedContact, raw)
           t.alike(contactFlagsOf(raw), { following: whole.following, blocking: whole.blocking })
+          t.is(contactBits(raw), (whole.following ? CONTACT_FOLLOWING : 0) | (whole.blocking ? CONTACT_BLOCKING : 0), 'the same flags as bits')
           checked++
         }
       }
@@ -110,6 +111,30 @@ test('views keys – a contact row\'s flags read without its stamps are the flag
   }
   t.is(checked, 64)
   t.exception(() => contactFlagsOf(encode(storedContact, { following: true, followStamp: { ts: 5, ref: { feed, seq: 1 } }, blocking: false, blockStamp: null }).subarray(0, 20)), undefined, 'a truncated row throws')
+  t.exception(() => contactBits(encode(storedContact, { following: true, followStamp: { ts: 5, ref: { feed, seq: 1 } }, blocking: false, blockStamp: null }).subarray(0, 20)), undefined, 'and as bits')
+})
+
+test('views keys – eachWithPrefix visits the prefix\'s rows in order across native reads; a throw from the visit rejects the scan', async (t) => {
+  const db = new ViewDb(await t.tmp())
+  await db.ready()
+  t.teardown(() => db.close())
+  const k = (tag: number, n: number): Uint8Array => key(tag, b4a.from([n >> 8, n & 0xff]))
+  const txn = db.txn()
+  for (let n = 0; n < 2500; n++) txn.put(k(TAG.device, n), b4a.from([n & 0xff])) // more than two reads of 1,024
+  txn.put(k(TAG.contact, 1), b4a.from('other prefix'))
+  await txn.commit()
+  const seen: number[] = []
+  let values = 0
+  await db.eachWithPrefix(key(TAG.device), true, (row, value) => { seen.push(row[1] * 256 + row[2]); if (value !== null && value[0] === (seen.length - 1) % 256) values++ })
+  t.alike(seen, Array.from({ length: 2500 }, (_, n) => n), 'every row once, in key order, none of another prefix')
+  t.is(values, 2500, 'with its value')
+  let nulls = 0
+  await db.eachWithPrefix(key(TAG.device), false, (_row, value) => { if (value === null) nulls++ })
+  t.is(nulls, 2500, 'keys only: no value read')
+  let visited = 0
+  await t.exception(db.eachWithPrefix(key(TAG.device), true, () => { if (++visited === 1500) throw new Error('visit failed') }), /visit failed/)
+  t.is(visited, 1500, 'no row visited after the throw')
+  t.alike(await db.get(k(TAG.contact, 1)), b4a.from('other prefix'), 'the database still reads')
 })
 
 test('views keys – a row known absent, put and deleted again in one batch, writes nothing; others keep their delete', async (t) => {

@@ -15,7 +15,7 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import { namespaceHash, namespaceHasher, namespaceHashes } from '../caps.js'
+import { eachNamespaceHash, namespaceHash, namespaceHasher, namespaceHashes } from '../caps.js'
 import { ShoalError } from '../errors.js'
 import type { IdentityKey } from '../ids.js'
 
@@ -59,6 +59,29 @@ export function knowledgeProof (handshakeHash: Uint8Array, initiator: boolean, i
  */
 export function knowledgeProofs (handshakeHash: Uint8Array, initiator: boolean, identities: Uint8Array[]): Uint8Array[] {
   return namespaceHashes(PROOF_NAMESPACE, [handshakeHash, role(initiator)], identities)
+}
+
+/**
+ * The identities of `identities` whose knowledgeProof (by a sender of Noise role `initiator`) is
+ * in `proofs`, in the order of `proofs` (each once, by its first proof): a hash per identity into
+ * one reused buffer, looked up in a sorted copy of `proofs`, so a peer's list cannot slow the lookup.
+ */
+export function matchKnowledgeProofs (handshakeHash: Uint8Array, initiator: boolean, identities: Uint8Array[], proofs: Uint8Array[]): Uint8Array[] {
+  if (proofs.length === 0 || identities.length === 0) return []
+  // Proof indices by (bytes, index): a lower bound finds the first of equal proofs.
+  const order = proofs.map((_p, i) => i).sort((a, b) => b4a.compare(proofs[a], proofs[b]) || a - b)
+  const hits: Array<{ at: number, id: Uint8Array }> = []
+  eachNamespaceHash(PROOF_NAMESPACE, [handshakeHash, role(initiator)], identities, (hash, i) => {
+    let lo = 0
+    let hi = order.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (b4a.compare(proofs[order[mid]], hash) < 0) lo = mid + 1
+      else hi = mid
+    }
+    if (lo < order.length && b4a.equals(proofs[order[lo]], hash)) hits.push({ at: order[lo], id: identities[i] })
+  })
+  return hits.sort((a, b) => a.at - b.at).map((h) => h.id)
 }
 
 /** What the sender of `identify` (of Noise role `initiator`) signs with its identity key. */

@@ -13,7 +13,7 @@ import type c from 'compact-encoding'
 import { toHex, type IdentityKey } from '../ids.js'
 import { ShoalError } from '../errors.js'
 import {
-  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, open, proofs, request, want,
+  PROTOCOL, PROTOCOL_VERSION, WIRE_CAPS, have, identify, identifyPayload, knowledgeProofs, matchKnowledgeProofs, open, proofs, request, want,
   type Have, type Identify, type Open, type Proofs, type Request, type Want
 } from './messages.js'
 import { KeyIndex } from './key-index.js'
@@ -109,6 +109,8 @@ export class PeerSession {
   private sentComplete = false
   /** The proofs the remote would send for what I want or hold, findable by proof; per scope. */
   private expected: KeyIndex<IdentityKey> | null = null
+  /** The remote's first proofs were matched with no index (see checkProofs). */
+  private matchedOnce = false
   private channel: Protomux.Channel | null = null
   private proofsMessage: Protomux.Message<Proofs> | null = null
   private identifyMessage: Protomux.Message<Identify> | null = null
@@ -218,6 +220,7 @@ export class PeerSession {
     if (this.remoteIdentity === null || this.sentComplete) this.proofsMessage?.send({ proofs: this.myProofs(hash) })
     if (!this.proven) {
       this.expected = null
+      this.matchedOnce = false // a new scope: its first match needs no index either
       this.checkProofs()
     }
     this.rematch()
@@ -235,12 +238,8 @@ export class PeerSession {
     // Only the identities the last match did not cover: a scope change costs a hash per identity added.
     const before = this.matchedTopics
     const ids: IdentityKey[] = []
-    for (const [h, id] of topics) if (before === null || !before.has(h)) ids.push(id)
-    const expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
-    for (const proof of this.provenList) {
-      const id = expected.get(proof)
-      if (id !== undefined) this.common.set(toHex(id), id)
-    }
+    for (const h of topics.keys()) if (before === null || !before.has(h)) ids.push(topics.get(h)!)
+    for (const id of matchKnowledgeProofs(hash, !this.conn.isInitiator, ids, this.provenList)) this.common.set(toHex(id), id as IdentityKey)
     this.matchedTopics = topics
     if (!this.narrow) this.provenList = null
   }
@@ -338,13 +337,20 @@ export class PeerSession {
   private checkProofs (): void {
     const hash = this.conn.handshakeHash
     if (this.proven || hash === null || this.remoteProofs.length === 0) return
-    if (this.expected === null) {
-      const ids = this.host.scopeIdentities()
-      this.expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
-    }
-    for (const proof of this.remoteProofs) {
-      const id = this.expected.get(proof)
-      if (id !== undefined) this.common.set(toHex(id), id)
+    if (this.expected === null && !this.matchedOnce) {
+      // Most peers prove a shared identity in their first list: it is matched with a hash per
+      // identity and no index. Only a peer that sends more lists gets the index, kept per scope.
+      this.matchedOnce = true
+      for (const id of matchKnowledgeProofs(hash, !this.conn.isInitiator, this.host.scopeIdentities(), this.remoteProofs)) this.common.set(toHex(id), id as IdentityKey)
+    } else {
+      if (this.expected === null) {
+        const ids = this.host.scopeIdentities()
+        this.expected = new KeyIndex(knowledgeProofs(hash, !this.conn.isInitiator, ids), ids)
+      }
+      for (const proof of this.remoteProofs) {
+        const id = this.expected.get(proof)
+        if (id !== undefined) this.common.set(toHex(id), id)
+      }
     }
     const shared = this.common.values().next()
     if (shared.done === true) return

@@ -360,16 +360,16 @@ export class Replicator extends ReadyResource implements SessionHost {
       this.scope = next
       // Joined in this order (transports look topics up a few at a time): mine first, the rest
       // shuffled so that nodes that run briefly do not look up the same few every time.
+      // By identity hex (the scope's own strings): no entry is made per identity.
       const mine = toHex(this.host.identity)
-      const fresh: Array<[string, Uint8Array]> = []
-      for (const [h, topicHex] of next.topicHexOf) {
-        if (this.joined.has(topicHex)) continue
-        const entry: [string, Uint8Array] = [topicHex, next.topicOf.get(h)!]
-        if (h === mine) this.joinScopeTopic(entry)
-        else fresh.push(entry)
+      const fresh: string[] = []
+      for (const h of next.topicHexOf.keys()) {
+        if (this.joined.has(next.topicHexOf.get(h)!)) continue
+        if (h === mine) this.joinScopeTopic(next, h)
+        else fresh.push(h)
       }
-      for (const entry of shuffled(fresh)) this.joinScopeTopic(entry)
-      for (const h of [...this.joined]) {
+      for (const h of shuffle(fresh)) this.joinScopeTopic(next, h)
+      for (const h of this.joined) { // deleting the entry visited is safe in a Set's iteration
         if (next.topics.has(h)) continue
         this.joined.delete(h)
         for (const t of this.transports) t.leave(b4a.from(h, 'hex'))
@@ -390,8 +390,10 @@ export class Replicator extends ReadyResource implements SessionHost {
     } while (this.refreshAgain)
   }
 
-  /** Joins one topic of the scope (its hex, its bytes) on every transport. */
-  private joinScopeTopic ([topicHex, topic]: [string, Uint8Array]): void {
+  /** Joins the topic of the scope's identity `h` (hex) on every transport. */
+  private joinScopeTopic (scope: Scope, h: string): void {
+    const topicHex = scope.topicHexOf.get(h)!
+    const topic = scope.topicOf.get(h)!
     this.joined.add(topicHex)
     for (const t of this.transports) t.join(topic, topicHex)
   }
@@ -457,7 +459,9 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Every identity I want or hold, me first (what a remote's proofs are matched against). */
   scopeIdentities (): IdentityKey[] {
     if (this.scope === null) return [this.host.identity] // the first refresh checks again (reprove)
-    return [this.host.identity, ...[...this.scope.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))]
+    const out: IdentityKey[] = [this.host.identity]
+    for (const id of this.scope.topics.values()) if (!b4a.equals(id, this.host.identity)) out.push(id)
+    return out
   }
 
   /** Signs a session's identify payload with the identity key. */
@@ -815,8 +819,19 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /** My own topic and a random sample of the other topics in scope (SYNC_TOPICS in all). */
   private syncTopics (): Uint8Array[] {
-    const others = [...this.current.topics.values()].filter((id) => !b4a.equals(id, this.host.identity))
-    return [this.host.identity, ...shuffled(others).slice(0, SYNC_TOPICS - 1)].map((id) => identityTopic(id))
+    // A reservoir sample: no list of the whole scope is made.
+    const picked: IdentityKey[] = []
+    let seen = 0
+    for (const id of this.current.topics.values()) {
+      if (b4a.equals(id, this.host.identity)) continue
+      seen++
+      if (picked.length < SYNC_TOPICS - 1) picked.push(id)
+      else {
+        const j = Math.floor(Math.random() * seen)
+        if (j < picked.length) picked[j] = id
+      }
+    }
+    return [this.host.identity, ...shuffle(picked)].map((id) => identityTopic(id))
   }
 
   /** Every connection's channel is open and its wants are answered. */
@@ -881,9 +896,8 @@ function contiguous (core: Hypercore, length: number): Promise<void> {
   })
 }
 
-/** A shuffled copy (Fisher–Yates). */
-function shuffled<T> (list: T[]): T[] {
-  const out = [...list]
+/** Shuffles `out` in place (Fisher–Yates) and returns it. */
+function shuffle<T> (out: T[]): T[] {
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
     const x = out[i]

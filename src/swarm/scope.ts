@@ -2,6 +2,7 @@
  * Who is replicated: me, whom I follow, and their follows up to a hop limit; never a blocked
  * identity. Identities whose feeds we hold are also announced, so their posts travel through us.
  */
+import b4a from 'b4a'
 import { identityTopics } from '../caps.js'
 import { toHex, type IdentityKey } from '../ids.js'
 import type { Views } from '../views/queries.js'
@@ -34,7 +35,11 @@ export async function computeScope (views: Views, me: IdentityKey, hops: number,
   const blocked = new Set((await views.blocking(me)).map(toHex))
   const want = await views.inRange(hops) // me included, blocked ones never
   const held = new Map<string, IdentityKey>()
-  for (const [h, { id }] of await views.held()) if (!blocked.has(h)) held.set(h, id)
+  await views.eachHeld((id) => {
+    const h = toHex(id)
+    // A wanted identity's key is kept once; another's is copied off the row it was read from.
+    if (!blocked.has(h)) held.set(h, want.get(h) ?? b4a.from(id) as IdentityKey)
+  })
   const topics = new Map<string, IdentityKey>()
   const topicOf = new Map<string, Uint8Array>()
   const topicHexOf = new Map<string, string>()
@@ -45,16 +50,18 @@ export async function computeScope (views: Views, me: IdentityKey, hops: number,
     topics.set(topicHex, id)
     byTopic.add(topic, id)
   }
-  const unknown: Array<[string, IdentityKey]> = []
-  for (const map of [want, held]) {
-    for (const [h, id] of map) {
-      if (topicOf.has(h)) continue // wanted and held
-      const known = prev?.topicOf.get(h)
-      if (known === undefined) { topicOf.set(h, EMPTY); unknown.push([h, id]) } else add(h, id, known, prev!.topicHexOf.get(h)!)
-    }
+  // forEach and parallel lists: no entry or pair is made per identity.
+  const unknownHex: string[] = []
+  const unknownIds: IdentityKey[] = []
+  const visit = (id: IdentityKey, h: string): void => {
+    if (topicOf.has(h)) return // wanted and held
+    const known = prev?.topicOf.get(h)
+    if (known === undefined) { topicOf.set(h, EMPTY); unknownHex.push(h); unknownIds.push(id) } else add(h, id, known, prev!.topicHexOf.get(h)!)
   }
-  const hashed = identityTopics(unknown.map(([, id]) => id))
-  for (let i = 0; i < unknown.length; i++) add(unknown[i][0], unknown[i][1], hashed[i], toHex(hashed[i]))
+  want.forEach(visit)
+  held.forEach(visit)
+  const hashed = identityTopics(unknownIds)
+  for (let i = 0; i < unknownIds.length; i++) add(unknownHex[i], unknownIds[i], hashed[i], toHex(hashed[i]))
   return { want, held, blocked, topics, topicOf, topicHexOf, byTopic }
 }
 

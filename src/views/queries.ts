@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef, z32String } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  contactFlags, contactFlagsOf, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  CONTACT_BLOCKING, CONTACT_FOLLOWING, contactBits, contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type ReactionSummary, type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
@@ -83,12 +83,19 @@ export class Views {
   private async contactsOf (who: Uint8Array): Promise<Contacts> {
     const following: IdentityKey[] = []
     const blocking: IdentityKey[] = []
-    for (const { key: k, value } of await this.db.entriesWithPrefix(key(TAG.contact, who))) {
-      const c = contactFlagsOf(value)
-      const target = b4a.from(k.subarray(33, 65)) as IdentityKey
-      if (c.blocking) blocking.push(target)
-      else if (c.following) following.push(target)
-    }
+    // The targets are copied into shared slabs (a view each): no Buffer and no copy per row.
+    let slab = EMPTY
+    let used = 0
+    await this.db.eachWithPrefix(key(TAG.contact, who), true, (k, value) => {
+      const bits = contactBits(value!)
+      if (bits === 0) return
+      if (used === slab.byteLength) { slab = new Uint8Array(SLAB_KEYS * 32); used = 0 }
+      for (let i = 0; i < 32; i++) slab[used + i] = k[33 + i]
+      const target = slab.subarray(used, used + 32) as IdentityKey
+      used += 32
+      if ((bits & CONTACT_BLOCKING) !== 0) blocking.push(target)
+      else following.push(target)
+    })
     return { following, blocking, blocked: hexSet(blocking), blockedIds: idSet(blocking) }
   }
 
@@ -144,11 +151,13 @@ export class Views {
     const dist = new Set<string>([toHex(this.me)])
     visit(toHex(this.me), this.me, 0)
     let frontier: Uint8Array[] = [this.me]
+    let frontierHex: string[] = [toHex(this.me)]
     for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
       const next: Uint8Array[] = []
+      const nextHex: string[] = []
       // Only identities with a follower marker have follow rows: past one round of reads, one scan
       // of the markers costs less than a scan per identity (most follows may follow nobody here).
-      const walk = frontier.length > HOP_READS ? await this.withFollows(frontier) : frontier
+      const walk = frontier.length > HOP_READS ? await this.withFollows(frontier, frontierHex) : frontier
       // HOP_READS contact scans in flight at once, merged in frontier order (the same map as one by one).
       for (let i = 0; i < walk.length; i += HOP_READS) {
         // As their rows say: the loop below leaves out whom I block (following() would filter them twice).
@@ -160,18 +169,20 @@ export class Views {
             dist.add(h)
             visit(h, f, hop)
             next.push(f)
+            nextHex.push(h)
           }
         }
       }
       frontier = next
+      frontierHex = nextHex
     }
   }
 
-  /** The identities of `ids` that have followed someone here (a follower marker), in order. */
-  private async withFollows (ids: Uint8Array[]): Promise<Uint8Array[]> {
+  /** The identities of `ids` (hex `hexes`) that have followed someone here (a follower marker), in order. */
+  private async withFollows (ids: Uint8Array[], hexes: string[]): Promise<Uint8Array[]> {
     const marked = new Set<string>()
-    for (const k of await this.db.keysWithPrefix(keys.followers())) marked.add(toHex(k.subarray(1)))
-    return ids.filter((id) => marked.has(toHex(id)))
+    await this.db.eachWithPrefix(keys.followers(), false, (k) => { marked.add(toHex(k.subarray(1))) })
+    return ids.filter((_id, i) => marked.has(hexes[i]))
   }
 
   /** Device feeds attested by `identity` that we hold. */
@@ -197,6 +208,19 @@ export class Views {
       last.feeds.push(k.subarray(33, 65) as FeedKey)
     }
     return out
+  }
+
+  /**
+   * Calls `visit` once with each identity that has an attested device feed we hold (me included),
+   * in key order: one scan of the device rows, keeping no list. `id` is a view of the row's key.
+   */
+  async eachHeld (visit: (id: IdentityKey) => void): Promise<void> {
+    let last: Uint8Array | null = null
+    await this.db.eachWithPrefix(key(TAG.device), false, (k) => {
+      if (last !== null && sameRange(last, k, 1, 33)) return
+      last = k
+      visit(new Uint8Array(k.buffer, k.byteOffset + 1, 32) as IdentityKey)
+    })
   }
 
   /** The identity a feed's header attests, or null when unknown or invalid. */
@@ -571,6 +595,16 @@ function threadRange (root: MessageRef, after: Uint8Array | null, limit: number)
   const prefix = key(TAG.thread, refBytes(root))
   return { gt: after ? b4a.concat([prefix, after]) : prefix, lt: prefixEnd(prefix), limit: limit + 1 }
 }
+
+/** Whether `a` and `b` hold the same bytes in [start, end). */
+function sameRange (a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Identity keys per slab of contactsOf (32 KiB). */
+const SLAB_KEYS = 1024
+const EMPTY = new Uint8Array(0)
 
 function hexSet (list: Uint8Array[]): Set<string> {
   return new Set(list.map(toHex))

@@ -202,6 +202,26 @@ export function contactFlagsOf (raw: Uint8Array): ContactFlags {
   return { following, blocking: c.bool.decode(s) }
 }
 
+/** contactFlagsOf as bits (CONTACT_FOLLOWING | CONTACT_BLOCKING), with no object per row: for scans of thousands. */
+export function contactBits (raw: Uint8Array): number {
+  const s = BITS_STATE
+  s.start = 0
+  s.end = raw.byteLength
+  s.buffer = raw
+  try {
+    const following = c.bool.decode(s)
+    skipOptStamp(s)
+    return (following ? CONTACT_FOLLOWING : 0) | (c.bool.decode(s) ? CONTACT_BLOCKING : 0)
+  } finally {
+    s.buffer = EMPTY_ROW
+  }
+}
+
+export const CONTACT_FOLLOWING = 1
+export const CONTACT_BLOCKING = 2
+const EMPTY_ROW: Uint8Array = new Uint8Array(0)
+const BITS_STATE = { start: 0, end: 0, buffer: EMPTY_ROW, cache: null }
+
 function skipOptStamp (s: c.State): void {
   if (!c.bool.decode(s)) return
   c.uint.decode(s) // ts

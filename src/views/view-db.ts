@@ -192,6 +192,31 @@ export class ViewDb extends ReadyResource {
     return rows.map((r) => r.key)
   }
 
+  /**
+   * Calls `visit` with each key (and value, unless `values` is false) that starts with `prefix`,
+   * as entriesWithPrefix reads them, keeping no list: a scan of thousands leaves no array to
+   * outlive it. A throw from `visit` ends the scan and rejects with it.
+   */
+  eachWithPrefix (prefix: Uint8Array, values: boolean, visit: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.scans++
+      const it = this.rocks.iterator({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY, values })
+      let failed = false
+      it.on('data', (e: { key: Uint8Array, value: Uint8Array | null }) => {
+        if (failed) return
+        try {
+          visit(e.key, e.value)
+        } catch (err) {
+          failed = true
+          it.destroy()
+          reject(err)
+        }
+      })
+      it.on('end', () => resolve())
+      it.on('error', (err) => reject(this.check(err)))
+    })
+  }
+
   /** Writes one batch (used by ViewTxn); a corruption error marks the database damaged. */
   async flushWrite (w: RocksDB.WriteBatch): Promise<void> {
     try {

@@ -2,16 +2,12 @@
 import test from 'brittle'
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import { ShoalError } from '../src/errors.js'
 import { BOX_TYPE, COARSE_TIME_MS, DM_CAPS, SLOT } from '../src/dm/caps.js'
 import { openBox, parseBox, sealBox } from '../src/dm/envelope.js'
 import { decodeSession, encodeSession, keepSession, sendingSession, startSession, type Session } from '../src/dm/session.js'
 import { T0, createDevice, receive, send, sessionFor, type Device } from './helpers/dm.js'
+import { thrownCode } from './helpers/codes.js'
 
-function codeOf (fn: () => unknown): string | null {
-  try { fn() } catch (err) { return err instanceof ShoalError ? err.code : `uncoded ${String(err)}` }
-  return null
-}
 
 function devices (n: number): Device[] {
   return Array.from({ length: n }, (_, i) => createDevice(`d${i}`))
@@ -25,7 +21,7 @@ test('dm box – slot count padded to buckets, capped at 64 devices', (t) => {
     t.is(parseBox(m.block).slots.length, slots, `${n} devices → ${slots} slots`)
     t.is(receive(many[n - 1], m)?.content.text, 'hi')
   }
-  t.is(codeOf(() => send(alice, many, 'too many')), 'DM_TOO_MANY_RECIPIENTS', '65 devices')
+  t.is(thrownCode(() => send(alice, many, 'too many')), 'DM_TOO_MANY_RECIPIENTS', '65 devices')
 })
 
 test('dm box – record size padded to buckets; text cap', (t) => {
@@ -38,8 +34,8 @@ test('dm box – record size padded to buckets; text cap', (t) => {
   const full = send(alice, crowd, '🐟'.repeat(DM_CAPS.text / 4))
   t.is(full.block.byteLength, 16384, '64 slots and the longest text fit the record cap')
   t.is(receive(crowd[63], full)?.content.text.length, DM_CAPS.text / 2)
-  t.is(codeOf(() => send(alice, [bob], 'x'.repeat(DM_CAPS.text + 1))), 'MESSAGE_TOO_LARGE')
-  t.is(codeOf(() => send(alice, [bob], '\ud800')), 'INVALID_MESSAGE', 'lone surrogate')
+  t.is(thrownCode(() => send(alice, [bob], 'x'.repeat(DM_CAPS.text + 1))), 'MESSAGE_TOO_LARGE')
+  t.is(thrownCode(() => send(alice, [bob], '\ud800')), 'INVALID_MESSAGE', 'lone surrogate')
 })
 
 test('dm box – hour in the clear, exact time and recipients inside', (t) => {
@@ -66,7 +62,7 @@ test('dm box – caps are checked before any trial decryption', (t) => {
   const m = send(alice, [bob], 'hi')
   let touched = 0
   const spy = new Proxy([], { get (target, prop, recv) { touched++; return Reflect.get(target, prop, recv) } })
-  const open = (block: Uint8Array): string | null => codeOf(() => openBox({ feed: m.feed, seq: m.seq, block, keys: bob.keys, senderIdentityKey: alice.keys.identity.publicKey, sessions: spy }))
+  const open = (block: Uint8Array): string | null => thrownCode(() => openBox({ feed: m.feed, seq: m.seq, block, keys: bob.keys, senderIdentityKey: alice.keys.identity.publicKey, sessions: spy }))
   const head = (slotCount: number): Uint8Array => b4a.concat([c.encode(c.uint, BOX_TYPE), c.encode(c.uint, 1), c.encode(c.uint, T0 - (T0 % COARSE_TIME_MS)), b4a.alloc(24), c.encode(c.uint, slotCount)])
   const padTo = (b: Uint8Array, n: number): Uint8Array => b4a.concat([b, b4a.alloc(n - b.byteLength)])
   t.is(open(padTo(head(128), 16384)), 'INVALID_MESSAGE', '128 slots is no bucket')
@@ -85,11 +81,11 @@ test('dm box – sealing rules: at least one device, one session per device', (t
   const bob = createDevice('bob')
   const s = sessionFor(alice, bob)
   const content = { timestamp: T0, recipients: [], text: 'x' }
-  t.is(codeOf(() => sealBox({ feed: alice.feed, seq: 1, content, sessions: [] })), 'INVALID_ARGUMENT')
-  t.is(codeOf(() => sealBox({ feed: alice.feed, seq: 1, content, sessions: [s, s] })), 'INVALID_ARGUMENT')
-  t.is(codeOf(() => sealBox({ feed: alice.feed, seq: 0, content, sessions: [s] })), 'INVALID_ARGUMENT', 'seq 0 is the header')
-  t.is(codeOf(() => sealBox({ feed: alice.feed, seq: 1, content: { ...content, recipients: Array(DM_CAPS.recipients + 1).fill(bob.feed) }, sessions: [s] })), 'DM_TOO_MANY_RECIPIENTS')
-  t.is(codeOf(() => send(bob, [alice], 'x')), null, 'a fresh device may start a session too')
+  t.is(thrownCode(() => sealBox({ feed: alice.feed, seq: 1, content, sessions: [] })), 'INVALID_ARGUMENT')
+  t.is(thrownCode(() => sealBox({ feed: alice.feed, seq: 1, content, sessions: [s, s] })), 'INVALID_ARGUMENT')
+  t.is(thrownCode(() => sealBox({ feed: alice.feed, seq: 0, content, sessions: [s] })), 'INVALID_ARGUMENT', 'seq 0 is the header')
+  t.is(thrownCode(() => sealBox({ feed: alice.feed, seq: 1, content: { ...content, recipients: Array(DM_CAPS.recipients + 1).fill(bob.feed) }, sessions: [s] })), 'DM_TOO_MANY_RECIPIENTS')
+  t.is(thrownCode(() => send(bob, [alice], 'x')), null, 'a fresh device may start a session too')
 })
 
 test('dm session – local codec round trip keeps a working session', (t) => {
@@ -109,7 +105,7 @@ test('dm session – local codec round trip keeps a working session', (t) => {
   }
   t.is(receive(bob, skipped)?.content.text, 'skipped', 'skipped key survives the codec')
   t.is(receive(alice, send(bob, [alice], 'after'))?.content.text, 'after')
-  t.is(codeOf(() => decodeSession(b4a.from([9]))), 'STORAGE_ERROR')
+  t.is(thrownCode(() => decodeSession(b4a.from([9]))), 'STORAGE_ERROR')
 })
 
 test('dm box – a malicious sender: low-order keys and huge counters are coded errors', (t) => {
@@ -118,7 +114,7 @@ test('dm box – a malicious sender: low-order keys and huge counters are coded 
   const content = { timestamp: T0, recipients: [], text: 'evil' }
   const base = startSession(mallory.keys, bob.keys.record, bob.feed)
   const open = (block: Uint8Array, seq: number, sessions = [] as Session[]): string | null =>
-    codeOf(() => openBox({ feed: mallory.feed, seq, block, keys: bob.keys, senderIdentityKey: mallory.keys.identity.publicKey, sessions }))
+    thrownCode(() => openBox({ feed: mallory.feed, seq, block, keys: bob.keys, senderIdentityKey: mallory.keys.identity.publicKey, sessions }))
   const seal = (s: Session, seq: number): Uint8Array => sealBox({ feed: mallory.feed, seq, content, sessions: [s] }).block
   // Low-order points: the all-zero u-coordinate and the order-8 point of Curve25519.
   const order8 = b4a.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')
@@ -127,7 +123,7 @@ test('dm box – a malicious sender: low-order keys and huge counters are coded 
     t.is(open(seal({ ...base, ratchet: { ...base.ratchet, dhs: { ...base.ratchet.dhs, publicKey: bad } } }, 2), 2), 'DM_DECRYPT_FAILED', 'low-order ratchet key')
   }
   t.is(open(seal({ ...base, ratchet: { ...base.ratchet, ns: 0xfffffffe } }, 3), 3), 'DM_TOO_MANY_SKIPPED', 'a header 4 billion messages ahead')
-  t.is(codeOf(() => seal({ ...base, ratchet: { ...base.ratchet, ns: 0xffffffff } }, 4)), 'DM_DECRYPT_FAILED', 'cannot seal past the last counter')
+  t.is(thrownCode(() => seal({ ...base, ratchet: { ...base.ratchet, ns: 0xffffffff } }, 4)), 'DM_DECRYPT_FAILED', 'cannot seal past the last counter')
 })
 
 test('dm session – at most 4 sessions per remote device, the sending one always kept', (t) => {
@@ -141,7 +137,7 @@ test('dm session – at most 4 sessions per remote device, the sending one alway
   t.is(list.length, 4, 'capped')
   const tooMany = [...list, list[0]]
   const m = send(mallory, [bob], 'more')
-  t.is(codeOf(() => openBox({ feed: m.feed, seq: m.seq, block: m.block, keys: bob.keys, senderIdentityKey: mallory.keys.identity.publicKey, sessions: tooMany })), 'INVALID_ARGUMENT', 'the cap is checked before trial decryption')
+  t.is(thrownCode(() => openBox({ feed: m.feed, seq: m.seq, block: m.block, keys: bob.keys, senderIdentityKey: mallory.keys.identity.publicKey, sessions: tooMany })), 'INVALID_ARGUMENT', 'the cap is checked before trial decryption')
   const winner = sendingSession(list)
   t.ok(winner !== null && keepSession(list, list[0], -1).includes(winner), 'the sending session survives pruning')
 })

@@ -1,19 +1,15 @@
 /** Device keys: rotation policy with an injected clock, the `keys` record codec and its signature. */
 import test from 'brittle'
 import b4a from 'b4a'
-import { ShoalError } from '../src/errors.js'
 import { DEFAULT_KEY_POLICY, KEYS_TYPE } from '../src/dm/caps.js'
 import { createDeviceKeys, decodeDeviceKeys, encodeDeviceKeys, livePrekeys, maintainDeviceKeys } from '../src/dm/device-keys.js'
 import { decodeKeysBlock, encodeKeysBlock, verifyKeysRecord } from '../src/dm/keys-record.js'
 import { startSession } from '../src/dm/session.js'
 import { T0, createDevice, receive, send } from './helpers/dm.js'
+import { thrownCode } from './helpers/codes.js'
 
 const DAY = 24 * 3600_000
 
-function codeOf (fn: () => unknown): string | null {
-  try { fn() } catch (err) { return err instanceof ShoalError ? err.code : `uncoded ${String(err)}` }
-  return null
-}
 
 test('dm keys – rotation every 7 days, replaced secrets deleted 30 days later', (t) => {
   const d = createDevice('a')
@@ -57,26 +53,26 @@ test('dm keys – record codec round trip, versioned envelope, signature bound t
   t.is(block[1], 1, 'version 1')
   const rec = decodeKeysBlock(block)
   t.alike(rec, d.keys.record)
-  t.is(codeOf(() => verifyKeysRecord(rec, d.feed)), null)
-  t.is(codeOf(() => verifyKeysRecord(rec, other.feed)), 'DM_INVALID_KEYS', 'copied onto another feed')
-  t.is(codeOf(() => verifyKeysRecord(rec, d.feed, T0 - DAY)), null, 'a day of clock skew is fine')
-  t.is(codeOf(() => verifyKeysRecord(rec, d.feed, T0 - DAY - 1)), 'DM_INVALID_KEYS', 'dated further in the future')
+  t.is(thrownCode(() => verifyKeysRecord(rec, d.feed)), null)
+  t.is(thrownCode(() => verifyKeysRecord(rec, other.feed)), 'DM_INVALID_KEYS', 'copied onto another feed')
+  t.is(thrownCode(() => verifyKeysRecord(rec, d.feed, T0 - DAY)), null, 'a day of clock skew is fine')
+  t.is(thrownCode(() => verifyKeysRecord(rec, d.feed, T0 - DAY - 1)), 'DM_INVALID_KEYS', 'dated further in the future')
   for (let i = 0; i < block.byteLength; i++) {
     const bad = b4a.from(block)
     bad[i] ^= 0x10
-    const code = codeOf(() => verifyKeysRecord(decodeKeysBlock(bad), d.feed))
+    const code = thrownCode(() => verifyKeysRecord(decodeKeysBlock(bad), d.feed))
     if (code !== 'DM_INVALID_KEYS') { t.fail(`byte ${i} flipped gave ${String(code)}`); return }
   }
   t.pass('every flipped byte is DM_INVALID_KEYS')
-  t.is(codeOf(() => decodeKeysBlock(block.subarray(0, block.byteLength - 1))), 'DM_INVALID_KEYS', 'truncated')
-  t.is(codeOf(() => decodeKeysBlock(b4a.concat([block, b4a.alloc(1)]))), 'DM_INVALID_KEYS', 'trailing byte')
-  t.is(codeOf(() => startSession(other.keys, rec, other.feed)), 'DM_INVALID_KEYS', 'no session from an unverified record')
+  t.is(thrownCode(() => decodeKeysBlock(block.subarray(0, block.byteLength - 1))), 'DM_INVALID_KEYS', 'truncated')
+  t.is(thrownCode(() => decodeKeysBlock(b4a.concat([block, b4a.alloc(1)]))), 'DM_INVALID_KEYS', 'trailing byte')
+  t.is(thrownCode(() => startSession(other.keys, rec, other.feed)), 'DM_INVALID_KEYS', 'no session from an unverified record')
 })
 
 test('dm keys – local state codec round trip', (t) => {
   const d = createDevice('a')
   const keys = maintainDeviceKeys(d.keys, { signer: d.signer, now: T0 + 8 * DAY })
   t.alike(decodeDeviceKeys(encodeDeviceKeys(keys)), keys)
-  t.is(codeOf(() => decodeDeviceKeys(b4a.from([2]))), 'STORAGE_ERROR', 'unknown version')
-  t.is(codeOf(() => decodeDeviceKeys(encodeDeviceKeys(keys).subarray(0, 50))), 'STORAGE_ERROR', 'truncated')
+  t.is(thrownCode(() => decodeDeviceKeys(b4a.from([2]))), 'STORAGE_ERROR', 'unknown version')
+  t.is(thrownCode(() => decodeDeviceKeys(encodeDeviceKeys(keys).subarray(0, 50))), 'STORAGE_ERROR', 'truncated')
 })

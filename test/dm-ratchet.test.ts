@@ -8,11 +8,8 @@ import { ShoalError } from '../src/errors.js'
 import { RATCHET_LIMITS } from '../src/dm/caps.js'
 import { encodeSession } from '../src/dm/session.js'
 import { createDevice, receive, send, snapshot, type Device, type Sent } from './helpers/dm.js'
+import { thrownCode } from './helpers/codes.js'
 
-function codeOf (fn: () => unknown): string | null {
-  try { fn() } catch (err) { return err instanceof ShoalError ? err.code : `uncoded ${String(err)}` }
-  return null
-}
 
 function stateBytes (d: Device): string {
   return [...d.sessions].map(([k, v]) => k + ':' + v.map(s => b4a.toString(encodeSession(s), 'hex')).join(',')).join(';')
@@ -64,13 +61,13 @@ test('dm ratchet – a forward jump past the limit is DM_TOO_MANY_SKIPPED and ch
   const msgs: Sent[] = []
   for (let i = 0; i <= RATCHET_LIMITS.maxSkip + 1; i++) msgs.push(send(alice, [bob], `m${i}`))
   const before = stateBytes(bob)
-  t.is(codeOf(() => receive(bob, msgs[RATCHET_LIMITS.maxSkip + 1])), 'DM_TOO_MANY_SKIPPED')
+  t.is(thrownCode(() => receive(bob, msgs[RATCHET_LIMITS.maxSkip + 1])), 'DM_TOO_MANY_SKIPPED')
   t.is(stateBytes(bob), before, 'state untouched')
   t.is(receive(bob, msgs[RATCHET_LIMITS.maxSkip])?.content.text, `m${RATCHET_LIMITS.maxSkip}`, 'exactly the limit is fine')
   const stored = bob.sessions.values().next().value?.[0].ratchet.skipped.length
   t.is(stored, RATCHET_LIMITS.maxStoredSkipped, 'stored skipped keys capped, oldest dropped')
   t.is(receive(bob, msgs[RATCHET_LIMITS.maxSkip - 1])?.content.text, `m${RATCHET_LIMITS.maxSkip - 1}`, 'a recent skipped key is kept')
-  t.is(codeOf(() => receive(bob, msgs[0])), 'DM_DECRYPT_FAILED', 'an evicted key is gone')
+  t.is(thrownCode(() => receive(bob, msgs[0])), 'DM_DECRYPT_FAILED', 'an evicted key is gone')
 })
 
 test('dm ratchet – tamper, truncate and replay change no state', (t) => {
@@ -96,12 +93,12 @@ test('dm ratchet – tamper, truncate and replay change no state', (t) => {
   t.is(opened, 0, 'no tampered box opens')
   t.is(uncoded, 0, 'only coded errors')
   t.is(changed, 0, 'state never changed')
-  t.is(codeOf(() => receive(bob, { ...m, seq: m.seq + 1 })), null, 'at another seq: not for me (null)')
+  t.is(thrownCode(() => receive(bob, { ...m, seq: m.seq + 1 })), null, 'at another seq: not for me (null)')
   t.is(receive(bob, { ...m, seq: m.seq + 1 }), null)
   t.is(stateBytes(bob), before)
   t.is(receive(bob, m)?.content.text, 'secret', 'the genuine box still opens')
   const after = stateBytes(bob)
-  t.is(codeOf(() => receive(bob, m)), 'DM_DECRYPT_FAILED', 'a replay is refused')
+  t.is(thrownCode(() => receive(bob, m)), 'DM_DECRYPT_FAILED', 'a replay is refused')
   t.is(stateBytes(bob), after, 'and changes nothing')
 })
 

@@ -2,7 +2,7 @@ import test from 'brittle'
 import fs from 'node:fs'
 import path from 'node:path'
 import { createLocalDht } from './helpers/swarm.js'
-import { tmpfsMount } from './helpers/files.js'
+import { fillDisk, tmpfsMount } from './helpers/files.js'
 import type WebSocket from 'ws'
 import { ApiServer } from '../src/api/server.js'
 import { createApiNode, call as rawCall, tryUpgrade } from './helpers/api.js'
@@ -114,18 +114,6 @@ test('room api – live room events still arrive after the storage was reopened 
 })
 
 /** Writes `file` until the file system is full (ENOSPC). */
-function fillDisk (file: string): void {
-  for (const size of [1024 * 1024, 4096, 1]) {
-    const fd = fs.openSync(file, 'a')
-    try {
-      for (;;) fs.writeSync(fd, Buffer.alloc(size))
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-    } finally {
-      fs.closeSync(fd)
-    }
-  }
-}
 
 test('room api – a real full disk: after NO_SPACE and the reopen once space is back, room events still reach the WebSocket', async (t) => {
   const mnt = await tmpfsMount(t, '24m')

@@ -9,20 +9,13 @@ import { encodeOp, OP, type OpType, type OpBodies, type MessageId } from '../src
 import { identityToString } from '../src/ids.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { converge } from './helpers/rooms.js'
+import { codeOf } from './helpers/codes.js'
 
 type T = Parameters<Parameters<typeof test>[1]>[0]
 
 /** An op as a peer's build would append it, without any check of its own. */
 type Raw = { [K in OpType]: [K, OpBodies[K]] }[OpType]
 
-async function codeOf (p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-}
 
 function random (n: number): Uint8Array {
   const b = b4a.alloc(n)

@@ -5,7 +5,6 @@ import sodium from 'sodium-universal'
 import z32 from 'z32'
 import { validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
-import { ShoalError } from '../src/errors.js'
 import { CAPS, TYPE, decodeRecord, encodeRecord, type FeedRecord, type HeaderRecord, type PostRecord } from '../src/feeds/schema.js'
 import { createHeader, readHeader } from '../src/feeds/header.js'
 import { keyPairFromSeed, phraseToSeed, seedToPhrase } from '../src/feeds/identity.js'
@@ -14,6 +13,7 @@ import {
   feedToString, identityToString, parseFeed, parseIdentity, parseRef, refEncoding, refToString, z32String,
   type FeedKey, type IdentityKey, type MessageRef
 } from '../src/ids.js'
+import { thrownCode } from './helpers/codes.js'
 
 const TS = 1_700_000_000_000
 
@@ -23,14 +23,6 @@ function feedKey (n: number): FeedKey { return key(n) as FeedKey }
 function ref (n: number, seq: number): MessageRef { return { feed: feedKey(n), seq } }
 
 /** The code of the error `fn` throws, `null` when it returns, or a marker for an uncoded error. */
-function codeOf (fn: () => unknown): string | null {
-  try {
-    fn()
-  } catch (err) {
-    return err instanceof ShoalError ? err.code : `uncoded ${String(err)}`
-  }
-  return null
-}
 
 const ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769'
 
@@ -103,8 +95,8 @@ test('schema – decodes a block that is a view into a larger buffer', (t) => {
 
 test('schema – write caps', (t) => {
   const post: PostRecord = { type: 'post', timestamp: TS, text: 'x', root: null, parent: null, cw: null, mentions: [] }
-  const tooBig = (rec: FeedRecord, msg: string): void => t.is(codeOf(() => encodeRecord(rec)), 'MESSAGE_TOO_LARGE', msg)
-  const fits = (rec: FeedRecord, msg: string): void => t.is(codeOf(() => encodeRecord(rec)), null, msg)
+  const tooBig = (rec: FeedRecord, msg: string): void => t.is(thrownCode(() => encodeRecord(rec)), 'MESSAGE_TOO_LARGE', msg)
+  const fits = (rec: FeedRecord, msg: string): void => t.is(thrownCode(() => encodeRecord(rec)), null, msg)
 
   fits({ ...post, text: 'a'.repeat(CAPS.text) }, 'text at cap')
   tooBig({ ...post, text: 'a'.repeat(CAPS.text + 1) }, 'text over cap')
@@ -137,7 +129,7 @@ test('schema – write caps', (t) => {
 
 test('schema – write shape rules', (t) => {
   const post: PostRecord = { type: 'post', timestamp: TS, text: 'x', root: null, parent: null, cw: null, mentions: [] }
-  const invalid = (rec: unknown, msg: string): void => t.is(codeOf(() => encodeRecord(rec as FeedRecord)), 'INVALID_MESSAGE', msg)
+  const invalid = (rec: unknown, msg: string): void => t.is(thrownCode(() => encodeRecord(rec as FeedRecord)), 'INVALID_MESSAGE', msg)
 
   invalid({ ...post, text: '' }, 'empty text')
   invalid({ ...post, text: 'a\uD800b' }, 'text with a lone surrogate (would not read back the same)')
@@ -160,8 +152,8 @@ test('schema – write shape rules', (t) => {
 })
 
 test('schema – read caps on hand-made blocks', (t) => {
-  const tooBig = (block: Uint8Array, msg: string): void => t.is(codeOf(() => decodeRecord(block)), 'MESSAGE_TOO_LARGE', msg)
-  const fits = (block: Uint8Array, msg: string): void => t.is(codeOf(() => decodeRecord(block)), null, msg)
+  const tooBig = (block: Uint8Array, msg: string): void => t.is(thrownCode(() => decodeRecord(block)), 'MESSAGE_TOO_LARGE', msg)
+  const fits = (block: Uint8Array, msg: string): void => t.is(thrownCode(() => decodeRecord(block)), null, msg)
   const keys = (n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => key(i))
 
   fits(cat(envelope(TYPE.post), u(0), s('a'.repeat(CAPS.text))), 'text at cap')
@@ -184,7 +176,7 @@ test('schema – read caps on hand-made blocks', (t) => {
 })
 
 test('schema – malformed blocks are INVALID_MESSAGE', (t) => {
-  const invalid = (block: Uint8Array, msg: string): void => t.is(codeOf(() => decodeRecord(block)), 'INVALID_MESSAGE', msg)
+  const invalid = (block: Uint8Array, msg: string): void => t.is(thrownCode(() => decodeRecord(block)), 'INVALID_MESSAGE', msg)
 
   invalid(b4a.alloc(0), 'empty block')
   invalid(cat(u(TYPE.post), u(0), u(TS)), 'version 0')
@@ -203,7 +195,7 @@ test('schema – malformed blocks are INVALID_MESSAGE', (t) => {
     const block = encodeRecord(rec)
     invalid(cat(block, b4a.from([0])), name + ' – one trailing byte')
     let prefixes = 0
-    for (let i = 0; i < block.byteLength; i++) if (codeOf(() => decodeRecord(block.subarray(0, i))) === 'INVALID_MESSAGE') prefixes++
+    for (let i = 0; i < block.byteLength; i++) if (thrownCode(() => decodeRecord(block.subarray(0, i))) === 'INVALID_MESSAGE') prefixes++
     t.is(prefixes, block.byteLength, name + ' – every truncation rejected')
   }
 })
@@ -233,7 +225,7 @@ test('header – rejects what does not check out', (t) => {
   const other = keyPairFromSeed(b4a.alloc(32, 2))
   const feed = feedKey(9)
   const good = createHeader(id, feed, 'phone', TS)
-  const bad = (block: Uint8Array, msg: string, f: Uint8Array = feed): void => t.is(codeOf(() => readHeader(block, f)), 'INVALID_FEED_HEADER', msg)
+  const bad = (block: Uint8Array, msg: string, f: Uint8Array = feed): void => t.is(thrownCode(() => readHeader(block, f)), 'INVALID_FEED_HEADER', msg)
 
   bad(encodeRecord(good), 'wrong feed key', feedKey(10))
   const sig = b4a.from(good.signature)
@@ -285,7 +277,7 @@ test('ids – every id is spelled exactly as z32.encode spells it (lengths, bit 
 })
 
 test('ids – malformed and non-canonical strings are INVALID_ID', (t) => {
-  const bad = (fn: () => unknown, msg: string): void => t.is(codeOf(fn), 'INVALID_ID', msg)
+  const bad = (fn: () => unknown, msg: string): void => t.is(thrownCode(fn), 'INVALID_ID', msg)
   const z = (buf: Uint8Array): string => identityToString(buf)
   const good = refToString(ref(1, 5))
 
@@ -317,7 +309,7 @@ test('ids – malformed and non-canonical strings are INVALID_ID', (t) => {
       const alt = str.slice(0, -1) + ch
       if (alt === str || !b4a.equals(zdecode(alt), zdecode(str))) continue
       variants++
-      if (codeOf(() => parse(alt)) === null) accepted++
+      if (thrownCode(() => parse(alt)) === null) accepted++
     }
     t.ok(variants > 0, `${name}: ${variants} non-canonical spellings of the same bytes`)
     t.is(accepted, 0, `${name}: no non-canonical spelling accepted`)
@@ -334,11 +326,11 @@ test('identity – recovery phrase', (t) => {
   t.alike(phraseToSeed('  ' + words.join('   ').toUpperCase() + '\n'), seed, 'case and spacing do not matter')
 
   const wrongWord = [...words.slice(0, 23), 'shoalfish'].join(' ')
-  t.is(codeOf(() => phraseToSeed(wrongWord)), 'INVALID_PHRASE', 'a word outside the list')
+  t.is(thrownCode(() => phraseToSeed(wrongWord)), 'INVALID_PHRASE', 'a word outside the list')
   const swapped = [words[1], words[0], ...words.slice(2)].join(' ')
   t.ok(words[0] !== words[1] && !validateMnemonic(swapped, wordlist), 'fixture: swapping two words breaks the checksum')
-  t.is(codeOf(() => phraseToSeed(swapped)), 'INVALID_PHRASE', 'wrong checksum')
-  t.is(codeOf(() => phraseToSeed(words.slice(0, 23).join(' '))), 'INVALID_PHRASE', '23 words')
-  t.is(codeOf(() => phraseToSeed(phrase + ' ' + words[0])), 'INVALID_PHRASE', '25 words')
-  t.is(codeOf(() => phraseToSeed('')), 'INVALID_PHRASE', 'empty phrase')
+  t.is(thrownCode(() => phraseToSeed(swapped)), 'INVALID_PHRASE', 'wrong checksum')
+  t.is(thrownCode(() => phraseToSeed(words.slice(0, 23).join(' '))), 'INVALID_PHRASE', '23 words')
+  t.is(thrownCode(() => phraseToSeed(phrase + ' ' + words[0])), 'INVALID_PHRASE', '25 words')
+  t.is(thrownCode(() => phraseToSeed('')), 'INVALID_PHRASE', 'empty phrase')
 })

@@ -4,7 +4,8 @@ import path from 'node:path'
 import { Shoal } from '../src/node/shoal.js'
 import { RoomService } from '../src/node/room-service.js'
 import { DmService } from '../src/node/dm-service.js'
-import { tmpfsMount } from './helpers/files.js'
+import { fillDisk, tmpfsMount } from './helpers/files.js'
+import { codeOf } from './helpers/codes.js'
 
 /** The argument that makes a spied method record its call and return instead of running. */
 const MARK = Symbol('reroute-test')
@@ -50,27 +51,7 @@ function spy (t: { teardown: (fn: () => void) => void }, proto: Record<string, F
   }
 }
 
-async function codeOf (p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-}
 
-function fillDisk (file: string): void {
-  for (const size of [1024 * 1024, 4096]) {
-    const fd = fs.openSync(file, 'a')
-    try {
-      for (;;) fs.writeSync(fd, Buffer.alloc(size))
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-    } finally {
-      fs.closeSync(fd)
-    }
-  }
-}
 
 test('reroute – every member of both services is async or listed as sync on purpose', (t) => {
   for (const [cls, proto] of [['RoomService', RoomService.prototype], ['DmService', DmService.prototype]] as const) {

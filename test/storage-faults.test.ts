@@ -10,7 +10,7 @@ import { keys } from '../src/views/keys.js'
 import { ViewDb } from '../src/views/view-db.js'
 import { createPeer, openPeer, replicate } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
-import { findFiles, snapshotTree, tmpfsMount } from './helpers/files.js'
+import { fillDisk, findFiles, snapshotTree, tmpfsMount } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
 import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
@@ -21,18 +21,11 @@ import { DEVICE_FEED_NAME } from '../src/caps.js'
 import { createHeader } from '../src/feeds/header.js'
 import { encodeRecord } from '../src/feeds/schema.js'
 import { writeSeed } from '../src/node/storage.js'
+import { codeOf } from './helpers/codes.js'
 
 /** 37 characters, 71 bytes of UTF-8: over the 64-byte name cap. */
 const LONG_NAME = 'Ж'.repeat(34) + 'abc'
 
-async function codeOf (p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-}
 
 test('storage – a second open of the same folder is STORAGE_LOCKED and releases what it opened', async (t) => {
   const dir = path.join(await t.tmp(), 'a')
@@ -391,26 +384,6 @@ test('storage – a full disk gives NO_SPACE, no hang, and works again once spac
   t.is(findFiles(dir, (n) => n.startsWith('LOG.old')).length, 0, 'no rotated RocksDB logs left')
 })
 
-function fillDisk (file: string): void {
-  const fd = fs.openSync(file, 'w')
-  const chunk = Buffer.alloc(1024 * 1024)
-  try {
-    for (;;) fs.writeSync(fd, chunk)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-  } finally {
-    fs.closeSync(fd)
-  }
-  // The last partial megabyte: fill byte by byte in small steps.
-  const fd2 = fs.openSync(file, 'a')
-  try {
-    for (;;) fs.writeSync(fd2, Buffer.alloc(4096))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
-  } finally {
-    fs.closeSync(fd2)
-  }
-}
 
 /** Damage to a primary database folder (state/ or cores/db), applied to a closed node's folder. */
 const PRIMARY_DAMAGE: Array<[string, (db: string) => void]> = [

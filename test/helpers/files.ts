@@ -54,3 +54,17 @@ export async function tmpfsMount (t: { tmp: () => Promise<string>, comment: (m: 
   t.teardown(() => { execFileSync('umount', ['-l', mnt]) }, { order: 2 })
   return mnt
 }
+
+/** Appends to `file` until the disk holding it is full (ENOSPC): in 1 MiB, then 4 KiB, then 1-byte writes. */
+export function fillDisk (file: string): void {
+  for (const size of [1024 * 1024, 4096, 1]) {
+    const fd = fs.openSync(file, 'a')
+    try {
+      for (;;) fs.writeSync(fd, Buffer.alloc(size))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+}

@@ -8,6 +8,7 @@
  */
 import { Shoal } from '../src/node/shoal.js'
 import type { MessageRef } from '../src/ids.js'
+import { performance } from 'node:perf_hooks'
 import { CpuControl } from './cpu-control.js'
 import { GcWatch, type GcCounts } from './gc-watch.js'
 import type { RawPageRead } from './raw-page-read.js'
@@ -25,11 +26,19 @@ export interface PageRows {
   /** GCs during the timed runs, by kind, and the JS heap in use before them (MiB). */
   gc: GcCounts
   heapUsedMiB: number
+  /**
+   * The process left alone for IDLE_MS after the warm-up, before the timed runs: the event loop's
+   * utilization and the CPU time of all its threads (ms), so that work of its own in the
+   * background (indexing, timers, RocksDB) shows. Both near 0 when the pages are timed on an idle node.
+   */
+  idle: { elu: number, cpuMs: number }
 }
 
 export interface PageRowsOpts { pages: PageName[], warmup: number, runs: number, replies: number }
 
 interface Run { start: number, ms: number, busy: boolean }
+
+const IDLE_MS = 1000
 
 async function busy (bg: () => Promise<{ compactions: number, flushes: number }>): Promise<boolean> {
   const b = await bg()
@@ -72,6 +81,11 @@ export async function measurePages (shoal: Shoal, raw: RawPageRead, root: Messag
   }
   const cpu = new CpuControl()
   cpu.calibrate(median(warm.slice(-50)))
+  const elu = performance.eventLoopUtilization()
+  const used = process.cpuUsage()
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS))
+  const usedNow = process.cpuUsage(used)
+  const idle = { elu: performance.eventLoopUtilization(elu).utilization, cpuMs: (usedNow.user + usedNow.system) / 1000 }
   const runs: Record<PageName | 'raw' | 'cpu', Run[]> = { thread: [], more: [], home: [], raw: [], cpu: [] }
   const heapUsedMiB = process.memoryUsage().heapUsed / 1024 / 1024
   const gc = new GcWatch()
@@ -95,7 +109,7 @@ export async function measurePages (shoal: Shoal, raw: RawPageRead, root: Messag
     }
     const pages: Partial<Record<PageName, PageRow>> = {}
     for (const n of opts.pages) pages[n] = row(runs[n])
-    return { pages, rawPage: row(runs.raw), cpu: summarize(runs.cpu.map((r) => r.ms)), gc: gc.since(from), heapUsedMiB }
+    return { pages, rawPage: row(runs.raw), cpu: summarize(runs.cpu.map((r) => r.ms)), gc: gc.since(from), heapUsedMiB, idle }
   } finally {
     gc.stop()
   }

@@ -123,7 +123,7 @@ async function pageRows (reader: string, rawDir: string, source: SourceSet, page
   const child = (await runChild<PageRows>('page-rows-child', input)).result
   for (const [where, r] of [['this process', here], ['child', child]] as const) {
     const rows = Object.entries(r.pages).map(([n, row]) => `${n} ${fmt(row.p50, 2)}/${fmt(row.p99, 2)} (GC ${row.gcRuns}, RocksDB busy ${row.busyRuns}, neither p99 ${row.quietP99 === null ? '-' : fmt(row.quietP99, 2)})`)
-    log(`pages in ${where}, p50/p99 ms: ${rows.join('; ')}; raw page ${fmt(r.rawPage.p50, 2)}/${fmt(r.rawPage.p99, 2)}; CPU control ${fmt(r.cpu.p50, 2)}/${fmt(r.cpu.p99, 2)}; GCs minor ${r.gc.minor}, major ${r.gc.major} (${fmt(r.gc.ms, 1)} ms); heap ${fmt(r.heapUsedMiB)} MiB`)
+    log(`pages in ${where}, p50/p99 ms: ${rows.join('; ')}; raw page ${fmt(r.rawPage.p50, 2)}/${fmt(r.rawPage.p99, 2)}; CPU control ${fmt(r.cpu.p50, 2)}/${fmt(r.cpu.p99, 2)}; GCs minor ${r.gc.minor}, major ${r.gc.major} (${fmt(r.gc.ms, 1)} ms); heap ${fmt(r.heapUsedMiB)} MiB; idle 1 s before: event loop ${fmt(r.idle.elu * 100, 2)}%, CPU ${fmt(r.idle.cpuMs, 1)} ms`)
   }
   return { here, child }
 }

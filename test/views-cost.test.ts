@@ -210,8 +210,10 @@ test('views – a chunk applied a group at a time gives the rows that one record
     }
   }
   const blocks = [createHeader(identity, feed, 'mine', now), ...recs].map(encodeRecord)
-  const rows = async (db: ViewDb): Promise<string[]> => (await db.entriesIn({ gte: b4a.from([0]), lt: b4a.from([0xff]) }))
-    .map((e) => b4a.toString(e.key, 'hex') + '=' + b4a.toString(e.value, 'hex'))
+  const rows = async (db: ViewDb): Promise<string[]> => {
+    const r = await db.entriesIn({ gte: b4a.from([0]), lt: b4a.from([0xff]) })
+    return r.keys.map((k, i) => b4a.toString(k, 'hex') + '=' + b4a.toString(r.values[i], 'hex'))
+  }
   // One record per chunk: each appended block is indexed before the next is appended.
   const one = new ViewDb(await t.tmp())
   await one.ready()

@@ -25,9 +25,10 @@ export async function listNotifications (db: ViewDb, views: Views, me: IdentityK
   // byAuthor and thread rows hold their posts (covering rows): the scans read the posts too.
   const mine: MessageRef[] = []
   const myPosts: Uint8Array[] = []
-  for (const { key: k, value } of await db.entriesIn(prefixRange(key(TAG.byAuthor, me), { reverse: true, limit: NOTIFY_OWN_POSTS }))) {
-    mine.push(refFromBytes(k, k.byteLength - 40))
-    myPosts.push(value)
+  const own = await db.entriesIn(prefixRange(key(TAG.byAuthor, me), { reverse: true, limit: NOTIFY_OWN_POSTS }))
+  for (let i = 0; i < own.keys.length; i++) {
+    mine.push(refFromBytes(own.keys[i], own.keys[i].byteLength - 40))
+    myPosts.push(own.values[i])
   }
   const mineSet = new Set(mine.map((r) => refToString(r)))
   // Replies: the threads my posts are in, replies whose parent is mine.
@@ -38,10 +39,10 @@ export async function listNotifications (db: ViewDb, views: Views, me: IdentityK
   })
   for (const root of roots.values()) {
     const rows = await db.entriesIn(prefixRange(key(TAG.thread, refBytes(root)), { reverse: true, limit: NOTIFY_THREAD_SCAN }))
-    rows.forEach(({ key: k, value }) => {
+    rows.values.forEach((value, i) => {
       const p = decode(storedPost, value)
       if (p.parent === null || !mineSet.has(refToString(p.parent)) || b4a.equals(p.author, me) || blocked.has(toHex(p.author))) return
-      out.push({ kind: 'reply', at: p.timestamp, who: identityToString(p.author), whoKey: p.author, post: refToString(refFromBytes(k, k.byteLength - 40)), emoji: null, text: excerpt(p.text) })
+      out.push({ kind: 'reply', at: p.timestamp, who: identityToString(p.author), whoKey: p.author, post: refToString(refFromBytes(rows.keys[i], rows.keys[i].byteLength - 40)), emoji: null, text: excerpt(p.text) })
     })
   }
   // Reactions on my posts that have any.

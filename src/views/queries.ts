@@ -255,12 +255,11 @@ export class Views {
     const range = { gte: prefix, lt: before ? b4a.concat([prefix, before]) : prefixEnd(prefix), reverse: true, limit: limit + 1 }
     const [mine, rows] = await Promise.all([this.myContacts(), this.db.entriesIn(range)])
     if (q.author && mine.blocked.has(toHex(q.author))) return { items: [], next: null }
-    const n = Math.min(rows.length, limit)
+    const n = Math.min(rows.keys.length, limit)
     const refs: MessageRef[] = new Array(n)
-    const raws: Uint8Array[] = new Array(n)
-    for (let i = 0; i < n; i++) { refs[i] = refAt(rows[i].key, rows[i].key.byteLength - REF_BYTES); raws[i] = rows[i].value }
-    const shown = await this.render(refs, raws, mine.blockedIds)
-    return { items: shown.filter((r): r is Item => r !== null), next: rows.length > limit ? cursorOf(rows[n - 1].key) : null }
+    for (let i = 0; i < n; i++) refs[i] = refAt(rows.keys[i], rows.keys[i].byteLength - REF_BYTES)
+    const shown = await this.render(refs, rows.values, mine.blockedIds)
+    return { items: shown.filter((r): r is Item => r !== null), next: rows.keys.length > limit ? cursorOf(rows.keys[n - 1]) : null }
   }
 
   /**
@@ -285,16 +284,18 @@ export class Views {
       rootRef = start.root
       ;[rootRaw, rows] = await Promise.all([this.db.get(keys.message(rootRef)), this.db.entriesIn(threadRange(rootRef, after, limit))])
     }
-    const more = rows.length > limit
-    const page = more ? rows.slice(0, limit) : rows
-    const refs = [rootRef]
-    const raws = [rootRaw]
-    for (const r of page) { refs.push(refAt(r.key, r.key.byteLength - REF_BYTES)); raws.push(r.value) }
+    const more = rows.keys.length > limit
+    const n = more ? limit : rows.keys.length
+    const refs: MessageRef[] = new Array(n + 1)
+    const raws: Array<Uint8Array | null> = new Array(n + 1)
+    refs[0] = rootRef
+    raws[0] = rootRaw
+    for (let i = 0; i < n; i++) { refs[i + 1] = refAt(rows.keys[i], rows.keys[i].byteLength - REF_BYTES); raws[i + 1] = rows.values[i] }
     const shown = await this.render(refs, raws, mine.blockedIds)
     const root = shown[0]
     const replies = parentsFirst(shown.slice(1).filter((r): r is Item => r !== null), root?.id ?? refToString(rootRef))
     if (!root && replies.length === 0 && after === null && !more) throw ShoalError.UNKNOWN_MESSAGE(`no message or thread ${refToString(ref)} is known here`)
-    return { root, replies, next: more ? cursorOf(page[page.length - 1].key) : null }
+    return { root, replies, next: more ? cursorOf(rows.keys[n - 1]) : null }
   }
 
   /** Posts that mention `who` (default me), newest first. */
@@ -381,12 +382,14 @@ export class Views {
     const blocked = (await this.myContacts()).blocked
     const prefix = keys.reactorsOn(ref)
     const out: Array<{ emoji: string, who: IdentityKey, at: number }> = []
-    for (const { key: k, value } of await this.db.entriesWithPrefix(prefix)) {
+    const rows = await this.db.entriesWithPrefix(prefix)
+    for (let i = 0; i < rows.keys.length; i++) {
+      const k = rows.keys[i]
       const who = k.subarray(prefix.byteLength, prefix.byteLength + 32)
       const emoji = b4a.toString(k.subarray(prefix.byteLength + 32))
       const hex = toHex(who)
       if (!rank.has(emoji) || blocked.has(hex) || skip?.has(hex) === true) continue
-      out.push({ emoji, who: b4a.from(who) as IdentityKey, at: readUint64BE(value, 0) })
+      out.push({ emoji, who: b4a.from(who) as IdentityKey, at: readUint64BE(rows.values[i], 0) })
     }
     // Rows come by reactor, then emoji bytes: within a reactor, most used first.
     return out.sort((a, b) => b4a.compare(a.who, b.who) || (rank.get(a.emoji) as number) - (rank.get(b.emoji) as number))

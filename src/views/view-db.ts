@@ -29,11 +29,14 @@ export interface ScanRange {
   lte?: Uint8Array
   reverse?: boolean
   limit?: number
-  /** Entries read per native call (default: limit + 1, at most 256). */
+  /** Entries read per native call (default: limit + 1; at most SCAN_CAPACITY). */
   capacity?: number
   /** false: keys only (each entry's value is null; no buffer per value). Default true. */
   values?: boolean
 }
+
+/** The rows of a scan, in its order: `keys[i]` and `values[i]` (`values` empty for a keys-only scan). */
+export interface Rows { keys: Uint8Array[], values: Uint8Array[] }
 
 /** Counters of native calls (see ViewDb.stats); `scans` counts iterators opened (each an open and one or more reads). */
 export interface RocksStats { gets: number, readBatches: number, puts: number, deletes: number, rangeDeletes: number, writeBatches: number, scans: number }
@@ -163,33 +166,37 @@ export class ViewDb extends ReadyResource {
   }
 
   /**
-   * The entries in `range`, in one pass: unlike scan(), no promise per row, and it resolves at the
+   * The rows in `range`, in one pass: unlike scan(), no promise per row, and it resolves at the
    * range's end, not after the iterator's native close. With covering rows (the post in the
-   * value), a page's posts come in this one scan.
+   * value), a page's posts come in this one scan. Keys and values come in two arrays: the
+   * iterator's entry objects are dropped as they arrive (see SCAN_CAPACITY for why).
    */
-  entriesIn (range: ScanRange): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
+  entriesIn (range: ScanRange): Promise<Rows> {
     return new Promise((resolve, reject) => {
-      const out: Array<{ key: Uint8Array, value: Uint8Array }> = []
+      const rows: Rows = { keys: [], values: [] }
+      const values = range.values !== false
       this.scans++
       const it = this.rocks.iterator({ ...range, capacity: capacityOf(range) })
-      it.on('data', (e) => { out.push(e) })
-      it.on('end', () => resolve(out))
+      it.on('data', (e: { key: Uint8Array, value: Uint8Array }) => {
+        rows.keys.push(e.key)
+        if (values) rows.values.push(e.value)
+      })
+      it.on('end', () => resolve(rows))
       it.on('error', (err) => reject(this.check(err)))
     })
   }
 
   /**
-   * Every entry whose key starts with `prefix`, in one pass (entriesIn, BULK_CAPACITY rows per
-   * native read): for lists of thousands, where scanPrefix's promise per row costs most.
+   * Every row whose key starts with `prefix`, in one pass (entriesIn): for lists of thousands,
+   * where scanPrefix's promise per row costs most.
    */
-  entriesWithPrefix (prefix: Uint8Array): Promise<Array<{ key: Uint8Array, value: Uint8Array }>> {
-    return this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY })
+  entriesWithPrefix (prefix: Uint8Array): Promise<Rows> {
+    return this.entriesIn({ gte: prefix, lt: prefixEnd(prefix) })
   }
 
   /** The keys that start with `prefix`, as entriesWithPrefix reads them but with no value read. */
   async keysWithPrefix (prefix: Uint8Array): Promise<Uint8Array[]> {
-    const rows = await this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY, values: false })
-    return rows.map((r) => r.key)
+    return (await this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), values: false })).keys
   }
 
   /**
@@ -200,7 +207,7 @@ export class ViewDb extends ReadyResource {
   eachWithPrefix (prefix: Uint8Array, values: boolean, visit: (key: Uint8Array, value: Uint8Array | null) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       this.scans++
-      const it = this.rocks.iterator({ gte: prefix, lt: prefixEnd(prefix), capacity: BULK_CAPACITY, values })
+      const it = this.rocks.iterator({ gte: prefix, lt: prefixEnd(prefix), capacity: SCAN_CAPACITY, values })
       let failed = false
       it.on('data', (e: { key: Uint8Array, value: Uint8Array | null }) => {
         if (failed) return
@@ -275,14 +282,25 @@ export class ViewDb extends ReadyResource {
 }
 
 /**
- * Entries read per native call: one more than the limit, because a read that returns fewer
- * entries than the capacity ends the iterator (a scan of `limit` rows is one read call, not two).
+ * Most entries per native read of any scan. Every rocksdb-native iterator in the process (the
+ * views', the node state's, hypercore's) makes its entries at one object literal, and V8 decides
+ * from it whether to make them in the old generation: at a young collection, once 100 or more
+ * were made since the one before, it does when 85% of those are still alive, and a decision to
+ * make them old stays. When it did (a reader that held its 3,000 contact entries at once on its
+ * first page), every entry was made old and held its young buffers there: a page's rows, about
+ * 22 KiB, became old garbage that only a full collection frees (a major GC every 200-300 pages).
+ * So no scan keeps the iterator's entries (rows are two arrays of buffers), and no read queues
+ * more than 80 of them: those alive at a collection are never 85% of 100 made.
  */
-/** Entries per native read of entriesWithPrefix. */
-const BULK_CAPACITY = 1024
+const SCAN_CAPACITY = 80
 
+/**
+ * Entries read per native call: one more than the limit (a read that returns fewer entries than
+ * the capacity ends the iterator: a scan of `limit` rows is one read call, not two), at most
+ * SCAN_CAPACITY.
+ */
 function capacityOf (range: ScanRange): number {
-  return range.capacity ?? (range.limit !== undefined ? Math.min(Math.max(range.limit + 1, 8), 256) : 128)
+  return Math.min(range.capacity ?? (range.limit !== undefined ? Math.max(range.limit + 1, 8) : SCAN_CAPACITY), SCAN_CAPACITY)
 }
 
 function errorText (err: unknown): string {

@@ -195,7 +195,7 @@ export class NodeState extends ReadyResource implements ReceiptStore {
       await db.ready()
     } catch (err) {
       await db.close().catch(() => {}) // the failed handle; its open error is what we report
-      throw openFault(path.dirname(this.path), `cannot open the node state in ${this.path}`, err, STATE_ADVICE)
+      throw await openFault(path.dirname(this.path), `cannot open the node state in ${this.path}`, err, STATE_ADVICE)
     }
     this.db = db
   }

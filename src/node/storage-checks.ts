@@ -40,7 +40,7 @@ export async function openCorestore (paths: StoragePaths, create = true, readOnl
     await store.ready()
   } catch (err) {
     await store.close().catch(() => {}) // the failed store; its open error is what we report
-    throw corestoreError(paths, err)
+    throw await corestoreError(paths, err)
   }
   return store
 }
@@ -74,7 +74,7 @@ export async function openViews (paths: StoragePaths, readOnly = false): Promise
   try {
     await db.ready()
   } catch (err) {
-    throw openFault(paths.root, `cannot open the views in ${paths.views}`, err)
+    throw await openFault(paths.root, `cannot open the views in ${paths.views}`, err)
   }
   try {
     await db.get(META_VERSION)
@@ -111,7 +111,7 @@ export async function checkDeviceFeed (paths: StoragePaths, store: Corestore, st
     feed = probe.key as FeedKey
   } catch (err) {
     // The Corestore opened but my feed's rows do not read (a damaged blob or table file).
-    throw openFault(paths.root, `cannot read my device feed in ${paths.cores}`, err, coresAdvice(paths))
+    throw await openFault(paths.root, `cannot read my device feed in ${paths.cores}`, err, coresAdvice(paths))
   } finally {
     await probe.close().catch(safetyCatch)
   }
@@ -209,7 +209,7 @@ async function deviceFeedsOnDisk (store: Corestore, mine: FeedKey): Promise<Feed
 }
 
 /** The coded error for a Corestore that does not open, with what happened and what to do. */
-function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
+async function corestoreError (paths: StoragePaths, err: unknown): Promise<ShoalError> {
   const e = err as { code?: unknown, message?: unknown } | null
   const detail = String(e?.message ?? err)
   if (e?.code === 'DEVICE_FILE') {
@@ -217,7 +217,7 @@ function corestoreError (paths: StoragePaths, err: unknown): ShoalError {
       'A copy must not run as the same device: two copies appending to one feed would fork it. ' +
       'Run the original folder, or make a new device from this identity: "shoal init --restore PHRASE --storage NEW_FOLDER"', err)
   }
-  return openFault(paths.root, `cannot open ${paths.cores}`, err, coresAdvice(paths))
+  return await openFault(paths.root, `cannot open ${paths.cores}`, err, coresAdvice(paths))
 }
 
 /** What to do about a damaged cores/: it holds my feed, so it is never started afresh on its own. */

@@ -172,16 +172,19 @@ export async function pruneRocksLogs (dir: string): Promise<void> {
 
 /**
  * A coded error for a database that does not open: STORAGE_LOCKED when another process holds its
- * LOCK file; STORAGE_DAMAGED (with `damaged`, what to do about it) when its files are corrupt or
- * missing; else as storageFault.
+ * LOCK file; NO_SPACE when the disk holding `root` is full (a database made or opened on a full
+ * disk fails with what looks like damage: a CURRENT or MANIFEST it could not finish writing);
+ * STORAGE_DAMAGED (with `damaged`, what to do about it) when its files are corrupt or missing;
+ * else as storageFault.
  */
-export function openFault (root: string, msg: string, err: unknown, damaged?: string): ShoalError {
+export async function openFault (root: string, msg: string, err: unknown, damaged?: string): Promise<ShoalError> {
   if (err instanceof ShoalError) return err
   const detail = String((err as Error)?.message ?? err)
   // Not /lock/: RocksDB's corruption messages say "block checksum mismatch".
   if (/While lock file|\bLOCK\b.*(temporarily unavailable|already held)|lock hold by current process|could not be locked/i.test(detail)) {
     return ShoalError.STORAGE_LOCKED(`${root} is in use by another Shoal process`, err)
   }
+  if (isNoSpace(err) || await lowOnSpace(root)) return ShoalError.NO_SPACE(`${msg}: no space left on the device; free some space and try again`, err)
   if (damaged !== undefined && isDamage(err)) return ShoalError.STORAGE_DAMAGED(`${msg}: it is damaged (${detail}). ${damaged}`, err)
   return storageFault(msg, err)
 }
@@ -222,11 +225,14 @@ export async function writeFault (root: string, msg: string, err: unknown): Prom
 
 /** Whether the file system holding `root` has (almost) no space left for an unprivileged writer. */
 export async function lowOnSpace (root: string): Promise<boolean> {
-  try {
-    const st = await fs.statfs(root)
-    return st.bavail * st.bsize < LOW_SPACE
-  } catch {
-    return false // cannot tell: let the write itself report what is wrong
+  // A folder not made yet (or removed after a failed init) is on the file system of its nearest parent.
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    try {
+      const st = await fs.statfs(dir)
+      return st.bavail * st.bsize < LOW_SPACE
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(dir) === dir) return false // cannot tell: let the write itself report what is wrong
+    }
   }
 }
 

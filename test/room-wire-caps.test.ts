@@ -86,7 +86,7 @@ test('room caps – storage per writer: a writer past the cap is flagged, what i
   t.absent((await ra.writerIssues()).some(i => b4a.equals(i.writer, rm.writerKey)), 'a writer under the cap is not flagged')
   const texts = (await ra.messages({ limit: 100 })).map(msg => msg.text)
   t.is(texts.length, 61, 'every message stays in the view')
-  t.is(texts[60], 'a small member')
+  t.ok(texts.includes('a small member'), 'the other member\'s message too (its place among the capped writer\'s depends on the linearization)')
   await rm.post('later')
   await rx.post('later from the capped writer')
   await indexAll(ra, rooms)

@@ -199,14 +199,14 @@ export class Views {
   async held (): Promise<Map<string, { id: IdentityKey, feeds: FeedKey[] }>> {
     const out = new Map<string, { id: IdentityKey, feeds: FeedKey[] }>()
     let last: { id: IdentityKey, feeds: FeedKey[] } | null = null
-    for (const k of await this.db.keysWithPrefix(key(TAG.device))) {
+    await this.db.eachWithPrefix(key(TAG.device), false, (k) => {
       const id = k.subarray(1, 33) as IdentityKey
       if (last === null || !b4a.equals(last.id, id)) {
         last = { id, feeds: [] }
         out.set(toHex(id), last)
       }
       last.feeds.push(k.subarray(33, 65) as FeedKey)
-    }
+    })
     return out
   }
 

@@ -192,17 +192,9 @@ export const storedContact: c.Encoder<StoredContact> = {
 }
 
 /**
- * A StoredContact row's two flags, its stamps skipped (no objects per stamp): what the follow
- * graph walk needs of thousands of rows.
+ * A StoredContact row's two flags as bits (CONTACT_FOLLOWING | CONTACT_BLOCKING), its stamps skipped,
+ * with no object per row: what the follow-graph walk needs of thousands of rows.
  */
-export function contactFlagsOf (raw: Uint8Array): ContactFlags {
-  const s = { start: 0, end: raw.byteLength, buffer: raw, cache: null }
-  const following = c.bool.decode(s)
-  skipOptStamp(s)
-  return { following, blocking: c.bool.decode(s) }
-}
-
-/** contactFlagsOf as bits (CONTACT_FOLLOWING | CONTACT_BLOCKING), with no object per row: for scans of thousands. */
 export function contactBits (raw: Uint8Array): number {
   const s = BITS_STATE
   s.start = 0

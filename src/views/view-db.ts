@@ -194,11 +194,6 @@ export class ViewDb extends ReadyResource {
     return this.entriesIn({ gte: prefix, lt: prefixEnd(prefix) })
   }
 
-  /** The keys that start with `prefix`, as entriesWithPrefix reads them but with no value read. */
-  async keysWithPrefix (prefix: Uint8Array): Promise<Uint8Array[]> {
-    return (await this.entriesIn({ gte: prefix, lt: prefixEnd(prefix), values: false })).keys
-  }
-
   /**
    * Calls `visit` with each key (and value, unless `values` is false) that starts with `prefix`,
    * as entriesWithPrefix reads them, keeping no list: a scan of thousands leaves no array to

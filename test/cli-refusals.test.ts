@@ -26,12 +26,8 @@ async function refusals (t: Parameters<Parameters<typeof test>[1]>[0], dir: stri
   }
 }
 
-function someone (): string {
-  return identityToString(keyPairFromSeed(createSeed()).publicKey)
-}
-
-test('cli refusals – a one-shot post, react, edit, delete, follow or DM refused by the stored state changes no file', async (t) => {
-  t.timeout(240_000)
+/** Alice's storage folder and open node, each with a post (`mine`, `bobs`), Alice holding Bob's feed. */
+async function aliceAndBob (t: Parameters<Parameters<typeof test>[1]>[0]) {
   const dir = path.join(await t.tmp(), 'alice')
   const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
   const bob = await createPeer(t, { name: 'bob' })
@@ -39,6 +35,16 @@ test('cli refusals – a one-shot post, react, edit, delete, follow or DM refuse
   const bobs = await bob.post({ text: 'bob here' })
   replicate(alice, bob, t)
   await syncFeed(alice, bob)
+  return { dir, alice, bob, mine, bobs }
+}
+
+function someone (): string {
+  return identityToString(keyPairFromSeed(createSeed()).publicKey)
+}
+
+test('cli refusals – a one-shot post, react, edit, delete, follow or DM refused by the stored state changes no file', async (t) => {
+  t.timeout(240_000)
+  const { dir, alice, bob, mine, bobs } = await aliceAndBob(t)
   const blocked = keyPairFromSeed(createSeed()).publicKey
   await alice.block(blocked)
   await alice.close()
@@ -147,13 +153,7 @@ test('cli refusals – a member\'s one-shot room commands refused by their role 
 
 test('cli refusals – refusals change no file when I hold the feed of someone I block (never indexed to its end)', async (t) => {
   t.timeout(120_000)
-  const dir = path.join(await t.tmp(), 'alice')
-  const { shoal: alice } = await Shoal.init(dir, { name: 'alice' })
-  const bob = await createPeer(t, { name: 'bob' })
-  const mine = await alice.post({ text: 'hi' })
-  const bobs = await bob.post({ text: 'bob here' })
-  replicate(alice, bob, t)
-  await syncFeed(alice, bob)
+  const { dir, alice, bob, mine, bobs } = await aliceAndBob(t)
   await alice.follow(bob.identity)
   await alice.block(bob.identity)
   await alice.indexed()

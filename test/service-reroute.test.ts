@@ -1,10 +1,8 @@
 import test from 'brittle'
 import fs from 'node:fs'
-import path from 'node:path'
-import { Shoal } from '../src/node/shoal.js'
 import { RoomService } from '../src/node/room-service.js'
 import { DmService } from '../src/node/dm-service.js'
-import { fillDisk, tmpfsMount } from './helpers/files.js'
+import { fillDisk, nodeOnSmallDisk } from './helpers/files.js'
 import { codeOf } from './helpers/codes.js'
 
 /** The argument that makes a spied method record its call and return instead of running. */
@@ -63,11 +61,9 @@ test('reroute – every member of both services is async or listed as sync on pu
 })
 
 test('reroute – after a storage reopen, every method of dm and rooms runs on the reopened services, even through references taken before', async (t) => {
-  const mnt = await tmpfsMount(t, '24m')
-  if (mnt === null) return
-  const fill = path.join(mnt, 'fill')
-  const { shoal } = await Shoal.init(path.join(mnt, 'store'), { name: 'alice' })
-  t.teardown(() => shoal.close(), { order: 1 })
+  const node = await nodeOnSmallDisk(t, { name: 'alice' })
+  if (node === null) return
+  const { fill, shoal } = node
   shoal.on('error', () => {}) // background indexer failures while full: coded, and not what this test checks
   const rooms = shoal.rooms
   const dm = shoal.dm

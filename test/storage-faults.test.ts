@@ -10,7 +10,7 @@ import { keys } from '../src/views/keys.js'
 import { ViewDb } from '../src/views/view-db.js'
 import { createPeer, openPeer, replicate } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
-import { fillDisk, findFiles, snapshotTree, tmpfsMount } from './helpers/files.js'
+import { fillDisk, findFiles, nodeOnSmallDisk, snapshotTree, tmpfsMount } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
 import { commands } from '../src/cli/commands.js'
 import { parse } from '../src/cli/args.js'
@@ -355,12 +355,9 @@ test('storage – "shoal sync" restores a rolled-back feed from a follower on th
 })
 
 test('storage – a full disk gives NO_SPACE, no hang, and works again once space is freed', async (t) => {
-  const mnt = await tmpfsMount(t, '24m')
-  if (mnt === null) return
-  const dir = path.join(mnt, 'store')
-  const fill = path.join(mnt, 'fill')
-  const { shoal } = await Shoal.init(dir)
-  t.teardown(() => shoal.close(), { order: 1 })
+  const node = await nodeOnSmallDisk(t)
+  if (node === null) return
+  const { mnt, dir, fill, shoal } = node
   await shoal.post({ text: 'before' })
   fillDisk(fill)
   t.is(await codeOf(shoal.post({ text: 'x'.repeat(4000) })), 'NO_SPACE')
@@ -485,11 +482,9 @@ test('storage – a deleted identity file beside my feeds says to restore it fro
 })
 
 test('storage – a full disk during reindex gives NO_SPACE, no hang, coded background errors, and a full rebuild once space is back', async (t) => {
-  const mnt = await tmpfsMount(t, '24m')
-  if (mnt === null) return
-  const fill = path.join(mnt, 'fill')
-  const { shoal } = await Shoal.init(path.join(mnt, 'store'))
-  t.teardown(() => shoal.close(), { order: 1 })
+  const node = await nodeOnSmallDisk(t)
+  if (node === null) return
+  const { fill, shoal } = node
   for (let i = 0; i < 20; i++) await shoal.post({ text: `${i} ${'x'.repeat(3000)}` })
   const errors: Array<string | undefined> = []
   shoal.on('error', (err: { code?: string }) => errors.push(err.code))
@@ -548,11 +543,9 @@ test('storage – a DM on a full disk is NO_SPACE, and DMs work again once space
 })
 
 test('storage – a room write on a full disk is NO_SPACE, and the room works again once space is freed', async (t) => {
-  const mnt = await tmpfsMount(t, '24m')
-  if (mnt === null) return
-  const fill = path.join(mnt, 'fill')
-  const { shoal } = await Shoal.init(path.join(mnt, 'store'), { name: 'alice' })
-  t.teardown(() => shoal.close(), { order: 1 })
+  const node = await nodeOnSmallDisk(t, { name: 'alice' })
+  if (node === null) return
+  const { fill, shoal } = node
   shoal.on('error', () => {}) // background indexer failures while full: coded, and not what this test checks
   const { id } = await shoal.rooms.create('r')
   await shoal.rooms.post(id, 'before')

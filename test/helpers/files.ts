@@ -2,6 +2,7 @@ import crypto from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { Shoal } from '../../src/node/shoal.js'
 
 /** Every file and folder under `root` with its mode and (for files) a sha256 of its bytes, sorted by path. */
 export function snapshotTree (root: string): Record<string, string> {
@@ -67,4 +68,18 @@ export function fillDisk (file: string): void {
       fs.closeSync(fd)
     }
   }
+}
+
+/**
+ * A node on a 24 MiB tmpfs of its own (in folder `folder`, named `name` when given), closed at
+ * teardown before the unmount; `fill` is the file fillDisk fills the disk with. Null when no tmpfs
+ * can be mounted (not root: tmpfsMount says why).
+ */
+export async function nodeOnSmallDisk (t: Parameters<typeof tmpfsMount>[0], opts: { name?: string, folder?: string } = {}): Promise<{ mnt: string, fill: string, dir: string, shoal: Shoal } | null> {
+  const mnt = await tmpfsMount(t, '24m')
+  if (mnt === null) return null
+  const dir = path.join(mnt, opts.folder ?? 'store')
+  const { shoal } = await Shoal.init(dir, opts.name === undefined ? {} : { name: opts.name })
+  t.teardown(() => shoal.close(), { order: 1 })
+  return { mnt, fill: path.join(mnt, 'fill'), dir, shoal }
 }

@@ -7,6 +7,7 @@ import type { Shoal } from '../src/node/shoal.js'
 import { ApiServer } from '../src/api/server.js'
 import { call, createApiNode } from './helpers/api.js'
 import { createPeer, replicate, syncFeed } from './helpers/peers.js'
+import { badChecksum } from './helpers/phrases.js'
 import { createLocalDht } from './helpers/swarm.js'
 
 test('api social – restore from a phrase: a bad phrase writes nothing, the right one brings the same id back', async (t) => {
@@ -26,7 +27,7 @@ test('api social – restore from a phrase: a bad phrase writes nothing, the rig
   t.teardown(async () => { await api.close(); await app.close() }, { order: 1 })
   const before = fs.readdirSync(storage).sort()
   const words = made.phrase.split(' ')
-  for (const bad of ['', 'not a phrase', [...words.slice(0, 23), words[0] === 'abandon' ? 'ability' : 'abandon'].join(' '), words.slice(0, 12).join(' '), 'x'.repeat(2000), 42]) {
+  for (const bad of ['', 'not a phrase', badChecksum(made.phrase), words.slice(0, 12).join(' '), 'x'.repeat(2000), 42]) {
     const r = await call(api, 'init', { restore: bad })
     t.ok(r.error !== undefined && ['INVALID_PHRASE', 'BAD_REQUEST'].includes(r.error.code), `refused: ${String(bad).slice(0, 30)} → ${r.error?.code}`)
   }

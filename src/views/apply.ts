@@ -54,27 +54,54 @@ export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRe
 }
 
 /**
- * The keys of `reads` (readsOf) a chunk prefetches first: all but a reaction's reactor row, which
- * reactorReadOf reads or infers once the count rows are known.
+ * The keys of `reads` (readsOf) a chunk prefetches first: all but a reaction's reactor and count
+ * rows, which reactionReadsOf reads or infers once the summary row is known.
  */
 export function firstReadsOf (rec: MessageRecord, reads: Uint8Array[]): Uint8Array[] {
-  return rec.type === 'reaction' ? reads.slice(1) : reads
+  return rec.type === 'reaction' ? [reads[2]] : reads
 }
 
 /**
- * After the first reads, before any record of the chunk is applied: a reaction's reactor row is
- * absent when its author has taken no reaction back (`removed`: their reactionRemover row) and
- * no one's reaction with this emoji on this post is on (no count row), since a row of theirs
- * would be on and counted. Then it is noted absent in `txn` and null returned; else its key, to read.
+ * After the first reads, before any record of the group is applied: pushes to `out` the rows a
+ * reaction still has to read. Its count row is known absent when the post's summary row says the
+ * kind has no count (no summary, a summary that lists every kind but this one, or past
+ * SUMMARY_KINDS kinds the views' kind set: ReactionKinds); it is then noted absent in `txn`. Its
+ * reactor row is absent when the count row is and its author has taken no reaction back
+ * (`removed`: their reactionRemover row), since a row of theirs would be on and counted.
  */
-export function reactorReadOf (txn: ViewTxn, rec: MessageRecord, reads: Uint8Array[], removed: boolean): Uint8Array | null {
-  if (rec.type !== 'reaction') return null
-  if (!removed && txn.peek(reads[1]) === null) {
-    txn.assumeAbsent(reads[0])
-    return null
+export function reactionReadsOf (txn: ViewTxn, rec: MessageRecord, reads: Uint8Array[], removed: boolean, out: Uint8Array[]): void {
+  if (rec.type !== 'reaction') return
+  const [k, ck, sk] = reads
+  let countRaw = txn.peek(ck)
+  if (countRaw === undefined && summaryLacks(txn, sk, rec.emoji)) {
+    txn.assumeAbsent(ck)
+    countRaw = null
   }
-  return reads[0]
+  if (countRaw === undefined) out.push(ck)
+  if (countRaw === null && !removed) txn.assumeAbsent(k)
+  else if (txn.peek(k) === undefined) out.push(k)
 }
+
+/** Whether the summary row `sk` (known to the batch) shows that `emoji` has no count row on its post. */
+function summaryLacks (txn: ViewTxn, sk: Uint8Array, emoji: string): boolean {
+  const raw = txn.peek(sk)
+  if (raw === undefined) return false
+  if (raw === null) return true // no reactions at all
+  if (summaryOverflowed(raw)) return txn.kindAbsent(sk, emoji)
+  return !summaryKinds(raw).has(emoji)
+}
+
+/** The kinds a non-overflowed summary row lists (the last row asked is kept: a group's reactions share one post). */
+function summaryKinds (raw: Uint8Array): Set<string> {
+  if (raw !== lastSummary) {
+    lastKinds = new Set((decode(reactionSummary, raw).entries ?? []).map(([e]) => e))
+    lastSummary = raw
+  }
+  return lastKinds
+}
+
+let lastSummary: Uint8Array | null = null
+let lastKinds = new Set<string>()
 
 /** Keys a record reads once its author is known to have deleted something (see `keys.deleter`). */
 export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
@@ -152,12 +179,16 @@ export async function addToCount (txn: ViewTxn, target: MessageRef, emoji: strin
 function changeCount (txn: ViewTxn, ck: Uint8Array, countRaw: Uint8Array | null, sk: Uint8Array, summaryRaw: Uint8Array | null, emoji: string, delta: number): void {
   const old = countRaw === null ? 0 : decode(count, countRaw)
   const n = old + delta
-  if (old > 0) txn.del(keys.reactionRankOf(ck, old))
+  // A kind with one reaction has no rank row (most kinds): readers find those by their count rows.
+  if (old > 1) txn.del(keys.reactionRankOf(ck, old))
   if (n > 0) {
+    if (old === 0) txn.kindAdded(sk, emoji)
     txn.put(ck, encode(count, n))
-    const rank = keys.reactionRankOf(ck, n)
-    txn.assumeAbsent(rank) // a rank row exists only at its count row's count, which was `old`
-    txn.put(rank, EMPTY)
+    if (n > 1) {
+      const rank = keys.reactionRankOf(ck, n)
+      txn.assumeAbsent(rank) // a rank row exists only at its count row's count, which was `old`
+      txn.put(rank, EMPTY)
+    }
   } else {
     txn.del(ck)
   }
@@ -172,7 +203,12 @@ function updateSummary (txn: ViewTxn, sk: Uint8Array, raw: Uint8Array | null, em
   const rest = entries.filter(([e]) => e !== emoji)
   if (n > 0) rest.push([emoji, n])
   if (rest.length === 0 && !edits) txn.del(sk)
-  else txn.put(sk, encode(reactionSummary, { entries: rest.length > SUMMARY_KINDS ? null : rest, edits }))
+  else if (rest.length <= SUMMARY_KINDS) txn.put(sk, encode(reactionSummary, { entries: rest, edits }))
+  else {
+    // It lists every kind for the last time: from now the views' kind set holds them (ReactionKinds).
+    txn.kindsOverflowed(sk, rest.map(([e]) => e))
+    txn.put(sk, encode(reactionSummary, { entries: null, edits }))
+  }
 }
 
 async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<ContactChange | null> {

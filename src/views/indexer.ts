@@ -11,7 +11,7 @@ import { ShoalError } from '../errors.js'
 import { readUint64BE, toHex, type FeedKey, type IdentityKey, type MessageRef } from '../ids.js'
 import { readHeader } from '../feeds/header.js'
 import { decodeRecord, type DmRecord, type MessageRecord } from '../feeds/schema.js'
-import { applyMessage, deleterReadsOf, firstReadsOf, reactorReadOf, readsOf, type Applied, type ContactChange } from './apply.js'
+import { applyMessage, deleterReadsOf, firstReadsOf, reactionReadsOf, readsOf, type Applied, type ContactChange } from './apply.js'
 import { setHome } from './home.js'
 import { readBlocks } from './read-blocks.js'
 import { TAG, key, keys, u64 } from './keys.js'
@@ -460,15 +460,12 @@ export class Indexer extends ReadyResource {
     run.prev = prev
     await txn.prefetch(reads)
     reads.length = 0
-    // Reactor rows: read only where one may exist (most reactions are someone's first of their kind).
+    // Count and reactor rows: read only where one may exist (most reactions are of a kind new to their post).
     // The batch holds the groups applied before: their rows are seen as written.
     if (removerKey !== null) {
       const removed = txn.peek(removerKey) !== null
       const more: Uint8Array[] = []
-      for (const p of pending) {
-        const k = reactorReadOf(txn, p.rec, p.reads, removed)
-        if (k !== null) more.push(k)
-      }
+      for (const p of pending) reactionReadsOf(txn, p.rec, p.reads, removed, more)
       await txn.prefetch(more)
     }
     // Most authors never delete: then their posts need no lookup of a deletion marker each.

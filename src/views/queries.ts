@@ -8,7 +8,7 @@ import { ShoalError } from '../errors.js'
 import { identityToString, readUint64BE, refBytes, refFromBytes, refToString, type FeedKey, type IdentityKey, toHex, type MessageRef, z32String } from '../ids.js'
 import { TAG, key, keys, prefixEnd } from './keys.js'
 import {
-  CONTACT_BLOCKING, CONTACT_FOLLOWING, contactBits, contactFlags, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
+  CONTACT_BLOCKING, CONTACT_FOLLOWING, contactBits, contactFlags, count, decode, feedIdentity, reactionSummary, reactor, storedAbout, storedContact, storedEdit, storedPost,
   type ReactionSummary, type StoredEdit, type StoredPost
 } from './records.js'
 import { listNotifications } from './notifications.js'
@@ -409,12 +409,24 @@ export class Views {
     return summaryCounts(raw === null ? null : decode(reactionSummary, raw)) ?? await this.rankedCounts(ref)
   }
 
-  /** The counts of a post with more kinds than its summary row holds: a scan of its ranked rows. */
+  /**
+   * The counts of a post with more kinds than its summary row holds: a scan of its ranked rows
+   * (kinds with two reactions or more), then, short of MAX_REACTION_KINDS, a scan of its count rows
+   * for the kinds with one (in the ranked rows' order: emoji bytes descending). The second scan
+   * passes fewer than MAX_REACTION_KINDS rows of other counts, so it reads at most twice that.
+   */
   private async rankedCounts (ref: MessageRef): Promise<Record<string, number>> {
     const ranked: Array<[string, number]> = []
     const prefix = keys.reactionRanks(ref)
     for await (const { key: k } of this.db.scanPrefix(prefix, { reverse: true, limit: MAX_REACTION_KINDS })) {
       ranked.push([b4a.toString(k.subarray(prefix.byteLength + 8)), readUint64BE(k, prefix.byteLength)])
+    }
+    if (ranked.length === MAX_REACTION_KINDS) return ownKeys(ranked)
+    const counts = keys.reactionSummary(ref) // the summary row's key is the prefix of the post's count rows
+    for await (const { key: k, value } of this.db.scanPrefix(counts, { reverse: true })) {
+      if (k.byteLength === counts.byteLength || decode(count, value) !== 1) continue
+      ranked.push([b4a.toString(k.subarray(counts.byteLength)), 1])
+      if (ranked.length === MAX_REACTION_KINDS) break
     }
     return ownKeys(ranked)
   }

@@ -12,6 +12,7 @@ import ReadyResource from 'ready-resource'
 import RocksDB from 'rocksdb-native'
 import { ShoalError } from '../errors.js'
 import { FIRST_DERIVED_TAG, LAST_DERIVED_TAG, prefixEnd } from './keys.js'
+import { ReactionKinds } from './reaction-kinds.js'
 
 /** rocksdb-native constants.bottommostLevelCompaction.FORCE: rewrite the last level as well. */
 const FORCE_BOTTOMMOST = 2
@@ -57,15 +58,21 @@ export class ViewDb extends ReadyResource {
   damaged: string | null = null
   /** Iterators opened since open (rocksdb-native counts batches, not iterators). */
   private scans = 0
+  /** The kinds of reaction of posts past their summary row's kinds, as this database's batches wrote them. */
+  readonly reactionKinds: ReactionKinds
 
   private readonly readOnly: boolean
 
-  /** With `readOnly` the database is opened read-only: no file changes, every write fails. */
-  constructor (path: string, opts: { files?: ViewDbFiles, readOnly?: boolean } = {}) {
+  /**
+   * With `readOnly` the database is opened read-only: no file changes, every write fails.
+   * `reactionKinds`: the most reaction kinds held in memory (ReactionKinds; 0 holds none).
+   */
+  constructor (path: string, opts: { files?: ViewDbFiles, readOnly?: boolean, reactionKinds?: number } = {}) {
     super()
     this.path = path
     this.files = opts.files ?? null
     this.readOnly = opts.readOnly === true
+    this.reactionKinds = new ReactionKinds(opts.reactionKinds)
   }
 
   protected override async _open (): Promise<void> {
@@ -261,6 +268,7 @@ export class ViewDb extends ReadyResource {
    * damaged is instead closed, moved aside and replaced by an empty one.
    */
   async wipeDerived (): Promise<void> {
+    this.reactionKinds.clear()
     if (this.damaged !== null && this.files !== null) {
       const old = this.rocks
       this.db = null
@@ -414,6 +422,21 @@ export class ViewTxn {
   assumeAbsent (key: Uint8Array): void {
     const h = this.slot(key)
     if (!this.rows.has(h)) this.rows.set(h, ABSENT)
+  }
+
+  /** Whether the views' kind set holds the post whose summary row is `summaryKey` and not `emoji` (ReactionKinds.absent). */
+  kindAbsent (summaryKey: Uint8Array, emoji: string): boolean {
+    return this.views.reactionKinds.absent(this.slot(summaryKey), emoji)
+  }
+
+  /** The summary row `summaryKey` overflowed listing `kinds` (ReactionKinds.admit). */
+  kindsOverflowed (summaryKey: Uint8Array, kinds: string[]): void {
+    this.views.reactionKinds.admit(this.slot(summaryKey), kinds)
+  }
+
+  /** This batch writes a count row for `emoji` on the post whose summary row is `summaryKey` (ReactionKinds.added). */
+  kindAdded (summaryKey: Uint8Array, emoji: string): void {
+    this.views.reactionKinds.added(this.slot(summaryKey), emoji)
   }
 
   /** A row's value when this batch knows it (written, or read before): no native call; else undefined. */

@@ -86,7 +86,7 @@ export const DEVICE_FEED_NAME = 'shoal/device-feed'
 export const SWARM_KEY_NAME = 'shoal/swarm-key'
 
 /** Bump to rebuild every derived view on next open (the migration is the rebuild). */
-export const VIEWS_VERSION = 7
+export const VIEWS_VERSION = 8
 
 /** The message that an identity signs to say "this device feed speaks for me". */
 export function deviceAttestationPayload (identity: Uint8Array, feed: Uint8Array): Uint8Array {

@@ -90,8 +90,9 @@ export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
 
 /**
  * Applies one record (`reads`: its readsOf list); returns what changed in its author's blocks and
- * follows, if anything (null too for a follow or unfollow written unread: `soleWriter`). A reaction whose rows this batch already holds (prefetched) is applied at
- * once, with no promise: null then.
+ * follows, if anything (null too for a follow or unfollow written unread: `soleWriter`). A
+ * reaction whose rows this batch already holds (prefetched) is applied at once, with no promise:
+ * null then.
  */
 export function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied, reads = readsOf(rec, at)): Promise<ContactChange | null> | null {
   if (rec.type === 'reaction') return applyReaction(txn, rec, at, reads)

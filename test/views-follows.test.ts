@@ -11,6 +11,9 @@ import { Indexer } from '../src/views/indexer.js'
 import { TAG, key, keys } from '../src/views/keys.js'
 import { decode, storedContact, type StoredContact } from '../src/views/records.js'
 import { ViewDb } from '../src/views/view-db.js'
+import { Rng, seedFrom } from './helpers/rng.js'
+
+const SEED = seedFrom('SHOAL_VIEWS_SEED')
 
 // A follow or unfollow of an author whose only indexed device feed is its own, and who never
 // wrote a block or unblock, writes its contact row without reading it (Applied.soleWriter). These
@@ -32,8 +35,11 @@ interface Device { name: string, identity: IdentityKeyPair, records: Uint8Array[
 /** Every run's stores share one primary key, so a device's core has the same key in each. */
 const PRIMARY_KEY = createSeed()
 
-/** `items`: contact records, or a number of follows of fresh identities (one ms apart). */
-function device (identity: IdentityKeyPair, name: string, items: Item[]): Device {
+/**
+ * `items`: contact records, or a number of follows of fresh identities (one ms apart). Times go
+ * forward unless `backwards` (the indexer then holds each at the feed's clock).
+ */
+function device (identity: IdentityKeyPair, name: string, items: Item[], backwards = false): Device {
   const recs: ContactRecord[] = []
   let ts = T0
   for (const item of items) {
@@ -41,7 +47,7 @@ function device (identity: IdentityKeyPair, name: string, items: Item[]): Device
       for (let i = 0; i < item; i++) recs.push({ type: 'follow', timestamp: ++ts, target: keyPairFromSeed(createSeed()).publicKey })
       continue
     }
-    if (item.ts < ts) throw new Error('the items of one device go forward in time')
+    if (item.ts < ts && !backwards) throw new Error('the items of one device go forward in time')
     ts = item.ts
     recs.push({ type: item.type, timestamp: ts, target: item.target as IdentityKey })
   }
@@ -298,4 +304,50 @@ test('views – follows of an author with one device read no row of their own (c
   await run.index(headerOnly(author))
   const two = await reads(run, d)
   t.ok(two.gets >= n, `with a second device of the author indexed: ${two.gets} rows read (one contact row per follow)`)
+})
+
+test(`views – follows: random contact histories of one to three devices of one author (clocks that jump back, self-targets), indexed in random steps and orders: the read path's rows (SHOAL_VIEWS_SEED=${SEED})`, async (t) => {
+  const rng = new Rng(SEED)
+  const me = keyPairFromSeed(createSeed()).publicKey
+  const types: Array<ContactRecord['type']> = ['follow', 'follow', 'follow', 'unfollow', 'unfollow', 'block', 'unblock']
+  for (let history = 0; history < 4; history++) {
+    const author = keyPairFromSeed(createSeed())
+    const targets = [...ids(5), author.publicKey]
+    const devices = Array.from({ length: rng.range(1, 3) }, (_, d) => {
+      const n = rng.range(100, 700)
+      // Blocks and unblocks from a random record on, or never.
+      const blocksFrom = rng.chance(0.5) ? n : rng.int(n)
+      const items: Item[] = []
+      let at = rng.int(1000)
+      for (let i = 0; i < n; i++) {
+        // Every device's clock spans about the same 20 s, so which record is newest is not which feed is longer.
+        at = Math.max(0, at + (rng.chance(0.1) ? -rng.int(2000) : rng.int(Math.ceil(40_000 / n))))
+        if (rng.chance(0.1)) { items.push(rng.range(1, 5)); continue }
+        items.push(c(rng.pick(i >= blocksFrom ? types : types.slice(0, 5)), at, rng.pick(targets)))
+      }
+      return device(author, `${d} ${history} ${SEED}`, items, true)
+    })
+    const third = headerOnly(author)
+    const reference = await Run.open(t, me)
+    await reference.index(third)
+    for (const d of devices) await reference.index(d)
+    const expected = await reference.rows([third])
+
+    for (let plan = 0; plan < 3; plan++) {
+      // Each device indexed in 1-3 steps; the steps of all devices interleaved at random.
+      const queues = devices.map((d) => {
+        const cuts = Array.from({ length: rng.int(3) }, () => rng.range(1, lengthOf(d) - 1)).sort((x, y) => x - y)
+        return [...cuts, lengthOf(d)].map((upTo) => ({ d, upTo }))
+      })
+      const steps: Array<{ d: Device, upTo: number }> = []
+      while (queues.some((q) => q.length > 0)) steps.push((rng.pick(queues.filter((q) => q.length > 0)).shift()) as { d: Device, upTo: number })
+      const run = await Run.open(t, me)
+      for (const { d, upTo } of steps) await run.index(d, upTo)
+      t.alike(await run.rows(), expected, `history ${history}, plan ${plan}: ${steps.map(({ d, upTo }) => `${d.name.split(' ')[0]}@${upTo}`).join(', ')}`)
+      if (plan === 0) {
+        await run.indexer.reindex()
+        t.alike(await run.rows(), expected, `history ${history}, plan 0, then a reindex: the same rows`)
+      }
+    }
+  }
 })

@@ -18,7 +18,7 @@ const SEED = seedFrom('SHOAL_VIEWS_SEED')
 // A follow or unfollow of an author whose only indexed device feed is its own, and who never
 // wrote a block or unblock, writes its contact row without reading it (Applied.soleWriter). These
 // tests index the same feeds in many orders and compare every derived row, byte for byte, with a
-// reference in which a third device feed of the author (its header only) is indexed first: there
+// reference in which one more device feed of the author (its header only) is indexed first: there
 // no follow of theirs is ever written unread, so the reference holds what the read path gives.
 
 const T0 = Date.now() - 3_600_000
@@ -69,7 +69,7 @@ function blocksOf (items: Item[]): number {
 
 const c = (type: ContactRecord['type'], ts: number, target: Uint8Array): Item => ({ type, ts: T0 + ts, target })
 
-/** One indexing: a fresh store and views database, the devices' cores made with their own key pairs. */
+/** One indexing: a fresh store (the devices' cores named under PRIMARY_KEY) and a fresh views database. */
 class Run {
   readonly cores = new Map<Device, Hypercore>()
   private constructor (readonly store: Corestore, readonly db: ViewDb, readonly indexer: Indexer) {}
@@ -140,7 +140,7 @@ function ids (n: number): IdentityKey[] {
   return Array.from({ length: n }, () => keyPairFromSeed(createSeed()).publicKey)
 }
 
-test('views – follows of two devices of one author (conflicting follows and unfollows; a block on a third and a follow on another): every indexing order gives the read path\'s rows', async (t) => {
+test('views – follows of three devices of one author (conflicting follows and unfollows on two, blocks on the third): every indexing order gives the read path\'s rows', async (t) => {
   const me = keyPairFromSeed(createSeed()).publicKey
   const author = keyPairFromSeed(createSeed())
   const [target, target2, blocked, followedBack, unblocked] = ids(5)

@@ -443,6 +443,7 @@ export class Indexer extends ReadyResource {
       else ck.clock = p.at.ts
     }
     const mine = author !== null && b4a.equals(author, this.me)
+    if (author !== null && !mine) await this.markSoleWriters(txn, f.key, author, pending, run)
     const reads: Uint8Array[] = []
     // Whether this feed's posts go to my home: my follow of its author (a chunk is one author's;
     // only my own records write that row, and then the posts are mine: the same for every group).
@@ -453,7 +454,6 @@ export class Indexer extends ReadyResource {
     const reactions = author !== null && pending.some((p) => p.rec.type === 'reaction')
     const removerKey = reactions && author !== null ? keys.reactionRemover(author) : null
     if (removerKey !== null) reads.push(removerKey)
-    if (author !== null && !mine) await this.markSoleWriters(txn, f.key, author, pending, run)
     let prev = run.prev
     for (const p of pending) {
       p.reads = readsOf(p.rec, p.at, prev)

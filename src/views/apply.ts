@@ -24,6 +24,12 @@ export interface Applied {
   ts: number
   /** Whether the author's posts belong to the local identity's home timeline (me, or followed and not blocked). */
   home: boolean
+  /**
+   * Set by the indexer on a follow or unfollow whose author's contact rows were all written by
+   * earlier records of this feed, none of them a block or unblock (see `keys.blocker`): its row
+   * then holds no later stamp and no block register, so it is written without being read.
+   */
+  soleWriter?: boolean
 }
 
 /**
@@ -46,7 +52,8 @@ export function readsOf (rec: MessageRecord, at: Applied, prev: { rec: MessageRe
       const summary = prev !== null && prev.rec.type === 'reaction' && sameRef(prev.rec.target, rec.target) ? prev.reads[2] : keys.reactionSummary(rec.target)
       return [keys.reactor(at.author, rec.target, emoji), keys.reactionCount(rec.target, emoji), summary]
     }
-    case 'follow': case 'unfollow': case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
+    case 'follow': case 'unfollow': return at.soleWriter === true ? NO_READS : [keys.contact(at.author, rec.target)]
+    case 'block': case 'unblock': return [keys.contact(at.author, rec.target)]
     case 'about': return [keys.about(at.author)]
     case 'edit': return [keys.deletion(at.author, rec.target), keys.edit(at.author, rec.target), keys.reactionSummary(rec.target)]
     case 'delete': return [keys.message(rec.target)]
@@ -110,8 +117,9 @@ export function deleterReadsOf (rec: MessageRecord, at: Applied): Uint8Array[] {
 
 /**
  * Applies one record (`reads`: its readsOf list); returns what changed in its author's blocks and
- * follows, if anything. A reaction whose rows this batch already holds (prefetched) is applied at
- * once, with no promise: null then.
+ * follows, if anything (null too for a follow or unfollow written unread: `soleWriter`). A
+ * reaction whose rows this batch already holds (prefetched) is applied at once, with no promise:
+ * null then.
  */
 export function applyMessage (txn: ViewTxn, rec: MessageRecord, at: Applied, reads = readsOf(rec, at)): Promise<ContactChange | null> | null {
   if (rec.type === 'reaction') return applyReaction(txn, rec, at, reads)
@@ -211,15 +219,26 @@ function updateSummary (txn: ViewTxn, sk: Uint8Array, raw: Uint8Array | null, em
   }
 }
 
-async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts }: Applied): Promise<ContactChange | null> {
+async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts, soleWriter }: Applied): Promise<ContactChange | null> {
+  const follows = rec.type === 'follow' || rec.type === 'unfollow'
+  // Whether it wins or not, and whoever it names: the marker is the same whatever order feeds arrive in.
+  if (!follows) txn.put(keys.blocker(author), EMPTY)
   if (b4a.equals(author, rec.target)) return null
   const stamp: Stamp = { ts, ref }
   const k = keys.contact(author, rec.target)
+  if (follows && soleWriter === true) {
+    // The row, if any, is an earlier record's of this feed (a lower stamp) with no block register: this one wins.
+    const following = rec.type === 'follow'
+    txn.put(k, encode(storedContact, { following, followStamp: stamp, blocking: false, blockStamp: null }))
+    if (following) txn.put(keys.follower(author), EMPTY)
+    txn.put(keys.contactReverse(rec.target, author), encode(contactFlags, { following, blocking: false }))
+    return null
+  }
   const raw = await txn.get(k)
   const c: StoredContact = raw === null ? { following: false, followStamp: null, blocking: false, blockStamp: null } : decode(storedContact, raw)
   const wasBlocking = c.blocking
   const wasHome = c.following && !c.blocking
-  if (rec.type === 'follow' || rec.type === 'unfollow') {
+  if (follows) {
     if (c.followStamp !== null && compareStamps(c.followStamp, stamp) >= 0) return null
     c.following = rec.type === 'follow'
     c.followStamp = stamp

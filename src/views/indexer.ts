@@ -57,6 +57,8 @@ interface ChunkRun {
   /** The last record applied (readsOf shares a reaction's summary key with the record before). */
   prev: Pending | null
   contacts: boolean
+  /** Whether the author's follows are written unread (Applied.soleWriter), once a group with contacts has read it. */
+  soleWriter: boolean | null
   profiles: boolean
   changes: ContactChange[]
   purged: number
@@ -363,7 +365,7 @@ export class Indexer extends ReadyResource {
     const ck: Checkpoint = { ...f.checkpoint }
     let identity = f.identity
     const dmItems: DmItem[] = []
-    const run: ChunkRun = { home: null, prev: null, contacts: false, profiles: false, changes: [], purged: 0, homeDeleted: 0, purgedNow: new Set() }
+    const run: ChunkRun = { home: null, prev: null, contacts: false, soleWriter: null, profiles: false, changes: [], purged: 0, homeDeleted: 0, purgedNow: new Set() }
     let i = 0
     let done = false
     while (!done && i < blocks.length) {
@@ -406,7 +408,7 @@ export class Indexer extends ReadyResource {
           continue // not a view message: the DM service counts what it opens
         }
         const ref: MessageRef = { feed: f.key, seq }
-        pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false }, reads: [] })
+        pending.push({ rec, at: { author: identity.identity as IdentityKey, ref, ts: rec.timestamp, home: false, soleWriter: false }, reads: [] })
         ck.messages++
       }
       if (pending.length > 0) await this.applyGroup(txn, f, ck, identity?.identity ?? null, pending, run)
@@ -441,6 +443,7 @@ export class Indexer extends ReadyResource {
       else ck.clock = p.at.ts
     }
     const mine = author !== null && b4a.equals(author, this.me)
+    if (author !== null && !mine) await this.markSoleWriters(txn, f.key, author, pending, run)
     const reads: Uint8Array[] = []
     // Whether this feed's posts go to my home: my follow of its author (a chunk is one author's;
     // only my own records write that row, and then the posts are mine: the same for every group).
@@ -505,6 +508,37 @@ export class Indexer extends ReadyResource {
         this.blocked.set(toHex(change.target), false)
       }
     }
+  }
+
+  /**
+   * Marks the follows and unfollows of a group that are written unread (Applied.soleWriter): those
+   * of an author (not me: my records drive home rows and blocks) with no other device feed indexed
+   * and no block or unblock indexed before them (read once per chunk, then this chunk's records).
+   */
+  private async markSoleWriters (txn: ViewTxn, feed: FeedKey, author: IdentityKey, pending: Pending[], run: ChunkRun): Promise<void> {
+    if (run.soleWriter === false || !pending.some((p) => CONTACT_TYPES.has(p.rec.type))) return
+    if (run.soleWriter === null) {
+      const [blocker, sole] = await Promise.all([txn.get(keys.blocker(author)), this.soleDevice(author, feed)])
+      run.soleWriter = blocker === null && sole
+    }
+    for (const p of pending) {
+      if (!run.soleWriter) return
+      const type = p.rec.type
+      if (type === 'block' || type === 'unblock') run.soleWriter = false // it writes their blocker row
+      else if (type === 'follow' || type === 'unfollow') p.at.soleWriter = true
+    }
+  }
+
+  /**
+   * Whether `feed` is the only device feed of `identity` with rows here (committed device rows, at
+   * most two read). Chunks are indexed one at a time, and every row a feed wrote goes with its
+   * device row: a purge (my block) deletes both, a reindex wipes both.
+   */
+  private async soleDevice (identity: IdentityKey, feed: FeedKey): Promise<boolean> {
+    for await (const { key: k } of this.db.scanPrefix(key(TAG.device, identity), { limit: 2 })) {
+      if (!b4a.equals(k.subarray(1 + identity.byteLength), feed)) return false
+    }
+    return true
   }
 
   /** Compacts the home range once enough of its rows were deleted (`force`: whenever any were). */

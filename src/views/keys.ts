@@ -195,6 +195,11 @@ export const keys = {
   deleter: (deleter: Uint8Array) => key(TAG.deletion, deleter),
   about: (identity: Uint8Array) => key(TAG.about, identity),
   contact: (from: Uint8Array, to: Uint8Array) => key(TAG.contact, from, to),
+  /**
+   * Whether `who` has a block or unblock record indexed (written by each, whoever it names): if
+   * not, and no other device feed of theirs is indexed, a follow of theirs need not read its row.
+   */
+  blocker: (who: Uint8Array) => key(TAG.contact, who),
   contactReverse: (to: Uint8Array, from: Uint8Array) => key(TAG.contactReverse, to, from),
   /**
    * Marks that `who` has followed someone (written with their first follow row, kept after an

@@ -55,6 +55,7 @@ export async function purgeIdentity (txn: ViewTxn, who: IdentityKey, feeds: Uint
   }
   for await (const { key: k } of txn.scanCommitted(key(TAG.contact, who))) {
     found++
+    if (k.byteLength === 1 + IDENTITY_BYTES) continue // their blocker marker, not a contact row
     txn.del(keys.contactReverse(k.subarray(1 + IDENTITY_BYTES), who))
   }
   for (const tag of [TAG.byAuthor, TAG.edit, TAG.deletion]) {

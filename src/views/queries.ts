@@ -87,6 +87,7 @@ export class Views {
     let slab = EMPTY
     let used = 0
     await this.db.eachWithPrefix(key(TAG.contact, who), true, (k, value) => {
+      if (k.byteLength !== 65) return // their blocker marker (keys.blocker), not a contact row
       const bits = contactBits(value!)
       if (bits === 0) return
       if (used === slab.byteLength) { slab = new Uint8Array(SLAB_KEYS * 32); used = 0 }

@@ -1059,7 +1059,7 @@ export class Shoal extends ReadyResource {
     return this.store.replicate(isInitiatorOrStream)
   }
 
-  /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication). */
+  /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication); a feed in its backlog turn stays open for it. */
   async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     const lazy = this.lazy.get(hex)

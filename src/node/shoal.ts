@@ -162,6 +162,12 @@ export class Shoal extends ReadyResource {
   private backlog: IndexBacklog | null = null
   /** Lazy feeds (hex) still waiting for their backlog turn: not settled, whatever their checkpoint says. */
   private readonly backlogged = new Set<string>()
+  /**
+   * Feeds (hex) open for their backlog turn only, which closes them again once indexed. A caller
+   * that asks for such a feed (addFeed, openFeed, waitForIndexed) takes it out (keepOpen): the
+   * turn then leaves it open, as if opened by that caller.
+   */
+  private readonly turnOnly = new Set<string>()
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -482,17 +488,28 @@ export class Shoal extends ReadyResource {
 
   /**
    * One backlog turn: opens a closed feed, waits until what it stores is indexed, and closes it
-   * again, unless the network joined meanwhile or something it holds is not indexed (a block).
+   * again, unless the network joined meanwhile, something asked for the feed meanwhile (keepOpen),
+   * or something it holds is not indexed (a block).
    */
   private async indexBacklogTurn (feed: FeedKey, stopped: Promise<void>): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     if (!this.lazy.has(hex)) return // opened meanwhile (the network, a read): indexed as an open feed
-    await this.openRemote(feed)
-    const core = this.remote.get(hex)
-    if (core === undefined || this.watch.isRefused(feed)) return
-    const indexed = this.indexer.waitFor(feed, core.contiguousLength)
-    indexed.catch(safetyCatch) // CLOSED once the node closes; the race below has ended by then
-    await Promise.race([indexed, stopped])
+    this.turnOnly.add(hex)
+    try {
+      await this.openRemote(feed)
+      const core = this.remote.get(hex)
+      if (core === undefined || this.watch.isRefused(feed)) return
+      const indexed = this.indexer.waitFor(feed, core.contiguousLength)
+      indexed.catch(safetyCatch) // CLOSED once the node closes; the race below has ended by then
+      await Promise.race([indexed, stopped])
+      if (this.turnOnly.has(hex)) await this.closeAfterTurn(feed, hex, core)
+    } finally {
+      this.turnOnly.delete(hex)
+    }
+  }
+
+  /** Closes a feed its backlog turn opened, now indexed to its whole length (else leaves it open). */
+  private async closeAfterTurn (feed: FeedKey, hex: string, core: Hypercore): Promise<void> {
     const checkpoint = this.indexer.checkpointOf(feed)
     if (checkpoint === null || checkpoint.position < core.length || this.network !== null || this.remote.get(hex) !== core || this.closing) return
     this.remote.delete(hex)
@@ -552,6 +569,7 @@ export class Shoal extends ReadyResource {
    */
   async openFeed (feed: Uint8Array): Promise<Hypercore | null> {
     const hex = b4a.toString(feed, 'hex')
+    this.keepOpen(hex)
     const lazy = this.lazy.get(hex)
     if (lazy !== undefined) await this.openRemote(lazy.feed)
     else await this.feedsOpening.get(hex)
@@ -789,7 +807,10 @@ export class Shoal extends ReadyResource {
     if (!(feed instanceof Uint8Array) || feed.byteLength !== 32) throw ShoalError.INVALID_ARGUMENT('a feed key is 32 bytes')
     const hex = b4a.toString(feed, 'hex')
     if (b4a.equals(feed, this.feedKey) || this.watch.isRefused(feed)) return
-    if (this.remote.has(hex)) return await this.feedsOpening.get(hex) // tracked: done once an open in progress is
+    if (this.remote.has(hex)) { // tracked: done once an open in progress is
+      this.keepOpen(hex)
+      return await this.feedsOpening.get(hex)
+    }
     if (this.lazy.has(hex)) return this.openRemote(feed, owner)
     await this.need(this.stateInstance).track([feed])
     await this.openRemote(feed, owner)
@@ -1038,14 +1059,20 @@ export class Shoal extends ReadyResource {
     return this.store.replicate(isInitiatorOrStream)
   }
 
-  /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication). */
+  /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication); a feed in its backlog turn stays open for it. */
   async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
     const lazy = this.lazy.get(hex)
     if (lazy !== undefined && lazy.checkpoint.position >= length) return // indexed that far while open
-    if (lazy !== undefined) await this.openRemote(lazy.feed)
-    else await this.feedsOpening.get(hex) // the indexer knows the feed once it is open
+    this.keepOpen(hex) // a backlog turn would close it once what it stores is indexed: `length` may be more
+    const opening = lazy !== undefined ? this.openRemote(lazy.feed) : this.feedsOpening.get(hex)
+    if (opening !== undefined) await opening // the indexer knows the feed once it is open
     return this.indexer.waitFor(feed, length)
+  }
+
+  /** A feed someone asked for (hex) stays open after its backlog turn, if it is in one (turnOnly). */
+  private keepOpen (hex: string): void {
+    this.turnOnly.delete(hex)
   }
 
   /** Resolves when every block stored locally is indexed (the closed feeds' backlog included). */

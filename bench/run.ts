@@ -35,7 +35,9 @@ const COLD_RUNS = 3
 const SWARM_ROUNDS = 2
 const SWARM_TIMEOUT_MS = 600_000
 const COST_RECORDS = 20_000
-const COST_ROUNDS = 3
+// Medians of 7 as `index-cost-main.js 20000 7`: of 3, plain posts alone moved 216–258 ms between
+// quiet runs, and every ratio with them (docs/BENCHMARKS.md, "Eighth round: final runs").
+const COST_ROUNDS = 7
 const UNREACHABLE_FOLLOWS = 5000
 const FOLLOWS_ROUNDS = 3
 const DM_SEND = 2000

@@ -53,6 +53,21 @@ async function writeFeed (store: Corestore, name: string, recs: (feed: FeedKey) 
   return { core, identity: id.publicKey as IdentityKey }
 }
 
+/** A feed of one post to react to (at `t0`), and that post's ref. */
+async function postFeed (store: Corestore, t0: number): Promise<{ core: Hypercore, target: MessageRef }> {
+  const { core } = await writeFeed(store, 'author', () => [{ type: 'post', timestamp: t0, text: 'react to me', root: null, parent: null, cw: null, mentions: [] }], t0)
+  return { core, target: { feed: core.key as FeedKey, seq: 1 } }
+}
+
+/** A store closed at teardown, my identity, a start an hour ago, and a post to react to (its feed, `author`). */
+async function postToReactTo (t: { tmp: () => Promise<string>, teardown: (fn: () => Promise<void>) => void }): Promise<{ store: Corestore, me: IdentityKey, t0: number, author: Hypercore, target: MessageRef }> {
+  const store = new Corestore(await t.tmp())
+  t.teardown(() => store.close())
+  const t0 = Date.now() - 3_600_000
+  const { core, target } = await postFeed(store, t0)
+  return { store, me: keyPairFromSeed(createSeed()).publicKey as IdentityKey, t0, author: core, target }
+}
+
 async function indexAll (db: ViewDb, me: IdentityKey, cores: Hypercore[]): Promise<void> {
   const indexer = new Indexer(db, { me })
   for (const core of cores) await indexer.add(core)
@@ -79,14 +94,9 @@ async function indexed (t: { tmp: () => Promise<string> }, me: IdentityKey, core
 }
 
 test('reaction kinds – a reaction of a kind new to a post past 32 kinds reads no row, and gives the rows it gives with nothing held', async (t) => {
-  const store = new Corestore(await t.tmp())
-  t.teardown(() => store.close())
-  const me = keyPairFromSeed(createSeed()).publicKey as IdentityKey
-  const t0 = Date.now() - 3_600_000
-  const author = await writeFeed(store, 'author', () => [{ type: 'post', timestamp: t0, text: 'react to me', root: null, parent: null, cw: null, mentions: [] }], t0)
-  const target: MessageRef = { feed: author.core.key as FeedKey, seq: 1 }
+  const { store, me, t0, author, target } = await postToReactTo(t)
   const reactor = await writeFeed(store, 'reactor', () => Array.from({ length: 1200 }, (_, i): FeedRecord => ({ type: 'reaction', timestamp: t0 + 1 + i, target, emoji: `kind ${i}`, remove: false })), t0)
-  const cores = [author.core, reactor.core]
+  const cores = [author, reactor.core]
   const held = await indexed(t, me, cores, target)
   const none = await indexed(t, me, cores, target, { reactionKinds: 0 })
   t.ok(none.gets >= 1200 - 32, `with nothing held each new kind past 32 reads its count row (${none.gets} rows read)`)
@@ -101,12 +111,7 @@ test('reaction kinds – a reaction of a kind new to a post past 32 kinds reads 
 })
 
 test('reaction kinds – reactions that come and go on a post of 155 kinds give the same rows held, with nothing held, and across a restart; the counts shown are the model\'s', async (t) => {
-  const store = new Corestore(await t.tmp())
-  t.teardown(() => store.close())
-  const me = keyPairFromSeed(createSeed()).publicKey as IdentityKey
-  const t0 = Date.now() - 3_600_000
-  const author = await writeFeed(store, 'author', () => [{ type: 'post', timestamp: t0, text: 'react to me', root: null, parent: null, cw: null, mentions: [] }], t0)
-  const target: MessageRef = { feed: author.core.key as FeedKey, seq: 1 }
+  const { store, me, t0, author, target } = await postToReactTo(t)
   const pool = Array.from({ length: 155 }, (_, j) => j === 5 ? '__proto__' : j === 6 ? '👍' : `k${j}`)
   const REACTORS = 4
   const PER = 600
@@ -128,7 +133,7 @@ test('reaction kinds – reactions that come and go on a post of 155 kinds give 
 
   const reactors: Hypercore[] = []
   for (let r = 0; r < REACTORS; r++) reactors.push((await writeFeed(store, `reactor ${r}`, () => recordsOf(r, target), t0)).core)
-  const cores = [author.core, ...reactors]
+  const cores = [author, ...reactors]
   const held = await indexed(t, me, cores, target)
   const none = await indexed(t, me, cores, target, { reactionKinds: 0 })
   t.alike(held.rows, none.rows, 'held or not, the same rows, byte for byte')
@@ -138,7 +143,7 @@ test('reaction kinds – reactions that come and go on a post of 155 kinds give 
   // A restart between two halves: the post overflowed before the process started, so it is not held.
   const halves = new Corestore(await t.tmp())
   t.teardown(() => halves.close())
-  const halfAuthor = (await writeFeed(halves, 'author', () => [{ type: 'post', timestamp: t0, text: 'react to me', root: null, parent: null, cw: null, mentions: [] }], t0)).core
+  const { core: halfAuthor, target: halfTarget } = await postFeed(halves, t0)
   const halfReactors: Hypercore[] = []
   for (let r = 0; r < REACTORS; r++) {
     const c = halves.get({ name: `reactor ${r}` })
@@ -146,7 +151,6 @@ test('reaction kinds – reactions that come and go on a post of 155 kinds give 
     halfReactors.push(c)
   }
   // The copy of the post has another key: the reactions name it.
-  const halfTarget: MessageRef = { feed: halfAuthor.key as FeedKey, seq: 1 }
   const blocksOf = (r: number, from: number, to: number): Uint8Array[] => recordsOf(r, halfTarget).slice(from, to).map(encodeRecord)
   for (let r = 0; r < REACTORS; r++) {
     const id = keyPairFromSeed(createSeed())

@@ -226,15 +226,10 @@ async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts
   if (b4a.equals(author, rec.target)) return null
   const stamp: Stamp = { ts, ref }
   const k = keys.contact(author, rec.target)
-  if (follows && soleWriter === true) {
-    // The row, if any, is an earlier record's of this feed (a lower stamp) with no block register: this one wins.
-    const following = rec.type === 'follow'
-    txn.put(k, encode(storedContact, { following, followStamp: stamp, blocking: false, blockStamp: null }))
-    if (following) txn.put(keys.follower(author), EMPTY)
-    txn.put(keys.contactReverse(rec.target, author), encode(contactFlags, { following, blocking: false }))
-    return null
-  }
-  const raw = await txn.get(k)
+  // Written unread: the row, if any, is an earlier record's of this feed (a lower stamp) with no
+  // block register, so this record wins as over no row.
+  const unread = follows && soleWriter === true
+  const raw = unread ? null : await txn.get(k)
   const c: StoredContact = raw === null ? { following: false, followStamp: null, blocking: false, blockStamp: null } : decode(storedContact, raw)
   const wasBlocking = c.blocking
   const wasHome = c.following && !c.blocking
@@ -250,6 +245,7 @@ async function applyContact (txn: ViewTxn, rec: ContactRecord, { author, ref, ts
   }
   txn.put(k, encode(storedContact, c))
   txn.put(keys.contactReverse(rec.target, author), encode(contactFlags, { following: c.following, blocking: c.blocking }))
+  if (unread) return null // what it changed is unknown (and only my own records' changes are used)
   const home = c.following && !c.blocking
   if (c.blocking === wasBlocking && home === wasHome) return null
   return { target: rec.target, blocking: c.blocking, blockChanged: c.blocking !== wasBlocking, home, homeChanged: home !== wasHome }

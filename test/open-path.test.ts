@@ -7,7 +7,7 @@ import type { FeedKey, IdentityKey } from '../src/ids.js'
 import { ALL_SHARDS, NodeState, shardBit, type OpenRecord } from '../src/node/node-state.js'
 import { Shoal } from '../src/node/shoal.js'
 import { ViewDb } from '../src/views/view-db.js'
-import { checkpoint as checkpointEnc } from '../src/views/records.js'
+import { checkpoint as checkpointEnc, type Checkpoint } from '../src/views/records.js'
 
 /**
  * Counts the rows an open reads from views/ (every scanned row, every key asked) and from state/
@@ -51,6 +51,19 @@ async function reopenCounting (t: Test, dir: string): Promise<{ shoal: Shoal, ro
     count.stop()
   }
   return { shoal, rows: count.rows(), lists: count.lists }
+}
+
+/** A checkpoint at `position` (every record a message, a clock that grows with it). */
+function checkpoint (position: number): Checkpoint {
+  return { position, messages: position, malformed: 0, unknown: 0, clock: 1_700_000_000_000 + position }
+}
+
+/** Feed key number `i` (below 65,536) of a set whose other bytes are `fill`. */
+function numberedFeed (fill: number, i: number): FeedKey {
+  const k = b4a.alloc(32, fill) as FeedKey
+  k[0] = i % 256
+  k[1] = Math.floor(i / 256)
+  return k
 }
 
 function randomKey (): Uint8Array {
@@ -167,7 +180,6 @@ test('open path – entries read from the open record are written back unchanged
   await state.ready()
   t.teardown(() => state.close())
   const feed = (i: number): FeedKey => b4a.alloc(32, i) as FeedKey
-  const checkpoint = (position: number): { position: number, messages: number, malformed: number, unknown: number, clock: number } => ({ position, messages: position, malformed: 0, unknown: 0, clock: 1_700_000_000_000 + position })
   const views = b4a.alloc(16, 7)
   const settled = Array.from({ length: 300 }, (_, i) => ({ feed: feed(i), checkpoint: checkpoint(i * 1000) }))
   await state.setOpenRecord({ views, settled, unsettled: [feed(250)] })
@@ -194,8 +206,7 @@ test('open path – a close rewrites only the open record\'s shards whose feeds 
   let state = new NodeState(dir)
   await state.ready()
   t.teardown(() => state.close())
-  const feed = (i: number): FeedKey => { const k = b4a.alloc(32, 9) as FeedKey; k[0] = i % 256; k[1] = Math.floor(i / 256); return k }
-  const checkpoint = (position: number): { position: number, messages: number, malformed: number, unknown: number, clock: number } => ({ position, messages: position, malformed: 0, unknown: 0, clock: 1_700_000_000_000 + position })
+  const feed = (i: number): FeedKey => numberedFeed(9, i)
   const views = b4a.alloc(16, 7)
   const settled = Array.from({ length: 5000 }, (_, i) => ({ feed: feed(i), checkpoint: checkpoint(i) }))
   await state.setOpenRecord({ views, settled, unsettled: [] })
@@ -258,8 +269,7 @@ test('open path – a record given some shards only keeps the others as on disk;
   let state = new NodeState(dir)
   await state.ready()
   t.teardown(() => state.close())
-  const feed = (i: number): FeedKey => { const k = b4a.alloc(32, 5) as FeedKey; k[0] = i % 256; k[1] = Math.floor(i / 256); return k }
-  const checkpoint = (position: number): { position: number, messages: number, malformed: number, unknown: number, clock: number } => ({ position, messages: position, malformed: 0, unknown: 0, clock: 1_700_000_000_000 + position })
+  const feed = (i: number): FeedKey => numberedFeed(5, i)
   const views = b4a.alloc(16, 4)
   const settled = Array.from({ length: 1000 }, (_, i) => ({ feed: feed(i), checkpoint: checkpoint(i) }))
   await state.close()

@@ -8,7 +8,7 @@ import { identityToString, refToString, type FeedKey } from '../src/ids.js'
 import { conversationToString } from '../src/node/dm-json.js'
 import { conversationId } from '../src/node/dm-service.js'
 import { roomMessageIdToString } from '../src/node/room-service.js'
-import { createPeer, openPeer, replicate, syncFeed } from './helpers/peers.js'
+import { createPeer, openPeer, replicate, syncFeed, untilMessage } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { snapshotTree } from './helpers/files.js'
 import { shoal as cli } from './helpers/cli.js'
@@ -129,7 +129,7 @@ test('cli refusals – a member\'s one-shot room commands refused by their role 
   const { code } = await alice.rooms.invite(room, {})
   await bob.rooms.join(code, { timeout: 60_000 })
   const { id: hers } = await alice.rooms.post(room, 'from alice')
-  while ((await bob.rooms.read(room)).items.every((m) => m.id !== hers)) await new Promise((resolve) => bob.rooms.once('update', resolve))
+  await untilMessage(bob, room, (m) => m.id === hers)
   const aliceId = alice.id
   const bobId = bob.id
   await bob.close()

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { debugLogger } from '../src/cli/debug-log.js'
 import { storagePaths } from '../src/node/storage.js'
 import { ROLE } from '../src/groups/index.js'
+import { untilMessage } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { call, createApiNode } from './helpers/api.js'
 import { cliDht, shoal, spawnShoal } from './helpers/cli.js'
@@ -173,7 +174,7 @@ test('input – a room member\'s invite, role change, removal, mute and edit of 
   await b.rooms.join(code, { timeout: 60_000 })
   const mine = await a.rooms.post(id, 'from alice')
   const base = b.rooms.room(id).base
-  while ((await b.rooms.read(id)).items.every((m) => m.id !== mine.id)) await new Promise<void>((resolve) => b.rooms.once('update', () => resolve()))
+  await untilMessage(b, id, (m) => m.id === mine.id)
   const writes = base.local.length
   await t.exception(b.rooms.invite(id, {}), /NOT_PERMITTED/, 'a member makes no invite code')
   await t.exception(b.rooms.setRole(id, a.id, ROLE.member), /NOT_PERMITTED/, 'nor changes roles')

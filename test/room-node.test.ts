@@ -5,19 +5,9 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { createInvite } from 'blind-pairing-core'
 import { Shoal } from '../src/node/shoal.js'
-import type { RoomMessageItem } from '../src/node/room-service.js'
 import { ROLE } from '../src/groups/index.js'
+import { untilMessage, untilRooms } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, type Testnet } from './helpers/swarm.js'
-
-/** Resolves with the first page item matching `pred` in `node`'s room, waiting on room updates. */
-async function until (node: Shoal, room: string, pred: (m: RoomMessageItem) => boolean): Promise<RoomMessageItem> {
-  for (;;) {
-    const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
-    const hit = (await node.rooms.read(room, { limit: 1000 })).items.find(pred)
-    if (hit !== undefined) return hit
-    await next
-  }
-}
 
 async function pair (t: Parameters<Parameters<typeof test>[1]>[0], testnet: Testnet, now?: () => number): Promise<[Shoal, Shoal]> {
   const a = await createSwarmPeer(t, testnet, { name: 'alice', ...(now === undefined ? {} : { now }) })
@@ -36,19 +26,19 @@ test('room node – create, invite, join over the testnet, chat both ways', asyn
   t.alike(joined, { id, name: 'friends' }, 'joined once writable')
 
   const hello = await b.rooms.post(id, 'hello from bob')
-  const seen = await until(a, id, m => m.id === hello.id)
+  const seen = await untilMessage(a, id, m => m.id === hello.id)
   t.is(seen.text, 'hello from bob')
   t.is(seen.author, b.id)
 
   const reply = await a.rooms.post(id, 'hi bob', { reply: hello.id })
-  const got = await until(b, id, m => m.id === reply.id)
+  const got = await untilMessage(b, id, m => m.id === reply.id)
   t.is(got.parent, hello.id, 'reply links to its parent')
   await a.rooms.react(id, hello.id, '👋')
-  await until(b, id, m => m.id === hello.id && m.reactions['👋'] === 1)
+  await untilMessage(b, id, m => m.id === hello.id && m.reactions['👋'] === 1)
   await b.rooms.edit(id, hello.id, 'hello (edited)')
-  await until(a, id, m => m.id === hello.id && m.edited && m.text === 'hello (edited)')
+  await untilMessage(a, id, m => m.id === hello.id && m.edited && m.text === 'hello (edited)')
   await a.rooms.delete(id, hello.id)
-  await until(b, id, m => m.id === hello.id && m.text === null)
+  await untilMessage(b, id, m => m.id === hello.id && m.text === null)
 
   const members = (await a.rooms.members(id)).items.map(m => [m.id, m.role]).sort()
   t.alike(members, [[a.id, 'admin'], [b.id, 'member']].sort())
@@ -60,7 +50,7 @@ test('room node – create, invite, join over the testnet, chat both ways', asyn
   const nameless = await createSwarmPeer(t, testnet)
   await nameless.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
   const hi = await nameless.rooms.post(id, 'no name here')
-  const seenHi = await until(a, id, m => m.id === hi.id)
+  const seenHi = await untilMessage(a, id, m => m.id === hi.id)
   t.is(seenHi.authorName, nameless.id.slice(0, 8) + '…', 'no name anywhere: a short id, never null')
   t.ok((await a.rooms.members(id)).items.every(m => typeof m.name === 'string' && m.name !== ''), 'every member has a name to show')
   const list = (await b.rooms.list()).items
@@ -129,22 +119,13 @@ test('room node – removal rotates the epoch key on the admin node; the removed
   t.is(info.epoch, epoch0 + 1, 'the admin node rotated after the removal applied')
   t.is(info.needsRotation, false)
   const secret = await a.rooms.post(id, 'after the removal')
-  await until(b, id, m => m.id === secret.id && m.text === 'after the removal')
+  await untilMessage(b, id, m => m.id === secret.id && m.text === 'after the removal')
   // c replicates the ops but holds no key for the new epoch
   await c.rooms.room(id).update()
   const cItems = (await c.rooms.read(id, { limit: 1000 })).items
   t.ok(cItems.every(m => m.text !== 'after the removal'))
   await t.exception(c.rooms.post(id, 'still here?'), /ROOM_KEY_MISSING/)
 })
-
-/** Resolves once `check` holds, re-checking on every room update of `node` (no timers). */
-async function untilTrue (node: Shoal, check: () => Promise<boolean>): Promise<void> {
-  for (;;) {
-    const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
-    if (await check()) return
-    await next
-  }
-}
 
 test('room node – a member leaves: gone for the others, the admin rotates, the leaver forgets the room; refusals change nothing', async t => {
   const { a, b, c, id } = await teamOfThree(t)
@@ -164,7 +145,7 @@ test('room node – a member leaves: gone for the others, the admin rotates, the
   t.is((await (c as unknown as { stateInstance: { roomScan (p: Uint8Array): Promise<unknown[]> } }).stateInstance.roomScan(b4a.alloc(0))).length, 0, 'and its keys')
   await t.exception(c.rooms.read(id), /UNKNOWN_ROOM/)
 
-  await untilTrue(a, async () => {
+  await untilRooms(a, async () => {
     await room.update() // also waits for the rotation that follows the leave
     return !(await a.rooms.members(id)).items.some(m => m.id === c.id) && (await room.info())!.epoch === epoch0 + 1
   })
@@ -173,7 +154,7 @@ test('room node – a member leaves: gone for the others, the admin rotates, the
   t.is((await room.info())!.needsRotation, false)
   t.is(await room.epochKey(epoch0 + 1) !== null, true)
   const after = await a.rooms.post(id, 'after carol left')
-  await until(b, id, m => m.id === after.id && m.text === 'after carol left')
+  await untilMessage(b, id, m => m.id === after.id && m.text === 'after carol left')
 })
 
 test('room node – room list and keys are primary state: they survive reindex and a wiped views folder', async t => {
@@ -203,7 +184,7 @@ test('room node – a member\'s stored files hold no room plaintext outside stat
   await b.rooms.join((await a.rooms.invite(id, {})).code, { timeout: 60_000 })
   const marker = 'plaintext-marker-' + b4a.toString(b4a.from(String(Math.random())), 'hex')
   const sent = await a.rooms.post(id, marker)
-  await until(b, id, m => m.id === sent.id && m.text === marker)
+  await untilMessage(b, id, m => m.id === sent.id && m.text === marker)
   await b.rooms.post(id, marker + '-reply')
   await b.close()
   const hits: string[] = []
@@ -235,10 +216,10 @@ test('room node – a device restored later joins the rooms of its identity (its
   while (!(await second.rooms.list()).items.some(r => r.id === id)) await new Promise(resolve => second.rooms.once('rooms', resolve))
   const room = second.rooms.room(id)
   await room.whenWritable()
-  const seen = await until(second, id, m => m.id === hello.id)
+  const seen = await untilMessage(second, id, m => m.id === hello.id)
   t.is(seen.text, 'from the first device', 'reads the history')
   const back = await second.rooms.post(id, 'from the restored device')
-  const got = await until(first, id, m => m.id === back.id)
+  const got = await untilMessage(first, id, m => m.id === back.id)
   t.is(got.author, first.id, 'same author identity')
   t.is((await first.rooms.members(id)).items.length, 1, 'still one member, now with two devices')
   t.is((await first.rooms.room(id).members())[0]!.devices.length, 2)
@@ -258,11 +239,11 @@ test('room node – messages and reactions of a member I block are not shown (ke
   const { code } = await a.rooms.invite(id, {})
   await b.rooms.join(code, { timeout: 60_000 })
   const hi = await a.rooms.post(id, 'hi from alice')
-  await until(b, id, m => m.id === hi.id)
+  await untilMessage(b, id, m => m.id === hi.id)
   const hello = await b.rooms.post(id, 'hello from bob')
   await b.rooms.react(id, hi.id, '👍')
-  await until(a, id, m => m.id === hello.id)
-  await until(a, id, m => m.id === hi.id && m.reactions['👍'] === 1)
+  await untilMessage(a, id, m => m.id === hello.id)
+  await untilMessage(a, id, m => m.id === hi.id && m.reactions['👍'] === 1)
   const before = await a.rooms.read(id)
   await a.block(b.identity)
   const page = await a.rooms.read(id)

@@ -1,21 +1,12 @@
 import test from 'brittle'
 import b4a from 'b4a'
 import z32 from 'z32'
-import type { Shoal } from '../src/node/shoal.js'
+import { untilRooms } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer } from './helpers/swarm.js'
 import { createApiNode, call } from './helpers/api.js'
 import { roomCommand } from '../src/cli/room-commands.js'
 
 const MiB = 1024 * 1024
-
-/** Waits on room updates of `node` until `pred` holds. */
-async function until (node: Shoal, pred: () => Promise<boolean>): Promise<void> {
-  for (;;) {
-    const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
-    if (await pred()) return
-    await next
-  }
-}
 
 test('room status – API roomStatus and shoal room status name the writer of an oversize block and its member', async t => {
   const testnet = await createLocalDht(t)
@@ -33,8 +24,8 @@ test('room status – API roomStatus and shoal room status name the writer of an
   const big = b.rooms.room(id)
   await big.base.append(b4a.alloc(4 * MiB, 7))
   await b.rooms.post(id, 'after the big block')
-  await until(a, async () => (await a.rooms.read(id)).items.some(m => m.text === 'after the big block'))
-  await until(a, async () => (await a.rooms.status(id)).writers.length > 0)
+  await untilRooms(a, async () => (await a.rooms.read(id)).items.some(m => m.text === 'after the big block'))
+  await untilRooms(a, async () => (await a.rooms.status(id)).writers.length > 0)
 
   const s = (await call(api, 'roomStatus', { room: id })).result
   t.is(s.writers.length, 1)

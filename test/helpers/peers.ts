@@ -5,6 +5,7 @@ import { createHeader } from '../../src/feeds/header.js'
 import { createSeed, keyPairFromSeed } from '../../src/feeds/identity.js'
 import { encodeRecord } from '../../src/feeds/schema.js'
 import type { FeedKey, IdentityKey } from '../../src/ids.js'
+import type { RoomMessageItem } from '../../src/node/room-service.js'
 
 /** A fresh node with its own identity in a temp folder, closed at teardown. */
 export async function createPeer (t: Test, opts: InitOptions = {}): Promise<Shoal> {
@@ -76,4 +77,20 @@ export async function unindexedReader (t: Test, writers: number, posts: number):
   await b.close()
   await fs.rm(b.paths.views, { recursive: true })
   return { dir, texts, feeds }
+}
+
+/** Resolves once `check` holds, checking again on every room update of `node` (no timers). */
+export async function untilRooms (node: Shoal, check: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
+    if (await check()) return
+    await next
+  }
+}
+
+/** The first of the last 1,000 messages of `room` at `node` that `pred` accepts, once there is one (untilRooms). */
+export async function untilMessage (node: Shoal, room: string, pred: (m: RoomMessageItem) => boolean): Promise<RoomMessageItem> {
+  let hit: RoomMessageItem | undefined
+  await untilRooms(node, async () => (hit = (await node.rooms.read(room, { limit: 1000 })).items.find(pred)) !== undefined)
+  return hit as RoomMessageItem
 }

@@ -86,6 +86,39 @@ test('views txn – index rows: a later del() and a later delPrefix() win over t
   t.alike(rows, [4, 5])
 })
 
+test('views txn – index rows of several indexes put in turn are all committed, each index\'s in order; a delPrefix drops only its own', async (t) => {
+  const db = new ViewDb(await t.tmp())
+  await db.ready()
+  t.teardown(() => db.close())
+  const feed = b4a.alloc(32, 0xab) as FeedKey
+  const who = b4a.alloc(32, 0x5c)
+  const other = b4a.alloc(32, 0x5d)
+  const root: MessageRef = { feed, seq: 0 }
+  const v = b4a.from('v')
+  const txn = db.txn()
+  // As a chunk of replies puts them: an author, a thread and a mention row per record, in turn.
+  for (let seq = 1; seq <= 6; seq++) {
+    const ref = { feed, seq }
+    txn.putIndex(keys.byAuthor(seq % 2 === 0 ? who : other, 100 + seq, ref), v)
+    txn.putIndex(keys.thread(root, 100 + seq, ref), v)
+    txn.putIndex(keys.mention(who, 100 + seq, ref), v)
+    if (seq === 4) txn.delPrefix(key(TAG.byAuthor, other))
+  }
+  txn.put(keys.message({ feed, seq: 9 }), v)
+  t.is(txn.size, 18 - 2 + 1 + 1, 'every row left, the range and the put')
+  await txn.commit()
+  const seqs = async (prefix: Uint8Array): Promise<number[]> => {
+    const out: number[] = []
+    for await (const e of db.scanPrefix(prefix)) out.push(Number(e.key[e.key.byteLength - 1]))
+    return out
+  }
+  t.alike(await seqs(key(TAG.byAuthor, who)), [2, 4, 6])
+  t.alike(await seqs(key(TAG.byAuthor, other)), [5], 'the rows put before the delPrefix are gone, the one after stays')
+  t.alike(await seqs(key(TAG.thread)), [1, 2, 3, 4, 5, 6])
+  t.alike(await seqs(key(TAG.mention, who)), [1, 2, 3, 4, 5, 6])
+  t.is(txn.size, 0, 'a committed batch holds nothing')
+})
+
 function isSame (a: StoredPost, b: StoredPost): boolean {
   const ref = (x: MessageRef | null, y: MessageRef | null): boolean => x === null ? y === null : y !== null && x.seq === y.seq && b4a.equals(x.feed, y.feed)
   return b4a.equals(a.author, b.author) && a.timestamp === b.timestamp && a.text === b.text && ref(a.root, b.root) && ref(a.parent, b.parent) &&

@@ -51,6 +51,20 @@ test('lazy open – waitForIndexed while the feed is opening resolves once it is
   t.pass('resolved with nothing else indexed')
 })
 
+// A feed refused (here by the storage cap, once its header named its identity) while
+// waitForIndexed waited for its open was never handed to the indexer, or was taken from it
+// again, and the indexer's wait for it then slept until the node closed.
+test('lazy open – waitForIndexed of a feed refused while it opens resolves: nothing more of it is indexed here', async (t) => {
+  t.timeout(60_000) // the failure is a wait that never ends
+  const { dir, w } = await folderWithSettledFeed(t)
+  const b = await openPeer(t, dir, { storagePerIdentity: 1 })
+  t.is(b.trackedCores().length, 0, 'the settled feed is left closed')
+  await b.waitForIndexed(w.feedKey, w.feedLength + 1) // one block more than is stored: only a refusal ends this wait
+  t.ok(b.isRefused(w.feedKey), 'refused by the storage cap')
+  await b.waitForIndexed(w.feedKey, w.feedLength + 1)
+  t.pass('and a wait for it after the refusal returns too')
+})
+
 test('lazy open – addFeed of a feed being opened resolves once it is open', async (t) => {
   const { dir, w } = await folderWithSettledFeed(t)
   const b = await openPeer(t, dir)

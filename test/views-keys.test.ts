@@ -1,4 +1,4 @@
-import test from 'brittle'
+import test, { type Test } from 'brittle'
 import b4a from 'b4a'
 import { refBytes, type FeedKey, type MessageRef } from '../src/ids.js'
 import { TAG, key, keys, u64 } from '../src/views/keys.js'
@@ -62,10 +62,16 @@ test('views records – a stored post decodes to what was encoded, whichever opt
   t.is(reply(otherSeq) - reply(sameAsRoot), 33, 'a reply to the root holds its ref once')
 })
 
-test('views txn – index rows: a later del() and a later delPrefix() win over them, a put after a delPrefix stays', async (t) => {
+/** A fresh views database in a test folder, closed at teardown. */
+async function openDb (t: Test): Promise<ViewDb> {
   const db = new ViewDb(await t.tmp())
   await db.ready()
   t.teardown(() => db.close())
+  return db
+}
+
+test('views txn – index rows: a later del() and a later delPrefix() win over them, a put after a delPrefix stays', async (t) => {
+  const db = await openDb(t)
   const feed = b4a.alloc(32, 0xab) as FeedKey
   const who = b4a.alloc(32, 0x5c)
   const k = (seq: number): Uint8Array => keys.byAuthor(who, 100, { feed, seq })
@@ -87,9 +93,7 @@ test('views txn – index rows: a later del() and a later delPrefix() win over t
 })
 
 test('views txn – index rows of several indexes put in turn are all committed, each index\'s in order; a delPrefix drops only its own', async (t) => {
-  const db = new ViewDb(await t.tmp())
-  await db.ready()
-  t.teardown(() => db.close())
+  const db = await openDb(t)
   const feed = b4a.alloc(32, 0xab) as FeedKey
   const who = b4a.alloc(32, 0x5c)
   const other = b4a.alloc(32, 0x5d)

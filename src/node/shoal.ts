@@ -1059,14 +1059,22 @@ export class Shoal extends ReadyResource {
     return this.store.replicate(isInitiatorOrStream)
   }
 
-  /** Resolves once `feed` is indexed up to `length` blocks (e.g. after replication); a feed in its backlog turn stays open for it. */
+  /**
+   * Resolves once `feed` is indexed up to `length` blocks (e.g. after replication), or once nothing
+   * more of it can be: refused in this run, or untracked while it opened. A feed in its backlog
+   * turn stays open for it.
+   */
   async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
+    if (this.watch.isRefused(feed)) return // never tracked again in this run: nothing more of it is indexed
     const lazy = this.lazy.get(hex)
     if (lazy !== undefined && lazy.checkpoint.position >= length) return // indexed that far while open
     this.keepOpen(hex) // a backlog turn would close it once what it stores is indexed: `length` may be more
     const opening = lazy !== undefined ? this.openRemote(lazy.feed) : this.feedsOpening.get(hex)
-    if (opening !== undefined) await opening // the indexer knows the feed once it is open
+    if (opening !== undefined) {
+      await opening // the indexer knows the feed once it is open,
+      if (this.indexer.checkpointOf(feed) === null) return // unless it was refused or untracked meanwhile
+    }
     return this.indexer.waitFor(feed, length)
   }
 

@@ -21,7 +21,7 @@ const FORCE_BOTTOMMOST = 2
  * Memory of the views database, bounded by configuration rather than by data: RocksDB's default
  * memtable (64 MiB, two of them) dominated the peak of a large first index.
  */
-const ROCKS_OPTIONS = { writeBufferSize: 8 * 1024 * 1024, maxWriteBufferNumber: 2 }
+export const ROCKS_OPTIONS = { writeBufferSize: 8 * 1024 * 1024, maxWriteBufferNumber: 2 }
 
 export interface ScanRange {
   gt?: Uint8Array
@@ -390,8 +390,8 @@ export class ViewTxn {
    * Rows put with putIndex, by tag (their first byte), each tag's in put order. They are committed
    * tag by tag: a chunk's rows of one index (a thread's, my mentions') mostly ascend, and RocksDB's
    * memtable inserts a row next to the one before it cheaply, where rows that jump between indexes
-   * row by row make each insert search again. Replies' author, thread and mention rows took 6–14%
-   * more RocksDB write time interleaved than grouped (20,000 replies, 512 to a batch).
+   * row by row make each insert search again. Replies' author, thread and mention rows took
+   * 1.15–1.28x the RocksDB write time interleaved (bench/commit-order.ts).
    */
   private index: Array<IndexRun | undefined> = []
   private indexCount = 0

@@ -150,9 +150,7 @@ test('views keys – a contact row\'s flags read without its stamps are the flag
 })
 
 test('views keys – eachWithPrefix visits the prefix\'s rows in order across native reads; a throw from the visit rejects the scan', async (t) => {
-  const db = new ViewDb(await t.tmp())
-  await db.ready()
-  t.teardown(() => db.close())
+  const db = await openDb(t)
   const k = (tag: number, n: number): Uint8Array => key(tag, b4a.from([n >> 8, n & 0xff]))
   const txn = db.txn()
   for (let n = 0; n < 2500; n++) txn.put(k(TAG.device, n), b4a.from([n & 0xff])) // more than two reads of 1,024
@@ -173,9 +171,7 @@ test('views keys – eachWithPrefix visits the prefix\'s rows in order across na
 })
 
 test('views keys – a row known absent, put and deleted again in one batch, writes nothing; others keep their delete', async (t) => {
-  const db = new ViewDb(await t.tmp())
-  await db.ready()
-  t.teardown(() => db.close())
+  const db = await openDb(t)
   const k = (n: number): Uint8Array => key(TAG.reactionRank, b4a.alloc(40, n))
   const v = b4a.from('v')
   const seed = db.txn()

@@ -378,8 +378,8 @@ const READING = new Row(null, null, false)
  *
  * What a batch holds lives until its commit, so it is what the young-generation collector copies
  * on every pass while a chunk is indexed: the batch keeps one map entry per row it reads or may
- * read back, and index rows that nothing reads back (putIndex) in two plain arrays, without a
- * slot each.
+ * read back, and index rows that nothing reads back (putIndex) in plain arrays, a pair per index,
+ * without a slot each.
  */
 export class ViewTxn {
   /** What this batch knows of each row, by slot. */

@@ -8,7 +8,7 @@ import { Shoal } from '../src/node/shoal.js'
 import type { FeedKey } from '../src/ids.js'
 import { decodeRecord } from '../src/feeds/schema.js'
 import { childMain } from './child.js'
-import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
+import { RssSampler, peakRss, type MemoryPeaks } from './rss-sampler.js'
 import { MemoryProbe, type MemoryBreakdown } from './memory-probe.js'
 
 /**
@@ -26,7 +26,7 @@ export interface IndexOutput {
   rssBeforeIndex: number
   /** Peaks of each process.memoryUsage() figure, sampled every 5 ms. */
   sampled: MemoryPeaks
-  /** The kernel's high-water mark of the whole child process (getrusage ru_maxrss). */
+  /** The kernel's high-water mark of the child's own RSS (peakRss: VmHWM, not ru_maxrss, which counts the parent's). */
   maxRss: number
   samples: number
   /** RSS every 5 s from the open (bytes): whether the peak is a plateau or still growing. */
@@ -75,5 +75,5 @@ childMain<IndexInput, IndexOutput>(async ({ dir, feeds, length, rebuild, probe }
   const breakdown = prober?.stop() ?? null
   clearInterval(coarse)
   await shoal.close()
-  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: process.resourceUsage().maxRSS * 1024, samples: rss.samples, rssEvery5s, breakdown, breakdownEvery5s: prober?.series ?? [] }
+  return { ms, messages, rssBeforeIndex, sampled: rss.peak, maxRss: peakRss(), samples: rss.samples, rssEvery5s, breakdown, breakdownEvery5s: prober?.series ?? [] }
 })

@@ -1,4 +1,5 @@
 /** Samples process memory on a timer and keeps the peak of each figure. */
+import fs from 'node:fs'
 
 export interface MemoryPeaks { rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number }
 
@@ -31,3 +32,19 @@ export class RssSampler {
 }
 
 export const MiB = 1024 * 1024
+
+/**
+ * This process's own peak RSS in bytes: `VmHWM` of /proc/self/status on Linux (the high-water mark
+ * of the memory map exec made), else getrusage's `ru_maxrss`. Not `ru_maxrss` on Linux: the kernel
+ * carries it over from the map before exec, and node's fork execs from the parent's map, so a
+ * child's `ru_maxrss` is at least its parent's RSS at the fork (proc(5), getrusage(2)).
+ */
+export function peakRss (): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
+    if (m !== null) return Number(m[1]) * 1024
+  } catch {
+    // no procfs (not Linux): getrusage below
+  }
+  return process.resourceUsage().maxRSS * 1024
+}

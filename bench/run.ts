@@ -39,7 +39,7 @@ const COST_RECORDS = 20_000
 // quiet runs, and every ratio with them (docs/BENCHMARKS.md, "Eighth round: final runs").
 const COST_ROUNDS = 7
 const UNREACHABLE_FOLLOWS = 5000
-const FOLLOWS_ROUNDS = 3
+const FOLLOWS_ROUNDS = 7
 const DM_SEND = 2000
 const DM_RECEIVE = 10_000
 const DM_OTHERS = 100_000

@@ -17,7 +17,7 @@ import { Shoal } from '../src/node/shoal.js'
 import type { FeedKey, IdentityKey } from '../src/ids.js'
 import { childMain } from './child.js'
 import { loopbackNode, type Bootstrap } from './loopback-dht.js'
-import { RssSampler, type MemoryPeaks } from './rss-sampler.js'
+import { RssSampler, peakRss, type MemoryPeaks } from './rss-sampler.js'
 
 export interface SwarmChildInput {
   mode: 'shoal' | 'raw'
@@ -75,7 +75,7 @@ export interface SwarmChildOutput {
   sampled: MemoryPeaks
   /** When the sampled RSS peaked, in ms since the clock started (negative: before joining). */
   rssPeakMs: number
-  /** The kernel's high-water mark of the whole child process (getrusage ru_maxrss). */
+  /** The kernel's high-water mark of the child's own RSS (peakRss: VmHWM, not ru_maxrss, which counts the parent's). */
   maxRss: number
   samples: number
   peers: number
@@ -273,5 +273,5 @@ childMain<SwarmChildInput, SwarmChildOutput>(async (input) => {
   const rss = new RssSampler()
   rss.start(5)
   const out = input.mode === 'shoal' ? await shoalSide(input, rss) : await rawSide(input, rss)
-  return { ...out, maxRss: process.resourceUsage().maxRSS * 1024 }
+  return { ...out, maxRss: peakRss() }
 })

@@ -135,6 +135,8 @@ async function main (): Promise<void> {
       const swarmRawAll = swarm.raw.map((b) => b.all)
       const swarmRawBounded = swarm.raw.map((b) => b.bounded)
       const swarmPeakMiB = Math.max(...swarm.rounds.map((r) => r.shoal.maxRss)) / MiB
+      // Issue 13: the swarm first sync within the target in every run, not on average.
+      const swarmMet = swarm.rounds.every((r) => r.ratio <= TARGET.swarmRatio)
       const seconds = (ms: number[]): string => ms.map((m) => fmt(m / 1000, 1)).join(' / ')
       const mib = (runs: Array<{ maxRss: number }>): string => runs.map((r) => fmt(r.maxRss / MiB)).join(' / ')
       const rows: Row[] = [
@@ -150,7 +152,7 @@ async function main (): Promise<void> {
         { metric: `cold open + first page, same process (median of ${COLD_RUNS})`, shoal: `${fmt(coldInMs)} ms`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldInMs <= TARGET.coldMs },
         { metric: `cold open + first page, fresh process (median of ${COLD_RUNS})`, shoal: `${fmt(coldChildMs)} ms (${fmt(median(coldChild.map((c) => c.sinceProcessStartMs)))} ms incl. node start + imports)`, baseline: '-', ratio: '-', target: `<= ${TARGET.coldMs} ms`, met: coldChildMs <= TARGET.coldMs },
         { metric: 'peak RSS while indexing (child process)', shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(indexed.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(indexed.sampled.heapTotal / MiB)} MiB`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB },
-        { metric: `first sync over local swarm, ${FEEDS} feeds from 1 peer (${SWARM_ROUNDS} runs)`, shoal: `${seconds(swarmShoalMs)} s`, baseline: 'fastest raw run around each', ratio: `${fmt(swarm.ratio, 2)}x (like for like ${fmt(swarm.likeForLikeRatio, 2)}x)`, target: `<= ${TARGET.swarmRatio}x`, met: swarm.ratio <= TARGET.swarmRatio },
+        { metric: `first sync over local swarm, ${FEEDS} feeds from 1 peer (${SWARM_ROUNDS} runs)`, shoal: `${seconds(swarmShoalMs)} s`, baseline: 'fastest raw run around each', ratio: `${swarm.rounds.map((r) => fmt(r.ratio, 2)).join(' / ')}x (mean like for like ${fmt(swarm.likeForLikeRatio, 2)}x)`, target: `<= ${TARGET.swarmRatio}x every run`, met: swarmMet },
         { metric: 'raw swarm replication, all cores at once', shoal: '-', baseline: `${seconds(swarmRawAll.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
         { metric: `raw swarm replication, ${RAW_CONCURRENCY} cores at a time`, shoal: '-', baseline: `${seconds(swarmRawBounded.map((r) => r.ms))} s`, ratio: '-', target: '-', met: null },
         { metric: `sync with ${UNREACHABLE_FOLLOWS} unreachable follows + 1 peer (${FOLLOWS_ROUNDS} runs)`, shoal: `${follows.loaded.map((r) => fmt(r.syncMs)).join(' / ')} ms`, baseline: `1 follow: ${follows.base.map((r) => fmt(r.syncMs)).join(' / ')} ms`, ratio: `${fmt(follows.syncRatio, 2)}x`, target: `<= ${TARGET.followsRatio}x`, met: follows.syncRatio <= TARGET.followsRatio },
@@ -242,7 +244,7 @@ async function main (): Promise<void> {
           ratio: round(swarm.ratio),
           likeForLikeRatio: round(swarm.likeForLikeRatio),
           target: TARGET.swarmRatio,
-          met: swarm.ratio <= TARGET.swarmRatio,
+          met: swarmMet,
           marksMs: swarm.rounds.map((r) => roundAll(r.shoal.marks)),
           servingReadyMs: swarm.rounds.map((r) => round(r.servingReadyMs)),
           servingTopics: swarm.servingTopics,

@@ -39,6 +39,7 @@ import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openV
 import { settledRecord } from './read-only-open.js'
 import { untilIndexed, watchIndexer, whileIndexing } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
+import { DEFAULT_OPEN_FEEDS, IdleFeeds } from './idle-feeds.js'
 import { RoomService } from './room-service.js'
 import { checkNotBlank } from './input-checks.js'
 
@@ -65,6 +66,12 @@ export interface ShoalOptions {
    * is closed again once indexed while the node is off the network. Bounds memory at many feeds.
    */
   indexingFeeds?: number
+  /**
+   * Tracked feeds kept open once idle (default 64): past it, a feed indexed to its whole length
+   * that no peer replicates is closed again while the node is off the network, as a clean close
+   * leaves it, and opens when something replicates or reads it. Bounds memory at many feeds.
+   */
+  openFeeds?: number
   /**
    * Opens the storage read-only and changes no file: nothing is indexed, maintained or recorded,
    * and every write fails with READ_ONLY (the CLI's refusal check, see src/cli/refusal-check.ts).
@@ -168,6 +175,8 @@ export class Shoal extends ReadyResource {
    * turn then leaves it open, as if opened by that caller.
    */
   private readonly turnOnly = new Set<string>()
+  /** Closes the idle open tracked feeds past `openFeeds` while off the network (closeIfIdle). */
+  private readonly idleFeeds: IdleFeeds
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -192,6 +201,9 @@ export class Shoal extends ReadyResource {
     super()
     const bound = opts.indexingFeeds
     if (bound !== undefined && (!Number.isInteger(bound) || bound < 1)) throw ShoalError.INVALID_ARGUMENT(`indexingFeeds is a whole number of feeds, at least 1 (not ${String(bound)})`)
+    const open = opts.openFeeds ?? DEFAULT_OPEN_FEEDS
+    if (!Number.isInteger(open) || open < 0) throw ShoalError.INVALID_ARGUMENT(`openFeeds is a whole number of feeds, at least 0 (not ${String(opts.openFeeds)})`)
+    this.idleFeeds = new IdleFeeds(open, { openCount: () => this.remote.size, closeIfIdle: (hex) => this.closeIfIdle(hex) })
     this.paths = storagePaths(storage)
     this.opts = opts
     this.watch = new FeedWatch({ storagePerIdentity: opts.storagePerIdentity, now: opts.now, onRefuse: (feed) => { this.untrack(feed).catch(safetyCatch) } })
@@ -241,6 +253,7 @@ export class Shoal extends ReadyResource {
 
   protected override async _close (): Promise<void> {
     this.downloads.close()
+    await this.idleFeeds.close()
     await this.leaveNetwork()
     await this.closeStorage()
     if (!hasUmask() && this.opts.readOnly !== true) await secureStorage(this.paths.root).catch(safetyCatch) // Bare: files made while running
@@ -274,7 +287,11 @@ export class Shoal extends ReadyResource {
       dm: { receive: (items) => { if (this.dmInstance === null) throw ShoalError.CLOSED('this Shoal is not open'); return this.dmInstance.receive(items) } }
     })
     this.indexerInstance.on('error', (err: Error) => { this.indexFault(err).catch(safetyCatch) })
-    this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => { this.indexedEvents++; this.emit('indexed', ev) })
+    this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => {
+      this.indexedEvents++
+      this.noteIndexed(ev.feed, ev.position)
+      this.emit('indexed', ev)
+    })
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
     const views = this.viewsInstance
     this.indexerInstance.on('contacts', () => { views.invalidate(); this.emit('contacts') })
@@ -502,14 +519,39 @@ export class Shoal extends ReadyResource {
       const indexed = this.indexer.waitFor(feed, core.contiguousLength)
       indexed.catch(safetyCatch) // CLOSED once the node closes; the race below has ended by then
       await Promise.race([indexed, stopped])
-      if (this.turnOnly.has(hex)) await this.closeAfterTurn(feed, hex, core)
+      if (this.turnOnly.has(hex)) await this.closeIndexed(feed, hex, core)
     } finally {
       this.turnOnly.delete(hex)
     }
   }
 
-  /** Closes a feed its backlog turn opened, now indexed to its whole length (else leaves it open). */
-  private async closeAfterTurn (feed: FeedKey, hex: string, core: Hypercore): Promise<void> {
+  /** An open tracked feed indexed to its whole length (off the network) is idle: a candidate to close past `openFeeds`. */
+  private noteIndexed (feed: FeedKey, position: number): void {
+    if (this.network !== null || this.closing) return
+    const hex = b4a.toString(feed, 'hex')
+    const core = this.remote.get(hex)
+    if (core !== undefined && core.length > 0 && position >= core.length) this.idleFeeds.idle(hex) // an empty feed waits for its first blocks
+  }
+
+  /**
+   * Closes the open tracked feed `hex` past `openFeeds` if it is still idle: open (not opening),
+   * not in a backlog turn (the turn closes it), replicated by no peer, no block being applied,
+   * and indexed to its whole length (closeIndexed checks that and the network).
+   */
+  private async closeIfIdle (hex: string): Promise<void> {
+    const core = this.remote.get(hex)
+    const indexer = this.indexerInstance
+    if (core === undefined || indexer === null || !indexer.opened || indexer.closing || !core.opened || core.closing) return
+    if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || core.peers.length > 0 || this.blockWork.size > 0) return
+    await this.closeIndexed(core.key as FeedKey, hex, core)
+  }
+
+  /**
+   * Closes an open tracked feed indexed to its whole length, leaving it closed with its checkpoint
+   * as a clean close would (else, or on the network, leaves it open): after its backlog turn, or
+   * idle past `openFeeds`.
+   */
+  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore): Promise<void> {
     const checkpoint = this.indexer.checkpointOf(feed)
     if (checkpoint === null || checkpoint.position < core.length || this.network !== null || this.remote.get(hex) !== core || this.closing) return
     this.remote.delete(hex)
@@ -633,6 +675,7 @@ export class Shoal extends ReadyResource {
    */
   private async closeStorage (forget = false): Promise<void> {
     if (this.backlog !== null) await this.backlog.close()
+    await this.idleFeeds.clear()
     await this.recordSettled()
     if (this.dmTimer !== null) clearInterval(this.dmTimer)
     this.dmTimer = null
@@ -826,7 +869,11 @@ export class Shoal extends ReadyResource {
     const inProgress = this.feedsOpening.get(hex)
     if (inProgress !== undefined) return inProgress
     if (this.remote.has(hex)) return Promise.resolve()
-    const opened = this.runOpenRemote(feed, hex, owner).finally(() => { this.feedsOpening.delete(hex) })
+    const opened = this.runOpenRemote(feed, hex, owner).finally(() => {
+      this.feedsOpening.delete(hex)
+      // Indexed whole already (nothing new in it): no 'indexed' comes, so it is idle from here.
+      if (this.indexerInstance !== null && this.remote.has(hex)) this.noteIndexed(feed, this.indexerInstance.position(feed))
+    })
     this.feedsOpening.set(hex, opened)
     return opened
   }
@@ -838,6 +885,8 @@ export class Shoal extends ReadyResource {
     await core.ready()
     this.watch.add(core, owner)
     if (this.watch.isRefused(feed)) return
+    // The last peer replicating it left: idle now, if indexed to its whole length.
+    core.on('peer-remove', () => { if (core.peers.length === 0 && this.indexerInstance !== null) this.noteIndexed(feed, this.indexerInstance.position(feed)) })
     this.downloads.add(core)
     await this.indexer.add(core)
     if (this.remote.get(hex) !== core) this.indexer.remove(feed) // untracked while it was being added

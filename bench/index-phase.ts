@@ -4,17 +4,20 @@
  * (index-child.ts) so that its peak RSS is measured alone.
  */
 import b4a from 'b4a'
+import fs from 'node:fs/promises'
 import { NODE_FLAGS } from '../src/cli/node-flags.js'
+import { NodeState } from '../src/node/node-state.js'
 import { Shoal } from '../src/node/shoal.js'
+import { storagePaths } from '../src/node/storage.js'
 import { runChild } from './child.js'
 import type { IndexInput, IndexOutput } from './index-child.js'
 import { connect } from './replicate.js'
 import type { SourceSet } from './source-feeds.js'
 
-/** Creates the Shoal at `dir`, follows every source identity and copies the feeds in, unindexed. */
 /** Source cores copied into the reader at once while preparing it. */
 const PREPARE_CONCURRENCY = 8
 
+/** Creates the Shoal at `dir`, follows every source identity and copies the feeds in, unindexed. */
 export async function prepareIndexedShoal (dir: string, source: SourceSet): Promise<void> {
   const { shoal } = await Shoal.init(dir, { name: 'reader' })
   try {
@@ -49,4 +52,23 @@ export async function indexInChild (dir: string, source: SourceSet, rebuild = fa
   const { result } = await runChild<IndexOutput>('index-child', input, NODE_FLAGS) // launched as bin/shoal.js launches the node
   if (result.messages !== source.messages) throw new Error(`index: ${result.messages} messages indexed, expected ${source.messages}`)
   return { ...result, perSec: result.messages / (result.ms / 1000) }
+}
+
+/**
+ * Copies a closed, indexed reader from `from` to `to` without its views, to index it again by one
+ * of the two paths (IndexInput.rebuild): `tracked` keeps its tracked feeds, so the copy indexes
+ * them at open, a few open at a time; else the copy tracks none, as a freshly prepared reader,
+ * and each feed is added (addFeed).
+ */
+export async function copyReader (from: string, to: string, tracked: boolean): Promise<void> {
+  await fs.cp(from, to, { recursive: true, filter: (src) => src !== storagePaths(from).views })
+  if (tracked) return
+  const state = new NodeState(storagePaths(to).state, { create: false })
+  await state.ready()
+  try {
+    for (const feed of await state.trackedFeeds()) await state.untrack(feed)
+    await state.setOpenRecord(null)
+  } finally {
+    await state.close()
+  }
 }

@@ -12,10 +12,12 @@
  *   node dist/bench/scale.js [--feeds 3000] [--posts 333] [--reply-every 100] [--cache DIR]
  *                            [--runs 2000] [--swarm-rounds 0] [--fresh]
  *
- * The index phase's path depends on the cache: its first run adds every feed to a reader that
- * tracks none (each feed stays open, as a network sync opens the feeds it fetches); later runs
- * remove the reader's views and index its tracked feeds at open, a few open at a time. The RSS
- * row names which. Its peak is the child's own (VmHWM, see rss-sampler.ts peakRss).
+ * The index phase takes both paths, each in its own child: every feed added to a reader that
+ * tracks none (as a sync adds the feeds it fetches; idle ones close past `openFeeds`), and the
+ * tracked feeds indexed at open, a few open at a time. The cached reader takes the first path on
+ * the cache's first run and the second on later runs; the other path runs on a copy of it
+ * (copyReader). The index row is the cached reader's; each path has its RSS row, whose peak is
+ * the child's own (VmHWM, see rss-sampler.ts peakRss).
  */
 import b4a from 'b4a'
 import fs from 'node:fs/promises'
@@ -25,7 +27,7 @@ import { Shoal } from '../src/node/shoal.js'
 import { runChild } from './child.js'
 import type { ColdOpen } from './cold-open.js'
 import { followFirst } from './home-phase.js'
-import { indexInChild, prepareIndexedShoal } from './index-phase.js'
+import { copyReader, indexInChild, prepareIndexedShoal } from './index-phase.js'
 import { printMachine, readLoad, readMachine } from './machine.js'
 import { pageRowsIn, type PageName, type PageRow, type PageRows } from './page-rows.js'
 import type { PageRowsInput } from './page-rows-child.js'
@@ -67,6 +69,11 @@ function log (msg: string): void {
 }
 
 const tmp = new TmpDirs()
+
+/** The index path a run took (IndexInput.rebuild), as the RSS rows name it. */
+function pathName (atOpen: boolean): string {
+  return atOpen ? 'tracked feeds indexed at open, a few open at a time' : 'every feed added, idle ones closed past openFeeds'
+}
 
 interface CacheMeta { feeds: number, posts: number, replyEvery: number, source: SourceMeta, builtMs: number, prepareMs: number }
 
@@ -148,6 +155,12 @@ async function main (): Promise<void> {
     const { dir: reader, rebuild } = await cachedReader()
     const indexed = await indexInChild(reader, source, rebuild)
     log(`index only: ${fmt(indexed.perSec)} msgs/s, child max RSS ${fmt(indexed.maxRss / MiB)} MiB`)
+    // The other index path, on a copy of the reader just indexed: both RSS rows in every run.
+    const otherDir = await tmp.make('reader-other-path')
+    await copyReader(reader, otherDir, !rebuild)
+    const other = await indexInChild(otherDir, source, !rebuild)
+    await fs.rm(otherDir, { recursive: true, force: true })
+    log(`index only, other path (${pathName(!rebuild)}): ${fmt(other.perSec)} msgs/s, child max RSS ${fmt(other.maxRss / MiB)} MiB`)
 
     // cold open (fresh process): the feeds were all indexed at the child's clean close ----------
     const cold: Array<ColdOpen & { sinceProcessStartMs: number }> = []
@@ -203,7 +216,10 @@ async function main (): Promise<void> {
 
     const indexRatio = indexed.perSec / rawSeq.blocksPerSec
     const coldMs = median(cold.map((c) => c.ms))
-    const peakMiB = indexed.maxRss / MiB
+    const rssRow = (run: typeof indexed, atOpen: boolean): Row => {
+      const peakMiB = run.maxRss / MiB
+      return { metric: `peak RSS while indexing ${fmt(source.messages)} msgs, ${FEEDS} feeds (child; ${pathName(atOpen)})`, shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(run.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(run.sampled.heapTotal / MiB)} MiB; ${fmt(run.perSec)} msgs/s`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB }
+    }
     const p = (s: Summary): string => `p50 ${fmt(s.p50, 2)} / p99 ${fmt(s.p99, 2)} ms`
     // A page row is measured in a process that opens only the reader (page-rows-child.ts); the
     // same pages timed in this process, and the controls timed beside them, are the baseline.
@@ -225,7 +241,8 @@ async function main (): Promise<void> {
       { metric: `one-shot \`shoal whoami\`, ${FEEDS} feeds (median of ${CLI_RUNS})`, shoal: ms(oneShot.whoami), baseline: `node with no feeds ${ms(oneShot.whoamiEmpty)}; node -e 0 ${ms(oneShot.node)}`, ratio: `${fmt(whoamiRatio, 2)}x`, target: `<= ${TARGET.oneShotRatio}x (independent of feeds)`, met: whoamiRatio <= TARGET.oneShotRatio },
       { metric: `one-shot \`shoal feed\`, ${FEEDS} feeds (median of ${CLI_RUNS})`, shoal: ms(oneShot.feed), baseline: `node with no feeds ${ms(oneShot.feedEmpty)}`, ratio: `${fmt(feedRatio, 2)}x`, target: `<= ${TARGET.oneShotRatio}x (independent of feeds)`, met: feedRatio <= TARGET.oneShotRatio },
       { metric: `\`shoal whoami\` through a running serve (median of ${CLI_RUNS * 2})`, shoal: ms(thin.whoamiMs), baseline: `node -e 0 ${ms(thin.nodeMs)}; feed ${ms(thin.feedMs)}`, ratio: `${fmt(thin.ratio, 2)}x`, target: `<= ${TARGET.cliRatio}x`, met: thin.ratio <= TARGET.cliRatio },
-      { metric: `peak RSS while indexing ${fmt(source.messages)} msgs, ${FEEDS} feeds (child; ${rebuild ? 'tracked feeds indexed at open, a few open at a time' : 'every feed added and kept open'})`, shoal: `${fmt(peakMiB)} MiB`, baseline: `${fmt(indexed.rssBeforeIndex / MiB)} MiB after open; JS heap peak ${fmt(indexed.sampled.heapTotal / MiB)} MiB`, ratio: '-', target: `<= ${TARGET.rssMiB} MiB`, met: peakMiB <= TARGET.rssMiB }
+      rssRow(rebuild ? indexed : other, true),
+      rssRow(rebuild ? other : indexed, false)
     ]
     if (swarm !== null) {
       rows.push({ metric: `first sync over local swarm, 100 x 1,000 (${SWARM_ROUNDS} runs)`, shoal: swarm.rounds.map((r) => fmt(r.shoal.ms / 1000, 1)).join(' / ') + ' s', baseline: 'fastest raw run around each', ratio: swarm.rounds.map((r) => fmt(r.ratio, 2)).join(' / ') + 'x', target: `<= ${TARGET.swarmRatio}x every run`, met: swarm.rounds.every((r) => r.ratio <= TARGET.swarmRatio) })
@@ -237,7 +254,8 @@ async function main (): Promise<void> {
       machine: { nproc: machine.nproc, memTotalGiB: machine.memTotalGiB, node: machine.node, cpu: machine.cpu, revision: machine.revision, loadAtStart: machine.load, loadAtEnd: readLoad() },
       command: `node dist/bench/scale.js --feeds ${FEEDS} --posts ${POSTS} --reply-every ${REPLY_EVERY} --runs ${RUNS} --swarm-rounds ${SWARM_ROUNDS}`,
       dataSet: { feeds: FEEDS, posts: POSTS, messages: source.messages, threadReplies: source.threadReplies, recordBytes: source.bytes, builtMs: round(meta.builtMs), prepareMs: round(meta.prepareMs) },
-      index: { ms: round(indexed.ms), perSec: round(indexed.perSec), rawSequentialBlocksPerSec: round(rawSeq.blocksPerSec), ratio: round(indexRatio), peakRssMiB: round(peakMiB), rssAfterOpenMiB: round(indexed.rssBeforeIndex / MiB) },
+      index: { path: pathName(rebuild), ms: round(indexed.ms), perSec: round(indexed.perSec), rawSequentialBlocksPerSec: round(rawSeq.blocksPerSec), ratio: round(indexRatio), peakRssMiB: round(indexed.maxRss / MiB), rssAfterOpenMiB: round(indexed.rssBeforeIndex / MiB) },
+      indexOtherPath: { path: pathName(!rebuild), ms: round(other.ms), perSec: round(other.perSec), peakRssMiB: round(other.maxRss / MiB), rssAfterOpenMiB: round(other.rssBeforeIndex / MiB) },
       pages: { all: rowsJson(all), follow60: rowsJson(follow60), follow1: rowsJson(follow1) },
       coldOpen: { ms: cold.map((c) => round(c.ms)), readyMs: cold.map((c) => round(c.readyMs)), sinceProcessStartMs: cold.map((c) => round(c.sinceProcessStartMs)) },
       oneShot: Object.fromEntries(Object.entries(oneShot).map(([k, v]) => [k, v.map(round)])),

@@ -55,15 +55,16 @@ export async function indexInChild (dir: string, source: SourceSet, rebuild = fa
 }
 
 /**
- * Copies a closed, indexed reader from `from` to `to` without its views, to index it again by one
- * of the two paths (IndexInput.rebuild): `tracked` keeps its tracked feeds, so the copy indexes
- * them at open, a few open at a time; else the copy tracks none, as a freshly prepared reader,
- * and each feed is added (addFeed).
+ * Makes a closed, indexed reader ready to be indexed again by one of the two paths
+ * (IndexInput.rebuild): removes its views and, unless `tracked`, untracks every feed, as in a
+ * freshly prepared reader (each feed is then added with addFeed; a tracked feed is indexed at
+ * open, a few open at a time). Either index leaves every feed tracked and indexed again. (A copy
+ * would not do: Shoal refuses to open a copied storage, see storage-checks.ts.)
  */
-export async function copyReader (from: string, to: string, tracked: boolean): Promise<void> {
-  await fs.cp(from, to, { recursive: true, filter: (src) => src !== storagePaths(from).views })
+export async function resetReader (dir: string, tracked: boolean): Promise<void> {
+  await fs.rm(storagePaths(dir).views, { recursive: true, force: true })
   if (tracked) return
-  const state = new NodeState(storagePaths(to).state, { create: false })
+  const state = new NodeState(storagePaths(dir).state, { create: false })
   await state.ready()
   try {
     for (const feed of await state.trackedFeeds()) await state.untrack(feed)

@@ -1,5 +1,6 @@
 import test from 'brittle'
 import { createPeer, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
+import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
 import { feedToString } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 
@@ -86,4 +87,42 @@ test('idle feeds – openFeeds 0 closes every idle feed; a bad value is INVALID_
   for (const bad of [-1, 1.5, Number.NaN]) {
     t.exception(() => new Shoal(dir, { openFeeds: bad }), /INVALID_ARGUMENT/, `openFeeds ${bad}`)
   }
+})
+
+test('idle feeds – on the network, feeds a connected peer offered stay open; once it leaves they close past openFeeds and come back when offered again', async (t) => {
+  t.timeout(120_000)
+  const testnet = await createLocalDht(t)
+  const b = await createSwarmPeer(t, testnet, { name: 'bob', openFeeds: 1 })
+  const dirs: string[] = []
+  const writers: Shoal[] = []
+  for (let i = 0; i < 3; i++) {
+    const dir = await t.tmp()
+    const w = await createSwarmPeer(t, testnet, { name: `w${i}`, storage: dir })
+    await w.post({ text: `w${i} before` })
+    await b.follow(w.identity)
+    dirs.push(dir)
+    writers.push(w)
+  }
+  await b.sync({ timeout: 60_000 })
+  for (const w of writers) await b.waitForIndexed(w.feedKey, w.feedLength)
+  t.is(b.trackedCores().length, 3, 'each feed a connected peer offered stays open, past the bound')
+
+  // w1 and w2 leave: no connected peer offers their feeds, which are indexed whole, so they close.
+  await writers[1].close()
+  await writers[2].close()
+  t.ok(await until(() => b.trackedCores().length <= 1, 30_000), `past the bound, the feeds no connected peer offers close (${b.trackedCores().length} open)`)
+  t.ok(b.core(writers[0].feedKey) !== null, 'the feed the connected peer offered stays open')
+
+  // Its new blocks still come over the open core.
+  await writers[0].post({ text: 'w0 live' })
+  await b.waitForIndexed(writers[0].feedKey, writers[0].feedLength)
+  t.pass('a post of the connected peer arrives live')
+
+  // w1 comes back with a new post: its offer opens the closed feed again, and the post arrives.
+  const w1 = await reopenSwarmPeer(t, testnet, dirs[1])
+  await w1.post({ text: 'w1 after' })
+  await b.sync({ timeout: 60_000 })
+  await b.waitForIndexed(w1.feedKey, w1.feedLength)
+  const texts = (await b.timeline({ limit: 50 })).items.map((i) => i.text).sort()
+  t.alike(texts, ['w0 before', 'w0 live', 'w1 after', 'w1 before', 'w2 before'], 'every post, from open and closed feeds')
 })

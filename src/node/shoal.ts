@@ -68,8 +68,9 @@ export interface ShoalOptions {
   indexingFeeds?: number
   /**
    * Tracked feeds kept open once idle (default 64): past it, a feed indexed to its whole length
-   * that no peer replicates is closed again while the node is off the network, as a clean close
-   * leaves it, and opens when something replicates or reads it. Bounds memory at many feeds.
+   * that no peer replicates (and, on the network, that no connected peer offered) is closed again,
+   * as a clean close leaves it, and opens when something replicates or reads it. Bounds memory at
+   * many feeds, except for the feeds connected peers are replicating.
    */
   openFeeds?: number
   /**
@@ -289,7 +290,7 @@ export class Shoal extends ReadyResource {
     this.indexerInstance.on('error', (err: Error) => { this.indexFault(err).catch(safetyCatch) })
     this.indexerInstance.on('indexed', (ev: { feed: FeedKey, position: number }) => {
       this.indexedEvents++
-      this.noteIndexed(ev.feed, ev.position)
+      this.noteIdle(b4a.toString(ev.feed, 'hex'), ev.position)
       this.emit('indexed', ev)
     })
     this.viewsInstance = new Views(this.db, this.keyPair.publicKey)
@@ -519,41 +520,49 @@ export class Shoal extends ReadyResource {
       const indexed = this.indexer.waitFor(feed, core.contiguousLength)
       indexed.catch(safetyCatch) // CLOSED once the node closes; the race below has ended by then
       await Promise.race([indexed, stopped])
-      if (this.turnOnly.has(hex)) await this.closeIndexed(feed, hex, core)
+      if (this.turnOnly.has(hex)) await this.closeIndexed(feed, hex, core, false)
     } finally {
       this.turnOnly.delete(hex)
     }
   }
 
-  /** An open tracked feed indexed to its whole length (off the network) is idle: a candidate to close past `openFeeds`. */
-  private noteIndexed (feed: FeedKey, position: number): void {
-    if (this.network !== null || this.closing) return
-    const hex = b4a.toString(feed, 'hex')
+  /**
+   * The open tracked feed `hex` may have become idle (indexed to `position`, default its indexed
+   * position; or its last peer or the peer that offered it left): once indexed to its whole
+   * length, a candidate to close past `openFeeds` (closeIfIdle checks the rest).
+   */
+  private noteIdle (hex: string, position?: number): void {
     const core = this.remote.get(hex)
-    if (core !== undefined && core.length > 0 && position >= core.length) this.idleFeeds.idle(hex) // an empty feed waits for its first blocks
+    const indexer = this.indexerInstance
+    if (core === undefined || indexer === null || this.closing) return
+    // An empty feed waits for its first blocks.
+    if (core.length > 0 && (position ?? indexer.position(core.key as FeedKey)) >= core.length) this.idleFeeds.idle(hex)
   }
 
   /**
    * Closes the open tracked feed `hex` past `openFeeds` if it is still idle: open (not opening),
-   * not in a backlog turn (the turn closes it), replicated by no peer, no block being applied,
-   * and indexed to its whole length (closeIndexed checks that and the network).
+   * not in a backlog turn (the turn closes it), no peer attached to it and, on the network, no
+   * connected peer that offered it (a sync waits on it and its updates come over it), no block
+   * being applied, and indexed to its whole length (closeIndexed checks that).
    */
   private async closeIfIdle (hex: string): Promise<void> {
     const core = this.remote.get(hex)
     const indexer = this.indexerInstance
     if (core === undefined || indexer === null || !indexer.opened || indexer.closing || !core.opened || core.closing) return
     if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || core.peers.length > 0 || this.blockWork.size > 0) return
-    await this.closeIndexed(core.key as FeedKey, hex, core)
+    if (this.network !== null && (this.replicatorInstance === null || this.replicatorInstance.offers(hex))) return // joining, or offered
+    await this.closeIndexed(core.key as FeedKey, hex, core, true)
   }
 
   /**
    * Closes an open tracked feed indexed to its whole length, leaving it closed with its checkpoint
-   * as a clean close would (else, or on the network, leaves it open): after its backlog turn, or
-   * idle past `openFeeds`.
+   * as a clean close would (else leaves it open): after its backlog turn (not `joined`: a turn
+   * leaves it open once the node is on the network), or idle past `openFeeds` (`joined`: also on
+   * the network, see closeIfIdle).
    */
-  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore): Promise<void> {
+  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore, joined: boolean): Promise<void> {
     const checkpoint = this.indexer.checkpointOf(feed)
-    if (checkpoint === null || checkpoint.position < core.length || this.network !== null || this.remote.get(hex) !== core || this.closing) return
+    if (checkpoint === null || checkpoint.position < core.length || (this.network !== null && !joined) || this.remote.get(hex) !== core || this.closing) return
     this.remote.delete(hex)
     this.watch.remove(feed)
     this.downloads.remove(core)
@@ -871,8 +880,7 @@ export class Shoal extends ReadyResource {
     if (this.remote.has(hex)) return Promise.resolve()
     const opened = this.runOpenRemote(feed, hex, owner).finally(() => {
       this.feedsOpening.delete(hex)
-      // Indexed whole already (nothing new in it): no 'indexed' comes, so it is idle from here.
-      if (this.indexerInstance !== null && this.remote.has(hex)) this.noteIndexed(feed, this.indexerInstance.position(feed))
+      this.noteIdle(hex) // indexed whole already (nothing new in it): no 'indexed' comes, so it is idle from here
     })
     this.feedsOpening.set(hex, opened)
     return opened
@@ -886,7 +894,7 @@ export class Shoal extends ReadyResource {
     this.watch.add(core, owner)
     if (this.watch.isRefused(feed)) return
     // The last peer replicating it left: idle now, if indexed to its whole length.
-    core.on('peer-remove', () => { if (core.peers.length === 0 && this.indexerInstance !== null) this.noteIndexed(feed, this.indexerInstance.position(feed)) })
+    core.on('peer-remove', () => { if (core.peers.length === 0) this.noteIdle(hex) })
     this.downloads.add(core)
     await this.indexer.add(core)
     if (this.remote.get(hex) !== core) this.indexer.remove(feed) // untracked while it was being added
@@ -1013,6 +1021,7 @@ export class Shoal extends ReadyResource {
     const rooms = this.need(this.roomsInstance) // the reopen that replaces it rejoins with the new one
     replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
     replicator.on('peer', (s: PeerSession) => { if (s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, this.identity)) rooms.onOwnDevice(s.conn) })
+    replicator.on('released', (feeds: string[]) => { for (const hex of feeds) this.noteIdle(hex) }) // no connected peer offers them now
     await replicator.ready()
     rooms.attach(replicator)
     return replicator

@@ -641,11 +641,23 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   onSessionClose (session: PeerSession): void {
     this.connecting.delete(session)
+    const released = this.offered.get(session)
     this.offered.delete(session)
     // Feeds it told us about stop waiting for it.
     for (const release of this.expecting.get(session) ?? []) release()
     this.expecting.delete(session)
     if (this.sessions.delete(session)) this.emit('peer-close', session)
+    if (released !== undefined && released.size > 0) this.emit('released', [...released])
+  }
+
+  /**
+   * Whether a connected peer offered the tracked feed `hex`: it holds it, so a sync waits on it and
+   * its updates come over the open core. The node keeps such a feed open; once no connected peer
+   * offers it (`released` lists those a closed session had offered), it may close it when idle.
+   */
+  offers (hex: string): boolean {
+    for (const feeds of this.offered.values()) if (feeds.has(hex)) return true
+    return false
   }
 
   /** Topics (hex) currently joined on the transports. */

@@ -176,7 +176,7 @@ export class Shoal extends ReadyResource {
    * turn then leaves it open, as if opened by that caller.
    */
   private readonly turnOnly = new Set<string>()
-  /** Closes the idle open tracked feeds past `openFeeds` while off the network (closeIfIdle). */
+  /** Closes the idle open tracked feeds past `openFeeds` (closeIfIdle). */
   private readonly idleFeeds: IdleFeeds
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
@@ -548,7 +548,7 @@ export class Shoal extends ReadyResource {
   private async closeIfIdle (hex: string): Promise<void> {
     const core = this.remote.get(hex)
     const indexer = this.indexerInstance
-    if (core === undefined || indexer === null || !indexer.opened || indexer.closing || !core.opened || core.closing) return
+    if (core === undefined || indexer === null || this.closing || !indexer.opened || indexer.closing || !core.opened || core.closing) return
     if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || core.peers.length > 0 || this.blockWork.size > 0) return
     if (this.network !== null && (this.replicatorInstance === null || this.replicatorInstance.offers(hex))) return // joining, or offered
     await this.closeIndexed(core.key as FeedKey, hex, core, true)

@@ -39,7 +39,7 @@ import { checkDeviceFeed, closeCorestore, migrateNodeState, openCorestore, openV
 import { settledRecord } from './read-only-open.js'
 import { untilIndexed, watchIndexer, whileIndexing } from './index-watch.js'
 import { DEFAULT_INDEXING_FEEDS, IndexBacklog } from './index-backlog.js'
-import { DEFAULT_OPEN_FEEDS, IdleFeeds } from './idle-feeds.js'
+import { DEFAULT_OPEN_FEEDS, IdleFeeds, type IdleVerdict } from './idle-feeds.js'
 import { RoomService } from './room-service.js'
 import { checkNotBlank } from './input-checks.js'
 
@@ -178,6 +178,8 @@ export class Shoal extends ReadyResource {
   private readonly turnOnly = new Set<string>()
   /** Closes the idle open tracked feeds past `openFeeds` (closeIfIdle). */
   private readonly idleFeeds: IdleFeeds
+  /** Feeds (hex) a waitForIndexed is waiting on, with how many wait: they stay open meanwhile. */
+  private readonly waiters = new Map<string, number>()
   private network: Network | null = null
   private readonly downloads = new DownloadQueue()
   private replicatorInstance: Replicator | null = null
@@ -523,6 +525,7 @@ export class Shoal extends ReadyResource {
       if (this.turnOnly.has(hex)) await this.closeIndexed(feed, hex, core, false)
     } finally {
       this.turnOnly.delete(hex)
+      this.noteIdle(hex) // left open (on the network, or asked for meanwhile): idle from here, past the bound
     }
   }
 
@@ -540,18 +543,20 @@ export class Shoal extends ReadyResource {
   }
 
   /**
-   * Closes the open tracked feed `hex` past `openFeeds` if it is still idle: open (not opening),
-   * not in a backlog turn (the turn closes it), no peer attached to it and, on the network, no
-   * connected peer that offered it (a sync waits on it and its updates come over it), no block
-   * being applied, and indexed to its whole length (closeIndexed checks that).
+   * Closes the open tracked feed `hex` past `openFeeds` if it is still idle (IdleVerdict). Not
+   * idle (`active`, noted again once it is): opening, in a backlog turn, waited on by
+   * waitForIndexed, a peer attached to it, on the network offered by a connected peer (a sync
+   * waits on it and its new blocks come over it), or not indexed to its whole length. `busy`
+   * (tried again later): a block being applied, or the network being joined.
    */
-  private async closeIfIdle (hex: string): Promise<void> {
+  private async closeIfIdle (hex: string): Promise<IdleVerdict> {
     const core = this.remote.get(hex)
     const indexer = this.indexerInstance
-    if (core === undefined || indexer === null || this.closing || !indexer.opened || indexer.closing || !core.opened || core.closing) return
-    if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || core.peers.length > 0 || this.blockWork.size > 0) return
-    if (this.network !== null && (this.replicatorInstance === null || this.replicatorInstance.offers(hex))) return // joining, or offered
-    await this.closeIndexed(core.key as FeedKey, hex, core, true)
+    if (core === undefined || indexer === null || this.closing || !indexer.opened || indexer.closing || !core.opened || core.closing) return 'active'
+    if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || this.waiters.has(hex) || core.peers.length > 0) return 'active'
+    if (this.network !== null && this.replicatorInstance?.offers(hex) === true) return 'active'
+    if (this.blockWork.size > 0 || (this.network !== null && this.replicatorInstance === null)) return 'busy'
+    return await this.closeIndexed(core.key as FeedKey, hex, core, true) ? 'closed' : 'active'
   }
 
   /**
@@ -560,9 +565,9 @@ export class Shoal extends ReadyResource {
    * leaves it open once the node is on the network), or idle past `openFeeds` (`joined`: also on
    * the network, see closeIfIdle).
    */
-  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore, joined: boolean): Promise<void> {
+  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore, joined: boolean): Promise<boolean> {
     const checkpoint = this.indexer.checkpointOf(feed)
-    if (checkpoint === null || checkpoint.position < core.length || (this.network !== null && !joined) || this.remote.get(hex) !== core || this.closing) return
+    if (checkpoint === null || checkpoint.position < core.length || (this.network !== null && !joined) || this.remote.get(hex) !== core || this.closing) return false
     this.remote.delete(hex)
     this.watch.remove(feed)
     this.downloads.remove(core)
@@ -570,6 +575,7 @@ export class Shoal extends ReadyResource {
     this.backlogged.delete(hex)
     this.lazy.set(hex, { feed, checkpoint })
     await core.close()
+    return true
   }
 
   /**
@@ -617,6 +623,8 @@ export class Shoal extends ReadyResource {
   /**
    * A tracked feed's core, opening it first if it was left closed (or waiting for an open in
    * progress: it resolves once the feed is indexed as an open feed); null for a feed not tracked.
+   * Once idle (IDLE_GRACE_MS after its last use, past `openFeeds`) it may be closed again: a
+   * caller that keeps it attaches a peer to it or waits on it (waitForIndexed).
    */
   async openFeed (feed: Uint8Array): Promise<Hypercore | null> {
     const hex = b4a.toString(feed, 'hex')
@@ -1119,8 +1127,8 @@ export class Shoal extends ReadyResource {
 
   /**
    * Resolves once `feed` is indexed up to `length` blocks (e.g. after replication), or once nothing
-   * more of it can be: refused in this run, or untracked while it opened. A feed in its backlog
-   * turn stays open for it.
+   * more of it can be: refused in this run, or untracked while it opened. The feed stays open
+   * while this waits: neither its backlog turn nor an idle close (openFeeds) closes it.
    */
   async waitForIndexed (feed: Uint8Array, length: number): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
@@ -1128,12 +1136,22 @@ export class Shoal extends ReadyResource {
     const lazy = this.lazy.get(hex)
     if (lazy !== undefined && lazy.checkpoint.position >= length) return // indexed that far while open
     this.keepOpen(hex) // a backlog turn would close it once what it stores is indexed: `length` may be more
-    const opening = lazy !== undefined ? this.openRemote(lazy.feed) : this.feedsOpening.get(hex)
-    if (opening !== undefined) {
-      await opening // the indexer knows the feed once it is open,
-      if (this.indexer.checkpointOf(feed) === null) return // unless it was refused or untracked meanwhile
+    this.waiters.set(hex, (this.waiters.get(hex) ?? 0) + 1) // and no idle close takes it while this waits
+    try {
+      const opening = lazy !== undefined ? this.openRemote(lazy.feed) : this.feedsOpening.get(hex)
+      if (opening !== undefined) {
+        await opening // the indexer knows the feed once it is open,
+        if (this.indexer.checkpointOf(feed) === null) return // unless it was refused or untracked meanwhile
+      }
+      await this.indexer.waitFor(feed, length)
+    } finally {
+      const n = (this.waiters.get(hex) ?? 1) - 1
+      if (n > 0) this.waiters.set(hex, n)
+      else {
+        this.waiters.delete(hex)
+        this.noteIdle(hex)
+      }
     }
-    return this.indexer.waitFor(feed, length)
   }
 
   /** A feed someone asked for (hex) stays open after its backlog turn, if it is in one (turnOnly). */

@@ -1,4 +1,5 @@
 import test from 'brittle'
+import b4a from 'b4a'
 import { createPeer, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
 import { feedToString } from '../src/ids.js'
@@ -171,4 +172,33 @@ test('idle feeds – feeds a backlog indexed close past openFeeds on the network
   await b.indexed()
   t.ok(await until(() => b.trackedCores().length <= 1, 30_000), `at most 1 idle feed stays open (${b.trackedCores().length})`)
   t.is((await b.timeline({ limit: 200 })).items.length, texts.length, 'every post is in the timeline')
+})
+
+// A serving node closed the feeds whose headers it had just sent a peer before that peer
+// attached to them (nothing was attached yet, and nobody had offered them): the peer then
+// knew their lengths but never got a block (a swarm sync of 100 feeds timed out with 31 at 0).
+test('idle feeds – a node keeps open the feeds whose headers it sent a connected peer, and lets them go when it leaves', async (t) => {
+  t.timeout(120_000)
+  const testnet = await createLocalDht(t)
+  const w = await createPeer(t, { name: 'w' })
+  await w.post({ text: 'from w' })
+  // The server holds w's feed, synced over a stream and idle since: with openFeeds 0 it closes.
+  const server = await createSwarmPeer(t, testnet, { name: 'server', openFeeds: 0 })
+  await server.follow(w.identity)
+  const stop = replicate(w, server, t)
+  await syncFeed(server, w)
+  stop()
+  const feed = feedToString(w.feedKey)
+  t.ok(await until(() => server.core(w.feedKey) === null), 'idle on the server: closed')
+
+  const reader = await createSwarmPeer(t, testnet, { name: 'reader' })
+  await reader.follow(w.identity)
+  await server.follow(reader.identity) // so the server wants the reader, and they meet on its topic
+  await reader.sync({ timeout: 60_000 })
+  await reader.waitForIndexed(w.feedKey, w.feedLength)
+  t.ok((await reader.timeline({ limit: 10 })).items.some((i) => i.text === 'from w'), 'the reader got w\'s post from the server')
+  const hex = b4a.toString(w.feedKey, 'hex')
+  t.ok(server.replicator?.holds(hex), `the server counts ${feed.slice(0, 8)}… as held by the connected reader (its header was sent)`)
+  await reader.close()
+  t.ok(await until(() => server.replicator?.holds(hex) === false && server.core(w.feedKey) === null, 30_000), 'once the reader left, the feed is let go and closes again')
 })

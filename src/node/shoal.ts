@@ -554,7 +554,7 @@ export class Shoal extends ReadyResource {
     const indexer = this.indexerInstance
     if (core === undefined || indexer === null || this.closing || !indexer.opened || indexer.closing || !core.opened || core.closing) return 'active'
     if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || this.waiters.has(hex) || core.peers.length > 0) return 'active'
-    if (this.network !== null && this.replicatorInstance?.offers(hex) === true) return 'active'
+    if (this.network !== null && this.replicatorInstance?.holds(hex) === true) return 'active'
     if (this.blockWork.size > 0 || (this.network !== null && this.replicatorInstance === null)) return 'busy'
     return await this.closeIndexed(core.key as FeedKey, hex, core, true) ? 'closed' : 'active'
   }

@@ -44,8 +44,8 @@ export interface SessionHost {
    * WIRE_CAPS.topics); with `only`, me and those of `first` alone.
    */
   wantList (first?: Map<string, IdentityKey>, only?: boolean): { topics: Uint8Array[], hex: string[] } | null
-  /** Headers I hold for `topics`. */
-  headersFor (topics: Uint8Array[]): Promise<Uint8Array[]>
+  /** Headers I hold for `topics`, which session `to` (if any) asked for. */
+  headersFor (topics: Uint8Array[], to?: PeerSession): Promise<Uint8Array[]>
   acceptHeaders (headers: Uint8Array[], from: PeerSession): Promise<void>
   /** A message request from an identified peer (checked by the host). */
   acceptRequest (req: Request, from: PeerSession): Promise<void>
@@ -429,7 +429,7 @@ export class PeerSession {
         if (!this.common.has(h)) { this.common.set(h, id); grew = true }
       }
     }
-    const headers = await this.host.headersFor(m.topics)
+    const headers = await this.host.headersFor(m.topics, this)
     if (!this.closed) this.haveMessage?.send({ round: m.round, headers })
     if (grew) this.sendWant().catch(safetyCatch)
   }

@@ -134,6 +134,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly expecting = new Map<PeerSession, Set<() => void>>()
   /** Per session, the feeds it offered (see offeredBy). */
   private readonly offered = new Map<PeerSession, Set<string>>()
+  /** Per session, the feeds whose headers I sent it (it may attach to them next). */
+  private readonly served = new Map<PeerSession, Set<string>>()
   /** Sessions whose channel has not opened yet. */
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
@@ -469,24 +471,30 @@ export class Replicator extends ReadyResource implements SessionHost {
     return this.host.signIdentity(payload)
   }
 
-  /** Attested headers of the feeds I hold of the identities of `topics` (32 bytes each; others name nobody). */
-  async headersFor (topics: Uint8Array[]): Promise<Uint8Array[]> {
+  /**
+   * Attested headers of the feeds I hold of the identities of `topics` (32 bytes each; others name
+   * nobody), which session `to` (if any) asked for: it may attach to those feeds next (see holds).
+   */
+  async headersFor (topics: Uint8Array[], to?: PeerSession): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     const scope = await this.scoped()
+    const into = to === undefined ? undefined : this.listed(this.served, to)
     for (const topic of topics) {
       const id = scope.byTopic.get(topic)
       if (id === undefined || this.isBlocked(id)) continue
-      out.push(...await this.headersOf(id))
+      out.push(...await this.headersOf(id, into))
     }
     return out
   }
 
-  private async headersOf (identity: IdentityKey): Promise<Uint8Array[]> {
+  /** Headers of the feeds I hold of `identity`, each opened; `into` gets their keys (hex). */
+  private async headersOf (identity: IdentityKey, into?: Set<string>): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     for (const feed of await this.host.views.feedsOf(identity)) {
       const core = await this.openTracked(feed)
       const block = core === null ? null : await core.get(0, { wait: false })
       if (block !== null) out.push(block)
+      into?.add(toHex(feed))
     }
     return out
   }
@@ -554,9 +562,15 @@ export class Replicator extends ReadyResource implements SessionHost {
     }
     this.emit('accepted', { from, entries: headers.length, added: added.size })
     for (const id of added.values()) {
-      const headers = await this.headersOf(id)
       const topic = toHex(identityTopic(id))
-      for (const s of this.sessions) if (s !== from && s.wanted.has(topic)) s.push(headers)
+      const to = [...this.sessions].filter((s) => s !== from && s.wanted.has(topic))
+      if (to.length === 0) continue
+      const feeds = new Set<string>()
+      const headers = await this.headersOf(id, feeds)
+      for (const s of to) {
+        s.push(headers)
+        for (const f of feeds) this.listed(this.served, s).add(f)
+      }
     }
   }
 
@@ -634,29 +648,41 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /** Feeds (hex) a session offered in its have answers: the feeds a sync waits on. */
   private offeredBy (session: PeerSession): Set<string> {
-    let set = this.offered.get(session)
-    if (set === undefined) this.offered.set(session, set = new Set())
+    return this.listed(this.offered, session)
+  }
+
+  /**
+   * The set of feeds (hex) `lists` holds for `session`, made empty the first time; a session that
+   * closed gets a set kept nowhere (onSessionClose dropped its lists: none is made again).
+   */
+  private listed (lists: Map<PeerSession, Set<string>>, session: PeerSession): Set<string> {
+    if (session.isClosed) return new Set()
+    let set = lists.get(session)
+    if (set === undefined) lists.set(session, set = new Set())
     return set
   }
 
   onSessionClose (session: PeerSession): void {
     this.connecting.delete(session)
-    const released = this.offered.get(session)
+    const released = new Set([...this.offered.get(session) ?? [], ...this.served.get(session) ?? []])
     this.offered.delete(session)
+    this.served.delete(session)
     // Feeds it told us about stop waiting for it.
     for (const release of this.expecting.get(session) ?? []) release()
     this.expecting.delete(session)
     if (this.sessions.delete(session)) this.emit('peer-close', session)
-    if (released !== undefined && released.size > 0) this.emit('released', [...released])
+    if (released.size > 0) this.emit('released', [...released])
   }
 
   /**
-   * Whether a connected peer offered the tracked feed `hex`: it holds it, so a sync waits on it and
-   * its updates come over the open core. The node keeps such a feed open; once no connected peer
-   * offers it (`released` lists those a closed session had offered), it may close it when idle.
+   * Whether a connected peer offered the tracked feed `hex` (it holds it: a sync waits on it and
+   * its updates come over the open core) or was sent its header (it may attach to it next). The
+   * node keeps such a feed open; once no connected peer does (`released` lists the feeds of a
+   * closed session), it may close it when idle.
    */
-  offers (hex: string): boolean {
+  holds (hex: string): boolean {
     for (const feeds of this.offered.values()) if (feeds.has(hex)) return true
+    for (const feeds of this.served.values()) if (feeds.has(hex)) return true
     return false
   }
 

@@ -1,6 +1,6 @@
 import test from 'brittle'
 import b4a from 'b4a'
-import { createPeer, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
+import { createPeer, followSynced, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
 import { feedToString } from '../src/ids.js'
 import { IDLE_GRACE_MS } from '../src/node/idle-feeds.js'
@@ -140,10 +140,7 @@ test('idle feeds – a feed waited on stays open past openFeeds until what the w
   t.teardown(() => b.close(), { order: 1 })
   const w = await createPeer(t, { name: 'w' })
   await w.post({ text: 'first' })
-  let stop = replicate(w, b, t)
-  await b.follow(w.identity)
-  await syncFeed(b, w)
-  stop()
+  await followSynced(b, w, t)
   t.ok(await until(() => b.trackedCores().length === 0), 'synced whole and idle: closed')
   await w.post({ text: 'second' })
   let done = false
@@ -151,7 +148,7 @@ test('idle feeds – a feed waited on stays open past openFeeds until what the w
   await new Promise<void>((resolve) => setTimeout(resolve, IDLE_GRACE_MS + 1000))
   t.absent(done, 'the wait has not resolved: the block it waits for is not here')
   t.ok(b.core(w.feedKey) !== null, 'and the feed it waits on is open, past the bound and the grace')
-  stop = replicate(w, b, t)
+  const stop = replicate(w, b, t)
   await waiting
   t.ok((await b.timeline({ limit: 10 })).items.some((i) => i.text === 'second'), 'it resolves once the new block is indexed')
   stop()
@@ -184,10 +181,7 @@ test('idle feeds – a node keeps open the feeds whose headers it sent a connect
   await w.post({ text: 'from w' })
   // The server holds w's feed, synced over a stream and idle since: with openFeeds 0 it closes.
   const server = await createSwarmPeer(t, testnet, { name: 'server', openFeeds: 0 })
-  await server.follow(w.identity)
-  const stop = replicate(w, server, t)
-  await syncFeed(server, w)
-  stop()
+  await followSynced(server, w, t)
   const feed = feedToString(w.feedKey)
   t.ok(await until(() => server.core(w.feedKey) === null), 'idle on the server: closed')
 

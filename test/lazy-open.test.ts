@@ -1,5 +1,5 @@
 import test from 'brittle'
-import { createPeer, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
+import { createPeer, followSynced, openPeer, unindexedReader } from './helpers/peers.js'
 import { feedToString } from '../src/ids.js'
 import { Shoal } from '../src/node/shoal.js'
 
@@ -17,10 +17,7 @@ async function folderWithSettledFeed (t: Parameters<typeof createPeer>[0]): Prom
   const { shoal: b } = await Shoal.init(dir, { name: 'bob' })
   const w = await createPeer(t, { name: 'w' })
   await w.post({ text: 'hello' })
-  const stop = replicate(w, b, t)
-  await b.follow(w.identity)
-  await syncFeed(b, w)
-  stop()
+  await followSynced(b, w, t)
   await b.close()
   return { dir, w }
 }

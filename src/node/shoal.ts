@@ -68,9 +68,9 @@ export interface ShoalOptions {
   indexingFeeds?: number
   /**
    * Tracked feeds kept open once idle (default 64): past it, a feed indexed to its whole length
-   * that no peer replicates (and, on the network, that no connected peer offered) is closed again,
-   * as a clean close leaves it, and opens when something replicates or reads it. Bounds memory at
-   * many feeds, except for the feeds connected peers are replicating.
+   * that no peer replicates (and, on the network, that no connected peer offered or was sent the
+   * header of) is closed again, as a clean close leaves it, and opens when something replicates
+   * or reads it. Bounds memory at many feeds, except for the feeds connected peers replicate.
    */
   openFeeds?: number
   /**
@@ -545,8 +545,8 @@ export class Shoal extends ReadyResource {
   /**
    * Closes the open tracked feed `hex` past `openFeeds` if it is still idle (IdleVerdict). Not
    * idle (`active`, noted again once it is): opening, in a backlog turn, waited on by
-   * waitForIndexed, a peer attached to it, on the network offered by a connected peer (a sync
-   * waits on it and its new blocks come over it), or not indexed to its whole length. `busy`
+   * waitForIndexed, a peer attached to it, on the network held by a connected peer (offered by
+   * it or sent to it, see Replicator.holds), or not indexed to its whole length. `busy`
    * (tried again later): a block being applied, or the network being joined.
    */
   private async closeIfIdle (hex: string): Promise<IdleVerdict> {

@@ -39,6 +39,14 @@ export async function syncFeed (reader: Shoal, writer: Shoal): Promise<void> {
   await reader.waitForIndexed(writer.feedKey, writer.feedLength)
 }
 
+/** `reader` follows `writer` and syncs its feed over a stream, stopped once it is indexed. */
+export async function followSynced (reader: Shoal, writer: Shoal, t: Test): Promise<void> {
+  const stop = replicate(writer, reader, t)
+  await reader.follow(writer.identity)
+  await syncFeed(reader, writer)
+  stop()
+}
+
 /** Makes `b` follow `n` identities whose header feeds it holds but nobody online serves. */
 export async function addGhosts (b: Shoal, n: number): Promise<Array<{ identity: IdentityKey, feed: FeedKey }>> {
   const out: Array<{ identity: IdentityKey, feed: FeedKey }> = []
@@ -68,10 +76,7 @@ export async function unindexedReader (t: Test, writers: number, posts: number):
       await w.post({ text: `w${i} post ${j}` })
       texts.push(`w${i} post ${j}`)
     }
-    const stop = replicate(w, b, t)
-    await b.follow(w.identity)
-    await syncFeed(b, w)
-    stop()
+    await followSynced(b, w, t)
     feeds.push(w)
   }
   await b.close()

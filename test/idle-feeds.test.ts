@@ -1,9 +1,10 @@
 import test from 'brittle'
-import b4a from 'b4a'
 import { createPeer, followSynced, openPeer, replicate, syncFeed, unindexedReader } from './helpers/peers.js'
 import { createLocalDht, createSwarmPeer, reopenSwarmPeer } from './helpers/swarm.js'
 import { feedToString } from '../src/ids.js'
+import { identityTopic } from '../src/caps.js'
 import { IDLE_GRACE_MS } from '../src/node/idle-feeds.js'
+import type { PeerSession } from '../src/swarm/peer-session.js'
 import { Shoal } from '../src/node/shoal.js'
 
 /** Resolves once `check` holds, looking again after each turn of the event loop (fails the test after `ms`). */
@@ -191,8 +192,28 @@ test('idle feeds – a node keeps open the feeds whose headers it sent a connect
   await reader.sync({ timeout: 60_000 })
   await reader.waitForIndexed(w.feedKey, w.feedLength)
   t.ok((await reader.timeline({ limit: 10 })).items.some((i) => i.text === 'from w'), 'the reader got w\'s post from the server')
-  const hex = b4a.toString(w.feedKey, 'hex')
-  t.ok(server.replicator?.holds(hex), `the server counts ${feed.slice(0, 8)}… as held by the connected reader (its header was sent)`)
+  t.ok(server.core(w.feedKey) !== null, `the server's copy of ${feed.slice(0, 8)}… is open while the reader is connected`)
   await reader.close()
-  t.ok(await until(() => server.replicator?.holds(hex) === false && server.core(w.feedKey) === null, 30_000), 'once the reader left, the feed is let go and closes again')
+  t.ok(await until(() => server.core(w.feedKey) === null, 30_000), 'once the reader left, it closes again')
+
+  // A header sent to a peer that has not attached yet keeps the feed open for EXPECT_PEER_MS.
+  const replicator = server.replicator
+  if (replicator === null) throw new Error('the server is on the network')
+  const asking = { isClosed: false } as unknown as PeerSession // a session that asked and has not attached
+  t.is((await replicator.headersFor([identityTopic(w.identity)], asking)).length, 1, 'the header is sent, the feed opened for it')
+  await new Promise<void>((resolve) => setTimeout(resolve, IDLE_GRACE_MS + 1000))
+  t.ok(server.core(w.feedKey) !== null, 'past the grace it is still open: the peer may attach next')
+  t.ok(await until(() => server.core(w.feedKey) === null, 30_000), 'and it closes once that peer had its time to attach')
+})
+
+// A join whose network failed to start left it set: every later join was refused ("already
+// joining the network"), and idle closes waited for a replicator that never came.
+test('idle feeds – a failed join leaves the node off the network: a later join works', async (t) => {
+  const testnet = await createLocalDht(t)
+  const b = await createPeer(t, { name: 'bob' })
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine: the LAN listener cannot bind it.
+  await t.exception(b.joinNetwork({ bootstrap: { kind: 'none' }, lan: true, lanOptions: { host: '192.0.2.1', mdnsPort: 0 } }), /./, 'the join fails')
+  t.is(b.replicator, null, 'not joined')
+  const replicator = await b.joinNetwork({ dht: testnet.createNode() })
+  t.ok(replicator !== null, 'a second join works')
 })

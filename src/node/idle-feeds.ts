@@ -32,6 +32,8 @@ export class IdleFeeds {
   /** Candidates (hex) with when each was last noted idle (ms), oldest first. */
   private readonly since = new Map<string, number>()
   private sweeping: Promise<void> | null = null
+  /** A candidate was noted while a sweep ran: sweep again once it ends. */
+  private again = false
   private timer: ReturnType<typeof setTimeout> | null = null
   private closed = false
 
@@ -64,8 +66,16 @@ export class IdleFeeds {
   }
 
   private sweep (): void {
-    if (this.sweeping !== null || this.closed || this.host.openCount() <= this.bound) return
-    this.sweeping = this.run().catch(safetyCatch).finally(() => { this.sweeping = null })
+    if (this.sweeping !== null) { this.again = true; return }
+    if (this.closed || this.host.openCount() <= this.bound) return
+    this.again = false
+    this.sweeping = this.run().catch((err) => {
+      safetyCatch(err)
+      this.later(IDLE_GRACE_MS) // the candidates left are tried again
+    }).finally(() => {
+      this.sweeping = null
+      if (this.again) this.sweep()
+    })
   }
 
   private async run (): Promise<void> {

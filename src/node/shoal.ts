@@ -545,17 +545,18 @@ export class Shoal extends ReadyResource {
   /**
    * Closes the open tracked feed `hex` past `openFeeds` if it is still idle (IdleVerdict). Not
    * idle (`active`, noted again once it is): opening, in a backlog turn, waited on by
-   * waitForIndexed, a peer attached to it, on the network held by a connected peer (offered by
-   * it or sent to it, see Replicator.holds), or not indexed to its whole length. `busy`
-   * (tried again later): a block being applied, or the network being joined.
+   * waitForIndexed, a peer attached to it, on the network offered by a connected peer
+   * (Replicator.offers), or not indexed to its whole length. `busy` (tried again later): a block
+   * being applied, the network being joined, or its header just sent to a peer (Replicator.awaits).
    */
   private async closeIfIdle (hex: string): Promise<IdleVerdict> {
     const core = this.remote.get(hex)
     const indexer = this.indexerInstance
     if (core === undefined || indexer === null || this.closing || !indexer.opened || indexer.closing || !core.opened || core.closing) return 'active'
     if (this.feedsOpening.has(hex) || this.turnOnly.has(hex) || this.waiters.has(hex) || core.peers.length > 0) return 'active'
-    if (this.network !== null && this.replicatorInstance?.holds(hex) === true) return 'active'
-    if (this.blockWork.size > 0 || (this.network !== null && this.replicatorInstance === null)) return 'busy'
+    const replicator = this.replicatorInstance
+    if (this.network !== null && replicator?.offers(hex) === true) return 'active'
+    if (this.blockWork.size > 0 || (this.network !== null && (replicator === null || replicator.awaits(hex)))) return 'busy'
     return await this.closeIndexed(core.key as FeedKey, hex, core, true) ? 'closed' : 'active'
   }
 
@@ -1018,7 +1019,14 @@ export class Shoal extends ReadyResource {
     const keyPair = await this.store.createKeyPair(SWARM_KEY_NAME)
     const network = createNetwork({ keyPair, dht: opts.dht, bootstrap: opts.bootstrap, lan: opts.lan, lanOptions: opts.lanOptions })
     this.network = network // from here on close() tears it down, even mid-start
-    await network.ready()
+    try {
+      await network.ready()
+    } catch (err) {
+      // Not joined: a later joinNetwork may try again (it refused with "already joining").
+      if (this.network === network) this.network = null
+      await network.close().catch(safetyCatch)
+      throw err
+    }
     // Lazily closed feeds stay closed: the replicator opens one when a peer offers it or asks for
     // its identity (openFeed), so the cost of joining follows the peers found, not the feeds held.
     if (this.closing) throw ShoalError.CLOSED('this Shoal closed while joining')

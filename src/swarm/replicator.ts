@@ -134,8 +134,8 @@ export class Replicator extends ReadyResource implements SessionHost {
   private readonly expecting = new Map<PeerSession, Set<() => void>>()
   /** Per session, the feeds it offered (see offeredBy). */
   private readonly offered = new Map<PeerSession, Set<string>>()
-  /** Per session, the feeds whose headers I sent it (it may attach to them next). */
-  private readonly served = new Map<PeerSession, Set<string>>()
+  /** Per session, the feeds whose headers I sent it (hex), with when (ms): it may attach to them next. */
+  private readonly served = new Map<PeerSession, Map<string, number>>()
   /** Sessions whose channel has not opened yet. */
   private readonly connecting = new Set<PeerSession>()
   private refreshing: Promise<void> | null = null
@@ -478,23 +478,26 @@ export class Replicator extends ReadyResource implements SessionHost {
   async headersFor (topics: Uint8Array[], to?: PeerSession): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     const scope = await this.scoped()
-    const into = to === undefined ? undefined : this.listed(this.served, to)
     for (const topic of topics) {
       const id = scope.byTopic.get(topic)
       if (id === undefined || this.isBlocked(id)) continue
-      out.push(...await this.headersOf(id, into))
+      out.push(...await this.headersOf(id, to === undefined ? [] : [to]))
     }
     return out
   }
 
-  /** Headers of the feeds I hold of `identity`, each opened; `into` gets their keys (hex). */
-  private async headersOf (identity: IdentityKey, into?: Set<string>): Promise<Uint8Array[]> {
+  /**
+   * Headers of the feeds I hold of `identity`, each opened, for the sessions `to`: each feed is
+   * marked as sent to them (awaits) before it is opened, so no idle close takes it meanwhile.
+   */
+  private async headersOf (identity: IdentityKey, to: PeerSession[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     for (const feed of await this.host.views.feedsOf(identity)) {
+      const hex = toHex(feed)
+      for (const s of to) this.sentTo(s).set(hex, Date.now())
       const core = await this.openTracked(feed)
       const block = core === null ? null : await core.get(0, { wait: false })
       if (block !== null) out.push(block)
-      into?.add(toHex(feed))
     }
     return out
   }
@@ -565,12 +568,8 @@ export class Replicator extends ReadyResource implements SessionHost {
       const topic = toHex(identityTopic(id))
       const to = [...this.sessions].filter((s) => s !== from && s.wanted.has(topic))
       if (to.length === 0) continue
-      const feeds = new Set<string>()
-      const headers = await this.headersOf(id, feeds)
-      for (const s of to) {
-        s.push(headers)
-        for (const f of feeds) this.listed(this.served, s).add(f)
-      }
+      const headers = await this.headersOf(id, to)
+      for (const s of to) s.push(headers)
     }
   }
 
@@ -630,10 +629,10 @@ export class Replicator extends ReadyResource implements SessionHost {
   /** Sends a message request naming `conversations` to every identified session of `identity`; how many got it. */
   async sendRequest (identity: IdentityKey, conversations: Uint8Array[]): Promise<number> {
     if (conversations.length === 0) return 0
-    const headers = await this.headersOf(this.host.identity)
+    const to = [...this.sessions].filter((s) => s.ready && s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, identity))
+    const headers = await this.headersOf(this.host.identity, to)
     let sent = 0
-    for (const s of this.sessions) {
-      if (!s.ready || s.remoteIdentity === null || !b4a.equals(s.remoteIdentity, identity)) continue
+    for (const s of to) {
       s.sendRequest({ conversations: conversations.slice(0, WIRE_CAPS.requestConversations), headers: headers.slice(0, WIRE_CAPS.requestFeeds) })
       sent++
     }
@@ -646,25 +645,28 @@ export class Replicator extends ReadyResource implements SessionHost {
     this.emit('peer', session)
   }
 
-  /** Feeds (hex) a session offered in its have answers: the feeds a sync waits on. */
+  /**
+   * Feeds (hex) a session offered in its have answers: the feeds a sync waits on. A session that
+   * closed gets a set kept nowhere (onSessionClose dropped its list: none is made again).
+   */
   private offeredBy (session: PeerSession): Set<string> {
-    return this.listed(this.offered, session)
+    if (session.isClosed) return new Set()
+    let set = this.offered.get(session)
+    if (set === undefined) this.offered.set(session, set = new Set())
+    return set
   }
 
-  /**
-   * The set of feeds (hex) `lists` holds for `session`, made empty the first time; a session that
-   * closed gets a set kept nowhere (onSessionClose dropped its lists: none is made again).
-   */
-  private listed (lists: Map<PeerSession, Set<string>>, session: PeerSession): Set<string> {
-    if (session.isClosed) return new Set()
-    let set = lists.get(session)
-    if (set === undefined) lists.set(session, set = new Set())
-    return set
+  /** The feeds (hex) whose headers were sent to `session`, with when; as offeredBy for a closed session. */
+  private sentTo (session: PeerSession): Map<string, number> {
+    if (session.isClosed) return new Map()
+    let sent = this.served.get(session)
+    if (sent === undefined) this.served.set(session, sent = new Map())
+    return sent
   }
 
   onSessionClose (session: PeerSession): void {
     this.connecting.delete(session)
-    const released = new Set([...this.offered.get(session) ?? [], ...this.served.get(session) ?? []])
+    const released = new Set([...this.offered.get(session) ?? [], ...this.served.get(session)?.keys() ?? []])
     this.offered.delete(session)
     this.served.delete(session)
     // Feeds it told us about stop waiting for it.
@@ -675,14 +677,29 @@ export class Replicator extends ReadyResource implements SessionHost {
   }
 
   /**
-   * Whether a connected peer offered the tracked feed `hex` (it holds it: a sync waits on it and
-   * its updates come over the open core) or was sent its header (it may attach to it next). The
-   * node keeps such a feed open; once no connected peer does (`released` lists the feeds of a
-   * closed session), it may close it when idle.
+   * Whether a connected peer offered the tracked feed `hex`: it holds it, so a sync waits on it
+   * and its new blocks come over the open core. The node keeps such a feed open; once no
+   * connected peer does (`released` lists the feeds of a closed session), it may close it when idle.
    */
-  holds (hex: string): boolean {
+  offers (hex: string): boolean {
     for (const feeds of this.offered.values()) if (feeds.has(hex)) return true
-    for (const feeds of this.served.values()) if (feeds.has(hex)) return true
+    return false
+  }
+
+  /**
+   * Whether the header of the tracked feed `hex` was sent to a connected peer in the last
+   * EXPECT_PEER_MS: that peer may attach to it next, so the node keeps it open until then (a
+   * serving node that closed such feeds left the peer knowing their lengths with no block to
+   * fetch). Older entries are dropped as they are read.
+   */
+  awaits (hex: string): boolean {
+    const now = Date.now()
+    for (const sent of this.served.values()) {
+      const at = sent.get(hex)
+      if (at === undefined) continue
+      if (now - at < EXPECT_PEER_MS) return true
+      sent.delete(hex)
+    }
     return false
   }
 

@@ -1037,7 +1037,7 @@ export class Shoal extends ReadyResource {
     const rooms = this.need(this.roomsInstance) // the reopen that replaces it rejoins with the new one
     replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
     replicator.on('peer', (s: PeerSession) => { if (s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, this.identity)) rooms.onOwnDevice(s.conn) })
-    replicator.on('released', (feeds: string[]) => { for (const hex of feeds) this.noteIdle(hex) }) // no connected peer offers them now
+    replicator.on('released', (feeds: string[]) => { for (const hex of feeds) this.noteIdle(hex) }) // a closed session's offered and sent feeds: maybe idle now
     await replicator.ready()
     rooms.attach(replicator)
     return replicator

@@ -473,7 +473,7 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   /**
    * Attested headers of the feeds I hold of the identities of `topics` (32 bytes each; others name
-   * nobody), which session `to` (if any) asked for: it may attach to those feeds next (see holds).
+   * nobody), which session `to` (if any) asked for: it may attach to those feeds next (see awaits).
    */
   async headersFor (topics: Uint8Array[], to?: PeerSession): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []

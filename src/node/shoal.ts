@@ -522,7 +522,7 @@ export class Shoal extends ReadyResource {
       const indexed = this.indexer.waitFor(feed, core.contiguousLength)
       indexed.catch(safetyCatch) // CLOSED once the node closes; the race below has ended by then
       await Promise.race([indexed, stopped])
-      if (this.turnOnly.has(hex)) await this.closeIndexed(feed, hex, core, false)
+      if (this.turnOnly.has(hex) && this.network === null) await this.closeIndexed(feed, hex, core) // on the network, idle closes decide
     } finally {
       this.turnOnly.delete(hex)
       this.noteIdle(hex) // left open (on the network, or asked for meanwhile): idle from here, past the bound
@@ -557,18 +557,17 @@ export class Shoal extends ReadyResource {
     const replicator = this.replicatorInstance
     if (this.network !== null && replicator?.offers(hex) === true) return 'active'
     if (this.blockWork.size > 0 || (this.network !== null && (replicator === null || replicator.awaits(hex)))) return 'busy'
-    return await this.closeIndexed(core.key as FeedKey, hex, core, true) ? 'closed' : 'active'
+    return await this.closeIndexed(core.key as FeedKey, hex, core) ? 'closed' : 'active'
   }
 
   /**
    * Closes an open tracked feed indexed to its whole length, leaving it closed with its checkpoint
-   * as a clean close would (else leaves it open): after its backlog turn (not `joined`: a turn
-   * leaves it open once the node is on the network), or idle past `openFeeds` (`joined`: also on
-   * the network, see closeIfIdle).
+   * as a clean close would (else leaves it open and returns false): after its backlog turn off
+   * the network, or idle past `openFeeds` (closeIfIdle).
    */
-  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore, joined: boolean): Promise<boolean> {
+  private async closeIndexed (feed: FeedKey, hex: string, core: Hypercore): Promise<boolean> {
     const checkpoint = this.indexer.checkpointOf(feed)
-    if (checkpoint === null || checkpoint.position < core.length || (this.network !== null && !joined) || this.remote.get(hex) !== core || this.closing) return false
+    if (checkpoint === null || checkpoint.position < core.length || this.remote.get(hex) !== core || this.closing) return false
     this.remote.delete(hex)
     this.watch.remove(feed)
     this.downloads.remove(core)
@@ -1037,7 +1036,7 @@ export class Shoal extends ReadyResource {
     const rooms = this.need(this.roomsInstance) // the reopen that replaces it rejoins with the new one
     replicator.on('replicating', (conn: Connection) => rooms.onConnection(conn))
     replicator.on('peer', (s: PeerSession) => { if (s.remoteIdentity !== null && b4a.equals(s.remoteIdentity, this.identity)) rooms.onOwnDevice(s.conn) })
-    replicator.on('released', (feeds: string[]) => { for (const hex of feeds) this.noteIdle(hex) }) // a closed session's offered and sent feeds: maybe idle now
+    replicator.on('released', (feeds: string[]) => { for (const hex of feeds) this.noteIdle(hex) }) // a closed session's offered feeds: maybe idle now
     await replicator.ready()
     rooms.attach(replicator)
     return replicator

@@ -666,14 +666,14 @@ export class Replicator extends ReadyResource implements SessionHost {
 
   onSessionClose (session: PeerSession): void {
     this.connecting.delete(session)
-    const released = new Set([...this.offered.get(session) ?? [], ...this.served.get(session)?.keys() ?? []])
+    const released = this.offered.get(session) // a sent header's feed needs none: closeIfIdle keeps it as busy, not active
     this.offered.delete(session)
     this.served.delete(session)
     // Feeds it told us about stop waiting for it.
     for (const release of this.expecting.get(session) ?? []) release()
     this.expecting.delete(session)
     if (this.sessions.delete(session)) this.emit('peer-close', session)
-    if (released.size > 0) this.emit('released', [...released])
+    if (released !== undefined && released.size > 0) this.emit('released', [...released])
   }
 
   /**

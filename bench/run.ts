@@ -19,7 +19,8 @@ import { buildSourceFeeds } from './source-feeds.js'
 import { RAW_CONCURRENCY, swarmSync } from './swarm-sync.js'
 import { median, round } from './stats.js'
 import { TmpDirs, runBench } from './tmp-dirs.js'
-import { unreachableFollows } from './unreachable-follows.js'
+import type { UnreachableFollowsRun } from './unreachable-follows.js'
+import type { FollowsInput } from './unreachable-follows-child.js'
 import { ROOM_BURST, roomsBench, roomsJson, roomsLines, roomsRows } from './rooms-core.js'
 import type { ColdOpen } from './cold-open.js'
 import { dmBench, dmJson, dmRows } from './dm-wire.js'
@@ -116,7 +117,10 @@ async function main (): Promise<void> {
       log(`swarm sync: ${fmt(swarm.ratio, 2)}x of the fastest raw run, ${fmt(swarm.likeForLikeRatio, 2)}x of raw all at once`)
 
       // sync and close with thousands of follows nobody serves ------------------------------------
-      const follows = await unreachableFollows({ unreachable: UNREACHABLE_FOLLOWS, rounds: FOLLOWS_ROUNDS, cliRounds: FOLLOWS_ROUNDS, timeoutMs: SWARM_TIMEOUT_MS, makeDir: (label) => tmp.make(label), log })
+      // In its own process, as a user's node runs: in this one, the measured node shared its heap
+      // with the source set and the earlier phases (docs/BENCHMARKS.md, twelfth round).
+      const followsInput: FollowsInput = { dir: await tmp.make('follows'), unreachable: UNREACHABLE_FOLLOWS, rounds: FOLLOWS_ROUNDS, cliRounds: FOLLOWS_ROUNDS, timeoutMs: SWARM_TIMEOUT_MS }
+      const { result: follows } = await runChild<UnreachableFollowsRun>('unreachable-follows-child', followsInput)
       log(`unreachable follows: sync ${fmt(follows.syncRatio, 2)}x, join + sync ${fmt(follows.joinSyncRatio, 2)}x, close ${fmt(follows.closeRatio, 2)}x, shoal sync ${fmt(follows.cliRatio ?? NaN, 2)}x of 1 follow`)
 
       // direct messages: send, receive + decrypt, boxes for others ------------------------------

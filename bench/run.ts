@@ -9,7 +9,8 @@ import { coldOpen } from './cold-open.js'
 import { runChild } from './child.js'
 import { endToEnd } from './end-to-end.js'
 import { indexInChild, prepareIndexedShoal } from './index-phase.js'
-import { INDEX_COST_TARGET, indexCost, indexCostRows } from './index-cost.js'
+import { INDEX_COST_TARGET, indexCostRows, type IndexCost } from './index-cost.js'
+import type { IndexCostInput } from './index-cost-child.js'
 import { publishRound, type PublishRound } from './publish.js'
 import { childQueries } from './query.js'
 import { rawReplication } from './raw-replication.js'
@@ -73,7 +74,9 @@ async function main (): Promise<void> {
     const publishRatio = median(rounds.map((r) => r.ratio))
 
     // indexing cost per record shape ------------------------------------------------------------
-    const cost = await indexCost((label) => tmp.make(label), { records: COST_RECORDS, rounds: COST_ROUNDS, log })
+    // In its own process, as the follows phase below (docs/BENCHMARKS.md, twelfth round).
+    const costInput: IndexCostInput = { dir: await tmp.make('index-cost'), records: COST_RECORDS, rounds: COST_ROUNDS }
+    const { result: cost } = await runChild<IndexCost>('index-cost-child', costInput)
 
     // data set -----------------------------------------------------------------------------
     let t = performance.now()

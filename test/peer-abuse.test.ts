@@ -90,6 +90,17 @@ test('peers – the device-feed cap is configurable', async (t) => {
   t.is(node.trackedFeeds.length, 3)
 })
 
+test('peers – a list naming one feed several times: tracked once, counted once against the cap', async (t) => {
+  const { node, friend, raw } = await followedFriendPeer(t, { feedsPerIdentity: 3 })
+  const [h0, h1, h2, h3] = attestedHeaders(friend, 4)
+  const done = accepted(node.replicator!, 1)
+  raw.have.send({ round: 1, headers: [h0, h0, h1, h0, h2, h1, h3] })
+  await done
+  t.is(node.trackedFeeds.length, 3, 'the three first distinct feeds')
+  t.is(node.replicator!.capped, 1, 'the fourth is over the cap; the repeats are not counted')
+  t.is(node.replicator!.rejected, 0)
+})
+
 test('peers – 40 × 4,096 junk headers: dropped with PEER_ABUSE after the rejection budget', async (t) => {
   const { node, friend, raw } = await followedFriendPeer(t)
   const dropped = drops(node.replicator!, 1)

@@ -24,6 +24,7 @@ import { PeerSession, type Connection, type SessionHost } from './peer-session.j
 import { DEFAULT_HOPS, computeScope, sameKeys, type Scope } from './scope.js'
 import { describeUndelivered, nextProgress, undelivered, type Undelivered } from './delivery.js'
 import { UploadCounter } from './upload-counter.js'
+import { inGroups } from './in-groups.js'
 
 /** What the replicator needs from the node (the Shoal object provides it). */
 export interface SwarmHost {
@@ -93,6 +94,8 @@ const EXPECT_PEER_MS = 10_000
  */
 const SYNC_TOPICS = 16
 const REFRESH_MS = 200
+/** Feeds (or identities) a peer's list opens at a time: see acceptList. */
+const OPEN_GROUP = 32
 
 
 export interface ReplicatorOptions { hops?: number, transports?: Transport[], limits?: Partial<PeerLimits>, now?: () => number }
@@ -476,14 +479,14 @@ export class Replicator extends ReadyResource implements SessionHost {
    * nobody), which session `to` (if any) asked for: it may attach to those feeds next (see awaits).
    */
   async headersFor (topics: Uint8Array[], to?: PeerSession): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = []
     const scope = await this.scoped()
+    const ids: IdentityKey[] = []
     for (const topic of topics) {
       const id = scope.byTopic.get(topic)
-      if (id === undefined || this.isBlocked(id)) continue
-      out.push(...await this.headersOf(id, to === undefined ? [] : [to]))
+      if (id !== undefined && !this.isBlocked(id)) ids.push(id)
     }
-    return out
+    // OPEN_GROUP identities at a time (see acceptList): a peer waits for the whole answer.
+    return (await inGroups(ids, OPEN_GROUP, (id) => this.headersOf(id, to === undefined ? [] : [to]))).flat()
   }
 
   /**
@@ -491,15 +494,14 @@ export class Replicator extends ReadyResource implements SessionHost {
    * marked as sent to them (awaits) before it is opened, so no idle close takes it meanwhile.
    */
   private async headersOf (identity: IdentityKey, to: PeerSession[]): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = []
-    for (const feed of await this.host.views.feedsOf(identity)) {
+    const feeds = await this.host.views.feedsOf(identity)
+    const blocks = await Promise.all(feeds.map(async (feed) => {
       const hex = toHex(feed)
       for (const s of to) this.sentTo(s).set(hex, Date.now())
       const core = await this.openTracked(feed)
-      const block = core === null ? null : await core.get(0, { wait: false })
-      if (block !== null) out.push(block)
-    }
-    return out
+      return core === null ? null : await core.get(0, { wait: false })
+    }))
+    return blocks.filter((b): b is Uint8Array => b !== null)
   }
 
   /**
@@ -523,6 +525,9 @@ export class Replicator extends ReadyResource implements SessionHost {
       this.emit('rejected', { from: from.publicKey, reason: err.code })
       from.reject()
     }
+    // The checks that read nothing, in list order.
+    const entries: Array<{ block: Uint8Array, identity: IdentityKey, idHex: string, feed: FeedKey, feedHex: string }> = []
+    const listed = new Set<string>()
     for (const block of headers) {
       if (from.isClosed) return
       let identity: IdentityKey
@@ -539,30 +544,50 @@ export class Replicator extends ReadyResource implements SessionHost {
       }
       if (!from.asked.has(toHex(identityTopic(identity)))) { reject(ShoalError.PROTOCOL_ERROR('header of an identity never asked for')); continue }
       const scope = this.current
-      if (!scope.want.has(toHex(identity)) || scope.blocked.has(toHex(identity))) continue
+      const idHex = toHex(identity)
+      if (!scope.want.has(idHex) || scope.blocked.has(idHex)) continue
       if (b4a.equals(feed, this.host.feedKey) || this.host.isRefused(feed)) continue
-      // A tracked feed left closed opens here: this peer offered it for an identity I want.
-      const known = await this.openTracked(feed)
+      const feedHex = toHex(feed)
+      if (listed.has(feedHex)) continue // listed twice: the first entry stands
+      listed.add(feedHex)
+      entries.push({ block, identity, idHex, feed, feedHex })
+    }
+    // A tracked feed left closed opens here (this peer offered it for an identity I want). The
+    // opens, and the adds below, run OPEN_GROUP at a time: each is a few storage round trips, and
+    // one after another 100 new feeds took about 2 s to add, while their downloads waited.
+    const held = await inGroups(entries, OPEN_GROUP, (e) => this.openTracked(e.feed))
+    // In list order: the per-identity cap counts the feeds this list adds, then the signature.
+    const fresh: typeof entries = []
+    const adding = new Map<string, number>()
+    for (let i = 0; i < entries.length; i++) {
+      if (from.isClosed) return
+      const e = entries[i]
+      const known = held[i]
       if (known !== null) {
-        this.offeredBy(from).add(toHex(feed))
+        this.offeredBy(from).add(e.feedHex)
         // Held already: a sync's update of it must still wait for this peer to attach to it.
         if (!(known.peers as Array<{ stream: unknown }>).some((p) => p.stream === from.conn)) this.expectPeer(known, from)
         continue
       }
-      if (this.host.feedsOfIdentity(identity).length >= this.limits.feedsPerIdentity) { this.capped++; continue }
+      const pending = adding.get(e.idHex) ?? 0
+      if (this.host.feedsOfIdentity(e.identity).length + pending >= this.limits.feedsPerIdentity) { this.capped++; continue }
       try {
-        readHeader(block, feed)
+        readHeader(e.block, e.feed)
       } catch (err) {
         if (!(err instanceof ShoalError)) throw err
         reject(err)
         continue
       }
-      this.offeredBy(from).add(toHex(feed))
-      await this.host.addFeed(feed, identity)
-      const core = this.host.core(feed)
-      if (core !== null) this.expectPeer(core, from)
-      added.set(toHex(identity), identity)
+      adding.set(e.idHex, pending + 1)
+      this.offeredBy(from).add(e.feedHex)
+      fresh.push(e)
     }
+    await inGroups(fresh, OPEN_GROUP, async (e) => {
+      await this.host.addFeed(e.feed, e.identity)
+      const core = this.host.core(e.feed)
+      if (core !== null) this.expectPeer(core, from)
+      added.set(e.idHex, e.identity)
+    })
     this.emit('accepted', { from, entries: headers.length, added: added.size })
     for (const id of added.values()) {
       const topic = toHex(identityTopic(id))

@@ -552,23 +552,26 @@ export class Replicator extends ReadyResource implements SessionHost {
       listed.add(feedHex)
       entries.push({ block, identity, idHex, feed, feedHex })
     }
-    // A tracked feed left closed opens here (this peer offered it for an identity I want). The
-    // opens, and the adds below, run OPEN_GROUP at a time: each is a few storage round trips, and
-    // one after another 100 new feeds took about 2 s to add, while their downloads waited.
-    const held = await inGroups(entries, OPEN_GROUP, (e) => this.openTracked(e.feed))
+    // A tracked feed left closed opens here (this peer offered it for an identity I want), and is
+    // marked offered as soon as it is open, so the idle closer leaves it. The opens, and the adds
+    // below, run OPEN_GROUP at a time: each is a few storage round trips, and one after another
+    // 100 new feeds took about 2 s to add, while their downloads waited.
+    const held = await inGroups(entries, OPEN_GROUP, async (e) => {
+      const known = await this.openTracked(e.feed)
+      if (known !== null) {
+        this.offeredBy(from).add(e.feedHex)
+        // Held already: a sync's update of it must still wait for this peer to attach to it.
+        if (!(known.peers as Array<{ stream: unknown }>).some((p) => p.stream === from.conn)) this.expectPeer(known, from)
+      }
+      return known
+    })
     // In list order: the per-identity cap counts the feeds this list adds, then the signature.
     const fresh: typeof entries = []
     const adding = new Map<string, number>()
     for (let i = 0; i < entries.length; i++) {
       if (from.isClosed) return
       const e = entries[i]
-      const known = held[i]
-      if (known !== null) {
-        this.offeredBy(from).add(e.feedHex)
-        // Held already: a sync's update of it must still wait for this peer to attach to it.
-        if (!(known.peers as Array<{ stream: unknown }>).some((p) => p.stream === from.conn)) this.expectPeer(known, from)
-        continue
-      }
+      if (held[i] !== null) continue
       const pending = adding.get(e.idHex) ?? 0
       if (this.host.feedsOfIdentity(e.identity).length + pending >= this.limits.feedsPerIdentity) { this.capped++; continue }
       try {
@@ -583,6 +586,9 @@ export class Replicator extends ReadyResource implements SessionHost {
       fresh.push(e)
     }
     await inGroups(fresh, OPEN_GROUP, async (e) => {
+      // Checked again at its turn: the peer may have left, or the user blocked or unfollowed the
+      // identity (its feeds dropped already) while earlier groups were added.
+      if (from.isClosed || this.isBlocked(e.identity) || !this.current.want.has(e.idHex)) return
       await this.host.addFeed(e.feed, e.identity)
       const core = this.host.core(e.feed)
       if (core !== null) this.expectPeer(core, from)
@@ -615,6 +621,7 @@ export class Replicator extends ReadyResource implements SessionHost {
    * concluding that nobody has any blocks.
    */
   private expectPeer (core: Hypercore, from: PeerSession): void {
+    if (from.isClosed) return // gone: onSessionClose released its waits already, none may start now
     const done = core.findingPeers()
     let pending = this.expecting.get(from)
     if (pending === undefined) this.expecting.set(from, pending = new Set())

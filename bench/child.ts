@@ -45,3 +45,8 @@ export function childMain<I, T> (fn: (input: I) => Promise<T>): void {
     (err: Error) => process.send?.({ ok: false, error: err.stack ?? String(err) }, () => process.exit(1))
   )
 }
+
+/** A child's log line on stderr: `[name 12.3s] msg`, seconds since the child started. */
+export function childLog (name: string): (msg: string) => void {
+  return (msg) => process.stderr.write(`[${name} ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`)
+}

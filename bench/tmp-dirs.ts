@@ -5,8 +5,10 @@ import os from 'node:os'
 import path from 'node:path'
 
 export class TmpDirs {
-  private root: string | null = null
   private count = 0
+
+  /** `root`: an existing folder to make them in (a child process's share of its parent's), else a new one in os.tmpdir(). */
+  constructor (private root: string | null = null) {}
 
   /** A new empty folder named after `label`. */
   async make (label: string): Promise<string> {

@@ -486,7 +486,8 @@ export class Replicator extends ReadyResource implements SessionHost {
       if (id !== undefined && !this.isBlocked(id)) ids.push(id)
     }
     // OPEN_GROUP identities at a time (see acceptList): a peer waits for the whole answer.
-    return (await inGroups(ids, OPEN_GROUP, (id) => this.headersOf(id, to === undefined ? [] : [to]))).flat()
+    const sessions = to === undefined ? [] : [to]
+    return (await inGroups(ids, OPEN_GROUP, (id) => this.headersOf(id, sessions))).flat()
   }
 
   /**

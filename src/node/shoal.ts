@@ -256,6 +256,9 @@ export class Shoal extends ReadyResource {
 
   protected override async _close (): Promise<void> {
     this.downloads.close()
+    // The backlog first: its turns open feeds, which a closing node refuses (CLOSED), and leaving
+    // the network takes a while; a turn refused so would be reported as an error.
+    if (this.backlog !== null) await this.backlog.close()
     await this.idleFeeds.close()
     await this.leaveNetwork()
     await this.closeStorage()
@@ -513,6 +516,7 @@ export class Shoal extends ReadyResource {
    */
   private async indexBacklogTurn (feed: FeedKey, stopped: Promise<void>): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
+    if (this.closing) return // the backlog closes next (see _close)
     if (!this.lazy.has(hex)) return // opened meanwhile (the network, a read): indexed as an open feed
     this.turnOnly.add(hex)
     try {

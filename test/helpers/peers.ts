@@ -1,4 +1,6 @@
 import type { Test } from 'brittle'
+import b4a from 'b4a'
+import { deadline } from './deadline.js'
 import fs from '#fs'
 import { Shoal, type InitOptions } from '../../src/node/shoal.js'
 import { createHeader } from '../../src/feeds/header.js'
@@ -34,9 +36,11 @@ export function replicate (a: Shoal, b: Shoal, t: Test): () => void {
 }
 
 /** Makes `reader` track `writer`'s device feed and waits until it is indexed up to its current length. */
-export async function syncFeed (reader: Shoal, writer: Shoal): Promise<void> {
+export async function syncFeed (reader: Shoal, writer: Shoal, ms = 60_000): Promise<void> {
   await reader.addFeed(writer.feedKey)
-  await reader.waitForIndexed(writer.feedKey, writer.feedLength)
+  const want = writer.feedLength
+  await deadline(reader.waitForIndexed(writer.feedKey, want), ms, `the reader to index ${want} blocks of feed ${b4a.toString(writer.feedKey, 'hex').slice(0, 8)}…`,
+    () => `it holds ${reader.core(writer.feedKey)?.contiguousLength ?? 'none (feed closed)'} of them`)
 }
 
 /** `reader` follows `writer` and syncs its feed over a stream, stopped once it is indexed. */
@@ -84,8 +88,12 @@ export async function unindexedReader (t: Test, writers: number, posts: number):
   return { dir, texts, feeds }
 }
 
-/** Resolves once `check` holds, checking again on every room update of `node` (no timers). */
-export async function untilRooms (node: Shoal, check: () => Promise<boolean>): Promise<void> {
+/** Resolves once `check` holds, checking again on every room update of `node`; throws after `ms`. */
+export async function untilRooms (node: Shoal, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  await deadline(roomsHold(node, check), ms, 'a room update that passes the check')
+}
+
+async function roomsHold (node: Shoal, check: () => Promise<boolean>): Promise<void> {
   for (;;) {
     const next = new Promise<void>(resolve => node.rooms.once('update', () => resolve()))
     if (await check()) return

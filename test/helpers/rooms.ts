@@ -2,6 +2,7 @@ import b4a from 'b4a'
 import sodium from 'sodium-universal'
 import Corestore from 'corestore'
 import type { Test } from 'brittle'
+import { deadline } from './deadline.js'
 import { Room, MemoryRoomKeyStore, memoryChannelPair, type RoomOptions } from '../../src/groups/index.js'
 import type { SignKeyPair } from '../../src/groups/room-crypto.js'
 
@@ -105,8 +106,16 @@ function headsOf (room: Room): string {
   return room.base.heads().map((h: { key: Uint8Array, length: number }) => b4a.toString(h.key, 'hex') + ':' + h.length).join(',')
 }
 
-/** Waits (on update events, no timers) until every room has the same heads and the same view hash. */
-export async function converge (rooms: Room[]): Promise<string> {
+/**
+ * Waits (on update events) until every room has the same heads and the same view hash; after
+ * `ms` it throws with each room's heads and view hash.
+ */
+export async function converge (rooms: Room[], ms = 60_000): Promise<string> {
+  return await deadline(converged(rooms), ms, 'the rooms to converge', async () =>
+    (await Promise.all(rooms.map(async (r, i) => `room ${i}: heads ${headsOf(r)} view ${b4a.toString(await r.viewHash(), 'hex').slice(0, 16)}`))).join('; '))
+}
+
+async function converged (rooms: Room[]): Promise<string> {
   for (;;) {
     let resolve!: () => void
     const next = new Promise<void>(r => { resolve = r })

@@ -1,0 +1,21 @@
+/**
+ * Resolves as `work` does, or rejects after `ms` with an Error naming what was awaited and, from
+ * `state()`, where things stood. A wait that never ends otherwise runs into the runner's 180 s
+ * timeout and dies with no word of what it waited for.
+ */
+export async function deadline<T> (work: Promise<T>, ms: number, what: string, state: () => string | Promise<string> = () => ''): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((resolve, reject) => {
+    timer = setTimeout(() => {
+      Promise.resolve().then(state).then(
+        (s) => reject(new Error(`still waiting after ${ms} ms for ${what}${s === '' ? '' : `: ${s}`}`)),
+        (err) => reject(new Error(`still waiting after ${ms} ms for ${what} (state unreadable: ${String(err)})`))
+      )
+    }, ms)
+  })
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

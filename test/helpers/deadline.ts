@@ -13,6 +13,7 @@ export async function deadline<T> (work: Promise<T>, ms: number, what: string, s
       )
     }, ms)
   })
+  late.catch(() => {}) // `work` may settle while state() is read: the race has ended, nobody awaits this
   try {
     return await Promise.race([work, late])
   } finally {

@@ -166,6 +166,9 @@ export class RoomWriterWatch {
     if (size <= ROOM_CAPS.op) return
     w.oversize.add(index)
     this.#flag(w, 'oversize', `block ${index} (${byteLength} bytes) holds a ${size}-byte op, over the ${ROOM_CAPS.op}-byte op cap`)
+    // Indexed already (the check of a reopen's unindexed blocks can end after the base indexed
+    // them): cleared now, not at some later update of the base.
+    if (index < w.writer.indexed) this.update()
   }
 
   /**

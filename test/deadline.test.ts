@@ -9,3 +9,8 @@ test('test helper deadline: passes a result through; after the deadline, rejects
   await t.exception(deadline(new Promise(() => {}), 20, 'a sync', async () => { throw new Error('closed') }),
     /still waiting after 20 ms for a sync \(state unreadable: Error: closed\)/)
 })
+
+test('test helper deadline: a state read that never answers still lets the deadline fire', async (t) => {
+  await t.exception(deadline(new Promise(() => {}), 20, 'a sync', () => new Promise<string>(() => {})),
+    /still waiting after 20 ms for a sync: \(state unread: no answer\)/)
+})

@@ -122,13 +122,18 @@ test('room caps – a 1 MiB block that is no Autobase node (raw bytes on the wri
   await converge([ra, rm])
   // The garbage block is never applied, so no update of the room may follow its download: look
   // again every 50 ms until it is checked.
-  await deadline((async () => {
-    for (;;) {
-      await rm.writersChecked()
-      if ((await rm.writerIssues()).length > 0) return
-      await new Promise<void>(resolve => setTimeout(resolve, 50))
-    }
-  })(), 60_000, 'the garbage block to be flagged')
+  let looking = true // the loop stops with the wait, so a missed deadline leaves no timer running
+  try {
+    await deadline((async () => {
+      while (looking) {
+        await rm.writersChecked()
+        if ((await rm.writerIssues()).length > 0) return
+        await new Promise<void>(resolve => setTimeout(resolve, 50))
+      }
+    })(), 60_000, 'the garbage block to be flagged')
+  } finally {
+    looking = false
+  }
   const issue = (await rm.writerIssues())[0]
   t.ok(issue !== undefined && b4a.equals(issue.writer, rx.writerKey))
   t.ok(/is not an Autobase node/.test(issue!.issues[0]!.detail), issue!.issues[0]!.detail)

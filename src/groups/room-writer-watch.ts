@@ -167,8 +167,9 @@ export class RoomWriterWatch {
     w.oversize.add(index)
     this.#flag(w, 'oversize', `block ${index} (${byteLength} bytes) holds a ${size}-byte op, over the ${ROOM_CAPS.op}-byte op cap`)
     // Indexed already (the check of a reopen's unindexed blocks can end after the base indexed
-    // them): cleared now, not at some later update of the base.
-    if (index < w.writer.indexed) this.update()
+    // them): cleared once the base's update in progress has stored its indexed state (a block
+    // cleared before that would be read again on a reopen), not at some later update.
+    if (index < w.writer.indexed) this.#track(this.#base.update().then(() => this.update()))
   }
 
   /**

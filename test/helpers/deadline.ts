@@ -1,3 +1,6 @@
+/** How long the state is read for before the error says it had no answer (ms). */
+const STATE_MS = 5000
+
 /**
  * Resolves as `work` does, or rejects after `ms` with an Error naming what was awaited and, from
  * `state()`, where things stood. A wait that never ends otherwise runs into the runner's 180 s
@@ -5,9 +8,12 @@
  */
 export async function deadline<T> (work: Promise<T>, ms: number, what: string, state: () => string | Promise<string> = () => ''): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<never>((resolve, reject) => {
+  const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
-      Promise.resolve().then(state).then(
+      // The state is read within STATE_MS: a read that hangs must not hang the deadline too.
+      let stateTimer: ReturnType<typeof setTimeout> | undefined
+      const unread = new Promise<string>((resolve) => { stateTimer = setTimeout(() => resolve('(state unread: no answer)'), STATE_MS) })
+      Promise.race([Promise.resolve().then(state), unread]).finally(() => clearTimeout(stateTimer)).then(
         (s) => reject(new Error(`still waiting after ${ms} ms for ${what}${s === '' ? '' : `: ${s}`}`)),
         (err) => reject(new Error(`still waiting after ${ms} ms for ${what} (state unreadable: ${String(err)})`))
       )

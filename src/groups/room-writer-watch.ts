@@ -39,6 +39,8 @@ export interface RoomWriterWatchOptions {
   /** Bytes of each other writer's log kept in local storage; default DEFAULT_STORAGE_PER_WRITER. */
   storagePerWriter?: number
   now?: () => number
+  /** Called when a writer gets a flag it did not have (see reports()). */
+  onFlag?: () => void
 }
 
 interface Watched {
@@ -64,6 +66,7 @@ export class RoomWriterWatch {
   readonly #watched = new Map<string, Watched>()
   readonly #pending = new Set<Promise<void>>()
   readonly #now: () => number
+  readonly #onFlag: () => void
   #clearing: Promise<void> | null = null
   #again = false
   #closed = false
@@ -74,6 +77,7 @@ export class RoomWriterWatch {
     this.#base = base
     this.storagePerWriter = checkStoragePerWriter(opts.storagePerWriter ?? DEFAULT_STORAGE_PER_WRITER)
     this.#now = opts.now ?? Date.now
+    this.#onFlag = opts.onFlag ?? (() => {})
     base.on('writer', (w: Autobase.Writer) => this.#track(this.#add(w)))
   }
 
@@ -205,6 +209,7 @@ export class RoomWriterWatch {
   #flag (w: Watched, flag: WriterFlag, detail: string): void {
     if (w.issues.some(i => i.flag === flag)) return
     w.issues.push({ flag, detail, at: this.#now() })
+    this.#onFlag()
   }
 
   async #clearIndexed (): Promise<void> {

@@ -85,12 +85,13 @@ async function localWriterKey (store: Corestore, namespace: string): Promise<Uin
 
 /**
  * Events of a Room: `update` (the view changed), `writable` (this device was added as a writer),
- * `error` (fatal: Autobase failed, or ROOM_VERSION_UNSUPPORTED when an admin raised the room
+ * `writer-issue` (another device's writer got a flag: see writerIssues), `error` (fatal: Autobase failed, or ROOM_VERSION_UNSUPPORTED when an admin raised the room
  * version above this build; the room stops applying and should be closed).
  */
 export interface RoomEvents {
   update: () => void
   writable: () => void
+  'writer-issue': () => void
   error: (err: Error) => void
 }
 
@@ -194,7 +195,8 @@ export class Room extends ReadyResource {
     this.#base = base
     this.#watch = new RoomWriterWatch(base, {
       ...(this.#opts.storagePerWriter === undefined ? {} : { storagePerWriter: this.#opts.storagePerWriter }),
-      ...(this.#opts.now === undefined ? {} : { now: this.#opts.now })
+      ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }),
+      onFlag: () => this.emit('writer-issue')
     })
     base.on('error', err => this.emit('error', err))
     base.on('interrupt', () => this.emit('error', ShoalError.ROOM_VERSION_UNSUPPORTED('the room needs a newer version of Shoal')))

@@ -516,7 +516,6 @@ export class Shoal extends ReadyResource {
    */
   private async indexBacklogTurn (feed: FeedKey, stopped: Promise<void>): Promise<void> {
     const hex = b4a.toString(feed, 'hex')
-    if (this.closing) return // the backlog closes next (see _close)
     if (!this.lazy.has(hex)) return // opened meanwhile (the network, a read): indexed as an open feed
     this.turnOnly.add(hex)
     try {

@@ -16,7 +16,7 @@ const TIMEOUT = 180000
 // Portable layers under Bare: schema, views, swarm, fuzz, DM and rooms core, the wire, LAN packets,
 // the Bare example. (The Node-only files spawn processes, drive a browser or use the CLI.)
 const BARE_SUITES = [
-  'schema', 'views', 'views-keys', 'views-block', 'views-cost', 'reaction-kinds', 'views-order', 'views-home', 'views-follows', 'fuzz',
+  'schema', 'device-feed', 'views', 'views-keys', 'views-block', 'views-cost', 'reaction-kinds', 'views-order', 'views-home', 'views-follows', 'fuzz',
   'swarm', 'key-index', 'wire-caps', 'wire-vectors', 'wire-client', 'peer-handshake', 'peer-abuse', 'sync-timeout', 'swarm-key', 'swarm-discovery', 'mdns-packet', 'lan-core',
   'dm-box', 'dm-keys', 'dm-ratchet', 'dm-fuzz', 'dm-vectors', 'dm-reference',
   'room-core', 'room-wire-caps', 'room-invites', 'room-permissions', 'room-removal', 'room-leave', 'room-fuzz', 'room-posts', 'room-apply-runs', 'room-run-fallback', 'room-rules-table',

@@ -161,14 +161,15 @@ test('dm wire – tampered, truncated, replayed and over-cap boxes change no sta
 
   // A box sealed for its exact place, one body byte flipped on the way to the feed.
   const device = (a as any).feedInstance
-  const append = device.append.bind(device)
-  device.append = (rec: any) => {
-    if (rec.type !== 'box') return append(rec)
+  const appendWith = device.appendWith.bind(device)
+  device.appendWith = (build: (seq: number) => Promise<any>) => appendWith(async (seq: number) => {
+    const rec = await build(seq)
+    if (rec.type !== 'box') return rec
     const bad = b4a.from(rec.block); bad[bad.byteLength - 3] ^= 1
-    return append({ ...rec, block: bad })
-  }
+    return { ...rec, block: bad }
+  })
   await a.dm.send({ to: [b.identity], text: 'tampered' })
-  device.append = append
+  device.appendWith = appendWith
   const truncated = block.subarray(0, block.byteLength - 1)
   // Slot count 128 (over the 64 cap) at its place: type, version, 9-byte hour, 24-byte salt.
   const overCap = b4a.concat([block, b4a.alloc(16384 - block.byteLength)])

@@ -20,11 +20,18 @@ export interface DeviceFeedOptions {
   create?: boolean
 }
 
+/** How many appended blocks are kept for the indexer at most (see `takeWritten`). */
+const WRITTEN_KEPT = 64
+
 export class DeviceFeed extends ReadyResource {
   readonly core: Hypercore
   private readonly now: () => number
   private readonly device: string
   private readonly create: boolean
+  /** The last append, which the next one waits for: appends run one at a time. */
+  private tail: Promise<unknown> = Promise.resolve()
+  /** Blocks appended here (by seq) that the indexer has not taken yet; at most WRITTEN_KEPT. */
+  private readonly written = new Map<number, Uint8Array>()
 
   constructor (store: Corestore, private readonly identity: IdentityKeyPair, opts: DeviceFeedOptions = {}) {
     super()
@@ -62,10 +69,52 @@ export class DeviceFeed extends ReadyResource {
   }
 
   /** Validates, encodes and appends one message; resolves to its ref. */
-  async append (rec: MessageRecord | DmRecord): Promise<MessageRef> {
-    const block = encodeRecord(rec)
-    const { length } = await this.core.append(block)
-    return { feed: this.key, seq: length - 1 }
+  append (rec: MessageRecord | DmRecord): Promise<MessageRef> {
+    return this.appendWith(async () => rec)
+  }
+
+  /**
+   * Appends the record `build` makes for the seq it will get, and resolves to its ref. Appends
+   * run one at a time, so nothing else is appended between `build` and its append. A failed one
+   * (a throw from `build`, an invalid record, a storage error) rejects and the next still runs.
+   */
+  appendWith (build: (seq: number) => Promise<MessageRecord | DmRecord>): Promise<MessageRef> {
+    const run = this.tail.then(async () => {
+      const seq = this.core.length
+      const block = encodeRecord(await build(seq))
+      // Kept before the append: the indexer may start on it before append() resolves.
+      this.written.set(seq, block)
+      try {
+        const { length } = await this.core.append(block)
+        if (length !== seq + 1) throw ShoalError.STORAGE_ERROR(`appended at ${length - 1}, expected ${seq}`)
+      } catch (err) {
+        this.written.delete(seq)
+        throw err
+      }
+      for (const s of this.written.keys()) {
+        if (this.written.size <= WRITTEN_KEPT) break
+        this.written.delete(s) // the oldest first (a Map keeps insertion order); the indexer reads those back
+      }
+      return { feed: this.key, seq }
+    })
+    this.tail = run.catch(() => {}) // the caller handles its own failure
+    return run
+  }
+
+  /**
+   * Blocks `start` to `end - 1` as appended by this process, or null unless every one of them
+   * still is in memory (then the caller reads them from storage). Forgets every block before
+   * `end` either way: each is taken once, by the indexer (Indexer `add`'s `written`).
+   */
+  takeWritten (start: number, end: number): Uint8Array[] | null {
+    let out: Uint8Array[] | null = []
+    for (let seq = start; seq < end; seq++) {
+      const block = this.written.get(seq)
+      if (block === undefined) { out = null; break }
+      out.push(block)
+    }
+    for (const s of this.written.keys()) if (s < end) this.written.delete(s)
+    return out
   }
 
   timestamp (): number {

@@ -197,8 +197,6 @@ export class Shoal extends ReadyResource {
   private dmTimer: ReturnType<typeof setInterval> | null = null
   /** 'indexed' events so far (statusStamp). */
   private indexedEvents = 0
-  /** Appends to my feed one at a time: a box is sealed for the exact seq it gets. */
-  private appending: Promise<unknown> = Promise.resolve()
 
   constructor (storage: string, opts: ShoalOptions = {}) {
     super()
@@ -324,7 +322,8 @@ export class Shoal extends ReadyResource {
       w.put(META_VERSION, b4a.from([VIEWS_VERSION]))
       await w.commit()
     }
-    await this.indexerInstance.add(this.feedInstance.core)
+    const feed = this.feedInstance
+    await this.indexerInstance.add(feed.core, { written: (start, end) => feed.takeWritten(start, end) })
     const migrated = await migrateNodeState(this.stateInstance, this.db, this.storeInstance, this.feedInstance.key)
     const toOpen = await this.findLazy(this.stateInstance, this.db, !migrated)
     if (check.replaced !== null && !toOpen.some((f) => b4a.equals(f, check.replaced as FeedKey))) toOpen.push(check.replaced)
@@ -1193,7 +1192,7 @@ export class Shoal extends ReadyResource {
     const watch = watchIndexer(this.indexer, this.paths.root)
     let ref: MessageRef | null = null
     try {
-      ref = await this.appendOne(feed, build)
+      ref = await feed.appendWith(build)
       await this.need(this.stateInstance).setFeedLength(ref.seq + 1)
       const written = ref
       await this.read(() => watch.until(feed.key, written.seq + 1))
@@ -1207,19 +1206,6 @@ export class Shoal extends ReadyResource {
     } finally {
       watch.stop()
     }
-  }
-
-  private appendOne (feed: DeviceFeed, build: (seq: number) => Promise<MessageRecord | DmRecord>): Promise<MessageRef> {
-    const run = this.appending.then(async () => {
-      const seq = feed.length
-      const rec = await build(seq)
-      encodeRecord(rec)
-      const ref = await feed.append(rec)
-      if (ref.seq !== seq) throw ShoalError.STORAGE_ERROR(`appended at ${ref.seq}, expected ${seq}`)
-      return ref
-    })
-    this.appending = run.catch(() => {}) // the caller handles its own failure; the next append still runs
-    return run
   }
 
   private rolledBackError (): ShoalError {

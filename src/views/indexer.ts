@@ -44,7 +44,17 @@ interface TrackedFeed {
   blocked: boolean
   /** Whether a first-receipt time is recorded for any of its messages (null: not looked up yet). */
   receipts: boolean | null
+  /** Blocks appended by this process, when the feed is mine (see AddOptions). */
+  written: ((start: number, end: number) => Uint8Array[] | null) | null
   onData: () => void
+}
+
+export interface AddOptions {
+  /**
+   * For my device feed: blocks `start` to `end - 1` exactly as appended, or null when not all are
+   * at hand (DeviceFeed `takeWritten`). A chunk they cover is not read back from storage.
+   */
+  written?: (start: number, end: number) => Uint8Array[] | null
 }
 
 /** A record to apply, with the keys it reads (readsOf). */
@@ -112,6 +122,13 @@ export class Indexer extends ReadyResource {
    * row at once: with thousands of follows that scan held up the first feed a sync opened.
    */
   private readonly blocked = new Map<string, boolean>()
+  /**
+   * Whether the views hold my deleter row (`keys.deleter`): false only as last read there, true
+   * once a delete of mine is applied, null when not read yet or since a reindex. While false, my
+   * posts skip the row's read each: only applying a delete of mine writes it (purge never touches
+   * my rows).
+   */
+  private meDeleted: boolean | null = null
   private running: Promise<void> | null = null
   /** Home rows deleted since the home range was last compacted, and when the next compaction may run (ms). */
   private homeDeleted = 0
@@ -151,7 +168,7 @@ export class Indexer extends ReadyResource {
   }
 
   /** Starts indexing a feed (idempotent). The core stays owned by the caller. */
-  async add (core: Hypercore): Promise<void> {
+  async add (core: Hypercore, opts: AddOptions = {}): Promise<void> {
     await this.ready()
     await core.ready()
     const key = core.key as FeedKey
@@ -170,6 +187,7 @@ export class Indexer extends ReadyResource {
       identity,
       blocked,
       receipts: null,
+      written: opts.written ?? null,
       onData: () => this.markDirty(f)
     }
     this.feeds.set(hex, f)
@@ -263,6 +281,7 @@ export class Indexer extends ReadyResource {
       await this.idle()
       await this.db.wipeDerived()
       this.blocked.clear() // nothing is blocked in empty views: read again (absent) when asked
+      this.meDeleted = null
       this.emit('contacts')
       for (const f of this.feeds.values()) {
         f.checkpoint = emptyCheckpoint()
@@ -350,7 +369,7 @@ export class Indexer extends ReadyResource {
       if (f === null) return
       const start = f.checkpoint.position
       const end = Math.min(f.core.contiguousLength, start + CHUNK)
-      const blocks = await readBlocks(f.core, start, end)
+      const blocks = f.written?.(start, end) ?? await readBlocks(f.core, start, end)
       if (this.feeds.get(f.hex) !== f) continue // removed meanwhile
       await this.indexChunk(f, start, blocks)
       if (this.isMine(f)) { this.own.add(f); this.queue.delete(f) } else if (this.hasWork(f)) this.queue.add(f) // to the back of the turn
@@ -450,7 +469,10 @@ export class Indexer extends ReadyResource {
     const posts = author !== null && pending.some((p) => p.rec.type === 'post')
     const homeKey = posts && !mine && run.home === null ? keys.contact(this.me, author) : null
     if (homeKey !== null) reads.push(homeKey)
-    if (posts && author !== null) reads.push(keys.deleter(author))
+    if (posts && author !== null) {
+      if (mine && this.meDeleted === false) txn.assumeAbsent(keys.deleter(author)) // read neither here nor by applyPost
+      else reads.push(keys.deleter(author))
+    }
     const reactions = author !== null && pending.some((p) => p.rec.type === 'reaction')
     const removerKey = reactions && author !== null ? keys.reactionRemover(author) : null
     if (removerKey !== null) reads.push(removerKey)
@@ -472,7 +494,7 @@ export class Indexer extends ReadyResource {
       await txn.prefetch(more)
     }
     // Most authors never delete: then their posts need no lookup of a deletion marker each.
-    if (posts && await txn.get(keys.deleter(author)) !== null) {
+    if (posts && await this.deleterRow(txn, author, mine)) {
       const more: Uint8Array[] = []
       for (const p of pending) for (const k of deleterReadsOf(p.rec, p.at)) more.push(k)
       await txn.prefetch(more)
@@ -486,6 +508,7 @@ export class Indexer extends ReadyResource {
     for (let i = 0; i < applied.length; i++) {
       const p = applied[i] as Pending
       applied[i] = null
+      if (mine && p.rec.type === 'delete') this.meDeleted = true
       const applying = applyMessage(txn, p.rec, p.at, p.reads)
       const change = applying === null ? null : await applying
       if (CONTACT_TYPES.has(p.rec.type)) run.contacts = true
@@ -593,6 +616,13 @@ export class Indexer extends ReadyResource {
     }
     // Stored before the views commit: a crash in between leaves a receipt a rebuild reuses.
     if (fresh.length > 0 && this.receipts !== null) await this.receipts.put(fresh)
+  }
+
+  /** Whether `author` has a deleter row (in the chunk's batch or the views); remembered when mine (`meDeleted`). */
+  private async deleterRow (txn: ViewTxn, author: IdentityKey, mine: boolean): Promise<boolean> {
+    const found = await txn.get(keys.deleter(author)) !== null
+    if (mine && this.meDeleted !== true) this.meDeleted = found
+    return found
   }
 
   /** Whether a receipt is recorded for any message of `feed` (node state, or the views' own rows). */

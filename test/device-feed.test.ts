@@ -6,6 +6,7 @@ import { createSeed, keyPairFromSeed } from '../src/feeds/identity.js'
 import { decodeRecord, encodeRecord, type MessageRecord } from '../src/feeds/schema.js'
 import type { IdentityKey, MessageRef } from '../src/ids.js'
 import { Indexer } from '../src/views/indexer.js'
+import { keys } from '../src/views/keys.js'
 import { ViewDb } from '../src/views/view-db.js'
 
 const post = (text: string, parent: MessageRef | null = null): MessageRecord => ({ type: 'post', timestamp: 1_700_000_000_000, text, root: parent, parent, cw: null, mentions: [] })
@@ -44,6 +45,18 @@ test('device feed – a failed append takes no seq and keeps no block; the next 
   t.is(feed.length, 2)
   const taken = feed.takeWritten(1, 2)
   t.ok(taken !== null && b4a.equals(taken[0], await feed.core.get(1) as Uint8Array), 'the block kept is the block stored')
+})
+
+test('device feed – a record built for a seq that something else appended at meanwhile is refused, and not kept', async (t) => {
+  const feed = await openFeed(t)
+  const refused = feed.appendWith(async (seq) => {
+    await feed.core.append(encodeRecord(post('appended around the device feed'))) // what no code of ours does
+    return post(`built for ${seq}`)
+  })
+  await t.exception(refused, /STORAGE_ERROR/)
+  t.is(feed.length, 2, 'only the block appended around it')
+  t.is(feed.takeWritten(1, 2), null, 'the refused record is not handed to the indexer as block 1')
+  t.is((await feed.append(post('next'))).seq, 2, 'the next append goes on')
 })
 
 test('device feed – takeWritten hands each appended block out once, whole ranges only, and keeps a bounded number', async (t) => {
@@ -99,4 +112,41 @@ test('device feed – the indexer takes my appended blocks from memory and write
   t.is(later.taken, 0, 'none in memory afterwards: each block is handed out once')
   t.ok(live.rows.length > 40, `${live.rows.length} rows`)
   t.alike(live.rows, later.rows, 'the same rows, byte for byte')
+})
+
+test('device feed – my posts indexed from memory: a delete from my other device of a post not indexed yet keeps it out, before and after a reindex', async (t) => {
+  const identity = keyPairFromSeed(createSeed())
+  const me = identity.publicKey as IdentityKey
+  const feeds: DeviceFeed[] = []
+  for (const name of ['laptop', 'phone']) {
+    const store = new Corestore(await t.tmp())
+    const feed = new DeviceFeed(store, identity, { device: name })
+    await feed.ready()
+    t.teardown(async () => { await feed.close(); await store.close() })
+    feeds.push(feed)
+  }
+  const [laptop, phone] = feeds
+  const db = new ViewDb(await t.tmp())
+  await db.ready()
+  const indexer = new Indexer(db, { me })
+  t.teardown(async () => { await indexer.close(); await db.close() })
+  let taken = 0
+  await indexer.add(laptop.core, { written: (start, end) => { const b = laptop.takeWritten(start, end); taken += b?.length ?? 0; return b } })
+  await indexer.add(phone.core)
+  const first = await laptop.append(post('first, shown'))
+  await indexer.waitFor(laptop.key, first.seq + 1) // my deleter row is now known absent
+  const doomed: MessageRef = { feed: laptop.key, seq: first.seq + 1 }
+  await phone.append({ type: 'delete', timestamp: 1_700_000_000_001, target: doomed }) // the phone deletes it before the laptop's post is indexed here
+  await indexer.waitFor(phone.key, phone.length)
+  const second = await laptop.append(post('second, deleted by the phone'))
+  t.alike(second, doomed)
+  await indexer.waitFor(laptop.key, second.seq + 1)
+  t.is(taken, 2, 'both posts indexed from memory')
+  const shown = async (): Promise<boolean[]> => (await db.getMany([keys.message(first), keys.message(second)])).map((r) => r !== null)
+  t.alike(await shown(), [true, false], 'the deleted post is not in the views')
+  await indexer.reindex()
+  t.alike(await shown(), [true, false], 'nor after a reindex')
+  const third = await laptop.append(post('third, shown'))
+  await indexer.waitFor(laptop.key, third.seq + 1)
+  t.ok(await db.get(keys.message(third)) !== null, 'a later post of mine is shown')
 })

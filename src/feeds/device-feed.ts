@@ -82,6 +82,9 @@ export class DeviceFeed extends ReadyResource {
     const run = this.tail.then(async () => {
       const seq = this.core.length
       const block = encodeRecord(await build(seq))
+      // Nothing else appends to my feed; were something to (a bug), the record built for `seq` is
+      // refused here, before the indexer could take it as the block stored there.
+      if (this.core.length !== seq) throw ShoalError.STORAGE_ERROR(`my feed grew to ${this.core.length} blocks while a record for block ${seq} was built`)
       // Kept before the append: the indexer may start on it before append() resolves.
       this.written.set(seq, block)
       try {

@@ -146,6 +146,7 @@ export class Indexer extends ReadyResource {
     this.now = opts.now ?? Date.now
     this.receipts = opts.receipts ?? null
     this.dm = opts.dm ?? null
+    this.setMaxListeners(0) // one 'error' listener per write in flight (watchIndexer), however many
   }
 
   protected override async _open (): Promise<void> {

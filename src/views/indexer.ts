@@ -45,7 +45,7 @@ interface TrackedFeed {
   /** Whether a first-receipt time is recorded for any of its messages (null: not looked up yet). */
   receipts: boolean | null
   /** Blocks appended by this process, when the feed is mine (see AddOptions). */
-  written: ((start: number, end: number) => Uint8Array[] | null) | null
+  written: AddOptions['written']
   onData: () => void
 }
 
@@ -188,7 +188,7 @@ export class Indexer extends ReadyResource {
       identity,
       blocked,
       receipts: null,
-      written: opts.written ?? null,
+      written: opts.written,
       onData: () => this.markDirty(f)
     }
     this.feeds.set(hex, f)
